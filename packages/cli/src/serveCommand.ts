@@ -1,0 +1,76 @@
+/**
+ * `openbatch serve`: starts the whole service with embedded defaults (SQLite in the data directory, the
+ * development account on loopback) and runs until SIGTERM or SIGINT, then shuts down cleanly.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { startServer, type ServerOptions } from "@openbatch/server";
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError("must be a TCP port (0-65535)");
+  return parsed;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("Start the OpenBatch service (embedded SQLite store, local compute nodes)")
+    .option("--host <host>", "interface to bind (env OPENBATCH_HOST)", process.env["OPENBATCH_HOST"] ?? "127.0.0.1")
+    .option("--port <port>", "TCP port, 0 for any free one (env OPENBATCH_PORT)", port, Number(process.env["OPENBATCH_PORT"] ?? 8090))
+    .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
+    .option(
+      "--account <name:base64key>",
+      "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account",
+      collect,
+      (process.env["OPENBATCH_ACCOUNTS"] ?? "").split(",").filter((spec) => spec !== ""),
+    )
+    .option("--jwt-jwks-file <path>", "accept Entra ID bearer tokens signed by the keys in this JWKS file")
+    .option("--jwt-public-key-file <path>", "accept bearer tokens signed by this PEM public key")
+    .option("--jwt-issuer <issuer>", "required bearer token issuer")
+    .option("--jwt-audience <audience>", "required bearer token audience", "https://batch.core.windows.net/")
+    .option("--log-level <level>", "silent, error, warn, info or debug", "info")
+    .action(async (options: Record<string, string | string[] | number | undefined>) => {
+      const jwks = options["jwtJwksFile"] as string | undefined;
+      const publicKey = options["jwtPublicKeyFile"] as string | undefined;
+      const serverOptions: ServerOptions = {
+        host: options["host"] as string,
+        port: options["port"] as number,
+        dataDir: options["dataDir"] as string,
+        accounts: options["account"] as string[],
+        logLevel: options["logLevel"] as ServerOptions["logLevel"],
+        ...(jwks === undefined && publicKey === undefined
+          ? {}
+          : {
+              bearerToken: {
+                ...(jwks === undefined ? {} : { jwksFile: jwks }),
+                ...(publicKey === undefined ? {} : { publicKeyFile: publicKey }),
+                ...(options["jwtIssuer"] === undefined ? {} : { issuer: options["jwtIssuer"] as string }),
+                audience: options["jwtAudience"] as string,
+              },
+            }),
+      };
+      const server = await startServer(serverOptions);
+      const accountNames = server.config.accounts.map((account) => account.name).join(", ");
+      process.stdout.write(`OpenBatch listening on ${server.url}\n`);
+      process.stdout.write(`Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n`);
+      process.stdout.write(`Data directory: ${server.config.dataDir}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`${signal} received, shutting down\n`);
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`Shutdown failed: ${String(error)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+}

@@ -1,0 +1,23 @@
+export { errorCatalogue, isErrorCode, type ErrorCode, type ErrorCodeInfo } from "./errorCatalogue.js";
+export {
+  ServiceError,
+  serviceError,
+  isServiceError,
+  propertyDetails,
+  assertNever,
+  type ErrorDetail,
+  type ServiceErrorOptions,
+} from "./serviceError.js";
+export { idKey, idProblem, assertValidId } from "./ids.js";
+export { limits } from "./limits.js";
+export { systemClock, type Clock } from "./clock.js";
+export {
+  comparisonOperators,
+  matchesPredicate,
+  readPath,
+  type ComparisonOperator,
+  type Literal,
+  type Predicate,
+  type ValueKind,
+} from "./query.js";
+export { formatTimestamp, formatHttpDate, parseTimestamp, parseHttpDate, parseDuration } from "./time.js";

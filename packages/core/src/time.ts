@@ -1,0 +1,44 @@
+/**
+ * The service's time formats. Entities store and return date-times as ISO-8601 UTC with seven fractional digits
+ * (`2014-09-05T17:46:58.9909975Z`, as the real service does), so stored values order correctly as strings;
+ * HTTP headers use RFC 1123.
+ */
+
+/** `2024-03-05T10:00:00.1230000Z`. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, ".$10000Z");
+}
+
+/** `Tue, 05 Mar 2024 10:00:00 GMT`. */
+export function formatHttpDate(date: Date): string {
+  return date.toUTCString();
+}
+
+const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Parses an ISO-8601 date-time (timezone-less values are UTC), or returns undefined. */
+export function parseTimestamp(text: string): Date | undefined {
+  const match = isoDateTime.exec(text.trim());
+  if (match === null) return undefined;
+  const zone = match[8] ?? "Z";
+  const fraction = (match[7] ?? "").slice(0, 3).padEnd(3, "0");
+  const date = new Date(`${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6] ?? "00"}.${fraction}${zone}`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** Parses an RFC 1123 HTTP date, or returns undefined. */
+export function parseHttpDate(text: string): Date | undefined {
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text.trim())) return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const isoDuration = /^P(?!$)(?:(\d+(?:\.\d+)?)D)?(?:T(?!$)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+
+/** Parses the ISO-8601 durations the service accepts (`PT15M`, `P7D`, `PT1.5S`) into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = isoDuration.exec(text);
+  if (match === null) return undefined;
+  const [days, hours, minutes, seconds] = match.slice(1, 5).map((part) => Number(part ?? 0)) as [number, number, number, number];
+  return Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
+}

@@ -1,0 +1,29 @@
+export {
+  Type,
+  batchEnum,
+  batchEnumKind,
+  model,
+  Int32,
+  Int64,
+  Double,
+  DateTime,
+  Duration,
+  AnyObject,
+  StringMap,
+  type Static,
+  type TSchema,
+  type BatchEnumSchema,
+} from "./schema.js";
+export { apiVersions, currentApiVersion, isApiVersion, apiVersionAtLeast, type ApiVersion } from "./apiVersions.js";
+export {
+  operations,
+  operationsById,
+  pathParameterNames,
+  type HttpMethod,
+  type OperationId,
+  type OperationSpec,
+} from "./operations.js";
+export { validateBody } from "./validate.js";
+export { filterableProperties, type FilterableProperty, type FilterOperator, type FilterTarget } from "./filters.js";
+export * from "./enums.js";
+export * from "./models/index.js";

@@ -1,0 +1,62 @@
+/**
+ * Batch accounts served by this server. Each is a name and one or more base64 keys (either key signs); every
+ * stored row belongs to exactly one account.
+ *
+ * With none configured the server serves the well-known development account below — like Azurite's
+ * devstoreaccount1 — and refuses to bind to anything but loopback with it, since its key is public.
+ */
+export interface Account {
+  readonly name: string;
+  /** Decoded key bytes; a request signed with any of them is accepted. */
+  readonly keys: readonly Buffer[];
+}
+
+export const developmentAccount = {
+  name: "devbatch",
+  key: "EhLwoU4d10BwJD9Toq8e/+gUM5VrgkLrqpR1epjKTf1JJqlPCmZ5L4c5HEYkCqk6sd4T/qkt4ptDb4UH4KEEGA==",
+} as const;
+
+const accountNamePattern = /^[a-z0-9]{3,24}$/;
+
+/** Parses `NAME:BASE64KEY` (the `--account` option and `OPENBATCH_ACCOUNTS`, comma-separated). */
+export function parseAccountSpec(spec: string): { name: string; key: string } {
+  const separator = spec.indexOf(":");
+  if (separator < 0) throw new Error(`Account '${spec}' must have the form NAME:BASE64KEY`);
+  const name = spec.slice(0, separator);
+  const key = spec.slice(separator + 1);
+  if (!accountNamePattern.test(name)) {
+    throw new Error(`Account name '${name}' must be 3-24 lower-case letters and digits, as Azure Batch account names are`);
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, "base64").length < 16) {
+    throw new Error(`The key of account '${name}' must be base64 of at least 16 bytes`);
+  }
+  return { name, key };
+}
+
+export class AccountRegistry {
+  private readonly byName = new Map<string, Account>();
+
+  constructor(accounts: readonly { name: string; key: string }[]) {
+    for (const { name, key } of accounts) {
+      const existing = this.byName.get(name);
+      const decoded = Buffer.from(key, "base64");
+      this.byName.set(name, { name, keys: existing === undefined ? [decoded] : [...existing.keys, decoded] });
+    }
+  }
+
+  get(name: string): Account | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The account a request without an account name in its credentials addresses (Bearer tokens). */
+  forHost(host: string | undefined): Account | undefined {
+    const label = host?.split(".")[0]?.toLowerCase();
+    const named = label === undefined ? undefined : this.byName.get(label);
+    if (named !== undefined) return named;
+    return this.byName.size === 1 ? this.byName.values().next().value : undefined;
+  }
+}

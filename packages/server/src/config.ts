@@ -1,0 +1,77 @@
+/**
+ * Server options as users give them (every field optional, with its default) and the resolved configuration the
+ * rest of the server reads, with no `undefined` left.
+ *
+ * Environment equivalents (read by the CLI): OPENBATCH_HOST, OPENBATCH_PORT, OPENBATCH_DATA_DIR,
+ * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY).
+ */
+import { isAbsolute, resolve } from "node:path";
+import { systemClock, type Clock } from "@openbatch/core";
+import { developmentAccount, parseAccountSpec } from "./accounts.js";
+import type { BearerTokenOptions } from "./auth/bearerToken.js";
+
+export interface ServerOptions {
+  /** Interface to bind. @default "127.0.0.1" */
+  host?: string;
+  /** TCP port; 0 picks a free one. @default 8090 */
+  port?: number;
+  /** Where the database and node directories live. @default "./.openbatch" */
+  dataDir?: string;
+  /** `NAME:BASE64KEY` specs. @default the development account (loopback only) */
+  accounts?: readonly string[];
+  /** Accepts Entra ID bearer tokens when set. */
+  bearerToken?: BearerTokenOptions;
+  /** How far `ocp-date` may be from the server's time. @default 900 */
+  clockSkewInSeconds?: number;
+  /** The absolute URL clients use to reach this server, when behind a proxy; by default from each request's Host. */
+  publicUrl?: string;
+  /** @default the system clock */
+  clock?: Clock;
+  /** "silent" for tests. @default "info" */
+  logLevel?: "silent" | "error" | "warn" | "info" | "debug";
+}
+
+export interface ResolvedServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly accounts: readonly { name: string; key: string }[];
+  readonly usingDevelopmentAccount: boolean;
+  readonly bearerToken: BearerTokenOptions | undefined;
+  readonly clockSkewInSeconds: number;
+  readonly publicUrl: string | undefined;
+  readonly clock: Clock;
+  readonly logLevel: NonNullable<ServerOptions["logLevel"]>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Fills defaults and checks the combination; throws an Error whose message a person can act on. */
+export function resolveServerConfig(options: ServerOptions = {}): ResolvedServerConfig {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 8090;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Port ${port} is not a TCP port`);
+  const accounts = (options.accounts ?? []).map(parseAccountSpec);
+  const usingDevelopmentAccount = accounts.length === 0;
+  if (usingDevelopmentAccount && !isLoopback(host)) {
+    throw new Error(
+      `Refusing to serve the public development account '${developmentAccount.name}' on ${host}: ` +
+        "its key is published. Configure an account with --account NAME:BASE64KEY, or bind to 127.0.0.1.",
+    );
+  }
+  const dataDir = options.dataDir ?? "./.openbatch";
+  return {
+    host,
+    port,
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    accounts: usingDevelopmentAccount ? [{ ...developmentAccount }] : accounts,
+    usingDevelopmentAccount,
+    bearerToken: options.bearerToken,
+    clockSkewInSeconds: options.clockSkewInSeconds ?? 900,
+    publicUrl: options.publicUrl?.replace(/\/+$/, ""),
+    clock: options.clock ?? systemClock,
+    logLevel: options.logLevel ?? "info",
+  };
+}

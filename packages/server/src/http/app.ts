@@ -1,0 +1,343 @@
+/**
+ * The request pipeline, top to bottom. Every Batch request passes these stages in this order; each stage either
+ * adds to the request's context or throws a ServiceError, which `sendError` turns into the Batch error body.
+ *
+ *   1. request id        a fresh `request-id` on every response; `client-request-id` echoed when asked
+ *   2. api-version       missing → 400 MissingRequiredQueryParameter; unknown → 400 InvalidQueryParameterValue
+ *   3. authentication    SharedKey or Bearer → the account; else 403 AuthenticationFailed
+ *   4. route             raw percent-encoded path + method → operation (404 InvalidUri, 405 UnsupportedHttpVerb);
+ *                        query options checked against the operation (400 naming the parameter)
+ *   5. body parsing      any JSON content type (the SDKs send `application/json; odata=minimalmetadata;
+ *                        charset=utf-8`); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
+ *   6. validation        the operation's wire model → 400 MissingRequiredProperty / InvalidPropertyValue /
+ *                        UnsupportedProperty naming the property
+ *   7. handler           the operation's handler, raced against the request's `timeout`
+ *   8. response          the operation's exact success status, ETag / Last-Modified / DataServiceId headers
+ *
+ * `GET /healthz` sits outside the pipeline: no api-version, no authentication.
+ */
+import { randomUUID } from "node:crypto";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import {
+  formatHttpDate,
+  isServiceError,
+  limits,
+  serviceError,
+  type ErrorDetail,
+  type ServiceError,
+} from "@openbatch/core";
+import { isApiVersion, validateBody, wireModels, type ApiVersion, type OperationId } from "@openbatch/protocol";
+import type { Authenticator } from "../auth/authenticate.js";
+import type { ResolvedServerConfig } from "../config.js";
+import { batchErrorBody } from "./errorBody.js";
+import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
+import { matchRoute, type RouteMatch } from "./router.js";
+
+export type HandlerTable = { readonly [K in OperationId]?: OperationHandler };
+
+export interface AppDependencies {
+  readonly config: ResolvedServerConfig;
+  readonly authenticator: Authenticator;
+  readonly handlers: HandlerTable;
+  /** Answers /healthz: true once the server is ready to serve. */
+  readonly isReady: () => boolean;
+}
+
+interface PipelineState {
+  readonly requestId: string;
+  readonly baseUrl: string;
+  readonly rawPath: string;
+  readonly query: Map<string, string>;
+  readonly now: Date;
+  account?: string;
+  route?: RouteMatch;
+  apiVersion?: ApiVersion;
+  timeoutInSeconds?: number;
+  body?: unknown;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    batch?: PipelineState;
+  }
+}
+
+const commonQueryParameters = new Set(["api-version", "timeout"]);
+const jsonContentType = "application/json;odata=minimalmetadata";
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function queryError(code: "MissingRequiredQueryParameter" | "InvalidQueryParameterValue" | "UnsupportedQueryParameter", name: string, value?: string, reason?: string): ServiceError {
+  const values: ErrorDetail[] = [{ key: "QueryParameterName", value: name }];
+  if (value !== undefined) values.push({ key: "QueryParameterValue", value });
+  if (reason !== undefined) values.push({ key: "Reason", value: reason });
+  const message =
+    code === "MissingRequiredQueryParameter"
+      ? `The query parameter '${name}' is required but was not specified.`
+      : code === "UnsupportedQueryParameter"
+        ? `The query parameter '${name}' is not supported by this operation.`
+        : `Value for the query parameter '${name}' is invalid.${reason === undefined ? "" : ` ${reason}`}`;
+  return serviceError(code, { message, values });
+}
+
+export function createApp(deps: AppDependencies): FastifyInstance {
+  const { config } = deps;
+  const app = Fastify({
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    // One access line per request is written by the onResponse hook below, without headers (keys, tokens).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.requestBodyMaxBytes,
+    exposeHeadRoutes: false,
+    genReqId: () => randomUUID(),
+    // Malformed URLs are reported as Batch errors too.
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, serviceError("RequestUrlFailedToParse", { message: `The request URL could not be parsed: ${error.message}` }));
+    },
+  });
+
+  // Stage 5 reads bodies as bytes whatever their content type; JSON parsing is ours, so its errors are Batch errors.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+
+  app.get("/healthz", async (_request, reply) => {
+    if (!deps.isReady()) return reply.code(503).send({ status: "starting" });
+    return reply.code(200).send({ status: "ok" });
+  });
+
+  app.route({
+    method: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    url: "*",
+    onRequest: async (request, reply) => {
+      const state = beginRequest(request, reply); // 1
+      state.apiVersion = requireApiVersion(state.query); // 2
+      state.account = await deps.authenticator.authenticate(signable(request, state), state.now); // 3
+      state.route = matchRoute(request.method, state.rawPath); // 4
+      state.timeoutInSeconds = checkQuery(state.route, state.query, state.apiVersion);
+    },
+    preValidation: async (request) => {
+      const state = request.batch as PipelineState;
+      state.body = parseBody(request.body, state.route as RouteMatch); // 5, 6
+    },
+    handler: async (request, reply) => {
+      const state = request.batch as PipelineState;
+      const route = state.route as RouteMatch;
+      const handler = deps.handlers[route.operation.operationId as OperationId];
+      if (handler === undefined) {
+        throw serviceError("NotImplemented", {
+          message: `OpenBatch does not implement ${route.operation.operationId} yet.`,
+          values: [{ key: "OperationId", value: route.operation.operationId }],
+        });
+      }
+      const result = await runWithTimeout(handler, request, state); // 7
+      sendResult(reply, state, result); // 8
+    },
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    sendError(request, reply, toServiceError(error, request));
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const state = request.batch;
+    request.log.info(
+      { requestId: state?.requestId, account: state?.account, method: request.method, path: state?.rawPath, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
+  });
+
+  // ── stages ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  function beginRequest(request: FastifyRequest, reply: FastifyReply): PipelineState {
+    const rawUrl = request.raw.url ?? "/";
+    const queryStart = rawUrl.indexOf("?");
+    const rawPath = queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart);
+    const query = new Map<string, string>();
+    for (const [name, value] of new URLSearchParams(queryStart < 0 ? "" : rawUrl.slice(queryStart + 1))) {
+      if (!query.has(name)) query.set(name, value);
+    }
+    const state: PipelineState = {
+      requestId: request.id,
+      baseUrl: config.publicUrl ?? `${request.protocol}://${request.headers.host ?? `${config.host}:${config.port}`}`,
+      rawPath,
+      query,
+      now: config.clock.now(),
+    };
+    request.batch = state;
+    reply.header("request-id", state.requestId);
+    reply.header("DataServiceVersion", "3.0;");
+    const clientRequestId = firstHeader(request.headers["client-request-id"]);
+    if (clientRequestId !== undefined && firstHeader(request.headers["return-client-request-id"])?.toLowerCase() === "true") {
+      reply.header("client-request-id", clientRequestId);
+    }
+    return state;
+  }
+
+  function requireApiVersion(query: ReadonlyMap<string, string>): ApiVersion {
+    const version = query.get("api-version");
+    if (version === undefined || version === "") throw queryError("MissingRequiredQueryParameter", "api-version");
+    if (!isApiVersion(version)) {
+      throw queryError("InvalidQueryParameterValue", "api-version", version, "The api-version is not supported; use one of 2022-10-01.16.0, 2023-05-01.17.0, 2023-11-01.18.0, 2024-02-01.19.0.");
+    }
+    return version;
+  }
+
+  function signable(request: FastifyRequest, state: PipelineState) {
+    const rawUrl = request.raw.url ?? "/";
+    const queryStart = rawUrl.indexOf("?");
+    const contentLength = firstHeader(request.headers["content-length"]);
+    return {
+      method: request.method,
+      rawPath: state.rawPath,
+      rawQuery: queryStart < 0 ? "" : rawUrl.slice(queryStart + 1),
+      headers: request.headers,
+      bodyIsEmpty: contentLength === undefined || contentLength === "0",
+      host: firstHeader(request.headers.host),
+    };
+  }
+
+  /** Checks the query options against the operation; returns the effective timeout. */
+  function checkQuery(route: RouteMatch, query: ReadonlyMap<string, string>, apiVersion: ApiVersion): number {
+    const { operation } = route;
+    if (operation.removedIn !== undefined && apiVersion >= operation.removedIn) {
+      throw serviceError("InvalidUri", {
+        message: `${operation.operationId} is not available in api-version ${apiVersion}; it was removed in ${operation.removedIn}.`,
+      });
+    }
+    for (const name of query.keys()) {
+      if (commonQueryParameters.has(name) || operation.query.includes(name)) continue;
+      if (name === "$skiptoken" && operation.paged === true) continue;
+      throw queryError("UnsupportedQueryParameter", name);
+    }
+    const timeout = query.get("timeout");
+    if (timeout === undefined) return limits.timeoutDefaultSeconds;
+    if (!/^\d{1,9}$/.test(timeout) || Number(timeout) < 1) {
+      throw queryError("InvalidQueryParameterValue", "timeout", timeout, "timeout must be a whole number of seconds, at least 1.");
+    }
+    // The service treats values above 30 as 30.
+    return Math.min(Number(timeout), limits.timeoutDefaultSeconds);
+  }
+
+  function parseBody(raw: unknown, route: RouteMatch): unknown {
+    const { operation } = route;
+    if (operation.requestBody === undefined) return undefined;
+    const bytes = Buffer.isBuffer(raw) ? raw : undefined;
+    if (bytes === undefined || bytes.length === 0) {
+      if (operation.requestBodyOptional === true) return undefined;
+      throw serviceError("InvalidRequestBody", {
+        message: `The request body is required: ${operation.operationId} expects a ${operation.requestBody}.`,
+        values: [{ key: "Reason", value: "The request body is empty." }],
+      });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString("utf8"));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : "not JSON";
+      throw serviceError("InvalidRequestBody", {
+        message: `The request body is not valid JSON: ${reason}`,
+        values: [{ key: "Reason", value: reason }],
+      });
+    }
+    const schema = wireModels[operation.requestBody as keyof typeof wireModels];
+    return validateBody(schema, parsed);
+  }
+
+  async function runWithTimeout(handler: OperationHandler, request: FastifyRequest, state: PipelineState): Promise<OperationResult> {
+    const controller = new AbortController();
+    const onClose = () => controller.abort(new Error("client closed the connection"));
+    request.raw.once("close", onClose);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error("timeout"));
+        reject(serviceError("OperationTimedOut"));
+      }, (state.timeoutInSeconds ?? limits.timeoutDefaultSeconds) * 1000);
+    });
+    const ctx: RequestContext = {
+      requestId: state.requestId,
+      account: state.account as string,
+      apiVersion: state.apiVersion as ApiVersion,
+      baseUrl: state.baseUrl,
+      rawPath: state.rawPath,
+      query: state.query,
+      headers: request.headers,
+      operation: (state.route as RouteMatch).operation,
+      now: state.now,
+      signal: controller.signal,
+    };
+    try {
+      return await Promise.race([handler({ ctx, params: (state.route as RouteMatch).params, body: state.body }), timedOut]);
+    } finally {
+      clearTimeout(timer);
+      request.raw.off("close", onClose);
+    }
+  }
+
+  function sendResult(reply: FastifyReply, state: PipelineState, result: OperationResult): void {
+    const operation = (state.route as RouteMatch).operation;
+    reply.code(operation.status);
+    if (result.version !== undefined) {
+      reply.header("ETag", result.version.eTag);
+      reply.header("Last-Modified", formatHttpDate(result.version.lastModified));
+    }
+    if (result.dataServiceId !== undefined) reply.header("DataServiceId", result.dataServiceId);
+    if (result.raw !== undefined) {
+      reply.headers(result.raw.headers);
+      void reply.send(operation.method === "HEAD" ? undefined : result.raw.data);
+      return;
+    }
+    if (result.body === undefined || operation.method === "HEAD") {
+      void reply.send();
+      return;
+    }
+    reply.header("content-type", jsonContentType);
+    void reply.send(JSON.stringify(result.body));
+  }
+
+  function toServiceError(error: unknown, request: FastifyRequest): ServiceError {
+    if (isServiceError(error)) return error;
+    const code = (error as { code?: unknown }).code;
+    switch (code) {
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return serviceError("RequestBodyTooLarge", {
+          message: `The request body is too large and exceeds the maximum permissible limit of ${limits.requestBodyMaxBytes} bytes.`,
+          values: [{ key: "MaxLimit", value: String(limits.requestBodyMaxBytes) }],
+        });
+      case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+        return serviceError("InvalidHeaderValue", {
+          message: "The Content-Length header does not match the request body.",
+          values: [{ key: "HeaderName", value: "Content-Length" }],
+        });
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      case "FST_ERR_CTP_INVALID_TYPE":
+        return serviceError("InvalidHeaderValue", {
+          message: "The Content-Type header is missing or invalid.",
+          values: [{ key: "HeaderName", value: "Content-Type" }],
+        });
+    }
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      return serviceError("InvalidInput", { message: `The request is not valid: ${(error as Error).message}` });
+    }
+    request.log.error({ err: error, requestId: request.batch?.requestId }, "internal error");
+    return serviceError("InternalError");
+  }
+
+  function sendError(request: FastifyRequest, reply: FastifyReply, error: ServiceError): void {
+    const state = request.batch;
+    const requestId = state?.requestId ?? request.id;
+    const baseUrl = state?.baseUrl ?? config.publicUrl ?? `http://${request.headers.host ?? config.host}`;
+    reply.header("request-id", requestId);
+    reply.code(error.status);
+    if (error.status === 304 || request.method === "HEAD") {
+      void reply.send();
+      return;
+    }
+    reply.header("content-type", jsonContentType);
+    void reply.send(JSON.stringify(batchErrorBody(baseUrl, error.code, error.message, requestId, state?.now ?? config.clock.now(), error.values)));
+  }
+
+  return app;
+}

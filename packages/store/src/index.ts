@@ -1,0 +1,17 @@
+export {
+  StoreError,
+  isStoreError,
+  type CollectionRef,
+  type EntityKind,
+  type EntityRef,
+  type ListPage,
+  type ListQuery,
+  type ReadTx,
+  type Store,
+  type StoredEntity,
+  type StoreErrorKind,
+  type WriteOptions,
+  type WriteTx,
+} from "./store.js";
+export { SqliteStore, type SqliteStoreOptions } from "./sqlite/sqliteStore.js";
+export { predicateToSql, type SqlFragment } from "./sqlite/predicateSql.js";

@@ -1,0 +1,208 @@
+/**
+ * SqliteStore: the embedded Store on better-sqlite3, in WAL mode with `synchronous = FULL`, so a write is durable
+ * once `write` resolves.
+ *
+ * Two connections: one writer, serialised by a promise queue so that an async transaction callback never shares
+ * the connection with another transaction, and one reader that sees only committed data (WAL snapshots) and
+ * never waits for the writer.
+ */
+import Database from "better-sqlite3";
+import { formatTimestamp, idKey } from "@openbatch/core";
+import {
+  StoreError,
+  type CollectionRef,
+  type EntityRef,
+  type ListPage,
+  type ListQuery,
+  type ReadTx,
+  type Store,
+  type StoredEntity,
+  type WriteOptions,
+  type WriteTx,
+} from "../store.js";
+import { dumpSchema as dumpSchemaOf, migrate } from "./migrations.js";
+import { predicateToSql } from "./predicateSql.js";
+
+export interface SqliteStoreOptions {
+  /** Database file path, or ":memory:" (then reader and writer share one connection). */
+  readonly filename: string;
+  /** Used once, to record when migrations ran and to seed the ETag counter. */
+  readonly now: Date;
+}
+
+interface Row {
+  id: string;
+  id_key: string;
+  etag: string;
+  created_at: string;
+  modified_at: string;
+  body: string;
+}
+
+function toEntity<T>(row: Row): StoredEntity<T> {
+  return {
+    id: row.id,
+    eTag: row.etag,
+    creationTime: new Date(row.created_at),
+    lastModified: new Date(row.modified_at),
+    body: JSON.parse(row.body) as T,
+  };
+}
+
+function formatETag(version: bigint): string {
+  return `0x${version.toString(16).toUpperCase()}`;
+}
+
+class SqliteReadTx implements ReadTx {
+  constructor(protected readonly db: Database.Database) {}
+
+  async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
+    const row = this.db
+      .prepare("SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+      .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
+    return row === undefined ? undefined : toEntity<T>(row);
+  }
+
+  async list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
+    const where = ["account = ?", "kind = ?", "scope = ?"];
+    const params: (string | number | null)[] = [collection.account, collection.kind, idKey(collection.scope)];
+    if (query.afterKey !== undefined) {
+      where.push("id_key > ?");
+      params.push(query.afterKey);
+    }
+    if (query.filter !== undefined) {
+      const fragment = predicateToSql(query.filter);
+      where.push(fragment.sql);
+      params.push(...fragment.params);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM entities WHERE ${where.join(" AND ")} ORDER BY id_key LIMIT ?`)
+      .all(...params, query.limit + 1) as Row[];
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    const last = page.at(-1);
+    return more && last !== undefined ? { items: page.map(toEntity<T>), nextKey: last.id_key } : { items: page.map(toEntity<T>) };
+  }
+
+  async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
+    const fragment = filter === undefined ? { sql: "1", params: [] } : predicateToSql(filter);
+    return this.db
+      .prepare(`SELECT count(*) FROM entities WHERE account = ? AND kind = ? AND scope = ? AND ${fragment.sql}`)
+      .pluck()
+      .get(collection.account, collection.kind, idKey(collection.scope), ...fragment.params) as number;
+  }
+}
+
+class SqliteWriteTx extends SqliteReadTx implements WriteTx {
+  private nextETag(): string {
+    const version = this.db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'etag' RETURNING value").safeIntegers(true).pluck().get() as bigint;
+    return formatETag(version);
+  }
+
+  private current(ref: EntityRef, options: WriteOptions | undefined): Row {
+    const row = this.db
+      .prepare("SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+      .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
+    if (row === undefined) throw new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`);
+    if (options?.ifMatch !== undefined && options.ifMatch !== row.etag) {
+      throw new StoreError("preconditionFailed", `${ref.kind} '${ref.id}' has changed`);
+    }
+    return row;
+  }
+
+  async insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>> {
+    const time = formatTimestamp(now);
+    const row: Row = { id: ref.id, id_key: idKey(ref.id), etag: this.nextETag(), created_at: time, modified_at: time, body: JSON.stringify(body) };
+    const result = this.db
+      .prepare(
+        `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(ref.account, ref.kind, idKey(ref.scope), row.id_key, row.id, row.etag, row.created_at, row.modified_at, row.body);
+    if (result.changes === 0) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
+    return toEntity<T>(row);
+  }
+
+  async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
+    const existing = this.current(ref, options);
+    const row: Row = { ...existing, etag: this.nextETag(), modified_at: formatTimestamp(now), body: JSON.stringify(body) };
+    this.db
+      .prepare("UPDATE entities SET etag = ?, modified_at = ?, body = ? WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+      .run(row.etag, row.modified_at, row.body, ref.account, ref.kind, idKey(ref.scope), row.id_key);
+    return toEntity<T>(row);
+  }
+
+  async delete(ref: EntityRef, options?: WriteOptions): Promise<void> {
+    const existing = this.current(ref, options);
+    this.db
+      .prepare("DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+      .run(ref.account, ref.kind, idKey(ref.scope), existing.id_key);
+  }
+
+  async deleteAll(collection: CollectionRef): Promise<number> {
+    return this.db
+      .prepare("DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ?")
+      .run(collection.account, collection.kind, idKey(collection.scope)).changes;
+  }
+}
+
+export class SqliteStore implements Store {
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    this.writer = new Database(options.filename);
+    this.writer.pragma("journal_mode = WAL");
+    this.writer.pragma("synchronous = FULL");
+    this.writer.pragma("busy_timeout = 5000");
+    migrate(this.writer, options.now);
+    // ETags continue from a time-derived seed, so a recreated data directory does not reissue old ETags.
+    this.writer
+      .prepare("INSERT INTO counters (name, value) VALUES ('etag', ?) ON CONFLICT DO NOTHING")
+      .run(BigInt(options.now.getTime()) * 10_000n + 0x8d0000000000000n);
+    this.reader = options.filename === ":memory:" ? this.writer : new Database(options.filename, { readonly: true });
+    if (this.reader !== this.writer) this.reader.pragma("busy_timeout = 5000");
+  }
+
+  async read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R> {
+    this.assertOpen();
+    return work(new SqliteReadTx(this.reader));
+  }
+
+  write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
+    this.assertOpen();
+    const run = async (): Promise<R> => {
+      this.writer.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(new SqliteWriteTx(this.writer));
+        this.writer.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
+        throw error;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    if (this.reader !== this.writer) this.reader.close();
+    this.writer.close();
+  }
+
+  /** The live schema, for the committed dump. */
+  schema(): string {
+    return dumpSchemaOf(this.writer);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("SqliteStore is closed");
+  }
+}

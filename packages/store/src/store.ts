@@ -1,0 +1,105 @@
+/**
+ * The Store: the service's source of truth (architecture.md invariant 1).
+ *
+ * Every row is an entity document — the resource's wire body as JSON — keyed by (account, kind, scope, id key):
+ * - `account` isolates tenants: no method reads or writes across accounts (invariant 7);
+ * - `scope` is the parent's id key for child resources (a task's job, a node's pool) and "" for top-level ones;
+ * - ids are case-preserving, case-insensitive: rows are keyed by `idKey(id)` and keep `id` as given.
+ *
+ * Concurrency: `write` runs its callback in one serialisable transaction and resolves only after COMMIT, so an
+ * acknowledged write is durable. ETags come from a store-wide version counter, so every write of any entity yields
+ * an ETag never seen before. Time is passed in (`now`), never read here.
+ *
+ * Failures are StoreErrors with a `kind` — notFound, conflict, preconditionFailed — that services translate into
+ * Batch error codes.
+ */
+import type { Predicate } from "@openbatch/core";
+
+/** The resource kinds the store holds. Jobs and job schedules share one id namespace; services enforce that. */
+export type EntityKind =
+  | "pool"
+  | "node"
+  | "job"
+  | "jobSchedule"
+  | "task"
+  | "application"
+  | "certificate";
+
+/** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
+export interface EntityRef {
+  readonly account: string;
+  readonly kind: EntityKind;
+  readonly scope: string;
+  readonly id: string;
+}
+
+/** Addresses every entity of one kind under one parent. */
+export type CollectionRef = Omit<EntityRef, "id">;
+
+export interface StoredEntity<T = Record<string, unknown>> {
+  readonly id: string;
+  readonly eTag: string;
+  readonly creationTime: Date;
+  readonly lastModified: Date;
+  readonly body: T;
+}
+
+export interface ListQuery {
+  readonly filter?: Predicate | undefined;
+  /** Keyset cursor: return only entities whose id key sorts after this one. */
+  readonly afterKey?: string | undefined;
+  /** At most this many items (1 or more). */
+  readonly limit: number;
+}
+
+export interface ListPage<T> {
+  readonly items: StoredEntity<T>[];
+  /** The cursor of the next page, absent on the last page. */
+  readonly nextKey?: string;
+}
+
+export interface ReadTx {
+  get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined>;
+  /** Entities in id-key order, filtered in the store's own query language. */
+  list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>>;
+  count(collection: CollectionRef, filter?: Predicate): Promise<number>;
+}
+
+export interface WriteOptions {
+  /** The entity's current ETag must equal this, else `preconditionFailed`. */
+  readonly ifMatch?: string | undefined;
+}
+
+export interface WriteTx extends ReadTx {
+  /** Adds an entity; `conflict` when one with the same id key exists. */
+  insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>>;
+  /** Replaces an entity's body; `notFound` or `preconditionFailed`. */
+  replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>>;
+  /** Removes an entity; `notFound` or `preconditionFailed`. */
+  delete(ref: EntityRef, options?: WriteOptions): Promise<void>;
+  /** Removes every entity of a collection (a deleted job's tasks); returns how many. */
+  deleteAll(collection: CollectionRef): Promise<number>;
+}
+
+export interface Store {
+  read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R>;
+  /** Runs `work` in one transaction; resolves after commit, rolls back if `work` throws. */
+  write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorKind = "notFound" | "conflict" | "preconditionFailed";
+
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+  constructor(
+    readonly kind: StoreErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isStoreError(error: unknown, kind?: StoreErrorKind): error is StoreError {
+  return error instanceof Error && error.name === "StoreError" && (kind === undefined || (error as StoreError).kind === kind);
+}

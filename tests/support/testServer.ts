@@ -1,0 +1,41 @@
+/**
+ * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer, type OpenBatchServer, type ServerOptions } from "@openbatch/server";
+
+export interface TestServer extends OpenBatchServer {
+  readonly dataDir: string;
+  /** Closes the server and removes its data directory. */
+  dispose(): Promise<void>;
+}
+
+export const testAccounts = {
+  alpha: { name: "alphaacct", key: Buffer.from("alpha-account-key-for-tests-0123456789").toString("base64") },
+  beta: { name: "betaacct", key: Buffer.from("beta-account-key-for-tests-9876543210").toString("base64") },
+} as const;
+
+export async function startTestServer(options: ServerOptions & { keepDataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = options.keepDataDir ?? mkdtempSync(join(tmpdir(), "openbatch-test-"));
+  const server = await startServer({
+    port: 0,
+    logLevel: "silent",
+    accounts: [`${testAccounts.alpha.name}:${testAccounts.alpha.key}`, `${testAccounts.beta.name}:${testAccounts.beta.key}`],
+    ...options,
+    dataDir,
+  });
+  return Object.assign(Object.create(null) as object, server, {
+    url: server.url,
+    config: server.config,
+    services: server.services,
+    implementedOperations: server.implementedOperations,
+    close: () => server.close(),
+    dataDir,
+    async dispose() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  }) as TestServer;
+}
