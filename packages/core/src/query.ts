@@ -52,7 +52,7 @@ function compare(a: unknown, b: unknown): number | undefined {
 
 /**
  * Evaluates a predicate against one in-memory entity, with the same rules the store backends implement in SQL:
- * a missing field matches only `ne` (as SQL's `IS NOT` would) and never orders.
+ * a missing field matches `ne` and `eq null`, and never orders.
  */
 export function matchesPredicate(entity: unknown, predicate: Predicate): boolean {
   switch (predicate.op) {
@@ -68,9 +68,13 @@ export function matchesPredicate(entity: unknown, predicate: Predicate): boolean
     }
     default: {
       const field = normalise(readPath(entity, predicate.path), predicate.kind);
+      if (predicate.value === null) {
+        const present = field !== undefined && field !== null;
+        return predicate.op === "ne" ? present : predicate.op === "eq" ? !present : false;
+      }
       const order = compare(field, predicate.value);
       if (predicate.op === "ne") return order !== 0;
-      if (order === undefined) return predicate.op === "eq" && (field ?? null) === predicate.value;
+      if (order === undefined) return false;
       switch (predicate.op) {
         case "eq": return order === 0;
         case "gt": return order > 0;

@@ -15,13 +15,16 @@ import { createBearerTokenVerifier } from "./auth/bearerToken.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
 import { accountHandlers } from "./handlers/account.js";
 import { applicationHandlers } from "./handlers/application.js";
+import { poolHandlers } from "./handlers/pool.js";
 import { createApp, type HandlerTable } from "./http/app.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
+import { PoolService } from "./services/poolService.js";
 
 export interface Services {
   readonly accounts: AccountService;
   readonly applications: ApplicationService;
+  readonly pools: PoolService;
 }
 
 export interface OpenBatchServer {
@@ -38,6 +41,7 @@ export function createHandlerTable(services: Services): HandlerTable {
   return {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
+    ...poolHandlers(services.pools),
   };
 }
 
@@ -48,6 +52,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
+    pools: new PoolService(store),
   };
   const handlers = createHandlerTable(services);
   let ready = false;

@@ -17,6 +17,7 @@
  * `GET /healthz` sits outside the pipeline: no api-version, no authentication.
  */
 import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
   formatHttpDate,
@@ -31,6 +32,7 @@ import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "./errorBody.js";
 import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
+import { parseJsonBody } from "./jsonBody.js";
 import { matchRoute, type RouteMatch } from "./router.js";
 
 export type HandlerTable = { readonly [K in OperationId]?: OperationHandler };
@@ -92,6 +94,9 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     exposeHeadRoutes: false,
     genReqId: () => randomUUID(),
     // Malformed URLs are reported as Batch errors too.
+    // Requests Node's HTTP parser refuses (unknown method tokens, oversized headers) never reach the pipeline;
+    // they are answered here, in the same error format, and their connection is closed.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, config),
     frameworkErrors: (error, request, reply) => {
       sendError(request, reply, serviceError("RequestUrlFailedToParse", { message: `The request URL could not be parsed: ${error.message}` }));
     },
@@ -135,6 +140,15 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     },
   });
 
+  // Methods outside the operation table (OPTIONS, PROPFIND, …) reach no route; they get a Batch error too.
+  app.setNotFoundHandler((request, reply) => {
+    request.batch ??= { requestId: request.id, baseUrl: baseUrlOf(request), rawPath: (request.raw.url ?? "/").split("?")[0] ?? "/", query: new Map(), now: config.clock.now() };
+    sendError(request, reply, serviceError("UnsupportedHttpVerb", {
+      message: `The HTTP verb ${request.method} is not supported.`,
+      values: [{ key: "HttpVerb", value: request.method }],
+    }));
+  });
+
   app.setErrorHandler((error, request, reply) => {
     sendError(request, reply, toServiceError(error, request));
   });
@@ -146,6 +160,10 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       "request",
     );
   });
+
+  function baseUrlOf(request: FastifyRequest): string {
+    return config.publicUrl ?? `${request.protocol}://${request.headers.host ?? `${config.host}:${config.port}`}`;
+  }
 
   // ── stages ─────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -159,7 +177,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     }
     const state: PipelineState = {
       requestId: request.id,
-      baseUrl: config.publicUrl ?? `${request.protocol}://${request.headers.host ?? `${config.host}:${config.port}`}`,
+      baseUrl: baseUrlOf(request),
       rawPath,
       query,
       now: config.clock.now(),
@@ -230,16 +248,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
         values: [{ key: "Reason", value: "The request body is empty." }],
       });
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(bytes.toString("utf8"));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : "not JSON";
-      throw serviceError("InvalidRequestBody", {
-        message: `The request body is not valid JSON: ${reason}`,
-        values: [{ key: "Reason", value: reason }],
-      });
-    }
+    const parsed = parseJsonBody(bytes);
     const schema = wireModels[operation.requestBody as keyof typeof wireModels];
     return validateBody(schema, parsed);
   }
@@ -340,4 +349,31 @@ export function createApp(deps: AppDependencies): FastifyInstance {
   }
 
   return app;
+}
+
+/** Writes a Batch error for a request Node's HTTP parser refused, then closes the connection. */
+function answerClientError(error: Error & { code?: string }, socket: Socket, config: ResolvedServerConfig): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const failure = tooLarge
+    ? serviceError("InvalidHeaderValue", { status: 431, message: "The request's headers (including its URL) are too large." })
+    : error.code === "HPE_INVALID_METHOD"
+      ? serviceError("UnsupportedHttpVerb", { message: "The HTTP verb is not supported." })
+      : serviceError("InvalidInput", { message: "The request is not a valid HTTP request." });
+  const requestId = randomUUID();
+  const body = JSON.stringify(
+    batchErrorBody(config.publicUrl ?? `http://${config.host}:${config.port}`, failure.code, failure.message, requestId, config.clock.now(), failure.values),
+  );
+  const reason = tooLarge ? "Request Header Fields Too Large" : failure.status === 405 ? "Method Not Allowed" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${failure.status} ${reason}\r\n` +
+      `request-id: ${requestId}\r\n` +
+      `content-type: ${jsonContentType}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      "connection: close\r\n\r\n" +
+      body,
+  );
 }

@@ -52,8 +52,8 @@ function decode(segment: string): string {
 }
 
 /**
- * The operation a method and raw path address. Unknown paths → 404 InvalidUri (as ResourceNotFound would leak
- * nothing more); a known path with another method → 405 UnsupportedHttpVerb.
+ * The operation a method and raw path address. Unknown paths → 400 InvalidUri (the service's status for that
+ * code); a known path with another method → 405 UnsupportedHttpVerb.
  */
 export function matchRoute(method: string, rawPath: string): RouteMatch {
   let pathMatched = false;

@@ -105,8 +105,10 @@ export function parseFilter(filter: string, properties: Readonly<Record<string, 
   if (filter.length > maxFilterLength) throw filterError(filter, `the filter is longer than ${maxFilterLength} characters`);
   const tokens = tokenize(filter);
   let position = 0;
-  const peek = (): Token => tokens[position] as Token;
-  const next = (): Token => tokens[position++] as Token;
+  const end = tokens[tokens.length - 1] as Token;
+  // Reading past the end keeps returning the end token, so every "expected X" error can name it.
+  const peek = (): Token => tokens[position] ?? end;
+  const next = (): Token => tokens[position++] ?? end;
   const isKeyword = (token: Token, keyword: string) => token.type === "name" && token.text.toLowerCase() === keyword;
   const expectPunct = (text: "(" | ")" | ",") => {
     const token = next();

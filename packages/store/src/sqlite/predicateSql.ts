@@ -1,7 +1,8 @@
 /**
  * Translates a list Predicate into a SQLite WHERE fragment over the `entities` table, so filters run in the
  * database rather than over whole tables in memory. Field paths become `json_extract(body, '$."a"."b"')`, except
- * the columns the store owns (`id` → id_key, `lastModified` → modified_at). Values are always bound parameters.
+ * the columns the store owns (`id` → id_key, `lastModified` → modified_at). Values are always bound parameters;
+ * paths come from the protocol's filterable-property table and are escaped as SQL string literals.
  */
 import { assertNever, type Literal, type Predicate, type ValueKind } from "@openbatch/core";
 
@@ -16,11 +17,11 @@ function jsonPath(path: readonly string[]): string {
   return "$" + path.map((segment) => `."${segment.replace(/"/g, '""')}"`).join("");
 }
 
-function column(path: readonly string[], kind: ValueKind, params: SqlFragment["params"]): string {
+/** The SQL expression of a field; the JSON path is an escaped literal so the expression can appear twice. */
+function column(path: readonly string[], kind: ValueKind): string {
   if (path.length === 1 && path[0] === "id") return "id_key";
   if (path.length === 1 && path[0] === "lastModified") return "modified_at";
-  params.push(jsonPath(path).replace(/'/g, "''"));
-  const extracted = "json_extract(body, ?)";
+  const extracted = `json_extract(body, '${jsonPath(path).replace(/'/g, "''")}')`;
   return kind === "caseInsensitiveString" || kind === "enum" ? `lower(${extracted})` : extracted;
 }
 
@@ -39,9 +40,9 @@ export function predicateToSql(predicate: Predicate): SqlFragment {
       case "not":
         return `(NOT ${visit(node.operand)})`;
       case "startswith": {
-        const field = column(node.path, node.kind, params);
+        const field = column(node.path, node.kind);
         params.push(node.value.length, node.value);
-        return `(substr(${field}, 1, ?) = ?)`;
+        return `IFNULL(substr(${field}, 1, ?) = ?, 0)`;
       }
       case "eq":
       case "ne":
@@ -49,11 +50,12 @@ export function predicateToSql(predicate: Predicate): SqlFragment {
       case "ge":
       case "lt":
       case "le": {
-        const field = column(node.path, node.kind, params);
+        const field = column(node.path, node.kind);
         if (node.value === null) return node.op === "ne" ? `(${field} IS NOT NULL)` : node.op === "eq" ? `(${field} IS NULL)` : "(0)";
         params.push(bind(node.value));
-        // A missing field is "not equal" to any value, as the in-memory matcher says.
-        return node.op === "ne" ? `(${field} IS NULL OR ${field} <> ?)` : `(${field} ${sqlOperators[node.op]} ?)`;
+        // Two-valued logic, as the in-memory matcher: a missing field is "not equal" to any value and fails every
+        // other comparison, so NOT over it is true rather than SQL's NULL.
+        return node.op === "ne" ? `(${field} IS NULL OR ${field} <> ?)` : `IFNULL(${field} ${sqlOperators[node.op]} ?, 0)`;
       }
       default:
         return assertNever(node, "predicate");

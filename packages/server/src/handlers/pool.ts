@@ -1,0 +1,52 @@
+/** Handlers of the Pool group: parse wire → service → wire. No business rules here. */
+import { formatTimestamp } from "@openbatch/core";
+import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
+import type { HandlerTable } from "../http/app.js";
+import { checkConditions } from "../http/conditions.js";
+import type { RequestContext } from "../http/context.js";
+import { entityResult, listResult, resourceUrl } from "../http/results.js";
+import { parseListOptions, project } from "../odata/listQuery.js";
+import { withVersion } from "../services/entityViews.js";
+import type { PoolService, StoredPool } from "../services/poolService.js";
+
+/** The pool as the wire shows it, with `stats` only when `$expand=stats` asked for it. */
+function poolView(ctx: RequestContext, pool: StoredPool, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudPool> {
+  const view: CloudPool = withVersion(pool);
+  if (expandStats) {
+    view.stats = { url: `${pool.body.url ?? ""}/stats`, startTime: pool.body.creationTime, lastUpdateTime: formatTimestamp(ctx.now) };
+  }
+  return project(view, select);
+}
+
+export function poolHandlers(pools: PoolService): HandlerTable {
+  return {
+    Pool_Add: async ({ ctx, body }) => {
+      const request = body as PoolAddParameter;
+      const url = resourceUrl(ctx, "pools", request.id);
+      const pool = await pools.add(ctx.account, request, url, ctx.now);
+      return { version: pool, dataServiceId: url };
+    },
+    Pool_Get: async ({ ctx, params }) => {
+      const pool = await pools.get(ctx.account, params["poolId"] as string);
+      checkConditions(ctx, pool, true);
+      const options = parseListOptions(ctx.query, {});
+      return entityResult(ctx, "pools", poolView(ctx, pool, options.expandStats, options.select), pool);
+    },
+    Pool_Exists: async ({ ctx, params }) => {
+      const pool = await pools.get(ctx.account, params["poolId"] as string);
+      checkConditions(ctx, pool, true);
+      return { version: pool };
+    },
+    Pool_List: async ({ ctx }) => {
+      const options = parseListOptions(ctx.query, { filterTarget: "pools" });
+      const page = await pools.list(ctx.account, options);
+      return listResult(ctx, "pools", page.items.map((pool) => poolView(ctx, pool, options.expandStats, options.select)), page.nextKey);
+    },
+    Pool_Delete: async ({ ctx, params }) => {
+      const pool = await pools.get(ctx.account, params["poolId"] as string);
+      checkConditions(ctx, pool, false);
+      await pools.delete(ctx.account, pool.body.id ?? pool.id, pool.eTag, ctx.now);
+      return {};
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { isStoreError, SqliteStore } from "../src/index.js";
+
+const t0 = new Date("2024-03-05T10:00:00.000Z");
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+
+describe("SqliteStore", () => {
+  let directory: string;
+  let filename: string;
+  let store: SqliteStore;
+  before(() => {
+    directory = mkdtempSync(join(tmpdir(), "openbatch-store-"));
+    filename = join(directory, "store.db");
+    store = new SqliteStore({ filename, now: t0 });
+  });
+  after(async () => {
+    await store.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  const ref = (id: string, account = "a1") => ({ account, kind: "pool" as const, scope: "", id });
+
+  it("inserts and reads back, keyed case-insensitively and case-preserving", async () => {
+    const created = await store.write((tx) => tx.insert(ref("MyPool"), { id: "MyPool", n: 1 }, at(1)));
+    assert.match(created.eTag, /^0x[0-9A-F]+$/);
+    const read = await store.read((tx) => tx.get<{ id: string; n: number }>(ref("mypool")));
+    assert.equal(read?.id, "MyPool");
+    assert.deepEqual(read?.body, { id: "MyPool", n: 1 });
+    assert.equal(read?.eTag, created.eTag);
+    assert.deepEqual(read?.lastModified, at(1));
+  });
+
+  it("reports a duplicate id (any case) as conflict", async () => {
+    await assert.rejects(
+      store.write((tx) => tx.insert(ref("MYPOOL"), { id: "MYPOOL" }, at(2))),
+      (error) => isStoreError(error, "conflict"),
+    );
+  });
+
+  it("replaces with a new ETag and honours ifMatch", async () => {
+    const current = await store.read((tx) => tx.get(ref("MyPool")));
+    assert.ok(current);
+    await assert.rejects(
+      store.write((tx) => tx.replace(ref("MyPool"), { id: "MyPool", n: 2 }, at(3), { ifMatch: "0x1" })),
+      (error) => isStoreError(error, "preconditionFailed"),
+    );
+    const replaced = await store.write((tx) => tx.replace(ref("MyPool"), { id: "MyPool", n: 2 }, at(3), { ifMatch: current.eTag }));
+    assert.notEqual(replaced.eTag, current.eTag);
+    assert.deepEqual(replaced.creationTime, current.creationTime);
+    await assert.rejects(store.write((tx) => tx.replace(ref("nothing"), {}, at(3))), (error) => isStoreError(error, "notFound"));
+  });
+
+  it("rolls back the whole transaction when the callback throws", async () => {
+    await assert.rejects(
+      store.write(async (tx) => {
+        await tx.insert(ref("partial-1"), { id: "partial-1" }, at(4));
+        await tx.insert(ref("partial-2"), { id: "partial-2" }, at(4));
+        throw new Error("abort");
+      }),
+      /abort/,
+    );
+    assert.equal(await store.read((tx) => tx.get(ref("partial-1"))), undefined);
+  });
+
+  it("serialises concurrent writers without losing updates", async () => {
+    await store.write((tx) => tx.insert(ref("counter"), { value: 0 }, at(5)));
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        store.write(async (tx) => {
+          const current = await tx.get<{ value: number }>(ref("counter"));
+          await new Promise((resolve) => setImmediate(resolve));
+          await tx.replace(ref("counter"), { value: (current?.body.value ?? 0) + 1 }, at(6));
+        }),
+      ),
+    );
+    const final = await store.read((tx) => tx.get<{ value: number }>(ref("counter")));
+    assert.equal(final?.body.value, 50);
+  });
+
+  it("keeps accounts apart", async () => {
+    await store.write((tx) => tx.insert(ref("shared", "a2"), { id: "shared", owner: "a2" }, at(7)));
+    assert.equal(await store.read((tx) => tx.get(ref("shared", "a1"))), undefined);
+    const a1 = await store.read((tx) => tx.list({ account: "a1", kind: "pool", scope: "" }, { limit: 100 }));
+    assert.ok(a1.items.every((item) => item.id !== "shared"));
+    await assert.rejects(store.write((tx) => tx.delete(ref("shared", "a1"))), (error) => isStoreError(error, "notFound"));
+  });
+
+  it("lists in id order with keyset pages and SQL-evaluated filters", async () => {
+    await store.write(async (tx) => {
+      for (let i = 0; i < 30; i++) {
+        await tx.insert({ account: "a3", kind: "task", scope: "Job1", id: `t${String(i).padStart(2, "0")}` }, { id: `t${i}`, state: i % 2 ? "active" : "completed", executionInfo: { exitCode: i } }, at(8));
+      }
+    });
+    const collection = { account: "a3", kind: "task" as const, scope: "job1" };
+    const filter = { op: "and", left: { op: "eq", path: ["state"], kind: "enum", value: "active" }, right: { op: "ge", path: ["executionInfo", "exitCode"], kind: "int", value: 10 } } as const;
+    const first = await store.read((tx) => tx.list(collection, { limit: 4, filter }));
+    assert.equal(first.items.length, 4);
+    assert.ok(first.nextKey);
+    const second = await store.read((tx) => tx.list(collection, { limit: 100, filter, afterKey: first.nextKey }));
+    assert.equal(second.nextKey, undefined);
+    const codes = [...first.items, ...second.items].map((item) => (item.body as { executionInfo: { exitCode: number } }).executionInfo.exitCode);
+    assert.deepEqual(codes, [11, 13, 15, 17, 19, 21, 23, 25, 27, 29]);
+    assert.equal(await store.read((tx) => tx.count(collection, filter)), 10);
+    assert.equal(await store.write((tx) => tx.deleteAll(collection)), 30);
+  });
+
+  it("keeps every acknowledged write across a reopen", async () => {
+    await store.close();
+    store = new SqliteStore({ filename, now: at(100) });
+    const read = await store.read((tx) => tx.get<{ n: number }>(ref("MyPool")));
+    assert.equal(read?.body.n, 2);
+    const next = await store.write((tx) => tx.insert(ref("after-reopen"), {}, at(101)));
+    assert.notEqual(next.eTag, read?.eTag);
+  });
+
+  it("matches the committed schema dump", () => {
+    const committed = readFileSync(new URL("../../schema.sql", import.meta.url), "utf8");
+    assert.equal(store.schema(), committed, "packages/store/schema.sql is stale: run `npm run dump-schema -w @openbatch/store`");
+  });
+});

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
+import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { poolBody } from "./fixtures.js";
+
+const account = testAccounts.alpha;
+const poolsPath = `/pools?api-version=${apiVersion}`;
+
+describe("request bodies", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.dispose());
+
+  const add = (body: unknown, headers?: Record<string, string>) =>
+    batchRequest(server.url, { method: "POST", path: poolsPath, account, body: body as object, ...(headers === undefined ? {} : { headers }) });
+
+  const detail = (json: { values?: { key: string; value: string }[] }, key: string) => json.values?.find((v) => v.key === key)?.value;
+
+  it("accepts the SDKs' content type and answers 201 with ETag, Last-Modified and DataServiceId", async () => {
+    const response = await add(poolBody("created"));
+    assert.equal(response.status, 201, response.text);
+    assert.equal(response.text, "");
+    assert.match(response.headers.get("etag") ?? "", /^0x/);
+    assert.ok(response.headers.get("last-modified"));
+    assert.equal(response.headers.get("dataserviceid"), `${server.url}/pools/created`);
+  });
+
+  it("refuses bodies over 1 MiB with 413 RequestBodyTooLarge as a Batch error", async () => {
+    const huge = poolBody("huge", { metadata: [{ name: "blob", value: "x".repeat(1024 * 1024 + 10) }] });
+    const response = await add(huge);
+    assert.equal(response.status, 413);
+    assert.equal(batchErrorCode(response), "RequestBodyTooLarge");
+  });
+
+  it("refuses malformed JSON with 400 InvalidRequestBody", async () => {
+    for (const text of ["{", "not json", '{"id": "x",}', "[1,2]", "42", "null"]) {
+      const response = await add(text);
+      assert.equal(response.status, 400, text);
+      assert.equal(batchErrorCode(response), "InvalidRequestBody", text);
+    }
+  });
+
+  it("refuses an empty body where one is required", async () => {
+    const response = await batchRequest(server.url, { method: "POST", path: poolsPath, account, body: "" });
+    assert.equal(response.status, 400);
+    assert.equal(batchErrorCode(response), "InvalidRequestBody");
+  });
+
+  it("names a missing required property", async () => {
+    const { vmSize: _omitted, ...withoutVmSize } = poolBody("novmsize");
+    const response = await add(withoutVmSize);
+    assert.equal(response.status, 400);
+    assert.equal(batchErrorCode(response), "MissingRequiredProperty");
+    assert.equal(detail(response.json, "PropertyName"), "vmSize");
+    const nested = await add(poolBody("nested", { startTask: { waitForSuccess: true } }));
+    assert.equal(batchErrorCode(nested), "MissingRequiredProperty");
+    assert.equal(detail(nested.json, "PropertyName"), "startTask.commandLine");
+  });
+
+  it("names a property with a wrong type or value", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ targetDedicatedNodes: "three" }, "targetDedicatedNodes"],
+      [{ targetDedicatedNodes: 1.5 }, "targetDedicatedNodes"],
+      [{ targetDedicatedNodes: 2 ** 40 }, "targetDedicatedNodes"],
+      [{ resizeTimeout: "00:15:00" }, "resizeTimeout"],
+      [{ enableAutoScale: "yes" }, "enableAutoScale"],
+      [{ taskSchedulingPolicy: { nodeFillType: "diagonal" } }, "taskSchedulingPolicy.nodeFillType"],
+      [{ metadata: [{ name: "a", value: 1 }] }, "metadata[0].value"],
+      [{ displayName: null }, "displayName"],
+    ];
+    for (const [override, property] of cases) {
+      const response = await add(poolBody("typed", override));
+      assert.equal(response.status, 400, JSON.stringify(override));
+      assert.equal(batchErrorCode(response), "InvalidPropertyValue", JSON.stringify(override));
+      assert.equal(detail(response.json, "PropertyName"), property, JSON.stringify(override));
+    }
+  });
+
+  it("refuses unknown properties rather than dropping them", async () => {
+    const response = await add(poolBody("unknown", { colour: "blue" }));
+    assert.equal(response.status, 400);
+    assert.equal(batchErrorCode(response), "UnsupportedProperty");
+    assert.equal(detail(response.json, "PropertyName"), "colour");
+  });
+
+  it("refuses bad ids, naming the property", async () => {
+    for (const id of ["", "has space", "slash/id", "dot.id", "x".repeat(65), "ünïcode"]) {
+      const response = await add(poolBody(id));
+      assert.equal(response.status, 400, id);
+      assert.equal(batchErrorCode(response), "InvalidPropertyValue", id);
+      assert.equal(detail(response.json, "PropertyName"), "id", id);
+    }
+    const longest = await add(poolBody("x".repeat(64)));
+    assert.equal(longest.status, 201);
+  });
+
+  it("treats ids case-insensitively but keeps their case", async () => {
+    assert.equal((await add(poolBody("MixedCase"))).status, 201);
+    const duplicate = await add(poolBody("mixedcase"));
+    assert.equal(duplicate.status, 409);
+    assert.equal(batchErrorCode(duplicate), "PoolExists");
+    const fetched = await batchRequest(server.url, { path: `/pools/MIXEDCASE?api-version=${apiVersion}`, account });
+    assert.equal(fetched.status, 200);
+    assert.equal(fetched.json.id, "MixedCase");
+  });
+
+  it("accepts enum values in any casing and stores the wire spelling", async () => {
+    const response = await add(poolBody("enumcase", { taskSchedulingPolicy: { nodeFillType: "Pack" } }));
+    assert.equal(response.status, 201, response.text);
+    const fetched = await batchRequest(server.url, { path: `/pools/enumcase?api-version=${apiVersion}`, account });
+    assert.equal(fetched.json.taskSchedulingPolicy.nodeFillType, "pack");
+  });
+
+  it("stores and returns the 2023–2024 additions faithfully", async () => {
+    const additions = {
+      upgradePolicy: { mode: "rolling", rollingUpgradePolicy: { maxBatchInstancePercent: 20, pauseTimeBetweenBatches: "PT5S" } },
+      resourceTags: { team: "render", cost: "42" },
+      virtualMachineConfiguration: {
+        imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" },
+        nodeAgentSKUId: "batch.node.ubuntu 22.04",
+        osDisk: { caching: "readwrite", managedDisk: { storageAccountType: "standardssd_lrs" }, diskSizeGB: 64, writeAcceleratorEnabled: false },
+        securityProfile: { securityType: "trustedLaunch", encryptionAtHost: true, uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } },
+        extensions: [{ name: "ext", publisher: "p", type: "t", enableAutomaticUpgrade: true }],
+      },
+      networkConfiguration: { enableAcceleratedNetworking: true },
+    };
+    const response = await add(poolBody("additions", additions));
+    assert.equal(response.status, 201, response.text);
+    const fetched = await batchRequest(server.url, { path: `/pools/additions?api-version=${apiVersion}`, account });
+    for (const [key, value] of Object.entries(additions)) assert.deepEqual(fetched.json[key], value, key);
+  });
+
+  it("leaves stored data untouched when a request is refused", async () => {
+    assert.equal((await add(poolBody("keeper", { displayName: "original" }))).status, 201);
+    const before = await batchRequest(server.url, { path: `/pools/keeper?api-version=${apiVersion}`, account });
+    await add(poolBody("keeper", { displayName: "changed" }));
+    await add(poolBody("keeper", { displayName: 5 }));
+    const after = await batchRequest(server.url, { path: `/pools/keeper?api-version=${apiVersion}`, account });
+    assert.deepEqual(after.json, before.json);
+  });
+});
