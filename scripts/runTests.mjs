@@ -1,24 +1,35 @@
-// Runs every compiled test file (`**/dist/**/*.test.js` under packages/ and tests/) with Node's test runner.
+// Runs every compiled test file with Node's test runner, after checking that each `*.test.ts` source has its
+// compiled twin (a test folder missing from a tsconfig would otherwise be skipped without a word).
 // Arguments are passed through, e.g. `npm test -- --test-name-pattern=paging`.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 
-function findTests(directory, inDist = false) {
+function walk(directory, accept) {
   const found = [];
   for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    if (entry.name === "node_modules" || entry.name === "dist" || entry.name.startsWith(".")) continue;
     const path = join(directory, entry.name);
-    if (entry.isDirectory()) found.push(...findTests(path, inDist || entry.name === "dist"));
-    else if (inDist && entry.name.endsWith(".test.js")) found.push(path);
+    if (entry.isDirectory()) found.push(...walk(path, accept));
+    else if (accept(entry.name)) found.push(path);
   }
   return found;
 }
 
-const files = [...findTests("packages"), ...findTests("tests")].sort();
-if (files.length === 0) {
-  console.error("No compiled tests found: run `tsc -b` first.");
+const projects = [...readdirSync("packages").map((name) => join("packages", name)), "tests"];
+const files = [];
+const missing = [];
+for (const project of projects) {
+  for (const source of walk(project, (name) => name.endsWith(".test.ts"))) {
+    const compiled = join(project, "dist", relative(project, source)).replace(/\.ts$/, ".js");
+    if (existsSync(compiled)) files.push(compiled);
+    else missing.push(source.split(sep).join("/"));
+  }
+}
+if (missing.length > 0 || files.length === 0) {
+  console.error(`Tests without a compiled twin (is their folder in the tsconfig? did \`tsc -b\` run?):\n  ${missing.join("\n  ")}`);
   process.exit(1);
 }
+files.sort();
 const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...process.argv.slice(2), ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);
