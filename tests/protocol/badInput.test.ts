@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { operations, type OperationSpec } from "@openbatch/protocol";
-import { batchErrorCode, signPythonStyle, type BatchResponse } from "../support/batchRequest.js";
+import { batchErrorCode, readResponse, signPythonStyle, type BatchResponse } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import {
   Rng,
@@ -104,14 +104,7 @@ async function send(baseUrl: string, request: FuzzRequest): Promise<Outcome> {
       signal: AbortSignal.timeout(perRequestTimeoutMs),
       ...(request.body === undefined ? {} : { body: request.body }),
     });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { kind: "response", url, sentMethod, response: { status: response.status, headers: response.headers, text, json } };
+    return { kind: "response", url, sentMethod, response: await readResponse(response) };
   } catch (error) {
     const err = error as Error & { cause?: { code?: string; message?: string } };
     if (err.name === "TimeoutError" || err.name === "AbortError") return { kind: "failed", reason: `no response within ${perRequestTimeoutMs / 1000} s` };

@@ -61,7 +61,11 @@ export async function batchRequest(baseUrl: string, options: BatchRequestOptions
   if (options.account !== undefined) {
     headers["authorization"] = `SharedKey ${options.account.name}:${signPythonStyle(method, url, headers, options.account)}`;
   }
-  const response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
+  return readResponse(await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) }));
+}
+
+/** Reads a fetch response whole, parsing JSON when the body is JSON. */
+export async function readResponse(response: Response): Promise<BatchResponse> {
   const text = await response.text();
   let json: unknown;
   try {
