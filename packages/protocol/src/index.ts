@@ -27,3 +27,12 @@ export { validateBody } from "./validate.js";
 export { filterableProperties, type FilterableProperty, type FilterOperator, type FilterTarget } from "./filters.js";
 export * from "./enums.js";
 export * from "./models/index.js";
+export {
+  agentProtocolVersion,
+  agentSyncPath,
+  AgentNodeReport,
+  AgentSyncRequest,
+  AgentSyncResponse,
+  DesiredNode,
+  ProcessOutcome,
+} from "./agentProtocol.js";

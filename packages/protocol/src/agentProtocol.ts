@@ -1,0 +1,102 @@
+/**
+ * The agent protocol: how node agents and the server talk (docs/agent-protocol.md). One message pair, exchanged
+ * in a loop:
+ *
+ *   agent ──POST /_agent/v1/sync (AgentSyncRequest: facts about every node it hosts)──▶ server
+ *   agent ◀──────────────── AgentSyncResponse (the desired state of every node it should host) ── server
+ *
+ * The exchange is idempotent and resumable by construction: each request carries the agent's complete local facts
+ * and each response the complete desired state, so a lost message, a redelivered one, an agent restart or a server
+ * restart all converge on the next exchange. The server answers at once when the agent's facts changed anything or
+ * the desired state is newer than `knownVersion`, otherwise it holds the request (long poll) for up to `waitInMs`:
+ * changes reach agents without a polling interval, and every exchange doubles as the agent's heartbeat.
+ *
+ * Agents report facts (started, exited with code N); the server decides what follows (architecture.md invariant 3):
+ * a start task is retried because the desired `startTaskAttempt` grows, not because the agent chose to retry.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { Int32, model } from "./schema.js";
+import { StartTask } from "./models/pool.js";
+
+export const agentProtocolVersion = 1;
+
+/** Path of the sync endpoint, outside the Batch API's pipeline. */
+export const agentSyncPath = "/_agent/v1/sync";
+
+export const ProcessOutcome = model("ProcessOutcome", {
+  /** Which attempt this is: 1 for the first run. */
+  attempt: Int32({ minimum: 1 }),
+  state: Type.Union([Type.Literal("running"), Type.Literal("completed")]),
+  startTime: Type.String(),
+  endTime: Type.Optional(Type.String()),
+  exitCode: Type.Optional(Int32()),
+  /** Set when the process could not be started at all (command not found, bad working directory, …). */
+  failure: Type.Optional(model("ProcessFailure", { code: Type.String(), message: Type.String() })),
+});
+export type ProcessOutcome = Static<typeof ProcessOutcome>;
+
+export const AgentNodeReport = model("AgentNodeReport", {
+  nodeId: Type.String(),
+  /** The incarnation the agent runs; it catches up with the desired generation by rebooting or reimaging. */
+  generation: Int32({ minimum: 0 }),
+  /**
+   * preparing: creating directories for this generation; starting: ready to run the start task;
+   * ready: the start task (if any) has been launched per the desired attempt; removed: the node's processes are
+   * gone and its directory deleted (answer to a desired `remove`).
+   */
+  phase: Type.Union([Type.Literal("preparing"), Type.Literal("ready"), Type.Literal("removed")]),
+  /** The latest start-task attempt of this generation, if one ran. */
+  startTask: Type.Optional(ProcessOutcome),
+  /** Absolute path of the node's root directory on the agent's machine. */
+  rootDirectory: Type.String(),
+});
+export type AgentNodeReport = Static<typeof AgentNodeReport>;
+
+export const AgentSyncRequest = model("AgentSyncRequest", {
+  protocolVersion: Int32(),
+  agentId: Type.String(),
+  /** Changes whenever the agent process restarts. */
+  bootId: Type.String(),
+  /** Where the agent serves node files (`http://127.0.0.1:PORT`); the server proxies file reads there. */
+  fileServerUrl: Type.String(),
+  /** The desired-state version the agent has applied; the server long-polls until it moves on. */
+  knownVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** How long the server may hold the request when nothing changed. */
+  waitInMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+  nodes: Type.Array(AgentNodeReport),
+  /** Host facts, for the node's record. */
+  host: model("AgentHost", {
+    hostname: Type.String(),
+    ipAddress: Type.String(),
+    agentVersion: Type.String(),
+  }),
+});
+export type AgentSyncRequest = Static<typeof AgentSyncRequest>;
+
+export const DesiredNode = model("DesiredNode", {
+  nodeId: Type.String(),
+  poolId: Type.String(),
+  /** Bumped by reboot (same directories) and reimage (directories wiped), each followed by the start task. */
+  generation: Int32({ minimum: 0 }),
+  /** How the agent reaches `generation` from the one it runs. */
+  generationChange: Type.Union([Type.Literal("reboot"), Type.Literal("reimage")]),
+  action: Type.Union([Type.Literal("run"), Type.Literal("remove")]),
+  isDedicated: Type.Boolean(),
+  taskSlots: Int32({ minimum: 1 }),
+  startTask: Type.Optional(StartTask),
+  /** Run the start task until this attempt has run (0: do not run it). */
+  startTaskAttempt: Int32({ minimum: 0 }),
+  /** The `AZ_BATCH_*` variables every process on the node gets (account, pool, node, dedicated). */
+  environment: Type.Record(Type.String(), Type.String()),
+});
+export type DesiredNode = Static<typeof DesiredNode>;
+
+export const AgentSyncResponse = model("AgentSyncResponse", {
+  version: Type.Integer({ minimum: 0 }),
+  /** Sync again at the latest after this long, even when nothing changed (heartbeat). */
+  heartbeatIntervalInMs: Type.Integer({ minimum: 1 }),
+  /** When true the agent has no nodes left and should exit. */
+  shutdown: Type.Boolean(),
+  nodes: Type.Array(DesiredNode),
+});
+export type AgentSyncResponse = Static<typeof AgentSyncResponse>;
