@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startServer, type OpenBatchServer, type ServerOptions } from "@openbatch/server";
 
 export interface TestServer extends OpenBatchServer {
@@ -23,6 +24,7 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     port: 0,
     logLevel: "silent",
     accounts: [`${testAccounts.alpha.name}:${testAccounts.alpha.key}`, `${testAccounts.beta.name}:${testAccounts.beta.key}`],
+    localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
     ...options,
     dataDir,
   });

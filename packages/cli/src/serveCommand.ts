@@ -2,6 +2,7 @@
  * `openbatch serve`: starts the whole service with embedded defaults (SQLite in the data directory, the
  * development account on loopback) and runs until SIGTERM or SIGINT, then shuts down cleanly.
  */
+import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { startServer, type ServerOptions } from "@openbatch/server";
 
@@ -41,6 +42,7 @@ export function serveCommand(): Command {
         dataDir: options["dataDir"] as string,
         accounts: options["account"] as string[],
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
+        localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(jwks === undefined && publicKey === undefined
           ? {}
           : {

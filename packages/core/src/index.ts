@@ -21,3 +21,13 @@ export {
   type ValueKind,
 } from "./query.js";
 export { formatTimestamp, formatHttpDate, parseTimestamp, parseHttpDate, parseDuration } from "./time.js";
+export {
+  nextNodeState,
+  startTaskInfoOf,
+  type ComputeNodeStateValue,
+  type NodeLifecycleInput,
+  type NodeLifecycleOutput,
+  type ProcessReport,
+  type StartTaskInfoValue,
+  type StartTaskSettings,
+} from "./nodeLifecycle.js";

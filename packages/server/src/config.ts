@@ -29,6 +29,15 @@ export interface ServerOptions {
   clock?: Clock;
   /** "silent" for tests. @default "info" */
   logLevel?: "silent" | "error" | "warn" | "info" | "debug";
+  /**
+   * The node agent's entry script (`@openbatch/agent/main`); the local provider runs it to host nodes. Without it
+   * nodes are allocated but stay `creating` until an agent joins from elsewhere.
+   */
+  localAgentEntry?: string;
+  /** How often an idle agent reports; also the longest a long poll is held. @default 10 */
+  agentHeartbeatIntervalInSeconds?: number;
+  /** Nodes per local agent process. @default 16 */
+  nodesPerAgent?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -42,6 +51,9 @@ export interface ResolvedServerConfig {
   readonly publicUrl: string | undefined;
   readonly clock: Clock;
   readonly logLevel: NonNullable<ServerOptions["logLevel"]>;
+  readonly localAgentEntry: string | undefined;
+  readonly agentHeartbeatIntervalInSeconds: number;
+  readonly nodesPerAgent: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -73,5 +85,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     clock: options.clock ?? systemClock,
     logLevel: options.logLevel ?? "info",
+    localAgentEntry: options.localAgentEntry,
+    agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
+    nodesPerAgent: options.nodesPerAgent ?? 16,
   };
 }

@@ -1,9 +1,10 @@
 /**
- * The composition root: the one place that picks concrete parts (SQLite store, clock, authenticators), wires the
- * services and handlers into the HTTP pipeline, and owns their lifetimes.
+ * The composition root: the one place that picks concrete parts (SQLite store, clock, authenticators, compute
+ * provider), wires the services and handlers into the HTTP pipeline, and owns their lifetimes.
  *
  * Lifecycle: `startServer` resolves once the store is migrated and the port is listening (then /healthz answers
- * 200); `close()` stops accepting requests, lets in-flight ones finish, then closes the store.
+ * 200) and the pool reconciler has caught up with every pool; `close()` releases long-polling agents, stops
+ * accepting requests, lets in-flight ones finish, then closes the store. Local agents are detached and outlive it.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -15,16 +16,30 @@ import { createBearerTokenVerifier } from "./auth/bearerToken.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
 import { accountHandlers } from "./handlers/account.js";
 import { applicationHandlers } from "./handlers/application.js";
+import { computeNodeHandlers } from "./handlers/computeNode.js";
+import { fileHandlers } from "./handlers/file.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { createApp, type HandlerTable } from "./http/app.js";
+import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
+import { AgentFiles } from "./nodes/agentFiles.js";
+import { AgentSync } from "./nodes/agentSync.js";
+import { AgentTokens } from "./nodes/agentTokens.js";
+import { PoolNotifier } from "./nodes/notifier.js";
+import { PoolReconciler } from "./nodes/poolReconciler.js";
+import { noProvider } from "./providers/computeProvider.js";
+import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
+import { NodeFileService } from "./services/nodeFileService.js";
+import { NodeService } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
 
 export interface Services {
   readonly accounts: AccountService;
   readonly applications: ApplicationService;
   readonly pools: PoolService;
+  readonly nodes: NodeService;
+  readonly nodeFiles: NodeFileService;
 }
 
 export interface OpenBatchServer {
@@ -42,6 +57,8 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
     ...poolHandlers(services.pools),
+    ...computeNodeHandlers(services.nodes),
+    ...fileHandlers(services.nodeFiles),
   };
 }
 
@@ -49,14 +66,37 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const config = resolveServerConfig(options);
   mkdirSync(config.dataDir, { recursive: true });
   const store: Store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now() });
+  let url = "";
+  const accountUrl = () => config.publicUrl ?? url;
+  const notifier = new PoolNotifier();
+  const tokens = AgentTokens.load(config.dataDir);
+  const provider =
+    config.localAgentEntry === undefined
+      ? noProvider
+      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url });
+  let app: ReturnType<typeof createApp> | undefined;
+  const reconciler = new PoolReconciler({
+    store,
+    provider,
+    notifier,
+    tokens,
+    clock: config.clock,
+    nodesPerAgent: config.nodesPerAgent,
+    nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
+    onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
+  });
+  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId));
+  const nodes = new NodeService(store, pools);
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
-    pools: new PoolService(store),
+    pools,
+    nodes,
+    nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
   };
   const handlers = createHandlerTable(services);
   let ready = false;
-  const app = createApp({
+  app = createApp({
     config,
     handlers,
     isReady: () => ready,
@@ -66,25 +106,41 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       clockSkewInSeconds: config.clockSkewInSeconds,
     }),
   });
+  const agentSync = new AgentSync({
+    store,
+    notifier,
+    reconciler,
+    clock: config.clock,
+    accountUrl,
+    heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
+    onHeartbeat: () => {},
+  });
+  registerAgentRoutes(app, tokens, agentSync);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
     throw error;
   }
-  ready = true;
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  url = `http://${host}:${address.port}`;
+  await reconciler.reconcileAll(config.accounts.map((account) => account.name));
+  ready = true;
   let closing: Promise<void> | undefined;
+  const server = app;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     config,
     services,
     implementedOperations: new Set(Object.keys(handlers)),
     close() {
       closing ??= (async () => {
         ready = false;
-        await app.close();
+        notifier.close();
+        await server.close();
+        await reconciler.idle();
+        await provider.close();
         await store.close();
       })();
       return closing;

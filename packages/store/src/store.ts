@@ -23,7 +23,9 @@ export type EntityKind =
   | "jobSchedule"
   | "task"
   | "application"
-  | "certificate";
+  | "certificate"
+  /** A node agent process and the pool it hosts nodes of (scope: the pool). */
+  | "agent";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

@@ -1,10 +1,10 @@
 /**
  * Pools: add, get, list, exists, delete — the stored side of the pool lifecycle.
  *
- * States (`state`): active → deleting → (gone). `allocationState`: steady when the current node counts equal the
- * targets, resizing while they differ. Nodes are realised by the compute provider (issue #3); until a provider
- * runs, a new pool with non-zero targets stays `resizing` with no nodes, which is what Azure reports while it
- * allocates, and a pool without nodes is removed at once on delete.
+ * States (`state`): active → deleting → (gone). A pool without nodes is removed at once on delete; otherwise it is
+ * `deleting` until the pool reconciler has seen every node leave. `allocationState` and the current node counts
+ * are the reconciler's (nodes/poolReconciler.ts): a new pool with non-zero targets is `resizing` until its nodes
+ * have been reached by their agents.
  */
 import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
@@ -60,7 +60,14 @@ function checkPoolRules(pool: PoolAddParameter): void {
 }
 
 export class PoolService {
-  constructor(private readonly store: Store) {}
+  /**
+   * @param onChange called after a committed change to a pool's targets or state, so that its nodes follow
+   *   (the pool reconciler).
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly onChange: (account: string, poolId: string) => void = () => {},
+  ) {}
 
   async add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
     checkPoolRules(pool);
@@ -88,7 +95,9 @@ export class PoolService {
       currentNodeCommunicationMode: "simplified",
     };
     try {
-      return await this.store.write((tx) => tx.insert({ account, kind: "pool", scope: "", id: pool.id }, cloudPool, now));
+      const stored = await this.store.write((tx) => tx.insert({ account, kind: "pool", scope: "", id: pool.id }, cloudPool, now));
+      this.onChange(account, pool.id);
+      return stored;
     } catch (error) {
       if (isStoreError(error, "conflict")) {
         throw serviceError("PoolExists", { message: `The specified pool '${pool.id}' already exists.`, values: [{ key: "PoolId", value: pool.id }] });
@@ -129,6 +138,7 @@ export class PoolService {
         const time = formatTimestamp(now);
         await tx.replace(ref, { ...pool.body, state: "deleting", stateTransitionTime: time }, now, { ifMatch });
       });
+      this.onChange(account, poolId);
     } catch (error) {
       if (isStoreError(error, "notFound")) throw poolNotFound(poolId);
       if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");

@@ -1,0 +1,78 @@
+/** Handlers of the File group (compute node files; task files arrive with tasks). */
+import { formatHttpDate, serviceError } from "@openbatch/core";
+import type { HandlerTable } from "../http/app.js";
+import { checkConditions } from "../http/conditions.js";
+import type { OperationResult, RequestContext } from "../http/context.js";
+import { listResult } from "../http/results.js";
+import { parseListOptions } from "../odata/listQuery.js";
+import type { NodeFileService, NodeFileTarget } from "../services/nodeFileService.js";
+
+function flag(ctx: RequestContext, name: string): boolean {
+  const value = ctx.query.get(name);
+  if (value === undefined) return false;
+  if (!/^(true|false)$/i.test(value)) {
+    throw serviceError("InvalidQueryParameterValue", {
+      message: `The value for the query parameter '${name}' must be true or false.`,
+      values: [{ key: "QueryParameterName", value: name }, { key: "QueryParameterValue", value }],
+    });
+  }
+  return value.toLowerCase() === "true";
+}
+
+function target(ctx: RequestContext, params: Readonly<Record<string, string>>): NodeFileTarget {
+  return { account: ctx.account, poolId: params["poolId"] as string, nodeId: params["nodeId"] as string };
+}
+
+function ocpRange(ctx: RequestContext): string | undefined {
+  const value = ctx.headers["ocp-range"];
+  const range = Array.isArray(value) ? value[0] : value;
+  if (range === undefined) return undefined;
+  if (!/^bytes=\d*-\d*$/.test(range.trim()) || range.trim() === "bytes=-") {
+    throw serviceError("InvalidHeaderValue", {
+      message: "The ocp-range header must have the form bytes=start-end.",
+      values: [{ key: "HeaderName", value: "ocp-range" }, { key: "HeaderValue", value: range }],
+    });
+  }
+  return range.trim();
+}
+
+async function readFile(files: NodeFileService, ctx: RequestContext, params: Readonly<Record<string, string>>, method: "GET" | "HEAD"): Promise<OperationResult> {
+  const filePath = params["filePath"] as string;
+  const read = await files.read(target(ctx, params), filePath, method, method === "GET" ? ocpRange(ctx) : undefined);
+  const lastModified = new Date(read.headers.get("last-modified") ?? Date.now());
+  try {
+    checkConditions(ctx, { eTag: "", lastModified }, true);
+  } catch (error) {
+    read.body?.destroy();
+    throw error;
+  }
+  const creation = read.headers.get("x-ob-creation-time");
+  const headers: Record<string, string> = {
+    "content-type": "application/octet-stream",
+    "ocp-batch-file-isdirectory": read.headers.get("x-ob-is-directory") ?? "false",
+    "ocp-batch-file-url": read.url,
+    "last-modified": formatHttpDate(lastModified),
+  };
+  const length = read.headers.get("content-length");
+  if (length !== null) headers["content-length"] = length;
+  const mode = read.headers.get("x-ob-file-mode");
+  if (mode !== null) headers["ocp-batch-file-mode"] = mode;
+  if (creation !== null) headers["ocp-creation-time"] = formatHttpDate(new Date(creation));
+  return { raw: { data: read.body ?? Buffer.alloc(0), headers } };
+}
+
+export function fileHandlers(files: NodeFileService): HandlerTable {
+  return {
+    File_ListFromComputeNode: async ({ ctx, params }) => {
+      const options = parseListOptions(ctx.query, { filterTarget: "files" });
+      const page = await files.list(target(ctx, params), options, flag(ctx, "recursive"));
+      return listResult(ctx, "files", page.items, page.nextKey);
+    },
+    File_GetFromComputeNode: ({ ctx, params }) => readFile(files, ctx, params, "GET"),
+    File_GetPropertiesFromComputeNode: ({ ctx, params }) => readFile(files, ctx, params, "HEAD"),
+    File_DeleteFromComputeNode: async ({ ctx, params }) => {
+      await files.delete(target(ctx, params), params["filePath"] as string, flag(ctx, "recursive"));
+      return {};
+    },
+  };
+}

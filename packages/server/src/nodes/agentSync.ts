@@ -1,0 +1,175 @@
+/**
+ * The server's side of the agent protocol (packages/protocol/src/agentProtocol.ts): applies an agent's reports to
+ * its nodes and answers with the desired state of every node assigned to it.
+ *
+ * An agent may only act on nodes assigned to it: reports about other nodes are ignored. Applying reports is one
+ * store transaction; each node's new state comes from the pure `nextNodeState`. A node that reports `removed`
+ * after it was asked to leave is deleted. The answer is held (long poll) while the desired state is the one the
+ * agent already has (`knownVersion`, a digest of the desired state) and nothing changed, until the pool is
+ * notified or `waitInMs` passes.
+ */
+import { createHash } from "node:crypto";
+import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode } from "@openbatch/protocol";
+import type { Store, WriteTx } from "@openbatch/store";
+import type { NodeRecord, StoredNode } from "../services/nodeService.js";
+import type { AgentIdentity } from "./agentTokens.js";
+import type { PoolNotifier } from "./notifier.js";
+import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
+
+export interface AgentSyncOptions {
+  readonly store: Store;
+  readonly notifier: PoolNotifier;
+  readonly reconciler: PoolReconciler;
+  readonly clock: Clock;
+  /** The account's URL as tasks see it (`AZ_BATCH_ACCOUNT_URL`). */
+  readonly accountUrl: (account: string) => string;
+  /** How often an idle agent must sync; also the longest a long poll is held. */
+  readonly heartbeatIntervalInMs: number;
+  /** Called on every sync: the heartbeat. */
+  readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
+}
+
+interface Applied {
+  readonly desired: DesiredNode[];
+  /** A change that may move the pool's allocation state (a node reached, a node gone). */
+  readonly poolChanged: boolean;
+  readonly nodesChanged: boolean;
+}
+
+function digest(nodes: DesiredNode[]): number {
+  return createHash("sha256").update(JSON.stringify(nodes)).digest().readUInt32BE(0);
+}
+
+export class AgentSync {
+  constructor(private readonly options: AgentSyncOptions) {}
+
+  async sync(identity: AgentIdentity, request: AgentSyncRequest): Promise<AgentSyncResponse> {
+    const now = this.options.clock.now();
+    this.options.onHeartbeat(identity, now);
+    const applied = await this.options.store.write((tx) => this.apply(tx, identity, request, now));
+    if (applied.poolChanged) void this.options.reconciler.kick(identity.account, identity.poolId);
+    let desired = applied.desired;
+    const unchanged = !applied.nodesChanged && request.knownVersion === digest(desired);
+    if (unchanged && desired.length > 0) {
+      await this.options.notifier.wait(identity.account, identity.poolId, Math.min(request.waitInMs ?? 0, this.options.heartbeatIntervalInMs));
+      desired = await this.options.store.read(async (tx) => (await this.assigned(tx, identity)).map((node) => this.desiredNode(identity, node.body)));
+    }
+    return {
+      version: digest(desired),
+      heartbeatIntervalInMs: this.options.heartbeatIntervalInMs,
+      shutdown: desired.length === 0 && (await this.retireIfEmpty(identity)),
+      nodes: desired,
+    };
+  }
+
+  private async apply(tx: WriteTx, identity: AgentIdentity, request: AgentSyncRequest, now: Date): Promise<Applied> {
+    const agentRef = { account: identity.account, kind: "agent" as const, scope: identity.poolId, id: identity.agentId };
+    const agent = await tx.get<AgentRecord>(agentRef);
+    if (agent !== undefined) {
+      await tx.replace<AgentRecord>(agentRef, {
+        ...agent.body,
+        fileServerUrl: request.fileServerUrl,
+        bootId: request.bootId,
+        hostname: request.host.hostname,
+        ipAddress: request.host.ipAddress,
+        agentVersion: request.host.agentVersion,
+        lastSeen: formatTimestamp(now),
+      }, now);
+    }
+    const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), report]));
+    let poolChanged = false;
+    let nodesChanged = false;
+    const desired: DesiredNode[] = [];
+    for (const node of await this.assigned(tx, identity)) {
+      const report = reports.get(node.id.toLowerCase());
+      const ref = { account: identity.account, kind: "node" as const, scope: identity.poolId, id: node.id };
+      if (report !== undefined && report.phase === "removed" && node.body._ob.action === "remove") {
+        await tx.delete(ref);
+        poolChanged = true;
+        nodesChanged = true;
+        continue;
+      }
+      const updated = report === undefined ? node.body : this.applyReport(node.body, report, request, now);
+      if (JSON.stringify(updated) !== JSON.stringify(node.body)) {
+        await tx.replace(ref, updated, now);
+        nodesChanged = true;
+        if (node.body.state === "creating" || node.body.state === "unknown") poolChanged = true;
+      }
+      desired.push(this.desiredNode(identity, updated));
+    }
+    return { desired, poolChanged, nodesChanged };
+  }
+
+  private applyReport(node: NodeRecord, report: AgentNodeReport, request: AgentSyncRequest, now: Date): NodeRecord {
+    const runtime = node._ob;
+    const result = nextNodeState({
+      state: node.state ?? "creating",
+      desiredGeneration: runtime.generation,
+      reportedGeneration: report.generation,
+      phase: report.phase,
+      startTask: node.startTask,
+      startTaskAttempt: runtime.startTaskAttempt,
+      outcome: report.generation === runtime.generation ? report.startTask : undefined,
+      runningTasks: node.runningTasksCount ?? 0,
+      schedulingEnabled: node.schedulingState !== "disabled",
+    });
+    const time = formatTimestamp(now);
+    const updated: NodeRecord = {
+      ...node,
+      ipAddress: request.host.ipAddress,
+      nodeAgentInfo: { version: request.host.agentVersion, lastUpdateTime: node.nodeAgentInfo?.lastUpdateTime ?? time },
+      _ob: { ...runtime, reportedGeneration: report.generation, startTaskAttempt: result.startTaskAttempt, rootDirectory: report.rootDirectory },
+    };
+    if (result.startTaskInfo !== undefined) updated.startTaskInfo = result.startTaskInfo;
+    if (result.state !== node.state) {
+      updated.state = result.state;
+      updated.stateTransitionTime = time;
+      if (node.state === "creating" || node.state === "rebooting" || node.state === "reimaging") updated.lastBootTime = time;
+    }
+    return updated;
+  }
+
+  private desiredNode(identity: AgentIdentity, node: NodeRecord): DesiredNode {
+    const runtime = node._ob;
+    return {
+      nodeId: node.id,
+      poolId: identity.poolId,
+      generation: runtime.generation,
+      generationChange: runtime.generationChange,
+      action: runtime.action,
+      isDedicated: node.isDedicated !== false,
+      taskSlots: 1,
+      ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
+      startTaskAttempt: node.startTask === undefined ? 0 : Math.max(runtime.startTaskAttempt, 1),
+      environment: {
+        AZ_BATCH_ACCOUNT_NAME: identity.account,
+        AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),
+        AZ_BATCH_POOL_ID: identity.poolId,
+        AZ_BATCH_NODE_ID: node.id,
+        AZ_BATCH_NODE_IS_DEDICATED: String(node.isDedicated !== false),
+      },
+    };
+  }
+
+  private async assigned(tx: WriteTx | Parameters<Parameters<Store["read"]>[0]>[0], identity: AgentIdentity): Promise<StoredNode[]> {
+    const nodes: StoredNode[] = [];
+    let afterKey: string | undefined;
+    do {
+      const page = await tx.list<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId }, { limit: 1000, afterKey });
+      nodes.push(...page.items.filter((node) => node.body._ob.agentId === identity.agentId));
+      afterKey = page.nextKey;
+    } while (afterKey !== undefined);
+    return nodes;
+  }
+
+  /** An agent with no nodes left is told to shut down and forgotten. */
+  private async retireIfEmpty(identity: AgentIdentity): Promise<boolean> {
+    return this.options.store.write(async (tx) => {
+      if ((await this.assigned(tx, identity)).length > 0) return false;
+      const ref = { account: identity.account, kind: "agent" as const, scope: identity.poolId, id: identity.agentId };
+      if ((await tx.get(ref)) !== undefined) await tx.delete(ref);
+      return true;
+    });
+  }
+}

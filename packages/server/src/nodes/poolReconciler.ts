@@ -1,0 +1,238 @@
+/**
+ * The pool reconciler: makes a pool's nodes match its targets, the one place that allocates and releases nodes.
+ *
+ * On every change to a pool (add, resize, delete, a node leaving) and at start-up it runs, per pool and never twice
+ * at once for the same pool (later kicks coalesce into one more run), one store transaction that:
+ * - creates missing nodes (state `creating`) and assigns each to an agent of the pool with room, registering new
+ *   agents as needed — their processes are started by the compute provider after the commit;
+ * - marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
+ * - for a `deleting` pool, marks every node leaving and removes the pool once no node is left;
+ * - sets `currentDedicatedNodes`/`currentLowPriorityNodes` and `allocationState`: `resizing` until the nodes that
+ *   stay have all been reached by their agent and the leaving ones are gone, then `steady`.
+ * Then it wakes the pool's agents, so they learn their new desired state without polling.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { formatTimestamp, type Clock } from "@openbatch/core";
+import type { CloudPool } from "@openbatch/protocol";
+import type { Store, WriteTx } from "@openbatch/store";
+import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
+import type { NodeRecord, StoredNode } from "../services/nodeService.js";
+import type { AgentTokens } from "./agentTokens.js";
+import type { PoolNotifier } from "./notifier.js";
+
+export interface AgentRecord {
+  id: string;
+  poolId: string;
+  /** The agent's file server, reported on every sync. */
+  fileServerUrl?: string;
+  bootId?: string;
+  hostname?: string;
+  ipAddress?: string;
+  agentVersion?: string;
+  lastSeen?: string;
+}
+
+export interface PoolReconcilerOptions {
+  readonly store: Store;
+  readonly provider: ComputeProvider;
+  readonly notifier: PoolNotifier;
+  readonly tokens: AgentTokens;
+  readonly clock: Clock;
+  /** The absolute URL of a node, for its `url`. */
+  readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
+  /** How many nodes one agent process hosts at most. @default 16 */
+  readonly nodesPerAgent?: number;
+  readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
+}
+
+function poolNumber(account: string, poolId: string): string {
+  const digest = createHash("sha256").update(`${account}/${poolId.toLowerCase()}`).digest();
+  return String(digest.readUInt32BE(0) % 10_000_000_000).padStart(10, "0");
+}
+
+function nodeIdTime(now: Date): string {
+  const iso = now.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, "")}t${iso.slice(11, 19).replace(/:/g, "")}z`;
+}
+
+function nodeIndex(nodeId: string): number {
+  const match = /_(\d+)-/.exec(nodeId);
+  return match === null ? 0 : Number(match[1]);
+}
+
+/** Idle and not-yet-started nodes go first, newest first: the least work is lost. */
+function removalOrder(a: StoredNode, b: StoredNode): number {
+  const cost = (node: StoredNode) => (node.body.state === "running" ? 2 : node.body.state === "idle" ? 1 : 0);
+  return cost(a) - cost(b) || nodeIndex(b.id) - nodeIndex(a.id);
+}
+
+export class PoolReconciler {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly nodesPerAgent: number;
+
+  constructor(private readonly options: PoolReconcilerOptions) {
+    this.nodesPerAgent = options.nodesPerAgent ?? 16;
+  }
+
+  /** Schedules a reconcile of the pool; returns when the run that includes this kick is done. */
+  kick(account: string, poolId: string): Promise<void> {
+    const key = `${account}\u0000${poolId.toLowerCase()}`;
+    const current = this.running.get(key);
+    if (current !== undefined) {
+      this.again.add(key);
+      return current;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(key);
+        try {
+          await this.reconcile(account, poolId);
+        } catch (error) {
+          this.options.onError(error, { account, poolId });
+        }
+      } while (this.again.has(key));
+    })().finally(() => this.running.delete(key));
+    this.running.set(key, run);
+    return run;
+  }
+
+  /** Reconciles every pool of every account (start-up). */
+  async reconcileAll(accounts: readonly string[]): Promise<void> {
+    for (const account of accounts) {
+      let afterKey: string | undefined;
+      do {
+        const page = await this.options.store.read((tx) => tx.list<CloudPool>({ account, kind: "pool", scope: "" }, { limit: 500, afterKey }));
+        await Promise.all(page.items.map((pool) => this.kick(account, pool.id)));
+        afterKey = page.nextKey;
+      } while (afterKey !== undefined);
+    }
+  }
+
+  /** Waits for every reconcile in flight. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+
+  private async reconcile(account: string, poolId: string): Promise<void> {
+    const now = this.options.clock.now();
+    const launches = await this.options.store.write((tx) => this.reconcileIn(tx, account, poolId, now));
+    this.options.notifier.notify(account, poolId);
+    for (const launch of launches) await this.options.provider.startAgent(launch);
+  }
+
+  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<AgentLaunch[]> {
+    const poolRef = { account, kind: "pool" as const, scope: "", id: poolId };
+    const pool = await tx.get<CloudPool>(poolRef);
+    if (pool === undefined) return [];
+    const time = formatTimestamp(now);
+    const nodes = await this.allNodes(tx, account, poolId);
+    const live = nodes.filter((node) => node.body._ob.action === "run");
+    const deleting = pool.body.state === "deleting";
+    const leaving: StoredNode[] = [];
+    const created: NodeRecord[] = [];
+
+    if (deleting) {
+      leaving.push(...live);
+    } else {
+      for (const isDedicated of [true, false]) {
+        const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
+        const current = live.filter((node) => (node.body.isDedicated ?? true) === isDedicated);
+        if (current.length > target) leaving.push(...[...current].sort(removalOrder).slice(0, current.length - target));
+        for (let i = current.length; i < target; i++) {
+          const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
+          const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
+          created.push(this.newNode(account, pool.body, id, isDedicated, time));
+        }
+      }
+    }
+
+    for (const node of leaving) {
+      const body: NodeRecord = { ...node.body, state: "leavingpool", stateTransitionTime: time, _ob: { ...node.body._ob, action: "remove" } };
+      await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, body, now);
+    }
+    const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
+    for (const node of created) await tx.insert({ account, kind: "node", scope: poolId, id: node.id }, node, now);
+
+    if (deleting && nodes.length === 0) {
+      await tx.delete(poolRef);
+      return launches;
+    }
+    const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
+    const leavingCount = nodes.length - live.length + leaving.length;
+    const dedicated = staying.filter((node) => node.isDedicated !== false).length;
+    const lowPriority = staying.length - dedicated;
+    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating");
+    const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : "resizing";
+    const changes: Partial<CloudPool> = {};
+    if (pool.body.currentDedicatedNodes !== dedicated) changes.currentDedicatedNodes = dedicated;
+    if (pool.body.currentLowPriorityNodes !== lowPriority) changes.currentLowPriorityNodes = lowPriority;
+    if (pool.body.allocationState !== allocationState) {
+      changes.allocationState = allocationState;
+      changes.allocationStateTransitionTime = time;
+    }
+    if (Object.keys(changes).length > 0) await tx.replace(poolRef, { ...pool.body, ...changes }, now);
+    return launches;
+  }
+
+  private async allNodes(tx: WriteTx, account: string, poolId: string): Promise<StoredNode[]> {
+    const nodes: StoredNode[] = [];
+    let afterKey: string | undefined;
+    do {
+      const page = await tx.list<NodeRecord>({ account, kind: "node", scope: poolId }, { limit: 1000, afterKey });
+      nodes.push(...page.items);
+      afterKey = page.nextKey;
+    } while (afterKey !== undefined);
+    return nodes;
+  }
+
+  private newNode(account: string, pool: CloudPool, id: string, isDedicated: boolean, time: string): NodeRecord {
+    const poolId = pool.id as string;
+    return {
+      id,
+      url: this.options.nodeUrl(account, poolId, id),
+      state: "creating",
+      schedulingState: "enabled",
+      stateTransitionTime: time,
+      allocationTime: time,
+      ipAddress: "127.0.0.1",
+      affinityId: `TVM:${id}`,
+      vmSize: (pool.vmSize ?? "").toLowerCase(),
+      totalTasksRun: 0,
+      runningTasksCount: 0,
+      runningTaskSlotsCount: 0,
+      totalTasksSucceeded: 0,
+      isDedicated,
+      ...(pool.startTask === undefined ? {} : { startTask: pool.startTask }),
+      ...(pool.virtualMachineConfiguration === undefined
+        ? {}
+        : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
+      _ob: { agentId: "", generation: 1, generationChange: "reboot", reportedGeneration: 0, startTaskAttempt: 0, action: "run" },
+    };
+  }
+
+  /** Puts each new node on an agent of the pool with room, registering new agents as needed. */
+  private async assignAgents(tx: WriteTx, account: string, poolId: string, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
+    if (created.length === 0) return [];
+    const load = new Map<string, number>();
+    const agents = await tx.list<AgentRecord>({ account, kind: "agent", scope: poolId }, { limit: 1000 });
+    for (const agent of agents.items) load.set(agent.id, 0);
+    for (const node of staying) {
+      const count = load.get(node.body._ob.agentId);
+      if (count !== undefined) load.set(node.body._ob.agentId, count + 1);
+    }
+    const launches: AgentLaunch[] = [];
+    for (const node of created) {
+      let agentId = [...load.entries()].find(([, count]) => count < this.nodesPerAgent)?.[0];
+      if (agentId === undefined) {
+        agentId = `agent-${randomBytes(6).toString("hex")}`;
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId }, this.options.clock.now());
+        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }) });
+        load.set(agentId, 0);
+      }
+      node._ob.agentId = agentId;
+      load.set(agentId, (load.get(agentId) ?? 0) + 1);
+    }
+    return launches;
+  }
+}

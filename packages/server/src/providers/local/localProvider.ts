@@ -1,0 +1,45 @@
+/**
+ * The local provider: runs agent processes on this machine, detached from the server so that a server restart
+ * does not kill running work (the agents reconnect by themselves). Each agent hosts several nodes of one pool;
+ * spawning task processes is thereby spread over several agent event loops. Agent output goes to
+ * `<dataDir>/agents/<agentId>.log`; node directories live under `<dataDir>/nodes`.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import type { AgentLaunch, ComputeProvider } from "../computeProvider.js";
+
+export interface LocalProviderOptions {
+  /** The agent's entry script (`@openbatch/agent/main`). */
+  readonly agentEntry: string;
+  readonly dataDir: string;
+  /** The server's URL as agents reach it. */
+  readonly serverUrl: () => string;
+}
+
+export function createLocalProvider(options: LocalProviderOptions): ComputeProvider {
+  const logDir = join(options.dataDir, "agents");
+  const nodesDir = join(options.dataDir, "nodes");
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(nodesDir, { recursive: true });
+  return {
+    async startAgent(launch: AgentLaunch) {
+      const log = openSync(join(logDir, `${launch.agentId}.log`), "a");
+      try {
+        const child = spawn(
+          process.execPath,
+          [options.agentEntry, "--server", options.serverUrl(), "--agent-id", launch.agentId, "--data-dir", nodesDir],
+          {
+            detached: true,
+            stdio: ["ignore", log, log],
+            env: { ...process.env, OPENBATCH_AGENT_TOKEN: launch.token },
+          },
+        );
+        child.unref();
+      } finally {
+        closeSync(log);
+      }
+    },
+    async close() {},
+  };
+}

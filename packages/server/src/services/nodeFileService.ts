@@ -1,0 +1,84 @@
+/**
+ * Files on compute nodes: list, read (whole or an `ocp-range`), properties and delete, for any path under the
+ * node's root directory. The hosting agent serves them (nodes/agentFiles.ts) and enforces that no path leaves the
+ * node root; listings are filtered (`startswith(name, …)`) and paged here, by name.
+ */
+import { matchesPredicate, serviceError } from "@openbatch/core";
+import type { NodeFile } from "@openbatch/protocol";
+import type { Store } from "@openbatch/store";
+import type { AgentFileEntry, AgentFileRead, AgentFiles } from "../nodes/agentFiles.js";
+import type { AgentTokens } from "../nodes/agentTokens.js";
+import type { AgentRecord } from "../nodes/poolReconciler.js";
+import type { ListOptions } from "../odata/listQuery.js";
+import type { NodeService } from "./nodeService.js";
+
+export interface NodeFileTarget {
+  readonly account: string;
+  readonly poolId: string;
+  readonly nodeId: string;
+}
+
+export class NodeFileService {
+  constructor(
+    private readonly store: Store,
+    private readonly nodes: NodeService,
+    private readonly tokens: AgentTokens,
+    private readonly files: AgentFiles,
+  ) {}
+
+  private async agentFor(target: NodeFileTarget) {
+    const node = await this.nodes.get(target.account, target.poolId, target.nodeId);
+    const agentId = node.body._ob.agentId;
+    const agent = await this.store.read((tx) => tx.get<AgentRecord>({ account: target.account, kind: "agent", scope: target.poolId, id: agentId }));
+    if (agent?.body.fileServerUrl === undefined) {
+      throw serviceError("OperationNotValidOnNode", {
+        message: `The node '${target.nodeId}' has not started yet; its files are not available.`,
+        values: [{ key: "NodeId", value: target.nodeId }],
+      });
+    }
+    return {
+      node,
+      endpoint: { fileServerUrl: agent.body.fileServerUrl, token: this.tokens.issue({ account: target.account, poolId: target.poolId, agentId }) },
+    };
+  }
+
+  async list(target: NodeFileTarget, options: ListOptions, recursive: boolean): Promise<{ items: NodeFile[]; nextKey?: string }> {
+    const { node, endpoint } = await this.agentFor(target);
+    const entries = (await this.files.list(endpoint, node.id, "", recursive)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const items: NodeFile[] = [];
+    for (const entry of entries) {
+      if (options.afterKey !== undefined && entry.name <= options.afterKey) continue;
+      const file = toNodeFile(entry, `${node.body.url ?? ""}/files/${encodeURIComponent(entry.name)}`);
+      if (options.filter !== undefined && !matchesPredicate(file, options.filter)) continue;
+      if (items.length === options.maxResults) return { items, nextKey: items.at(-1)?.name as string };
+      items.push(file);
+    }
+    return { items };
+  }
+
+  async read(target: NodeFileTarget, filePath: string, method: "GET" | "HEAD", range: string | undefined): Promise<AgentFileRead & { url: string }> {
+    const { node, endpoint } = await this.agentFor(target);
+    const read = await this.files.read(endpoint, node.id, filePath, method, range);
+    return { ...read, url: `${node.body.url ?? ""}/files/${encodeURIComponent(filePath)}` };
+  }
+
+  async delete(target: NodeFileTarget, filePath: string, recursive: boolean): Promise<void> {
+    const { node, endpoint } = await this.agentFor(target);
+    await this.files.delete(endpoint, node.id, filePath, recursive);
+  }
+}
+
+function toNodeFile(entry: AgentFileEntry, url: string): NodeFile {
+  return {
+    name: entry.name,
+    url,
+    isDirectory: entry.isDirectory,
+    properties: {
+      ...(entry.creationTime === undefined ? {} : { creationTime: entry.creationTime }),
+      lastModified: entry.lastModified,
+      contentLength: entry.contentLength,
+      contentType: "application/octet-stream",
+      ...(entry.fileMode === undefined ? {} : { fileMode: entry.fileMode }),
+    },
+  };
+}
