@@ -60,7 +60,7 @@ describe("openbatch serve", () => {
       method: "POST",
       path: `/pools?api-version=${apiVersion}`,
       account,
-      body: { id: "survivor", vmSize: "standard_d2s_v3", virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" } },
+      body: { id: "survivor", vmSize: "standard_d2s_v3", virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" }, targetDedicatedNodes: 0 },
     });
     assert.equal(created.status, 201, created.text);
     assert.equal(await stop(running, "SIGTERM"), 0);

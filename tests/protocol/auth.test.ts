@@ -37,7 +37,7 @@ describe("SharedKey authentication", () => {
   });
 
   it("accepts the JS SDK's quirks: unsigned Content-Length on DELETE and signed empty query values", async () => {
-    await server.services.pools.add(account.name, { id: "jsdelete", vmSize: "standard_d2s_v3", virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" } }, "http://x/pools/jsdelete", new Date());
+    await server.services.pools.add(account.name, { id: "jsdelete", vmSize: "standard_d2s_v3", virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" }, targetDedicatedNodes: 0 }, "http://x/pools/jsdelete", new Date());
     const url = new URL(`${server.url}/pools/jsdelete?api-version=${apiVersion}&timeout=`);
     const headers: Record<string, string> = { "ocp-date": new Date().toUTCString() };
     headers["authorization"] = `SharedKey ${account.name}:${signJsStyle("DELETE", url, headers)}`;

@@ -15,6 +15,7 @@ function pool(id: string, vmSize: string): PoolAddParameter {
       imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" },
       nodeAgentSKUId: "batch.node.ubuntu 22.04",
     },
+    targetDedicatedNodes: 0,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +10,10 @@ import { startServer, type OpenBatchServer, type ServerOptions } from "@openbatc
 
 export interface TestServer extends OpenBatchServer {
   readonly dataDir: string;
-  /** Closes the server and removes its data directory. */
+  /** Closes the server, stops the agents it started (they are detached) and removes its data directory. */
   dispose(): Promise<void>;
+  /** Kills this server's detached agent processes. */
+  killAgents(signal?: NodeJS.Signals): void;
 }
 
 export const testAccounts = {
@@ -18,6 +21,10 @@ export const testAccounts = {
   beta: { name: "betaacct", key: Buffer.from("beta-account-key-for-tests-9876543210").toString("base64") },
 } as const;
 
+/**
+ * Options override the test defaults; pass `localAgentEntry: undefined` for a server that starts no agents
+ * (nodes then stay `creating`).
+ */
 export async function startTestServer(options: ServerOptions & { keepDataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.keepDataDir ?? mkdtempSync(join(tmpdir(), "openbatch-test-"));
   const server = await startServer({
@@ -35,8 +42,12 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     implementedOperations: server.implementedOperations,
     close: () => server.close(),
     dataDir,
+    killAgents(signal: NodeJS.Signals = "SIGKILL") {
+      spawnSync("pkill", [`-${signal.replace(/^SIG/, "")}`, "-f", "--", `--data-dir ${join(dataDir, "nodes")}`]);
+    },
     async dispose() {
       await server.close();
+      this.killAgents();
       rmSync(dataDir, { recursive: true, force: true });
     },
   }) as TestServer;

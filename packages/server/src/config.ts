@@ -38,6 +38,8 @@ export interface ServerOptions {
   agentHeartbeatIntervalInSeconds?: number;
   /** Nodes per local agent process. @default 16 */
   nodesPerAgent?: number;
+  /** An agent silent this long has its nodes marked `unknown`. @default 30 */
+  nodeHeartbeatTimeoutInSeconds?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -54,6 +56,7 @@ export interface ResolvedServerConfig {
   readonly localAgentEntry: string | undefined;
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
+  readonly nodeHeartbeatTimeoutInSeconds: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -88,5 +91,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     localAgentEntry: options.localAgentEntry,
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
+    nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
   };
 }

@@ -24,6 +24,7 @@ import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
 import { AgentTokens } from "./nodes/agentTokens.js";
+import { HeartbeatTracker } from "./nodes/heartbeatTracker.js";
 import { PoolNotifier } from "./nodes/notifier.js";
 import { PoolReconciler } from "./nodes/poolReconciler.js";
 import { noProvider } from "./providers/computeProvider.js";
@@ -75,6 +76,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       ? noProvider
       : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url });
   let app: ReturnType<typeof createApp> | undefined;
+  const heartbeats = new HeartbeatTracker({
+    store,
+    clock: config.clock,
+    timeoutInMs: config.nodeHeartbeatTimeoutInSeconds * 1000,
+    onNodesLost: (account, poolId) => void reconciler.kick(account, poolId),
+    onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
+  });
   const reconciler = new PoolReconciler({
     store,
     provider,
@@ -84,9 +92,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     nodesPerAgent: config.nodesPerAgent,
     nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
     onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
+    onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
   });
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId));
-  const nodes = new NodeService(store, pools);
+  const nodes = new NodeService(store, pools, (account, poolId) => notifier.notify(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
@@ -113,7 +122,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     clock: config.clock,
     accountUrl,
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
-    onHeartbeat: () => {},
+    onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
   });
   registerAgentRoutes(app, tokens, agentSync);
   try {
@@ -125,7 +134,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
-  await reconciler.reconcileAll(config.accounts.map((account) => account.name));
+  const accountNames = config.accounts.map((account) => account.name);
+  await heartbeats.start(accountNames);
+  await reconciler.reconcileAll(accountNames);
   ready = true;
   let closing: Promise<void> | undefined;
   const server = app;
@@ -138,6 +149,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       closing ??= (async () => {
         ready = false;
         notifier.close();
+        heartbeats.close();
         await server.close();
         await reconciler.idle();
         await provider.close();

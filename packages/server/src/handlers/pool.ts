@@ -1,6 +1,6 @@
 /** Handlers of the Pool group: parse wire → service → wire. No business rules here. */
 import { formatTimestamp } from "@openbatch/core";
-import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
+import type { CloudPool, NodeRemoveParameter, PoolAddParameter, PoolPatchParameter, PoolResizeParameter, PoolUpdatePropertiesParameter } from "@openbatch/protocol";
 import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
 import type { RequestContext } from "../http/context.js";
@@ -19,6 +19,12 @@ function poolView(ctx: RequestContext, pool: StoredPool, expandStats: boolean, s
 }
 
 export function poolHandlers(pools: PoolService): HandlerTable {
+  /** The pool, after the request's conditions (a write: unmet → 412). */
+  const checked = async (ctx: RequestContext, poolId: string): Promise<StoredPool> => {
+    const pool = await pools.get(ctx.account, poolId);
+    checkConditions(ctx, pool, false);
+    return pool;
+  };
   return {
     Pool_Add: async ({ ctx, body }) => {
       const request = body as PoolAddParameter;
@@ -41,6 +47,31 @@ export function poolHandlers(pools: PoolService): HandlerTable {
       const options = parseListOptions(ctx.query, { filterTarget: "pools" });
       const page = await pools.list(ctx.account, options);
       return listResult(ctx, "pools", page.items.map((pool) => poolView(ctx, pool, options.expandStats, options.select)), page.nextKey);
+    },
+    Pool_Resize: async ({ ctx, params, body }) => {
+      const pool = await checked(ctx, params["poolId"] as string);
+      const updated = await pools.resize(ctx.account, pool.id, body as PoolResizeParameter, pool.eTag, ctx.now);
+      return { version: updated, dataServiceId: updated.body.url ?? "" };
+    },
+    Pool_StopResize: async ({ ctx, params }) => {
+      const pool = await checked(ctx, params["poolId"] as string);
+      const updated = await pools.stopResize(ctx.account, pool.id, pool.eTag, ctx.now);
+      return { version: updated, dataServiceId: updated.body.url ?? "" };
+    },
+    Pool_RemoveNodes: async ({ ctx, params, body }) => {
+      const pool = await checked(ctx, params["poolId"] as string);
+      const updated = await pools.removeNodes(ctx.account, pool.id, body as NodeRemoveParameter, pool.eTag, ctx.now);
+      return { version: updated, dataServiceId: updated.body.url ?? "" };
+    },
+    Pool_Patch: async ({ ctx, params, body }) => {
+      const pool = await checked(ctx, params["poolId"] as string);
+      const updated = await pools.patch(ctx.account, pool.id, body as PoolPatchParameter, pool.eTag, ctx.now);
+      return { version: updated, dataServiceId: updated.body.url ?? "" };
+    },
+    Pool_UpdateProperties: async ({ ctx, params, body }) => {
+      const pool = await checked(ctx, params["poolId"] as string);
+      const updated = await pools.updateProperties(ctx.account, pool.id, body as PoolUpdatePropertiesParameter, pool.eTag, ctx.now);
+      return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_Delete: async ({ ctx, params }) => {
       const pool = await pools.get(ctx.account, params["poolId"] as string);

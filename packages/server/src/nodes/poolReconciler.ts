@@ -43,6 +43,8 @@ export interface PoolReconcilerOptions {
   /** How many nodes one agent process hosts at most. @default 16 */
   readonly nodesPerAgent?: number;
   readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
+  /** Called for each agent registered, before its process starts. */
+  readonly onAgentRegistered?: (launch: AgentLaunch) => void;
 }
 
 function poolNumber(account: string, poolId: string): string {
@@ -118,7 +120,10 @@ export class PoolReconciler {
     const now = this.options.clock.now();
     const launches = await this.options.store.write((tx) => this.reconcileIn(tx, account, poolId, now));
     this.options.notifier.notify(account, poolId);
-    for (const launch of launches) await this.options.provider.startAgent(launch);
+    for (const launch of launches) {
+      this.options.onAgentRegistered?.(launch);
+      await this.options.provider.startAgent(launch);
+    }
   }
 
   private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<AgentLaunch[]> {

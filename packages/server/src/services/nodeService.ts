@@ -3,9 +3,9 @@
  * the node, the generation it should run, the start-task attempt asked for, whether it should be removed). `_ob`
  * never leaves the server: `nodeView` strips it.
  */
-import { serviceError } from "@openbatch/core";
+import { formatTimestamp, serviceError, type ErrorCode } from "@openbatch/core";
 import type { ComputeNode } from "@openbatch/protocol";
-import type { Store, StoredEntity } from "@openbatch/store";
+import { isStoreError, type Store, type StoredEntity } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { PoolService } from "./poolService.js";
 
@@ -38,9 +38,11 @@ export function nodeNotFound(nodeId: string) {
 }
 
 export class NodeService {
+  /** @param onChange wakes the pool's agents after a node's desired state changed. */
   constructor(
     private readonly store: Store,
     private readonly pools: PoolService,
+    private readonly onChange: (account: string, poolId: string) => void = () => {},
   ) {}
 
   async list(account: string, poolId: string, options: ListOptions): Promise<{ items: StoredNode[]; nextKey?: string }> {
@@ -56,4 +58,86 @@ export class NodeService {
     if (node === undefined) throw nodeNotFound(nodeId);
     return node;
   }
+
+  /**
+   * Changes one node in a transaction, then wakes its agent. `ifMatch` is the node version the caller checked.
+   */
+  private async mutate(account: string, poolId: string, nodeId: string, now: Date, change: (node: NodeRecord) => NodeRecord): Promise<StoredNode> {
+    await this.pools.get(account, poolId);
+    try {
+      const stored = await this.store.write(async (tx) => {
+        const ref = { account, kind: "node" as const, scope: poolId, id: nodeId };
+        const node = await tx.get<NodeRecord>(ref);
+        if (node === undefined) throw nodeNotFound(nodeId);
+        return tx.replace(ref, change(node.body), now);
+      });
+      this.onChange(account, poolId);
+      return stored;
+    } catch (error) {
+      if (isStoreError(error, "notFound")) throw nodeNotFound(nodeId);
+      throw error;
+    }
+  }
+
+  /** Reboot or reimage (semantics.md §6.2): only idle or running nodes; the start task runs again afterwards. */
+  restart(account: string, poolId: string, nodeId: string, kind: "reboot" | "reimage", now: Date): Promise<StoredNode> {
+    return this.mutate(account, poolId, nodeId, now, (node) => {
+      requireUsable(node, kind);
+      return {
+        ...node,
+        state: kind === "reboot" ? "rebooting" : "reimaging",
+        stateTransitionTime: formatTimestamp(now),
+        _ob: { ...node._ob, generation: node._ob.generation + 1, generationChange: kind, startTaskAttempt: 0 },
+      };
+    });
+  }
+
+  /** Disable scheduling: the node takes no new tasks and is `offline` once none runs. */
+  disableScheduling(account: string, poolId: string, nodeId: string, now: Date): Promise<StoredNode> {
+    return this.mutate(account, poolId, nodeId, now, (node) => {
+      if (node.schedulingState === "disabled") throw alreadyInState(nodeId, "disabled");
+      const idle = node.state === "idle";
+      return {
+        ...node,
+        schedulingState: "disabled",
+        ...(idle ? { state: "offline" as const, stateTransitionTime: formatTimestamp(now) } : {}),
+      };
+    });
+  }
+
+  enableScheduling(account: string, poolId: string, nodeId: string, now: Date): Promise<StoredNode> {
+    return this.mutate(account, poolId, nodeId, now, (node) => {
+      if (node.schedulingState !== "disabled") throw alreadyInState(nodeId, "enabled");
+      const offline = node.state === "offline";
+      return {
+        ...node,
+        schedulingState: "enabled",
+        ...(offline ? { state: "idle" as const, stateTransitionTime: formatTimestamp(now) } : {}),
+      };
+    });
+  }
+}
+
+const busyCodes: Partial<Record<string, ErrorCode>> = {
+  creating: "NodeBeingCreated",
+  starting: "NodeBeingStarted",
+  waitingforstarttask: "NodeBeingStarted",
+  rebooting: "NodeBeingRebooted",
+  reimaging: "NodeBeingReimaged",
+  unusable: "NodeStateUnusable",
+};
+
+function requireUsable(node: NodeRecord, operation: string): void {
+  if (node.state === "idle" || node.state === "running") return;
+  throw serviceError(busyCodes[node.state ?? ""] ?? "OperationNotValidOnNode", {
+    message: `The node '${node.id}' is ${node.state}; ${operation} needs an idle or running node.`,
+    values: [{ key: "NodeId", value: node.id }, { key: "NodeState", value: node.state ?? "unknown" }],
+  });
+}
+
+function alreadyInState(nodeId: string, state: string) {
+  return serviceError("NodeAlreadyInTargetSchedulingState", {
+    message: `Scheduling on the node '${nodeId}' is already ${state}.`,
+    values: [{ key: "NodeId", value: nodeId }],
+  });
 }

@@ -6,9 +6,10 @@
  * are the reconciler's (nodes/poolReconciler.ts): a new pool with non-zero targets is `resizing` until its nodes
  * have been reached by their agents.
  */
-import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
-import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
-import { isStoreError, type Store, type StoredEntity } from "@openbatch/store";
+import { assertValidId, formatTimestamp, limits, parseDuration, propertyDetails, serviceError } from "@openbatch/core";
+import type { CloudPool, NodeRemoveParameter, PoolAddParameter, PoolPatchParameter, PoolResizeParameter, PoolUpdatePropertiesParameter } from "@openbatch/protocol";
+import type { NodeRecord } from "./nodeService.js";
+import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 
 export type StoredPool = StoredEntity<CloudPool>;
@@ -49,11 +50,17 @@ function checkPoolRules(pool: PoolAddParameter): void {
     }
   } else if (pool.autoScaleFormula !== undefined || pool.autoScaleEvaluationInterval !== undefined) {
     throw invalid("autoScaleFormula", "An autoscale formula can only be specified when 'enableAutoScale' is true.");
+  } else if (pool.targetDedicatedNodes === undefined && pool.targetLowPriorityNodes === undefined) {
+    throw serviceError("MissingRequiredProperty", {
+      message: "At least one of 'targetDedicatedNodes' and 'targetLowPriorityNodes' is required when autoscale is not enabled.",
+      values: propertyDetails("targetDedicatedNodes"),
+    });
   }
   for (const name of ["targetDedicatedNodes", "targetLowPriorityNodes"] as const) {
     const value = pool[name];
     if (value !== undefined && value < 0) throw invalid(name, "Target node counts cannot be negative.");
   }
+  checkResizeTimeout(pool.resizeTimeout);
   if (pool.taskSlotsPerNode !== undefined && (pool.taskSlotsPerNode < 1 || pool.taskSlotsPerNode > limits.maxTaskSlotsPerNode)) {
     throw invalid("taskSlotsPerNode", `taskSlotsPerNode must be between 1 and ${limits.maxTaskSlotsPerNode}.`);
   }
@@ -145,4 +152,144 @@ export class PoolService {
       throw error;
     }
   }
+
+  /**
+   * Changes a pool in one transaction: `ifMatch` is the ETag the caller's conditions were checked against, so the
+   * change applies only to that version. Pools being deleted refuse every change (409 PoolBeingDeleted).
+   */
+  private async mutate(
+    account: string,
+    poolId: string,
+    ifMatch: string,
+    now: Date,
+    change: (pool: CloudPool, tx: WriteTx) => Promise<CloudPool> | CloudPool,
+  ): Promise<StoredPool> {
+    try {
+      const stored = await this.store.write(async (tx) => {
+        const ref = { account, kind: "pool" as const, scope: "", id: poolId };
+        const pool = await tx.get<CloudPool>(ref);
+        if (pool === undefined) throw poolNotFound(poolId);
+        if (pool.body.state === "deleting") {
+          throw serviceError("PoolBeingDeleted", { message: `The pool '${poolId}' is being deleted.`, values: [{ key: "PoolId", value: poolId }] });
+        }
+        return tx.replace(ref, await change(pool.body, tx), now, { ifMatch });
+      });
+      this.onChange(account, poolId);
+      return stored;
+    } catch (error) {
+      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
+      throw error;
+    }
+  }
+
+  /** POST /pools/{id}/resize: new targets; only a steady pool without autoscale. */
+  resize(account: string, poolId: string, request: PoolResizeParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+    for (const name of ["targetDedicatedNodes", "targetLowPriorityNodes"] as const) {
+      const value = request[name];
+      if (value !== undefined && value < 0) throw invalid(name, "Target node counts cannot be negative.");
+    }
+    const timeout = checkResizeTimeout(request.resizeTimeout);
+    return this.mutate(account, poolId, ifMatch, now, (pool) => {
+      if (pool.enableAutoScale === true) {
+        throw serviceError("OperationNotValidOnPool", { message: "A pool with autoscale enabled cannot be resized manually; disable autoscale first." });
+      }
+      if (pool.allocationState !== "steady") {
+        throw serviceError("PoolBeingResized", { message: `The pool '${poolId}' is already resizing; stop the resize or wait for it to finish.` });
+      }
+      return {
+        ...pool,
+        targetDedicatedNodes: request.targetDedicatedNodes ?? pool.targetDedicatedNodes ?? 0,
+        targetLowPriorityNodes: request.targetLowPriorityNodes ?? pool.targetLowPriorityNodes ?? 0,
+        resizeTimeout: timeout ?? pool.resizeTimeout ?? "PT15M",
+        allocationState: "resizing",
+        allocationStateTransitionTime: formatTimestamp(now),
+        resizeErrors: [],
+      };
+    });
+  }
+
+  /** POST /pools/{id}/stopresize: keep the nodes the pool has now. */
+  stopResize(account: string, poolId: string, ifMatch: string, now: Date): Promise<StoredPool> {
+    return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
+      if (pool.allocationState === "steady") return pool;
+      const nodes = await tx.list<NodeRecord>({ account, kind: "node", scope: poolId }, { limit: 100_000 });
+      const live = nodes.items.filter((node) => node.body._ob.action === "run");
+      const dedicated = live.filter((node) => node.body.isDedicated !== false).length;
+      return {
+        ...pool,
+        targetDedicatedNodes: dedicated,
+        targetLowPriorityNodes: live.length - dedicated,
+        allocationState: "stopping",
+        allocationStateTransitionTime: formatTimestamp(now),
+      };
+    });
+  }
+
+  /** POST /pools/{id}/removenodes: the named nodes leave and the targets shrink by them. */
+  removeNodes(account: string, poolId: string, request: NodeRemoveParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+    if (request.nodeList.length === 0 || request.nodeList.length > limits.removeNodesPerCall) {
+      throw invalid("nodeList", `nodeList must name between 1 and ${limits.removeNodesPerCall} nodes.`);
+    }
+    checkResizeTimeout(request.resizeTimeout);
+    return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
+      if (pool.allocationState !== "steady") {
+        throw serviceError("PoolBeingResized", { message: `The pool '${poolId}' is resizing; nodes can be removed only from a steady pool.` });
+      }
+      const time = formatTimestamp(now);
+      let dedicated = 0;
+      let lowPriority = 0;
+      for (const nodeId of new Set(request.nodeList.map((id) => id.toLowerCase()))) {
+        const ref = { account, kind: "node" as const, scope: poolId, id: nodeId };
+        const node = await tx.get<NodeRecord>(ref);
+        if (node === undefined) {
+          throw serviceError("NodeNotFound", { message: `The node '${nodeId}' is not in the pool '${poolId}'.`, values: [{ key: "NodeId", value: nodeId }] });
+        }
+        if (node.body._ob.action === "remove") continue;
+        if (node.body.isDedicated === false) lowPriority++;
+        else dedicated++;
+        await tx.replace(ref, { ...node.body, state: "leavingpool", stateTransitionTime: time, _ob: { ...node.body._ob, action: "remove" } }, now);
+      }
+      return {
+        ...pool,
+        targetDedicatedNodes: Math.max(0, (pool.targetDedicatedNodes ?? 0) - dedicated),
+        targetLowPriorityNodes: Math.max(0, (pool.targetLowPriorityNodes ?? 0) - lowPriority),
+        allocationState: "resizing",
+        allocationStateTransitionTime: time,
+      };
+    });
+  }
+
+  /** PATCH /pools/{id}: replaces only the elements given (an empty list clears). */
+  patch(account: string, poolId: string, request: PoolPatchParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+    return this.mutate(account, poolId, ifMatch, now, (pool) => {
+      const updated: CloudPool = { ...pool };
+      for (const [key, value] of Object.entries(request)) {
+        if (value !== undefined) (updated as Record<string, unknown>)[key] = value;
+      }
+      return updated;
+    });
+  }
+
+  /** POST /pools/{id}/updateproperties: replaces all updatable elements; absent ones are cleared or defaulted. */
+  updateProperties(account: string, poolId: string, request: PoolUpdatePropertiesParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+    return this.mutate(account, poolId, ifMatch, now, (pool) => {
+      const { startTask: _startTask, ...rest } = pool;
+      return {
+        ...rest,
+        ...(request.startTask === undefined ? {} : { startTask: request.startTask }),
+        certificateReferences: request.certificateReferences,
+        applicationPackageReferences: request.applicationPackageReferences,
+        metadata: request.metadata,
+        targetNodeCommunicationMode: request.targetNodeCommunicationMode ?? "default",
+      };
+    });
+  }
+}
+
+/** resizeTimeout: at least 5 minutes (semantics.md §6.1). */
+function checkResizeTimeout(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 5 * 60_000) throw invalid("resizeTimeout", "resizeTimeout must be at least PT5M.");
+  return value;
 }
