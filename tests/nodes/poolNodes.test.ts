@@ -70,7 +70,7 @@ describe("pools and their nodes", () => {
     assert.deepEqual(result.counts, { idle: 3, startTaskFailed: 0, total: 3 });
     assert.match(result.stdout, /^hello from tvm-/);
     assert.equal(result.stdoutLength, Buffer.byteLength(result.stdout));
-    assert.equal(result.isDirectoryHeader, "false");
+    assert.equal(String(result.isDirectoryHeader), "false");
     assert.deepEqual(result.startTaskInfo, { state: "completed", exitCode: 0, result: "success", failureCode: null, retryCount: 0 });
     for (const file of ["startup/stdout.txt", "startup/stderr.txt", "shared/marker.txt"]) assert.ok(result.files.includes(file), `${file} in ${result.files}`);
     assert.ok(result.topLevel.includes("startup") && !result.topLevel.includes("startup/stdout.txt"), `top level: ${result.topLevel}`);

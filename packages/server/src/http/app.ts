@@ -137,6 +137,8 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       }
       const result = await runWithTimeout(handler, request, state); // 7
       sendResult(reply, state, result); // 8
+      // An async handler that has called reply.send must return the reply, or Fastify ends a streamed body early.
+      return reply;
     },
   });
 
