@@ -16,18 +16,22 @@ interface Running {
   readonly output: () => string;
 }
 
-/** Starts `openbatch serve` and resolves with its URL once it prints it. */
+const children = new Set<ChildProcess>();
+
+/** Starts `openbatch serve` and resolves with its URL once it prints its banner. */
 async function serve(args: string[], env: Record<string, string> = {}): Promise<Running> {
   const child = spawn(process.execPath, [main, "serve", "--port", "0", "--log-level", "warn", ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (http:\/\/\S+)\n[\s\S]*Data directory: /.exec(output);
       if (match !== null) resolve(match[1] as string);
     };
     child.stdout?.on("data", onData);
@@ -48,7 +52,11 @@ describe("openbatch serve", () => {
   before(() => {
     dataDir = mkdtempSync(join(tmpdir(), "openbatch-serve-"));
   });
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  after(() => {
+    // A failed assertion must not leave a server running (it would keep the test process alive).
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it("prints its endpoint and account, answers /healthz, and stops cleanly on SIGTERM", async () => {
     const running = await serve(["--data-dir", dataDir]);

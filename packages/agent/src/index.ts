@@ -1,1 +1,22 @@
-export {};
+/**
+ * @openbatch/agent: the node agent. `startAgent` runs one in-process (tests, the CLI); `./main` is the process.
+ */
+export { startAgent, agentVersion, type Agent, type AgentOptions, type AgentStopReason } from "./agent.js";
+export { parseAgentArguments, UsageError, usage, type ParsedArguments } from "./options.js";
+export { createLogger, silentLogger, type Logger, type LogLevel, type LogFields } from "./log.js";
+export { splitCommandLine, CommandLineError } from "./process/commandLine.js";
+export {
+  runProcess,
+  startProcess,
+  ProcessLaunchError,
+  type LaunchFailureCode,
+  type ProcessResult,
+  type RunProcessOptions,
+  type StartedProcess,
+} from "./process/runProcess.js";
+export { createFileServer, type FileServer, type FileServerOptions } from "./files/fileServer.js";
+export { FileApiError, type FileApiErrorCode } from "./files/fileApiError.js";
+export type { NodeFileProperties } from "./files/nodeFiles.js";
+export { nodeLayout, type NodeLayout } from "./nodes/nodeLayout.js";
+export { processEnvironment, type ProcessEnvironmentInput } from "./nodes/processEnvironment.js";
+export { localStatePath, type PersistedState, type PersistedNode } from "./localState.js";

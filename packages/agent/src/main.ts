@@ -1,1 +1,48 @@
-export {};
+/**
+ * The agent process: `node packages/agent/dist/src/main.js --server <url> --agent-id <id> --data-dir <dir>` with
+ * the token in OPENBATCH_AGENT_TOKEN (or --token / --token-file; see options.ts). Logs are JSON lines on stderr.
+ *
+ * Exit codes: 0 after `shutdown: true` from the server or SIGTERM/SIGINT (processes ended, state saved);
+ * 1 when the agent cannot start; 2 for a usage error; 3 when the server refuses the agent's credentials.
+ */
+import { startAgent } from "./agent.js";
+import { createLogger } from "./log.js";
+import { UsageError, parseAgentArguments, usage } from "./options.js";
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseAgentArguments(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n${usage}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({ verbose: parsed.verbose, redact: [parsed.options.token] });
+  let agent;
+  try {
+    agent = await startAgent({ ...parsed.options, logger });
+  } catch (error) {
+    logger.log("error", "the agent could not start", { error });
+    return 1;
+  }
+  const started = agent;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.log("info", "stopping on signal", { signal });
+      void started.close();
+    });
+  }
+  const reason = await started.stopped;
+  return reason === "unauthorized" ? 3 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "agent crashed", error: String(error) })}\n`);
+    process.exit(1);
+  },
+);

@@ -56,9 +56,12 @@ export function serveCommand(): Command {
       };
       const server = await startServer(serverOptions);
       const accountNames = server.config.accounts.map((account) => account.name).join(", ");
-      process.stdout.write(`OpenBatch listening on ${server.url}\n`);
-      process.stdout.write(`Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n`);
-      process.stdout.write(`Data directory: ${server.config.dataDir}\n`);
+      // One write, so whoever waits for the banner sees all of it at once.
+      process.stdout.write(
+        `OpenBatch listening on ${server.url}\n` +
+          `Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n` +
+          `Data directory: ${server.config.dataDir}\n`,
+      );
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

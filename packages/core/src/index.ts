@@ -31,3 +31,4 @@ export {
   type StartTaskInfoValue,
   type StartTaskSettings,
 } from "./nodeLifecycle.js";
+export { vmSizeInfo, knownVmSizes, maxTaskSlots, type VmSize } from "./vmSizes.js";

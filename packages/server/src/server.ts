@@ -28,6 +28,7 @@ import { HeartbeatTracker } from "./nodes/heartbeatTracker.js";
 import { PoolNotifier } from "./nodes/notifier.js";
 import { PoolReconciler } from "./nodes/poolReconciler.js";
 import { noProvider } from "./providers/computeProvider.js";
+import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
@@ -94,7 +95,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
     onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
   });
-  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId));
+  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), checkLocalPoolCapabilities);
   const nodes = new NodeService(store, pools, (account, poolId) => notifier.notify(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),

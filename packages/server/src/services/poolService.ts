@@ -74,10 +74,13 @@ export class PoolService {
   constructor(
     private readonly store: Store,
     private readonly onChange: (account: string, poolId: string) => void = () => {},
+    /** The compute provider's refusals of what it cannot honour (providers/poolCapabilities.ts). */
+    private readonly checkCapabilities: (pool: PoolAddParameter) => void = () => {},
   ) {}
 
   async add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
     checkPoolRules(pool);
+    this.checkCapabilities(pool);
     const time = formatTimestamp(now);
     const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
     const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);

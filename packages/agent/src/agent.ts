@@ -1,0 +1,161 @@
+/**
+ * The agent's composition root: `startAgent` opens the node host (with the saved local state), starts the
+ * node-file server and the sync loop with the server, and wires them together — node changes wake the loop, the
+ * loop's answers drive the nodes, the file server asks the host where a node's files are.
+ *
+ * Lifecycle: running until `close()`, a `shutdown: true` answer, or a 401/403 from the server. After a shutdown
+ * answer the nodes it no longer lists are removed (killed, directories deleted) first. Stopping ends the sync
+ * loop (no more desired state is applied), then every node's processes (SIGTERM, then SIGKILL after the grace
+ * period; their outcomes recorded as `AgentRestarted`), then the file server, and saves the state.
+ * `stopped` resolves with the reason once all of that is done; `close()` resolves at the same moment.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { resolve } from "node:path";
+import { systemClock, type Clock } from "@openbatch/core";
+import { createFileServer } from "./files/fileServer.js";
+import { LocalStateFile, localStatePath } from "./localState.js";
+import { createLogger, type Logger } from "./log.js";
+import { isSafeId } from "./nodes/nodeLayout.js";
+import { NodeHost } from "./nodes/nodeHost.js";
+import type { BackoffOptions } from "./session/backoff.js";
+import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
+
+export interface AgentOptions {
+  /** The server's base URL (`http://127.0.0.1:7200`). */
+  readonly serverUrl: string;
+  /** Given by the server with the token; `[A-Za-z0-9_-]`. */
+  readonly agentId: string;
+  readonly token: string;
+  /** Where node directories and the state file live; created if missing. */
+  readonly dataDirectory: string;
+  /** The address reported to the server and the file server's listening address. @default "127.0.0.1" */
+  readonly hostIp?: string;
+  /** @default 0 (any free port) */
+  readonly fileServerPort?: number;
+  /** The longest the server may hold a sync request. @default 20000 */
+  readonly waitInMs?: number;
+  /** Time between SIGTERM and SIGKILL when ending processes. @default 5000 */
+  readonly killGracePeriodInMs?: number;
+  /** Reconnection back-off. @default 100 ms doubling to 5 s */
+  readonly backoff?: BackoffOptions;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default JSON lines on stderr */
+  readonly logger?: Logger;
+  /** @default os.hostname() */
+  readonly hostname?: string;
+  /** @default a random UUID */
+  readonly bootId?: string;
+  /** Aborting closes the agent, as `close()` does. */
+  readonly signal?: AbortSignal;
+}
+
+export type AgentStopReason = SyncStopReason;
+
+export interface Agent {
+  readonly agentId: string;
+  readonly bootId: string;
+  /** `http://<hostIp>:<port>` of the node-file server. */
+  readonly fileServerUrl: string;
+  /** Resolves once the agent has stopped, with the reason. */
+  readonly stopped: Promise<AgentStopReason>;
+  /** Resolves when every node has nothing left to do for now (tests). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function readAgentVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof manifest.version === "string" ? manifest.version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export const agentVersion = readAgentVersion();
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  if (!isSafeId(options.agentId)) throw new Error("The agent id must consist of letters, digits, '_' and '-'.");
+  if (options.token === "") throw new Error("The agent token must not be empty.");
+  let serverUrl: URL;
+  try {
+    serverUrl = new URL(options.serverUrl);
+  } catch {
+    throw new Error("The server URL is not a valid URL.");
+  }
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? createLogger({ redact: [options.token] })).child({ agentId: options.agentId });
+  const dataDirectory = resolve(options.dataDirectory);
+  const hostIp = options.hostIp ?? "127.0.0.1";
+  const killGracePeriodInMs = options.killGracePeriodInMs ?? 5000;
+  await mkdir(dataDirectory, { recursive: true });
+
+  let loop: SyncLoop | undefined;
+  const nodes = await NodeHost.open({
+    agentId: options.agentId,
+    dataDirectory,
+    stateFile: new LocalStateFile(localStatePath(dataDirectory, options.agentId)),
+    clock,
+    logger,
+    killGracePeriodInMs,
+    systemPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    userName: userInfo().username,
+    onChange: () => loop?.wake(),
+  });
+  let fileServer;
+  try {
+    fileServer = await createFileServer({
+      host: hostIp,
+      port: options.fileServerPort ?? 0,
+      token: options.token,
+      nodeRoot: (nodeId) => nodes.nodeRoot(nodeId),
+      logger,
+    });
+  } catch (error) {
+    await nodes.close();
+    throw error;
+  }
+  const files = fileServer;
+  loop = new SyncLoop({
+    serverUrl: serverUrl.href,
+    token: options.token,
+    agentId: options.agentId,
+    ...(options.bootId === undefined ? {} : { bootId: options.bootId }),
+    fileServerUrl: files.url,
+    host: { hostname: options.hostname ?? hostname(), ipAddress: hostIp, agentVersion },
+    ...(options.waitInMs === undefined ? {} : { waitInMs: options.waitInMs }),
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    logger,
+    reports: () => nodes.reports(),
+    apply: (response) => nodes.apply(response.nodes),
+  });
+  const session = loop;
+  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: serverUrl.origin });
+
+  const stopped = session.stopped.then(async (reason) => {
+    // A shutdown answer lists no nodes: let the removal of any node still hosted finish first.
+    if (reason === "shutdown") await nodes.settled();
+    await nodes.close();
+    await files.close();
+    logger.log("info", "agent stopped", { reason });
+    return reason;
+  });
+  const onAbort = (): void => void session.close();
+  if (options.signal?.aborted === true) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  void stopped.finally(() => options.signal?.removeEventListener("abort", onAbort));
+  return {
+    agentId: options.agentId,
+    bootId: session.bootId,
+    fileServerUrl: files.url,
+    stopped,
+    settled: () => nodes.settled(),
+    async close() {
+      await session.close();
+      await stopped;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The agent's memory across restarts: per hosted node its pool, generation, phase, the start-task attempt it last
+ * ran and that attempt's outcome, and the process running it. A restarted agent reports its nodes from here, so
+ * the server hears what finished while the agent was away instead of re-running it.
+ *
+ * File: `<dataDir>/agent-state.<agentId>.json` — one file per agent because the local provider gives all its agents
+ * the same data directory (pool ids contain no `.`, so the name cannot collide with a pool's directory). Writes go
+ * to a temporary file renamed over the old one (atomic on POSIX), one at a time; `save` calls made while a write is
+ * in flight coalesce into one more write of the newest state. An unreadable file is moved aside to `….corrupt`
+ * and the agent starts without memory (the server then re-creates what it wants).
+ *
+ * Recovery rule (applied by the node host): a start task recorded as `running` cannot be re-attached after a
+ * restart; it is reported `completed` with failure `AgentRestarted`, and its process group is killed when its
+ * leader can be proven to be the same process (processGroup.ts).
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { ProcessOutcome } from "@openbatch/protocol";
+
+export const localStateVersion = 1;
+
+export interface PersistedProcess {
+  readonly pid: number;
+  /** Start time in clock ticks since boot, when known (Linux). */
+  readonly startTicks?: string;
+}
+
+export interface PersistedNode {
+  readonly nodeId: string;
+  readonly poolId: string;
+  readonly generation: number;
+  readonly phase: "preparing" | "ready" | "removed";
+  /** Removal was started (processes being killed, directory being deleted). */
+  readonly removing: boolean;
+  /** A reimage must still wipe the directory before preparing. */
+  readonly wipePending: boolean;
+  /** The last start-task attempt launched in this generation (0: none). */
+  readonly startTaskAttemptRun: number;
+  readonly startTask?: ProcessOutcome;
+  /** The start task's process while it runs. */
+  readonly startTaskProcess?: PersistedProcess;
+}
+
+export interface PersistedState {
+  readonly version: number;
+  readonly agentId: string;
+  readonly nodes: readonly PersistedNode[];
+}
+
+export function localStatePath(dataDirectory: string, agentId: string): string {
+  return join(dataDirectory, `agent-state.${agentId}.json`);
+}
+
+function isPersistedNode(value: unknown): value is PersistedNode {
+  if (value === null || typeof value !== "object") return false;
+  const node = value as Record<string, unknown>;
+  return (
+    typeof node.nodeId === "string" &&
+    typeof node.poolId === "string" &&
+    Number.isInteger(node.generation) &&
+    (node.phase === "preparing" || node.phase === "ready" || node.phase === "removed") &&
+    typeof node.removing === "boolean" &&
+    typeof node.wipePending === "boolean" &&
+    Number.isInteger(node.startTaskAttemptRun)
+  );
+}
+
+export class LocalStateFile {
+  private writing: Promise<void> | undefined;
+  private pending: { state: PersistedState; waiters: { resolve: () => void; reject: (error: unknown) => void }[] } | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** The saved state, or undefined when there is none (or it was unreadable and moved aside). */
+  async load(): Promise<{ state: PersistedState | undefined; problem?: string }> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: undefined };
+      throw error;
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<PersistedState>;
+      if (parsed.version !== localStateVersion || typeof parsed.agentId !== "string" || !Array.isArray(parsed.nodes) || !parsed.nodes.every(isPersistedNode)) {
+        throw new Error("unexpected content");
+      }
+      return { state: parsed as PersistedState };
+    } catch (error) {
+      await rename(this.path, `${this.path}.corrupt`).catch(() => undefined);
+      return { state: undefined, problem: `The state file was unreadable (${(error as Error).message}) and was moved to ${this.path}.corrupt.` };
+    }
+  }
+
+  /** Writes the state; resolves once it (or a newer state) is on disk. */
+  save(state: PersistedState): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending === undefined) this.pending = { state, waiters: [] };
+      this.pending.state = state;
+      this.pending.waiters.push({ resolve, reject });
+      if (this.writing === undefined) this.writing = this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending !== undefined) {
+        const { state, waiters } = this.pending;
+        this.pending = undefined;
+        try {
+          await this.write(state);
+          for (const waiter of waiters) waiter.resolve();
+        } catch (error) {
+          for (const waiter of waiters) waiter.reject(error);
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async write(state: PersistedState): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    await rename(temporary, this.path);
+  }
+
+  /** Resolves when no write is in flight. */
+  async flush(): Promise<void> {
+    while (this.writing !== undefined) await this.writing;
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * One compute node hosted by this agent: converges its directory tree and start task on the latest desired state
+ * from the server (a DesiredNode, or nothing when the server no longer lists it) and reports facts back.
+ *
+ * Phases (the `phase` of AgentNodeReport) and how they are reached:
+ * - preparing  a new node, a changed generation (reboot/reimage) or a node the server lists again after its
+ *              removal; the directories are being (re)created (a reimage first wipes the root).
+ * - ready      the layout exists; the start task runs whenever the desired `startTaskAttempt` is above the last
+ *              attempt launched in this generation (one attempt at a time, the latest desired number).
+ * - removed    `action: "remove"` or the node is no longer desired: processes killed, root deleted. Reported until
+ *              the desired state stops listing the node; then the host forgets it.
+ * While a removal is in progress the node keeps reporting its previous phase; a removal is finished before
+ * anything else happens, even if the server changes its mind meanwhile.
+ *
+ * Generation change: any desired generation different from the local one (normally larger) kills the node's
+ * processes and re-prepares: `reboot` keeps the directories, `reimage` wipes the root. The start-task history
+ * starts over; the server asks for attempt 1 again. A different `poolId` for the same node id is treated as a
+ * new node (the old root is deleted).
+ *
+ * Killing: the running start task's group gets SIGTERM, then SIGKILL after the grace period; groups of earlier
+ * processes whose leader exited but which left processes behind are ended the same way.
+ *
+ * Restart: a node restored from the saved state keeps its generation, phase and last outcome (a start task that
+ * was running becomes `completed` with failure `AgentRestarted`), re-creates missing directories once, and
+ * resumes an interrupted removal or reimage wipe before anything else.
+ *
+ * Steps run one at a time per node (a reconcile loop woken by `setDesired` and by a process exit). A failing step
+ * (disk full, permissions) is logged and retried on the next desired state the server sends.
+ */
+import type { AgentNodeReport, DesiredNode, ProcessOutcome } from "@openbatch/protocol";
+import type { Clock } from "@openbatch/core";
+import type { PersistedNode, PersistedProcess } from "../localState.js";
+import type { Logger } from "../log.js";
+import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from "../process/processGroup.js";
+import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
+import { processEnvironment } from "./processEnvironment.js";
+import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
+
+export interface NodeContext {
+  readonly dataDirectory: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly killGracePeriodInMs: number;
+  /** The agent's PATH, the base of every process's PATH. */
+  readonly systemPath: string;
+  readonly userName: string;
+  /** Reportable facts or persisted state changed: wake the sync loop, save the state. */
+  changed(): void;
+  /** Saves the host's state; resolves once written. */
+  persist(): Promise<void>;
+}
+
+type Phase = "preparing" | "ready" | "removed";
+
+interface RunningStartTask {
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+export class HostedNode {
+  private poolId: string;
+  private layout: NodeLayout;
+  private generation: number;
+  private phase: Phase;
+  private removing = false;
+  private wipePending = false;
+  private startTaskAttemptRun = 0;
+  private startTask: ProcessOutcome | undefined;
+  private startTaskProcess: PersistedProcess | undefined;
+  private desired: DesiredNode | undefined;
+  private running: RunningStartTask | undefined;
+  /** Process groups started on this node in this generation whose members may still run. */
+  private readonly processGroups = new Set<number>();
+  private reconciling: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  /** Whether the directories were (re)created by this agent process: a restored node checks them once. */
+  private layoutChecked = false;
+  private readonly logger: Logger;
+
+  private constructor(
+    readonly nodeId: string,
+    poolId: string,
+    generation: number,
+    phase: Phase,
+    private readonly context: NodeContext,
+  ) {
+    this.poolId = poolId;
+    this.layout = nodeLayout(context.dataDirectory, poolId, nodeId);
+    this.generation = generation;
+    this.phase = phase;
+    this.logger = context.logger.child({ poolId, nodeId });
+  }
+
+  /** A node the agent did not host before. */
+  static create(desired: DesiredNode, context: NodeContext): HostedNode {
+    return new HostedNode(desired.nodeId, desired.poolId, desired.generation, "preparing", context);
+  }
+
+  /**
+   * A node from the saved state of an earlier agent process. A start task recorded as running is reported as
+   * completed with `AgentRestarted`; its process group is killed by `recover` if its leader is provably the same.
+   */
+  static restore(saved: PersistedNode, context: NodeContext): HostedNode {
+    const node = new HostedNode(saved.nodeId, saved.poolId, saved.generation, saved.phase, context);
+    node.removing = saved.removing;
+    node.wipePending = saved.wipePending;
+    node.startTaskAttemptRun = saved.startTaskAttemptRun;
+    node.startTask = saved.startTask;
+    node.startTaskProcess = saved.startTaskProcess;
+    if (saved.startTask?.state === "running") {
+      node.startTask = {
+        ...saved.startTask,
+        state: "completed",
+        endTime: context.clock.now().toISOString(),
+        failure: { code: "AgentRestarted", message: "The agent restarted while the start task ran; its process could not be re-attached and was ended." },
+      };
+    }
+    return node;
+  }
+
+  /** Ends the process an earlier agent process left running, when it is provably still that process. */
+  async recover(): Promise<void> {
+    const orphan = this.startTaskProcess;
+    this.startTaskProcess = undefined;
+    if (orphan === undefined) return;
+    const ticks = orphan.startTicks === undefined ? undefined : await readProcessStartTicks(orphan.pid);
+    if (ticks !== undefined && ticks === orphan.startTicks) {
+      this.logger.log("warn", "ending a start task left running by the previous agent process", { pid: orphan.pid });
+      signalGroup(orphan.pid, "SIGKILL");
+    }
+  }
+
+  /** The latest desired state; undefined when the server no longer lists the node. */
+  setDesired(desired: DesiredNode | undefined): void {
+    this.desired = desired;
+    this.kick();
+  }
+
+  /** Removed and no longer desired: the host may forget the node. */
+  get forgettable(): boolean {
+    return this.phase === "removed" && !this.removing && this.desired === undefined;
+  }
+
+  /** The directory the file server may serve, or undefined while the node is being removed or is gone. */
+  get servedRoot(): string | undefined {
+    return this.phase === "removed" || this.removing ? undefined : this.layout.root;
+  }
+
+  report(): AgentNodeReport {
+    return {
+      nodeId: this.nodeId,
+      generation: this.generation,
+      phase: this.phase,
+      ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
+      rootDirectory: this.layout.root,
+    };
+  }
+
+  persisted(): PersistedNode {
+    return {
+      nodeId: this.nodeId,
+      poolId: this.poolId,
+      generation: this.generation,
+      phase: this.phase,
+      removing: this.removing,
+      wipePending: this.wipePending,
+      startTaskAttemptRun: this.startTaskAttemptRun,
+      ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
+      ...(this.startTaskProcess === undefined ? {} : { startTaskProcess: this.startTaskProcess }),
+    };
+  }
+
+  /** Resolves when the node has nothing left to do for now (tests). */
+  async settled(): Promise<void> {
+    while (this.reconciling !== undefined) await this.reconciling;
+  }
+
+  /** Stops converging and ends the node's processes; their outcome is recorded as `AgentRestarted`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.killAll(new AgentStopping("The agent is stopping."));
+    await this.settled();
+  }
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.reconciling !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.reconciling = this.reconcile().finally(() => {
+      this.reconciling = undefined;
+    });
+  }
+
+  private async reconcile(): Promise<void> {
+    try {
+      let progressed = true;
+      while (!this.closed && (progressed || this.again)) {
+        this.again = false;
+        progressed = await this.step();
+      }
+    } catch (error) {
+      this.logger.log("error", "node step failed; retrying on the next desired state", { error });
+    }
+  }
+
+  /** One step towards the desired state; true when another step may follow at once. */
+  private async step(): Promise<boolean> {
+    const desired = this.desired;
+    if (desired === undefined || desired.action === "remove" || this.removing) {
+      if (this.phase === "removed" && !this.removing) return false;
+      await this.remove();
+      return desired !== undefined && desired.action === "run";
+    }
+    if (this.phase === "removed" || desired.poolId !== this.poolId) {
+      await this.rejoin(desired);
+      return true;
+    }
+    if (desired.generation !== this.generation) {
+      await this.changeGeneration(desired);
+      return true;
+    }
+    if (this.phase === "preparing") {
+      if (this.wipePending) {
+        await deleteNodeDirectories(this.layout);
+        this.wipePending = false;
+      }
+      await createNodeDirectories(this.layout);
+      this.layoutChecked = true;
+      this.phase = "ready";
+      this.logger.log("info", "node ready", { generation: this.generation });
+      this.context.changed();
+      return true;
+    }
+    if (!this.layoutChecked) {
+      await createNodeDirectories(this.layout);
+      this.layoutChecked = true;
+    }
+    if (desired.startTask !== undefined && desired.startTaskAttempt > this.startTaskAttemptRun && this.running === undefined) {
+      this.launchStartTask(desired, desired.startTaskAttempt);
+    }
+    return false;
+  }
+
+  private async remove(): Promise<void> {
+    if (!this.removing) {
+      this.removing = true;
+      this.logger.log("info", "removing node");
+      await this.context.persist();
+    }
+    await this.killAll(new Error("The node is being removed."));
+    await deleteNodeDirectories(this.layout);
+    this.removing = false;
+    this.phase = "removed";
+    this.wipePending = false;
+    this.startTask = undefined;
+    this.startTaskAttemptRun = 0;
+    this.logger.log("info", "node removed");
+    this.context.changed();
+  }
+
+  /** The node id comes back after its removal, or moves to another pool: start from scratch. */
+  private async rejoin(desired: DesiredNode): Promise<void> {
+    if (desired.poolId !== this.poolId) {
+      await this.killAll(new Error("The node moved to another pool."));
+      if (this.phase !== "removed") await deleteNodeDirectories(this.layout);
+      this.poolId = desired.poolId;
+      this.layout = nodeLayout(this.context.dataDirectory, desired.poolId, this.nodeId);
+    }
+    this.generation = desired.generation;
+    this.phase = "preparing";
+    this.wipePending = false;
+    this.startTask = undefined;
+    this.startTaskAttemptRun = 0;
+    this.context.changed();
+  }
+
+  private async changeGeneration(desired: DesiredNode): Promise<void> {
+    this.logger.log("info", `node ${desired.generationChange}`, { from: this.generation, to: desired.generation });
+    await this.killAll(new Error(`The node is being ${desired.generationChange === "reimage" ? "reimaged" : "rebooted"}.`));
+    this.generation = desired.generation;
+    this.phase = "preparing";
+    this.wipePending = desired.generationChange === "reimage";
+    this.startTask = undefined;
+    this.startTaskAttemptRun = 0;
+    this.context.changed();
+    await this.context.persist();
+  }
+
+  private async killAll(reason: Error): Promise<void> {
+    const running = this.running;
+    if (running !== undefined) {
+      running.controller.abort(reason);
+      await running.done;
+    }
+    if (this.processGroups.size > 0) {
+      await terminateGroups(this.processGroups, this.context.killGracePeriodInMs);
+      this.processGroups.clear();
+    }
+  }
+
+  private launchStartTask(desired: DesiredNode, attempt: number): void {
+    const startTask = desired.startTask;
+    if (startTask === undefined) return;
+    const controller = new AbortController();
+    this.startTaskAttemptRun = attempt;
+    this.startTask = { attempt, state: "running", startTime: this.context.clock.now().toISOString() };
+    this.startTaskProcess = undefined;
+    this.logger.log("info", "start task attempt begins", { attempt });
+    this.context.changed();
+    const layout = this.layout;
+    const environment = processEnvironment({
+      systemPath: this.context.systemPath,
+      userName: this.context.userName,
+      layout,
+      nodeEnvironment: desired.environment,
+      taskDirectory: layout.startup,
+      workingDirectory: layout.startupWorkingDirectory,
+      ...(startTask.environmentSettings === undefined ? {} : { settings: startTask.environmentSettings }),
+      ...(startTask.userIdentity === undefined ? {} : { userIdentity: startTask.userIdentity }),
+    });
+    const attemptRun = async (): Promise<ProcessOutcome> => {
+      // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
+      await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
+      return runStartTaskAttempt({
+        attempt,
+        startTask,
+        layout,
+        environment,
+        signal: controller.signal,
+        clock: this.context.clock,
+        killGracePeriodInMs: this.context.killGracePeriodInMs,
+        onProcess: (pid) => {
+          this.processGroups.add(pid);
+          void readProcessStartTicks(pid).then((startTicks) => {
+            if (this.running?.controller !== controller) return;
+            this.startTaskProcess = { pid, ...(startTicks === undefined ? {} : { startTicks }) };
+            this.context.changed();
+          });
+        },
+      });
+    };
+    const done = attemptRun().then(
+      (outcome) => this.finishStartTask(controller, outcome),
+      (error: unknown) => {
+        this.logger.log("error", "start task attempt failed unexpectedly", { attempt, error });
+        this.finishStartTask(controller, {
+          attempt,
+          state: "completed",
+          startTime: this.startTask?.startTime ?? this.context.clock.now().toISOString(),
+          endTime: this.context.clock.now().toISOString(),
+          failure: { code: "CommandLaunchFailed", message: `The agent could not run the start task: ${(error as Error).message}` },
+        });
+      },
+    );
+    this.running = { controller, done };
+  }
+
+  private finishStartTask(controller: AbortController, outcome: ProcessOutcome): void {
+    if (this.running?.controller !== controller) return;
+    this.running = undefined;
+    // Keep a group only while something of it still runs (a leader that left background processes behind).
+    for (const group of [...this.processGroups]) if (!groupExists(group)) this.processGroups.delete(group);
+    this.startTaskProcess = undefined;
+    this.startTask = outcome;
+    this.logger.log("info", "start task attempt ended", { attempt: outcome.attempt, exitCode: outcome.exitCode, failure: outcome.failure?.code });
+    this.context.changed();
+    this.kick();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The set of nodes this agent hosts: applies each desired state from the server to them, collects their reports,
+ * keeps the local state file current, and tells the file server where a node's files are.
+ *
+ * Applying a desired state never waits for the work it causes (killing, deleting, running a start task): each
+ * node converges in the background and `onChange` fires whenever a reportable fact changed, so the sync loop can
+ * report it at once.
+ *
+ * Membership: a desired node the agent does not host is created; a hosted node the desired state does not list
+ * is removed like one with `action: "remove"`, and forgotten once it is removed and still not listed. Desired
+ * nodes whose pool or node id cannot name a directory are ignored (and logged once): the server only generates
+ * `[A-Za-z0-9_-]` ids.
+ */
+import type { AgentNodeReport, DesiredNode } from "@openbatch/protocol";
+import type { Clock } from "@openbatch/core";
+import { localStateVersion, type LocalStateFile } from "../localState.js";
+import type { Logger } from "../log.js";
+import { HostedNode, type NodeContext } from "./hostedNode.js";
+import { isSafeId } from "./nodeLayout.js";
+
+export interface NodeHostOptions {
+  readonly agentId: string;
+  readonly dataDirectory: string;
+  readonly stateFile: LocalStateFile;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly killGracePeriodInMs: number;
+  readonly systemPath: string;
+  readonly userName: string;
+  /** A reportable fact changed. */
+  readonly onChange: () => void;
+}
+
+export class NodeHost {
+  private readonly nodes = new Map<string, HostedNode>();
+  private readonly refused = new Set<string>();
+  private readonly context: NodeContext;
+  private closed = false;
+
+  private constructor(private readonly options: NodeHostOptions) {
+    this.context = {
+      dataDirectory: options.dataDirectory,
+      clock: options.clock,
+      logger: options.logger,
+      killGracePeriodInMs: options.killGracePeriodInMs,
+      systemPath: options.systemPath,
+      userName: options.userName,
+      changed: () => {
+        options.onChange();
+        this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
+      },
+      persist: () => this.persist(),
+    };
+  }
+
+  /** Opens the host with the nodes of the saved state (if any), ending processes a crashed agent left behind. */
+  static async open(options: NodeHostOptions): Promise<NodeHost> {
+    const host = new NodeHost(options);
+    const { state, problem } = await options.stateFile.load();
+    if (problem !== undefined) options.logger.log("warn", problem);
+    if (state !== undefined && state.agentId !== options.agentId) {
+      options.logger.log("warn", "the state file belongs to another agent id; ignoring it", { stateAgentId: state.agentId });
+    } else {
+      for (const saved of state?.nodes ?? []) {
+        if (!isSafeId(saved.poolId) || !isSafeId(saved.nodeId)) continue;
+        const node = HostedNode.restore(saved, host.context);
+        host.nodes.set(saved.nodeId, node);
+        await node.recover();
+      }
+      if (host.nodes.size > 0) options.logger.log("info", "restored nodes from the state file", { nodes: host.nodes.size });
+    }
+    await host.persist();
+    return host;
+  }
+
+  /** Applies the full desired state; returns at once (the nodes converge in the background). */
+  apply(desired: readonly DesiredNode[]): void {
+    if (this.closed) return;
+    const wanted = new Map<string, DesiredNode>();
+    for (const node of desired) {
+      if (isSafeId(node.nodeId) && isSafeId(node.poolId)) {
+        wanted.set(node.nodeId, node);
+      } else if (!this.refused.has(`${node.poolId}/${node.nodeId}`)) {
+        this.refused.add(`${node.poolId}/${node.nodeId}`);
+        this.options.logger.log("error", "ignoring a desired node whose id cannot name a directory", { poolId: node.poolId, nodeId: node.nodeId });
+      }
+    }
+    let forgot = false;
+    for (const [nodeId, node] of this.nodes) {
+      if (wanted.has(nodeId)) continue;
+      node.setDesired(undefined);
+      if (node.forgettable) {
+        this.nodes.delete(nodeId);
+        forgot = true;
+      }
+    }
+    for (const node of wanted.values()) {
+      let hosted = this.nodes.get(node.nodeId);
+      if (hosted === undefined) {
+        hosted = HostedNode.create(node, this.context);
+        this.nodes.set(node.nodeId, hosted);
+        this.context.changed();
+      }
+      hosted.setDesired(node);
+    }
+    if (forgot) this.context.changed();
+  }
+
+  reports(): AgentNodeReport[] {
+    return [...this.nodes.values()].map((node) => node.report());
+  }
+
+  /** The root directory of a hosted node the file server may serve. */
+  nodeRoot(nodeId: string): string | undefined {
+    return this.nodes.get(nodeId)?.servedRoot;
+  }
+
+  /** Resolves when every node has nothing left to do for now (tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.nodes.values()].map((node) => node.settled()));
+  }
+
+  /** Ends every node's processes and saves the final state. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.nodes.values()].map((node) => node.close()));
+    await this.persist();
+    await this.options.stateFile.flush();
+  }
+
+  private persist(): Promise<void> {
+    return this.options.stateFile.save({
+      version: localStateVersion,
+      agentId: this.options.agentId,
+      nodes: [...this.nodes.values()].map((node) => node.persisted()),
+    });
+  }
+}

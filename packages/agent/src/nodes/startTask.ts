@@ -1,0 +1,111 @@
+/**
+ * One attempt of a node's start task (semantics.md §6.3), from resource files to the exit code, as a
+ * ProcessOutcome fact for the server. Whether there is a next attempt is the server's decision, never this one's.
+ *
+ * The attempt: download the resource files into `startup/wd`, split the command line, run it there with
+ * `startup/stdout.txt` and `startup/stderr.txt` (truncated per attempt, as Azure keeps only the latest try's
+ * output), and the environment of processEnvironment.ts. `startTime` is when the attempt began (downloads
+ * included, as Azure counts it); `endTime` when it ended.
+ *
+ * Outcome mapping (always `state: "completed"`):
+ * - the process ran: `exitCode` (128 + signal number when a signal ended it), no `failure` — the server turns a
+ *   non-zero code into `FailureExitCode`;
+ * - it could not be started: no `exitCode`, `failure` `CommandProgramNotFound` (ENOENT) or `CommandLaunchFailed`
+ *   (unterminated quote, empty command line, EACCES, `containerSettings` — no containers here —, …);
+ * - a resource file failed: no `exitCode`, `failure` with the ResourceFileError code (resourceFiles.ts);
+ * - the agent stopped during the attempt (abort reason AgentStopping): `failure` `AgentRestarted`, plus the
+ *   `exitCode` of the killed process if it had started;
+ * - the node rebooted, was reimaged or removed during the attempt (any other abort): `failure` `TaskEnded` — the
+ *   outcome belongs to a generation that is over and is not reported anyway.
+ */
+import type { Clock } from "@openbatch/core";
+import type { ProcessOutcome, StartTask } from "@openbatch/protocol";
+import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
+import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
+import type { NodeLayout } from "./nodeLayout.js";
+import { ResourceFileError, downloadResourceFiles } from "./resourceFiles.js";
+
+/** The abort reason used when the agent itself stops. */
+export class AgentStopping extends Error {
+  override readonly name = "AgentStopping";
+}
+
+export interface StartTaskAttempt {
+  readonly attempt: number;
+  readonly startTask: StartTask;
+  readonly layout: NodeLayout;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly killGracePeriodInMs: number;
+  /** Called once the process runs, before it ends. */
+  readonly onProcess?: (pid: number) => void;
+}
+
+type Failure = NonNullable<ProcessOutcome["failure"]>;
+
+function abortFailure(signal: AbortSignal): Failure {
+  return signal.reason instanceof AgentStopping
+    ? { code: "AgentRestarted", message: "The agent stopped while the start task ran; the start task was ended." }
+    : { code: "TaskEnded", message: "The node was rebooted, reimaged or removed while the start task ran." };
+}
+
+export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<ProcessOutcome> {
+  const startTime = run.clock.now();
+  const completed = (fields: Partial<ProcessOutcome>): ProcessOutcome => ({
+    attempt: run.attempt,
+    state: "completed",
+    startTime: startTime.toISOString(),
+    endTime: run.clock.now().toISOString(),
+    ...fields,
+  });
+  const { layout, signal } = run;
+  if (signal.aborted) return completed({ failure: abortFailure(signal) });
+
+  if (run.startTask.containerSettings !== undefined) {
+    return completed({ failure: { code: "CommandLaunchFailed", message: "startTask.containerSettings is not supported by the OpenBatch agent: it runs no containers." } });
+  }
+  let argv: string[];
+  try {
+    argv = splitCommandLine(run.startTask.commandLine);
+  } catch (error) {
+    if (error instanceof CommandLineError) return completed({ failure: { code: "CommandLaunchFailed", message: error.message } });
+    throw error;
+  }
+
+  try {
+    await downloadResourceFiles(run.startTask.resourceFiles ?? [], layout.startupWorkingDirectory, { signal, propertyName: "startTask.resourceFiles" });
+  } catch (error) {
+    if (signal.aborted) return completed({ failure: abortFailure(signal) });
+    if (error instanceof ResourceFileError) return completed({ failure: { code: error.code, message: error.message } });
+    return completed({ failure: { code: "ResourceFileWriteFailed", message: (error as Error).message } });
+  }
+
+  try {
+    const started = await startProcess({
+      argv,
+      cwd: layout.startupWorkingDirectory,
+      env: run.environment,
+      stdoutPath: layout.startupStdout,
+      stderrPath: layout.startupStderr,
+      signal,
+      killGracePeriodInMs: run.killGracePeriodInMs,
+      clock: run.clock,
+    });
+    run.onProcess?.(started.pid);
+    const result = await started.result;
+    return {
+      attempt: run.attempt,
+      state: "completed",
+      startTime: startTime.toISOString(),
+      endTime: result.endTime.toISOString(),
+      exitCode: result.exitCode,
+      ...(result.killedBy === "abort" ? { failure: abortFailure(signal) } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ProcessLaunchError) {
+      return completed(signal.aborted ? { failure: abortFailure(signal) } : { failure: { code: error.code, message: error.message } });
+    }
+    throw error;
+  }
+}

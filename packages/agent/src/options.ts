@@ -1,0 +1,107 @@
+/**
+ * The agent process's command line and environment:
+ *
+ *   --server <url>            OPENBATCH_AGENT_SERVER       the server's base URL (required)
+ *   --agent-id <id>           OPENBATCH_AGENT_ID           the agent's id (required)
+ *   --token <token>           OPENBATCH_AGENT_TOKEN        the agent's bearer token (required, one of the three)
+ *   --token-file <path>       OPENBATCH_AGENT_TOKEN_FILE   …or a file holding it (whitespace trimmed)
+ *   --data-dir <dir>          OPENBATCH_AGENT_DATA_DIR     node directories and state (required)
+ *   --host-ip <ip>            OPENBATCH_AGENT_HOST_IP      reported address, file-server address (127.0.0.1)
+ *   --file-server-port <n>    OPENBATCH_AGENT_FILE_PORT    file-server port (0 = any free port)
+ *   --verbose                                              debug logs
+ *
+ * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
+ * other users of the machine can read argv. Errors never quote the token (nor any other value given).
+ */
+import { readFileSync } from "node:fs";
+import type { AgentOptions } from "./agent.js";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const usage = `usage: openbatch-agent --server <url> --agent-id <id> --data-dir <dir> [--token <token> | --token-file <path>]
+                       [--host-ip <ip>] [--file-server-port <port>] [--verbose]
+environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, OPENBATCH_AGENT_TOKEN_FILE,
+             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT`;
+
+const flags = {
+  "--server": "OPENBATCH_AGENT_SERVER",
+  "--agent-id": "OPENBATCH_AGENT_ID",
+  "--token": "OPENBATCH_AGENT_TOKEN",
+  "--token-file": "OPENBATCH_AGENT_TOKEN_FILE",
+  "--data-dir": "OPENBATCH_AGENT_DATA_DIR",
+  "--host-ip": "OPENBATCH_AGENT_HOST_IP",
+  "--file-server-port": "OPENBATCH_AGENT_FILE_PORT",
+} as const;
+type Flag = keyof typeof flags;
+
+export interface ParsedArguments {
+  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort">;
+  readonly verbose: boolean;
+}
+
+export function parseAgentArguments(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArguments {
+  const given = new Map<Flag, string>();
+  let verbose = false;
+  for (let i = 0; i < argv.length; i++) {
+    const argument = argv[i] as string;
+    if (argument === "--verbose") {
+      verbose = true;
+      continue;
+    }
+    const equals = argument.indexOf("=");
+    const name = equals === -1 ? argument : argument.slice(0, equals);
+    if (!Object.hasOwn(flags, name)) throw new UsageError(`Unknown argument${name.startsWith("--") ? ` '${name}'` : ""}.`);
+    let value: string | undefined;
+    if (equals !== -1) {
+      value = argument.slice(equals + 1);
+    } else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined || value === "") throw new UsageError(`${name} needs a value.`);
+    given.set(name as Flag, value);
+  }
+  const read = (flag: Flag): string | undefined => {
+    const value = given.get(flag) ?? env[flags[flag]];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const required = (flag: Flag): string => {
+    const value = read(flag);
+    if (value === undefined) throw new UsageError(`${flag} (or ${flags[flag]}) is required.`);
+    return value;
+  };
+
+  const serverUrl = required("--server");
+  try {
+    new URL(serverUrl);
+  } catch {
+    throw new UsageError("--server is not a valid URL.");
+  }
+  let token = read("--token");
+  const tokenFile = read("--token-file");
+  if (token === undefined && tokenFile !== undefined) {
+    try {
+      token = readFileSync(tokenFile, "utf8").trim();
+    } catch (error) {
+      throw new UsageError(`The token file cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}).`);
+    }
+  }
+  if (token === undefined || token === "") throw new UsageError("--token, --token-file, OPENBATCH_AGENT_TOKEN or OPENBATCH_AGENT_TOKEN_FILE is required.");
+  const port = read("--file-server-port");
+  const fileServerPort = port === undefined ? 0 : Number(port);
+  if (!Number.isInteger(fileServerPort) || fileServerPort < 0 || fileServerPort > 65535) throw new UsageError("--file-server-port must be a port number.");
+  const hostIp = read("--host-ip");
+  return {
+    options: {
+      serverUrl,
+      agentId: required("--agent-id"),
+      token,
+      dataDirectory: required("--data-dir"),
+      ...(hostIp === undefined ? {} : { hostIp }),
+      fileServerPort,
+    },
+    verbose,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The agent's session with the server: an endless sequence of sync exchanges (agentProtocol.ts).
+ *
+ * Each request carries every hosted node's report and the last applied desired-state version (`knownVersion`);
+ * the server answers at once when something changed and otherwise holds the request (long poll) for up to
+ * `waitInMs` — which doubles as the heartbeat. After applying an answer the loop sends the next request right away.
+ *
+ * Local facts change between answers (a process exits, a node finishes preparing): `wake()` then aborts the
+ * request in flight and sends the current facts at once, so a fact reaches the server without waiting for the
+ * long poll to end. No timer is involved. Only a request the server may be holding is aborted — one whose reports
+ * equal those of the last answered request, and differ from the current ones; a request carrying new facts is
+ * answered at once anyway, and the next request carries what changed meanwhile. A burst of changes (many nodes
+ * becoming ready) therefore costs a few round trips, not one aborted request per change.
+ *
+ * Failures: no connection, timeouts (`waitInMs` + 30 s without an answer), 5xx and other statuses are retried
+ * forever with capped exponential back-off (backoff.ts); processes keep running meanwhile and their outcomes go out
+ * with the first exchange that succeeds. 401/403 stops the loop with `unauthorized`; `shutdown: true` in an answer
+ * stops it with `shutdown` (after applying that answer's nodes, normally none); `close()` with `closed`.
+ */
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { agentProtocolVersion, type AgentNodeReport, type AgentSyncRequest, type AgentSyncResponse } from "@openbatch/protocol";
+import type { Logger } from "../log.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import { SyncRejected, exchange } from "./syncClient.js";
+
+export type SyncStopReason = "shutdown" | "unauthorized" | "closed";
+
+export interface SyncLoopOptions {
+  readonly serverUrl: string;
+  readonly token: string;
+  readonly agentId: string;
+  /** @default a random UUID */
+  readonly bootId?: string;
+  readonly fileServerUrl: string;
+  readonly host: AgentSyncRequest["host"];
+  /** The longest the server may hold a request. @default 20000 */
+  readonly waitInMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly logger: Logger;
+  /** The current reports of every hosted node. */
+  readonly reports: () => AgentNodeReport[];
+  /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
+  readonly apply: (response: AgentSyncResponse) => void;
+}
+
+/** How long past `waitInMs` an answer may take before the request counts as failed. */
+const answerSlackInMs = 30_000;
+
+class Woken extends Error {
+  override readonly name = "Woken";
+}
+
+export class SyncLoop {
+  readonly bootId: string;
+  /** Resolves when the loop ends, with the reason. */
+  readonly stopped: Promise<SyncStopReason>;
+  private readonly closing = new AbortController();
+  private readonly backoff: Backoff;
+  private readonly configuredWaitInMs: number;
+  private waitInMs: number;
+  private knownVersion: number | undefined;
+  private inFlight: { controller: AbortController; reports: string; mayBeHeld: boolean } | undefined;
+  /** The reports of the last answered request: the server holds a request only when its facts are these. */
+  private answeredReports: string | undefined;
+  private exchanges = 0;
+
+  constructor(private readonly options: SyncLoopOptions) {
+    this.bootId = options.bootId ?? randomUUID();
+    this.backoff = new Backoff(options.backoff);
+    this.configuredWaitInMs = options.waitInMs ?? 20_000;
+    this.waitInMs = this.configuredWaitInMs;
+    this.stopped = this.run();
+  }
+
+  /** Local facts changed: report them now. */
+  wake(): void {
+    const inFlight = this.inFlight;
+    // A request with new facts is answered at once anyway; the next one carries whatever changed meanwhile.
+    if (inFlight === undefined || !inFlight.mayBeHeld || inFlight.controller.signal.aborted) return;
+    if (JSON.stringify(this.options.reports()) !== inFlight.reports) inFlight.controller.abort(new Woken());
+  }
+
+  /** Completed exchanges so far (tests, diagnostics). */
+  get exchangeCount(): number {
+    return this.exchanges;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort(new Error("The agent is closing."));
+    await this.stopped;
+  }
+
+  private request(reports: AgentNodeReport[]): AgentSyncRequest {
+    return {
+      protocolVersion: agentProtocolVersion,
+      agentId: this.options.agentId,
+      bootId: this.bootId,
+      fileServerUrl: this.options.fileServerUrl,
+      ...(this.knownVersion === undefined ? {} : { knownVersion: this.knownVersion }),
+      waitInMs: this.waitInMs,
+      nodes: reports,
+      host: this.options.host,
+    };
+  }
+
+  private async run(): Promise<SyncStopReason> {
+    // Start on the next turn, once the constructor's caller holds the loop (wake() may be called meanwhile).
+    await Promise.resolve();
+    const logger = this.options.logger;
+    while (!this.closing.signal.aborted) {
+      const controller = new AbortController();
+      const reports = this.options.reports();
+      const reportsText = JSON.stringify(reports);
+      this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
+      const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
+      try {
+        const response = await exchange({ serverUrl: this.options.serverUrl, token: this.options.token, request: this.request(reports), signal });
+        this.inFlight = undefined;
+        this.answeredReports = reportsText;
+        if (this.backoff.count > 0) logger.log("info", "connected to the server again", { failures: this.backoff.count });
+        this.backoff.reset();
+        this.exchanges++;
+        this.knownVersion = response.version;
+        this.waitInMs = Math.max(0, Math.min(this.configuredWaitInMs, response.heartbeatIntervalInMs));
+        this.options.apply(response);
+        if (response.shutdown) {
+          logger.log("info", "the server asked the agent to shut down");
+          return "shutdown";
+        }
+      } catch (error) {
+        this.inFlight = undefined;
+        if (this.closing.signal.aborted) break;
+        if (controller.signal.aborted && controller.signal.reason instanceof Woken) continue;
+        if (error instanceof SyncRejected) {
+          logger.log("error", "the server refused the agent's credentials; stopping", { status: error.status, error: error.message });
+          return "unauthorized";
+        }
+        const delay = this.backoff.next();
+        const failures = this.backoff.count;
+        // Log the first failures, then every 20th: a server down for an hour must not fill the disk.
+        if (failures <= 3 || failures % 20 === 0) {
+          logger.log("warn", "sync failed; retrying", { failures, retryInMs: delay, error: (error as Error).message });
+        }
+        try {
+          await sleep(delay, undefined, { signal: this.closing.signal });
+        } catch {
+          break;
+        }
+      }
+    }
+    return "closed";
+  }
+}

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ProcessLaunchError, runProcess, splitCommandLine, startProcess, type RunProcessOptions } from "../src/index.js";
+
+/** Whether a process runs (a zombie waiting for a reaper that may not exist in a container does not count). */
+async function isAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (stat === undefined) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
+
+const basePath = process.env.PATH ?? "/usr/bin:/bin";
+
+describe("runProcess", () => {
+  let directory: string;
+  let counter = 0;
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), "ob-agent-process-"));
+  });
+  after(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  const options = (commandLine: string, extra: Partial<RunProcessOptions> = {}): RunProcessOptions => {
+    counter++;
+    return {
+      argv: splitCommandLine(commandLine),
+      cwd: directory,
+      env: { PATH: basePath },
+      stdoutPath: join(directory, `stdout-${counter}.txt`),
+      stderrPath: join(directory, `stderr-${counter}.txt`),
+      killGracePeriodInMs: 200,
+      ...extra,
+    };
+  };
+
+  it("reports the exit code", async () => {
+    const result = await runProcess(options("/bin/sh -c 'exit 3'"));
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.signal, null);
+    assert.ok(result.endTime.getTime() >= result.startTime.getTime());
+  });
+
+  it("writes stdout and stderr to their files, truncating what was there", async () => {
+    const run = options(`/bin/sh -c "echo out; echo err >&2"`);
+    await writeFile(run.stdoutPath, "old content that is longer\n");
+    const result = await runProcess(run);
+    assert.equal(result.exitCode, 0);
+    assert.equal(await readFile(run.stdoutPath, "utf8"), "out\n");
+    assert.equal(await readFile(run.stderrPath, "utf8"), "err\n");
+  });
+
+  it("appends when asked", async () => {
+    const run = options("echo again", { outputMode: "append" });
+    await writeFile(run.stdoutPath, "first\n");
+    await runProcess(run);
+    assert.equal(await readFile(run.stdoutPath, "utf8"), "first\nagain\n");
+  });
+
+  it("passes exactly the given environment", async () => {
+    const run = options("/bin/sh -c 'echo \"$GREETING|${HOME-unset}\"'", { env: { PATH: basePath, GREETING: "hi there" } });
+    await runProcess(run);
+    assert.equal(await readFile(run.stdoutPath, "utf8"), "hi there|unset\n");
+  });
+
+  it("runs in the working directory", async () => {
+    const run = options("pwd");
+    await runProcess(run);
+    assert.equal((await readFile(run.stdoutPath, "utf8")).trim(), directory);
+  });
+
+  it("does not expand variables or globs: no shell is involved", async () => {
+    const run = options("echo $HOME * ~ 'a|b' `id`", { env: { PATH: basePath, HOME: "/should/not/appear" } });
+    await runProcess(run);
+    assert.equal(await readFile(run.stdoutPath, "utf8"), "$HOME * ~ a|b `id`\n");
+  });
+
+  it("finds programs on the given PATH, including the working directory", async () => {
+    await writeFile(join(directory, "hello-script"), "#!/bin/sh\necho from script\n", { mode: 0o755 });
+    const run = options("hello-script", { env: { PATH: `${basePath}:${directory}` } });
+    await runProcess(run);
+    assert.equal(await readFile(run.stdoutPath, "utf8"), "from script\n");
+  });
+
+  it("rejects with CommandProgramNotFound for a missing program", async () => {
+    await assert.rejects(runProcess(options("/no/such/program arg")), (error: unknown) => {
+      assert.ok(error instanceof ProcessLaunchError);
+      assert.equal(error.code, "CommandProgramNotFound");
+      return true;
+    });
+    await assert.rejects(runProcess(options("no-such-program-on-path")), { code: "CommandProgramNotFound" });
+  });
+
+  it("rejects with CommandLaunchFailed for an empty command line, a missing cwd or a non-executable file", async () => {
+    await assert.rejects(runProcess(options("")), { code: "CommandLaunchFailed" });
+    await assert.rejects(runProcess(options("echo", { cwd: join(directory, "missing") })), { code: "CommandLaunchFailed" });
+    await writeFile(join(directory, "not-executable"), "echo\n", { mode: 0o644 });
+    await assert.rejects(runProcess(options("./not-executable")), { code: "CommandLaunchFailed" });
+  });
+
+  it("kills a process that ignores SIGTERM when its timeout passes (SIGKILL → 137)", async () => {
+    const run = options(`/bin/sh -c "trap '' TERM; echo ready; sleep 30"`, { timeoutInMs: 200 });
+    const result = await runProcess(run);
+    assert.equal(result.killedBy, "timeout");
+    assert.equal(result.signal, "SIGKILL");
+    assert.equal(result.exitCode, 137);
+  });
+
+  it("ends a process on SIGTERM when aborted (→ 143)", async () => {
+    const controller = new AbortController();
+    const started = await startProcess(options("sleep 30", { signal: controller.signal }));
+    controller.abort();
+    const result = await started.result;
+    assert.equal(result.killedBy, "abort");
+    assert.equal(result.signal, "SIGTERM");
+    assert.equal(result.exitCode, 143);
+  });
+
+  it("kills the whole process group, not only the leader", async () => {
+    const controller = new AbortController();
+    const pidFile = join(directory, "child.pid");
+    // The child ignores SIGTERM; the leader does not. SIGKILL to the group must still take the child.
+    const started = await startProcess(
+      options(`/bin/sh -c "sh -c 'trap \\"\\" TERM; sleep 30' & echo $! > ${pidFile}; wait"`, { signal: controller.signal }),
+    );
+    let childPid: number | undefined;
+    for (let i = 0; i < 100 && childPid === undefined; i++) {
+      const text = await readFile(pidFile, "utf8").catch(() => "");
+      if (text.trim() !== "") childPid = Number(text.trim());
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(childPid !== undefined, "the child started");
+    controller.abort();
+    await started.result;
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      alive = await isAlive(childPid);
+      if (alive) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(alive, false, "the child of the killed leader is gone");
+  });
+});

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, symlink, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { Backoff } from "../src/session/backoff.js";
+import { LocalStateFile } from "../src/localState.js";
+import { parseByteRange } from "../src/files/byteRange.js";
+import { parseRelativePath, resolveForCreation } from "../src/files/nodePaths.js";
+import { userIdentityName } from "../src/nodes/processEnvironment.js";
+import { FileApiError, nodeLayout } from "../src/index.js";
+
+describe("Backoff", () => {
+  it("doubles from the initial delay up to the cap, with jitter between half and all of it", () => {
+    const low = new Backoff({ initialInMs: 100, maxInMs: 1000, random: () => 0 });
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => low.next()), [50, 100, 200, 400, 500, 500]);
+    const high = new Backoff({ initialInMs: 100, maxInMs: 1000, random: () => 1 });
+    assert.deepEqual([1, 2, 3, 4, 5].map(() => high.next()), [100, 200, 400, 800, 1000]);
+    high.reset();
+    assert.equal(high.next(), 100);
+    assert.equal(high.count, 1);
+  });
+});
+
+describe("LocalStateFile", () => {
+  it("coalesces saves made while a write is in flight and keeps the newest", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "ob-agent-state-"));
+    try {
+      const file = new LocalStateFile(join(directory, "state.json"));
+      const saves = [1, 2, 3, 4].map((generation) =>
+        file.save({ version: 1, agentId: "a", nodes: [{ nodeId: "n", poolId: "p", generation, phase: "ready", removing: false, wipePending: false, startTaskAttemptRun: 0 }] }),
+      );
+      await Promise.all(saves);
+      const saved = JSON.parse(await readFile(join(directory, "state.json"), "utf8")) as { nodes: { generation: number }[] };
+      assert.equal(saved.nodes[0]?.generation, 4);
+      assert.deepEqual((await file.load()).state?.nodes[0]?.generation, 4);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("byte ranges", () => {
+  const cases: [string, number, [number, number] | "invalid"][] = [
+    ["bytes=0-0", 10, [0, 0]],
+    ["bytes=0-9", 10, [0, 9]],
+    ["bytes=0-99", 10, [0, 9]],
+    ["bytes=9-", 10, [9, 9]],
+    ["bytes=-3", 10, [7, 9]],
+    ["bytes=-30", 10, [0, 9]],
+    ["BYTES = 2 - 3", 10, [2, 3]],
+    ["bytes=10-", 10, "invalid"],
+    ["bytes=0-0", 0, "invalid"],
+    ["bytes=-1", 0, "invalid"],
+    ["bytes=3-2", 10, "invalid"],
+    ["bytes=-", 10, "invalid"],
+    ["bytes=a-b", 10, "invalid"],
+    ["bytes=0-1,2-3", 10, "invalid"],
+  ];
+  for (const [header, size, expected] of cases) {
+    it(`${header} of ${size} bytes`, () => {
+      if (expected === "invalid") {
+        assert.throws(() => parseByteRange(header, size), (error: unknown) => error instanceof FileApiError && error.code === "InvalidRange");
+      } else {
+        assert.deepEqual(parseByteRange(header, size), { start: expected[0], end: expected[1] });
+      }
+    });
+  }
+});
+
+describe("node paths", () => {
+  it("parses relative paths and refuses escapes", () => {
+    assert.deepEqual(parseRelativePath(""), []);
+    assert.deepEqual(parseRelativePath("./a//b/./c/"), ["a", "b", "c"]);
+    assert.deepEqual(parseRelativePath("a\\..\\b"), ["a\\..\\b"], "a backslash is a file-name character on Linux");
+    for (const bad of ["..", "a/../b", "/etc", "a\0b", "../x"]) {
+      assert.throws(() => parseRelativePath(bad), (error: unknown) => error instanceof FileApiError && error.code === "InvalidFilePath", bad);
+    }
+  });
+
+  it("creates parents for a new file but never through a link leaving the base", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "ob-agent-paths-"));
+    try {
+      const base = join(directory, "wd");
+      await mkdir(base);
+      await mkdir(join(directory, "elsewhere"));
+      await symlink(join(directory, "elsewhere"), join(base, "out"));
+      assert.equal(await resolveForCreation(base, "a/b/c.txt"), join(base, "a", "b", "c.txt"));
+      await assert.rejects(resolveForCreation(base, "out/x.txt"), { code: "InvalidFilePath" });
+      await assert.rejects(resolveForCreation(base, "out/new/x.txt"), { code: "InvalidFilePath" });
+      await assert.rejects(resolveForCreation(base, "a"), { code: "InvalidFilePath" }, "an existing directory");
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses ids that cannot name a directory", () => {
+    assert.throws(() => nodeLayout("/data", "..", "n"));
+    assert.throws(() => nodeLayout("/data", "p", "a/b"));
+    assert.equal(nodeLayout("/data", "p", "n").startupWorkingDirectory, "/data/p/n/startup/wd");
+  });
+});
+
+describe("user identity names", () => {
+  it("maps user identities to AZ_BATCH_TASK_USER_IDENTITY", () => {
+    assert.equal(userIdentityName(undefined), "PoolNonAdmin");
+    assert.equal(userIdentityName({ autoUser: { elevationLevel: "admin" } }), "PoolAdmin");
+    assert.equal(userIdentityName({ autoUser: { scope: "task" } }), "TaskNonAdmin");
+    assert.equal(userIdentityName({ autoUser: { scope: "task", elevationLevel: "admin" } }), "TaskAdmin");
+    assert.equal(userIdentityName({ username: "alice" }), "alice");
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * What the compute provider can honour of a pool's configuration. Everything a pool asks for is either applied in
+ * the closest real way, recorded (and returned) where it has no local meaning, or refused here with 400 naming the
+ * field — never silently dropped.
+ *
+ * The local provider runs Linux nodes as directories and processes on this machine, so it refuses Windows images,
+ * retired cloud-service pools, container pools (no container runtime is configured) and file-system mounts; VM
+ * details such as data disks, extensions, OS disk and security profiles are recorded and returned as given.
+ */
+import { maxTaskSlots, propertyDetails, serviceError, vmSizeInfo } from "@openbatch/core";
+import type { PoolAddParameter } from "@openbatch/protocol";
+import { supportedImages } from "../catalogue/supportedImages.js";
+
+function refuse(property: string, reason: string) {
+  return serviceError("InvalidPropertyValue", {
+    message: `The value provided for the property '${property}' is invalid. ${reason}`,
+    values: propertyDetails(property, reason),
+  });
+}
+
+export function checkLocalPoolCapabilities(pool: PoolAddParameter): void {
+  const size = vmSizeInfo(pool.vmSize);
+  if (size === undefined) throw refuse("vmSize", `'${pool.vmSize}' is not a VM size this server knows (for example Standard_D2s_v3).`);
+  const slots = pool.taskSlotsPerNode ?? 1;
+  if (slots > maxTaskSlots(size)) {
+    throw refuse("taskSlotsPerNode", `A ${size.name} node (${size.cores} cores) allows at most ${maxTaskSlots(size)} task slots.`);
+  }
+  if (pool.cloudServiceConfiguration !== undefined) {
+    throw refuse("cloudServiceConfiguration", "Cloud service pools are retired; use virtualMachineConfiguration.");
+  }
+  const vm = pool.virtualMachineConfiguration;
+  if (vm !== undefined) {
+    const sku = vm.nodeAgentSKUId.toLowerCase();
+    const image = supportedImages.find((entry) => (entry.item.nodeAgentSKUId ?? "").toLowerCase() === sku);
+    if (image === undefined) {
+      throw refuse("virtualMachineConfiguration.nodeAgentSKUId", `'${vm.nodeAgentSKUId}' is not a node agent SKU of this server (see list supported images).`);
+    }
+    if (image.item.osType === "windows" || vm.windowsConfiguration !== undefined) {
+      throw refuse("virtualMachineConfiguration.nodeAgentSKUId", "The local provider runs Linux nodes only.");
+    }
+    if (vm.containerConfiguration !== undefined) {
+      throw refuse("virtualMachineConfiguration.containerConfiguration", "No container runtime is configured on this server.");
+    }
+  }
+  if (pool.mountConfiguration !== undefined && pool.mountConfiguration.length > 0) {
+    throw refuse("mountConfiguration", "The local provider cannot mount file systems on its nodes.");
+  }
+}
