@@ -35,6 +35,7 @@ describe("pool and node operations through the official Python SDK", () => {
     assert.equal(steps.scheduling.again, "NodeAlreadyInTargetSchedulingState");
     assert.equal(steps.scheduling.counts.offline, 1);
     assert.deepEqual(steps.scheduling.enabled, ["enabled", "idle"]);
+    assert.deepEqual(steps.users, { duplicate: "NodeUserExists", missing: "NodeUserNotFound", login: ["127.0.0.1", 22] });
     assert.equal(steps.deleted, true);
     // Every agent process of the pool exits and every node directory is removed.
     const poolDir = join(server.dataDir, "nodes", "ops");

@@ -17,6 +17,7 @@ import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } fr
 import { accountHandlers } from "./handlers/account.js";
 import { applicationHandlers } from "./handlers/application.js";
 import { computeNodeHandlers } from "./handlers/computeNode.js";
+import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js";
 import { fileHandlers } from "./handlers/file.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { createApp, type HandlerTable } from "./http/app.js";
@@ -33,7 +34,7 @@ import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
 import { NodeFileService } from "./services/nodeFileService.js";
-import { NodeService } from "./services/nodeService.js";
+import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
 
 export interface Services {
@@ -42,6 +43,7 @@ export interface Services {
   readonly pools: PoolService;
   readonly nodes: NodeService;
   readonly nodeFiles: NodeFileService;
+  readonly nodeUsers: NodeUsers;
 }
 
 export interface OpenBatchServer {
@@ -59,7 +61,8 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
     ...poolHandlers(services.pools),
-    ...computeNodeHandlers(services.nodes),
+    ...computeNodeHandlers(services.nodes, services.nodeUsers),
+    ...computeNodeExtensionHandlers(services.pools, services.nodes),
     ...fileHandlers(services.nodeFiles),
   };
 }
@@ -103,6 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     pools,
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
+    nodeUsers: new NodeUsers(nodes),
   };
   const handlers = createHandlerTable(services);
   let ready = false;

@@ -96,6 +96,22 @@ def scenario():
     steps["scheduling"] = {"disabled": [disabled.scheduling_state, disabled.state], "again": again, "counts": offline_counts,
                            "enabled": [enabled.scheduling_state, enabled.state]}
 
+    client.compute_node.add_user(args.pool, node_id, batchmodels.ComputeNodeUser(name="alice", is_admin=False, password="s3cret!"))
+    try:
+        client.compute_node.add_user(args.pool, node_id, batchmodels.ComputeNodeUser(name="alice"))
+        duplicate = None
+    except batchmodels.BatchErrorException as error:
+        duplicate = error.error.code
+    client.compute_node.update_user(args.pool, node_id, "alice", batchmodels.NodeUpdateUserParameter(ssh_public_key="ssh-rsa AAAAB3Nza alice"))
+    login = client.compute_node.get_remote_login_settings(args.pool, node_id)
+    client.compute_node.delete_user(args.pool, node_id, "alice")
+    try:
+        client.compute_node.delete_user(args.pool, node_id, "alice")
+        missing = None
+    except batchmodels.BatchErrorException as error:
+        missing = error.error.code
+    steps["users"] = {"duplicate": duplicate, "missing": missing, "login": [login.remote_login_ip_address, login.remote_login_port]}
+
     client.pool.delete(args.pool)
     wait("pool deleted", lambda: not client.pool.exists(args.pool))
     steps["deleted"] = True

@@ -2,10 +2,35 @@
 import type { HandlerTable } from "../http/app.js";
 import { entityResult, listResult } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
-import { nodeView, type NodeService } from "../services/nodeService.js";
+import { serviceError } from "@openbatch/core";
+import type { ComputeNodeUser, NodeUpdateUserParameter } from "@openbatch/protocol";
+import { nodeView, type NodeService, type NodeUsers } from "../services/nodeService.js";
 
-export function computeNodeHandlers(nodes: NodeService): HandlerTable {
+export function computeNodeHandlers(nodes: NodeService, users: NodeUsers): HandlerTable {
   return {
+    ComputeNode_AddUser: async ({ ctx, params, body }) => {
+      const node = await users.add(ctx.account, params["poolId"] as string, params["nodeId"] as string, body as ComputeNodeUser, ctx.now);
+      return { version: node, dataServiceId: `${node.body.url ?? ""}/users/${encodeURIComponent((body as ComputeNodeUser).name)}` };
+    },
+    ComputeNode_UpdateUser: async ({ ctx, params, body }) => {
+      const node = await users.update(ctx.account, params["poolId"] as string, params["nodeId"] as string, params["userName"] as string, body as NodeUpdateUserParameter, ctx.now);
+      return { version: node, dataServiceId: `${node.body.url ?? ""}/users/${encodeURIComponent(params["userName"] as string)}` };
+    },
+    ComputeNode_DeleteUser: async ({ ctx, params }) => {
+      await users.delete(ctx.account, params["poolId"] as string, params["nodeId"] as string, params["userName"] as string, ctx.now);
+      return {};
+    },
+    ComputeNode_GetRemoteLoginSettings: async ({ ctx, params }) => {
+      const node = await nodes.get(ctx.account, params["poolId"] as string, params["nodeId"] as string);
+      // Local nodes live on the agent's host: log in there (port 22), as the node's users are recorded, not created.
+      return { body: { remoteLoginIPAddress: node.body.ipAddress ?? "127.0.0.1", remoteLoginPort: 22 }, version: node };
+    },
+    ComputeNode_GetRemoteDesktop: async ({ ctx, params }) => {
+      await nodes.get(ctx.account, params["poolId"] as string, params["nodeId"] as string);
+      throw serviceError("OperationNotValidOnNode", {
+        message: "Remote Desktop files exist only for nodes of cloud service configuration pools; use get remote login settings.",
+      });
+    },
     ComputeNode_List: async ({ ctx, params }) => {
       const options = parseListOptions(ctx.query, { filterTarget: "nodes" });
       const page = await nodes.list(ctx.account, params["poolId"] as string, options);

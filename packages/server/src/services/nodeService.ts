@@ -3,8 +3,8 @@
  * the node, the generation it should run, the start-task attempt asked for, whether it should be removed). `_ob`
  * never leaves the server: `nodeView` strips it.
  */
-import { formatTimestamp, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ComputeNode } from "@openbatch/protocol";
+import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
+import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { PoolService } from "./poolService.js";
@@ -23,6 +23,16 @@ export interface NodeRuntime {
   action: "run" | "remove";
   /** The node's root directory on the agent's machine, once reported. */
   rootDirectory?: string;
+  /** Node user accounts (passwords are never kept, only whether one was set). */
+  users?: NodeUserRecord[];
+}
+
+export interface NodeUserRecord {
+  name: string;
+  isAdmin: boolean;
+  expiryTime: string;
+  hasPassword: boolean;
+  sshPublicKey?: string;
 }
 
 export type NodeRecord = ComputeNode & { id: string; _ob: NodeRuntime };
@@ -59,10 +69,8 @@ export class NodeService {
     return node;
   }
 
-  /**
-   * Changes one node in a transaction, then wakes its agent. `ifMatch` is the node version the caller checked.
-   */
-  private async mutate(account: string, poolId: string, nodeId: string, now: Date, change: (node: NodeRecord) => NodeRecord): Promise<StoredNode> {
+  /** Changes one node in a transaction, then wakes its agent. */
+  async change(account: string, poolId: string, nodeId: string, now: Date, change: (node: NodeRecord) => NodeRecord): Promise<StoredNode> {
     await this.pools.get(account, poolId);
     try {
       const stored = await this.store.write(async (tx) => {
@@ -81,7 +89,7 @@ export class NodeService {
 
   /** Reboot or reimage (semantics.md §6.2): only idle or running nodes; the start task runs again afterwards. */
   restart(account: string, poolId: string, nodeId: string, kind: "reboot" | "reimage", now: Date): Promise<StoredNode> {
-    return this.mutate(account, poolId, nodeId, now, (node) => {
+    return this.change(account, poolId, nodeId, now, (node) => {
       requireUsable(node, kind);
       return {
         ...node,
@@ -94,7 +102,7 @@ export class NodeService {
 
   /** Disable scheduling: the node takes no new tasks and is `offline` once none runs. */
   disableScheduling(account: string, poolId: string, nodeId: string, now: Date): Promise<StoredNode> {
-    return this.mutate(account, poolId, nodeId, now, (node) => {
+    return this.change(account, poolId, nodeId, now, (node) => {
       if (node.schedulingState === "disabled") throw alreadyInState(nodeId, "disabled");
       const idle = node.state === "idle";
       return {
@@ -106,7 +114,7 @@ export class NodeService {
   }
 
   enableScheduling(account: string, poolId: string, nodeId: string, now: Date): Promise<StoredNode> {
-    return this.mutate(account, poolId, nodeId, now, (node) => {
+    return this.change(account, poolId, nodeId, now, (node) => {
       if (node.schedulingState !== "disabled") throw alreadyInState(nodeId, "enabled");
       const offline = node.state === "offline";
       return {
@@ -116,6 +124,73 @@ export class NodeService {
       };
     });
   }
+}
+
+const userNamePattern = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+
+function userExpiry(expiryTime: string | undefined, now: Date): string {
+  const parsed = expiryTime === undefined ? undefined : parseTimestamp(expiryTime);
+  return formatTimestamp(parsed ?? new Date(now.getTime() + 24 * 60 * 60 * 1000));
+}
+
+export class NodeUsers {
+  constructor(private readonly nodes: NodeService) {}
+
+  /** Adds a user (201); only on idle or running nodes; 409 NodeUserExists for a taken name. */
+  add(account: string, poolId: string, nodeId: string, user: ComputeNodeUser, now: Date): Promise<StoredNode> {
+    if (!userNamePattern.test(user.name)) {
+      throw serviceError("InvalidPropertyValue", {
+        message: "The user name must start with a letter or '_' and contain at most 32 letters, digits, '_', '.' or '-'.",
+        values: propertyDetails("name", "Not a valid Linux user name.", user.name),
+      });
+    }
+    return this.nodes.change(account, poolId, nodeId, now, (node) => {
+      requireUsable(node, "adding a user");
+      const users = node._ob.users ?? [];
+      if (users.some((existing) => existing.name.toLowerCase() === user.name.toLowerCase())) {
+        throw serviceError("NodeUserExists", { message: `The user '${user.name}' already exists on the node.`, values: [{ key: "UserName", value: user.name }] });
+      }
+      const record: NodeUserRecord = {
+        name: user.name,
+        isAdmin: user.isAdmin ?? false,
+        expiryTime: userExpiry(user.expiryTime, now),
+        hasPassword: user.password !== undefined,
+        ...(user.sshPublicKey === undefined ? {} : { sshPublicKey: user.sshPublicKey }),
+      };
+      return { ...node, _ob: { ...node._ob, users: [...users, record] } };
+    });
+  }
+
+  /** Replaces a user's password, key and expiry: absent ones are removed or reset (semantics.md §6.4). */
+  update(account: string, poolId: string, nodeId: string, userName: string, update: NodeUpdateUserParameter, now: Date): Promise<StoredNode> {
+    return this.nodes.change(account, poolId, nodeId, now, (node) => {
+      requireUsable(node, "updating a user");
+      const users = node._ob.users ?? [];
+      const existing = users.find((user) => user.name.toLowerCase() === userName.toLowerCase());
+      if (existing === undefined) throw userNotFound(userName);
+      const replaced: NodeUserRecord = {
+        name: existing.name,
+        isAdmin: existing.isAdmin,
+        expiryTime: userExpiry(update.expiryTime, now),
+        hasPassword: update.password !== undefined,
+        ...(update.sshPublicKey === undefined ? {} : { sshPublicKey: update.sshPublicKey }),
+      };
+      return { ...node, _ob: { ...node._ob, users: users.map((user) => (user === existing ? replaced : user)) } };
+    });
+  }
+
+  delete(account: string, poolId: string, nodeId: string, userName: string, now: Date): Promise<StoredNode> {
+    return this.nodes.change(account, poolId, nodeId, now, (node) => {
+      requireUsable(node, "deleting a user");
+      const users = node._ob.users ?? [];
+      if (!users.some((user) => user.name.toLowerCase() === userName.toLowerCase())) throw userNotFound(userName);
+      return { ...node, _ob: { ...node._ob, users: users.filter((user) => user.name.toLowerCase() !== userName.toLowerCase()) } };
+    });
+  }
+}
+
+function userNotFound(userName: string) {
+  return serviceError("NodeUserNotFound", { message: `The user '${userName}' does not exist on the node.`, values: [{ key: "UserName", value: userName }] });
 }
 
 const busyCodes: Partial<Record<string, ErrorCode>> = {
