@@ -1,7 +1,7 @@
 // Writes docs/support-matrix.md from the protocol's operation table and the server's handler table, so the matrix
 // cannot drift from the code. `--check` exits 1 when the committed file is stale (run by the test suite).
 import { readFileSync, writeFileSync } from "node:fs";
-import { operations } from "@openbatch/protocol";
+import { extensionOperations, operations } from "@openbatch/protocol";
 import { createHandlerTable } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
@@ -11,6 +11,10 @@ const notes = {
   Pool_Get: "`$expand=stats` returns the statistics window only; usage and resource figures come with the node agents.",
   Account_ListPoolNodeCounts: "Counts the nodes stored for each pool (none until issue #3).",
   Application_List: "Applications are registered with the server (see docs/architecture.md); the CLI upload command comes with issue #7.",
+};
+
+const extensionNotes = {
+  OpenBatch_PreemptNode: "Preempts a Spot/low-priority node now (`recoverafterseconds`, default 30): it turns `preempted`, loses its files, and comes back with the same id.",
 };
 
 const handlers = createHandlerTable({});
@@ -41,6 +45,16 @@ for (const [group, list] of groups) {
   }
   lines.push("");
 }
+lines.push(
+  "## OpenBatch extensions",
+  "",
+  "Operations Azure Batch does not have, served through the same pipeline (api-version, authentication, Batch errors).",
+  "",
+  "| operation | method and path | status | what for |",
+  "|---|---|---|---|",
+  ...extensionOperations.map((operation) => `| ${operation.operationId} | \`${operation.method} ${operation.path}\` | ${operation.status} | ${extensionNotes[operation.operationId] ?? ""} |`),
+  "",
+);
 lines.splice(7, 0, `**${implemented} of ${operations.length} operations implemented.**`, "");
 const rendered = lines.join("\n");
 

@@ -17,6 +17,7 @@ export {
 export { apiVersions, currentApiVersion, isApiVersion, apiVersionAtLeast, type ApiVersion } from "./apiVersions.js";
 export {
   operations,
+  extensionOperations,
   operationsById,
   pathParameterNames,
   type HttpMethod,

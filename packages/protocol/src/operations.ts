@@ -108,10 +108,26 @@ export const operations = [
   { operationId: "ComputeNodeExtension_List", method: "GET", path: "/pools/{poolId}/nodes/{nodeId}/extensions", status: 200, conditions: "none", query: ["$select", "maxresults"], responseHeaders: "CREL", responseBody: "NodeVMExtension", paged: true },
 ] as const satisfies readonly OperationSpec[];
 
-export type OperationId = (typeof operations)[number]["operationId"];
+/**
+ * OpenBatch's own operations, served through the same pipeline (api-version, SharedKey or Bearer auth, Batch error
+ * bodies) under paths the Batch API does not use. They exist for operators and tests: Azure has no equivalent.
+ */
+export const extensionOperations = [
+  {
+    operationId: "OpenBatch_PreemptNode",
+    method: "POST",
+    path: "/pools/{poolId}/nodes/{nodeId}/preempt",
+    status: 202,
+    conditions: "none",
+    query: ["recoverafterseconds"],
+    responseHeaders: "CR",
+  },
+] as const satisfies readonly OperationSpec[];
+
+export type OperationId = (typeof operations)[number]["operationId"] | (typeof extensionOperations)[number]["operationId"];
 
 export const operationsById: ReadonlyMap<OperationId, OperationSpec> = new Map(
-  operations.map((operation) => [operation.operationId, operation]),
+  [...operations, ...extensionOperations].map((operation) => [operation.operationId, operation]),
 );
 
 /** The operation's path parameter names, in order: `/pools/{poolId}/nodes/{nodeId}` → `["poolId", "nodeId"]`. */

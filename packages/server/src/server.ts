@@ -99,7 +99,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
   });
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), checkLocalPoolCapabilities);
-  const nodes = new NodeService(store, pools, (account, poolId) => notifier.notify(account, poolId));
+  const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
@@ -155,6 +155,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         ready = false;
         notifier.close();
         heartbeats.close();
+        reconciler.close();
         await server.close();
         await reconciler.idle();
         await provider.close();

@@ -20,6 +20,17 @@ export function computeNodeHandlers(nodes: NodeService, users: NodeUsers): Handl
       await users.delete(ctx.account, params["poolId"] as string, params["nodeId"] as string, params["userName"] as string, ctx.now);
       return {};
     },
+    OpenBatch_PreemptNode: async ({ ctx, params }) => {
+      const raw = ctx.query.get("recoverafterseconds") ?? "30";
+      if (!/^\d{1,5}$/.test(raw) || Number(raw) > 86_400) {
+        throw serviceError("InvalidQueryParameterValue", {
+          message: "recoverafterseconds must be a whole number of seconds between 0 and 86400.",
+          values: [{ key: "QueryParameterName", value: "recoverafterseconds" }, { key: "QueryParameterValue", value: raw }],
+        });
+      }
+      await nodes.preempt(ctx.account, params["poolId"] as string, params["nodeId"] as string, Number(raw), ctx.now);
+      return {};
+    },
     ComputeNode_GetRemoteLoginSettings: async ({ ctx, params }) => {
       const node = await nodes.get(ctx.account, params["poolId"] as string, params["nodeId"] as string);
       // Local nodes live on the agent's host: log in there (port 22), as the node's users are recorded, not created.

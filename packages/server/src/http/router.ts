@@ -4,7 +4,7 @@
  * protocol's operation table; nothing else declares routes.
  */
 import { serviceError } from "@openbatch/core";
-import { operations, type OperationSpec } from "@openbatch/protocol";
+import { extensionOperations, operations, type OperationSpec } from "@openbatch/protocol";
 
 export interface RouteMatch {
   readonly operation: OperationSpec;
@@ -39,7 +39,7 @@ function compile(operation: OperationSpec): CompiledRoute {
   return { operation, pattern: new RegExp(`^${source}$`, "i"), names };
 }
 
-const routes = operations.map(compile);
+const routes = [...operations, ...extensionOperations].map(compile);
 
 function decode(segment: string): string {
   try {

@@ -141,7 +141,7 @@ export class AgentSync {
       isDedicated: node.isDedicated !== false,
       taskSlots: 1,
       ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
-      startTaskAttempt: node.startTask === undefined ? 0 : Math.max(runtime.startTaskAttempt, 1),
+      startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -70,6 +70,8 @@ function removalOrder(a: StoredNode, b: StoredNode): number {
 
 export class PoolReconciler {
   private readonly running = new Map<string, Promise<void>>();
+  /** Wake-ups for preempted nodes due to recover. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly again = new Set<string>();
   private readonly nodesPerAgent: number;
 
@@ -116,9 +118,26 @@ export class PoolReconciler {
     while (this.running.size > 0) await Promise.all([...this.running.values()]);
   }
 
+  /** Stops the recovery timers. */
+  close(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
   private async reconcile(account: string, poolId: string): Promise<void> {
     const now = this.options.clock.now();
-    const launches = await this.options.store.write((tx) => this.reconcileIn(tx, account, poolId, now));
+    const { launches, wakeAt } = await this.options.store.write(async (tx) => {
+      const wake = await this.recoverPreempted(tx, account, poolId, now);
+      return { launches: await this.reconcileIn(tx, account, poolId, now), wakeAt: wake };
+    });
+    const key = `${account}\u0000${poolId.toLowerCase()}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (wakeAt !== undefined) {
+      const timer = setTimeout(() => void this.kick(account, poolId), Math.max(0, wakeAt - now.getTime()));
+      timer.unref();
+      this.timers.set(key, timer);
+    }
     this.options.notifier.notify(account, poolId);
     for (const launch of launches) {
       this.options.onAgentRegistered?.(launch);
@@ -178,6 +197,23 @@ export class PoolReconciler {
     }
     if (Object.keys(changes).length > 0) await tx.replace(poolRef, { ...pool.body, ...changes }, now);
     return launches;
+  }
+
+  /** Brings back preempted nodes whose time has come; returns when the next one is due. */
+  private async recoverPreempted(tx: WriteTx, account: string, poolId: string, now: Date): Promise<number | undefined> {
+    let next: number | undefined;
+    for (const node of await this.allNodes(tx, account, poolId)) {
+      const runtime = node.body._ob;
+      if (node.body.state !== "preempted" || runtime.suspended !== true || runtime.recoverAt === undefined) continue;
+      const due = new Date(runtime.recoverAt).getTime();
+      if (due > now.getTime()) {
+        next = Math.min(next ?? due, due);
+        continue;
+      }
+      const { recoverAt: _recoverAt, suspended: _suspended, ...rest } = runtime;
+      await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, state: "creating", stateTransitionTime: formatTimestamp(now), _ob: rest }, now);
+    }
+    return next;
   }
 
   private async allNodes(tx: WriteTx, account: string, poolId: string): Promise<StoredNode[]> {

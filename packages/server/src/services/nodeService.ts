@@ -23,6 +23,9 @@ export interface NodeRuntime {
   action: "run" | "remove";
   /** The node's root directory on the agent's machine, once reported. */
   rootDirectory?: string;
+  /** While preempted: the node holds still (no start task) until `recoverAt`, then comes back as `creating`. */
+  suspended?: boolean;
+  recoverAt?: string;
   /** Node user accounts (passwords are never kept, only whether one was set). */
   users?: NodeUserRecord[];
 }
@@ -96,6 +99,35 @@ export class NodeService {
         state: kind === "reboot" ? "rebooting" : "reimaging",
         stateTransitionTime: formatTimestamp(now),
         _ob: { ...node._ob, generation: node._ob.generation + 1, generationChange: kind, startTaskAttempt: 0 },
+      };
+    });
+  }
+
+  /**
+   * Preempts a Spot/low-priority node on demand (an OpenBatch operation, for testing how work survives it): the
+   * node becomes `preempted`, its processes are killed and its files wiped (a reimage held still), and after
+   * `recoverAfterInSeconds` it comes back with the same id through `creating`, as Azure's recovered Spot nodes do.
+   */
+  preempt(account: string, poolId: string, nodeId: string, recoverAfterInSeconds: number, now: Date): Promise<StoredNode> {
+    return this.change(account, poolId, nodeId, now, (node) => {
+      if (node.isDedicated !== false) {
+        throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is dedicated; only Spot/low-priority nodes can be preempted.` });
+      }
+      if (node.state === "preempted" || node._ob.action === "remove") {
+        throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is ${node.state}; it cannot be preempted now.` });
+      }
+      return {
+        ...node,
+        state: "preempted",
+        stateTransitionTime: formatTimestamp(now),
+        _ob: {
+          ...node._ob,
+          generation: node._ob.generation + 1,
+          generationChange: "reimage",
+          startTaskAttempt: 0,
+          suspended: true,
+          recoverAt: formatTimestamp(new Date(now.getTime() + recoverAfterInSeconds * 1000)),
+        },
       };
     });
   }

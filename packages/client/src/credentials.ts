@@ -1,0 +1,151 @@
+/**
+ * Credentials: SharedKey (account name + base64 key, signed exactly as azure-batch's batch_auth.py signs,
+ * rest-api.md §2.1) and any Azure AD `TokenCredential` (the `@azure/core-auth` interface, declared here structurally
+ * so `@azure/identity`'s `DefaultAzureCredential` works without this package depending on it).
+ */
+import { createHmac } from "node:crypto";
+
+/** The Batch data-plane scope for Azure AD tokens. */
+export const batchScope = "https://batch.core.windows.net//.default";
+
+/** `@azure/core-auth`'s AccessToken. */
+export interface AccessToken {
+  readonly token: string;
+  /** Expiry, in milliseconds since the Unix epoch. */
+  readonly expiresOnTimestamp: number;
+  /** When the token should be refreshed (ms since epoch), if the issuer said so. */
+  readonly refreshAfterTimestamp?: number;
+}
+
+/** `@azure/core-auth`'s GetTokenOptions (the part this client uses). */
+export interface GetTokenOptions {
+  readonly abortSignal?: AbortSignal;
+  readonly [option: string]: unknown;
+}
+
+/** `@azure/core-auth`'s TokenCredential. */
+export interface TokenCredential {
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null>;
+}
+
+/** The signable parts of a request, as they will go on the wire. */
+export interface SignableRequest {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** The raw, percent-encoded path as sent, including any path prefix of the endpoint (no query). */
+  readonly rawPath: string;
+  /** The raw query string as sent, without `?`. */
+  readonly rawQuery: string;
+  /** Request headers, any case; values verbatim. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const signedHeaderNames = [
+  "content-encoding",
+  "content-language",
+  "content-length",
+  "content-md5",
+  "content-type",
+  "date",
+  "if-modified-since",
+  "if-match",
+  "if-none-match",
+  "if-unmodified-since",
+  "range",
+] as const;
+
+/**
+ * The SharedKey string-to-sign of rest-api.md §2.1, with the Python SDK's choices where the official clients differ:
+ * query values URL-decoded (`+` is a space), only the first value of a repeated name, empty values skipped;
+ * `ocp-*` headers sorted by lower-cased name.
+ */
+export function sharedKeyStringToSign(request: SignableRequest, accountName: string): string {
+  const headers = new Map<string, string>();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== "") headers.set(name.toLowerCase(), value);
+  }
+  let text = `${request.method.toUpperCase()}\n`;
+  text += signedHeaderNames.map((name) => headers.get(name) ?? "").join("\n") + "\n";
+  const ocp = [...headers.entries()].filter(([name]) => name.startsWith("ocp-")).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, value] of ocp) text += `${name}:${value}\n`;
+  text += `/${accountName}${request.rawPath}`;
+  const first = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(request.rawQuery)) {
+    if (!first.has(name)) first.set(name, value);
+  }
+  for (const name of [...first.keys()].sort()) {
+    const value = first.get(name) as string;
+    if (value !== "") text += `\n${name}:${value}`;
+  }
+  return text;
+}
+
+/** Signs Batch requests with the account's shared key. */
+export class BatchSharedKeyCredential {
+  readonly accountName: string;
+  readonly #key: Buffer;
+
+  /**
+   * @param accountName the Batch account name (the first label of `https://{account}.{region}.batch.azure.com`).
+   * @param accountKey the account's primary or secondary key, base64 as the portal shows it.
+   * @throws TypeError when the name is empty or the key is not base64.
+   */
+  constructor(accountName: string, accountKey: string) {
+    if (typeof accountName !== "string" || accountName === "") throw new TypeError("accountName must be a non-empty string");
+    if (typeof accountKey !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(accountKey.trim())) {
+      throw new TypeError("accountKey must be the base64 account key");
+    }
+    this.accountName = accountName;
+    this.#key = Buffer.from(accountKey.trim(), "base64");
+  }
+
+  /** The `Authorization` header value for `request`: `SharedKey {account}:{signature}`. */
+  authorizationHeader(request: SignableRequest): string {
+    const signature = createHmac("sha256", this.#key).update(sharedKeyStringToSign(request, this.accountName), "utf8").digest("base64");
+    return `SharedKey ${this.accountName}:${signature}`;
+  }
+}
+
+/** True when `value` has a `getToken` method (a TokenCredential). */
+export function isTokenCredential(value: unknown): value is TokenCredential {
+  return typeof value === "object" && value !== null && typeof (value as { getToken?: unknown }).getToken === "function";
+}
+
+/**
+ * Caches a TokenCredential's token for the Batch scope: reused until `refreshAfterTimestamp` or until
+ * `refreshWindowInMs` before expiry; concurrent callers share one `getToken` call.
+ */
+export class TokenCache {
+  #token: AccessToken | undefined;
+  #pending: Promise<AccessToken> | undefined;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    private readonly scopes: string[] = [batchScope],
+    private readonly refreshWindowInMs = 2 * 60 * 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  #fresh(token: AccessToken | undefined): token is AccessToken {
+    if (token === undefined) return false;
+    const now = this.now();
+    if (token.refreshAfterTimestamp !== undefined && now >= token.refreshAfterTimestamp) return false;
+    return now < token.expiresOnTimestamp - this.refreshWindowInMs;
+  }
+
+  async getToken(abortSignal?: AbortSignal): Promise<string> {
+    if (this.#fresh(this.#token)) return this.#token.token;
+    this.#pending ??= (async () => {
+      try {
+        const token = await this.credential.getToken(this.scopes, abortSignal === undefined ? {} : { abortSignal });
+        if (token === null || typeof token.token !== "string") throw new Error("The TokenCredential returned no token for the Batch scope");
+        this.#token = token;
+        return token;
+      } finally {
+        this.#pending = undefined;
+      }
+    })();
+    const token = await this.#pending;
+    return token.token;
+  }
+}

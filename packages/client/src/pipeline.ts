@@ -1,0 +1,206 @@
+/**
+ * The request pipeline. Every request passes these stages, in this order:
+ *
+ *   1. request id   `client-request-id` (a fresh uuid per call unless the caller gave one; the same on every retry
+ *                   of that call) and `return-client-request-id`
+ *   2. retry loop   repeats stages 3–5 per the retry rule below, with exponential back-off and jitter
+ *   3. date         `ocp-date` set to the attempt's time (unless the caller fixed it)
+ *   4. auth         SharedKey signature over the exact bytes sent, or `Authorization: Bearer` from the cached token
+ *   5. transport    keep-alive HTTP; the response body is read whole unless the caller streams it
+ *
+ * Retry rule (`RetryOptions`):
+ * - 429 and 503 (throttling, `ServerBusy`): retried for every operation — the service did not do the work.
+ * - 408, 500, 502, 504 and transport failures after the request may have reached the server: retried only for
+ *   idempotent operations — GET, HEAD, PUT, PATCH, DELETE and the POSTs that set a state or are keyed by the
+ *   caller's ids so a replay cannot do the work twice (see `retrySafety` in operation.ts). Creating POSTs (`add`),
+ *   node reboot/reimage are not repeated, since a replay would fail with `…Exists` or reboot twice.
+ * - Transport failures that prove the request never reached a server (connection refused, DNS failure, a reused
+ *   idle socket reset before the request was read): retried for every operation.
+ * - Anything else (4xx, 501): returned at once.
+ * The delay before retry n (0-based) is `Retry-After` / `retry-after-ms` / `x-ms-retry-after-ms` when the service
+ * sent one, else a random value in [d/2, d] with d = min(retryDelayInMs · 2ⁿ, maxRetryDelayInMs).
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { AbortError, BatchError, type BatchRawResponse } from "./batchError.js";
+import { BatchSharedKeyCredential, TokenCache } from "./credentials.js";
+import { readText, splitUrl, TransportError, type HttpTransport } from "./transport.js";
+
+export interface RetryOptions {
+  /** Retries after the first attempt. @default 3 */
+  maxRetries?: number;
+  /** Base delay of the exponential back-off. @default 800 */
+  retryDelayInMs?: number;
+  /** Cap of the computed back-off (a service `Retry-After` is honoured as given). @default 60000 */
+  maxRetryDelayInMs?: number;
+}
+
+export interface ResolvedRetryOptions {
+  readonly maxRetries: number;
+  readonly retryDelayInMs: number;
+  readonly maxRetryDelayInMs: number;
+}
+
+export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
+  const resolved = {
+    maxRetries: options.maxRetries ?? 3,
+    retryDelayInMs: options.retryDelayInMs ?? 800,
+    maxRetryDelayInMs: options.maxRetryDelayInMs ?? 60000,
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`retryOptions.${name} must be a non-negative number`);
+  }
+  return resolved;
+}
+
+/** Whether a request may be repeated after the service may have acted on it. */
+export type RetrySafety = "idempotent" | "notIdempotent";
+
+export interface PipelineRequest {
+  readonly method: string;
+  /** Absolute URL, sent verbatim. */
+  readonly url: string;
+  /** Headers other than auth, date and request ids. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+  readonly abortSignal?: AbortSignal;
+  readonly clientRequestId?: string;
+  readonly returnClientRequestId?: boolean;
+  /** RFC 1123; fixed for every attempt when given. */
+  readonly ocpDate?: string;
+  readonly safety: RetrySafety;
+  /** Leave the body unread on success (downloads); it is read on errors. */
+  readonly streamResponse?: boolean;
+  /** Overrides the client's retry options. */
+  readonly retryOptions?: ResolvedRetryOptions;
+}
+
+export interface PipelineResponse extends BatchRawResponse {
+  /** The unread body, for streamed responses with a success status. */
+  readonly stream?: IncomingMessage;
+}
+
+export type PipelineCredential = BatchSharedKeyCredential | TokenCache;
+
+const alwaysRetriedStatuses = new Set([429, 503]);
+const idempotentRetriedStatuses = new Set([408, 500, 502, 504]);
+
+/** The back-off before retry `retry` (0-based), honouring the service's retry-after headers. */
+export function retryDelayInMs(retry: number, options: ResolvedRetryOptions, headers?: Headers, random: () => number = Math.random): number {
+  if (headers !== undefined) {
+    for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+      const value = Number(headers.get(name) ?? "NaN");
+      if (Number.isFinite(value) && value >= 0) return value;
+    }
+    const retryAfter = headers.get("retry-after");
+    if (retryAfter !== null) {
+      const seconds = Number(retryAfter);
+      if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+      const date = Date.parse(retryAfter);
+      if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+    }
+  }
+  const capped = Math.min(options.retryDelayInMs * 2 ** retry, options.maxRetryDelayInMs);
+  return capped / 2 + random() * (capped / 2);
+}
+
+/** Resolves after `ms`, or rejects with AbortError when the signal fires. */
+export function sleep(ms: number, abortSignal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (abortSignal?.aborted) {
+      reject(new AbortError("The operation was aborted"));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortError("The operation was aborted"));
+    };
+    const timer = setTimeout(() => {
+      abortSignal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    abortSignal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export interface PipelineOptions {
+  readonly transport: HttpTransport;
+  readonly credential: PipelineCredential;
+  readonly retryOptions: ResolvedRetryOptions;
+  readonly userAgent: string;
+}
+
+export class Pipeline {
+  constructor(private readonly options: PipelineOptions) {}
+
+  async send(request: PipelineRequest): Promise<PipelineResponse> {
+    const clientRequestId = request.clientRequestId ?? randomUUID();
+    const retry = request.retryOptions ?? this.options.retryOptions;
+    const afterOrigin = splitUrl(request.url).pathAndQuery;
+    const queryStart = afterOrigin.indexOf("?");
+    const rawPath = queryStart < 0 ? afterOrigin : afterOrigin.slice(0, queryStart);
+    const rawQuery = queryStart < 0 ? "" : afterOrigin.slice(queryStart + 1);
+    const requestInfo = { method: request.method, url: request.url, clientRequestId };
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = {
+        ...request.headers,
+        "client-request-id": clientRequestId,
+        "return-client-request-id": request.returnClientRequestId === true ? "true" : "false",
+        "ocp-date": request.ocpDate ?? new Date().toUTCString(),
+        "user-agent": this.options.userAgent,
+      };
+      if (request.body !== undefined) headers["content-length"] = String(request.body.length);
+      else if (request.method !== "GET" && request.method !== "HEAD") headers["content-length"] = "0";
+      const credential = this.options.credential;
+      if (credential instanceof BatchSharedKeyCredential) {
+        headers["authorization"] = credential.authorizationHeader({ method: request.method, rawPath, rawQuery, headers });
+      } else {
+        headers["authorization"] = `Bearer ${await credential.getToken(request.abortSignal)}`;
+      }
+      const canRetry = attempt < retry.maxRetries;
+      let response;
+      try {
+        response = await this.options.transport.send({
+          method: request.method,
+          url: request.url,
+          headers,
+          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(request.abortSignal === undefined ? {} : { abortSignal: request.abortSignal }),
+        });
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        if (canRetry && (!error.requestMayHaveBeenSent || request.safety === "idempotent")) {
+          await sleep(retryDelayInMs(attempt, retry), request.abortSignal);
+          continue;
+        }
+        throw new BatchError(error.message, {
+          ...(error.code === undefined ? {} : { code: error.code }),
+          clientRequestId,
+          cause: error,
+        });
+      }
+      const { status } = response;
+      const success = status >= 200 && status < 300;
+      const retriable = alwaysRetriedStatuses.has(status) || (idempotentRetriedStatuses.has(status) && request.safety === "idempotent");
+      if (success && request.streamResponse === true) {
+        return { status, headers: response.headers, bodyAsText: "", request: requestInfo, stream: response.stream };
+      }
+      let bodyAsText: string;
+      try {
+        bodyAsText = await readText(response.stream, request.abortSignal);
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        if (canRetry && request.safety === "idempotent") {
+          await sleep(retryDelayInMs(attempt, retry), request.abortSignal);
+          continue;
+        }
+        throw new BatchError(error.message, { ...(error.code === undefined ? {} : { code: error.code }), clientRequestId, cause: error });
+      }
+      if (retriable && canRetry) {
+        await sleep(retryDelayInMs(attempt, retry, response.headers), request.abortSignal);
+        continue;
+      }
+      return { status, headers: response.headers, bodyAsText, request: requestInfo };
+    }
+  }
+}
