@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["packages/core/src/**/*.ts", "packages/protocol/src/**/*.ts"],
+    files: ["packages/core/src/**/*.ts", "packages/protocol/src/**/*.ts", "packages/scheduler/src/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -29,7 +29,7 @@ export default tseslint.config(
           ...deepImports,
           patterns: [
             ...deepImports.patterns,
-            { group: ["node:*", "fs", "path", "os", "crypto", "http", "child_process"], message: "core and protocol are pure: no Node built-ins." },
+            { group: ["node:*", "fs", "path", "os", "crypto", "http", "child_process"], message: "core, protocol and scheduler are pure: no Node built-ins." },
           ],
         },
       ],
