@@ -7,11 +7,13 @@ import * as common from "./common.js";
 import * as job from "./job.js";
 import * as node from "./node.js";
 import * as pool from "./pool.js";
+import * as poolConfiguration from "./poolConfiguration.js";
 import * as task from "./task.js";
 
 export * from "./common.js";
 export * from "./task.js";
 export * from "./pool.js";
+export * from "./poolConfiguration.js";
 export * from "./job.js";
 export * from "./node.js";
 export * from "./certificate.js";
@@ -24,6 +26,7 @@ export { partialProperties, type PartialProperties } from "./util.js";
 export type WireModels = typeof common &
   typeof task &
   typeof pool &
+  typeof poolConfiguration &
   typeof job &
   typeof node &
   typeof certificate;
@@ -32,6 +35,7 @@ export const wireModels: WireModels = {
   ...common,
   ...task,
   ...pool,
+  ...poolConfiguration,
   ...job,
   ...node,
   ...certificate,

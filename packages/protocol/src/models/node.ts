@@ -16,7 +16,8 @@ import {
   TaskState,
 } from "../enums.js";
 import { CertificateReference, ComputeNodeIdentityReference, NameValuePair } from "./common.js";
-import { ImageReference, StartTask, VMExtension } from "./pool.js";
+import { StartTask } from "./pool.js";
+import { ImageReference, VMExtension } from "./poolConfiguration.js";
 import { TaskContainerExecutionInformation, TaskExecutionInformation, TaskFailureInformation } from "./task.js";
 import { partialProperties } from "./util.js";
 
