@@ -2,19 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutInMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    // Right after a restart a pooled keep-alive connection may still point at the old server: retry.
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const pool = (id: string, extra: object = {}) => ({
   id,

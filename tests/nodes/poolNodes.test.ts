@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { waitFor } from "../support/waitFor.js";
 
 const run = promisify(execFile);
 const account = testAccounts.alpha;
@@ -18,15 +19,6 @@ async function pythonScenario(server: TestServer, args: string[]): Promise<any> 
   return result;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutInMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function pool(id: string, targetDedicatedNodes: number, startTask?: object) {
   return {

@@ -2,18 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutInMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutInMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("Spot/low-priority nodes", () => {
   let server: TestServer;

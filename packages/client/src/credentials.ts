@@ -4,6 +4,7 @@
  * so `@azure/identity`'s `DefaultAzureCredential` works without this package depending on it).
  */
 import { createHmac } from "node:crypto";
+import { sharedKeyStringToSign as stringToSign } from "@openbatch/protocol";
 
 /** The Batch data-plane scope for Azure AD tokens. */
 export const batchScope = "https://batch.core.windows.net//.default";
@@ -40,44 +41,16 @@ export interface SignableRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-const signedHeaderNames = [
-  "content-encoding",
-  "content-language",
-  "content-length",
-  "content-md5",
-  "content-type",
-  "date",
-  "if-modified-since",
-  "if-match",
-  "if-none-match",
-  "if-unmodified-since",
-  "range",
-] as const;
-
 /**
- * The SharedKey string-to-sign of rest-api.md §2.1, with the Python SDK's choices where the official clients differ:
- * query values URL-decoded (`+` is a space), only the first value of a repeated name, empty values skipped;
- * `ocp-*` headers sorted by lower-cased name.
+ * The SharedKey string-to-sign of rest-api.md §2.1 (packages/protocol), with the Python SDK's choice where the
+ * official clients differ: empty query values are not signed.
  */
 export function sharedKeyStringToSign(request: SignableRequest, accountName: string): string {
   const headers = new Map<string, string>();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== "") headers.set(name.toLowerCase(), value);
   }
-  let text = `${request.method.toUpperCase()}\n`;
-  text += signedHeaderNames.map((name) => headers.get(name) ?? "").join("\n") + "\n";
-  const ocp = [...headers.entries()].filter(([name]) => name.startsWith("ocp-")).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [name, value] of ocp) text += `${name}:${value}\n`;
-  text += `/${accountName}${request.rawPath}`;
-  const first = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(request.rawQuery)) {
-    if (!first.has(name)) first.set(name, value);
-  }
-  for (const name of [...first.keys()].sort()) {
-    const value = first.get(name) as string;
-    if (value !== "") text += `\n${name}:${value}`;
-  }
-  return text;
+  return stringToSign({ method: request.method, headers, rawPath: request.rawPath, rawQuery: request.rawQuery }, accountName);
 }
 
 /** Signs Batch requests with the account's shared key. */

@@ -37,3 +37,4 @@ export {
   DesiredNode,
   ProcessOutcome,
 } from "./agentProtocol.js";
+export { sharedKeySignedHeaders, sharedKeyStringToSign, type StringToSignInput } from "./sharedKey.js";

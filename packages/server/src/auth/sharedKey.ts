@@ -8,21 +8,8 @@
  * constant time against every key of the account.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { sharedKeyStringToSign } from "@openbatch/protocol";
 import type { Account } from "../accounts.js";
-
-const signedHeaderNames = [
-  "content-encoding",
-  "content-language",
-  "content-length",
-  "content-md5",
-  "content-type",
-  "date",
-  "if-modified-since",
-  "if-match",
-  "if-none-match",
-  "if-unmodified-since",
-  "range",
-] as const;
 
 export interface SignableRequest {
   readonly method: string;
@@ -39,36 +26,25 @@ function header(headers: SignableRequest["headers"], name: string): string {
   return Array.isArray(value) ? (value[0] ?? "") : (value ?? "");
 }
 
-function canonicalQueries(rawQuery: string): string[] {
-  const params = new URLSearchParams(rawQuery);
-  const first = new Map<string, string>();
-  for (const [name, value] of params) if (!first.has(name)) first.set(name, value);
-  const names = [...first.keys()].sort();
-  const withEmpty = names.map((name) => `\n${name}:${first.get(name)}`).join("");
-  const withoutEmpty = names.filter((name) => first.get(name) !== "").map((name) => `\n${name}:${first.get(name)}`).join("");
-  return withEmpty === withoutEmpty ? [withEmpty] : [withoutEmpty, withEmpty];
-}
-
 /** Every string-to-sign an official client could have produced for this request. */
 export function stringsToSign(request: SignableRequest, accountName: string): string[] {
-  const headerLines = (contentLength: string) =>
-    signedHeaderNames.map((name) => (name === "content-length" ? contentLength : header(request.headers, name))).join("\n") + "\n";
-  const receivedLength = header(request.headers, "content-length");
+  const base = new Map<string, string>();
+  for (const name of Object.keys(request.headers)) {
+    const value = header(request.headers, name);
+    if (value !== "") base.set(name.toLowerCase(), value);
+  }
+  const receivedLength = base.get("content-length") ?? "";
   const lengths = request.bodyIsEmpty ? [...new Set([receivedLength, receivedLength === "0" ? "" : "0"])] : [receivedLength];
-  const ocpHeaders = Object.keys(request.headers)
-    .map((name) => name.toLowerCase())
-    .filter((name) => name.startsWith("ocp-") && header(request.headers, name) !== "")
-    .sort()
-    .map((name) => `${name}:${header(request.headers, name)}\n`)
-    .join("");
-  const resource = `/${accountName}${request.rawPath}`;
-  const candidates: string[] = [];
+  const candidates = new Set<string>();
   for (const length of lengths) {
-    for (const query of canonicalQueries(request.rawQuery)) {
-      candidates.push(`${request.method.toUpperCase()}\n${headerLines(length)}${ocpHeaders}${resource}${query}`);
+    const headers = new Map(base);
+    if (length === "") headers.delete("content-length");
+    else headers.set("content-length", length);
+    for (const includeEmptyQueryValues of [false, true]) {
+      candidates.add(sharedKeyStringToSign({ method: request.method, headers, rawPath: request.rawPath, rawQuery: request.rawQuery, includeEmptyQueryValues }, accountName));
     }
   }
-  return candidates;
+  return [...candidates];
 }
 
 export function sign(stringToSign: string, key: Buffer): Buffer {
