@@ -23,7 +23,7 @@
  * Result: a `TaskAddCollectionResult` whose `value` has one result per input task, in input order. When any task
  * failed or stayed pending, a `CreateTasksError` is thrown instead, carrying the same information.
  */
-import type { TaskAddParameter, TaskAddResult, TaskAddCollectionResult } from "@openbatch/protocol";
+import type { TaskAddParameter, TaskAddResult, TaskAddCollectionResult } from "./models.js";
 import { AbortError, BatchError, isBatchError } from "./batchError.js";
 import { sendOperation, type OperationContext } from "./operation.js";
 import type { OperationOptions } from "./options.js";

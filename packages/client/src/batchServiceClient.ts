@@ -29,7 +29,7 @@ import {
   type WaitForNodesIdleOptions,
   type WaitOptions,
 } from "./waiters.js";
-import type { CloudPool, ComputeNode, TaskCountsResult } from "@openbatch/protocol";
+import type { CloudPool, ComputeNode, TaskCountsResult } from "./models.js";
 
 /** The package version, sent in User-Agent. */
 export const clientVersion = "0.1.0";

@@ -1,6 +1,7 @@
 /**
  * @openbatch/client — a TypeScript client for Azure Batch and OpenBatch, API 2024-02-01.19.0.
- * Models and enums are those of `@openbatch/protocol` (re-exported as types).
+ * Models and enums are those of `@openbatch/protocol`, with enums left open to values a newer service sends
+ * (models.ts); `KnownX` types name the values of this API version.
  */
 export { BatchServiceClient, clientVersion, type BatchServiceClientOptions } from "./batchServiceClient.js";
 export {
@@ -67,3 +68,4 @@ export {
   type WaitForNodesIdleOptions,
   type WaitOptions,
 } from "./waiters.js";
+export type * from "./models.js";

@@ -11,7 +11,7 @@
  * Polls every `pollIntervalInMs` (default 5 s); `timeoutInMs` bounds the wait (`WaitTimeoutError` with the last state)
  * and `abortSignal` cancels it (`AbortError`). Errors from the service end the wait.
  */
-import type { CloudPool, ComputeNode, ComputeNodeState, TaskCounts, TaskCountsResult } from "@openbatch/protocol";
+import type { CloudPool, ComputeNode, ComputeNodeState, TaskCounts, TaskCountsResult } from "./models.js";
 import { AbortError } from "./batchError.js";
 import type { BatchServiceClient } from "./batchServiceClient.js";
 import { sleep } from "./pipeline.js";

@@ -1,5 +1,5 @@
 /** Account group: the images pools can use and node counts per pool. */
-import type { ImageInformation, PoolNodeCounts } from "@openbatch/protocol";
+import type { ImageInformation, PoolNodeCounts } from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { ListPoolNodeCountsOptions, ListSupportedImagesOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

@@ -1,5 +1,5 @@
 /** Application group: the applications (and versions) that pools and tasks can reference as packages. */
-import type { ApplicationSummary } from "@openbatch/protocol";
+import type { ApplicationSummary } from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { GetApplicationOptions, ListApplicationsOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

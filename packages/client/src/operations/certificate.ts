@@ -1,5 +1,5 @@
 /** Certificate group (deprecated by the service in 2024-02-01.19.0, still available). */
-import type { Certificate, CertificateAddParameter } from "@openbatch/protocol";
+import type { Certificate, CertificateAddParameter } from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { GetCertificateOptions, ListCertificatesOptions, OperationOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

@@ -9,7 +9,7 @@ import type {
   NodeUpdateUserParameter,
   UploadBatchServiceLogsConfiguration,
   UploadBatchServiceLogsResult,
-} from "@openbatch/protocol";
+} from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { GetComputeNodeOptions, ListComputeNodesOptions, OperationOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

@@ -1,5 +1,5 @@
 /** ComputeNodeExtension group: VM extensions installed on a node. */
-import type { NodeVMExtension } from "@openbatch/protocol";
+import type { NodeVMExtension } from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { ListExtensionsOptions, GetComputeNodeOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

@@ -2,7 +2,7 @@
  * File group: files of tasks and of compute nodes. `filePath` is relative to the task or node directory and may
  * contain `/`; it is sent as one percent-encoded segment (`wd/out.txt` → `wd%2Fout.txt`). Downloads stream.
  */
-import type { NodeFile } from "@openbatch/protocol";
+import type { NodeFile } from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { DeleteFileOptions, GetFileOptions, GetFilePropertiesOptions, ListFilesOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

@@ -7,7 +7,7 @@ import type {
   JobPreparationAndReleaseTaskExecutionInformation,
   JobUpdateParameter,
   TaskCountsResult,
-} from "@openbatch/protocol";
+} from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type {
   ConditionalOperationOptions,

@@ -1,5 +1,5 @@
 /** JobSchedule group. Note: enable/disable answer 204 here (jobs answer 202). */
-import type { CloudJobSchedule, JobScheduleAddParameter, JobSchedulePatchParameter, JobScheduleUpdateParameter } from "@openbatch/protocol";
+import type { CloudJobSchedule, JobScheduleAddParameter, JobSchedulePatchParameter, JobScheduleUpdateParameter } from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type { ConditionalOperationOptions, GetEntityOptions, ListEntitiesOptions, OperationOptions } from "../options.js";
 import type { PagedAsyncIterableIterator } from "../paging.js";

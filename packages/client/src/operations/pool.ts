@@ -9,7 +9,7 @@ import type {
   PoolResizeParameter,
   PoolUpdatePropertiesParameter,
   PoolUsageMetrics,
-} from "@openbatch/protocol";
+} from "../models.js";
 import type { OperationContext } from "../operation.js";
 import type {
   ConditionalOperationOptions,

@@ -5,7 +5,7 @@ import type {
   TaskAddCollectionResult,
   TaskAddParameter,
   TaskUpdateParameter,
-} from "@openbatch/protocol";
+} from "../models.js";
 import { addTaskCollection, type AddTaskCollectionOptions } from "../addTaskCollection.js";
 import type { OperationContext } from "../operation.js";
 import type { ConditionalOperationOptions, GetEntityOptions, ListEntitiesOptions, ListSubtasksOptions, OperationOptions } from "../options.js";
