@@ -20,6 +20,8 @@ import { computeNodeHandlers } from "./handlers/computeNode.js";
 import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js";
 import { fileHandlers } from "./handlers/file.js";
 import { poolHandlers } from "./handlers/pool.js";
+import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
+import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp, type HandlerTable } from "./http/app.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
@@ -36,6 +38,8 @@ import { ApplicationService } from "./services/applicationService.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
+import { ServiceLogService } from "./services/serviceLogService.js";
+import { UsageMetricsService } from "./services/usageMetricsService.js";
 
 export interface Services {
   readonly accounts: AccountService;
@@ -44,6 +48,8 @@ export interface Services {
   readonly nodes: NodeService;
   readonly nodeFiles: NodeFileService;
   readonly nodeUsers: NodeUsers;
+  readonly usageMetrics: UsageMetricsService;
+  readonly serviceLogs: ServiceLogService;
 }
 
 export interface OpenBatchServer {
@@ -64,6 +70,8 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
     ...fileHandlers(services.nodeFiles),
+    ...poolUsageMetricsHandlers(services.usageMetrics),
+    ...serviceLogHandlers(services.serviceLogs),
   };
 }
 
@@ -107,6 +115,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
     nodeUsers: new NodeUsers(nodes),
+    usageMetrics: new UsageMetricsService(store),
+    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents") }),
   };
   const handlers = createHandlerTable(services);
   let ready = false;

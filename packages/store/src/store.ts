@@ -25,7 +25,8 @@ export type EntityKind =
   | "application"
   | "certificate"
   /** A node agent process and the pool it hosts nodes of (scope: the pool). */
-  | "agent";
+  | "agent"
+  | "usage";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

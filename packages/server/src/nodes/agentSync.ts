@@ -14,6 +14,7 @@ import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode 
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentIdentity } from "./agentTokens.js";
+import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
 
@@ -86,6 +87,7 @@ export class AgentSync {
       const ref = { account: identity.account, kind: "node" as const, scope: identity.poolId, id: node.id };
       if (report !== undefined && report.phase === "removed" && node.body._ob.action === "remove") {
         await tx.delete(ref);
+        await recordNodeReleased(tx, identity.account, identity.poolId, node.body, now);
         poolChanged = true;
         nodesChanged = true;
         continue;

@@ -18,6 +18,7 @@ import type { Store, WriteTx } from "@openbatch/store";
 import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentTokens } from "./agentTokens.js";
+import { recordNodesAllocated } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 
 export interface AgentRecord {
@@ -177,6 +178,7 @@ export class PoolReconciler {
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
     for (const node of created) await tx.insert({ account, kind: "node", scope: poolId, id: node.id }, node, now);
+    await recordNodesAllocated(tx, account, pool.body, created, now);
 
     if (deleting && nodes.length === 0) {
       await tx.delete(poolRef);

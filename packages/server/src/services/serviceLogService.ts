@@ -1,0 +1,148 @@
+/**
+ * Uploads a node's Batch service logs to a blob container (ComputeNode_UploadBatchServiceLogs, semantics.md §6.5).
+ *
+ * A node's service logs are the files of the software that hosts it, here the log of its agent process
+ * (`<dataDir>/agents/<agentId>.log`, written by the local provider; one agent hosts several nodes of a pool, so it
+ * carries their lines too). A file is uploaded whole when its lifetime — created (birth time, else change time) to
+ * last written — overlaps [startTime, endTime or now]. Blobs go under `{poolId}/{nodeId}/{uuid}/`, keeping the
+ * file's path below the data directory (`…/agents/<agentId>.log`).
+ *
+ * The upload happens before the answer (Azure's node agent uploads after answering): failures are reported, as
+ * Batch errors from ServiceLogUploadError (mapped in handlers/serviceLogs.ts). When no file overlaps the window,
+ * storage is not contacted at all (a write-only SAS cannot even check that the container exists). The container
+ * URL's SAS never reaches a message or a log: only the URL's origin and path are named.
+ */
+import { randomUUID } from "node:crypto";
+import { open, stat, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { AnonymousCredential, ContainerClient } from "@azure/storage-blob";
+import type { UploadBatchServiceLogsResult } from "@openbatch/protocol";
+import type { NodeService } from "./nodeService.js";
+import type { PoolService } from "./poolService.js";
+
+export interface ServiceLogServiceOptions {
+  /** Where the local provider writes agent logs: `<dataDir>/agents`. */
+  readonly agentLogDirectory: string;
+  /** Retries of one blob request on transient storage errors. @default 3 tries */
+  readonly maxTries?: number;
+}
+
+export interface ServiceLogUploadRequest {
+  /** A parsed container URL carrying a SAS. */
+  readonly container: URL;
+  readonly startTime: Date;
+  /** Defaults to now. */
+  readonly endTime?: Date;
+}
+
+/** Why an upload failed, for the handler to turn into a Batch error. */
+export class ServiceLogUploadError extends Error {
+  override readonly name = "ServiceLogUploadError";
+  constructor(
+    readonly kind: "containerNotFound" | "accessDenied" | "unreachable" | "rejected" | "storageFailed" | "aborted",
+    message: string,
+    /** The storage service's status and error code, when it answered. */
+    readonly storageStatus?: number,
+    readonly storageCode?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface LogFile {
+  /** The blob name below the virtual directory. */
+  readonly name: string;
+  readonly path: string;
+}
+
+/** The container URL without its query (the SAS), for messages. */
+export function containerDisplayUrl(container: URL): string {
+  return `${container.origin}${container.pathname}`;
+}
+
+export class ServiceLogService {
+  constructor(
+    private readonly pools: PoolService,
+    private readonly nodes: NodeService,
+    private readonly options: ServiceLogServiceOptions,
+  ) {}
+
+  async upload(account: string, poolId: string, nodeId: string, request: ServiceLogUploadRequest, now: Date, signal: AbortSignal): Promise<UploadBatchServiceLogsResult> {
+    const pool = await this.pools.get(account, poolId);
+    const node = await this.nodes.get(account, poolId, nodeId);
+    const from = request.startTime.getTime();
+    const to = (request.endTime ?? now).getTime();
+    const files: LogFile[] = [];
+    for (const file of this.logFiles(node.body._ob.agentId)) {
+      const info = await stat(file.path).catch(() => undefined);
+      if (info === undefined || !info.isFile()) continue;
+      const created = info.birthtimeMs > 0 ? info.birthtimeMs : ((await firstLogTime(file.path)) ?? info.ctimeMs);
+      if (Math.min(created, info.mtimeMs) <= to && info.mtimeMs >= from) files.push(file);
+    }
+    const virtualDirectoryName = `${pool.body.id ?? poolId}/${node.body.id ?? node.id}/${randomUUID()}`;
+    if (files.length > 0) {
+      let container: ContainerClient;
+      try {
+        container = new ContainerClient(request.container.toString(), new AnonymousCredential(), {
+          retryOptions: { maxTries: this.options.maxTries ?? 3, retryDelayInMs: 250, maxRetryDelayInMs: 2000 },
+        });
+      } catch {
+        throw new ServiceLogUploadError("rejected", `${containerDisplayUrl(request.container)} is not a blob container URL.`);
+      }
+      for (const file of files) {
+        try {
+          await container.getBlockBlobClient(`${virtualDirectoryName}/${file.name}`).uploadFile(file.path, {
+            abortSignal: signal,
+            blobHTTPHeaders: { blobContentType: "text/plain; charset=utf-8" },
+          });
+        } catch (error) {
+          throw uploadError(error, request.container, signal);
+        }
+      }
+    }
+    return { virtualDirectoryName, numberOfFilesUploaded: files.length };
+  }
+
+  /** The service log files of a node hosted by `agentId`. */
+  private logFiles(agentId: string): LogFile[] {
+    if (agentId === "" || !/^[\w.-]+$/.test(agentId)) return [];
+    return [{ name: `agents/${agentId}.log`, path: join(this.options.agentLogDirectory, `${agentId}.log`) }];
+  }
+}
+
+/** The `time` of a log's first line (the agent writes JSON lines), for file systems without birth times. */
+async function firstLogTime(path: string): Promise<number | undefined> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "r");
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const line = buffer.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0] ?? "";
+    const time = (JSON.parse(line) as { time?: unknown }).time;
+    const parsed = typeof time === "string" ? Date.parse(time) : Number.NaN;
+    return Number.isNaN(parsed) ? undefined : parsed;
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Classifies a storage SDK failure without keeping it (its request carries the SAS). */
+function uploadError(error: unknown, container: URL, signal: AbortSignal): ServiceLogUploadError {
+  const where = containerDisplayUrl(container);
+  const failure = error as { name?: unknown; statusCode?: unknown; code?: unknown };
+  if (signal.aborted || failure.name === "AbortError") return new ServiceLogUploadError("aborted", "The upload was cancelled.");
+  const status = typeof failure.statusCode === "number" ? failure.statusCode : undefined;
+  const code = typeof failure.code === "string" ? failure.code : undefined;
+  if (status === undefined) {
+    return new ServiceLogUploadError("unreachable", `The blob storage endpoint of ${where} could not be reached${code === undefined ? "" : ` (${code})`}.`);
+  }
+  const answered = `(${status}${code === undefined ? "" : ` ${code}`})`;
+  if (status === 404) return new ServiceLogUploadError("containerNotFound", `The container ${where} does not exist ${answered}.`, status, code);
+  if (status === 401 || status === 403) {
+    return new ServiceLogUploadError("accessDenied", `Blob storage refused to let the SAS write to ${where} ${answered}; the SAS must grant write permission on the container and be valid now.`, status, code);
+  }
+  if (status >= 500) return new ServiceLogUploadError("storageFailed", `Blob storage failed to store the logs in ${where} ${answered}.`, status, code);
+  return new ServiceLogUploadError("rejected", `Blob storage rejected the upload to ${where} ${answered}.`, status, code);
+}
