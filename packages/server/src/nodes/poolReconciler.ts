@@ -3,22 +3,25 @@
  *
  * On every change to a pool (add, resize, delete, a node leaving) and at start-up it runs, per pool and never twice
  * at once for the same pool (later kicks coalesce into one more run), one store transaction that:
- * - creates missing nodes (state `creating`) and assigns each to an agent of the pool with room, registering new
- *   agents as needed — their processes are started by the compute provider after the commit;
- * - marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
+ * - while the pool is `resizing`: creates missing nodes (state `creating`) and assigns each to an agent of the pool
+ *   with room, registering new agents as needed — their processes are started by the compute provider after the
+ *   commit; marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
+ *   a steady pool is left as it is, even below its targets (after a timed-out resize, as Azure leaves it);
+ * - once a resize runs past `resizeTimeout`, gives up the nodes not yet reached, records `resizeErrors`
+ *   (`AllocationTimedOut`) and lets the pool settle (`stopping` → `steady`), as stop resize does;
  * - for a `deleting` pool, marks every node leaving and removes the pool once no node is left;
  * - sets `currentDedicatedNodes`/`currentLowPriorityNodes` and `allocationState`: `resizing` until the nodes that
  *   stay have all been reached by their agent and the leaving ones are gone, then `steady`.
  * Then it wakes the pool's agents, so they learn their new desired state without polling.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { formatTimestamp, type Clock } from "@openbatch/core";
+import { formatTimestamp, parseDuration, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentTokens } from "./agentTokens.js";
-import { recordNodesAllocated } from "./nodeUsage.js";
+import { recordNodeReleased, recordNodesAllocated } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 
 export interface AgentRecord {
@@ -128,8 +131,15 @@ export class PoolReconciler {
   private async reconcile(account: string, poolId: string): Promise<void> {
     const now = this.options.clock.now();
     const { launches, wakeAt } = await this.options.store.write(async (tx) => {
-      const wake = await this.recoverPreempted(tx, account, poolId, now);
-      return { launches: await this.reconcileIn(tx, account, poolId, now), wakeAt: wake };
+      const recovery = await this.recoverPreempted(tx, account, poolId, now);
+      const launched = await this.reconcileIn(tx, account, poolId, now);
+      const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
+      const deadline =
+        pool?.body.allocationState === "resizing" && pool.body.allocationStateTransitionTime !== undefined
+          ? new Date(pool.body.allocationStateTransitionTime).getTime() + this.resizeTimeoutInMs(pool.body)
+          : undefined;
+      const wake = [recovery, deadline].filter((at): at is number => at !== undefined);
+      return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake) };
     });
     const key = `${account}\u0000${poolId.toLowerCase()}`;
     clearTimeout(this.timers.get(key));
@@ -157,9 +167,13 @@ export class PoolReconciler {
     const leaving: StoredNode[] = [];
     const created: NodeRecord[] = [];
 
+    const resizeErrors = this.resizeTimeoutErrors(pool.body, now);
     if (deleting) {
       leaving.push(...live);
-    } else {
+    } else if (resizeErrors !== undefined) {
+      // The resize timed out: nodes not yet reached are given up, and the pool settles with what it has.
+      leaving.push(...live.filter((node) => node.body.state === "creating"));
+    } else if (pool.body.allocationState === "resizing") {
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
         const current = live.filter((node) => (node.body.isDedicated ?? true) === isDedicated);
@@ -172,25 +186,37 @@ export class PoolReconciler {
       }
     }
 
+    let gone = 0;
     for (const node of leaving) {
+      const ref = { account, kind: "node" as const, scope: poolId, id: node.id };
+      if (node.body.state === "creating") {
+        // No agent has reached this node yet: nothing runs there, so it goes at once (an agent that reaches it
+        // later finds it absent from its desired state and drops it).
+        await tx.delete(ref);
+        await recordNodeReleased(tx, account, poolId, node.body, now);
+        gone++;
+        continue;
+      }
       const body: NodeRecord = { ...node.body, state: "leavingpool", stateTransitionTime: time, _ob: { ...node.body._ob, action: "remove" } };
-      await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, body, now);
+      await tx.replace(ref, body, now);
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
     for (const node of created) await tx.insert({ account, kind: "node", scope: poolId, id: node.id }, node, now);
     await recordNodesAllocated(tx, account, pool.body, created, now);
 
-    if (deleting && nodes.length === 0) {
+    if (deleting && nodes.length === gone) {
       await tx.delete(poolRef);
       return launches;
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
-    const leavingCount = nodes.length - live.length + leaving.length;
+    const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
     const lowPriority = staying.length - dedicated;
     const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating");
-    const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : "resizing";
+    const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
+    const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
     const changes: Partial<CloudPool> = {};
+    if (resizeErrors !== undefined) changes.resizeErrors = resizeErrors;
     if (pool.body.currentDedicatedNodes !== dedicated) changes.currentDedicatedNodes = dedicated;
     if (pool.body.currentLowPriorityNodes !== lowPriority) changes.currentLowPriorityNodes = lowPriority;
     if (pool.body.allocationState !== allocationState) {
@@ -199,6 +225,27 @@ export class PoolReconciler {
     }
     if (Object.keys(changes).length > 0) await tx.replace(poolRef, { ...pool.body, ...changes }, now);
     return launches;
+  }
+
+  /**
+   * The resize errors to record when the pool's resize has run past its `resizeTimeout` (semantics.md §6.1:
+   * the pool turns steady with what it has and reports why), or undefined while there is time left.
+   */
+  private resizeTimeoutErrors(pool: CloudPool, now: Date): CloudPool["resizeErrors"] | undefined {
+    if (pool.allocationState !== "resizing" || pool.allocationStateTransitionTime === undefined) return undefined;
+    const started = new Date(pool.allocationStateTransitionTime).getTime();
+    if (now.getTime() < started + this.resizeTimeoutInMs(pool)) return undefined;
+    return [
+      {
+        code: "AllocationTimedOut",
+        message: "Desired number of nodes could not be allocated as the resize timeout was reached.",
+        values: [{ name: "ResizeTimeout", value: pool.resizeTimeout ?? "PT15M" }],
+      },
+    ];
+  }
+
+  private resizeTimeoutInMs(pool: CloudPool): number {
+    return parseDuration(pool.resizeTimeout ?? "PT15M") ?? 15 * 60_000;
   }
 
   /** Brings back preempted nodes whose time has come; returns when the next one is due. */

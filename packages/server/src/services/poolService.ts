@@ -199,14 +199,15 @@ export class PoolService {
       if (pool.allocationState !== "steady") {
         throw serviceError("PoolBeingResized", { message: `The pool '${poolId}' is already resizing; stop the resize or wait for it to finish.` });
       }
+      // A new resize clears the errors of the last one.
+      const { resizeErrors: _lastErrors, ...rest } = pool;
       return {
-        ...pool,
+        ...rest,
         targetDedicatedNodes: request.targetDedicatedNodes ?? pool.targetDedicatedNodes ?? 0,
         targetLowPriorityNodes: request.targetLowPriorityNodes ?? pool.targetLowPriorityNodes ?? 0,
         resizeTimeout: timeout ?? pool.resizeTimeout ?? "PT15M",
         allocationState: "resizing",
         allocationStateTransitionTime: formatTimestamp(now),
-        resizeErrors: [],
       };
     });
   }
