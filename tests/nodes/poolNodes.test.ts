@@ -111,7 +111,7 @@ describe("pools and their nodes", () => {
     assert.equal(batchErrorCode(missing), "FileNotFound");
   });
 
-  it("marks the nodes of an agent that stopped reporting unknown", async () => {
+  it("marks the nodes of an agent that stopped reporting unknown, then restarts the dead agent and they recover", async () => {
     const created = await batchRequest(server.url, { method: "POST", path: `/pools?api-version=${apiVersion}`, account, body: pool("lost", 2) });
     assert.equal(created.status, 201);
     await waitFor("the nodes to be idle", async () => {
@@ -125,5 +125,10 @@ describe("pools and their nodes", () => {
       return list.every((node) => node.state === "unknown") ? list : undefined;
     }, 15_000);
     assert.equal(lost.length, 2);
+    // The local provider sees the agent process gone and starts it again; the nodes recover.
+    await waitFor("the nodes to recover", async () => {
+      const list = await nodes(server, "lost");
+      return list.length === 2 && list.every((node) => node.state === "idle") ? list : undefined;
+    }, 30_000);
   });
 });

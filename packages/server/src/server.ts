@@ -19,6 +19,7 @@ import { applicationHandlers } from "./handlers/application.js";
 import { computeNodeHandlers } from "./handlers/computeNode.js";
 import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js";
 import { fileHandlers } from "./handlers/file.js";
+import { jobHandlers } from "./handlers/job.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
@@ -35,6 +36,7 @@ import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
+import { JobService } from "./services/jobService.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
@@ -45,6 +47,7 @@ export interface Services {
   readonly accounts: AccountService;
   readonly applications: ApplicationService;
   readonly pools: PoolService;
+  readonly jobs: JobService;
   readonly nodes: NodeService;
   readonly nodeFiles: NodeFileService;
   readonly nodeUsers: NodeUsers;
@@ -67,6 +70,7 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
     ...poolHandlers(services.pools),
+    ...jobHandlers(services.jobs),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
     ...fileHandlers(services.nodeFiles),
@@ -93,6 +97,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     clock: config.clock,
     timeoutInMs: config.nodeHeartbeatTimeoutInSeconds * 1000,
     onNodesLost: (account, poolId) => void reconciler.kick(account, poolId),
+    onAgentLost: (identity) =>
+      void provider.isAgentGone(identity.agentId).then(async (gone) => {
+        const registered = await store.read((tx) => tx.get({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId }));
+        if (gone !== true || registered === undefined) return;
+        app?.log.warn({ ...identity }, "agent process gone; starting it again");
+        heartbeats.seen(identity, config.clock.now());
+        await provider.startAgent({ ...identity, token: tokens.issue(identity) });
+      }),
     onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
   });
   const reconciler = new PoolReconciler({
@@ -112,6 +124,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     pools,
+    jobs: new JobService(store),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
     nodeUsers: new NodeUsers(nodes),
@@ -138,6 +151,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     accountUrl,
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
+    onRetired: (identity) => heartbeats.forget(identity),
   });
   registerAgentRoutes(app, tokens, agentSync);
   try {

@@ -29,6 +29,8 @@ export interface AgentSyncOptions {
   readonly heartbeatIntervalInMs: number;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
+  /** Called when an agent with no nodes left is told to shut down. */
+  readonly onRetired?: (identity: AgentIdentity) => void;
 }
 
 interface Applied {
@@ -172,6 +174,9 @@ export class AgentSync {
       const ref = { account: identity.account, kind: "agent" as const, scope: identity.poolId, id: identity.agentId };
       if ((await tx.get(ref)) !== undefined) await tx.delete(ref);
       return true;
+    }).then((retired) => {
+      if (retired) this.options.onRetired?.(identity);
+      return retired;
     });
   }
 }

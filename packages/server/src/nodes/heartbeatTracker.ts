@@ -2,6 +2,7 @@
  * Notices agents that stopped reporting. Every agent sync is a heartbeat; an agent silent for longer than the
  * timeout has its nodes marked `unknown` (semantics.md §6.2: contact lost), once. Its next report recovers them
  * through the normal node lifecycle. Agents known at start-up get a full timeout of grace, as do new ones.
+ * A lost agent is also reported (`onAgentLost`), so that the provider can start a dead one again.
  */
 import { formatTimestamp, type Clock } from "@openbatch/core";
 import type { Store } from "@openbatch/store";
@@ -16,6 +17,8 @@ export interface HeartbeatTrackerOptions {
   readonly clock: Clock;
   readonly timeoutInMs: number;
   readonly onNodesLost: (account: string, poolId: string) => void;
+  /** Called once per silence; the composition root restarts the agent when the provider knows it is gone. */
+  readonly onAgentLost?: (identity: AgentIdentity) => void;
   readonly onError: (error: unknown) => void;
 }
 
@@ -68,6 +71,7 @@ export class HeartbeatTracker {
         return count;
       });
       if (changed > 0) this.options.onNodesLost(account, poolId);
+      this.options.onAgentLost?.(entry.identity);
     }
   }
 

@@ -14,6 +14,11 @@ export interface AgentLaunch {
 export interface ComputeProvider {
   /** Starts an agent process; it connects back to the server by itself. */
   startAgent(launch: AgentLaunch): Promise<void>;
+  /**
+   * Whether the provider knows the agent's process to be gone (so starting it again cannot duplicate it), or
+   * undefined when it cannot tell (remote agents).
+   */
+  isAgentGone(agentId: string): Promise<boolean | undefined>;
   /** Stops watching agents; detached agents keep running. */
   close(): Promise<void>;
 }
@@ -21,5 +26,8 @@ export interface ComputeProvider {
 /** A provider that starts nothing: nodes stay `creating` until an agent joins from elsewhere. */
 export const noProvider: ComputeProvider = {
   async startAgent() {},
+  async isAgentGone() {
+    return undefined;
+  },
   async close() {},
 };

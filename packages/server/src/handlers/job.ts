@@ -1,0 +1,95 @@
+/** Handlers of the Job group: parse wire → service → wire. No business rules here. */
+import { formatTimestamp } from "@openbatch/core";
+import type {
+  CloudJob, JobAddParameter, JobDisableParameter, JobPatchParameter, JobTerminateParameter, JobUpdateParameter,
+} from "@openbatch/protocol";
+import type { HandlerTable } from "../http/app.js";
+import { checkConditions } from "../http/conditions.js";
+import type { OperationResult, RequestContext } from "../http/context.js";
+import { entityResult, listResult, resourceUrl } from "../http/results.js";
+import { parseListOptions, project } from "../odata/listQuery.js";
+import { withVersion } from "../services/entityViews.js";
+import type { JobService, StoredJob } from "../services/jobService.js";
+
+/** The job as the wire shows it, with `stats` only when `$expand=stats` asked for it (zeros until tasks run). */
+function jobView(ctx: RequestContext, job: StoredJob, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJob> {
+  const view: CloudJob = withVersion(job);
+  if (expandStats) {
+    view.stats = {
+      url: `${job.body.url ?? ""}/stats`,
+      startTime: job.body.creationTime,
+      lastUpdateTime: formatTimestamp(ctx.now),
+      userCPUTime: "PT0S",
+      kernelCPUTime: "PT0S",
+      wallClockTime: "PT0S",
+      readIOps: 0,
+      writeIOps: 0,
+      readIOGiB: 0,
+      writeIOGiB: 0,
+      numSucceededTasks: 0,
+      numFailedTasks: 0,
+      numTaskRetries: 0,
+      waitTime: "PT0S",
+    };
+  }
+  return project(view, select);
+}
+
+function changed(job: StoredJob): OperationResult {
+  return { version: job, dataServiceId: job.body.url ?? "" };
+}
+
+export function jobHandlers(jobs: JobService): HandlerTable {
+  /** The job, after the request's conditions (a write: unmet → 412). */
+  const checked = async (ctx: RequestContext, jobId: string): Promise<StoredJob> => {
+    const job = await jobs.get(ctx.account, jobId);
+    checkConditions(ctx, job, false);
+    return job;
+  };
+  return {
+    Job_Add: async ({ ctx, body }) => {
+      const request = body as JobAddParameter;
+      const url = resourceUrl(ctx, "jobs", request.id);
+      const job = await jobs.add(ctx.account, request, url, ctx.now);
+      return { version: job, dataServiceId: url };
+    },
+    Job_Get: async ({ ctx, params }) => {
+      const job = await jobs.get(ctx.account, params["jobId"] as string);
+      checkConditions(ctx, job, true);
+      const options = parseListOptions(ctx.query, {});
+      return entityResult(ctx, "jobs", jobView(ctx, job, options.expandStats, options.select), job);
+    },
+    Job_List: async ({ ctx }) => {
+      const options = parseListOptions(ctx.query, { filterTarget: "jobs" });
+      const page = await jobs.list(ctx.account, options);
+      return listResult(ctx, "jobs", page.items.map((job) => jobView(ctx, job, options.expandStats, options.select)), page.nextKey);
+    },
+    Job_GetTaskCounts: async ({ ctx, params }) => ({ body: await jobs.taskCounts(ctx.account, params["jobId"] as string) }),
+    Job_Patch: async ({ ctx, params, body }) => {
+      const job = await checked(ctx, params["jobId"] as string);
+      return changed(await jobs.patch(ctx.account, job.id, body as JobPatchParameter, job.eTag, ctx.now));
+    },
+    Job_Update: async ({ ctx, params, body }) => {
+      const job = await checked(ctx, params["jobId"] as string);
+      return changed(await jobs.update(ctx.account, job.id, body as JobUpdateParameter, job.eTag, ctx.now));
+    },
+    Job_Disable: async ({ ctx, params, body }) => {
+      const job = await checked(ctx, params["jobId"] as string);
+      return changed(await jobs.disable(ctx.account, job.id, body as JobDisableParameter, job.eTag, ctx.now));
+    },
+    Job_Enable: async ({ ctx, params }) => {
+      const job = await checked(ctx, params["jobId"] as string);
+      return changed(await jobs.enable(ctx.account, job.id, job.eTag, ctx.now));
+    },
+    Job_Terminate: async ({ ctx, params, body }) => {
+      const job = await checked(ctx, params["jobId"] as string);
+      const reason = (body as JobTerminateParameter | undefined)?.terminateReason;
+      return changed(await jobs.terminate(ctx.account, job.id, reason, job.eTag, ctx.now));
+    },
+    Job_Delete: async ({ ctx, params }) => {
+      const job = await checked(ctx, params["jobId"] as string);
+      await jobs.delete(ctx.account, job.body.id ?? job.id, job.eTag);
+      return {};
+    },
+  };
+}

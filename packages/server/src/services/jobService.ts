@@ -1,0 +1,367 @@
+/**
+ * Jobs: add, get, list, patch, update, disable, enable, terminate, delete — the stored side of the job lifecycle
+ * (semantics.md §5.1), for jobs without tasks yet.
+ *
+ * States (`state`): active ⇄ disabled, → completed, → (gone). With no tasks, `disabling` and `enabling` have nothing
+ * to wait for, so disable goes straight to `disabled`, enable to `active`, terminate to `completed` and delete
+ * removes the job at once. Jobs and job schedules share one id namespace (semantics.md §1). A job with no tasks is
+ * "all complete" (§3): `onAllTasksComplete: terminatejob` without a job manager ends it with `AllTasksComplete`.
+ */
+import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
+import type {
+  CloudJob, JobAddParameter, JobConstraints, JobDisableParameter, JobPatchParameter, JobState, JobUpdateParameter, MetadataItem,
+  PoolInformation, TaskCountsResult,
+} from "@openbatch/protocol";
+import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import type { ListOptions } from "../odata/listQuery.js";
+
+export type StoredJob = StoredEntity<CloudJob>;
+
+export const defaultTerminateReason = "UserTerminate";
+export const allTasksCompleteReason = "AllTasksComplete";
+
+function jobNotFound(jobId: string) {
+  return serviceError("JobNotFound", { message: `The specified job '${jobId}' does not exist.`, values: [{ key: "JobId", value: jobId }] });
+}
+
+function invalid(property: string, reason: string) {
+  return serviceError("InvalidPropertyValue", {
+    message: `The value provided for the property '${property}' is invalid. ${reason}`,
+    values: propertyDetails(property, reason),
+  });
+}
+
+/** 409 for a job whose state forbids the operation. */
+function stateConflict(jobId: string, state: JobState | undefined) {
+  const values = [{ key: "JobId", value: jobId }];
+  switch (state) {
+    case "completed":
+      return serviceError("JobCompleted", { message: `The job '${jobId}' is already completed.`, values });
+    case "terminating":
+      return serviceError("JobBeingTerminated", { message: `The job '${jobId}' is being terminated.`, values });
+    case "deleting":
+      return serviceError("JobBeingDeleted", { message: `The job '${jobId}' is being deleted.`, values });
+    case "disabled":
+    case "disabling":
+      return serviceError("JobDisabled", { message: `The job '${jobId}' is disabled.`, values });
+    default:
+      return serviceError("JobNotActive", { message: `The job '${jobId}' is not active.`, values });
+  }
+}
+
+function checkPriority(priority: number | undefined): void {
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < -1000 || priority > 1000)) {
+    throw serviceError("OutOfRangePriority", { values: propertyDetails("priority", "The priority must be between -1000 and 1000.", priority) });
+  }
+}
+
+function checkMaxParallelTasks(value: number | undefined): void {
+  if (value !== undefined && value !== -1 && value < 1) throw invalid("maxParallelTasks", "maxParallelTasks must be -1 (unlimited) or greater than 0.");
+}
+
+function checkConstraints(constraints: JobConstraints | undefined): void {
+  const retries = constraints?.maxTaskRetryCount;
+  if (retries !== undefined && retries < -1) throw invalid("constraints.maxTaskRetryCount", "maxTaskRetryCount must be -1 (unlimited) or at least 0.");
+}
+
+function checkMetadata(metadata: readonly MetadataItem[] | undefined): void {
+  for (const item of metadata ?? []) {
+    if (item.name === "") throw serviceError("EmptyMetadataKey", { values: propertyDetails("metadata") });
+  }
+}
+
+/** Exactly one of poolId and autoPoolSpecification; auto pools are not supported yet. */
+function checkPoolInfo(poolInfo: PoolInformation): void {
+  if (poolInfo.autoPoolSpecification !== undefined) {
+    throw invalid("poolInfo.autoPoolSpecification", "Auto pools are not supported yet by OpenBatch; create the pool and name it in poolInfo.poolId.");
+  }
+  if (poolInfo.poolId === undefined) {
+    throw serviceError("MissingRequiredProperty", {
+      message: "Exactly one of 'poolInfo.poolId' and 'poolInfo.autoPoolSpecification' must be specified.",
+      values: propertyDetails("poolInfo.poolId"),
+    });
+  }
+  assertValidId(poolInfo.poolId, "poolInfo.poolId");
+}
+
+/** Cross-field rules the schema cannot state (rest-api.md §4.3). */
+function checkJobRules(job: JobAddParameter): void {
+  assertValidId(job.id, "id");
+  if (job.displayName !== undefined && job.displayName.length > limits.displayNameMaxLength) {
+    throw invalid("displayName", `The display name may be at most ${limits.displayNameMaxLength} characters long.`);
+  }
+  checkPriority(job.priority);
+  checkMaxParallelTasks(job.maxParallelTasks);
+  checkConstraints(job.constraints);
+  checkMetadata(job.metadata);
+  checkPoolInfo(job.poolInfo);
+  if (job.jobManagerTask !== undefined) assertValidId(job.jobManagerTask.id, "jobManagerTask.id");
+  if (job.jobPreparationTask?.id !== undefined) assertValidId(job.jobPreparationTask.id, "jobPreparationTask.id");
+  if (job.jobReleaseTask !== undefined) {
+    if (job.jobPreparationTask === undefined) {
+      throw invalid("jobReleaseTask", "A job release task can only be specified together with a job preparation task.");
+    }
+    if (job.jobReleaseTask.id !== undefined) assertValidId(job.jobReleaseTask.id, "jobReleaseTask.id");
+  }
+}
+
+/** The job with its server-side defaults filled in. */
+function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
+  const { jobManagerTask: manager, jobPreparationTask: preparation, jobReleaseTask: release } = job;
+  return {
+    ...job,
+    url,
+    creationTime: time,
+    state: "active",
+    stateTransitionTime: time,
+    priority: job.priority ?? 0,
+    maxParallelTasks: job.maxParallelTasks ?? -1,
+    ...(manager === undefined
+      ? {}
+      : {
+          jobManagerTask: {
+            ...manager,
+            requiredSlots: manager.requiredSlots ?? 1,
+            killJobOnCompletion: manager.killJobOnCompletion ?? true,
+            runExclusive: manager.runExclusive ?? true,
+            allowLowPriorityNode: manager.allowLowPriorityNode ?? true,
+          },
+        }),
+    ...(preparation === undefined
+      ? {}
+      : {
+          jobPreparationTask: {
+            ...preparation,
+            id: preparation.id ?? "jobpreparation",
+            waitForSuccess: preparation.waitForSuccess ?? true,
+            rerunOnNodeRebootAfterSuccess: preparation.rerunOnNodeRebootAfterSuccess ?? true,
+          },
+        }),
+    ...(release === undefined
+      ? {}
+      : {
+          jobReleaseTask: {
+            ...release,
+            id: release.id ?? "jobrelease",
+            maxWallClockTime: release.maxWallClockTime ?? "PT15M",
+            retentionTime: release.retentionTime ?? "P7D",
+          },
+        }),
+    onAllTasksComplete: job.onAllTasksComplete ?? "noaction",
+    onTaskFailure: job.onTaskFailure ?? "noaction",
+    usesTaskDependencies: job.usesTaskDependencies ?? false,
+    executionInfo: { startTime: time, poolId: job.poolInfo.poolId },
+  };
+}
+
+/** The job moved to `state`, remembering where it came from. */
+export function transition(job: CloudJob, state: JobState, time: string): CloudJob {
+  return {
+    ...job,
+    previousState: job.state,
+    previousStateTransitionTime: job.stateTransitionTime,
+    state,
+    stateTransitionTime: time,
+  };
+}
+
+/** The job completed: state `completed`, `executionInfo.endTime` and `terminateReason`. */
+function complete(job: CloudJob, reason: string, time: string): CloudJob {
+  const completed = transition(job, "completed", time);
+  return { ...completed, executionInfo: { ...job.executionInfo, endTime: time, terminateReason: reason } };
+}
+
+export class JobService {
+  constructor(private readonly store: Store) {}
+
+  async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
+    checkJobRules(job);
+    const time = formatTimestamp(now);
+    try {
+      return await this.store.write(async (tx) => {
+        const schedule = await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id });
+        if (schedule !== undefined) {
+          throw serviceError("JobScheduleWithSameIdExists", {
+            message: `A job schedule with the id '${job.id}' exists; jobs and job schedules share one id namespace.`,
+            values: [{ key: "JobId", value: job.id }],
+          });
+        }
+        let body = newJob(job, url, time);
+        if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
+          body = complete({ ...body }, allTasksCompleteReason, time);
+        }
+        return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
+      });
+    } catch (error) {
+      if (isStoreError(error, "conflict")) {
+        throw serviceError("JobExists", { message: `The specified job '${job.id}' already exists.`, values: [{ key: "JobId", value: job.id }] });
+      }
+      throw error;
+    }
+  }
+
+  /** The job, or 404 JobNotFound. */
+  async get(account: string, jobId: string): Promise<StoredJob> {
+    const job = await this.store.read((tx) => tx.get<CloudJob>({ account, kind: "job", scope: "", id: jobId }));
+    if (job === undefined) throw jobNotFound(jobId);
+    return job;
+  }
+
+  list(account: string, options: ListOptions): Promise<{ items: StoredJob[]; nextKey?: string }> {
+    return this.store.read((tx) =>
+      tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: options.maxResults, afterKey: options.afterKey, filter: options.filter }),
+    );
+  }
+
+  /** Task counts; zeros until tasks exist (issue #4, later slices). */
+  async taskCounts(account: string, jobId: string): Promise<TaskCountsResult> {
+    await this.get(account, jobId);
+    const zeros = () => ({ active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 });
+    return { taskCounts: zeros(), taskSlotCounts: zeros() };
+  }
+
+  /** Deletes the job and its tasks at once (with no tasks nothing runs, so nothing needs `deleting`). */
+  async delete(account: string, jobId: string, ifMatch: string): Promise<void> {
+    try {
+      await this.store.write(async (tx) => {
+        const ref = { account, kind: "job" as const, scope: "", id: jobId };
+        const job = await tx.get<CloudJob>(ref);
+        if (job === undefined) throw jobNotFound(jobId);
+        if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
+        await tx.deleteAll({ account, kind: "task", scope: jobId });
+        await tx.delete(ref, { ifMatch });
+      });
+    } catch (error) {
+      if (isStoreError(error, "notFound")) throw jobNotFound(jobId);
+      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
+      throw error;
+    }
+  }
+
+  /**
+   * Changes a job in one transaction: `ifMatch` is the ETag the caller's conditions were checked against, so the
+   * change applies only to that version. Returning the job unchanged writes nothing.
+   */
+  private async mutate(
+    account: string,
+    jobId: string,
+    ifMatch: string,
+    now: Date,
+    change: (job: CloudJob, tx: WriteTx) => Promise<CloudJob> | CloudJob,
+  ): Promise<StoredJob> {
+    try {
+      return await this.store.write(async (tx) => {
+        const ref = { account, kind: "job" as const, scope: "", id: jobId };
+        const job = await tx.get<CloudJob>(ref);
+        if (job === undefined) throw jobNotFound(jobId);
+        if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
+        const changed = await change(job.body, tx);
+        if (changed === job.body) {
+          if (job.eTag !== ifMatch) throw serviceError("ConditionNotMet");
+          return job;
+        }
+        return tx.replace(ref, await this.settle(account, jobId, changed, tx, now), now, { ifMatch });
+      });
+    } catch (error) {
+      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
+      throw error;
+    }
+  }
+
+  /** An active job with `terminatejob`, no job manager and no tasks is all complete: it ends at once. */
+  private async settle(account: string, jobId: string, job: CloudJob, tx: WriteTx, now: Date): Promise<CloudJob> {
+    if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob" || job.jobManagerTask !== undefined) return job;
+    const tasks = await tx.count({ account, kind: "task", scope: jobId });
+    return tasks === 0 ? complete(job, allTasksCompleteReason, formatTimestamp(now)) : job;
+  }
+
+  /** PATCH /jobs/{id}: replaces only the properties given. */
+  patch(account: string, jobId: string, request: JobPatchParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+    checkPriority(request.priority);
+    checkMaxParallelTasks(request.maxParallelTasks);
+    checkConstraints(request.constraints);
+    checkMetadata(request.metadata);
+    if (request.poolInfo !== undefined) checkPoolInfo(request.poolInfo);
+    return this.mutate(account, jobId, ifMatch, now, (job) => {
+      checkChangeable(jobId, job, request.poolInfo, request.onAllTasksComplete);
+      const updated: CloudJob = { ...job };
+      for (const [key, value] of Object.entries(request)) {
+        if (value !== undefined) (updated as Record<string, unknown>)[key] = value;
+      }
+      return withPoolInfo(updated, request.poolInfo);
+    });
+  }
+
+  /** PUT /jobs/{id}: replaces every updatable property; absent ones reset to their defaults. */
+  update(account: string, jobId: string, request: JobUpdateParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+    checkPriority(request.priority);
+    checkMaxParallelTasks(request.maxParallelTasks);
+    checkConstraints(request.constraints);
+    checkMetadata(request.metadata);
+    checkPoolInfo(request.poolInfo);
+    const onAllTasksComplete = request.onAllTasksComplete ?? "noaction";
+    return this.mutate(account, jobId, ifMatch, now, (job) => {
+      checkChangeable(jobId, job, request.poolInfo, onAllTasksComplete);
+      const { constraints: _constraints, metadata: _metadata, ...rest } = job;
+      const updated: CloudJob = {
+        ...rest,
+        priority: request.priority ?? 0,
+        maxParallelTasks: request.maxParallelTasks ?? -1,
+        allowTaskPreemption: request.allowTaskPreemption ?? false,
+        ...(request.constraints === undefined ? {} : { constraints: request.constraints }),
+        metadata: request.metadata ?? [],
+        onAllTasksComplete,
+      };
+      return withPoolInfo(updated, request.poolInfo);
+    });
+  }
+
+  /** POST /jobs/{id}/disable: with no tasks to requeue, terminate or wait for, the job is `disabled` at once. */
+  disable(account: string, jobId: string, _request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+    return this.mutate(account, jobId, ifMatch, now, (job) => {
+      if (job.state === "disabled" || job.state === "disabling") return job;
+      if (job.state !== "active") throw stateConflict(jobId, job.state);
+      return transition(job, "disabled", formatTimestamp(now));
+    });
+  }
+
+  /** POST /jobs/{id}/enable: a disabled job is `active` again. */
+  enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
+    return this.mutate(account, jobId, ifMatch, now, (job) => {
+      if (job.state === "active" || job.state === "enabling") return job;
+      if (job.state !== "disabled") throw stateConflict(jobId, job.state);
+      return transition(job, "active", formatTimestamp(now));
+    });
+  }
+
+  /** POST /jobs/{id}/terminate: with no tasks to kill and no release to run, the job is `completed` at once. */
+  terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string, now: Date): Promise<StoredJob> {
+    return this.mutate(account, jobId, ifMatch, now, (job) => {
+      if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
+      return complete(job, reason ?? defaultTerminateReason, formatTimestamp(now));
+    });
+  }
+}
+
+/**
+ * Rules of PATCH and PUT on the job as it is: a completed or terminating job takes no changes, `poolInfo` changes
+ * only while disabled, and `terminatejob` cannot go back to `noaction`.
+ */
+function checkChangeable(jobId: string, job: CloudJob, poolInfo: PoolInformation | undefined, onAllTasksComplete: string | undefined): void {
+  if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
+  if (poolInfo !== undefined && poolInfo.poolId?.toLowerCase() !== job.poolInfo?.poolId?.toLowerCase() && job.state !== "disabled") {
+    throw serviceError("OperationInvalidForCurrentState", {
+      message: `The pool of job '${jobId}' can be changed only while the job is disabled.`,
+      values: propertyDetails("poolInfo", "poolInfo can be changed only while the job is disabled."),
+    });
+  }
+  if (job.onAllTasksComplete === "terminatejob" && onAllTasksComplete === "noaction") {
+    throw invalid("onAllTasksComplete", "onAllTasksComplete cannot be changed from terminatejob to noaction.");
+  }
+}
+
+/** The job on `poolInfo` (when given), with `executionInfo.poolId` following it. */
+function withPoolInfo(job: CloudJob, poolInfo: PoolInformation | undefined): CloudJob {
+  if (poolInfo === undefined) return job;
+  return { ...job, poolInfo, executionInfo: { ...job.executionInfo, poolId: poolInfo.poolId } };
+}
