@@ -1,6 +1,7 @@
 /**
  * The agent's memory across restarts: per hosted node its pool, generation, phase, the start-task attempt it last
- * ran and that attempt's outcome, and the process running it. A restarted agent reports its nodes from here, so
+ * ran and that attempt's outcome, the process running it, and the outcome (and process) of every task assignment
+ * it still reports. A restarted agent reports its nodes from here, so
  * the server hears what finished while the agent was away instead of re-running it.
  *
  * File: `<dataDir>/agent-state.<agentId>.json` — one file per agent because the local provider gives all its agents
@@ -9,9 +10,9 @@
  * in flight coalesce into one more write of the newest state. An unreadable file is moved aside to `….corrupt`
  * and the agent starts without memory (the server then re-creates what it wants).
  *
- * Recovery rule (applied by the node host): a start task recorded as `running` cannot be re-attached after a
- * restart; it is reported `completed` with failure `AgentRestarted`, and its process group is killed when its
- * leader can be proven to be the same process (processGroup.ts).
+ * Recovery rule (applied by the node host): a start task or job task recorded as `running` cannot be re-attached
+ * after a restart; it is reported `completed` with failure `AgentRestarted`, and its process group is killed when
+ * its leader can be proven to be the same process (processGroup.ts).
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -23,6 +24,13 @@ export interface PersistedProcess {
   readonly pid: number;
   /** Start time in clock ticks since boot, when known (Linux). */
   readonly startTicks?: string;
+}
+
+/** A task assignment the node still reports: its latest outcome and, while it runs, its process. */
+export interface PersistedTask {
+  readonly assignmentId: string;
+  readonly outcome: ProcessOutcome;
+  readonly process?: PersistedProcess;
 }
 
 export interface PersistedNode {
@@ -39,6 +47,8 @@ export interface PersistedNode {
   readonly startTask?: ProcessOutcome;
   /** The start task's process while it runs. */
   readonly startTaskProcess?: PersistedProcess;
+  /** Task assignments started in this generation and not yet dropped by the server (absent: none). */
+  readonly tasks?: readonly PersistedTask[];
 }
 
 export interface PersistedState {
@@ -51,6 +61,13 @@ export function localStatePath(dataDirectory: string, agentId: string): string {
   return join(dataDirectory, `agent-state.${agentId}.json`);
 }
 
+function isPersistedTask(value: unknown): value is PersistedTask {
+  if (value === null || typeof value !== "object") return false;
+  const task = value as Record<string, unknown>;
+  const outcome = task.outcome as Record<string, unknown> | null | undefined;
+  return typeof task.assignmentId === "string" && typeof outcome === "object" && outcome !== null && (outcome.state === "running" || outcome.state === "completed");
+}
+
 function isPersistedNode(value: unknown): value is PersistedNode {
   if (value === null || typeof value !== "object") return false;
   const node = value as Record<string, unknown>;
@@ -61,7 +78,8 @@ function isPersistedNode(value: unknown): value is PersistedNode {
     (node.phase === "preparing" || node.phase === "ready" || node.phase === "removed") &&
     typeof node.removing === "boolean" &&
     typeof node.wipePending === "boolean" &&
-    Number.isInteger(node.startTaskAttemptRun)
+    Number.isInteger(node.startTaskAttemptRun) &&
+    (node.tasks === undefined || (Array.isArray(node.tasks) && node.tasks.every(isPersistedTask)))
   );
 }
 

@@ -35,6 +35,13 @@ export const ProcessOutcome = model("ProcessOutcome", {
 });
 export type ProcessOutcome = Static<typeof ProcessOutcome>;
 
+/** What an agent knows of one task assignment it was given. */
+export const TaskReport = model("TaskReport", {
+  assignmentId: Type.String(),
+  outcome: ProcessOutcome,
+});
+export type TaskReport = Static<typeof TaskReport>;
+
 export const AgentNodeReport = model("AgentNodeReport", {
   nodeId: Type.String(),
   /** The incarnation the agent runs; it catches up with the desired generation by rebooting or reimaging. */
@@ -49,6 +56,8 @@ export const AgentNodeReport = model("AgentNodeReport", {
   startTask: Type.Optional(ProcessOutcome),
   /** Absolute path of the node's root directory on the agent's machine. */
   rootDirectory: Type.String(),
+  /** Every task assignment of this node the agent still knows (running, or completed and not yet dropped). */
+  tasks: Type.Optional(Type.Array(TaskReport)),
 });
 export type AgentNodeReport = Static<typeof AgentNodeReport>;
 
@@ -73,6 +82,29 @@ export const AgentSyncRequest = model("AgentSyncRequest", {
 });
 export type AgentSyncRequest = Static<typeof AgentSyncRequest>;
 
+/**
+ * One run of one task on a node. The agent starts it once (an assignment id is never reused: a retry is a new
+ * attempt with a new id), kills it when `kill` is set, and keeps reporting its outcome until the assignment no
+ * longer appears in the desired state.
+ */
+export const TaskAssignment = model("TaskAssignment", {
+  assignmentId: Type.String(),
+  jobId: Type.String(),
+  taskId: Type.String(),
+  /** 1 for the first try; retries count up. */
+  attempt: Int32({ minimum: 1 }),
+  commandLine: Type.String(),
+  /** The task directory relative to the node root: `workitems/<jobId>/job-1/<taskId>` (stdout.txt, stderr.txt, wd/). */
+  taskDirectory: Type.String(),
+  /** Variables set for the process, on top of the node's environment (job and task settings, AZ_BATCH_JOB_ID, …). */
+  environment: Type.Record(Type.String(), Type.String()),
+  /** Kill the process after this long (the task's maxWallClockTime). */
+  maxWallClockTimeInMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The server wants the process killed (terminate, job terminate, requeue). */
+  kill: Type.Optional(Type.Boolean()),
+});
+export type TaskAssignment = Static<typeof TaskAssignment>;
+
 export const DesiredNode = model("DesiredNode", {
   nodeId: Type.String(),
   poolId: Type.String(),
@@ -88,6 +120,8 @@ export const DesiredNode = model("DesiredNode", {
   startTaskAttempt: Int32({ minimum: 0 }),
   /** The `AZ_BATCH_*` variables every process on the node gets (account, pool, node, dedicated). */
   environment: Type.Record(Type.String(), Type.String()),
+  /** The task runs the node should have. Absent or empty: none. */
+  tasks: Type.Optional(Type.Array(TaskAssignment)),
 });
 export type DesiredNode = Static<typeof DesiredNode>;
 

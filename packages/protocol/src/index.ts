@@ -36,5 +36,7 @@ export {
   AgentSyncResponse,
   DesiredNode,
   ProcessOutcome,
+  TaskAssignment,
+  TaskReport,
 } from "./agentProtocol.js";
 export { sharedKeySignedHeaders, sharedKeyStringToSign, type StringToSignInput } from "./sharedKey.js";

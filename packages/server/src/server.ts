@@ -21,6 +21,7 @@ import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js
 import { fileHandlers } from "./handlers/file.js";
 import { jobHandlers } from "./handlers/job.js";
 import { poolHandlers } from "./handlers/pool.js";
+import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp, type HandlerTable } from "./http/app.js";
@@ -40,6 +41,9 @@ import { JobService } from "./services/jobService.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
+import { TaskService } from "./services/taskService.js";
+import { PlanApplier } from "./scheduling/planApplier.js";
+import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
 
@@ -48,6 +52,7 @@ export interface Services {
   readonly applications: ApplicationService;
   readonly pools: PoolService;
   readonly jobs: JobService;
+  readonly tasks: TaskService;
   readonly nodes: NodeService;
   readonly nodeFiles: NodeFileService;
   readonly nodeUsers: NodeUsers;
@@ -71,9 +76,10 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...applicationHandlers(services.applications),
     ...poolHandlers(services.pools),
     ...jobHandlers(services.jobs),
+    ...taskHandlers(services.tasks),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
-    ...fileHandlers(services.nodeFiles),
+    ...fileHandlers(services.nodeFiles, services.tasks),
     ...poolUsageMetricsHandlers(services.usageMetrics),
     ...serviceLogHandlers(services.serviceLogs),
   };
@@ -118,13 +124,19 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
     onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
   });
+  const scheduling: SchedulingLoop = new SchedulingLoop({
+    store,
+    applier: new PlanApplier({ store, now: () => config.clock.now(), onAssigned: (account, poolId) => notifier.notify(account, poolId) }),
+    onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
+  });
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), checkLocalPoolCapabilities);
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     pools,
-    jobs: new JobService(store),
+    jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId)),
+    tasks: new TaskService(store, (account) => scheduling.kick(account)),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
     nodeUsers: new NodeUsers(nodes),
@@ -152,6 +164,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => heartbeats.forget(identity),
+    onCapacityFreed: (account) => scheduling.kick(account),
   });
   registerAgentRoutes(app, tokens, agentSync);
   try {
@@ -181,6 +194,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         heartbeats.close();
         reconciler.close();
         await server.close();
+        await scheduling.close();
         await reconciler.idle();
         await provider.close();
         await store.close();

@@ -17,22 +17,32 @@
  * starts over; the server asks for attempt 1 again. A different `poolId` for the same node id is treated as a
  * new node (the old root is deleted).
  *
+ * Job tasks (TaskAssignment, run by jobTask.ts): in phase `ready`, every assignment of the desired state the node
+ * does not know yet is started at once (several run concurrently; the server counts slots), independently of the
+ * start task. Its outcome is `running` from the moment it begins and `completed` when it ends; both wake the sync
+ * loop. `kill: true` on a running assignment ends its process group (`TaskEnded`); on one not yet started it is
+ * recorded as completed with `TaskEnded` without running. An assignment the desired state no longer lists is killed
+ * if it runs and is then forgotten (no longer reported). A reboot, reimage or removal ends running assignments
+ * (`TaskEnded`); their outcomes stay reported until the server drops them. Assignment ids are never reused, so one
+ * the node knows is never started again, whatever generation it ran in.
+ *
  * Killing: the running start task's group gets SIGTERM, then SIGKILL after the grace period; groups of earlier
  * processes whose leader exited but which left processes behind are ended the same way.
  *
- * Restart: a node restored from the saved state keeps its generation, phase and last outcome (a start task that
- * was running becomes `completed` with failure `AgentRestarted`), re-creates missing directories once, and
+ * Restart: a node restored from the saved state keeps its generation, phase, last start-task outcome and task
+ * outcomes (a start task or job task that was running becomes `completed` with failure `AgentRestarted`), re-creates missing directories once, and
  * resumes an interrupted removal or reimage wipe before anything else.
  *
  * Steps run one at a time per node (a reconcile loop woken by `setDesired` and by a process exit). A failing step
  * (disk full, permissions) is logged and retried on the next desired state the server sends.
  */
-import type { AgentNodeReport, DesiredNode, ProcessOutcome } from "@openbatch/protocol";
+import type { AgentNodeReport, DesiredNode, ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
 import type { Clock } from "@openbatch/core";
-import type { PersistedNode, PersistedProcess } from "../localState.js";
+import type { PersistedNode, PersistedProcess, PersistedTask } from "../localState.js";
 import type { Logger } from "../log.js";
 import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from "../process/processGroup.js";
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
+import { runJobTask } from "./jobTask.js";
 import { processEnvironment } from "./processEnvironment.js";
 import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
 
@@ -51,6 +61,21 @@ export interface NodeContext {
 }
 
 type Phase = "preparing" | "ready" | "removed";
+
+/** A task assignment the node knows: its latest outcome and, while its process runs, how to end it. */
+interface TaskRun {
+  readonly assignmentId: string;
+  outcome: ProcessOutcome;
+  /** The process, once it runs (for a restarted agent to end it). */
+  process?: PersistedProcess;
+  /** Set while the run is in progress. */
+  controller?: AbortController;
+  done?: Promise<void>;
+  /** The server no longer lists it: it is being killed, is not reported, and is forgotten once it ended. */
+  dropped: boolean;
+}
+
+const agentRestartedTask = "The agent restarted while the task ran; its process could not be re-attached and was ended.";
 
 interface RunningStartTask {
   readonly controller: AbortController;
@@ -71,6 +96,8 @@ export class HostedNode {
   private running: RunningStartTask | undefined;
   /** Process groups started on this node in this generation whose members may still run. */
   private readonly processGroups = new Set<number>();
+  /** Task assignments by id, in the order they were started. */
+  private readonly tasks = new Map<string, TaskRun>();
   private reconciling: Promise<void> | undefined;
   private again = false;
   private closed = false;
@@ -108,6 +135,13 @@ export class HostedNode {
     node.startTaskAttemptRun = saved.startTaskAttemptRun;
     node.startTask = saved.startTask;
     node.startTaskProcess = saved.startTaskProcess;
+    for (const task of saved.tasks ?? []) {
+      const outcome: ProcessOutcome =
+        task.outcome.state === "running"
+          ? { ...task.outcome, state: "completed", endTime: context.clock.now().toISOString(), failure: { code: "AgentRestarted", message: agentRestartedTask } }
+          : task.outcome;
+      node.tasks.set(task.assignmentId, { assignmentId: task.assignmentId, outcome, ...(task.process === undefined ? {} : { process: task.process }), dropped: false });
+    }
     if (saved.startTask?.state === "running") {
       node.startTask = {
         ...saved.startTask,
@@ -119,15 +153,21 @@ export class HostedNode {
     return node;
   }
 
-  /** Ends the process an earlier agent process left running, when it is provably still that process. */
+  /** Ends the processes an earlier agent process left running, when they are provably still those processes. */
   async recover(): Promise<void> {
-    const orphan = this.startTaskProcess;
+    const orphans: { process: PersistedProcess; what: string }[] = [];
+    if (this.startTaskProcess !== undefined) orphans.push({ process: this.startTaskProcess, what: "start task" });
     this.startTaskProcess = undefined;
-    if (orphan === undefined) return;
-    const ticks = orphan.startTicks === undefined ? undefined : await readProcessStartTicks(orphan.pid);
-    if (ticks !== undefined && ticks === orphan.startTicks) {
-      this.logger.log("warn", "ending a start task left running by the previous agent process", { pid: orphan.pid });
-      signalGroup(orphan.pid, "SIGKILL");
+    for (const run of this.tasks.values()) {
+      if (run.process !== undefined) orphans.push({ process: run.process, what: `task assignment ${run.assignmentId}` });
+      delete run.process;
+    }
+    for (const orphan of orphans) {
+      const ticks = orphan.process.startTicks === undefined ? undefined : await readProcessStartTicks(orphan.process.pid);
+      if (ticks !== undefined && ticks === orphan.process.startTicks) {
+        this.logger.log("warn", `ending a ${orphan.what} left running by the previous agent process`, { pid: orphan.process.pid });
+        signalGroup(orphan.process.pid, "SIGKILL");
+      }
     }
   }
 
@@ -154,6 +194,7 @@ export class HostedNode {
       phase: this.phase,
       ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
       rootDirectory: this.layout.root,
+      ...(this.tasks.size === 0 ? {} : { tasks: [...this.tasks.values()].filter((run) => !run.dropped).map((run) => ({ assignmentId: run.assignmentId, outcome: run.outcome })) }),
     };
   }
 
@@ -168,6 +209,13 @@ export class HostedNode {
       startTaskAttemptRun: this.startTaskAttemptRun,
       ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
       ...(this.startTaskProcess === undefined ? {} : { startTaskProcess: this.startTaskProcess }),
+      ...(this.tasks.size === 0
+        ? {}
+        : {
+            tasks: [...this.tasks.values()].map(
+              (run): PersistedTask => ({ assignmentId: run.assignmentId, outcome: run.outcome, ...(run.process === undefined ? {} : { process: run.process }) }),
+            ),
+          }),
     };
   }
 
@@ -209,6 +257,7 @@ export class HostedNode {
   /** One step towards the desired state; true when another step may follow at once. */
   private async step(): Promise<boolean> {
     const desired = this.desired;
+    this.dropWithdrawnTasks(desired);
     if (desired === undefined || desired.action === "remove" || this.removing) {
       if (this.phase === "removed" && !this.removing) return false;
       await this.remove();
@@ -241,6 +290,7 @@ export class HostedNode {
     if (desired.startTask !== undefined && desired.startTaskAttempt > this.startTaskAttemptRun && this.running === undefined) {
       this.launchStartTask(desired, desired.startTaskAttempt);
     }
+    this.runTasks(desired);
     return false;
   }
 
@@ -291,10 +341,14 @@ export class HostedNode {
 
   private async killAll(reason: Error): Promise<void> {
     const running = this.running;
-    if (running !== undefined) {
-      running.controller.abort(reason);
-      await running.done;
+    running?.controller.abort(reason);
+    const tasks: Promise<void>[] = [];
+    for (const run of this.tasks.values()) {
+      run.controller?.abort(reason);
+      if (run.done !== undefined) tasks.push(run.done);
     }
+    if (running !== undefined) await running.done;
+    await Promise.all(tasks);
     if (this.processGroups.size > 0) {
       await terminateGroups(this.processGroups, this.context.killGracePeriodInMs);
       this.processGroups.clear();
@@ -366,6 +420,111 @@ export class HostedNode {
     this.startTaskProcess = undefined;
     this.startTask = outcome;
     this.logger.log("info", "start task attempt ended", { attempt: outcome.attempt, exitCode: outcome.exitCode, failure: outcome.failure?.code });
+    this.context.changed();
+    this.kick();
+  }
+
+  /** Forgets assignments the desired state no longer lists; running ones are killed first. */
+  private dropWithdrawnTasks(desired: DesiredNode | undefined): void {
+    if (this.tasks.size === 0) return;
+    const listed = new Set((desired?.tasks ?? []).map((assignment) => assignment.assignmentId));
+    let changed = false;
+    for (const [assignmentId, run] of this.tasks) {
+      if (run.dropped || listed.has(assignmentId)) continue;
+      changed = true;
+      if (run.controller === undefined) {
+        this.tasks.delete(assignmentId);
+      } else {
+        run.dropped = true;
+        this.logger.log("info", "killing a task assignment the server withdrew", { assignmentId });
+        run.controller.abort(new Error("The task assignment was withdrawn by the server."));
+      }
+    }
+    if (changed) this.context.changed();
+  }
+
+  /** Starts the assignments the node does not know yet and kills those the server wants killed. */
+  private runTasks(desired: DesiredNode): void {
+    for (const assignment of desired.tasks ?? []) {
+      const run = this.tasks.get(assignment.assignmentId);
+      if (run === undefined) {
+        if (assignment.kill === true) {
+          const now = this.context.clock.now().toISOString();
+          this.tasks.set(assignment.assignmentId, {
+            assignmentId: assignment.assignmentId,
+            outcome: { attempt: assignment.attempt, state: "completed", startTime: now, endTime: now, failure: { code: "TaskEnded", message: "The task was killed before it started." } },
+            dropped: false,
+          });
+          this.context.changed();
+        } else {
+          this.launchTask(desired, assignment);
+        }
+      } else if (assignment.kill === true && run.controller !== undefined && !run.controller.signal.aborted) {
+        this.logger.log("info", "killing a task assignment at the server's request", { assignmentId: assignment.assignmentId });
+        run.controller.abort(new Error("The task was killed at the server's request."));
+      }
+    }
+  }
+
+  private launchTask(desired: DesiredNode, assignment: TaskAssignment): void {
+    const { assignmentId, attempt } = assignment;
+    const controller = new AbortController();
+    const startTime = this.context.clock.now();
+    const run: TaskRun = { assignmentId, outcome: { attempt, state: "running", startTime: startTime.toISOString() }, controller, dropped: false };
+    this.tasks.set(assignmentId, run);
+    this.logger.log("info", "task assignment begins", { assignmentId, jobId: assignment.jobId, taskId: assignment.taskId, attempt });
+    this.context.changed();
+    const layout = this.layout;
+    const attemptRun = async (): Promise<ProcessOutcome> => {
+      // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
+      await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
+      return runJobTask({
+        assignment,
+        layout,
+        nodeEnvironment: desired.environment,
+        systemPath: this.context.systemPath,
+        userName: this.context.userName,
+        signal: controller.signal,
+        clock: this.context.clock,
+        killGracePeriodInMs: this.context.killGracePeriodInMs,
+        startTime,
+        onProcess: (pid) => {
+          this.processGroups.add(pid);
+          void readProcessStartTicks(pid).then((startTicks) => {
+            if (run.controller !== controller) return;
+            run.process = { pid, ...(startTicks === undefined ? {} : { startTicks }) };
+            this.context.changed();
+          });
+        },
+      });
+    };
+    run.done = attemptRun().then(
+      (outcome) => this.finishTask(run, controller, outcome),
+      (error: unknown) => {
+        this.logger.log("error", "task assignment failed unexpectedly", { assignmentId, error });
+        this.finishTask(run, controller, {
+          attempt,
+          state: "completed",
+          startTime: startTime.toISOString(),
+          endTime: this.context.clock.now().toISOString(),
+          failure: { code: "CommandLaunchFailed", message: `The agent could not run the task: ${(error as Error).message}` },
+        });
+      },
+    );
+  }
+
+  private finishTask(run: TaskRun, controller: AbortController, outcome: ProcessOutcome): void {
+    if (run.controller !== controller) return;
+    delete run.controller;
+    delete run.done;
+    delete run.process;
+    for (const group of [...this.processGroups]) if (!groupExists(group)) this.processGroups.delete(group);
+    if (run.dropped) {
+      if (this.tasks.get(run.assignmentId) === run) this.tasks.delete(run.assignmentId);
+    } else {
+      run.outcome = outcome;
+    }
+    this.logger.log("info", "task assignment ended", { assignmentId: run.assignmentId, exitCode: outcome.exitCode, failure: outcome.failure?.code });
     this.context.changed();
     this.kick();
   }

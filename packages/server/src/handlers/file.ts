@@ -6,6 +6,7 @@ import type { OperationResult, RequestContext } from "../http/context.js";
 import { listResult } from "../http/results.js";
 import { parseListOptions } from "../odata/listQuery.js";
 import type { NodeFileService, NodeFileTarget } from "../services/nodeFileService.js";
+import type { TaskService } from "../services/taskService.js";
 
 function flag(ctx: RequestContext, name: string): boolean {
   const value = ctx.query.get(name);
@@ -36,9 +37,44 @@ function ocpRange(ctx: RequestContext): string | undefined {
   return range.trim();
 }
 
-async function readFile(files: NodeFileService, ctx: RequestContext, params: Readonly<Record<string, string>>, method: "GET" | "HEAD"): Promise<OperationResult> {
+/** A task file path stays inside the task's directory: no absolute paths, no `..` segments. */
+function taskFilePath(filePath: string): string {
+  if (filePath.startsWith("/") || filePath.split("/").some((segment) => segment === "..") || filePath.includes("\0")) {
+    throw serviceError("InvalidUri", {
+      message: `The file path '${filePath}' leaves the task's directory.`,
+      values: [{ key: "FilePath", value: filePath }],
+    });
+  }
+  return filePath;
+}
+
+/** Where a task's files are: its node and its directory there; 409 TaskFilesUnavailable before it ran. */
+async function taskLocation(tasks: TaskService, ctx: RequestContext, params: Readonly<Record<string, string>>) {
+  const task = await tasks.get(ctx.account, params["jobId"] as string, params["taskId"] as string);
+  const nodeInfo = task.body.nodeInfo;
+  if (nodeInfo?.poolId === undefined || nodeInfo.nodeId === undefined || nodeInfo.taskRootDirectory === undefined) {
+    throw serviceError("TaskFilesUnavailable", { message: `The task '${task.id}' has not run on a node yet; it has no files.` });
+  }
+  return {
+    target: { account: ctx.account, poolId: nodeInfo.poolId, nodeId: nodeInfo.nodeId },
+    directory: nodeInfo.taskRootDirectory,
+    url: (name: string) => `${task.body.url ?? ""}/files/${encodeURIComponent(name)}`,
+  };
+}
+
+async function readFile(
+  files: NodeFileService,
+  ctx: RequestContext,
+  params: Readonly<Record<string, string>>,
+  method: "GET" | "HEAD",
+  task?: Awaited<ReturnType<typeof taskLocation>>,
+): Promise<OperationResult> {
   const filePath = params["filePath"] as string;
-  const read = await files.read(target(ctx, params), filePath, method, method === "GET" ? ocpRange(ctx) : undefined);
+  const range = method === "GET" ? ocpRange(ctx) : undefined;
+  const read =
+    task === undefined
+      ? await files.read(target(ctx, params), filePath, method, range)
+      : await files.read(task.target, `${task.directory}/${taskFilePath(filePath)}`, method, range, task.url(filePath));
   const lastModified = new Date(read.headers.get("last-modified") ?? Date.now());
   try {
     checkConditions(ctx, { eTag: "", lastModified }, true);
@@ -61,8 +97,21 @@ async function readFile(files: NodeFileService, ctx: RequestContext, params: Rea
   return { raw: { data: read.body ?? Buffer.alloc(0), headers } };
 }
 
-export function fileHandlers(files: NodeFileService): HandlerTable {
+export function fileHandlers(files: NodeFileService, tasks: TaskService): HandlerTable {
   return {
+    File_ListFromTask: async ({ ctx, params }) => {
+      const location = await taskLocation(tasks, ctx, params);
+      const options = parseListOptions(ctx.query, { filterTarget: "files" });
+      const page = await files.list(location.target, options, flag(ctx, "recursive"), location.directory, location.url);
+      return listResult(ctx, "files", page.items, page.nextKey);
+    },
+    File_GetFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "GET", await taskLocation(tasks, ctx, params)),
+    File_GetPropertiesFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "HEAD", await taskLocation(tasks, ctx, params)),
+    File_DeleteFromTask: async ({ ctx, params }) => {
+      const location = await taskLocation(tasks, ctx, params);
+      await files.delete(location.target, `${location.directory}/${taskFilePath(params["filePath"] as string)}`, flag(ctx, "recursive"));
+      return {};
+    },
     File_ListFromComputeNode: async ({ ctx, params }) => {
       const options = parseListOptions(ctx.query, { filterTarget: "files" });
       const page = await files.list(target(ctx, params), options, flag(ctx, "recursive"));

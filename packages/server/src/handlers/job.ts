@@ -88,7 +88,7 @@ export function jobHandlers(jobs: JobService): HandlerTable {
     },
     Job_Delete: async ({ ctx, params }) => {
       const job = await checked(ctx, params["jobId"] as string);
-      await jobs.delete(ctx.account, job.body.id ?? job.id, job.eTag);
+      await jobs.delete(ctx.account, job.body.id ?? job.id, job.eTag, ctx.now);
       return {};
     },
   };

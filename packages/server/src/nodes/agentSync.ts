@@ -13,6 +13,8 @@ import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
+import type { TaskRecord } from "../services/taskService.js";
+import { taskAfterRun } from "../scheduling/taskCompletion.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
@@ -29,6 +31,8 @@ export interface AgentSyncOptions {
   readonly heartbeatIntervalInMs: number;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
+  /** Called when slots may have freed up (task runs finished, a node became usable): the scheduling loop runs. */
+  readonly onCapacityFreed?: (account: string) => void;
   /** Called when an agent with no nodes left is told to shut down. */
   readonly onRetired?: (identity: AgentIdentity) => void;
 }
@@ -38,6 +42,8 @@ interface Applied {
   /** A change that may move the pool's allocation state (a node reached, a node gone). */
   readonly poolChanged: boolean;
   readonly nodesChanged: boolean;
+  /** Slots freed or a node became usable: the scheduling loop should run (after the commit). */
+  readonly capacityFreed: boolean;
 }
 
 function digest(nodes: DesiredNode[]): number {
@@ -45,6 +51,9 @@ function digest(nodes: DesiredNode[]): number {
 }
 
 export class AgentSync {
+  /** The digest of the facts each agent last sent. */
+  private readonly lastFacts = new Map<string, string>();
+
   constructor(private readonly options: AgentSyncOptions) {}
 
   async sync(identity: AgentIdentity, request: AgentSyncRequest): Promise<AgentSyncResponse> {
@@ -52,8 +61,15 @@ export class AgentSync {
     this.options.onHeartbeat(identity, now);
     const applied = await this.options.store.write((tx) => this.apply(tx, identity, request, now));
     if (applied.poolChanged) void this.options.reconciler.kick(identity.account, identity.poolId);
+    // After the commit, so the scheduling round's snapshot sees the freed slots.
+    if (applied.capacityFreed) this.options.onCapacityFreed?.(identity.account);
     let desired = applied.desired;
-    const unchanged = !applied.nodesChanged && request.knownVersion === digest(desired);
+    // New facts are answered at once (the agent counts on it), even when they changed no record.
+    const agentKey = `${identity.account}\u0000${identity.poolId.toLowerCase()}\u0000${identity.agentId}`;
+    const facts = createHash("sha256").update(JSON.stringify(request.nodes)).digest("base64");
+    const factsChanged = this.lastFacts.get(agentKey) !== facts;
+    this.lastFacts.set(agentKey, facts);
+    const unchanged = !applied.nodesChanged && !factsChanged && request.knownVersion === digest(desired);
     if (unchanged && desired.length > 0) {
       await this.options.notifier.wait(identity.account, identity.poolId, Math.min(request.waitInMs ?? 0, this.options.heartbeatIntervalInMs));
       desired = await this.options.store.read(async (tx) => (await this.assigned(tx, identity)).map((node) => this.desiredNode(identity, node.body)));
@@ -83,6 +99,7 @@ export class AgentSync {
     const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), report]));
     let poolChanged = false;
     let nodesChanged = false;
+    let tasksFinished = false;
     const desired: DesiredNode[] = [];
     for (const node of await this.assigned(tx, identity)) {
       const report = reports.get(node.id.toLowerCase());
@@ -94,15 +111,56 @@ export class AgentSync {
         nodesChanged = true;
         continue;
       }
-      const updated = report === undefined ? node.body : this.applyReport(node.body, report, request, now);
+      const withTasks = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now);
+      if (withTasks !== node.body) tasksFinished = true;
+      const updated = report === undefined ? node.body : this.applyReport(withTasks, report, request, now);
       if (JSON.stringify(updated) !== JSON.stringify(node.body)) {
         await tx.replace(ref, updated, now);
         nodesChanged = true;
         if (node.body.state === "creating" || node.body.state === "unknown") poolChanged = true;
+        if (updated.state === "idle" && node.body.state !== "idle") tasksFinished = true;
       }
       desired.push(this.desiredNode(identity, updated));
     }
-    return { desired, poolChanged, nodesChanged };
+    return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished };
+  }
+
+  /**
+   * Applies the completed task runs of one node report: each finished assignment leaves the node (freeing its
+   * slots) and its task moves on (`taskAfterRun`) — unless the task was deleted or has moved to another attempt.
+   * Returns the node unchanged (same object) when nothing finished.
+   */
+  private async applyTaskReports(tx: WriteTx, identity: AgentIdentity, node: NodeRecord, report: AgentNodeReport, now: Date): Promise<NodeRecord> {
+    const assignments = node._ob.assignments ?? [];
+    const finished = new Map<string, NonNullable<AgentNodeReport["tasks"]>[number]>();
+    for (const taskReport of report.tasks ?? []) {
+      if (taskReport.outcome.state === "completed" && assignments.some((a) => a.assignmentId === taskReport.assignmentId)) {
+        finished.set(taskReport.assignmentId, taskReport);
+      }
+    }
+    if (finished.size === 0) return node;
+    const time = formatTimestamp(now);
+    let succeeded = 0;
+    let freedSlots = 0;
+    for (const assignment of assignments) {
+      const taskReport = finished.get(assignment.assignmentId);
+      if (taskReport === undefined) continue;
+      freedSlots += assignment.slots;
+      if (taskReport.outcome.failure === undefined && taskReport.outcome.exitCode === 0) succeeded++;
+      const ref = { account: identity.account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
+      const task = await tx.get<TaskRecord>(ref);
+      if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
+      await tx.replace(ref, taskAfterRun(task.body, taskReport.outcome, time), now);
+    }
+    const remaining = assignments.filter((a) => !finished.has(a.assignmentId));
+    return {
+      ...node,
+      runningTasksCount: remaining.length,
+      runningTaskSlotsCount: Math.max(0, (node.runningTaskSlotsCount ?? 0) - freedSlots),
+      totalTasksRun: (node.totalTasksRun ?? 0) + finished.size,
+      totalTasksSucceeded: (node.totalTasksSucceeded ?? 0) + succeeded,
+      _ob: { ...node._ob, assignments: remaining },
+    };
   }
 
   private applyReport(node: NodeRecord, report: AgentNodeReport, request: AgentSyncRequest, now: Date): NodeRecord {
@@ -146,6 +204,7 @@ export class AgentSync {
       taskSlots: 1,
       ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
+      tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => assignment),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),
@@ -175,7 +234,10 @@ export class AgentSync {
       if ((await tx.get(ref)) !== undefined) await tx.delete(ref);
       return true;
     }).then((retired) => {
-      if (retired) this.options.onRetired?.(identity);
+      if (retired) {
+        this.lastFacts.delete(`${identity.account}\u0000${identity.poolId.toLowerCase()}\u0000${identity.agentId}`);
+        this.options.onRetired?.(identity);
+      }
       return retired;
     });
   }

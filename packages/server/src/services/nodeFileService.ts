@@ -42,13 +42,27 @@ export class NodeFileService {
     };
   }
 
-  async list(target: NodeFileTarget, options: ListOptions, recursive: boolean): Promise<{ items: NodeFile[]; nextKey?: string }> {
+  /**
+   * Lists `directory` (relative to the node root; "" for the root). Names are relative to that directory, and
+   * `urlOf` gives each file's URL (node files and task files have different ones).
+   */
+  async list(
+    target: NodeFileTarget,
+    options: ListOptions,
+    recursive: boolean,
+    directory = "",
+    urlOf?: (name: string) => string,
+  ): Promise<{ items: NodeFile[]; nextKey?: string }> {
     const { node, endpoint } = await this.agentFor(target);
-    const entries = (await this.files.list(endpoint, node.id, "", recursive)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const prefix = directory === "" ? "" : `${directory}/`;
+    const entries = (await this.files.list(endpoint, node.id, directory, recursive))
+      .map((entry) => ({ ...entry, name: entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : entry.name }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const url = urlOf ?? ((name: string) => `${node.body.url ?? ""}/files/${encodeURIComponent(name)}`);
     const items: NodeFile[] = [];
     for (const entry of entries) {
       if (options.afterKey !== undefined && entry.name <= options.afterKey) continue;
-      const file = toNodeFile(entry, `${node.body.url ?? ""}/files/${encodeURIComponent(entry.name)}`);
+      const file = toNodeFile(entry, url(entry.name));
       if (options.filter !== undefined && !matchesPredicate(file, options.filter)) continue;
       if (items.length === options.maxResults) return { items, nextKey: items.at(-1)?.name as string };
       items.push(file);
@@ -56,10 +70,10 @@ export class NodeFileService {
     return { items };
   }
 
-  async read(target: NodeFileTarget, filePath: string, method: "GET" | "HEAD", range: string | undefined): Promise<AgentFileRead & { url: string }> {
+  async read(target: NodeFileTarget, filePath: string, method: "GET" | "HEAD", range: string | undefined, url?: string): Promise<AgentFileRead & { url: string }> {
     const { node, endpoint } = await this.agentFor(target);
     const read = await this.files.read(endpoint, node.id, filePath, method, range);
-    return { ...read, url: `${node.body.url ?? ""}/files/${encodeURIComponent(filePath)}` };
+    return { ...read, url: url ?? `${node.body.url ?? ""}/files/${encodeURIComponent(filePath)}` };
   }
 
   async delete(target: NodeFileTarget, filePath: string, recursive: boolean): Promise<void> {

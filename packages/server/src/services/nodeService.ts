@@ -4,7 +4,7 @@
  * never leaves the server: `nodeView` strips it.
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter } from "@openbatch/protocol";
+import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { PoolService } from "./poolService.js";
@@ -26,9 +26,13 @@ export interface NodeRuntime {
   /** While preempted: the node holds still (no start task) until `recoverAt`, then comes back as `creating`. */
   suspended?: boolean;
   recoverAt?: string;
+  /** The task runs placed on this node and not yet reported finished (the agent's desired tasks). */
+  assignments?: NodeTaskAssignment[];
   /** Node user accounts (passwords are never kept, only whether one was set). */
   users?: NodeUserRecord[];
 }
+
+export type NodeTaskAssignment = TaskAssignment & { slots: number };
 
 export interface NodeUserRecord {
   name: string;

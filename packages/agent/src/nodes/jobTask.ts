@@ -1,0 +1,171 @@
+/**
+ * One run of one job task on a node (a TaskAssignment), from its directories to the exit code, as a ProcessOutcome
+ * fact for the server. Retries, requeues and the task's state are the server's business, never this one's.
+ *
+ * The run: check `taskDirectory` (relative to the node root; absolute paths, `..` segments, NUL and the root itself
+ * are refused), create `<taskDirectory>/wd` (refused when links make it end up outside the node root), split the
+ * command line, run it in `wd` without a shell, stdout/stderr to `<taskDirectory>/stdout.txt` and `stderr.txt`
+ * (truncated), with the environment of processEnvironment.ts plus, later layers winning, `AZ_BATCH_JOB_ID` and
+ * `AZ_BATCH_TASK_ID` (from the assignment), the assignment's `environment`, and `AZ_BATCH_TASK_DIR` /
+ * `AZ_BATCH_TASK_WORKING_DIR` (absolute). `maxWallClockTimeInMs` kills the process group when it expires.
+ *
+ * Outcome mapping (always `state: "completed"`):
+ * - the process ran: `exitCode` (128 + signal number when a signal ended it), no `failure`;
+ * - it could not be started: no `exitCode`, `failure` `CommandProgramNotFound` (ENOENT) or `CommandLaunchFailed`
+ *   (refused task directory, directory not creatable, bad quote, empty command line, EACCES, …);
+ * - `maxWallClockTimeInMs` expired: `exitCode` of the killed process (143 after SIGTERM), `failure` `TaskEnded`
+ *   (semantics.md §2.3: Azure ends such a task with error `TaskEnded`; the message names maxWallClockTime);
+ * - killed because the server asked (`kill: true`) or the node rebooted, was reimaged or removed (any abort but
+ *   AgentStopping): `failure` `TaskEnded` with the abort reason's message, plus the `exitCode` if it had started;
+ * - the agent stopped during the run (abort reason AgentStopping): `failure` `AgentRestarted`.
+ */
+import { mkdir, realpath } from "node:fs/promises";
+import { isAbsolute, join, posix, relative, sep } from "node:path";
+import type { Clock } from "@openbatch/core";
+import type { ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
+import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
+import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
+import type { NodeLayout } from "./nodeLayout.js";
+import { processEnvironment } from "./processEnvironment.js";
+import { AgentStopping } from "./startTask.js";
+
+export interface JobTaskRun {
+  readonly assignment: TaskAssignment;
+  readonly layout: NodeLayout;
+  /** `DesiredNode.environment`. */
+  readonly nodeEnvironment: Readonly<Record<string, string>>;
+  readonly systemPath: string;
+  readonly userName: string;
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly killGracePeriodInMs: number;
+  /** When the run began (the `running` outcome's startTime). */
+  readonly startTime: Date;
+  /** Called once the process runs, before it ends. */
+  readonly onProcess?: (pid: number) => void;
+}
+
+type Failure = NonNullable<ProcessOutcome["failure"]>;
+
+export class TaskDirectoryError extends Error {
+  override readonly name = "TaskDirectoryError";
+}
+
+/**
+ * The absolute task directory for `taskDirectory` (relative to the node root, `/`-separated). Throws a
+ * TaskDirectoryError for an absolute path, a `..` segment, a NUL, or a path naming the root itself.
+ */
+export function resolveTaskDirectory(root: string, taskDirectory: string): string {
+  if (taskDirectory.includes("\0")) throw new TaskDirectoryError("The task directory contains a NUL character.");
+  if (isAbsolute(taskDirectory) || posix.isAbsolute(taskDirectory)) {
+    throw new TaskDirectoryError(`The task directory '${taskDirectory}' must be relative to the node root.`);
+  }
+  const segments = taskDirectory.split(/[/\\]/);
+  if (segments.includes("..")) throw new TaskDirectoryError(`The task directory '${taskDirectory}' must not contain '..'.`);
+  const normalized = posix.normalize(segments.join("/"));
+  if (normalized === "." || normalized === "./" || normalized === "") {
+    throw new TaskDirectoryError(`The task directory '${taskDirectory}' names the node root.`);
+  }
+  return join(root, normalized);
+}
+
+function abortFailure(signal: AbortSignal): Failure {
+  if (signal.reason instanceof AgentStopping) {
+    return { code: "AgentRestarted", message: "The agent stopped while the task ran; the task was ended." };
+  }
+  const message = signal.reason instanceof Error ? signal.reason.message : "The task was ended.";
+  return { code: "TaskEnded", message };
+}
+
+export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
+  const { assignment, layout, signal } = run;
+  const startTime = run.startTime.toISOString();
+  const completed = (fields: Partial<ProcessOutcome>): ProcessOutcome => ({
+    attempt: assignment.attempt,
+    state: "completed",
+    startTime,
+    endTime: run.clock.now().toISOString(),
+    ...fields,
+  });
+  const launchFailed = (message: string): ProcessOutcome => completed({ failure: { code: "CommandLaunchFailed", message } });
+  if (signal.aborted) return completed({ failure: abortFailure(signal) });
+
+  let taskDirectory: string;
+  try {
+    taskDirectory = resolveTaskDirectory(layout.root, assignment.taskDirectory);
+  } catch (error) {
+    if (error instanceof TaskDirectoryError) return launchFailed(error.message);
+    throw error;
+  }
+  let argv: string[];
+  try {
+    argv = splitCommandLine(assignment.commandLine);
+  } catch (error) {
+    if (error instanceof CommandLineError) return launchFailed(error.message);
+    throw error;
+  }
+
+  const workingDirectory = join(taskDirectory, "wd");
+  try {
+    await mkdir(workingDirectory, { recursive: true, mode: 0o755 });
+    const [realRoot, realWorkingDirectory] = await Promise.all([realpath(layout.root), realpath(workingDirectory)]);
+    const inside = relative(realRoot, realWorkingDirectory);
+    if (inside === "" || inside.startsWith(`..${sep}`) || inside === ".." || isAbsolute(inside)) {
+      return launchFailed(`The task directory '${assignment.taskDirectory}' leads outside the node root.`);
+    }
+  } catch (error) {
+    if (signal.aborted) return completed({ failure: abortFailure(signal) });
+    return launchFailed(`The task directory '${assignment.taskDirectory}' could not be created: ${(error as Error).message}`);
+  }
+
+  const environment = processEnvironment({
+    systemPath: run.systemPath,
+    userName: run.userName,
+    layout,
+    nodeEnvironment: run.nodeEnvironment,
+    taskDirectory,
+    workingDirectory,
+    extra: {
+      AZ_BATCH_JOB_ID: assignment.jobId,
+      AZ_BATCH_TASK_ID: assignment.taskId,
+      ...assignment.environment,
+      AZ_BATCH_TASK_DIR: taskDirectory,
+      AZ_BATCH_TASK_WORKING_DIR: workingDirectory,
+    },
+  });
+
+  try {
+    const started = await startProcess({
+      argv,
+      cwd: workingDirectory,
+      env: environment,
+      stdoutPath: join(taskDirectory, "stdout.txt"),
+      stderrPath: join(taskDirectory, "stderr.txt"),
+      signal,
+      killGracePeriodInMs: run.killGracePeriodInMs,
+      clock: run.clock,
+      ...(assignment.maxWallClockTimeInMs === undefined ? {} : { timeoutInMs: assignment.maxWallClockTimeInMs }),
+    });
+    run.onProcess?.(started.pid);
+    const result = await started.result;
+    const failure: Failure | undefined =
+      result.killedBy === "abort"
+        ? abortFailure(signal)
+        : result.killedBy === "timeout"
+          ? { code: "TaskEnded", message: `The task exceeded its maxWallClockTime (${String(assignment.maxWallClockTimeInMs)} ms) and was killed.` }
+          : undefined;
+    return {
+      attempt: assignment.attempt,
+      state: "completed",
+      startTime,
+      endTime: result.endTime.toISOString(),
+      exitCode: result.exitCode,
+      ...(failure === undefined ? {} : { failure }),
+    };
+  } catch (error) {
+    if (error instanceof ProcessLaunchError) {
+      return completed(signal.aborted ? { failure: abortFailure(signal) } : { failure: { code: error.code, message: error.message } });
+    }
+    throw error;
+  }
+}

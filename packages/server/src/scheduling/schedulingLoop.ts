@@ -1,0 +1,120 @@
+/**
+ * The scheduling loop: snapshot → scheduler (pure) → plan applier, per account, event-driven. Anything that can
+ * make work placeable (tasks added, a task finished, a node became idle, a job enabled) calls `kick(account)`;
+ * kicks coalesce, so a burst of 100 adds or reports costs one round, and a round that placed its maximum runs again
+ * at once. There is no polling interval.
+ *
+ * The snapshot reads active jobs, their pools and nodes, and each job's active tasks (at most `maxCandidates` per
+ * job per round, in add order), then the plan applier re-checks every placement against the store and commits the
+ * plan in one transaction.
+ */
+import type { CloudJob, CloudPool } from "@openbatch/protocol";
+import { schedule, type SchedulerJob, type SchedulerPool, type SchedulerState } from "@openbatch/scheduler";
+import type { ReadTx, Store } from "@openbatch/store";
+import type { NodeRecord } from "../services/nodeService.js";
+import type { TaskRecord } from "../services/taskService.js";
+import type { PlanApplier } from "./planApplier.js";
+
+export interface SchedulingLoopOptions {
+  readonly store: Store;
+  readonly applier: PlanApplier;
+  readonly onError: (error: unknown, account: string) => void;
+  /** Active tasks considered per job per round. @default 2000 */
+  readonly maxCandidates?: number;
+}
+
+async function listAll<T>(tx: ReadTx, collection: Parameters<ReadTx["list"]>[0], filter?: Parameters<ReadTx["list"]>[1]["filter"], cap = Infinity) {
+  const items: { id: string; body: T }[] = [];
+  let afterKey: string | undefined;
+  do {
+    const page = await tx.list<T>(collection, { limit: Math.min(1000, cap - items.length), afterKey, filter });
+    items.push(...page.items);
+    afterKey = page.nextKey;
+  } while (afterKey !== undefined && items.length < cap);
+  return items;
+}
+
+export class SchedulingLoop {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly options: SchedulingLoopOptions) {}
+
+  kick(account: string): void {
+    if (this.closed) return;
+    if (this.running.has(account)) {
+      this.again.add(account);
+      return;
+    }
+    const run = (async () => {
+      // Let the burst that caused this kick finish committing first.
+      await new Promise((resolve) => setImmediate(resolve));
+      do {
+        this.again.delete(account);
+        try {
+          if (await this.round(account)) this.again.add(account);
+        } catch (error) {
+          this.options.onError(error, account);
+        }
+      } while (this.again.has(account) && !this.closed);
+    })().finally(() => this.running.delete(account));
+    this.running.set(account, run);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.running.values()]);
+  }
+
+  /** One round; true when it placed as much as a round may, so another should follow. */
+  private async round(account: string): Promise<boolean> {
+    const state = await this.options.store.read((tx) => this.snapshot(tx, account));
+    if (state.jobs.length === 0) return false;
+    const plan = schedule(state);
+    if (plan.placements.length === 0) return false;
+    await this.options.applier.apply(account, plan);
+    return plan.truncated;
+  }
+
+  private async snapshot(tx: ReadTx, account: string): Promise<SchedulerState> {
+    const jobs = await listAll<CloudJob>(tx, { account, kind: "job", scope: "" }, { op: "eq", path: ["state"], kind: "enum", value: "active" });
+    const poolIds = new Set(jobs.map((job) => (job.body.poolInfo?.poolId ?? "").toLowerCase()));
+    const pools: SchedulerPool[] = [];
+    for (const poolId of poolIds) {
+      const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
+      if (pool === undefined || pool.body.state !== "active") continue;
+      const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
+      pools.push({
+        id: pool.body.id ?? pool.id,
+        taskSlotsPerNode: pool.body.taskSlotsPerNode ?? 1,
+        nodeFillType: pool.body.taskSchedulingPolicy?.nodeFillType ?? "spread",
+        enableInterNodeCommunication: pool.body.enableInterNodeCommunication ?? false,
+        nodes: nodes.map((node) => ({
+          id: node.body.id,
+          state: node.body.state ?? "unknown",
+          schedulingState: node.body.schedulingState ?? "enabled",
+          isDedicated: node.body.isDedicated !== false,
+          usedSlots: (node.body._ob.assignments ?? []).reduce((sum, assignment) => sum + assignment.slots, 0),
+        })),
+      });
+    }
+    const cap = this.options.maxCandidates ?? 2000;
+    const schedulerJobs: SchedulerJob[] = [];
+    for (const job of jobs) {
+      const tasks = await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "active" }, cap);
+      if (tasks.length === 0) continue;
+      schedulerJobs.push({
+        id: job.body.id ?? job.id,
+        poolId: job.body.poolInfo?.poolId ?? "",
+        state: "active",
+        priority: job.body.priority ?? 0,
+        maxParallelTasks: job.body.maxParallelTasks ?? -1,
+        allowTaskPreemption: job.body.allowTaskPreemption ?? false,
+        sequence: Date.parse(job.body.creationTime ?? "") || 0,
+        tasks: tasks.map((task) => ({ id: task.body.id, sequence: task.body._ob.sequence, requiredSlots: task.body.requiredSlots ?? 1 })),
+      });
+    }
+    return { pools, jobs: schedulerJobs };
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What a finished task run means for the task (semantics.md §2.2, §2.4): exit 0 completes it with success; a
+ * non-zero exit is retried while `retryCount < maxTaskRetryCount` (−1: without limit) by sending the task back to
+ * `active`; a run that failed without an exit code of its own (could not start, killed, the agent restarted) is
+ * never retried and completes with its failure. Pure: the caller commits the result.
+ */
+import type { ProcessOutcome } from "@openbatch/protocol";
+import type { TaskRecord } from "../services/taskService.js";
+
+export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: string): TaskRecord {
+  const { assignment: _finished, ...runtime } = task._ob;
+  const info = { ...task.executionInfo, retryCount: task.executionInfo?.retryCount ?? 0, requeueCount: task.executionInfo?.requeueCount ?? 0 };
+  const exitFailure = outcome.failure === undefined && outcome.exitCode !== 0;
+  const maxRetries = task.constraints?.maxTaskRetryCount ?? 0;
+  if (exitFailure && (maxRetries === -1 || info.retryCount < maxRetries)) {
+    return {
+      ...task,
+      state: "active",
+      previousState: "running",
+      previousStateTransitionTime: task.stateTransitionTime,
+      stateTransitionTime: time,
+      executionInfo: { ...info, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), retryCount: info.retryCount + 1, lastRetryTime: time },
+      _ob: runtime,
+    };
+  }
+  const failed = outcome.failure !== undefined || outcome.exitCode !== 0;
+  const { failureInfo: _old, ...rest } = info;
+  return {
+    ...task,
+    state: "completed",
+    previousState: "running",
+    previousStateTransitionTime: task.stateTransitionTime,
+    stateTransitionTime: time,
+    executionInfo: {
+      ...rest,
+      endTime: outcome.endTime ?? time,
+      ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      result: failed ? "failure" : "success",
+      ...(failed
+        ? {
+            failureInfo:
+              outcome.failure !== undefined
+                ? { category: "usererror" as const, code: outcome.failure.code, message: outcome.failure.message }
+                : { category: "usererror" as const, code: "FailureExitCode", message: "The task process exited with an unexpected exit code" },
+          }
+        : {}),
+    },
+    _ob: runtime,
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Tasks: add, add collection, get, list, delete — the stored side of the task lifecycle. A task is a row
+ * (`kind = task`, scope = its job) holding the wire CloudTask and, under `_ob`, the server's bookkeeping: its
+ * scheduling sequence, the slots it needs, and the assignment (node and attempt) while it runs. `_ob` never leaves
+ * the server.
+ *
+ * States (semantics.md §2.1): active (added, retrying, requeued) → running (placed on a node by the plan applier)
+ * → completed (by the agent's report: success, or failure with retries exhausted); delete removes the row and kills
+ * a running process.
+ */
+import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
+import type { CloudJob, CloudTask, TaskAddParameter, TaskAddResult } from "@openbatch/protocol";
+import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import type { ListOptions } from "../odata/listQuery.js";
+
+export interface TaskAssignmentRecord {
+  assignmentId: string;
+  nodeId: string;
+  poolId: string;
+  attempt: number;
+  kill?: boolean;
+}
+
+export interface TaskRuntime {
+  /** Scheduling order within the job (add order). */
+  sequence: number;
+  /** Attempts started so far (retries and requeues included). */
+  attempts: number;
+  assignment?: TaskAssignmentRecord;
+}
+
+export type TaskRecord = CloudTask & { id: string; _ob: TaskRuntime };
+export type StoredTask = StoredEntity<TaskRecord>;
+
+export function taskView(task: TaskRecord): CloudTask {
+  const { _ob: _runtime, ...view } = task;
+  return view;
+}
+
+export function taskNotFound(taskId: string) {
+  return serviceError("TaskNotFound", { message: `The specified task '${taskId}' does not exist.`, values: [{ key: "TaskId", value: taskId }] });
+}
+
+function jobNotFound(jobId: string) {
+  return serviceError("JobNotFound", { message: `The specified job '${jobId}' does not exist.`, values: [{ key: "JobId", value: jobId }] });
+}
+
+/** Why a job takes no new tasks, or undefined when it does (semantics.md §2.5). */
+function refuseAdd(job: CloudJob) {
+  switch (job.state) {
+    case "completed":
+      return serviceError("JobCompleted", { message: `The job '${job.id}' is completed; it takes no new tasks.` });
+    case "terminating":
+      return serviceError("JobBeingTerminated", { message: `The job '${job.id}' is being terminated.` });
+    case "deleting":
+      return serviceError("JobBeingDeleted", { message: `The job '${job.id}' is being deleted.` });
+    default:
+      return undefined;
+  }
+}
+
+let sequenceSeed = 0;
+
+export class TaskService {
+  /** @param onAdded wakes the scheduling loop after tasks were committed. */
+  constructor(
+    private readonly store: Store,
+    private readonly onAdded: (account: string) => void = () => {},
+  ) {}
+
+  private checkTask(job: CloudJob, task: TaskAddParameter): void {
+    assertValidId(task.id, "id");
+    const prep = job.jobPreparationTask === undefined ? undefined : (job.jobPreparationTask.id ?? "jobpreparation");
+    const release = job.jobReleaseTask === undefined ? undefined : (job.jobReleaseTask.id ?? "jobrelease");
+    if (prep !== undefined && prep.toLowerCase() === task.id.toLowerCase()) {
+      throw serviceError("TaskIdSameAsJobPreparationTask", { values: [{ key: "TaskId", value: task.id }] });
+    }
+    if (release !== undefined && release.toLowerCase() === task.id.toLowerCase()) {
+      throw serviceError("TaskIdSameAsJobReleaseTask", { values: [{ key: "TaskId", value: task.id }] });
+    }
+    if (task.dependsOn !== undefined && job.usesTaskDependencies !== true) {
+      throw serviceError("TaskDependenciesNotSpecifiedOnJob", { values: propertyDetails("dependsOn") });
+    }
+    if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
+      throw serviceError("InvalidPropertyValue", { message: "requiredSlots must be at least 1.", values: propertyDetails("requiredSlots") });
+    }
+  }
+
+  private newTask(job: CloudJob, task: TaskAddParameter, url: string, time: string): TaskRecord {
+    const constraints = {
+      maxTaskRetryCount: job.constraints?.maxTaskRetryCount ?? 0,
+      retentionTime: "P7D",
+      ...task.constraints,
+    };
+    return {
+      ...task,
+      url,
+      creationTime: time,
+      state: "active",
+      stateTransitionTime: time,
+      constraints,
+      requiredSlots: task.requiredSlots ?? 1,
+      executionInfo: { retryCount: 0, requeueCount: 0 },
+      _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0 },
+    };
+  }
+
+  private async activeJob(tx: WriteTx, account: string, jobId: string): Promise<CloudJob> {
+    const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: jobId });
+    if (job === undefined) throw jobNotFound(jobId);
+    const refusal = refuseAdd(job.body);
+    if (refusal !== undefined) throw refusal;
+    return job.body;
+  }
+
+  async add(account: string, jobId: string, task: TaskAddParameter, url: string, now: Date): Promise<StoredTask> {
+    const stored = await this.store.write(async (tx) => {
+      const job = await this.activeJob(tx, account, jobId);
+      this.checkTask(job, task);
+      try {
+        return await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, this.newTask(job, task, url, formatTimestamp(now)), now);
+      } catch (error) {
+        if (isStoreError(error, "conflict")) throw serviceError("TaskExists", { values: [{ key: "TaskId", value: task.id }] });
+        throw error;
+      }
+    });
+    this.onAdded(account);
+    return stored;
+  }
+
+  /** Adds up to 100 tasks in one transaction; each gets its own result (semantics.md §2.5). */
+  async addCollection(account: string, jobId: string, tasks: readonly TaskAddParameter[], url: (taskId: string) => string, now: Date): Promise<TaskAddResult[]> {
+    if (tasks.length > limits.tasksPerAddCollection) {
+      throw serviceError("RequestBodyTooLarge", {
+        message: `A task collection may hold at most ${limits.tasksPerAddCollection} tasks; this one has ${tasks.length}.`,
+        values: [{ key: "MaxTasks", value: String(limits.tasksPerAddCollection) }],
+      });
+    }
+    const results = await this.store.write(async (tx) => {
+      const job = await this.activeJob(tx, account, jobId);
+      const time = formatTimestamp(now);
+      const out: TaskAddResult[] = [];
+      for (const task of tasks) {
+        try {
+          this.checkTask(job, task);
+          const stored = await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, this.newTask(job, task, url(task.id), time), now);
+          out.push({ status: "success", taskId: task.id, eTag: stored.eTag, lastModified: time, location: url(task.id) });
+        } catch (error) {
+          const failure = isStoreError(error, "conflict") ? serviceError("TaskExists", { values: [{ key: "TaskId", value: task.id }] }) : error;
+          if (!(failure instanceof Error) || !("code" in failure)) throw error;
+          const batch = failure as Error & { code: string; values?: { key: string; value: string }[] };
+          out.push({
+            status: "clienterror",
+            taskId: task.id,
+            error: { code: batch.code, message: { lang: "en-US", value: batch.message }, ...(batch.values === undefined || batch.values.length === 0 ? {} : { values: batch.values }) },
+          });
+        }
+      }
+      return out;
+    });
+    if (results.some((result) => result.status === "success")) this.onAdded(account);
+    return results;
+  }
+
+  async get(account: string, jobId: string, taskId: string): Promise<StoredTask> {
+    const job = await this.store.read((tx) => tx.get({ account, kind: "job", scope: "", id: jobId }));
+    if (job === undefined) throw jobNotFound(jobId);
+    const task = await this.store.read((tx) => tx.get<TaskRecord>({ account, kind: "task", scope: jobId, id: taskId }));
+    if (task === undefined) throw taskNotFound(taskId);
+    return task;
+  }
+
+  async list(account: string, jobId: string, options: ListOptions): Promise<{ items: StoredTask[]; nextKey?: string }> {
+    const job = await this.store.read((tx) => tx.get({ account, kind: "job", scope: "", id: jobId }));
+    if (job === undefined) throw jobNotFound(jobId);
+    return this.store.read((tx) =>
+      tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: options.maxResults, afterKey: options.afterKey, filter: options.filter }),
+    );
+  }
+}
