@@ -5,13 +5,12 @@ import { extensionOperations, operations } from "@openbatch/protocol";
 import { createHandlerTable } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
-const jobNote = "Jobs without tasks yet (issue #4): states change at once, as nothing runs.";
+const jobNote = "States change at once; running tasks are not yet waited for or killed (issue #4).";
 const notes = {
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
   Job_Disable: jobNote,
   Job_Terminate: jobNote,
   Job_Delete: jobNote,
-  Job_GetTaskCounts: "All zeros until tasks exist (issue #4).",
   Pool_Add: "Stored and returned faithfully; nodes are realised by the compute provider (issue #3), until then the pool stays `resizing`.",
   Pool_Delete: "A pool without nodes is removed at once.",
   Pool_Get: "`$expand=stats` returns the statistics window only; usage and resource figures come with the node agents.",

@@ -25,6 +25,7 @@ describe("a quickstart-shaped workload through the official Python SDK", () => {
     assert.equal(result.succeeded, 250);
     assert.deepEqual(result.failing, { state: "completed", exitCode: 3, retryCount: 2, result: "failure", failureCode: "FailureExitCode" });
     assert.equal(result.wdFile, "7");
+    assert.deepEqual(result.counts, { active: 0, running: 0, completed: 251, succeeded: 250, failed: 1, completedSlots: 251 });
     for (const file of ["stdout.txt", "stderr.txt", "wd/out.txt"]) assert.ok(result.files.includes(file), `${file} in ${result.files}`);
   });
 });

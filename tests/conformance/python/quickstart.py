@@ -58,6 +58,9 @@ def scenario():
         "failing": {"state": failing.state, "exitCode": failing.execution_info.exit_code, "retryCount": failing.execution_info.retry_count,
                     "result": failing.execution_info.result, "failureCode": failing.execution_info.failure_info.code if failing.execution_info.failure_info else None},
         "wdFile": wd_file, "files": files,
+        "counts": {"active": counts.task_counts.active, "running": counts.task_counts.running, "completed": counts.task_counts.completed,
+                   "succeeded": counts.task_counts.succeeded, "failed": counts.task_counts.failed,
+                   "completedSlots": counts.task_slot_counts.completed},
     }
 
 

@@ -9,6 +9,7 @@
  */
 import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type {
+  CloudTask,
   CloudJob, JobAddParameter, JobConstraints, JobDisableParameter, JobPatchParameter, JobState, JobUpdateParameter, MetadataItem,
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
@@ -237,10 +238,29 @@ export class JobService {
   }
 
   /** Task counts; zeros until tasks exist (issue #4, later slices). */
+  /** Task and slot counts by state (semantics.md §6.5: `running` includes `preparing`). */
   async taskCounts(account: string, jobId: string): Promise<TaskCountsResult> {
     await this.get(account, jobId);
     const zeros = () => ({ active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 });
-    return { taskCounts: zeros(), taskSlotCounts: zeros() };
+    const taskCounts = zeros();
+    const taskSlotCounts = zeros();
+    await this.store.read(async (tx) => {
+      let afterKey: string | undefined;
+      do {
+        const page = await tx.list<CloudTask>({ account, kind: "task", scope: jobId }, { limit: 1000, afterKey });
+        for (const { body } of page.items) {
+          const slots = body.requiredSlots ?? 1;
+          const keys: (keyof typeof taskCounts)[] =
+            body.state === "completed" ? ["completed", body.executionInfo?.result === "failure" ? "failed" : "succeeded"] : body.state === "active" ? ["active"] : ["running"];
+          for (const key of keys) {
+            taskCounts[key]++;
+            taskSlotCounts[key] += slots;
+          }
+        }
+        afterKey = page.nextKey;
+      } while (afterKey !== undefined);
+    });
+    return { taskCounts, taskSlotCounts };
   }
 
   /** Deletes the job and its tasks at once (with no tasks nothing runs, so nothing needs `deleting`). */
