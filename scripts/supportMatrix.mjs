@@ -10,7 +10,7 @@ const notes = {
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
   Job_Disable: jobNote,
   Job_Terminate: jobNote,
-  Job_Delete: jobNote,
+  Job_Delete: "Removes the job and its tasks at once and kills their running processes; no job release task yet.",
   Pool_Add: "Stored and returned faithfully; nodes are realised by the compute provider (issue #3), until then the pool stays `resizing`.",
   Pool_Delete: "A pool without nodes is removed at once.",
   Pool_Get: "`$expand=stats` returns the statistics window only; usage and resource figures come with the node agents.",
