@@ -41,7 +41,7 @@ import { JobService } from "./services/jobService.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
-import { TaskService } from "./services/taskService.js";
+import { TaskControl, TaskService } from "./services/taskService.js";
 import { PlanApplier } from "./scheduling/planApplier.js";
 import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
@@ -53,6 +53,7 @@ export interface Services {
   readonly pools: PoolService;
   readonly jobs: JobService;
   readonly tasks: TaskService;
+  readonly taskControl: TaskControl;
   readonly nodes: NodeService;
   readonly nodeFiles: NodeFileService;
   readonly nodeUsers: NodeUsers;
@@ -76,7 +77,7 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...applicationHandlers(services.applications),
     ...poolHandlers(services.pools),
     ...jobHandlers(services.jobs),
-    ...taskHandlers(services.tasks),
+    ...taskHandlers(services.tasks, services.taskControl),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
     ...fileHandlers(services.nodeFiles, services.tasks),
@@ -137,6 +138,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     pools,
     jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId)),
     tasks: new TaskService(store, (account) => scheduling.kick(account)),
+    taskControl: new TaskControl(store, (account, poolId) => {
+      if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
+      scheduling.kick(account);
+    }),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
     nodeUsers: new NodeUsers(nodes),

@@ -1,13 +1,41 @@
 /** Handlers of the Task group (add, add collection, get, list; the rest arrives with task execution). */
-import type { TaskAddCollectionParameter, TaskAddParameter } from "@openbatch/protocol";
+import type { TaskAddCollectionParameter, TaskAddParameter, TaskUpdateParameter } from "@openbatch/protocol";
+import type { RequestContext } from "../http/context.js";
 import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
-import { taskView, type TaskService } from "../services/taskService.js";
+import { taskView, type TaskControl, type TaskService } from "../services/taskService.js";
 
-export function taskHandlers(tasks: TaskService): HandlerTable {
+export function taskHandlers(tasks: TaskService, control: TaskControl): HandlerTable {
+  /** The task's ETag after the request's conditions held (a write: unmet → 412). */
+  const checked = async (ctx: RequestContext, params: Readonly<Record<string, string>>) => {
+    const task = await tasks.get(ctx.account, params["jobId"] as string, params["taskId"] as string);
+    checkConditions(ctx, task, false);
+    return task;
+  };
   return {
+    Task_Terminate: async ({ ctx, params }) => {
+      const task = await checked(ctx, params);
+      await control.terminate(ctx.account, params["jobId"] as string, task.id, task.eTag, ctx.now);
+      return { dataServiceId: task.body.url ?? "" };
+    },
+    Task_Delete: async ({ ctx, params }) => {
+      const task = await checked(ctx, params);
+      await control.delete(ctx.account, params["jobId"] as string, task.id, task.eTag, ctx.now);
+      return {};
+    },
+    Task_Reactivate: async ({ ctx, params }) => {
+      const task = await checked(ctx, params);
+      await control.reactivate(ctx.account, params["jobId"] as string, task.id, task.eTag, ctx.now);
+      return { dataServiceId: task.body.url ?? "" };
+    },
+    Task_Update: async ({ ctx, params, body }) => {
+      const task = await checked(ctx, params);
+      await control.update(ctx.account, params["jobId"] as string, task.id, (body as TaskUpdateParameter).constraints, task.eTag, ctx.now);
+      const updated = await tasks.get(ctx.account, params["jobId"] as string, task.id);
+      return { version: updated, dataServiceId: updated.body.url ?? "" };
+    },
     Task_Add: async ({ ctx, params, body }) => {
       const jobId = params["jobId"] as string;
       const request = body as TaskAddParameter;

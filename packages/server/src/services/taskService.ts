@@ -178,3 +178,108 @@ export class TaskService {
     );
   }
 }
+
+/**
+ * Task changes that reach a running process: terminate, delete, reactivate, update (semantics.md §2.3, §2.5).
+ * A running task's process is killed by marking its node assignment `kill`; the agent reports the kill and the
+ * slots are freed then (nodes/agentSync.ts), while the task row has already moved on.
+ */
+export class TaskControl {
+  constructor(
+    private readonly store: Store,
+    /** Wakes the pool's agents (a kill) and the scheduling loop (an active task again). */
+    private readonly onChanged: (account: string, poolId: string | undefined) => void = () => {},
+  ) {}
+
+  private async markKill(tx: WriteTx, account: string, task: TaskRecord, now: Date): Promise<string | undefined> {
+    const assignment = task._ob.assignment;
+    if (assignment === undefined) return undefined;
+    const ref = { account, kind: "node" as const, scope: assignment.poolId, id: assignment.nodeId };
+    const node = await tx.get<{ _ob: { assignments?: { assignmentId: string; kill?: boolean }[] } } & Record<string, unknown>>(ref);
+    if (node === undefined) return undefined;
+    const assignments = (node.body._ob.assignments ?? []).map((entry) => (entry.assignmentId === assignment.assignmentId ? { ...entry, kill: true } : entry));
+    await tx.replace(ref, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
+    return assignment.poolId;
+  }
+
+  private async change(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date, apply: (tx: WriteTx, task: StoredTask) => Promise<string | undefined>) {
+    try {
+      const poolId = await this.store.write(async (tx) => {
+        const task = await tx.get<TaskRecord>({ account, kind: "task", scope: jobId, id: taskId });
+        if (task === undefined) throw taskNotFound(taskId);
+        if (ifMatch !== undefined && task.eTag !== ifMatch) throw serviceError("ConditionNotMet");
+        return apply(tx, task);
+      });
+      this.onChanged(account, poolId);
+    } catch (error) {
+      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
+      throw error;
+    }
+  }
+
+  /** Terminate (204): the task completes now; a running process is killed. A completed task → 409 TaskCompleted. */
+  terminate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
+    return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
+      if (task.body.state === "completed") throw serviceError("TaskCompleted", { values: [{ key: "TaskId", value: task.id }] });
+      const poolId = await this.markKill(tx, account, task.body, now);
+      const time = formatTimestamp(now);
+      const { assignment: _killed, ...runtime } = task.body._ob;
+      await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, {
+        ...task.body,
+        state: "completed",
+        previousState: task.body.state,
+        previousStateTransitionTime: task.body.stateTransitionTime,
+        stateTransitionTime: time,
+        executionInfo: {
+          ...task.body.executionInfo,
+          retryCount: task.body.executionInfo?.retryCount ?? 0,
+          requeueCount: task.body.executionInfo?.requeueCount ?? 0,
+          endTime: time,
+          result: "failure",
+          failureInfo: { category: "usererror", code: "TaskEnded", message: "The task was terminated by a user request." },
+        },
+        _ob: runtime,
+      }, now);
+      return poolId;
+    });
+  }
+
+  /** Delete (200): the record goes at once, a running process is killed. */
+  delete(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
+    return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
+      const poolId = await this.markKill(tx, account, task.body, now);
+      await tx.delete({ account, kind: "task", scope: jobId, id: taskId });
+      return poolId;
+    });
+  }
+
+  /** Reactivate (204): only a completed, failed task; it becomes active with its retry count reset. */
+  reactivate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
+    return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
+      if (task.body.state !== "completed") throw serviceError("TaskNotCompleted", { values: [{ key: "TaskId", value: task.id }] });
+      if (task.body.executionInfo?.result !== "failure") throw serviceError("TaskSucceeded", { values: [{ key: "TaskId", value: task.id }] });
+      const time = formatTimestamp(now);
+      const { exitCode: _exit, failureInfo: _failure, result: _result, endTime: _end, ...info } = task.body.executionInfo ?? {};
+      await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, {
+        ...task.body,
+        state: "active",
+        previousState: "completed",
+        previousStateTransitionTime: task.body.stateTransitionTime,
+        stateTransitionTime: time,
+        executionInfo: { ...info, retryCount: 0, requeueCount: info.requeueCount ?? 0 },
+      }, now);
+      return "";
+    });
+  }
+
+  /** Update (PUT, 200): replaces the constraints; omitted ones take their defaults. */
+  update(account: string, jobId: string, taskId: string, constraints: TaskRecord["constraints"], ifMatch: string | undefined, now: Date): Promise<void> {
+    return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
+      await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, {
+        ...task.body,
+        constraints: { maxTaskRetryCount: 0, retentionTime: "P7D", ...constraints },
+      }, now);
+      return undefined;
+    });
+  }
+}
