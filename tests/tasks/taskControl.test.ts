@@ -72,3 +72,44 @@ describe("task terminate, delete, reactivate and update", () => {
     });
   });
 });
+
+describe("running tasks on nodes that restart or leave", () => {
+  let server: TestServer;
+  const call = (method: string, path: string, body?: object) =>
+    batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account, ...(body === undefined ? {} : { body }) });
+  const task = async (id: string) => (await call("GET", `/jobs/rq/tasks/${id}`)).json;
+
+  before(async () => {
+    server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
+    assert.equal((await call("POST", "/pools", {
+      id: "rqpool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1,
+      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+    })).status, 201);
+    assert.equal((await call("POST", "/jobs", { id: "rq", poolInfo: { poolId: "rqpool" } })).status, 201);
+  });
+  after(() => server.dispose());
+
+  it("requeues a running task when its node reboots (requeueCount, no retry used), and it runs again", async () => {
+    assert.equal((await call("POST", "/jobs/rq/tasks", { id: "survivor", commandLine: "/bin/sh -c 'echo run >> $AZ_BATCH_NODE_SHARED_DIR/runs; sleep 2'" })).status, 201);
+    const running = await waitFor("the task to run", async () => ((await task("survivor")).state === "running" ? task("survivor") : undefined));
+    const rebooted = await call("POST", `/pools/rqpool/nodes/${running.nodeInfo.nodeId}/reboot`);
+    assert.equal(rebooted.status, 202, rebooted.text);
+    const done = await waitFor("the task to complete after the reboot", async () => ((await task("survivor")).state === "completed" ? task("survivor") : undefined), 60_000);
+    assert.equal(done.executionInfo.result, "success");
+    assert.equal(done.executionInfo.requeueCount, 1);
+    assert.equal(done.executionInfo.retryCount, 0);
+    const runs = await call("GET", `/pools/rqpool/nodes/${running.nodeInfo.nodeId}/files/shared%2Fruns`);
+    assert.equal(runs.text, "run\nrun\n");
+  });
+
+  it("completes running tasks as failed when scheduling is disabled with terminate", async () => {
+    assert.equal((await call("POST", "/jobs/rq/tasks", { id: "victim", commandLine: "/bin/sleep 60" })).status, 201);
+    const running = await waitFor("the task to run", async () => ((await task("victim")).state === "running" ? task("victim") : undefined));
+    const disabled = await call("POST", `/pools/rqpool/nodes/${running.nodeInfo.nodeId}/disablescheduling`, { nodeDisableSchedulingOption: "terminate" });
+    assert.equal(disabled.status, 200, disabled.text);
+    const done = await task("victim");
+    assert.equal(done.state, "completed");
+    assert.equal(done.executionInfo.failureInfo.code, "TaskEnded");
+    await waitFor("the node to be offline", async () => ((await call("GET", `/pools/rqpool/nodes/${running.nodeInfo.nodeId}`)).json.state === "offline" ? true : undefined));
+  });
+});

@@ -3,7 +3,7 @@ import type { HandlerTable } from "../http/app.js";
 import { entityResult, listResult } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
 import { serviceError } from "@openbatch/core";
-import type { ComputeNodeUser, NodeUpdateUserParameter } from "@openbatch/protocol";
+import type { ComputeNodeUser, NodeDisableSchedulingParameter, NodeRebootParameter, NodeReimageParameter, NodeUpdateUserParameter } from "@openbatch/protocol";
 import { nodeView, type NodeService, type NodeUsers } from "../services/nodeService.js";
 
 export function computeNodeHandlers(nodes: NodeService, users: NodeUsers): HandlerTable {
@@ -47,16 +47,19 @@ export function computeNodeHandlers(nodes: NodeService, users: NodeUsers): Handl
       const page = await nodes.list(ctx.account, params["poolId"] as string, options);
       return listResult(ctx, "nodes", page.items.map((node) => project(nodeView(node.body), options.select)), page.nextKey);
     },
-    ComputeNode_Reboot: async ({ ctx, params }) => {
-      const node = await nodes.restart(ctx.account, params["poolId"] as string, params["nodeId"] as string, "reboot", ctx.now);
+    ComputeNode_Reboot: async ({ ctx, params, body }) => {
+      const option = (body as NodeRebootParameter | undefined)?.nodeRebootOption ?? "requeue";
+      const node = await nodes.restart(ctx.account, params["poolId"] as string, params["nodeId"] as string, "reboot", ctx.now, option);
       return { version: node, dataServiceId: node.body.url ?? "" };
     },
-    ComputeNode_Reimage: async ({ ctx, params }) => {
-      const node = await nodes.restart(ctx.account, params["poolId"] as string, params["nodeId"] as string, "reimage", ctx.now);
+    ComputeNode_Reimage: async ({ ctx, params, body }) => {
+      const option = (body as NodeReimageParameter | undefined)?.nodeReimageOption ?? "requeue";
+      const node = await nodes.restart(ctx.account, params["poolId"] as string, params["nodeId"] as string, "reimage", ctx.now, option);
       return { version: node, dataServiceId: node.body.url ?? "" };
     },
-    ComputeNode_DisableScheduling: async ({ ctx, params }) => {
-      const node = await nodes.disableScheduling(ctx.account, params["poolId"] as string, params["nodeId"] as string, ctx.now);
+    ComputeNode_DisableScheduling: async ({ ctx, params, body }) => {
+      const option = (body as NodeDisableSchedulingParameter | undefined)?.nodeDisableSchedulingOption ?? "requeue";
+      const node = await nodes.disableScheduling(ctx.account, params["poolId"] as string, params["nodeId"] as string, ctx.now, option);
       return { version: node, dataServiceId: node.body.url ?? "" };
     },
     ComputeNode_EnableScheduling: async ({ ctx, params }) => {

@@ -22,6 +22,7 @@ import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentTokens } from "./agentTokens.js";
 import { recordNodeReleased, recordNodesAllocated } from "./nodeUsage.js";
+import { releaseNodeTasks } from "../scheduling/requeue.js";
 import type { PoolNotifier } from "./notifier.js";
 
 export interface AgentRecord {
@@ -197,7 +198,10 @@ export class PoolReconciler {
         gone++;
         continue;
       }
-      const body: NodeRecord = { ...node.body, state: "leavingpool", stateTransitionTime: time, _ob: { ...node.body._ob, action: "remove" } };
+      // Tasks running on a leaving node are requeued (the default deallocation option; the per-call option is not
+      // kept yet, see docs/architecture.md).
+      const released = await releaseNodeTasks(tx, account, node.body, "requeue", now);
+      const body: NodeRecord = { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } };
       await tx.replace(ref, body, now);
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);

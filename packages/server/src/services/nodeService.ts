@@ -5,7 +5,8 @@
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
 import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
-import { isStoreError, type Store, type StoredEntity } from "@openbatch/store";
+import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { PoolService } from "./poolService.js";
 
@@ -77,14 +78,20 @@ export class NodeService {
   }
 
   /** Changes one node in a transaction, then wakes its agent. */
-  async change(account: string, poolId: string, nodeId: string, now: Date, change: (node: NodeRecord) => NodeRecord): Promise<StoredNode> {
+  async change(
+    account: string,
+    poolId: string,
+    nodeId: string,
+    now: Date,
+    change: (node: NodeRecord, tx: WriteTx) => NodeRecord | Promise<NodeRecord>,
+  ): Promise<StoredNode> {
     await this.pools.get(account, poolId);
     try {
       const stored = await this.store.write(async (tx) => {
         const ref = { account, kind: "node" as const, scope: poolId, id: nodeId };
         const node = await tx.get<NodeRecord>(ref);
         if (node === undefined) throw nodeNotFound(nodeId);
-        return tx.replace(ref, change(node.body), now);
+        return tx.replace(ref, await change(node.body, tx), now);
       });
       this.onChange(account, poolId);
       return stored;
@@ -94,10 +101,14 @@ export class NodeService {
     }
   }
 
-  /** Reboot or reimage (semantics.md §6.2): only idle or running nodes; the start task runs again afterwards. */
-  restart(account: string, poolId: string, nodeId: string, kind: "reboot" | "reimage", now: Date): Promise<StoredNode> {
-    return this.change(account, poolId, nodeId, now, (node) => {
-      requireUsable(node, kind);
+  /**
+   * Reboot or reimage (semantics.md §6.2): only idle or running nodes; running tasks are handled per `option`
+   * (default requeue); the start task runs again afterwards.
+   */
+  restart(account: string, poolId: string, nodeId: string, kind: "reboot" | "reimage", now: Date, option: DeallocationOption = "requeue"): Promise<StoredNode> {
+    return this.change(account, poolId, nodeId, now, async (current, tx) => {
+      requireUsable(current, kind);
+      const node = await releaseNodeTasks(tx, account, current, option, now);
       return {
         ...node,
         state: kind === "reboot" ? "rebooting" : "reimaging",
@@ -113,7 +124,8 @@ export class NodeService {
    * `recoverAfterInSeconds` it comes back with the same id through `creating`, as Azure's recovered Spot nodes do.
    */
   preempt(account: string, poolId: string, nodeId: string, recoverAfterInSeconds: number, now: Date): Promise<StoredNode> {
-    return this.change(account, poolId, nodeId, now, (node) => {
+    return this.change(account, poolId, nodeId, now, async (current, tx) => {
+      const node = await releaseNodeTasks(tx, account, current, "requeue", now);
       if (node.isDedicated !== false) {
         throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is dedicated; only Spot/low-priority nodes can be preempted.` });
       }
@@ -136,10 +148,11 @@ export class NodeService {
     });
   }
 
-  /** Disable scheduling: the node takes no new tasks and is `offline` once none runs. */
-  disableScheduling(account: string, poolId: string, nodeId: string, now: Date): Promise<StoredNode> {
-    return this.change(account, poolId, nodeId, now, (node) => {
-      if (node.schedulingState === "disabled") throw alreadyInState(nodeId, "disabled");
+  /** Disable scheduling: the node takes no new tasks, its running ones are handled per `option`; `offline` once none runs. */
+  disableScheduling(account: string, poolId: string, nodeId: string, now: Date, option: DeallocationOption = "requeue"): Promise<StoredNode> {
+    return this.change(account, poolId, nodeId, now, async (current, tx) => {
+      if (current.schedulingState === "disabled") throw alreadyInState(nodeId, "disabled");
+      const node = await releaseNodeTasks(tx, account, current, option, now);
       const idle = node.state === "idle";
       return {
         ...node,

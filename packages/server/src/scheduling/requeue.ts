@@ -1,0 +1,45 @@
+/**
+ * What happens to the tasks running on a node that is rebooted, reimaged, removed or has scheduling disabled,
+ * per the option the caller chose (semantics.md §6.1, §2.2): `requeue` (the default) kills them and puts them back
+ * to `active` (requeueCount + 1, no retry consumed); `terminate` kills them and completes them as failed
+ * (`TaskEnded`); `taskcompletion` and `retaineddata` let them finish. Killing is done by marking the node's
+ * assignments `kill`; the agent's report then frees the slots.
+ */
+import { formatTimestamp } from "@openbatch/core";
+import type { WriteTx } from "@openbatch/store";
+import type { NodeRecord } from "../services/nodeService.js";
+import type { TaskRecord } from "../services/taskService.js";
+
+export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
+
+/** Applies the option to the node's running tasks; returns the node with its assignments marked. */
+export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
+  const assignments = node._ob.assignments ?? [];
+  if (assignments.length === 0 || option === "taskcompletion" || option === "retaineddata") return node;
+  const time = formatTimestamp(now);
+  for (const assignment of assignments) {
+    const ref = { account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
+    const task = await tx.get<TaskRecord>(ref);
+    if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
+    const { assignment: _released, ...runtime } = task.body._ob;
+    const info = { ...task.body.executionInfo, retryCount: task.body.executionInfo?.retryCount ?? 0, requeueCount: task.body.executionInfo?.requeueCount ?? 0 };
+    const base = { ...task.body, previousState: task.body.state, previousStateTransitionTime: task.body.stateTransitionTime, stateTransitionTime: time, _ob: runtime };
+    await tx.replace(
+      ref,
+      option === "requeue"
+        ? { ...base, state: "active" as const, executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time } }
+        : {
+            ...base,
+            state: "completed" as const,
+            executionInfo: {
+              ...info,
+              endTime: time,
+              result: "failure" as const,
+              failureInfo: { category: "usererror" as const, code: "TaskEnded", message: "The task was terminated because its node left or restarted." },
+            },
+          },
+      now,
+    );
+  }
+  return { ...node, _ob: { ...node._ob, assignments: assignments.map((assignment) => ({ ...assignment, kill: true })) } };
+}
