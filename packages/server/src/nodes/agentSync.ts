@@ -15,6 +15,7 @@ import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
+import { reactToTask } from "../scheduling/jobReactions.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
@@ -44,6 +45,8 @@ interface Applied {
   readonly nodesChanged: boolean;
   /** Slots freed or a node became usable: the scheduling loop should run (after the commit). */
   readonly capacityFreed: boolean;
+  /** Pools whose agents must wake after the commit (a job ended and killed its other tasks). */
+  readonly poolsToWake: ReadonlySet<string>;
 }
 
 function digest(nodes: DesiredNode[]): number {
@@ -54,6 +57,7 @@ export class AgentSync {
   /** The digest of the facts each agent last sent. */
   private readonly lastFacts = new Map<string, string>();
 
+
   constructor(private readonly options: AgentSyncOptions) {}
 
   async sync(identity: AgentIdentity, request: AgentSyncRequest): Promise<AgentSyncResponse> {
@@ -63,6 +67,8 @@ export class AgentSync {
     if (applied.poolChanged) void this.options.reconciler.kick(identity.account, identity.poolId);
     // After the commit, so the scheduling round's snapshot sees the freed slots.
     if (applied.capacityFreed) this.options.onCapacityFreed?.(identity.account);
+    // A job that ended because of these reports killed tasks elsewhere in its pool.
+    for (const poolId of applied.poolsToWake) this.options.notifier.notify(identity.account, poolId);
     let desired = applied.desired;
     // New facts are answered at once (the agent counts on it), even when they changed no record.
     const agentKey = `${identity.account}\u0000${identity.poolId.toLowerCase()}\u0000${identity.agentId}`;
@@ -100,6 +106,7 @@ export class AgentSync {
     let poolChanged = false;
     let nodesChanged = false;
     let tasksFinished = false;
+    const poolsToWake = new Set<string>();
     const desired: DesiredNode[] = [];
     for (const node of await this.assigned(tx, identity)) {
       const report = reports.get(node.id.toLowerCase());
@@ -111,7 +118,7 @@ export class AgentSync {
         nodesChanged = true;
         continue;
       }
-      const withTasks = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now);
+      const withTasks = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake);
       if (withTasks !== node.body) tasksFinished = true;
       const updated = report === undefined ? node.body : this.applyReport(withTasks, report, request, now);
       if (JSON.stringify(updated) !== JSON.stringify(node.body)) {
@@ -122,7 +129,7 @@ export class AgentSync {
       }
       desired.push(this.desiredNode(identity, updated));
     }
-    return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished };
+    return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake };
   }
 
   /**
@@ -130,7 +137,14 @@ export class AgentSync {
    * slots) and its task moves on (`taskAfterRun`) — unless the task was deleted or has moved to another attempt.
    * Returns the node unchanged (same object) when nothing finished.
    */
-  private async applyTaskReports(tx: WriteTx, identity: AgentIdentity, node: NodeRecord, report: AgentNodeReport, now: Date): Promise<NodeRecord> {
+  private async applyTaskReports(
+    tx: WriteTx,
+    identity: AgentIdentity,
+    node: NodeRecord,
+    report: AgentNodeReport,
+    now: Date,
+    poolsToWake: Set<string>,
+  ): Promise<NodeRecord> {
     const assignments = node._ob.assignments ?? [];
     const finished = new Map<string, NonNullable<AgentNodeReport["tasks"]>[number]>();
     for (const taskReport of report.tasks ?? []) {
@@ -150,16 +164,20 @@ export class AgentSync {
       const ref = { account: identity.account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
       const task = await tx.get<TaskRecord>(ref);
       if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
-      await tx.replace(ref, taskAfterRun(task.body, taskReport.outcome, time), now);
+      const after = taskAfterRun(task.body, taskReport.outcome, time);
+      await tx.replace(ref, after, now);
+      for (const poolId of await reactToTask(tx, identity.account, assignment.jobId, after, now)) poolsToWake.add(poolId);
     }
-    const remaining = assignments.filter((a) => !finished.has(a.assignmentId));
+    // A job that ended above may have marked this node's other assignments `kill`: start from the stored record.
+    const fresh = (await tx.get<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId, id: node.id }))?.body ?? node;
+    const remaining = (fresh._ob.assignments ?? []).filter((a) => !finished.has(a.assignmentId));
     return {
-      ...node,
+      ...fresh,
       runningTasksCount: remaining.length,
       runningTaskSlotsCount: Math.max(0, (node.runningTaskSlotsCount ?? 0) - freedSlots),
       totalTasksRun: (node.totalTasksRun ?? 0) + finished.size,
       totalTasksSucceeded: (node.totalTasksSucceeded ?? 0) + succeeded,
-      _ob: { ...node._ob, assignments: remaining },
+      _ob: { ...fresh._ob, assignments: remaining },
     };
   }
 

@@ -14,6 +14,8 @@ import type {
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
 import type { NodeRecord } from "./nodeService.js";
+import { completeJob, transition } from "./jobStates.js";
+import { endRunningTasks } from "../scheduling/jobReactions.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 
@@ -156,22 +158,8 @@ function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
   };
 }
 
-/** The job moved to `state`, remembering where it came from. */
-export function transition(job: CloudJob, state: JobState, time: string): CloudJob {
-  return {
-    ...job,
-    previousState: job.state,
-    previousStateTransitionTime: job.stateTransitionTime,
-    state,
-    stateTransitionTime: time,
-  };
-}
 
 /** The job completed: state `completed`, `executionInfo.endTime` and `terminateReason`. */
-function complete(job: CloudJob, reason: string, time: string): CloudJob {
-  const completed = transition(job, "completed", time);
-  return { ...completed, executionInfo: { ...job.executionInfo, endTime: time, terminateReason: reason } };
-}
 
 /**
  * Asks the agents to kill the job's running task processes: each node assignment of the job gets `kill`; the
@@ -212,7 +200,7 @@ export class JobService {
         }
         let body = newJob(job, url, time);
         if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
-          body = complete({ ...body }, allTasksCompleteReason, time);
+          body = completeJob({ ...body }, allTasksCompleteReason, time);
         }
         return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
       });
@@ -314,11 +302,11 @@ export class JobService {
     }
   }
 
-  /** An active job with `terminatejob`, no job manager and no tasks is all complete: it ends at once. */
+  /** An active job with `terminatejob`, no job manager and no unfinished task is all complete: it ends at once. */
   private async settle(account: string, jobId: string, job: CloudJob, tx: WriteTx, now: Date): Promise<CloudJob> {
     if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob" || job.jobManagerTask !== undefined) return job;
-    const tasks = await tx.count({ account, kind: "task", scope: jobId });
-    return tasks === 0 ? complete(job, allTasksCompleteReason, formatTimestamp(now)) : job;
+    const unfinished = await tx.count({ account, kind: "task", scope: jobId }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
+    return unfinished === 0 ? completeJob(job, allTasksCompleteReason, formatTimestamp(now)) : job;
   }
 
   /** PATCH /jobs/{id}: replaces only the properties given. */
@@ -380,12 +368,19 @@ export class JobService {
     });
   }
 
-  /** POST /jobs/{id}/terminate: with no tasks to kill and no release to run, the job is `completed` at once. */
-  terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string, now: Date): Promise<StoredJob> {
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+  /**
+   * POST /jobs/{id}/terminate: the job's running tasks are killed (they complete as failed), active ones stay
+   * active, and — with no job release task to run yet — the job is `completed` at once.
+   */
+  async terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string, now: Date): Promise<StoredJob> {
+    let pools = new Set<string>();
+    const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
-      return complete(job, reason ?? defaultTerminateReason, formatTimestamp(now));
+      pools = await endRunningTasks(tx, account, job.id ?? jobId, now);
+      return completeJob(job, reason ?? defaultTerminateReason, formatTimestamp(now));
     });
+    for (const poolId of pools) this.onPoolChanged(account, poolId);
+    return stored;
   }
 }
 

@@ -12,6 +12,7 @@ import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError }
 import type { CloudJob, CloudTask, TaskAddParameter, TaskAddResult } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
+import { reactToTask } from "../scheduling/jobReactions.js";
 
 export interface TaskAssignmentRecord {
   assignmentId: string;
@@ -240,6 +241,8 @@ export class TaskControl {
         },
         _ob: runtime,
       }, now);
+      const terminated = await tx.get<TaskRecord>({ account, kind: "task", scope: jobId, id: taskId });
+      if (terminated !== undefined) await reactToTask(tx, account, jobId, terminated.body, now);
       return poolId;
     });
   }
