@@ -44,6 +44,18 @@ describe("runProcess", () => {
     };
   };
 
+  it("kills a process whose abort arrived while it was being started", async () => {
+    const controller = new AbortController();
+    const pending = runProcess(options("/bin/sleep 30", { signal: controller.signal }));
+    // Abort once the start-up (stat, open, spawn) is under way but before the process is running.
+    await Promise.resolve();
+    controller.abort(new Error("killed at the server's request"));
+    const started = Date.now();
+    const result = await pending.catch((error: unknown) => error);
+    assert.ok(Date.now() - started < 10_000, "the process must not run its 30 seconds");
+    if (!(result instanceof ProcessLaunchError)) assert.equal((result as { killedBy?: string }).killedBy, "abort");
+  });
+
   it("reports the exit code", async () => {
     const result = await runProcess(options("/bin/sh -c 'exit 3'"));
     assert.equal(result.exitCode, 3);

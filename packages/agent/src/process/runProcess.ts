@@ -137,6 +137,9 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
     const onAbort = (): void => kill("abort");
     const timeoutTimer = options.timeoutInMs === undefined ? undefined : setTimeout(() => kill("timeout"), options.timeoutInMs);
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    // An abort that came while the process was being started (files opened, spawn awaited) fired before the
+    // listener existed: honour it now.
+    if (options.signal?.aborted === true) kill("abort");
     void exited.then(([code, signal, endTime]) => {
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);

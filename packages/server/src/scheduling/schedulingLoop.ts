@@ -9,7 +9,7 @@
  * plan in one transaction.
  */
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
-import { schedule, type SchedulerJob, type SchedulerPool, type SchedulerState } from "@openbatch/scheduler";
+import { createDependencyIndex, schedule, type ParentState, type SchedulerJob, type SchedulerPool, type SchedulerState } from "@openbatch/scheduler";
 import type { ReadTx, Store } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
@@ -104,7 +104,12 @@ export class SchedulingLoop {
     for (const job of jobs) {
       const tasks = await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "active" }, cap);
       if (tasks.length === 0) continue;
+      const maxParallelTasks = job.body.maxParallelTasks ?? -1;
+      const runningTaskCount =
+        maxParallelTasks > 0 ? await tx.count({ account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "running" }) : 0;
       schedulerJobs.push({
+        ...(job.body.usesTaskDependencies === true ? { dependencies: await this.dependencyIndex(tx, account, job.id) } : {}),
+        runningTaskCount,
         id: job.body.id ?? job.id,
         poolId: job.body.poolInfo?.poolId ?? "",
         state: "active",
@@ -112,9 +117,29 @@ export class SchedulingLoop {
         maxParallelTasks: job.body.maxParallelTasks ?? -1,
         allowTaskPreemption: job.body.allowTaskPreemption ?? false,
         sequence: Date.parse(job.body.creationTime ?? "") || 0,
-        tasks: tasks.map((task) => ({ id: task.body.id, sequence: task.body._ob.sequence, requiredSlots: task.body.requiredSlots ?? 1 })),
+        tasks: tasks.map((task) => ({
+          id: task.body.id,
+          sequence: task.body._ob.sequence,
+          requiredSlots: task.body.requiredSlots ?? 1,
+          ...(task.body.dependsOn === undefined ? {} : { dependsOn: task.body.dependsOn }),
+        })),
       });
     }
     return { pools, jobs: schedulerJobs };
+  }
+
+  /**
+   * The state of every task of a job as a dependency parent (semantics.md §4): completed with success satisfies
+   * its dependants (the default dependencyAction for exit 0), completed with failure blocks them, anything else is
+   * pending. Explicit exit conditions' dependency actions come with exit conditions.
+   */
+  private async dependencyIndex(tx: ReadTx, account: string, jobId: string) {
+    const all = await listAll<TaskRecord>(tx, { account, kind: "task", scope: jobId });
+    return createDependencyIndex(
+      all.map((task): readonly [string, ParentState] => [
+        task.body.id,
+        task.body.state !== "completed" ? "pending" : task.body.executionInfo?.result === "failure" ? "blocked" : "satisfied",
+      ]),
+    );
   }
 }

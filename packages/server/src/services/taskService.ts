@@ -82,6 +82,16 @@ export class TaskService {
     if (task.dependsOn !== undefined && job.usesTaskDependencies !== true) {
       throw serviceError("TaskDependenciesNotSpecifiedOnJob", { values: propertyDetails("dependsOn") });
     }
+    const parentIds = task.dependsOn?.taskIds ?? [];
+    if (parentIds.reduce((length, id) => length + id.length, 0) > limits.dependencyIdsMaxChars) {
+      throw serviceError("TaskDependencyListTooLong", { values: propertyDetails("dependsOn.taskIds") });
+    }
+    if (parentIds.some((id) => id.toLowerCase() === task.id.toLowerCase())) {
+      throw serviceError("InvalidPropertyValue", {
+        message: "A task cannot depend on itself.",
+        values: propertyDetails("dependsOn.taskIds", "A task cannot depend on itself.", task.id),
+      });
+    }
     if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
       throw serviceError("InvalidPropertyValue", { message: "requiredSlots must be at least 1.", values: propertyDetails("requiredSlots") });
     }
