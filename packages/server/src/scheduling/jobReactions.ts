@@ -8,43 +8,19 @@
 import { formatTimestamp } from "@openbatch/core";
 import type { CloudJob } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
-import type { NodeRecord } from "../services/nodeService.js";
 import { completeJob } from "../services/jobStates.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { endedTask, killAssignment } from "./taskEnding.js";
 
-/** Kills the job's running tasks: each completes as failed and its node assignment is marked `kill`. */
-export async function endRunningTasks(tx: WriteTx, account: string, jobId: string, now: Date): Promise<Set<string>> {
+/** Kills the job's running tasks: each completes as failed (`TaskEnded`) and its node assignment is marked `kill`. */
+export async function endRunningTasks(tx: WriteTx, account: string, jobId: string, now: Date, message = "The task was terminated because its job ended."): Promise<Set<string>> {
   const pools = new Set<string>();
   const time = formatTimestamp(now);
   const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: { op: "eq", path: ["state"], kind: "enum", value: "running" } });
   for (const task of running.items) {
-    const assignment = task.body._ob.assignment;
-    if (assignment !== undefined) {
-      const nodeRef = { account, kind: "node" as const, scope: assignment.poolId, id: assignment.nodeId };
-      const node = await tx.get<NodeRecord>(nodeRef);
-      if (node !== undefined) {
-        const assignments = (node.body._ob.assignments ?? []).map((entry) => (entry.assignmentId === assignment.assignmentId ? { ...entry, kill: true } : entry));
-        await tx.replace(nodeRef, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
-        pools.add(assignment.poolId);
-      }
-    }
-    const { assignment: _ended, ...runtime } = task.body._ob;
-    await tx.replace({ account, kind: "task", scope: jobId, id: task.id }, {
-      ...task.body,
-      state: "completed",
-      previousState: "running",
-      previousStateTransitionTime: task.body.stateTransitionTime,
-      stateTransitionTime: time,
-      executionInfo: {
-        ...task.body.executionInfo,
-        retryCount: task.body.executionInfo?.retryCount ?? 0,
-        requeueCount: task.body.executionInfo?.requeueCount ?? 0,
-        endTime: time,
-        result: "failure",
-        failureInfo: { category: "usererror", code: "TaskEnded", message: "The task was terminated because its job ended." },
-      },
-      _ob: runtime,
-    }, now);
+    const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
+    if (poolId !== undefined) pools.add(poolId);
+    await tx.replace({ account, kind: "task", scope: jobId, id: task.id }, endedTask(task.body, message, time), now);
   }
   return pools;
 }

@@ -9,6 +9,7 @@ import { formatTimestamp } from "@openbatch/core";
 import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { endedTask } from "./taskEnding.js";
 
 export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
 
@@ -21,25 +22,18 @@ export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeR
     const ref = { account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
     const task = await tx.get<TaskRecord>(ref);
     if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
-    const { assignment: _released, ...runtime } = task.body._ob;
     const info = { ...task.body.executionInfo, retryCount: task.body.executionInfo?.retryCount ?? 0, requeueCount: task.body.executionInfo?.requeueCount ?? 0 };
-    const base = { ...task.body, previousState: task.body.state, previousStateTransitionTime: task.body.stateTransitionTime, stateTransitionTime: time, _ob: runtime };
-    await tx.replace(
-      ref,
-      option === "requeue"
-        ? { ...base, state: "active" as const, executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time } }
-        : {
-            ...base,
-            state: "completed" as const,
-            executionInfo: {
-              ...info,
-              endTime: time,
-              result: "failure" as const,
-              failureInfo: { category: "usererror" as const, code: "TaskEnded", message: "The task was terminated because its node left or restarted." },
-            },
-          },
-      now,
-    );
+    const { assignment: _released, ...runtime } = task.body._ob;
+    const requeued: TaskRecord = {
+      ...task.body,
+      state: "active",
+      previousState: task.body.state,
+      previousStateTransitionTime: task.body.stateTransitionTime,
+      stateTransitionTime: time,
+      executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time },
+      _ob: runtime,
+    };
+    await tx.replace(ref, option === "requeue" ? requeued : endedTask(task.body, "The task was terminated because its node left or restarted.", time), now);
   }
   return { ...node, _ob: { ...node._ob, assignments: assignments.map((assignment) => ({ ...assignment, kill: true })) } };
 }

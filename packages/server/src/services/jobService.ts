@@ -13,7 +13,6 @@ import type {
   CloudJob, JobAddParameter, JobConstraints, JobDisableParameter, JobPatchParameter, JobState, JobUpdateParameter, MetadataItem,
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
-import type { NodeRecord } from "./nodeService.js";
 import { completeJob, transition } from "./jobStates.js";
 import { endRunningTasks } from "../scheduling/jobReactions.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
@@ -161,24 +160,6 @@ function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
 
 /** The job completed: state `completed`, `executionInfo.endTime` and `terminateReason`. */
 
-/**
- * Asks the agents to kill the job's running task processes: each node assignment of the job gets `kill`; the
- * agent kills the process and reports it, which frees the slots (nodes/agentSync.ts).
- */
-async function killJobAssignments(tx: WriteTx, account: string, job: CloudJob, now: Date): Promise<string | undefined> {
-  const poolId = job.poolInfo?.poolId;
-  if (poolId === undefined) return undefined;
-  const jobKey = (job.id ?? "").toLowerCase();
-  const nodes = await tx.list<NodeRecord>({ account, kind: "node", scope: poolId }, { limit: 100_000 });
-  for (const node of nodes.items) {
-    const assignments = node.body._ob.assignments ?? [];
-    if (!assignments.some((assignment) => assignment.jobId.toLowerCase() === jobKey && assignment.kill !== true)) continue;
-    const marked = assignments.map((assignment) => (assignment.jobId.toLowerCase() === jobKey ? { ...assignment, kill: true } : assignment));
-    await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, _ob: { ...node.body._ob, assignments: marked } }, now);
-  }
-  return poolId;
-}
-
 export class JobService {
   /** @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed). */
   constructor(
@@ -254,17 +235,17 @@ export class JobService {
   /** Deletes the job and its tasks at once (with no tasks nothing runs, so nothing needs `deleting`). */
   async delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
     try {
-      const poolId = await this.store.write(async (tx) => {
+      const pools = await this.store.write(async (tx) => {
         const ref = { account, kind: "job" as const, scope: "", id: jobId };
         const job = await tx.get<CloudJob>(ref);
         if (job === undefined) throw jobNotFound(jobId);
         if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
+        const touched = await endRunningTasks(tx, account, job.body.id ?? jobId, now, "The task was deleted with its job.");
         await tx.deleteAll({ account, kind: "task", scope: jobId });
-        const touched = await killJobAssignments(tx, account, job.body, now);
         await tx.delete(ref, { ifMatch });
         return touched;
       });
-      if (poolId !== undefined) this.onPoolChanged(account, poolId);
+      for (const poolId of pools) this.onPoolChanged(account, poolId);
     } catch (error) {
       if (isStoreError(error, "notFound")) throw jobNotFound(jobId);
       if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");

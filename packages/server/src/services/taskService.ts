@@ -13,6 +13,7 @@ import type { CloudJob, CloudTask, TaskAddParameter, TaskAddResult } from "@open
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
+import { endedTask, killAssignment } from "../scheduling/taskEnding.js";
 
 export interface TaskAssignmentRecord {
   assignmentId: string;
@@ -192,8 +193,7 @@ export class TaskService {
 
 /**
  * Task changes that reach a running process: terminate, delete, reactivate, update (semantics.md §2.3, §2.5).
- * A running task's process is killed by marking its node assignment `kill`; the agent reports the kill and the
- * slots are freed then (nodes/agentSync.ts), while the task row has already moved on.
+ * A running task's process is killed through scheduling/taskEnding.ts; the task row moves on at once.
  */
 export class TaskControl {
   constructor(
@@ -201,17 +201,6 @@ export class TaskControl {
     /** Wakes the pool's agents (a kill) and the scheduling loop (an active task again). */
     private readonly onChanged: (account: string, poolId: string | undefined) => void = () => {},
   ) {}
-
-  private async markKill(tx: WriteTx, account: string, task: TaskRecord, now: Date): Promise<string | undefined> {
-    const assignment = task._ob.assignment;
-    if (assignment === undefined) return undefined;
-    const ref = { account, kind: "node" as const, scope: assignment.poolId, id: assignment.nodeId };
-    const node = await tx.get<{ _ob: { assignments?: { assignmentId: string; kill?: boolean }[] } } & Record<string, unknown>>(ref);
-    if (node === undefined) return undefined;
-    const assignments = (node.body._ob.assignments ?? []).map((entry) => (entry.assignmentId === assignment.assignmentId ? { ...entry, kill: true } : entry));
-    await tx.replace(ref, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
-    return assignment.poolId;
-  }
 
   private async change(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date, apply: (tx: WriteTx, task: StoredTask) => Promise<string | undefined>) {
     try {
@@ -232,27 +221,10 @@ export class TaskControl {
   terminate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
       if (task.body.state === "completed") throw serviceError("TaskCompleted", { values: [{ key: "TaskId", value: task.id }] });
-      const poolId = await this.markKill(tx, account, task.body, now);
-      const time = formatTimestamp(now);
-      const { assignment: _killed, ...runtime } = task.body._ob;
-      await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, {
-        ...task.body,
-        state: "completed",
-        previousState: task.body.state,
-        previousStateTransitionTime: task.body.stateTransitionTime,
-        stateTransitionTime: time,
-        executionInfo: {
-          ...task.body.executionInfo,
-          retryCount: task.body.executionInfo?.retryCount ?? 0,
-          requeueCount: task.body.executionInfo?.requeueCount ?? 0,
-          endTime: time,
-          result: "failure",
-          failureInfo: { category: "usererror", code: "TaskEnded", message: "The task was terminated by a user request." },
-        },
-        _ob: runtime,
-      }, now);
-      const terminated = await tx.get<TaskRecord>({ account, kind: "task", scope: jobId, id: taskId });
-      if (terminated !== undefined) await reactToTask(tx, account, jobId, terminated.body, now);
+      const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
+      const terminated = endedTask(task.body, "The task was terminated by a user request.", formatTimestamp(now));
+      await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, terminated, now);
+      await reactToTask(tx, account, jobId, terminated, now);
       return poolId;
     });
   }
@@ -260,7 +232,7 @@ export class TaskControl {
   /** Delete (200): the record goes at once, a running process is killed. */
   delete(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
-      const poolId = await this.markKill(tx, account, task.body, now);
+      const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
       await tx.delete({ account, kind: "task", scope: jobId, id: taskId });
       return poolId;
     });
