@@ -92,6 +92,9 @@ describe("running tasks on nodes that restart or leave", () => {
   it("requeues a running task when its node reboots (requeueCount, no retry used), and it runs again", async () => {
     assert.equal((await call("POST", "/jobs/rq/tasks", { id: "survivor", commandLine: "/bin/sh -c 'echo run >> $AZ_BATCH_NODE_SHARED_DIR/runs; sleep 2'" })).status, 201);
     const running = await waitFor("the task to run", async () => ((await task("survivor")).state === "running" ? task("survivor") : undefined));
+    // "running" is set when the task is assigned; reboot only once its process has really written, or there is nothing to requeue.
+    await waitFor("the first run to write", async () =>
+      (await call("GET", `/pools/rqpool/nodes/${running.nodeInfo.nodeId}/files/shared%2Fruns`)).text === "run\n" ? true : undefined);
     const rebooted = await call("POST", `/pools/rqpool/nodes/${running.nodeInfo.nodeId}/reboot`);
     assert.equal(rebooted.status, 202, rebooted.text);
     const done = await waitFor("the task to complete after the reboot", async () => ((await task("survivor")).state === "completed" ? task("survivor") : undefined), 60_000);
