@@ -129,17 +129,17 @@ export class SchedulingLoop {
   }
 
   /**
-   * The state of every task of a job as a dependency parent (semantics.md §4): completed with success satisfies
-   * its dependants (the default dependencyAction for exit 0), completed with failure blocks them, anything else is
-   * pending. Explicit exit conditions' dependency actions come with exit conditions.
+   * The state of every task of a job as a dependency parent (semantics.md §4): a completed task satisfies or blocks
+   * its dependants by the dependency action its exit options chose; anything else is pending.
    */
   private async dependencyIndex(tx: ReadTx, account: string, jobId: string) {
     const all = await listAll<TaskRecord>(tx, { account, kind: "task", scope: jobId });
-    return createDependencyIndex(
-      all.map((task): readonly [string, ParentState] => [
-        task.body.id,
-        task.body.state !== "completed" ? "pending" : task.body.executionInfo?.result === "failure" ? "blocked" : "satisfied",
-      ]),
-    );
+    return createDependencyIndex(all.map((task): readonly [string, ParentState] => [task.body.id, parentState(task.body)]));
   }
+}
+
+function parentState(task: TaskRecord): ParentState {
+  if (task.state !== "completed") return "pending";
+  const action = task._ob.exitOptions?.dependencyAction ?? (task.executionInfo?.result === "failure" ? "block" : "satisfy");
+  return action === "satisfy" ? "satisfied" : "blocked";
 }

@@ -6,6 +6,7 @@
 import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskAssignmentRecord, TaskRecord } from "../services/taskService.js";
+import { resolveExitOptions } from "./exitOptions.js";
 
 /** The task, completed now as failed with `TaskEnded` and `message`, its assignment dropped. Pure. */
 export function endedTask(task: TaskRecord, message: string, time: string): TaskRecord {
@@ -24,7 +25,7 @@ export function endedTask(task: TaskRecord, message: string, time: string): Task
       result: "failure",
       failureInfo: { category: "usererror", code: "TaskEnded", message },
     },
-    _ob: runtime,
+    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, { error: "other" }) },
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * Jobs: add, get, list, patch, update, disable, enable, terminate, delete — the stored side of the job lifecycle
- * (semantics.md §5.1), for jobs without tasks yet.
+ * (semantics.md §5.1). How jobs act on their running tasks (disable, end) lives in scheduling/jobReactions.ts.
  *
- * States (`state`): active ⇄ disabled, → completed, → (gone). With no tasks, `disabling` and `enabling` have nothing
- * to wait for, so disable goes straight to `disabled`, enable to `active`, terminate to `completed` and delete
- * removes the job at once. Jobs and job schedules share one id namespace (semantics.md §1). A job with no tasks is
- * "all complete" (§3): `onAllTasksComplete: terminatejob` without a job manager ends it with `AllTasksComplete`.
+ * States (`state`): active ⇄ disabling → disabled → active, → completed, → (gone). Disable with `requeue` or
+ * `terminate` is done at once (the tasks change state in the same transaction), with `wait` the job stays
+ * `disabling` until its running tasks finish. Jobs and job schedules share one id namespace (semantics.md §1). A job
+ * with no tasks is "all complete" (§3): `onAllTasksComplete: terminatejob` without a job manager ends it with
+ * `AllTasksComplete`.
  */
 import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type {
@@ -14,7 +15,7 @@ import type {
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
 import { completeJob, transition } from "./jobStates.js";
-import { endRunningTasks } from "../scheduling/jobReactions.js";
+import { disableJob, endRunningTasks } from "../scheduling/jobReactions.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 
@@ -161,10 +162,14 @@ function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
 /** The job completed: state `completed`, `executionInfo.endTime` and `terminateReason`. */
 
 export class JobService {
-  /** @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed). */
+  /**
+   * @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed).
+   * @param onSchedulable kicks the scheduler after a change that can make tasks placeable (a job enabled).
+   */
   constructor(
     private readonly store: Store,
     private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
+    private readonly onSchedulable: (account: string) => void = () => {},
   ) {}
 
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
@@ -331,22 +336,29 @@ export class JobService {
     });
   }
 
-  /** POST /jobs/{id}/disable: with no tasks to requeue, terminate or wait for, the job is `disabled` at once. */
-  disable(account: string, jobId: string, _request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+  /** POST /jobs/{id}/disable: running tasks are requeued, terminated or waited for (jobReactions.ts `disableJob`). */
+  async disable(account: string, jobId: string, request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+    let pools = new Set<string>();
+    const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "disabled" || job.state === "disabling") return job;
       if (job.state !== "active") throw stateConflict(jobId, job.state);
-      return transition(job, "disabled", formatTimestamp(now));
+      const disabled = await disableJob(tx, account, job.id ?? jobId, job, request.disableTasks, now);
+      pools = disabled.pools;
+      return disabled.job;
     });
+    for (const poolId of pools) this.onPoolChanged(account, poolId);
+    return stored;
   }
 
-  /** POST /jobs/{id}/enable: a disabled job is `active` again. */
-  enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+  /** POST /jobs/{id}/enable: a disabled job is `active` again and its tasks can be scheduled. */
+  async enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
+    const stored = await this.mutate(account, jobId, ifMatch, now, (job) => {
       if (job.state === "active" || job.state === "enabling") return job;
       if (job.state !== "disabled") throw stateConflict(jobId, job.state);
       return transition(job, "active", formatTimestamp(now));
     });
+    this.onSchedulable(account);
+    return stored;
   }
 
   /**

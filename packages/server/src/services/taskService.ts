@@ -13,6 +13,7 @@ import type { CloudJob, CloudTask, TaskAddParameter, TaskAddResult } from "@open
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
+import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
 import { endedTask, killAssignment } from "../scheduling/taskEnding.js";
 
 export interface TaskAssignmentRecord {
@@ -29,10 +30,17 @@ export interface TaskRuntime {
   /** Attempts started so far (retries and requeues included). */
   attempts: number;
   assignment?: TaskAssignmentRecord;
+  /** The exit options chosen when the task completed (exit conditions, §3); cleared by reactivate. */
+  exitOptions?: ResolvedExitOptions;
 }
 
 export type TaskRecord = CloudTask & { id: string; _ob: TaskRuntime };
 export type StoredTask = StoredEntity<TaskRecord>;
+
+function withoutExitOptions(runtime: TaskRuntime): TaskRuntime {
+  const { exitOptions: _chosen, ...rest } = runtime;
+  return rest;
+}
 
 export function taskView(task: TaskRecord): CloudTask {
   const { _ob: _runtime, ...view } = task;
@@ -58,6 +66,23 @@ function refuseAdd(job: CloudJob) {
       return serviceError("JobBeingDeleted", { message: `The job '${job.id}' is being deleted.` });
     default:
       return undefined;
+  }
+}
+
+/** A job action in the exit conditions needs a job that performs them (semantics.md §3). */
+function checkExitConditions(job: CloudJob, conditions: TaskAddParameter["exitConditions"]): void {
+  if (conditions === undefined || job.onTaskFailure === "performexitoptionsjobaction") return;
+  const options = [
+    ...(conditions.exitCodes ?? []).map((mapping, index) => [`exitConditions.exitCodes[${index}].exitOptions.jobAction`, mapping.exitOptions] as const),
+    ...(conditions.exitCodeRanges ?? []).map((range, index) => [`exitConditions.exitCodeRanges[${index}].exitOptions.jobAction`, range.exitOptions] as const),
+    ["exitConditions.preProcessingError.jobAction", conditions.preProcessingError] as const,
+    ["exitConditions.fileUploadError.jobAction", conditions.fileUploadError] as const,
+    ["exitConditions.default.jobAction", conditions.default] as const,
+  ];
+  const named = options.find(([, exitOptions]) => exitOptions?.jobAction !== undefined);
+  if (named !== undefined) {
+    const reason = "A jobAction needs the job's onTaskFailure to be performExitOptionsJobAction.";
+    throw serviceError("InvalidPropertyValue", { message: reason, values: propertyDetails(named[0], reason) });
   }
 }
 
@@ -91,6 +116,13 @@ export class TaskService {
       throw serviceError("InvalidPropertyValue", {
         message: "A task cannot depend on itself.",
         values: propertyDetails("dependsOn.taskIds", "A task cannot depend on itself.", task.id),
+      });
+    }
+    checkExitConditions(job, task.exitConditions);
+    if (task.containerSettings !== undefined) {
+      throw serviceError("InvalidPropertyValue", {
+        message: "containerSettings needs a container runtime, and this server's nodes have none configured.",
+        values: propertyDetails("containerSettings", "No container runtime is configured on this server's nodes."),
       });
     }
     if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
@@ -252,6 +284,7 @@ export class TaskControl {
         previousStateTransitionTime: task.body.stateTransitionTime,
         stateTransitionTime: time,
         executionInfo: { ...info, retryCount: 0, requeueCount: info.requeueCount ?? 0 },
+        _ob: withoutExitOptions(task.body._ob),
       }, now);
       return "";
     });
