@@ -222,7 +222,7 @@ export class AgentSync {
       taskSlots: 1,
       ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
-      tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => assignment),
+      tasks: (runtime.assignments ?? []).map(({ slots: _slots, exclusive: _exclusive, ...assignment }) => assignment),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

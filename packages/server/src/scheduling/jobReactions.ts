@@ -2,7 +2,9 @@
  * How a job reacts to its tasks (semantics.md §3, §5.1), inside the transaction that changed the task:
  * - in a job with `onTaskFailure: performexitoptionsjobaction`, the job action of the task's exit options
  *   (exitOptions.ts) applies: `terminate` ends the job with `TaskFailed`, `disable` disables it with `requeue`;
- * - a job with `onAllTasksComplete: terminatejob` completes with `AllTasksComplete` once no task is left unfinished.
+ * - a job manager task with `killJobOnCompletion` completes its job with `JMComplete` (§5.2);
+ * - a job with `onAllTasksComplete: terminatejob` completes with `AllTasksComplete` once no task (job manager
+ *   included) is left unfinished.
  * - a `disabling` job (disabled with `wait`) becomes `disabled` when its last running task completes.
  * A job that ends kills its running tasks (they complete as failed, `TaskEnded`); its active tasks stay active.
  */
@@ -73,7 +75,8 @@ export async function reactToTask(tx: WriteTx, account: string, jobId: string, t
     }
     if (jobAction === "terminate") return endJob(tx, account, jobId, job.body, "TaskFailed", now);
   }
-  if (job.body.onAllTasksComplete === "terminatejob" && job.body.jobManagerTask === undefined) {
+  if (task._ob.jobManager?.killJobOnCompletion === true) return endJob(tx, account, jobId, job.body, "JMComplete", now);
+  if (job.body.onAllTasksComplete === "terminatejob") {
     const unfinished = await tx.count({ account, kind: "task", scope: jobId }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
     if (unfinished === 0) return endJob(tx, account, jobId, job.body, "AllTasksComplete", now);
   }

@@ -1,6 +1,7 @@
 /**
  * The plan applier: the only writer of placements. It re-checks each placement of a scheduler plan against the
- * store — the task is still active, its job active, the node usable with enough free slots — and commits the plan
+ * store — the task is still active, its job active, the node usable with enough free slots and not kept by an
+ * exclusive job manager (nor, for such a job manager, busy) — and commits the plan
  * in one transaction: the task turns `running` with its `nodeInfo` and a new assignment (attempt n+1), the node
  * gets the assignment (its agent's desired tasks) and its running counts. A placement that no longer holds is
  * skipped; the next round sees the new state.
@@ -64,6 +65,8 @@ export class PlanApplier {
     const used = assignments.reduce((sum, assignment) => sum + assignment.slots, 0);
     const usable = (node.body.state === "idle" || node.body.state === "running") && node.body.schedulingState !== "disabled";
     if (!usable || used + slots > (pool.body.taskSlotsPerNode ?? 1)) return undefined;
+    const exclusive = task.body._ob.jobManager?.runExclusive === true;
+    if (assignments.some((held) => held.exclusive === true) || (exclusive && assignments.length > 0)) return undefined;
 
     const time = formatTimestamp(now);
     const attempt = task.body._ob.attempts + 1;
@@ -86,6 +89,7 @@ export class PlanApplier {
       },
       ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
       slots,
+      ...(exclusive ? { exclusive } : {}),
     };
     const nodeUrl = node.body.url ?? "";
     await tx.replace(taskRef, {

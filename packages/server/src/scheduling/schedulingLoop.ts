@@ -96,6 +96,7 @@ export class SchedulingLoop {
           schedulingState: node.body.schedulingState ?? "enabled",
           isDedicated: node.body.isDedicated !== false,
           usedSlots: (node.body._ob.assignments ?? []).reduce((sum, assignment) => sum + assignment.slots, 0),
+          exclusive: (node.body._ob.assignments ?? []).some((assignment) => assignment.exclusive === true),
         })),
       });
     }
@@ -122,6 +123,9 @@ export class SchedulingLoop {
           sequence: task.body._ob.sequence,
           requiredSlots: task.body.requiredSlots ?? 1,
           ...(task.body.dependsOn === undefined ? {} : { dependsOn: task.body.dependsOn }),
+          ...(task.body._ob.jobManager === undefined
+            ? {}
+            : { isJobManager: true, runExclusive: task.body._ob.jobManager.runExclusive, allowLowPriorityNode: task.body._ob.jobManager.allowLowPriorityNode }),
         })),
       });
     }

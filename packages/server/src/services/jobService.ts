@@ -18,6 +18,7 @@ import { completeJob, transition } from "./jobStates.js";
 import { disableJob, endRunningTasks } from "../scheduling/jobReactions.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
+import { jobManagerTaskRecord } from "./taskService.js";
 
 export type StoredJob = StoredEntity<CloudJob>;
 
@@ -188,6 +189,8 @@ export class JobService {
         if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
           body = completeJob({ ...body }, allTasksCompleteReason, time);
         }
+        const manager = jobManagerTaskRecord(body, url, time);
+        if (manager !== undefined) await tx.insert({ account, kind: "task", scope: job.id, id: manager.id }, manager, now);
         return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
       });
     } catch (error) {
@@ -288,9 +291,9 @@ export class JobService {
     }
   }
 
-  /** An active job with `terminatejob`, no job manager and no unfinished task is all complete: it ends at once. */
+  /** An active job with `terminatejob` and no unfinished task (its job manager is one) is all complete: it ends at once. */
   private async settle(account: string, jobId: string, job: CloudJob, tx: WriteTx, now: Date): Promise<CloudJob> {
-    if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob" || job.jobManagerTask !== undefined) return job;
+    if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob") return job;
     const unfinished = await tx.count({ account, kind: "task", scope: jobId }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
     return unfinished === 0 ? completeJob(job, allTasksCompleteReason, formatTimestamp(now)) : job;
   }

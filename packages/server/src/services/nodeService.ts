@@ -33,7 +33,8 @@ export interface NodeRuntime {
   users?: NodeUserRecord[];
 }
 
-export type NodeTaskAssignment = TaskAssignment & { slots: number };
+/** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */
+export type NodeTaskAssignment = TaskAssignment & { slots: number; exclusive?: boolean };
 
 export interface NodeUserRecord {
   name: string;

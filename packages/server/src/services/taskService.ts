@@ -30,6 +30,8 @@ export interface TaskRuntime {
   /** Attempts started so far (retries and requeues included). */
   attempts: number;
   assignment?: TaskAssignmentRecord;
+  /** Set on a job's job manager task: the settings CloudTask has no field for. */
+  jobManager?: { killJobOnCompletion: boolean; runExclusive: boolean; allowLowPriorityNode: boolean };
   /** The exit options chosen when the task completed (exit conditions, §3); cleared by reactivate. */
   exitOptions?: ResolvedExitOptions;
 }
@@ -88,6 +90,38 @@ function checkExitConditions(job: CloudJob, conditions: TaskAddParameter["exitCo
 
 let sequenceSeed = 0;
 
+/** A task as added: active, with its defaults filled in and the job's retry count when it sets none. */
+export function newTaskRecord(job: CloudJob, task: TaskAddParameter, url: string, time: string, runtime: Partial<TaskRuntime> = {}): TaskRecord {
+  const constraints = {
+    maxTaskRetryCount: job.constraints?.maxTaskRetryCount ?? 0,
+    retentionTime: "P7D",
+    ...task.constraints,
+  };
+  return {
+    ...task,
+    url,
+    creationTime: time,
+    state: "active",
+    stateTransitionTime: time,
+    constraints,
+    requiredSlots: task.requiredSlots ?? 1,
+    executionInfo: { retryCount: 0, requeueCount: 0 },
+    _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0, ...runtime },
+  };
+}
+
+/**
+ * The job manager task (semantics.md §5.2) as the job's first task: an ordinary task row whose `_ob.jobManager`
+ * keeps what CloudTask has no field for.
+ */
+export function jobManagerTaskRecord(job: CloudJob, jobUrl: string, time: string): TaskRecord | undefined {
+  const manager = job.jobManagerTask;
+  if (manager === undefined) return undefined;
+  const { killJobOnCompletion, runExclusive, allowLowPriorityNode, ...task } = manager;
+  const jobManager = { killJobOnCompletion: killJobOnCompletion ?? true, runExclusive: runExclusive ?? true, allowLowPriorityNode: allowLowPriorityNode ?? true };
+  return newTaskRecord(job, task, `${jobUrl}/tasks/${encodeURIComponent(task.id)}`, time, { jobManager });
+}
+
 export class TaskService {
   /** @param onAdded wakes the scheduling loop after tasks were committed. */
   constructor(
@@ -130,25 +164,6 @@ export class TaskService {
     }
   }
 
-  private newTask(job: CloudJob, task: TaskAddParameter, url: string, time: string): TaskRecord {
-    const constraints = {
-      maxTaskRetryCount: job.constraints?.maxTaskRetryCount ?? 0,
-      retentionTime: "P7D",
-      ...task.constraints,
-    };
-    return {
-      ...task,
-      url,
-      creationTime: time,
-      state: "active",
-      stateTransitionTime: time,
-      constraints,
-      requiredSlots: task.requiredSlots ?? 1,
-      executionInfo: { retryCount: 0, requeueCount: 0 },
-      _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0 },
-    };
-  }
-
   private async activeJob(tx: WriteTx, account: string, jobId: string): Promise<CloudJob> {
     const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: jobId });
     if (job === undefined) throw jobNotFound(jobId);
@@ -162,7 +177,7 @@ export class TaskService {
       const job = await this.activeJob(tx, account, jobId);
       this.checkTask(job, task);
       try {
-        return await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, this.newTask(job, task, url, formatTimestamp(now)), now);
+        return await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, newTaskRecord(job, task, url, formatTimestamp(now)), now);
       } catch (error) {
         if (isStoreError(error, "conflict")) throw serviceError("TaskExists", { values: [{ key: "TaskId", value: task.id }] });
         throw error;
@@ -187,7 +202,7 @@ export class TaskService {
       for (const task of tasks) {
         try {
           this.checkTask(job, task);
-          const stored = await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, this.newTask(job, task, url(task.id), time), now);
+          const stored = await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, newTaskRecord(job, task, url(task.id), time), now);
           out.push({ status: "success", taskId: task.id, eTag: stored.eTag, lastModified: time, location: url(task.id) });
         } catch (error) {
           const failure = isStoreError(error, "conflict") ? serviceError("TaskExists", { values: [{ key: "TaskId", value: task.id }] }) : error;
