@@ -13,6 +13,7 @@ import type { CloudJob, DisableJobOption } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import { completeJob, transition } from "../services/jobStates.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { busyTaskFilter, startReleases } from "./jobPreparation.js";
 import { requeuedTask } from "./requeue.js";
 import { endedTask, killAssignment } from "./taskEnding.js";
 
@@ -20,7 +21,7 @@ import { endedTask, killAssignment } from "./taskEnding.js";
 export async function endRunningTasks(tx: WriteTx, account: string, jobId: string, now: Date, message = "The task was terminated because its job ended."): Promise<Set<string>> {
   const pools = new Set<string>();
   const time = formatTimestamp(now);
-  const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: { op: "eq", path: ["state"], kind: "enum", value: "running" } });
+  const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: busyTaskFilter });
   for (const task of running.items) {
     const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
     if (poolId !== undefined) pools.add(poolId);
@@ -38,7 +39,7 @@ export async function endRunningTasks(tx: WriteTx, account: string, jobId: strin
 export async function disableJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, option: DisableJobOption, now: Date): Promise<{ job: CloudJob; pools: Set<string> }> {
   const time = formatTimestamp(now);
   const pools = new Set<string>();
-  const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: runningFilter });
+  const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: busyTaskFilter });
   if (option !== "wait") {
     for (const task of running.items) {
       const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
@@ -51,8 +52,6 @@ export async function disableJob(tx: WriteTx, account: string, jobId: string, jo
   return { job: transition(job, waiting ? "disabling" : "disabled", time), pools };
 }
 
-const runningFilter = { op: "eq", path: ["state"], kind: "enum", value: "running" } as const;
-
 /** Applies the job's reaction to a task that just reached `task`'s state; returns pools whose agents must wake. */
 export async function reactToTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, now: Date): Promise<Set<string>> {
   if (task.state !== "completed") return new Set();
@@ -60,7 +59,7 @@ export async function reactToTask(tx: WriteTx, account: string, jobId: string, t
   const job = await tx.get<CloudJob>(ref);
   if (job === undefined) return new Set();
   if (job.body.state === "disabling") {
-    const stillRunning = await tx.count({ account, kind: "task", scope: jobId }, runningFilter);
+    const stillRunning = await tx.count({ account, kind: "task", scope: jobId }, busyTaskFilter);
     if (stillRunning === 0) await tx.replace(ref, transition(job.body, "disabled", formatTimestamp(now)), now);
     return new Set();
   }
@@ -83,9 +82,24 @@ export async function reactToTask(tx: WriteTx, account: string, jobId: string, t
   return new Set();
 }
 
-/** Ends the job for `reason`: its running tasks are killed and it completes. */
-export async function endJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, reason: string, now: Date): Promise<Set<string>> {
+/**
+ * The job ended for `reason`, not yet written: its running tasks are killed, and it completes — after its release
+ * tasks, when it has some to run (it is `terminating` meanwhile, jobPreparation.ts). Returns the pools to wake.
+ */
+export async function endedJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, reason: string, now: Date): Promise<{ job: CloudJob; pools: Set<string> }> {
   const pools = await endRunningTasks(tx, account, jobId, now);
-  await tx.replace({ account, kind: "job", scope: "", id: jobId }, completeJob(job, reason, formatTimestamp(now)), now);
-  return pools;
+  const releasing = await startReleases(tx, account, jobId, job, now);
+  const time = formatTimestamp(now);
+  const ended =
+    releasing.size === 0
+      ? completeJob(job, reason, time)
+      : { ...transition(job, "terminating", time), executionInfo: { ...job.executionInfo, terminateReason: reason } };
+  return { job: ended, pools: new Set([...pools, ...releasing]) };
+}
+
+/** Ends the job for `reason` (see `endedJob`) and writes it. */
+export async function endJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, reason: string, now: Date): Promise<Set<string>> {
+  const ended = await endedJob(tx, account, jobId, job, reason, now);
+  await tx.replace({ account, kind: "job", scope: "", id: jobId }, ended.job, now);
+  return ended.pools;
 }

@@ -39,5 +39,6 @@ export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeR
     if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
     await tx.replace(ref, option === "requeue" ? requeuedTask(task.body, time) : endedTask(task.body, "The task was terminated because its node left or restarted.", time), now);
   }
-  return { ...node, _ob: { ...node._ob, assignments: assignments.map((assignment) => ({ ...assignment, kill: true })) } };
+  const killed = assignments.flatMap((assignment) => (assignment.held === true ? [] : [{ ...assignment, kill: true }]));
+  return { ...node, _ob: { ...node._ob, assignments: killed } };
 }

@@ -35,7 +35,10 @@ export async function killAssignment(tx: WriteTx, account: string, assignment: T
   const ref = { account, kind: "node" as const, scope: assignment.poolId, id: assignment.nodeId };
   const node = await tx.get<NodeRecord>(ref);
   if (node === undefined) return undefined;
-  const assignments = (node.body._ob.assignments ?? []).map((entry) => (entry.assignmentId === assignment.assignmentId ? { ...entry, kill: true } : entry));
+  // A held assignment never reached the agent: it is simply dropped.
+  const assignments = (node.body._ob.assignments ?? []).flatMap((entry) =>
+    entry.assignmentId !== assignment.assignmentId ? [entry] : entry.held === true ? [] : [{ ...entry, kill: true }],
+  );
   await tx.replace(ref, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
   return assignment.poolId;
 }

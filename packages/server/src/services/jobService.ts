@@ -15,7 +15,8 @@ import type {
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
 import { completeJob, transition } from "./jobStates.js";
-import { disableJob, endRunningTasks } from "../scheduling/jobReactions.js";
+import { disableJob, endedJob, endRunningTasks } from "../scheduling/jobReactions.js";
+import { removeJobRecords, startReleases, type JobNodeRecord } from "../scheduling/jobPreparation.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { jobManagerTaskRecord } from "./taskService.js";
@@ -214,7 +215,18 @@ export class JobService {
     );
   }
 
-  /** Task counts; zeros until tasks exist (issue #4, later slices). */
+  /** Per node, what the job's preparation and release tasks did (409 when the job has no preparation task). */
+  async preparationAndReleaseStatus(account: string, jobId: string, options: ListOptions): Promise<{ items: JobNodeRecord[]; nextKey?: string }> {
+    const job = await this.get(account, jobId);
+    if (job.body.jobPreparationTask === undefined) {
+      throw serviceError("JobPreparationTaskNotSpecified", { message: `The job '${jobId}' does not have a job preparation task.`, values: [{ key: "JobId", value: jobId }] });
+    }
+    const page = await this.store.read((tx) =>
+      tx.list<JobNodeRecord>({ account, kind: "jobNode", scope: jobId }, { limit: options.maxResults, afterKey: options.afterKey, filter: options.filter }),
+    );
+    return { items: page.items.map((item) => item.body), ...(page.nextKey === undefined ? {} : { nextKey: page.nextKey }) };
+  }
+
   /** Task and slot counts by state (semantics.md §6.5: `running` includes `preparing`). */
   async taskCounts(account: string, jobId: string): Promise<TaskCountsResult> {
     await this.get(account, jobId);
@@ -240,7 +252,10 @@ export class JobService {
     return { taskCounts, taskSlotCounts };
   }
 
-  /** Deletes the job and its tasks at once (with no tasks nothing runs, so nothing needs `deleting`). */
+  /**
+   * Deletes the job and its tasks at once, killing running ones; a job still active with a release task to run is
+   * `deleting` until the releases end (jobPreparation.ts removes it then).
+   */
   async delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
     try {
       const pools = await this.store.write(async (tx) => {
@@ -249,7 +264,15 @@ export class JobService {
         if (job === undefined) throw jobNotFound(jobId);
         if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
         const touched = await endRunningTasks(tx, account, job.body.id ?? jobId, now, "The task was deleted with its job.");
-        await tx.deleteAll({ account, kind: "task", scope: jobId });
+        // Release tasks run when a job still active is deleted, not again after it ended (semantics.md §5.1).
+        const ended = job.body.state === "completed" || job.body.state === "terminating";
+        const releasing = ended ? new Set<string>() : await startReleases(tx, account, job.body.id ?? jobId, job.body, now);
+        if (releasing.size > 0) {
+          await tx.deleteAll({ account, kind: "task", scope: jobId });
+          await tx.replace(ref, transition(job.body, "deleting", formatTimestamp(now)), now, { ifMatch });
+          return new Set([...touched, ...releasing]);
+        }
+        await removeJobRecords(tx, account, jobId);
         await tx.delete(ref, { ifMatch });
         return touched;
       });
@@ -372,8 +395,9 @@ export class JobService {
     let pools = new Set<string>();
     const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
-      pools = await endRunningTasks(tx, account, job.id ?? jobId, now);
-      return completeJob(job, reason ?? defaultTerminateReason, formatTimestamp(now));
+      const ended = await endedJob(tx, account, job.id ?? jobId, job, reason ?? defaultTerminateReason, now);
+      pools = ended.pools;
+      return ended.job;
     });
     for (const poolId of pools) this.onPoolChanged(account, poolId);
     return stored;
