@@ -98,6 +98,8 @@ export const TaskAssignment = model("TaskAssignment", {
   taskDirectory: Type.String(),
   /** Variables set for the process, on top of the node's environment (job and task settings, AZ_BATCH_JOB_ID, …). */
   environment: Type.Record(Type.String(), Type.String()),
+  /** Variables whose value is a directory relative to the node root; the agent sets them to its absolute path. */
+  nodePathEnvironment: Type.Optional(Type.Record(Type.String(), Type.String())),
   /** Kill the process after this long (the task's maxWallClockTime). */
   maxWallClockTimeInMs: Type.Optional(Type.Integer({ minimum: 1 })),
   /** The server wants the process killed (terminate, job terminate, requeue). */

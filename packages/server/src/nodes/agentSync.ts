@@ -16,6 +16,7 @@ import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
 import { roleRunFinished } from "../scheduling/jobPreparation.js";
+import { instanceRunFinished } from "../scheduling/multiInstance.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
@@ -166,6 +167,10 @@ export class AgentSync {
         await roleRunFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, now);
         continue;
       }
+      if (assignment.subtaskId !== undefined) {
+        for (const poolId of await instanceRunFinished(tx, identity.account, assignment, taskReport.outcome, now)) poolsToWake.add(poolId);
+        continue;
+      }
       const ref = { account: identity.account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
       const task = await tx.get<TaskRecord>(ref);
       if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
@@ -229,7 +234,7 @@ export class AgentSync {
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
       tasks: (runtime.assignments ?? [])
         .filter((assignment) => assignment.held !== true)
-        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, ...assignment }) => assignment),
+        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => assignment),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),
