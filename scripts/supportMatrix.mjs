@@ -6,7 +6,12 @@ import { createHandlerTable } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
 const jobNote = "States change at once; running tasks are not yet waited for or killed (issue #4).";
+const scheduleNote = "The schedule's state changes at once (no `terminating`/`deleting` phase is seen).";
 const notes = {
+  JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules (auto pools refused for now).",
+  JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
+  JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
+  JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
   Job_Disable: jobNote,
   Job_Terminate: jobNote,
