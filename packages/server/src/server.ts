@@ -16,6 +16,7 @@ import { createBearerTokenVerifier } from "./auth/bearerToken.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
 import { accountHandlers } from "./handlers/account.js";
 import { applicationHandlers } from "./handlers/application.js";
+import { certificateHandlers } from "./handlers/certificate.js";
 import { computeNodeHandlers } from "./handlers/computeNode.js";
 import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js";
 import { fileHandlers } from "./handlers/file.js";
@@ -38,6 +39,7 @@ import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
+import { CertificateService } from "./services/certificateService.js";
 import { JobService } from "./services/jobService.js";
 import { JobScheduleService } from "./services/jobScheduleService.js";
 import { JobScheduleRunner } from "./jobSchedules/jobScheduleRunner.js";
@@ -53,6 +55,7 @@ import { UsageMetricsService } from "./services/usageMetricsService.js";
 export interface Services {
   readonly accounts: AccountService;
   readonly applications: ApplicationService;
+  readonly certificates: CertificateService;
   readonly pools: PoolService;
   readonly jobs: JobService;
   readonly jobSchedules: JobScheduleService;
@@ -79,6 +82,7 @@ export function createHandlerTable(services: Services): HandlerTable {
   return {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
+    ...certificateHandlers(services.certificates),
     ...poolHandlers(services.pools),
     ...jobHandlers(services.jobs),
     ...jobScheduleHandlers(services.jobSchedules),
@@ -147,6 +151,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
+    certificates: new CertificateService(store),
     pools,
     jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduleRunner.kick(account)),
     jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
