@@ -8,6 +8,7 @@ import { decideSchedule, formatTimestamp, parseDuration, type ScheduleTiming } f
 import type { CloudJob, CloudJobSchedule, Schedule } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import { insertJob } from "../services/jobService.js";
+import { scheduleJobId } from "./scheduleJobIds.js";
 
 /** What the runner keeps about a schedule besides its wire fields (never shown on the wire). */
 export interface ScheduleRunnerState {
@@ -91,7 +92,7 @@ export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: 
       return { wakeAt: decision.wakeAt, jobsCreated };
     }
     const jobCount = record._ob.jobCount + 1;
-    const jobId = `${record.id ?? scheduleId}:job-${jobCount}`;
+    const jobId = scheduleJobId(record.id ?? scheduleId, jobCount);
     const url = jobUrl(record.url, jobId);
     await insertJob(tx, account, { ...record.jobSpecification, id: jobId } as Parameters<typeof insertJob>[2], url, now);
     jobsCreated.push(jobId);

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
@@ -20,6 +20,7 @@ import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
+import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -78,7 +79,10 @@ export class AgentSync {
     const unchanged = !applied.nodesChanged && !factsChanged && request.knownVersion === digest(desired);
     if (unchanged && desired.length > 0) {
       await this.options.notifier.wait(identity.account, identity.poolId, Math.min(request.waitInMs ?? 0, this.options.heartbeatIntervalInMs));
-      desired = await this.options.store.read(async (tx) => (await this.assigned(tx, identity)).map((node) => this.desiredNode(identity, node.body)));
+      desired = await this.options.store.read(async (tx) => {
+        const nodes = await this.assigned(tx, identity);
+        return Promise.all(nodes.map(async (node) => this.desiredNode(identity, node.body, await nodeCertificateFiles(tx, identity.account, node.body.certificateReferences))));
+      });
     }
     return {
       version: digest(desired),
@@ -127,7 +131,7 @@ export class AgentSync {
         if (node.body.state === "creating" || node.body.state === "unknown") poolChanged = true;
         if (updated.state === "idle" && node.body.state !== "idle") tasksFinished = true;
       }
-      desired.push(this.desiredNode(identity, updated));
+      desired.push(this.desiredNode(identity, updated, await nodeCertificateFiles(tx, identity.account, updated.certificateReferences)));
     }
     return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake };
   }
@@ -210,7 +214,7 @@ export class AgentSync {
     return updated;
   }
 
-  private desiredNode(identity: AgentIdentity, node: NodeRecord): DesiredNode {
+  private desiredNode(identity: AgentIdentity, node: NodeRecord, certificates: NodeCertificateFile[]): DesiredNode {
     const runtime = node._ob;
     return {
       nodeId: node.id,
@@ -223,6 +227,7 @@ export class AgentSync {
       ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
       tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => assignment),
+      ...(certificates.length === 0 ? {} : { certificates }),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -11,6 +11,7 @@ import type { Plan } from "@openbatch/scheduler";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { jobDirectory } from "../jobSchedules/scheduleJobIds.js";
 
 export interface PlanApplierOptions {
   readonly store: Store;
@@ -69,7 +70,7 @@ export class PlanApplier {
     const attempt = task.body._ob.attempts + 1;
     const realJobId = job.body.id ?? jobId;
     const realTaskId = task.body.id;
-    const taskDirectory = `workitems/${realJobId}/job-1/${realTaskId}`;
+    const taskDirectory = `workitems/${jobDirectory(realJobId)}/${realTaskId}`;
     const wallClock = task.body.constraints?.maxWallClockTime === undefined ? undefined : parseDuration(task.body.constraints.maxWallClockTime);
     const assignment: NodeTaskAssignment = {
       assignmentId: `${realJobId}.${realTaskId}.${attempt}`,
