@@ -12,6 +12,8 @@ const notes = {
   JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
   JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
   JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
+  Certificate_Add: "pfx (password checked) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
+  Certificate_Delete: "Gone at once when no pool references it; otherwise `deletefailed` with `deleteCertificateError` code `CertificateInUse` naming the pools.",
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
   Job_Disable: jobNote,
   Job_Terminate: jobNote,
