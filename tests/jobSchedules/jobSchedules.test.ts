@@ -238,3 +238,28 @@ describe("job schedules", () => {
     assert.equal((await call("GET", "/jobs/edit%3Ajob-1")).json.priority, 9);
   });
 });
+
+describe("job schedules across a server restart", () => {
+  it("a schedule due while the server was down makes its job when the server is back", async () => {
+    const clock = new SimulatedClock(new Date("2032-03-01T00:00:00Z"));
+    const options = { localAgentEntry: undefined, clock, clockSkewInSeconds: 10 * 365 * 86_400 };
+    const first = await startTestServer(options);
+    const call = (target: TestServer, method: string, path: string, body?: object) =>
+      batchRequest(target.url, { method, path: `${path}?${q}`, account, date: clock.now(), ...(body === undefined ? {} : { body }) });
+    const due = formatTimestamp(new Date(clock.now().getTime() + minute));
+    assert.equal((await call(first, "POST", "/jobschedules", { id: "survivor", schedule: { doNotRunUntil: due }, jobSpecification: { poolInfo: { poolId: "p" } } })).status, 201);
+    await first.close();
+    clock.advance(minute + 1_000);
+    const second = await startTestServer({ ...options, keepDataDir: first.dataDir });
+    try {
+      const schedule = await waitFor("survivor:job-1", async () => {
+        const current = (await call(second, "GET", "/jobschedules/survivor")).json;
+        return current.executionInfo?.recentJob?.id === "survivor:job-1" ? current : undefined;
+      }, 20_000);
+      assert.equal(schedule.executionInfo.nextRunTime, undefined);
+      assert.equal((await call(second, "GET", "/jobs/survivor%3Ajob-1")).status, 200);
+    } finally {
+      await second.dispose();
+    }
+  });
+});
