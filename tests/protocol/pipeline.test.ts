@@ -99,10 +99,10 @@ describe("request pipeline", () => {
   });
 
   it("answers operations not built yet with 501 NotImplemented naming the operation", async () => {
-    const response = await batchRequest(server.url, { path: `/jobschedules?api-version=${apiVersion}`, account });
+    const response = await batchRequest(server.url, { path: `/jobs/j/tasks/t/subtasksinfo?api-version=${apiVersion}`, account });
     assert.equal(response.status, 501);
     assert.equal(batchErrorCode(response), "NotImplemented");
-    assert.deepEqual(response.json.values, [{ key: "OperationId", value: "JobSchedule_List" }]);
+    assert.deepEqual(response.json.values, [{ key: "OperationId", value: "Task_ListSubtasks" }]);
   });
 
   it("returns entities with odata.metadata, ETag and Last-Modified", async () => {
