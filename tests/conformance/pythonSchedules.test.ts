@@ -75,7 +75,7 @@ describe("job schedules through the Python SDK on a simulated clock", () => {
       terminated: "completed",
       jobState: "completed",
       terminateReason: "TerminateJobSchedule",
-      listedCompleted: ["pyctl", "pyrec", "pywin"],
+      listedCompleted: ["pyctl", "pyrec", "pywin", "zprobe"],
       existsAfterDelete: false,
       jobAfterDelete: "JobNotFound",
     });
