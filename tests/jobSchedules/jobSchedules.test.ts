@@ -226,6 +226,16 @@ describe("job schedules", () => {
     assert.equal(schedule.jobSpecification.priority, 3);
     assert.deepEqual(schedule.metadata, [{ name: "a", value: "1" }]);
     assert.equal(schedule.executionInfo.nextRunTime, far);
+    const stale = await batchRequest(server.url, {
+      method: "PATCH", path: `/jobschedules/edit?${q}`, account, date: clock.now(), body: { metadata: [] }, headers: { "if-match": "0x8D0000000000000" },
+    });
+    assert.equal(stale.status, 412);
+    assert.equal(batchErrorCode(stale), "ConditionNotMet");
+    const selected = await call("GET", "/jobschedules?$select=id,state&$filter=startswith(id,'edit')");
+    assert.deepEqual(selected.json.value.map((s: any) => Object.keys(s).sort()), [["id", "state"]]);
+    const expanded = await call("GET", "/jobschedules/edit?$expand=stats");
+    assert.equal(expanded.json.stats.numSucceededTasks, 0);
+    assert.equal((await call("GET", "/jobschedules/edit")).json.stats, undefined);
     const bad = await call("PATCH", "/jobschedules/edit", { schedule: { recurrenceInterval: "PT10S" } });
     assert.equal(bad.status, 400);
     assert.equal(batchErrorCode(bad), "InvalidPropertyValue");
