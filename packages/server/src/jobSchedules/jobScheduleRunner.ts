@@ -13,7 +13,7 @@
  */
 import { isObservableClock, type Clock } from "@openbatch/core";
 import type { Store } from "@openbatch/store";
-import { advanceSchedule } from "./scheduleAdvance.js";
+import { advanceIsDue, advanceSchedule } from "./scheduleAdvance.js";
 
 export interface JobScheduleRunnerOptions {
   readonly store: Store;
@@ -82,7 +82,9 @@ export class JobScheduleRunner {
     let earliest: Date | undefined;
     for (const id of ids) {
       if (this.closed) break;
-      const { wakeAt } = await this.options.store.write((tx) => advanceSchedule(tx, account, id, this.options.clock.now()));
+      const now = this.options.clock.now();
+      const check = await this.options.store.read((tx) => advanceIsDue(tx, account, id, now));
+      const { wakeAt } = check.due ? await this.options.store.write((tx) => advanceSchedule(tx, account, id, this.options.clock.now())) : check;
       if (wakeAt !== undefined && (earliest === undefined || wakeAt < earliest)) earliest = wakeAt;
     }
     return earliest;

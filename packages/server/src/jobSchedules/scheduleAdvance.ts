@@ -6,7 +6,7 @@
  */
 import { decideSchedule, formatTimestamp, parseDuration, type ScheduleTiming } from "@openbatch/core";
 import type { CloudJob, CloudJobSchedule, Schedule } from "@openbatch/protocol";
-import type { WriteTx } from "@openbatch/store";
+import type { ReadTx, WriteTx } from "@openbatch/store";
 import { insertJob } from "../services/jobService.js";
 import { scheduleJobId } from "./scheduleJobIds.js";
 
@@ -43,7 +43,7 @@ function withNextRunTime(record: JobScheduleRecord, next: Date | undefined): Job
   return { ...record, executionInfo: next === undefined ? executionInfo : { ...executionInfo, nextRunTime: formatTimestamp(next) } };
 }
 
-async function hasActiveJob(tx: WriteTx, account: string, record: JobScheduleRecord): Promise<boolean> {
+async function hasActiveJob(tx: ReadTx, account: string, record: JobScheduleRecord): Promise<boolean> {
   const jobId = record.executionInfo?.recentJob?.id;
   if (jobId === undefined) return false;
   const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: jobId });
@@ -55,6 +55,19 @@ export interface AdvanceResult {
   readonly wakeAt: Date | undefined;
   /** Ids of the jobs made. */
   readonly jobsCreated: readonly string[];
+}
+
+/**
+ * Whether advancing the schedule to `now` would change anything, read-only: the runner is kicked by every task
+ * completion, so it must not take the store's writer for schedules that only keep waiting.
+ */
+export async function advanceIsDue(tx: ReadTx, account: string, scheduleId: string, now: Date): Promise<{ due: boolean; wakeAt: Date | undefined }> {
+  const stored = await tx.get<JobScheduleRecord>({ account, kind: "jobSchedule", scope: "", id: scheduleId });
+  if (stored === undefined || stored.body.state !== "active") return { due: false, wakeAt: undefined };
+  const nextRunTime = date(stored.body.executionInfo?.nextRunTime);
+  const decision = decideSchedule({ timing: scheduleTiming(stored.body.schedule), nextRunTime, hasActiveJob: await hasActiveJob(tx, account, stored.body), now });
+  if (decision.kind === "wait" && decision.nextRunTime?.getTime() === nextRunTime?.getTime()) return { due: false, wakeAt: decision.wakeAt };
+  return { due: true, wakeAt: undefined };
 }
 
 /** Advances the stored schedule `scheduleId` to `now`; writes only when something changed. */
