@@ -107,6 +107,18 @@ export const TaskAssignment = model("TaskAssignment", {
 });
 export type TaskAssignment = Static<typeof TaskAssignment>;
 
+/**
+ * A file of a certificate the node's pool references (certificateReferences), to be placed in the `certs`
+ * directory of each process whose kind is in `visibility` (semantics.md §2.9: `AZ_BATCH_CERTIFICATES_DIR`).
+ */
+export const NodeCertificateFile = model("NodeCertificateFile", {
+  /** `<thumbprintAlgorithm>-<thumbprint>.<cer|pfx>`, or `….pfx.pw` for a pfx's password. */
+  fileName: Type.String({ pattern: "^[a-z0-9]+-[0-9a-f]+\\.(cer|pfx|pfx\\.pw)$" }),
+  contentBase64: Type.String(),
+  visibility: Type.Array(Type.Union([Type.Literal("starttask"), Type.Literal("task"), Type.Literal("remoteuser")])),
+});
+export type NodeCertificateFile = Static<typeof NodeCertificateFile>;
+
 export const DesiredNode = model("DesiredNode", {
   nodeId: Type.String(),
   poolId: Type.String(),
@@ -124,6 +136,8 @@ export const DesiredNode = model("DesiredNode", {
   environment: Type.Record(Type.String(), Type.String()),
   /** The task runs the node should have. Absent or empty: none. */
   tasks: Type.Optional(Type.Array(TaskAssignment)),
+  /** Certificate files for its processes. Absent or empty: none. */
+  certificates: Type.Optional(Type.Array(NodeCertificateFile)),
 });
 export type DesiredNode = Static<typeof DesiredNode>;
 

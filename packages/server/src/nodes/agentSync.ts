@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
@@ -22,6 +22,7 @@ import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
+import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -80,7 +81,10 @@ export class AgentSync {
     const unchanged = !applied.nodesChanged && !factsChanged && request.knownVersion === digest(desired);
     if (unchanged && desired.length > 0) {
       await this.options.notifier.wait(identity.account, identity.poolId, Math.min(request.waitInMs ?? 0, this.options.heartbeatIntervalInMs));
-      desired = await this.options.store.read(async (tx) => (await this.assigned(tx, identity)).map((node) => this.desiredNode(identity, node.body)));
+      desired = await this.options.store.read(async (tx) => {
+        const nodes = await this.assigned(tx, identity);
+        return Promise.all(nodes.map(async (node) => this.desiredNode(identity, node.body, await nodeCertificateFiles(tx, identity.account, node.body.certificateReferences))));
+      });
     }
     return {
       version: digest(desired),
@@ -129,7 +133,7 @@ export class AgentSync {
         if (node.body.state === "creating" || node.body.state === "unknown") poolChanged = true;
         if (updated.state === "idle" && node.body.state !== "idle") tasksFinished = true;
       }
-      desired.push(this.desiredNode(identity, updated));
+      desired.push(this.desiredNode(identity, updated, await nodeCertificateFiles(tx, identity.account, updated.certificateReferences)));
     }
     return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake };
   }
@@ -220,7 +224,7 @@ export class AgentSync {
     return updated;
   }
 
-  private desiredNode(identity: AgentIdentity, node: NodeRecord): DesiredNode {
+  private desiredNode(identity: AgentIdentity, node: NodeRecord, certificates: NodeCertificateFile[]): DesiredNode {
     const runtime = node._ob;
     return {
       nodeId: node.id,
@@ -235,6 +239,7 @@ export class AgentSync {
       tasks: (runtime.assignments ?? [])
         .filter((assignment) => assignment.held !== true)
         .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => assignment),
+      ...(certificates.length === 0 ? {} : { certificates }),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),
