@@ -32,3 +32,9 @@ export {
   type StartTaskSettings,
 } from "./nodeLifecycle.js";
 export { vmSizeInfo, knownVmSizes, maxTaskSlots, type VmSize } from "./vmSizes.js";
+export {
+  applicationVersionProblem,
+  applicationPackageDirectoryName,
+  applicationPackageVariableNames,
+  zipEntryPathProblem,
+} from "./applicationPackages.js";

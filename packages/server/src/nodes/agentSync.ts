@@ -223,6 +223,7 @@ export class AgentSync {
       ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
       tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => assignment),
+      ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -11,6 +11,7 @@ import type { Plan } from "@openbatch/scheduler";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { describeProblems, resolvePackageReferences } from "../applications/applicationRecords.js";
 
 export interface PlanApplierOptions {
   readonly store: Store;
@@ -70,6 +71,8 @@ export class PlanApplier {
     const realJobId = job.body.id ?? jobId;
     const realTaskId = task.body.id;
     const taskDirectory = `workitems/${realJobId}/job-1/${realTaskId}`;
+    // Unsatisfiable references fail the run on the node as a pre-processing error, as the service does.
+    const packages = await resolvePackageReferences(tx, account, task.body.applicationPackageReferences);
     const wallClock = task.body.constraints?.maxWallClockTime === undefined ? undefined : parseDuration(task.body.constraints.maxWallClockTime);
     const assignment: NodeTaskAssignment = {
       assignmentId: `${realJobId}.${realTaskId}.${attempt}`,
@@ -85,6 +88,8 @@ export class PlanApplier {
         AZ_BATCH_TASK_ID: realTaskId,
       },
       ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
+      ...(packages.deployments.length === 0 ? {} : { applicationPackages: packages.deployments }),
+      ...(packages.problems.length === 0 ? {} : { applicationPackageError: describeProblems(packages.problems) }),
       slots,
     };
     const nodeUrl = node.body.url ?? "";

@@ -4,7 +4,7 @@
  * never leaves the server: `nodeView` strips it.
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
 import type { ListOptions } from "../odata/listQuery.js";
@@ -29,6 +29,8 @@ export interface NodeRuntime {
   recoverAt?: string;
   /** The task runs placed on this node and not yet reported finished (the agent's desired tasks). */
   assignments?: NodeTaskAssignment[];
+  /** The pool's application packages, resolved when the node was created (the agent installs them). */
+  applicationPackages?: ApplicationPackageDeployment[];
   /** Node user accounts (passwords are never kept, only whether one was set). */
   users?: NodeUserRecord[];
 }
