@@ -6,10 +6,13 @@
  * `/bin/sh -c`.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { apiVersion, batchErrorCode, batchRequest, type BatchResponse } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
@@ -21,6 +24,7 @@ const image = {
   nodeAgentSKUId: "batch.node.ubuntu 22.04",
 };
 const maxPackageBytes = 256 * 1024;
+const run = promisify(execFile);
 
 /** A package whose script prints its argument and the version baked into it. */
 function helloZip(version: string): Promise<Buffer> {
@@ -222,5 +226,17 @@ describe("application packages", () => {
       assert.equal(task.executionInfo.retryCount, 0);
       assert.equal(task.executionInfo.exitCode, undefined);
     }
+  });
+
+  it("works through the official Python SDK: list/get the application, a pool with a reference, a task with one", async () => {
+    const script = fileURLToPath(new URL("../../conformance/python/application_packages.py", import.meta.url));
+    const { stdout } = await run("/usr/bin/python3", [script, server.url, account.name, account.key, "--pool", "apppool", "--job", "sdkappjob"], { timeout: 120_000 });
+    const result = JSON.parse(stdout);
+    assert.equal(result.ok, true, stdout);
+    assert.deepEqual(result.listed, { hello: ["1.0", "2.0"] });
+    assert.deepEqual(result.got, { id: "hello", displayName: "Hello World", versions: ["1.0", "2.0"] });
+    assert.deepEqual(result.poolReferences, [{ applicationId: "hello", version: "1.0" }]);
+    assert.deepEqual(result.missing, { code: "InvalidApplicationPackageReferences", statusCode: 409 });
+    assert.deepEqual(result.task, { state: "completed", exitCode: 0, stdout: "hello sdk from 2.0\n" });
   });
 });
