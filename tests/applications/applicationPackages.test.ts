@@ -228,6 +228,25 @@ describe("application packages", () => {
     }
   });
 
+  it("brings a pool's changed references to a node when it is rebooted, not before", async () => {
+    const patched = await call("PATCH", "/pools/apppool", { applicationPackageReferences: [{ applicationId: "hello", version: "1.0" }, { applicationId: "hello", version: "2.0" }] });
+    assert.equal(patched.status, 200, patched.text);
+    const probe = `/bin/sh -c 'echo "[\${AZ_BATCH_APP_PACKAGE_hello_1_0:+one}][\${AZ_BATCH_APP_PACKAGE_hello_2_0:+two}]"'`;
+    assert.equal((await call("POST", "/jobs/appjob/tasks", { id: "beforereboot", commandLine: probe })).status, 201);
+    await taskDone("appjob", "beforereboot");
+    const before = await batchRequest(server.url, { path: `/jobs/appjob/tasks/beforereboot/files/stdout.txt?api-version=${apiVersion}`, account });
+    assert.equal(before.text, "[one][]\n");
+
+    const nodeId = ((await call("GET", "/pools/apppool/nodes")).json.value[0] as { id: string }).id;
+    const rebooted = await call("POST", `/pools/apppool/nodes/${nodeId}/reboot`);
+    assert.equal(rebooted.status, 202, rebooted.text);
+    await waitFor("the rebooted node to be idle", async () => ((await call("GET", `/pools/apppool/nodes/${nodeId}`)).json.state === "idle" ? true : undefined));
+    assert.equal((await call("POST", "/jobs/appjob/tasks", { id: "afterreboot", commandLine: probe })).status, 201);
+    await taskDone("appjob", "afterreboot");
+    const after = await batchRequest(server.url, { path: `/jobs/appjob/tasks/afterreboot/files/stdout.txt?api-version=${apiVersion}`, account });
+    assert.equal(after.text, "[one][two]\n");
+  });
+
   it("works through the official Python SDK: list/get the application, a pool with a reference, a task with one", async () => {
     const script = fileURLToPath(new URL("../../conformance/python/application_packages.py", import.meta.url));
     const { stdout } = await run("/usr/bin/python3", [script, server.url, account.name, account.key, "--pool", "apppool", "--job", "sdkappjob"], { timeout: 120_000 });

@@ -13,7 +13,7 @@
  * `InvalidApplicationPackageReferences`; a task's are a pre-processing failure of its run (`ApplicationPackageError`).
  */
 import { idKey, propertyDetails, serviceError } from "@openbatch/core";
-import type { ApplicationPackageDeployment, ApplicationPackageReference, ApplicationSummary } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ApplicationPackageReference, ApplicationSummary, CloudPool } from "@openbatch/protocol";
 import type { ReadTx } from "@openbatch/store";
 
 export interface ApplicationPackageFile {
@@ -119,4 +119,13 @@ export async function assertPackageReferencesResolve(
     message: `One or more of the specified application package references are invalid. ${describeProblems(problems)}`,
     values: problems.map((problem) => ({ key: problem.applicationId, value: problem.reason })),
   });
+}
+
+/**
+ * What a node of the pool installs (reboot and reimage pick up the pool's current references, semantics.md §6.1).
+ * References that no longer resolve are left out: they were checked when the pool got them.
+ */
+export async function poolPackageDeployments(tx: ReadTx, account: string, poolId: string): Promise<ApplicationPackageDeployment[]> {
+  const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
+  return (await resolvePackageReferences(tx, account, pool?.body.applicationPackageReferences)).deployments;
 }

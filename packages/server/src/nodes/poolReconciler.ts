@@ -207,7 +207,7 @@ export class PoolReconciler {
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
     if (created.length > 0) {
-      // Pinned at creation: a later default-version change reaches new nodes only (semantics.md §6.1).
+      // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
       const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
       if (deployments.length > 0) for (const node of created) node._ob.applicationPackages = deployments;
     }
