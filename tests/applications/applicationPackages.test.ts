@@ -116,6 +116,10 @@ describe("application packages", () => {
     assert.equal(badVersion.status, 400, badVersion.text);
     assert.equal(batchErrorCode(badVersion), "InvalidPropertyValue");
 
+    const longName = await upload("bad", "1", await helloZip("x"), { query: `?displayName=${"n".repeat(1025)}` });
+    assert.equal(longName.status, 400, longName.text);
+    assert.equal(batchErrorCode(longName), "InvalidQueryParameterValue");
+
     const absent = await call("GET", "/applications/bad");
     assert.equal(absent.status, 404, absent.text);
     const leftovers = readdirSync(join(server.dataDir, "applications", account.name)).filter((name) => !/^[0-9a-f]{64}\.zip$/.test(name));

@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { applicationVersionProblem, assertValidId, isServiceError, serviceError, type ServiceError } from "@openbatch/core";
+import { applicationVersionProblem, assertValidId, isServiceError, limits, serviceError, type ServiceError } from "@openbatch/core";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "../http/errorBody.js";
@@ -127,6 +127,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminEndpointDep
         assertValidId(applicationId, "applicationId");
         checkVersion(version);
         const displayName = (request.query as VersionParams["Querystring"]).displayName;
+        if (displayName !== undefined && displayName.length > limits.displayNameMaxLength) {
+          throw serviceError("InvalidQueryParameterValue", {
+            message: `The display name may be at most ${limits.displayNameMaxLength} characters long.`,
+            values: [{ key: "QueryParameterName", value: "displayName" }],
+          });
+        }
         const stored = await deps.packageFiles.receive(account, request.raw);
         const details = await deps.applications.registerPackage(
           account,
