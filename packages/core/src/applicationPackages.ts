@@ -61,3 +61,11 @@ export function zipEntryPathProblem(name: string): string | undefined {
   if (name.split("/").includes("..")) return "The entry name contains a '..' segment.";
   return undefined;
 }
+
+/**
+ * Whether a zip entry is a symbolic link: made on Unix (`versionMadeBy` high byte 3) with the link file type in
+ * the upper half of its external attributes. Packages may hold files and directories only.
+ */
+export function isZipSymlinkEntry(entry: { readonly versionMadeBy: number; readonly externalFileAttributes: number }): boolean {
+  return entry.versionMadeBy >> 8 === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000;
+}

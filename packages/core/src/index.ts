@@ -37,4 +37,5 @@ export {
   applicationPackageDirectoryName,
   applicationPackageVariableNames,
   zipEntryPathProblem,
+  isZipSymlinkEntry,
 } from "./applicationPackages.js";

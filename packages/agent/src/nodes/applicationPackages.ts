@@ -23,7 +23,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import yauzl from "yauzl";
-import { applicationPackageDirectoryName, applicationPackageVariableNames, zipEntryPathProblem } from "@openbatch/core";
+import { applicationPackageDirectoryName, applicationPackageVariableNames, isZipSymlinkEntry, zipEntryPathProblem } from "@openbatch/core";
 import { agentApplicationPackagePath, type ApplicationPackageDeployment, type TaskAssignment } from "@openbatch/protocol";
 
 export class ApplicationPackageFailure extends Error {
@@ -56,16 +56,10 @@ export function applicationPackageEnvironment(
   return environment;
 }
 
-const symlinkType = 0o120000;
-
 function entryMode(entry: yauzl.Entry): number {
   const madeOnUnix = entry.versionMadeBy >> 8 === 3;
   const mode = madeOnUnix ? (entry.externalFileAttributes >>> 16) & 0o777 : 0;
   return (mode & 0o111) !== 0 ? 0o755 : 0o644;
-}
-
-function isSymlink(entry: yauzl.Entry): boolean {
-  return entry.versionMadeBy >> 8 === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === symlinkType;
 }
 
 /** Extracts `zipPath` into the empty directory `target`, refusing any entry that would land outside it. */
@@ -79,7 +73,7 @@ export async function extractZip(zipPath: string, target: string): Promise<void>
       const name = entry.fileName;
       const problem = zipEntryPathProblem(name);
       if (problem !== undefined) throw new ApplicationPackageFailure(`The package entry '${name}' cannot be extracted: ${problem}`);
-      if (isSymlink(entry)) throw new ApplicationPackageFailure(`The package entry '${name}' is a symbolic link; packages may hold files and directories only.`);
+      if (isZipSymlinkEntry(entry)) throw new ApplicationPackageFailure(`The package entry '${name}' is a symbolic link; packages may hold files and directories only.`);
       const destination = resolve(root, name);
       if (destination !== root && !destination.startsWith(root + sep)) {
         throw new ApplicationPackageFailure(`The package entry '${name}' would be extracted outside the package directory.`);

@@ -6,7 +6,7 @@
  * there). Entry data is not decompressed here: a damaged entry fails the deployment on the node, as a bad blob does.
  */
 import yauzl from "yauzl";
-import { zipEntryPathProblem } from "@openbatch/core";
+import { isZipSymlinkEntry, zipEntryPathProblem } from "@openbatch/core";
 
 export interface ArchiveLimits {
   readonly maxEntries: number;
@@ -15,14 +15,6 @@ export interface ArchiveLimits {
 
 export class InvalidPackageArchive extends Error {
   override readonly name = "InvalidPackageArchive";
-}
-
-const symlinkType = 0o120000;
-
-/** Whether the entry's Unix mode (upper half of the external attributes) says symbolic link. */
-export function isSymlinkEntry(entry: { externalFileAttributes: number; versionMadeBy: number }): boolean {
-  const madeOnUnix = entry.versionMadeBy >> 8 === 3;
-  return madeOnUnix && ((entry.externalFileAttributes >>> 16) & 0o170000) === symlinkType;
 }
 
 /** Resolves with the entry count; rejects with InvalidPackageArchive saying what is wrong. */
@@ -45,7 +37,7 @@ export async function checkPackageArchive(path: string, limits: ArchiveLimits): 
       const problem = zipEntryPathProblem(name);
       if (problem !== undefined) throw new InvalidPackageArchive(`The zip entry '${name}' cannot be installed: ${problem}`);
       if (entry.isEncrypted()) throw new InvalidPackageArchive(`The zip entry '${name}' is encrypted.`);
-      if (isSymlinkEntry(entry)) throw new InvalidPackageArchive(`The zip entry '${name}' is a symbolic link; packages may hold files and directories only.`);
+      if (isZipSymlinkEntry(entry)) throw new InvalidPackageArchive(`The zip entry '${name}' is a symbolic link; packages may hold files and directories only.`);
       uncompressedBytes += entry.uncompressedSize;
       if (uncompressedBytes > limits.maxUncompressedBytes) {
         throw new InvalidPackageArchive(`The zip expands to more than ${limits.maxUncompressedBytes} bytes.`);
