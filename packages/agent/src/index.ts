@@ -20,3 +20,10 @@ export type { NodeFileProperties } from "./files/nodeFiles.js";
 export { nodeLayout, type NodeLayout } from "./nodes/nodeLayout.js";
 export { processEnvironment, type ProcessEnvironmentInput } from "./nodes/processEnvironment.js";
 export { localStatePath, type PersistedState, type PersistedNode } from "./localState.js";
+export {
+  ApplicationPackageInstaller,
+  ApplicationPackageFailure,
+  applicationPackageEnvironment,
+  extractZip,
+  type ApplicationPackageSource,
+} from "./nodes/applicationPackages.js";

@@ -40,6 +40,10 @@ export interface ServerOptions {
   nodesPerAgent?: number;
   /** An agent silent this long has its nodes marked `unknown`. @default 30 */
   nodeHeartbeatTimeoutInSeconds?: number;
+  /** The largest application package zip the admin endpoint accepts. @default 512 MiB */
+  maxApplicationPackageBytes?: number;
+  /** The most a package may expand to (sum of its entries' declared sizes). @default 4 GiB */
+  maxApplicationPackageExpandedBytes?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -57,6 +61,8 @@ export interface ResolvedServerConfig {
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
+  readonly maxApplicationPackageBytes: number;
+  readonly maxApplicationPackageExpandedBytes: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -92,5 +98,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
+    maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
+    maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
   };
 }

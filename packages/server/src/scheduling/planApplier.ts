@@ -15,6 +15,7 @@ import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js"
 import type { TaskRecord } from "../services/taskService.js";
 import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
 import { instanceEnvironment, multiInstanceRuntime } from "./multiInstance.js";
+import { describeProblems, resolvePackageReferences } from "../applications/applicationRecords.js";
 
 export interface PlanApplierOptions {
   readonly store: Store;
@@ -46,6 +47,15 @@ export function taskAssignment(job: CloudJob, task: TaskRecord, attempt: number,
     ...(preparation === undefined ? {} : { nodePathEnvironment: { AZ_BATCH_JOB_PREP_DIR: preparation, AZ_BATCH_JOB_PREP_WORKING_DIR: `${preparation}/wd` } }),
     ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
     slots,
+  };
+}
+
+/** The task's application packages; unsatisfiable references fail the run on the node as a pre-processing error, as the service does. */
+async function packageFields(tx: WriteTx, account: string, task: TaskRecord): Promise<Partial<NodeTaskAssignment>> {
+  const packages = await resolvePackageReferences(tx, account, task.applicationPackageReferences);
+  return {
+    ...(packages.deployments.length === 0 ? {} : { applicationPackages: packages.deployments }),
+    ...(packages.problems.length === 0 ? {} : { applicationPackageError: describeProblems(packages.problems) }),
   };
 }
 
@@ -168,6 +178,7 @@ export class PlanApplier {
     const exclusive = task._ob.jobManager?.runExclusive === true;
     const assignment: NodeTaskAssignment = {
       ...taskAssignment(target.job, task, task._ob.attempts + 1, slots),
+      ...(await packageFields(tx, account, task)),
       ...(exclusive ? { exclusive } : {}),
       ...(held ? { held } : {}),
     };
@@ -185,7 +196,7 @@ export class PlanApplier {
     const time = formatTimestamp(now);
     const task = target.task.body;
     const attempt = task._ob.attempts + 1;
-    const base = taskAssignment(target.job, task, attempt, 1);
+    const base = { ...taskAssignment(target.job, task, attempt, 1), ...(await packageFields(tx, account, task)) };
     const addresses = nodes.map((node) => node.body.ipAddress ?? "127.0.0.1");
     const instances = nodes.map((node, index): NodeTaskAssignment => ({
       ...base,
