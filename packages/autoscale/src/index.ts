@@ -13,3 +13,4 @@ export { formatTimeInterval, formatValue, timeIntervalConstants, type Value } fr
 export {
   isMetric, metricNames, nodeDeallocationOptions, nodeMetrics, resourceMetrics, taskMetrics, type MetricName, type NodeDeallocationOption,
 } from "./variables.js";
+export { parseHistoryDocument, type HistoryDocument, type ParsedHistory, type RecordedEvaluation } from "./historyDocument.js";

@@ -40,6 +40,8 @@ export interface ServerOptions {
   nodesPerAgent?: number;
   /** An agent silent this long has its nodes marked `unknown`. @default 30 */
   nodeHeartbeatTimeoutInSeconds?: number;
+  /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
+  autoscaleTickInMs?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -57,6 +59,7 @@ export interface ResolvedServerConfig {
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
+  readonly autoscaleTickInMs: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -92,5 +95,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
+    autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
   };
 }

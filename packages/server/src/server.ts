@@ -14,7 +14,10 @@ import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
+import { AutoscaleLoop } from "./autoscale/autoscaleLoop.js";
+import { AutoscaleService } from "./autoscale/autoscaleService.js";
 import { accountHandlers } from "./handlers/account.js";
+import { autoscaleHandlers } from "./handlers/autoscale.js";
 import { applicationHandlers } from "./handlers/application.js";
 import { computeNodeHandlers } from "./handlers/computeNode.js";
 import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js";
@@ -51,6 +54,7 @@ export interface Services {
   readonly accounts: AccountService;
   readonly applications: ApplicationService;
   readonly pools: PoolService;
+  readonly autoscale: AutoscaleService;
   readonly jobs: JobService;
   readonly tasks: TaskService;
   readonly taskControl: TaskControl;
@@ -75,7 +79,8 @@ export function createHandlerTable(services: Services): HandlerTable {
   return {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
-    ...poolHandlers(services.pools),
+    ...poolHandlers(services.pools, services.autoscale),
+    ...autoscaleHandlers(services.pools, services.autoscale),
     ...jobHandlers(services.jobs),
     ...taskHandlers(services.tasks, services.taskControl),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
@@ -131,11 +136,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
   });
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), checkLocalPoolCapabilities);
+  const autoscale = new AutoscaleService(store, pools);
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     pools,
+    autoscale,
     jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId)),
     tasks: new TaskService(store, (account) => scheduling.kick(account)),
     taskControl: new TaskControl(store, (account, poolId) => {
@@ -184,6 +191,15 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
+  const autoscaleLoop = new AutoscaleLoop({
+    store,
+    service: autoscale,
+    clock: config.clock,
+    accounts: accountNames,
+    tickInMs: config.autoscaleTickInMs,
+    onError: (error, context) => app?.log.error({ err: error, ...context }, "autoscale pass failed"),
+  });
+  autoscaleLoop.start();
   ready = true;
   let closing: Promise<void> | undefined;
   const server = app;
@@ -198,6 +214,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         notifier.close();
         heartbeats.close();
         reconciler.close();
+        await autoscaleLoop.close();
         await server.close();
         await scheduling.close();
         await reconciler.idle();

@@ -26,7 +26,10 @@ export type EntityKind =
   | "certificate"
   /** A node agent process and the pool it hosts nodes of (scope: the pool). */
   | "agent"
-  | "usage";
+  | "usage"
+  /** An autoscale pool's bookkeeping (scope "", id: the pool) and its metric samples (scope: the pool). */
+  | "autoscale"
+  | "autoscaleSample";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

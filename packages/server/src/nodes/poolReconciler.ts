@@ -23,6 +23,7 @@ import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentTokens } from "./agentTokens.js";
 import { recordNodeReleased, recordNodesAllocated } from "./nodeUsage.js";
 import { releaseNodeTasks } from "../scheduling/requeue.js";
+import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
 import type { PoolNotifier } from "./notifier.js";
 
 export interface AgentRecord {
@@ -136,7 +137,7 @@ export class PoolReconciler {
       const launched = await this.reconcileIn(tx, account, poolId, now);
       const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
       const deadline =
-        pool?.body.allocationState === "resizing" && pool.body.allocationStateTransitionTime !== undefined
+        pool?.body.allocationState === "resizing" && pool.body.enableAutoScale !== true && pool.body.allocationStateTransitionTime !== undefined
           ? new Date(pool.body.allocationStateTransitionTime).getTime() + this.resizeTimeoutInMs(pool.body)
           : undefined;
       const wake = [recovery, deadline].filter((at): at is number => at !== undefined);
@@ -187,6 +188,8 @@ export class PoolReconciler {
       }
     }
 
+    // An autoscale pool leaves nodes the way its last evaluation chose ($NodeDeallocationOption).
+    const option = pool.body.enableAutoScale === true ? ((await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue") : "requeue";
     let gone = 0;
     for (const node of leaving) {
       const ref = { account, kind: "node" as const, scope: poolId, id: node.id };
@@ -198,9 +201,9 @@ export class PoolReconciler {
         gone++;
         continue;
       }
-      // Tasks running on a leaving node are requeued (the default deallocation option; the per-call option is not
-      // kept yet, see docs/architecture.md).
-      const released = await releaseNodeTasks(tx, account, node.body, "requeue", now);
+      // Tasks running on a leaving node are requeued (the default deallocation option; the per-call option of a
+      // manual resize is not kept yet, see docs/architecture.md), or as the autoscale formula chose.
+      const released = await releaseNodeTasks(tx, account, node.body, option, now);
       const body: NodeRecord = { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } };
       await tx.replace(ref, body, now);
     }
@@ -237,6 +240,8 @@ export class PoolReconciler {
    */
   private resizeTimeoutErrors(pool: CloudPool, now: Date): CloudPool["resizeErrors"] | undefined {
     if (pool.allocationState !== "resizing" || pool.allocationStateTransitionTime === undefined) return undefined;
+    // semantics.md §7.1: resizeTimeout does not apply to autoscale pools.
+    if (pool.enableAutoScale === true) return undefined;
     const started = new Date(pool.allocationStateTransitionTime).getTime();
     if (now.getTime() < started + this.resizeTimeoutInMs(pool)) return undefined;
     return [
