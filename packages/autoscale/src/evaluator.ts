@@ -67,6 +67,8 @@ export function evaluateFormula(formula: string | Formula, context: EvaluationCo
 
 class Run {
   private readonly variables = new Map<string, Value>();
+  /** Where each variable was last assigned, for errors found when the targets are applied. */
+  private readonly assignedAt = new Map<string, Position>();
   private readonly nowMs: number;
   private readonly random: () => number;
 
@@ -76,6 +78,7 @@ class Run {
   }
 
   assign(name: string, value: Value, position: Position): void {
+    this.assignedAt.set(name, position);
     const canonical = targetAliases[name] ?? name;
     if (canonical === targetDedicated || canonical === targetLowPriority) {
       const scalar = this.scalar(value, position);
@@ -169,9 +172,12 @@ class Run {
   finish(stopped: boolean): AutoscaleEvaluation {
     const target = (name: string, current: number): number => {
       const alias = Object.keys(targetAliases).find((key) => targetAliases[key] === name) as string;
-      const value = this.variables.get(name) ?? this.variables.get(alias);
+      const assigned = this.variables.has(name) ? name : alias;
+      const value = this.variables.get(assigned);
       if (value === undefined || value.type !== "double") return current;
-      if (!Number.isFinite(value.value)) throw evaluationError(`${name} evaluated to ${formatNumber(value.value)}`, { line: 1, column: 1 });
+      if (!Number.isFinite(value.value)) {
+        throw evaluationError(`${name} evaluated to ${formatNumber(value.value)}`, this.assignedAt.get(assigned) ?? { line: 1, column: 1 });
+      }
       return Math.max(0, Math.trunc(value.value));
     };
     const dedicated = target(targetDedicated, this.context.currentTargets.dedicated);

@@ -38,13 +38,6 @@ export class AutoscaleLoop {
     tick();
   }
 
-  /** Runs one pass now (after any pass in flight); for tests and for callers that just changed the clock. */
-  async runOnce(): Promise<void> {
-    await this.pass;
-    this.pass = this.runPass().finally(() => (this.pass = undefined));
-    await this.pass;
-  }
-
   async close(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
