@@ -33,7 +33,8 @@ export function serveCommand(): Command {
     .option("--jwt-issuer <issuer>", "required bearer token issuer")
     .option("--jwt-audience <audience>", "required bearer token audience", "https://batch.core.windows.net/")
     .option("--log-level <level>", "silent, error, warn, info or debug", "info")
-    .action(async (options: Record<string, string | string[] | number | undefined>) => {
+    .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
+    .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
       const serverOptions: ServerOptions = {
@@ -42,6 +43,7 @@ export function serveCommand(): Command {
         dataDir: options["dataDir"] as string,
         accounts: options["account"] as string[],
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
+        durableWrites: options["durableWrites"] === true,
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(jwks === undefined && publicKey === undefined
           ? {}

@@ -44,6 +44,12 @@ export interface ServerOptions {
   maxApplicationPackageBytes?: number;
   /** The most a package may expand to (sum of its entries' declared sizes). @default 4 GiB */
   maxApplicationPackageExpandedBytes?: number;
+  /**
+   * fsync every store commit, so that an acknowledged change survives a power loss too. Off, a change survives the
+   * process crashing and the store is never corrupted, at a fraction of the latency (docs/architecture.md).
+   * @default false
+   */
+  durableWrites?: boolean;
   /** Longest real wait between sweeps for task directories whose retention ended. @default 60000 */
   retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
@@ -69,6 +75,7 @@ export interface ResolvedServerConfig {
   readonly maxApplicationPackageExpandedBytes: number;
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
+  readonly durableWrites: boolean;
 }
 
 export function isLoopback(host: string): boolean {
@@ -108,5 +115,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
+    durableWrites: options.durableWrites ?? false,
   };
 }

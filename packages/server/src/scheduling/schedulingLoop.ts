@@ -103,9 +103,14 @@ export class SchedulingLoop {
       });
     }
     const cap = this.options.maxCandidates ?? 2000;
+    const running = await this.preemptible(tx, account, jobs);
     const schedulerJobs: SchedulerJob[] = [];
     for (const job of jobs) {
-      const tasks = await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "active" }, cap);
+      const poolKey = (job.body.poolInfo?.poolId ?? "").toLowerCase();
+      const pool = pools.find((candidate) => candidate.id.toLowerCase() === poolKey);
+      const candidates = candidateBudget(job.body, pool, running.length > 0, cap);
+      if (candidates === 0) continue;
+      const tasks = await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "active" }, candidates);
       if (tasks.length === 0) continue;
       const maxParallelTasks = job.body.maxParallelTasks ?? -1;
       const runningTaskCount =
@@ -134,7 +139,7 @@ export class SchedulingLoop {
         })),
       });
     }
-    return { pools, jobs: schedulerJobs, running: await this.preemptible(tx, account, jobs) };
+    return { pools, jobs: schedulerJobs, running };
   }
 
   /** The running tasks of active jobs that allow task preemption: the only ones a plan may preempt. */
@@ -178,6 +183,22 @@ export class SchedulingLoop {
     const all = await listAll<TaskRecord>(tx, { account, kind: "task", scope: jobId });
     return createDependencyIndex(all.map((task): readonly [string, ParentState] => [task.body.id, parentState(task.body)]));
   }
+}
+
+/**
+ * How many of a job's active tasks a round needs to look at: reading and parsing candidates is most of a round's
+ * cost, and a round can place no more tasks than its pool has free slots. Jobs with dependencies (whose first
+ * candidates may all be waiting) and pools where preemption may free slots get the full budget.
+ */
+function candidateBudget(job: CloudJob, pool: SchedulerPool | undefined, preemptionPossible: boolean, cap: number): number {
+  if (pool === undefined) return 0;
+  if (job.usesTaskDependencies === true || preemptionPossible) return cap;
+  const slotsPerNode = pool.taskSlotsPerNode ?? 1;
+  const free = pool.nodes.reduce((sum, node) => {
+    const usable = (node.state === "idle" || node.state === "running") && node.schedulingState === "enabled" && node.exclusive !== true;
+    return usable ? sum + Math.max(0, slotsPerNode - (node.usedSlots ?? 0)) : sum;
+  }, 0);
+  return free === 0 ? 0 : Math.min(cap, free * 2 + 16);
 }
 
 function parentState(task: TaskRecord): ParentState {
