@@ -53,6 +53,30 @@ function toEntity<T>(row: Row): StoredEntity<T> {
   };
 }
 
+/** Prepared statements, kept per connection: preparing costs more than running most of ours. */
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function statement(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let prepared = cache.get(sql);
+  if (prepared === undefined) {
+    // Filters make new SQL texts; a client inventing many must not grow the cache without bound.
+    if (cache.size >= 500) cache.clear();
+    prepared = db.prepare(sql);
+    cache.set(sql, prepared);
+  }
+  return prepared;
+}
+
+/** The entity of a row just written: its body is the caller's object, not parsed back from the JSON. */
+function written<T>(row: Row, body: T): StoredEntity<T> {
+  return { id: row.id, eTag: row.etag, creationTime: new Date(row.created_at), lastModified: new Date(row.modified_at), body };
+}
+
 function formatETag(version: bigint): string {
   return `0x${version.toString(16).toUpperCase()}`;
 }
@@ -61,8 +85,7 @@ class SqliteReadTx implements ReadTx {
   constructor(protected readonly db: Database.Database) {}
 
   async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
-    const row = this.db
-      .prepare("SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    const row = statement(this.db, "SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
       .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
     return row === undefined ? undefined : toEntity<T>(row);
   }
@@ -79,8 +102,7 @@ class SqliteReadTx implements ReadTx {
       where.push(fragment.sql);
       params.push(...fragment.params);
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM entities WHERE ${where.join(" AND ")} ORDER BY id_key LIMIT ?`)
+    const rows = statement(this.db, `SELECT * FROM entities WHERE ${where.join(" AND ")} ORDER BY id_key LIMIT ?`)
       .all(...params, query.limit + 1) as Row[];
     const more = rows.length > query.limit;
     const page = more ? rows.slice(0, query.limit) : rows;
@@ -90,8 +112,7 @@ class SqliteReadTx implements ReadTx {
 
   async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
     const fragment = filter === undefined ? { sql: "1", params: [] } : predicateToSql(filter);
-    return this.db
-      .prepare(`SELECT count(*) FROM entities WHERE account = ? AND kind = ? AND scope = ? AND ${fragment.sql}`)
+    return statement(this.db, `SELECT count(*) FROM entities WHERE account = ? AND kind = ? AND scope = ? AND ${fragment.sql}`)
       .pluck()
       .get(collection.account, collection.kind, idKey(collection.scope), ...fragment.params) as number;
   }
@@ -99,13 +120,13 @@ class SqliteReadTx implements ReadTx {
 
 class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   private nextETag(): string {
-    const version = this.db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'etag' RETURNING value").safeIntegers(true).pluck().get() as bigint;
+    // Its own SQL text, so the statement's pluck and BigInt modes never leak into another query.
+    const version = statement(this.db, "UPDATE counters SET value = value + 1 WHERE name = 'etag' RETURNING value AS etag").safeIntegers(true).pluck().get() as bigint;
     return formatETag(version);
   }
 
   private current(ref: EntityRef, options: WriteOptions | undefined): Row {
-    const row = this.db
-      .prepare("SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    const row = statement(this.db, "SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
       .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
     if (row === undefined) throw new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`);
     if (options?.ifMatch !== undefined && options.ifMatch !== row.etag) {
@@ -117,35 +138,31 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   async insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>> {
     const time = formatTimestamp(now);
     const row: Row = { id: ref.id, id_key: idKey(ref.id), etag: this.nextETag(), created_at: time, modified_at: time, body: JSON.stringify(body) };
-    const result = this.db
-      .prepare(
-        `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      )
-      .run(ref.account, ref.kind, idKey(ref.scope), row.id_key, row.id, row.etag, row.created_at, row.modified_at, row.body);
+    const result = statement(
+      this.db,
+      `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(ref.account, ref.kind, idKey(ref.scope), row.id_key, row.id, row.etag, row.created_at, row.modified_at, row.body);
     if (result.changes === 0) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
-    return toEntity<T>(row);
+    return written(row, body);
   }
 
   async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
     const existing = this.current(ref, options);
     const row: Row = { ...existing, etag: this.nextETag(), modified_at: formatTimestamp(now), body: JSON.stringify(body) };
-    this.db
-      .prepare("UPDATE entities SET etag = ?, modified_at = ?, body = ? WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    statement(this.db, "UPDATE entities SET etag = ?, modified_at = ?, body = ? WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
       .run(row.etag, row.modified_at, row.body, ref.account, ref.kind, idKey(ref.scope), row.id_key);
-    return toEntity<T>(row);
+    return written(row, body);
   }
 
   async delete(ref: EntityRef, options?: WriteOptions): Promise<void> {
     const existing = this.current(ref, options);
-    this.db
-      .prepare("DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    statement(this.db, "DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
       .run(ref.account, ref.kind, idKey(ref.scope), existing.id_key);
   }
 
   async deleteAll(collection: CollectionRef): Promise<number> {
-    return this.db
-      .prepare("DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ?")
+    return statement(this.db, "DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ?")
       .run(collection.account, collection.kind, idKey(collection.scope)).changes;
   }
 }
