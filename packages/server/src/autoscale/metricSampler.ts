@@ -1,6 +1,6 @@
 /**
  * One sample of an autoscale pool's metrics, read from the store in one transaction (semantics.md §7.3):
- * - task metrics over every job bound to the pool (`poolInfo.poolId`) that is not completed, counting tasks, not
+ * - task metrics over every job bound to the pool (`executionInfo.poolId`: its pool, or its auto pool) that is not completed, counting tasks, not
  *   slots: `$ActiveTasks` (active), `$RunningTasks` (preparing + running), `$PendingTasks` (their sum),
  *   `$SucceededTasks` / `$FailedTasks` (completed with that result). Job release tasks are not tasks rows, so they
  *   are excluded as the service excludes them.
@@ -23,7 +23,7 @@ const and = (left: Predicate, right: Predicate): Predicate => ({ op: "and", left
 export async function sampleMetrics(tx: ReadTx, account: string, pool: CloudPool): Promise<MetricValues> {
   const poolId = pool.id ?? "";
   const tasks = { active: 0, running: 0, succeeded: 0, failed: 0 };
-  const jobFilter: Predicate = and({ op: "eq", path: ["poolInfo", "poolId"], kind: "caseInsensitiveString", value: poolId.toLowerCase() }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
+  const jobFilter: Predicate = and({ op: "eq", path: ["executionInfo", "poolId"], kind: "caseInsensitiveString", value: poolId.toLowerCase() }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
   let afterKey: string | undefined;
   do {
     const page = await tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 500, afterKey, filter: jobFilter });

@@ -11,6 +11,7 @@
  *   `deleting`) until every release has ended, and then completes (or is removed), whatever their results.
  */
 import { formatTimestamp, parseDuration } from "@openbatch/core";
+import { jobPoolId } from "../services/jobStates.js";
 import type { CloudJob, EnvironmentSetting, JobPreparationTaskExecutionInformation, JobReleaseTaskExecutionInformation, ProcessOutcome } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
@@ -277,7 +278,7 @@ export async function removeJobRecords(tx: WriteTx, account: string, jobId: stri
 export async function forgetPreparations(tx: WriteTx, account: string, poolId: string, nodeId: string, change: "reboot" | "reimage", now: Date): Promise<void> {
   const jobs = await tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 100_000 });
   for (const job of jobs.items) {
-    if (job.body.jobPreparationTask === undefined || !sameId(job.body.poolInfo?.poolId ?? "", poolId)) continue;
+    if (job.body.jobPreparationTask === undefined || !sameId(jobPoolId(job.body), poolId)) continue;
     const ref = jobNodeRef(account, job.id, nodeId);
     const stored = await tx.get<JobNodeRecord>(ref);
     if (stored === undefined) continue;

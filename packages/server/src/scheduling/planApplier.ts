@@ -8,6 +8,7 @@
  * longer holds is skipped; the next round sees the new state.
  */
 import { formatTimestamp, parseDuration } from "@openbatch/core";
+import { jobPoolId } from "../services/jobStates.js";
 import type { CloudJob, CloudPool, EnvironmentSetting } from "@openbatch/protocol";
 import type { Placement, Plan } from "@openbatch/scheduler";
 import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
@@ -183,7 +184,7 @@ export class PlanApplier {
   private async target(tx: WriteTx, account: string, placement: Placement): Promise<Target | undefined> {
     const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: placement.jobId });
     if (job === undefined || job.body.state !== "active") return undefined;
-    const poolId = job.body.poolInfo?.poolId ?? "";
+    const poolId = jobPoolId(job.body);
     const task = await tx.get<TaskRecord>({ account, kind: "task", scope: placement.jobId, id: placement.taskId });
     if (task === undefined || task.body.state !== "active") return undefined;
     const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });

@@ -9,6 +9,7 @@
  * plan in one transaction.
  */
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
+import { jobPoolId } from "../services/jobStates.js";
 import { createDependencyIndex, schedule, type ParentState, type RunningTask, type SchedulerJob, type SchedulerPool, type SchedulerState } from "@openbatch/scheduler";
 import type { ReadTx, Store } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
@@ -80,7 +81,7 @@ export class SchedulingLoop {
 
   private async snapshot(tx: ReadTx, account: string): Promise<SchedulerState> {
     const jobs = await listAll<CloudJob>(tx, { account, kind: "job", scope: "" }, { op: "eq", path: ["state"], kind: "enum", value: "active" });
-    const poolIds = new Set(jobs.map((job) => (job.body.poolInfo?.poolId ?? "").toLowerCase()));
+    const poolIds = new Set(jobs.map((job) => jobPoolId(job.body).toLowerCase()));
     const pools: SchedulerPool[] = [];
     for (const poolId of poolIds) {
       const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
@@ -106,7 +107,7 @@ export class SchedulingLoop {
     const running = await this.preemptible(tx, account, jobs);
     const schedulerJobs: SchedulerJob[] = [];
     for (const job of jobs) {
-      const poolKey = (job.body.poolInfo?.poolId ?? "").toLowerCase();
+      const poolKey = jobPoolId(job.body).toLowerCase();
       const pool = pools.find((candidate) => candidate.id.toLowerCase() === poolKey);
       const candidates = candidateBudget(job.body, pool, running.length > 0, cap);
       if (candidates === 0) continue;
@@ -120,7 +121,7 @@ export class SchedulingLoop {
         ...(job.body.jobPreparationTask === undefined ? {} : await this.preparationView(tx, account, job.id)),
         runningTaskCount,
         id: job.body.id ?? job.id,
-        poolId: job.body.poolInfo?.poolId ?? "",
+        poolId: jobPoolId(job.body),
         state: "active",
         priority: job.body.priority ?? 0,
         maxParallelTasks: job.body.maxParallelTasks ?? -1,
@@ -151,7 +152,7 @@ export class SchedulingLoop {
         const instances = task.body._ob.multiInstance?.instances;
         const nodeIds = instances !== undefined && task.body.multiInstanceSettings !== undefined ? instances.map((instance) => instance.nodeId) : [task.body.nodeInfo?.nodeId ?? ""];
         running.push({
-          poolId: task.body.nodeInfo?.poolId ?? job.body.poolInfo?.poolId ?? "",
+          poolId: task.body.nodeInfo?.poolId ?? jobPoolId(job.body),
           jobId: job.body.id ?? job.id,
           taskId: task.body.id,
           nodeIds,

@@ -17,3 +17,8 @@ export function completeJob(job: CloudJob, reason: string, time: string): CloudJ
   const completed = transition(job, "completed", time);
   return { ...completed, executionInfo: { ...job.executionInfo, endTime: time, terminateReason: reason } };
 }
+
+/** The pool the job's tasks run in: its auto pool once made (`executionInfo.poolId`), else `poolInfo.poolId`. */
+export function jobPoolId(job: CloudJob): string {
+  return job.executionInfo?.poolId ?? job.poolInfo?.poolId ?? "";
+}
