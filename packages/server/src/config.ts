@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
 import { developmentAccount, parseAccountSpec } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
+import type { AutoStorageOptions } from "./storage/autoStorage.js";
 
 export interface ServerOptions {
   /** Interface to bind. @default "127.0.0.1" */
@@ -40,6 +41,11 @@ export interface ServerOptions {
   nodesPerAgent?: number;
   /** An agent silent this long has its nodes marked `unknown`. @default 30 */
   nodeHeartbeatTimeoutInSeconds?: number;
+  /**
+   * The auto-storage account behind `ResourceFile.autoStorageContainerName`, shared by every account this server
+   * serves. Without it such resource files are refused when a task is added.
+   */
+  autoStorage?: AutoStorageOptions;
 }
 
 export interface ResolvedServerConfig {
@@ -57,6 +63,7 @@ export interface ResolvedServerConfig {
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
+  readonly autoStorage: AutoStorageOptions | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -92,5 +99,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
+    autoStorage: options.autoStorage,
   };
 }

@@ -46,6 +46,7 @@ import { PlanApplier } from "./scheduling/planApplier.js";
 import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
+import { createAutoStorage } from "./storage/autoStorage.js";
 
 export interface Services {
   readonly accounts: AccountService;
@@ -93,6 +94,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
+  const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
   const tokens = AgentTokens.load(config.dataDir);
   const provider =
     config.localAgentEntry === undefined
@@ -137,7 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     applications: new ApplicationService(store),
     pools,
     jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId)),
-    tasks: new TaskService(store, (account) => scheduling.kick(account)),
+    tasks: new TaskService(store, (account) => scheduling.kick(account), { autoStorageConfigured: autoStorage !== undefined }),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
       scheduling.kick(account);
@@ -166,6 +168,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     reconciler,
     clock: config.clock,
     accountUrl,
+    ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => heartbeats.forget(identity),

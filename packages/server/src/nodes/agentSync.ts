@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
@@ -30,6 +30,11 @@ export interface AgentSyncOptions {
   readonly accountUrl: (account: string) => string;
   /** How often an idle agent must sync; also the longest a long poll is held. */
   readonly heartbeatIntervalInMs: number;
+  /**
+   * Turns `autoStorageContainerName` resource files into SAS container URLs before they reach an agent
+   * (storage/autoStorage.ts); absent when no auto-storage account is configured.
+   */
+  readonly resolveResourceFiles?: (files: readonly ResourceFile[], now: Date) => ResourceFile[];
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when slots may have freed up (task runs finished, a node became usable): the scheduling loop runs. */
@@ -212,6 +217,10 @@ export class AgentSync {
 
   private desiredNode(identity: AgentIdentity, node: NodeRecord): DesiredNode {
     const runtime = node._ob;
+    const resolve = this.options.resolveResourceFiles;
+    const now = this.options.clock.now();
+    const withFiles = <T extends { resourceFiles?: ResourceFile[] }>(spec: T): T =>
+      resolve === undefined || spec.resourceFiles === undefined ? spec : { ...spec, resourceFiles: resolve(spec.resourceFiles, now) };
     return {
       nodeId: node.id,
       poolId: identity.poolId,
@@ -220,9 +229,9 @@ export class AgentSync {
       action: runtime.action,
       isDedicated: node.isDedicated !== false,
       taskSlots: 1,
-      ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
+      ...(node.startTask === undefined ? {} : { startTask: withFiles(node.startTask) }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
-      tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => assignment),
+      tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => withFiles(assignment)),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -85,6 +85,8 @@ export class PlanApplier {
         AZ_BATCH_TASK_ID: realTaskId,
       },
       ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
+      ...(task.body.resourceFiles === undefined ? {} : { resourceFiles: task.body.resourceFiles }),
+      ...(task.body.outputFiles === undefined ? {} : { outputFiles: task.body.outputFiles }),
       slots,
     };
     const nodeUrl = node.body.url ?? "";

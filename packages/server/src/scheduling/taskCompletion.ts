@@ -6,6 +6,7 @@
  */
 import type { ProcessOutcome } from "@openbatch/protocol";
 import type { TaskRecord } from "../services/taskService.js";
+import { failureInfoOf } from "./runFailure.js";
 
 export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: string): TaskRecord {
   const { assignment: _finished, ...runtime } = task._ob;
@@ -36,14 +37,7 @@ export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: st
       endTime: outcome.endTime ?? time,
       ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
       result: failed ? "failure" : "success",
-      ...(failed
-        ? {
-            failureInfo:
-              outcome.failure !== undefined
-                ? { category: "usererror" as const, code: outcome.failure.code, message: outcome.failure.message }
-                : { category: "usererror" as const, code: "FailureExitCode", message: "The task process exited with an unexpected exit code" },
-          }
-        : {}),
+      ...(failed ? { failureInfo: failureInfoOf(outcome) } : {}),
     },
     _ob: runtime,
   };

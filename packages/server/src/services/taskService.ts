@@ -14,6 +14,7 @@ import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@open
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import { endedTask, killAssignment } from "../scheduling/taskEnding.js";
+import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
 
 export interface TaskAssignmentRecord {
   assignmentId: string;
@@ -64,10 +65,14 @@ function refuseAdd(job: CloudJob) {
 let sequenceSeed = 0;
 
 export class TaskService {
-  /** @param onAdded wakes the scheduling loop after tasks were committed. */
+  /**
+   * @param onAdded wakes the scheduling loop after tasks were committed.
+   * @param fileRules what resource files may use (auto-storage). @default no auto-storage account
+   */
   constructor(
     private readonly store: Store,
     private readonly onAdded: (account: string) => void = () => {},
+    private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
   ) {}
 
   private checkTask(job: CloudJob, task: TaskAddParameter): void {
@@ -96,6 +101,8 @@ export class TaskService {
     if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
       throw serviceError("InvalidPropertyValue", { message: "requiredSlots must be at least 1.", values: propertyDetails("requiredSlots") });
     }
+    checkResourceFiles(task.resourceFiles, "resourceFiles", this.fileRules);
+    checkOutputFiles(task.outputFiles, "outputFiles");
   }
 
   private newTask(job: CloudJob, task: TaskAddParameter, url: string, time: string): TaskRecord {
