@@ -5,8 +5,9 @@
  * `taskcompletion`: any), the pattern (filePattern.ts) is expanded, matched from its base with tinyglobby, and
  * every matching regular file is uploaded as a block blob to `destination.container` (a container URL with a
  * write SAS) under the name filePattern.ts gives it, with the `uploadHeaders` as blob properties and metadata.
- * Zero matches is not an error. A match whose real path (links resolved) leaves the node root is not uploaded
- * (architecture.md invariant 8) and is named in `fileuploaderr.txt`.
+ * Zero matches is not an error. Wildcards never follow or match symbolic links; a wildcard-free pattern naming a
+ * link is uploaded only when its real path stays inside the node root (architecture.md invariant 8), else it is
+ * named in `fileuploaderr.txt`.
  *
  * Every file is attempted; the first failure is returned as the task's failure (semantics.md §2.4, a
  * `fileUploadError` for the exit conditions): `FileUploadContainerNotFound` (HTTP 404) and
