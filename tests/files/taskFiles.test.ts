@@ -45,6 +45,7 @@ describe("task resource and output files through blob storage", () => {
     const pool = await call("POST", "/pools", {
       id: "fpool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1, taskSlotsPerNode: 4,
       virtualMachineConfiguration: { imageReference: image, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      startTask: { commandLine: "/bin/cat data/y.txt", resourceFiles: [{ autoStorageContainerName: "inputs", blobPrefix: "data/y" }], waitForSuccess: true },
     });
     assert.equal(pool.status, 201, pool.text);
     assert.equal((await call("POST", "/jobs", { id: "fj", poolInfo: { poolId: "fpool" } })).status, 201);
@@ -52,6 +53,16 @@ describe("task resource and output files through blob storage", () => {
   after(async () => {
     await server?.dispose();
     await azurite?.stop();
+  });
+
+  it("gives the start task its auto-storage resource files in startup/wd", async () => {
+    const node = await waitFor("the node to finish its start task", async () => {
+      const [first] = (await call("GET", "/pools/fpool/nodes")).json.value ?? [];
+      return first?.startTaskInfo?.state === "completed" ? first : undefined;
+    });
+    assert.equal(node.startTaskInfo.result, "success", JSON.stringify(node.startTaskInfo));
+    const stdout = await call("GET", `/pools/fpool/nodes/${node.id}/files/startup%2Fstdout.txt`);
+    assert.equal(stdout.text, "y-data\n");
   });
 
   it("downloads http, container and auto-storage resource files before the command and uploads its outputs, stdout complete", async () => {
