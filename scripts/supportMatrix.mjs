@@ -6,7 +6,12 @@ import { createHandlerTable } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
 const jobNote = "States change at once; running tasks are not yet waited for or killed (issue #4).";
+const taskFilesNote =
+  "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
+
 const notes = {
+  Task_Add: taskFilesNote,
+  Task_AddCollection: taskFilesNote,
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
   Job_Disable: jobNote,
   Job_Terminate: jobNote,
