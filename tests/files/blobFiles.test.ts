@@ -118,6 +118,8 @@ describe("resource and output files against Azurite", () => {
       { filePattern: "$AZ_BATCH_TASK_DIR/stdout.txt", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
       { filePattern: "report.log", destination: { container: { ...container, path: "failed-only.log" } }, uploadOptions: { uploadCondition: "taskfailure" } },
       { filePattern: "out/leak.txt", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
+      { filePattern: "out/sub", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
+      { filePattern: "nothing/here.txt", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
     ];
     const failure = await uploadOutputFiles({ outputFiles: files, exitCode: 0, nodeRoot: root, taskDirectory, workingDirectory: wd, environment: { AZ_BATCH_TASK_DIR: taskDirectory } });
     await rm(outside, { force: true });

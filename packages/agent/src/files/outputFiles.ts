@@ -16,7 +16,7 @@
  * `fileuploadout.txt` (one line per uploaded file) and `fileuploaderr.txt` (one line per problem) in the task
  * directory, as Azure does; URLs in them and in messages never include the SAS.
  */
-import { realpath, writeFile } from "node:fs/promises";
+import { realpath, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient, type BlobHTTPHeaders } from "@azure/storage-blob";
 import type { OutputFile, ProcessOutcome } from "@openbatch/protocol";
@@ -93,7 +93,8 @@ async function matchesOf(pattern: string, upload: OutputUpload, realRoot: string
   const matches: Match[] = [];
   for (const candidate of candidates) {
     const real = await realpath(candidate.path).catch(() => undefined);
-    if (real === undefined) continue;
+    // Only regular files are uploaded: a literal pattern naming a directory, or nothing, matches nothing.
+    if (real === undefined || !(await stat(real).then((info) => info.isFile(), () => false))) continue;
     if (!isInside(realRoot, real)) {
       problems.push(`${candidate.path}: not uploaded, it leads outside the node's directory (filePattern '${pattern}').`);
       continue;
