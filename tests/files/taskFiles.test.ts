@@ -182,7 +182,7 @@ describe("auto-storage resource files without an auto-storage account", () => {
   });
   after(() => server.dispose());
 
-  it("are refused when the task is added", async () => {
+  it("are refused when the task or the pool's start task is added", async () => {
     const call = (method: string, path: string, body?: object) =>
       batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account, ...(body === undefined ? {} : { body }) });
     assert.equal((await call("POST", "/jobs", { id: "noauto", poolInfo: { poolId: "anypool" } })).status, 201);
@@ -190,5 +190,17 @@ describe("auto-storage resource files without an auto-storage account", () => {
     assert.equal(response.status, 400, response.text);
     assert.equal(batchErrorCode(response), "InvalidPropertyValue");
     assert.equal(propertyName(response), "resourceFiles[0].autoStorageContainerName");
+    const pool = (startTask: object) =>
+      call("POST", "/pools", {
+        id: "nofilespool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 0, startTask,
+        virtualMachineConfiguration: { imageReference: image, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      });
+    const auto = await pool({ commandLine: "/bin/true", resourceFiles: [{ autoStorageContainerName: "inputs" }] });
+    assert.equal(auto.status, 400, auto.text);
+    assert.equal(propertyName(auto), "startTask.resourceFiles[0].autoStorageContainerName");
+    const escaping = await pool({ commandLine: "/bin/true", resourceFiles: [{ httpUrl: "http://127.0.0.1:1/x", filePath: "../x" }] });
+    assert.equal(escaping.status, 400, escaping.text);
+    assert.equal(propertyName(escaping), "startTask.resourceFiles[0].filePath");
+    assert.equal((await call("GET", "/pools/nofilespool")).status, 404);
   });
 });

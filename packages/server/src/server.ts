@@ -34,6 +34,7 @@ import { PoolNotifier } from "./nodes/notifier.js";
 import { PoolReconciler } from "./nodes/poolReconciler.js";
 import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
+import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
@@ -132,14 +133,18 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     applier: new PlanApplier({ store, now: () => config.clock.now(), onAssigned: (account, poolId) => notifier.notify(account, poolId) }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
   });
-  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), checkLocalPoolCapabilities);
+  const fileRules = { autoStorageConfigured: autoStorage !== undefined };
+  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
+    checkLocalPoolCapabilities(pool);
+    checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
+  });
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     pools,
     jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId)),
-    tasks: new TaskService(store, (account) => scheduling.kick(account), { autoStorageConfigured: autoStorage !== undefined }),
+    tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
       scheduling.kick(account);
