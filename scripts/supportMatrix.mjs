@@ -5,7 +5,6 @@ import { extensionOperations, operations } from "@openbatch/protocol";
 import { createHandlerTable } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
-const jobNote = "States change at once; running tasks are not yet waited for or killed (issue #4).";
 const taskFilesNote =
   "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
 
@@ -13,8 +12,8 @@ const notes = {
   Task_Add: taskFilesNote,
   Task_AddCollection: taskFilesNote,
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
-  Job_Disable: jobNote,
-  Job_Terminate: jobNote,
+  Job_Disable: "`requeue` and `terminate` act on running tasks in the same transaction, so the job is `disabled` at once; `wait` keeps it `disabling` until they finish.",
+  Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; no job release task yet, so the job is `completed` at once.",
   Job_Delete: "Removes the job and its tasks at once and kills their running processes; no job release task yet.",
   Pool_Add: "Stored and returned faithfully; nodes are realised by the compute provider (issue #3), until then the pool stays `resizing`.",
   Pool_Delete: "A pool without nodes is removed at once.",

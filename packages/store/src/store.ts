@@ -26,7 +26,9 @@ export type EntityKind =
   | "certificate"
   /** A node agent process and the pool it hosts nodes of (scope: the pool). */
   | "agent"
-  | "usage";
+  | "usage"
+  /** What a job's preparation and release tasks did on one node (scope: the job, id: the node). */
+  | "jobNode";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

@@ -64,6 +64,12 @@ export function jobHandlers(jobs: JobService): HandlerTable {
       const page = await jobs.list(ctx.account, options);
       return listResult(ctx, "jobs", page.items.map((job) => jobView(ctx, job, options.expandStats, options.select)), page.nextKey);
     },
+    Job_ListPreparationAndReleaseTaskStatus: async ({ ctx, params }) => {
+      const options = parseListOptions(ctx.query, { filterTarget: "preparationAndReleaseTaskStatus" });
+      const page = await jobs.preparationAndReleaseStatus(ctx.account, params["jobId"] as string, options);
+      const views = page.items.map(({ _ob: _runtime, ...view }) => project(view, options.select));
+      return listResult(ctx, "jobpreparationandreleasetaskstatus", views, page.nextKey);
+    },
     Job_GetTaskCounts: async ({ ctx, params }) => ({ body: await jobs.taskCounts(ctx.account, params["jobId"] as string) }),
     Job_Patch: async ({ ctx, params, body }) => {
       const job = await checked(ctx, params["jobId"] as string);

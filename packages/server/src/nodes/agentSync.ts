@@ -15,6 +15,7 @@ import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
+import { roleRunFinished } from "../scheduling/jobPreparation.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
@@ -166,6 +167,10 @@ export class AgentSync {
       if (taskReport === undefined) continue;
       freedSlots += assignment.slots;
       if (taskReport.outcome.failure === undefined && taskReport.outcome.exitCode === 0) succeeded++;
+      if (assignment.role !== undefined) {
+        await roleRunFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, now);
+        continue;
+      }
       const ref = { account: identity.account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
       const task = await tx.get<TaskRecord>(ref);
       if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
@@ -178,7 +183,7 @@ export class AgentSync {
     const remaining = (fresh._ob.assignments ?? []).filter((a) => !finished.has(a.assignmentId));
     return {
       ...fresh,
-      runningTasksCount: remaining.length,
+      runningTasksCount: remaining.filter((assignment) => assignment.role === undefined).length,
       runningTaskSlotsCount: Math.max(0, (node.runningTaskSlotsCount ?? 0) - freedSlots),
       totalTasksRun: (node.totalTasksRun ?? 0) + finished.size,
       totalTasksSucceeded: (node.totalTasksSucceeded ?? 0) + succeeded,
@@ -231,7 +236,9 @@ export class AgentSync {
       taskSlots: 1,
       ...(node.startTask === undefined ? {} : { startTask: withFiles(node.startTask) }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
-      tasks: (runtime.assignments ?? []).map(({ slots: _slots, ...assignment }) => withFiles(assignment)),
+      tasks: (runtime.assignments ?? [])
+        .filter((assignment) => assignment.held !== true)
+        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, ...assignment }) => withFiles(assignment)),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -1,7 +1,9 @@
 /**
  * The plan applier: the only writer of placements. It re-checks each placement of a scheduler plan against the
- * store — the task is still active, its job active, the node usable with enough free slots — and commits the plan
- * in one transaction: the task turns `running` with its `nodeInfo` and a new assignment (attempt n+1), the node
+ * store — the task is still active, its job active, the node usable with enough free slots and not kept by an
+ * exclusive job manager (nor, for such a job manager, busy) — and commits the plan
+ * in one transaction: the task turns `running` (or `preparing` while the job preparation task runs first on that node,
+ * jobPreparation.ts) with its `nodeInfo` and a new assignment (attempt n+1), the node
  * gets the assignment (its agent's desired tasks) and its running counts. A placement that no longer holds is
  * skipped; the next round sees the new state.
  */
@@ -11,6 +13,7 @@ import type { Plan } from "@openbatch/scheduler";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
 
 export interface PlanApplierOptions {
   readonly store: Store;
@@ -64,12 +67,17 @@ export class PlanApplier {
     const used = assignments.reduce((sum, assignment) => sum + assignment.slots, 0);
     const usable = (node.body.state === "idle" || node.body.state === "running") && node.body.schedulingState !== "disabled";
     if (!usable || used + slots > (pool.body.taskSlotsPerNode ?? 1)) return undefined;
+    const exclusive = task.body._ob.jobManager?.runExclusive === true;
+    if (assignments.some((held) => held.exclusive === true) || (exclusive && assignments.length > 0)) return undefined;
 
+    const gated = await gateOnPreparation(tx, account, job.body, job.body.id ?? jobId, poolId, node.body, now);
+    if (gated.gate === "refuse") return undefined;
+    const held = gated.gate === "wait";
     const time = formatTimestamp(now);
     const attempt = task.body._ob.attempts + 1;
     const realJobId = job.body.id ?? jobId;
     const realTaskId = task.body.id;
-    const taskDirectory = `workitems/${realJobId}/job-1/${realTaskId}`;
+    const taskDirectory = jobTaskDirectory(realJobId, realTaskId);
     const wallClock = task.body.constraints?.maxWallClockTime === undefined ? undefined : parseDuration(task.body.constraints.maxWallClockTime);
     const assignment: NodeTaskAssignment = {
       assignmentId: `${realJobId}.${realTaskId}.${attempt}`,
@@ -88,11 +96,13 @@ export class PlanApplier {
       ...(task.body.resourceFiles === undefined ? {} : { resourceFiles: task.body.resourceFiles }),
       ...(task.body.outputFiles === undefined ? {} : { outputFiles: task.body.outputFiles }),
       slots,
+      ...(exclusive ? { exclusive } : {}),
+      ...(held ? { held } : {}),
     };
     const nodeUrl = node.body.url ?? "";
     await tx.replace(taskRef, {
       ...task.body,
-      state: "running",
+      state: held ? "preparing" : "running",
       previousState: task.body.state,
       previousStateTransitionTime: task.body.stateTransitionTime,
       stateTransitionTime: time,
@@ -104,16 +114,16 @@ export class PlanApplier {
         taskRootDirectory: taskDirectory,
         taskRootDirectoryUrl: `${nodeUrl}/files/${encodeURIComponent(taskDirectory)}`,
       },
-      executionInfo: { ...task.body.executionInfo, startTime: time, retryCount: task.body.executionInfo?.retryCount ?? 0, requeueCount: task.body.executionInfo?.requeueCount ?? 0 },
+      executionInfo: { ...task.body.executionInfo, ...(held ? {} : { startTime: time }), retryCount: task.body.executionInfo?.retryCount ?? 0, requeueCount: task.body.executionInfo?.requeueCount ?? 0 },
       _ob: { ...task.body._ob, attempts: attempt, assignment: { assignmentId: assignment.assignmentId, nodeId: node.body.id, poolId, attempt } },
     }, now);
     await tx.replace(nodeRef, {
-      ...node.body,
+      ...gated.node,
       state: "running",
       ...(node.body.state === "running" ? {} : { stateTransitionTime: time }),
       runningTasksCount: (node.body.runningTasksCount ?? 0) + 1,
       runningTaskSlotsCount: (node.body.runningTaskSlotsCount ?? 0) + slots,
-      _ob: { ...node.body._ob, assignments: [...assignments, assignment] },
+      _ob: { ...gated.node._ob, assignments: [...(gated.node._ob.assignments ?? []), assignment] },
     }, now);
     return poolId;
   }

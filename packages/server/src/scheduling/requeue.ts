@@ -13,6 +13,21 @@ import { endedTask } from "./taskEnding.js";
 
 export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
 
+/** The task back to `active` after a user-caused requeue: `requeueCount` + 1, no retry used (§2.2). Pure. */
+export function requeuedTask(task: TaskRecord, time: string): TaskRecord {
+  const info = { ...task.executionInfo, retryCount: task.executionInfo?.retryCount ?? 0, requeueCount: task.executionInfo?.requeueCount ?? 0 };
+  const { assignment: _released, ...runtime } = task._ob;
+  return {
+    ...task,
+    state: "active",
+    previousState: task.state,
+    previousStateTransitionTime: task.stateTransitionTime,
+    stateTransitionTime: time,
+    executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time },
+    _ob: runtime,
+  };
+}
+
 /** Applies the option to the node's running tasks; returns the node with its assignments marked. */
 export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
   const assignments = node._ob.assignments ?? [];
@@ -22,18 +37,8 @@ export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeR
     const ref = { account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
     const task = await tx.get<TaskRecord>(ref);
     if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
-    const info = { ...task.body.executionInfo, retryCount: task.body.executionInfo?.retryCount ?? 0, requeueCount: task.body.executionInfo?.requeueCount ?? 0 };
-    const { assignment: _released, ...runtime } = task.body._ob;
-    const requeued: TaskRecord = {
-      ...task.body,
-      state: "active",
-      previousState: task.body.state,
-      previousStateTransitionTime: task.body.stateTransitionTime,
-      stateTransitionTime: time,
-      executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time },
-      _ob: runtime,
-    };
-    await tx.replace(ref, option === "requeue" ? requeued : endedTask(task.body, "The task was terminated because its node left or restarted.", time), now);
+    await tx.replace(ref, option === "requeue" ? requeuedTask(task.body, time) : endedTask(task.body, "The task was terminated because its node left or restarted.", time), now);
   }
-  return { ...node, _ob: { ...node._ob, assignments: assignments.map((assignment) => ({ ...assignment, kill: true })) } };
+  const killed = assignments.flatMap((assignment) => (assignment.held === true ? [] : [{ ...assignment, kill: true }]));
+  return { ...node, _ob: { ...node._ob, assignments: killed } };
 }

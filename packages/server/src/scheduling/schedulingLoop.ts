@@ -13,6 +13,7 @@ import { createDependencyIndex, schedule, type ParentState, type SchedulerJob, t
 import type { ReadTx, Store } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { busyTaskFilter, type JobNodeRecord } from "./jobPreparation.js";
 import type { PlanApplier } from "./planApplier.js";
 
 export interface SchedulingLoopOptions {
@@ -96,6 +97,8 @@ export class SchedulingLoop {
           schedulingState: node.body.schedulingState ?? "enabled",
           isDedicated: node.body.isDedicated !== false,
           usedSlots: (node.body._ob.assignments ?? []).reduce((sum, assignment) => sum + assignment.slots, 0),
+          exclusive: (node.body._ob.assignments ?? []).some((assignment) => assignment.exclusive === true),
+          ...(node.body.affinityId === undefined ? {} : { affinityId: node.body.affinityId }),
         })),
       });
     }
@@ -106,9 +109,10 @@ export class SchedulingLoop {
       if (tasks.length === 0) continue;
       const maxParallelTasks = job.body.maxParallelTasks ?? -1;
       const runningTaskCount =
-        maxParallelTasks > 0 ? await tx.count({ account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "running" }) : 0;
+        maxParallelTasks > 0 ? await tx.count({ account, kind: "task", scope: job.id }, busyTaskFilter) : 0;
       schedulerJobs.push({
         ...(job.body.usesTaskDependencies === true ? { dependencies: await this.dependencyIndex(tx, account, job.id) } : {}),
+        ...(job.body.jobPreparationTask === undefined ? {} : await this.preparationView(tx, account, job.id)),
         runningTaskCount,
         id: job.body.id ?? job.id,
         poolId: job.body.poolInfo?.poolId ?? "",
@@ -122,24 +126,38 @@ export class SchedulingLoop {
           sequence: task.body._ob.sequence,
           requiredSlots: task.body.requiredSlots ?? 1,
           ...(task.body.dependsOn === undefined ? {} : { dependsOn: task.body.dependsOn }),
+          ...(task.body.affinityInfo === undefined ? {} : { affinityId: task.body.affinityInfo.affinityId }),
+          ...(task.body._ob.jobManager === undefined
+            ? {}
+            : { isJobManager: true, runExclusive: task.body._ob.jobManager.runExclusive, allowLowPriorityNode: task.body._ob.jobManager.allowLowPriorityNode }),
         })),
       });
     }
     return { pools, jobs: schedulerJobs };
   }
 
+  /** Where the job's preparation task has run, and the nodes it failed on for good (semantics.md §5.3). */
+  private async preparationView(tx: ReadTx, account: string, jobId: string) {
+    const records = await listAll<JobNodeRecord>(tx, { account, kind: "jobNode", scope: jobId });
+    return {
+      hasJobPreparationTask: true,
+      preparedNodeIds: records.filter((record) => record.body.jobPreparationTaskExecutionInfo !== undefined).map((record) => record.body.nodeId),
+      excludedNodeIds: records.filter((record) => record.body._ob.excluded === true).map((record) => record.body.nodeId),
+    };
+  }
+
   /**
-   * The state of every task of a job as a dependency parent (semantics.md §4): completed with success satisfies
-   * its dependants (the default dependencyAction for exit 0), completed with failure blocks them, anything else is
-   * pending. Explicit exit conditions' dependency actions come with exit conditions.
+   * The state of every task of a job as a dependency parent (semantics.md §4): a completed task satisfies or blocks
+   * its dependants by the dependency action its exit options chose; anything else is pending.
    */
   private async dependencyIndex(tx: ReadTx, account: string, jobId: string) {
     const all = await listAll<TaskRecord>(tx, { account, kind: "task", scope: jobId });
-    return createDependencyIndex(
-      all.map((task): readonly [string, ParentState] => [
-        task.body.id,
-        task.body.state !== "completed" ? "pending" : task.body.executionInfo?.result === "failure" ? "blocked" : "satisfied",
-      ]),
-    );
+    return createDependencyIndex(all.map((task): readonly [string, ParentState] => [task.body.id, parentState(task.body)]));
   }
+}
+
+function parentState(task: TaskRecord): ParentState {
+  if (task.state !== "completed") return "pending";
+  const action = task._ob.exitOptions?.dependencyAction ?? (task.executionInfo?.result === "failure" ? "block" : "satisfy");
+  return action === "satisfy" ? "satisfied" : "blocked";
 }

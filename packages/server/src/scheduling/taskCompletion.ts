@@ -2,10 +2,12 @@
  * What a finished task run means for the task (semantics.md §2.2, §2.4): exit 0 completes it with success; a
  * non-zero exit is retried while `retryCount < maxTaskRetryCount` (−1: without limit) by sending the task back to
  * `active`; a run that failed without an exit code of its own (could not start, killed, the agent restarted) is
- * never retried and completes with its failure. Pure: the caller commits the result.
+ * never retried and completes with its failure. A completed task carries the exit options its ending selected
+ * (exitOptions.ts), which the job reactions and dependants read. Pure: the caller commits the result.
  */
 import type { ProcessOutcome } from "@openbatch/protocol";
 import type { TaskRecord } from "../services/taskService.js";
+import { resolveExitOptions, runEnding } from "./exitOptions.js";
 import { failureInfoOf } from "./runFailure.js";
 
 export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: string): TaskRecord {
@@ -39,6 +41,6 @@ export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: st
       result: failed ? "failure" : "success",
       ...(failed ? { failureInfo: failureInfoOf(outcome) } : {}),
     },
-    _ob: runtime,
+    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, runEnding(outcome.exitCode, outcome.failure?.code)) },
   };
 }

@@ -6,6 +6,7 @@
 import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskAssignmentRecord, TaskRecord } from "../services/taskService.js";
+import { resolveExitOptions } from "./exitOptions.js";
 
 /** The task, completed now as failed with `TaskEnded` and `message`, its assignment dropped. Pure. */
 export function endedTask(task: TaskRecord, message: string, time: string): TaskRecord {
@@ -24,7 +25,7 @@ export function endedTask(task: TaskRecord, message: string, time: string): Task
       result: "failure",
       failureInfo: { category: "usererror", code: "TaskEnded", message },
     },
-    _ob: runtime,
+    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, { error: "other" }) },
   };
 }
 
@@ -34,7 +35,10 @@ export async function killAssignment(tx: WriteTx, account: string, assignment: T
   const ref = { account, kind: "node" as const, scope: assignment.poolId, id: assignment.nodeId };
   const node = await tx.get<NodeRecord>(ref);
   if (node === undefined) return undefined;
-  const assignments = (node.body._ob.assignments ?? []).map((entry) => (entry.assignmentId === assignment.assignmentId ? { ...entry, kill: true } : entry));
+  // A held assignment never reached the agent: it is simply dropped.
+  const assignments = (node.body._ob.assignments ?? []).flatMap((entry) =>
+    entry.assignmentId !== assignment.assignmentId ? [entry] : entry.held === true ? [] : [{ ...entry, kill: true }],
+  );
   await tx.replace(ref, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
   return assignment.poolId;
 }

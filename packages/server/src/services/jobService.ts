@@ -1,11 +1,12 @@
 /**
  * Jobs: add, get, list, patch, update, disable, enable, terminate, delete — the stored side of the job lifecycle
- * (semantics.md §5.1), for jobs without tasks yet.
+ * (semantics.md §5.1). How jobs act on their running tasks (disable, end) lives in scheduling/jobReactions.ts.
  *
- * States (`state`): active ⇄ disabled, → completed, → (gone). With no tasks, `disabling` and `enabling` have nothing
- * to wait for, so disable goes straight to `disabled`, enable to `active`, terminate to `completed` and delete
- * removes the job at once. Jobs and job schedules share one id namespace (semantics.md §1). A job with no tasks is
- * "all complete" (§3): `onAllTasksComplete: terminatejob` without a job manager ends it with `AllTasksComplete`.
+ * States (`state`): active ⇄ disabling → disabled → active, → completed, → (gone). Disable with `requeue` or
+ * `terminate` is done at once (the tasks change state in the same transaction), with `wait` the job stays
+ * `disabling` until its running tasks finish. Jobs and job schedules share one id namespace (semantics.md §1). A job
+ * with no tasks is "all complete" (§3): `onAllTasksComplete: terminatejob` without a job manager ends it with
+ * `AllTasksComplete`.
  */
 import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type {
@@ -14,9 +15,11 @@ import type {
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
 import { completeJob, transition } from "./jobStates.js";
-import { endRunningTasks } from "../scheduling/jobReactions.js";
+import { disableJob, endedJob, endRunningTasks } from "../scheduling/jobReactions.js";
+import { removeJobRecords, startReleases, type JobNodeRecord } from "../scheduling/jobPreparation.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
+import { jobManagerTaskRecord } from "./taskService.js";
 
 export type StoredJob = StoredEntity<CloudJob>;
 
@@ -161,10 +164,14 @@ function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
 /** The job completed: state `completed`, `executionInfo.endTime` and `terminateReason`. */
 
 export class JobService {
-  /** @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed). */
+  /**
+   * @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed).
+   * @param onSchedulable kicks the scheduler after a change that can make tasks placeable (a job enabled).
+   */
   constructor(
     private readonly store: Store,
     private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
+    private readonly onSchedulable: (account: string) => void = () => {},
   ) {}
 
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
@@ -183,6 +190,8 @@ export class JobService {
         if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
           body = completeJob({ ...body }, allTasksCompleteReason, time);
         }
+        const manager = jobManagerTaskRecord(body, url, time);
+        if (manager !== undefined) await tx.insert({ account, kind: "task", scope: job.id, id: manager.id }, manager, now);
         return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
       });
     } catch (error) {
@@ -206,7 +215,18 @@ export class JobService {
     );
   }
 
-  /** Task counts; zeros until tasks exist (issue #4, later slices). */
+  /** Per node, what the job's preparation and release tasks did (409 when the job has no preparation task). */
+  async preparationAndReleaseStatus(account: string, jobId: string, options: ListOptions): Promise<{ items: JobNodeRecord[]; nextKey?: string }> {
+    const job = await this.get(account, jobId);
+    if (job.body.jobPreparationTask === undefined) {
+      throw serviceError("JobPreparationTaskNotSpecified", { message: `The job '${jobId}' does not have a job preparation task.`, values: [{ key: "JobId", value: jobId }] });
+    }
+    const page = await this.store.read((tx) =>
+      tx.list<JobNodeRecord>({ account, kind: "jobNode", scope: jobId }, { limit: options.maxResults, afterKey: options.afterKey, filter: options.filter }),
+    );
+    return { items: page.items.map((item) => item.body), ...(page.nextKey === undefined ? {} : { nextKey: page.nextKey }) };
+  }
+
   /** Task and slot counts by state (semantics.md §6.5: `running` includes `preparing`). */
   async taskCounts(account: string, jobId: string): Promise<TaskCountsResult> {
     await this.get(account, jobId);
@@ -232,7 +252,10 @@ export class JobService {
     return { taskCounts, taskSlotCounts };
   }
 
-  /** Deletes the job and its tasks at once (with no tasks nothing runs, so nothing needs `deleting`). */
+  /**
+   * Deletes the job and its tasks at once, killing running ones; a job still active with a release task to run is
+   * `deleting` until the releases end (jobPreparation.ts removes it then).
+   */
   async delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
     try {
       const pools = await this.store.write(async (tx) => {
@@ -241,7 +264,15 @@ export class JobService {
         if (job === undefined) throw jobNotFound(jobId);
         if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
         const touched = await endRunningTasks(tx, account, job.body.id ?? jobId, now, "The task was deleted with its job.");
-        await tx.deleteAll({ account, kind: "task", scope: jobId });
+        // Release tasks run when a job still active is deleted, not again after it ended (semantics.md §5.1).
+        const ended = job.body.state === "completed" || job.body.state === "terminating";
+        const releasing = ended ? new Set<string>() : await startReleases(tx, account, job.body.id ?? jobId, job.body, now);
+        if (releasing.size > 0) {
+          await tx.deleteAll({ account, kind: "task", scope: jobId });
+          await tx.replace(ref, transition(job.body, "deleting", formatTimestamp(now)), now, { ifMatch });
+          return new Set([...touched, ...releasing]);
+        }
+        await removeJobRecords(tx, account, jobId);
         await tx.delete(ref, { ifMatch });
         return touched;
       });
@@ -283,9 +314,9 @@ export class JobService {
     }
   }
 
-  /** An active job with `terminatejob`, no job manager and no unfinished task is all complete: it ends at once. */
+  /** An active job with `terminatejob` and no unfinished task (its job manager is one) is all complete: it ends at once. */
   private async settle(account: string, jobId: string, job: CloudJob, tx: WriteTx, now: Date): Promise<CloudJob> {
-    if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob" || job.jobManagerTask !== undefined) return job;
+    if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob") return job;
     const unfinished = await tx.count({ account, kind: "task", scope: jobId }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
     return unfinished === 0 ? completeJob(job, allTasksCompleteReason, formatTimestamp(now)) : job;
   }
@@ -331,22 +362,29 @@ export class JobService {
     });
   }
 
-  /** POST /jobs/{id}/disable: with no tasks to requeue, terminate or wait for, the job is `disabled` at once. */
-  disable(account: string, jobId: string, _request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+  /** POST /jobs/{id}/disable: running tasks are requeued, terminated or waited for (jobReactions.ts `disableJob`). */
+  async disable(account: string, jobId: string, request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+    let pools = new Set<string>();
+    const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "disabled" || job.state === "disabling") return job;
       if (job.state !== "active") throw stateConflict(jobId, job.state);
-      return transition(job, "disabled", formatTimestamp(now));
+      const disabled = await disableJob(tx, account, job.id ?? jobId, job, request.disableTasks, now);
+      pools = disabled.pools;
+      return disabled.job;
     });
+    for (const poolId of pools) this.onPoolChanged(account, poolId);
+    return stored;
   }
 
-  /** POST /jobs/{id}/enable: a disabled job is `active` again. */
-  enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+  /** POST /jobs/{id}/enable: a disabled job is `active` again and its tasks can be scheduled. */
+  async enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
+    const stored = await this.mutate(account, jobId, ifMatch, now, (job) => {
       if (job.state === "active" || job.state === "enabling") return job;
       if (job.state !== "disabled") throw stateConflict(jobId, job.state);
       return transition(job, "active", formatTimestamp(now));
     });
+    this.onSchedulable(account);
+    return stored;
   }
 
   /**
@@ -357,8 +395,9 @@ export class JobService {
     let pools = new Set<string>();
     const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
-      pools = await endRunningTasks(tx, account, job.id ?? jobId, now);
-      return completeJob(job, reason ?? defaultTerminateReason, formatTimestamp(now));
+      const ended = await endedJob(tx, account, job.id ?? jobId, job, reason ?? defaultTerminateReason, now);
+      pools = ended.pools;
+      return ended.job;
     });
     for (const poolId of pools) this.onPoolChanged(account, poolId);
     return stored;

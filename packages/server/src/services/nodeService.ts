@@ -6,6 +6,7 @@
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
 import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import { forgetPreparations } from "../scheduling/jobPreparation.js";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { PoolService } from "./poolService.js";
@@ -33,7 +34,15 @@ export interface NodeRuntime {
   users?: NodeUserRecord[];
 }
 
-export type NodeTaskAssignment = TaskAssignment & { slots: number };
+/** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */
+export type NodeTaskAssignment = TaskAssignment & {
+  slots: number;
+  exclusive?: boolean;
+  /** Set for a job preparation or release run (no slot, not a task row). */
+  role?: "jobPreparation" | "jobRelease";
+  /** Waiting for the job preparation task on this node: counted, but not yet sent to the agent. */
+  held?: boolean;
+};
 
 export interface NodeUserRecord {
   name: string;
@@ -109,6 +118,7 @@ export class NodeService {
     return this.change(account, poolId, nodeId, now, async (current, tx) => {
       requireUsable(current, kind);
       const node = await releaseNodeTasks(tx, account, current, option, now);
+      await forgetPreparations(tx, account, poolId, nodeId, kind, now);
       return {
         ...node,
         state: kind === "reboot" ? "rebooting" : "reimaging",
@@ -126,6 +136,7 @@ export class NodeService {
   preempt(account: string, poolId: string, nodeId: string, recoverAfterInSeconds: number, now: Date): Promise<StoredNode> {
     return this.change(account, poolId, nodeId, now, async (current, tx) => {
       const node = await releaseNodeTasks(tx, account, current, "requeue", now);
+      await forgetPreparations(tx, account, poolId, nodeId, "reimage", now);
       if (node.isDedicated !== false) {
         throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is dedicated; only Spot/low-priority nodes can be preempted.` });
       }

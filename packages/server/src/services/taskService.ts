@@ -13,6 +13,7 @@ import type { CloudJob, CloudTask, TaskAddParameter, TaskAddResult } from "@open
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
+import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
 import { endedTask, killAssignment } from "../scheduling/taskEnding.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
 
@@ -30,10 +31,19 @@ export interface TaskRuntime {
   /** Attempts started so far (retries and requeues included). */
   attempts: number;
   assignment?: TaskAssignmentRecord;
+  /** Set on a job's job manager task: the settings CloudTask has no field for. */
+  jobManager?: { killJobOnCompletion: boolean; runExclusive: boolean; allowLowPriorityNode: boolean };
+  /** The exit options chosen when the task completed (exit conditions, §3); cleared by reactivate. */
+  exitOptions?: ResolvedExitOptions;
 }
 
 export type TaskRecord = CloudTask & { id: string; _ob: TaskRuntime };
 export type StoredTask = StoredEntity<TaskRecord>;
+
+function withoutExitOptions(runtime: TaskRuntime): TaskRuntime {
+  const { exitOptions: _chosen, ...rest } = runtime;
+  return rest;
+}
 
 export function taskView(task: TaskRecord): CloudTask {
   const { _ob: _runtime, ...view } = task;
@@ -62,7 +72,56 @@ function refuseAdd(job: CloudJob) {
   }
 }
 
+/** A job action in the exit conditions needs a job that performs them (semantics.md §3). */
+function checkExitConditions(job: CloudJob, conditions: TaskAddParameter["exitConditions"]): void {
+  if (conditions === undefined || job.onTaskFailure === "performexitoptionsjobaction") return;
+  const options = [
+    ...(conditions.exitCodes ?? []).map((mapping, index) => [`exitConditions.exitCodes[${index}].exitOptions.jobAction`, mapping.exitOptions] as const),
+    ...(conditions.exitCodeRanges ?? []).map((range, index) => [`exitConditions.exitCodeRanges[${index}].exitOptions.jobAction`, range.exitOptions] as const),
+    ["exitConditions.preProcessingError.jobAction", conditions.preProcessingError] as const,
+    ["exitConditions.fileUploadError.jobAction", conditions.fileUploadError] as const,
+    ["exitConditions.default.jobAction", conditions.default] as const,
+  ];
+  const named = options.find(([, exitOptions]) => exitOptions?.jobAction !== undefined);
+  if (named !== undefined) {
+    const reason = "A jobAction needs the job's onTaskFailure to be performExitOptionsJobAction.";
+    throw serviceError("InvalidPropertyValue", { message: reason, values: propertyDetails(named[0], reason) });
+  }
+}
+
 let sequenceSeed = 0;
+
+/** A task as added: active, with its defaults filled in and the job's retry count when it sets none. */
+export function newTaskRecord(job: CloudJob, task: TaskAddParameter, url: string, time: string, runtime: Partial<TaskRuntime> = {}): TaskRecord {
+  const constraints = {
+    maxTaskRetryCount: job.constraints?.maxTaskRetryCount ?? 0,
+    retentionTime: "P7D",
+    ...task.constraints,
+  };
+  return {
+    ...task,
+    url,
+    creationTime: time,
+    state: "active",
+    stateTransitionTime: time,
+    constraints,
+    requiredSlots: task.requiredSlots ?? 1,
+    executionInfo: { retryCount: 0, requeueCount: 0 },
+    _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0, ...runtime },
+  };
+}
+
+/**
+ * The job manager task (semantics.md §5.2) as the job's first task: an ordinary task row whose `_ob.jobManager`
+ * keeps what CloudTask has no field for.
+ */
+export function jobManagerTaskRecord(job: CloudJob, jobUrl: string, time: string): TaskRecord | undefined {
+  const manager = job.jobManagerTask;
+  if (manager === undefined) return undefined;
+  const { killJobOnCompletion, runExclusive, allowLowPriorityNode, ...task } = manager;
+  const jobManager = { killJobOnCompletion: killJobOnCompletion ?? true, runExclusive: runExclusive ?? true, allowLowPriorityNode: allowLowPriorityNode ?? true };
+  return newTaskRecord(job, task, `${jobUrl}/tasks/${encodeURIComponent(task.id)}`, time, { jobManager });
+}
 
 export class TaskService {
   /**
@@ -98,30 +157,18 @@ export class TaskService {
         values: propertyDetails("dependsOn.taskIds", "A task cannot depend on itself.", task.id),
       });
     }
+    checkExitConditions(job, task.exitConditions);
+    if (task.containerSettings !== undefined) {
+      throw serviceError("InvalidPropertyValue", {
+        message: "containerSettings needs a container runtime, and this server's nodes have none configured.",
+        values: propertyDetails("containerSettings", "No container runtime is configured on this server's nodes."),
+      });
+    }
     if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
       throw serviceError("InvalidPropertyValue", { message: "requiredSlots must be at least 1.", values: propertyDetails("requiredSlots") });
     }
     checkResourceFiles(task.resourceFiles, "resourceFiles", this.fileRules);
     checkOutputFiles(task.outputFiles, "outputFiles");
-  }
-
-  private newTask(job: CloudJob, task: TaskAddParameter, url: string, time: string): TaskRecord {
-    const constraints = {
-      maxTaskRetryCount: job.constraints?.maxTaskRetryCount ?? 0,
-      retentionTime: "P7D",
-      ...task.constraints,
-    };
-    return {
-      ...task,
-      url,
-      creationTime: time,
-      state: "active",
-      stateTransitionTime: time,
-      constraints,
-      requiredSlots: task.requiredSlots ?? 1,
-      executionInfo: { retryCount: 0, requeueCount: 0 },
-      _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0 },
-    };
   }
 
   private async activeJob(tx: WriteTx, account: string, jobId: string): Promise<CloudJob> {
@@ -137,7 +184,7 @@ export class TaskService {
       const job = await this.activeJob(tx, account, jobId);
       this.checkTask(job, task);
       try {
-        return await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, this.newTask(job, task, url, formatTimestamp(now)), now);
+        return await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, newTaskRecord(job, task, url, formatTimestamp(now)), now);
       } catch (error) {
         if (isStoreError(error, "conflict")) throw serviceError("TaskExists", { values: [{ key: "TaskId", value: task.id }] });
         throw error;
@@ -162,7 +209,7 @@ export class TaskService {
       for (const task of tasks) {
         try {
           this.checkTask(job, task);
-          const stored = await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, this.newTask(job, task, url(task.id), time), now);
+          const stored = await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, newTaskRecord(job, task, url(task.id), time), now);
           out.push({ status: "success", taskId: task.id, eTag: stored.eTag, lastModified: time, location: url(task.id) });
         } catch (error) {
           const failure = isStoreError(error, "conflict") ? serviceError("TaskExists", { values: [{ key: "TaskId", value: task.id }] }) : error;
@@ -259,6 +306,7 @@ export class TaskControl {
         previousStateTransitionTime: task.body.stateTransitionTime,
         stateTransitionTime: time,
         executionInfo: { ...info, retryCount: 0, requeueCount: info.requeueCount ?? 0 },
+        _ob: withoutExitOptions(task.body._ob),
       }, now);
       return "";
     });
