@@ -101,6 +101,30 @@ describe("task resource and output files through blob storage", () => {
     assert.equal(upload.text.trim().split("\n").length, 3);
   });
 
+  it("gives job preparation and release tasks their resource files", async () => {
+    const job = await call("POST", "/jobs", {
+      id: "prepj",
+      poolInfo: { poolId: "fpool" },
+      jobPreparationTask: { commandLine: "/bin/cat data/x.txt", resourceFiles: [{ autoStorageContainerName: "inputs", blobPrefix: "data/x" }] },
+      jobReleaseTask: { commandLine: "/bin/cat release.sh", resourceFiles: [{ httpUrl: blobUrl("inputs", "tool.sh"), filePath: "release.sh" }] },
+    });
+    assert.equal(job.status, 201, job.text);
+    assert.equal((await call("POST", "/jobs/prepj/tasks", { id: "after", commandLine: "/bin/true" })).status, 201);
+    const task = await waitFor("the task after preparation", async () => {
+      const current = (await call("GET", "/jobs/prepj/tasks/after")).json;
+      return current.state === "completed" ? current : undefined;
+    });
+    assert.equal(task.executionInfo.result, "success");
+    const nodeFile = (path: string) => call("GET", `/pools/fpool/nodes/${task.nodeInfo.nodeId}/files/${encodeURIComponent(path)}`);
+    assert.equal((await nodeFile("workitems/prepj/job-1/jobpreparation/stdout.txt")).text, "x-data\n");
+    assert.equal((await call("POST", "/jobs/prepj/terminate")).status, 202);
+    const released = await waitFor("the release task's output", async () => {
+      const stdout = await nodeFile("workitems/prepj/job-1/jobrelease/stdout.txt");
+      return stdout.status === 200 && stdout.text !== "" ? stdout.text : undefined;
+    });
+    assert.match(released, /^#!\/bin\/sh\necho tool says/);
+  });
+
   it("fails a task whose resource file is missing before its command runs: preProcessing BlobNotFound, never retried", async () => {
     const added = await call("POST", "/jobs/fj/tasks", {
       id: "nofile",
