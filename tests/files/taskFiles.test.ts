@@ -206,7 +206,7 @@ describe("auto-storage resource files without an auto-storage account", () => {
   });
   after(() => server.dispose());
 
-  it("are refused when the task or the pool's start task is added", async () => {
+  it("are refused when the task, the pool's start task or the job's own tasks are added; bad paths and URLs too", async () => {
     const call = (method: string, path: string, body?: object) =>
       batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account, ...(body === undefined ? {} : { body }) });
     assert.equal((await call("POST", "/jobs", { id: "noauto", poolInfo: { poolId: "anypool" } })).status, 201);
@@ -226,5 +226,17 @@ describe("auto-storage resource files without an auto-storage account", () => {
     assert.equal(escaping.status, 400, escaping.text);
     assert.equal(propertyName(escaping), "startTask.resourceFiles[0].filePath");
     assert.equal((await call("GET", "/pools/nofilespool")).status, 404);
+    const job = await call("POST", "/jobs", {
+      id: "nofilesjob", poolInfo: { poolId: "anypool" },
+      jobPreparationTask: { commandLine: "/bin/true", resourceFiles: [{ httpUrl: "http://127.0.0.1:1/x", filePath: "/etc/x" }] },
+    });
+    assert.equal(job.status, 400, job.text);
+    assert.equal(propertyName(job), "jobPreparationTask.resourceFiles[0].filePath");
+    const manager = await call("POST", "/jobs", {
+      id: "nofilesjob", poolInfo: { poolId: "anypool" },
+      jobManagerTask: { id: "jm", commandLine: "/bin/true", outputFiles: [{ filePattern: "*", destination: { container: { containerUrl: "not a url" } }, uploadOptions: { uploadCondition: "taskcompletion" } }] },
+    });
+    assert.equal(manager.status, 400, manager.text);
+    assert.equal(propertyName(manager), "jobManagerTask.outputFiles[0].destination.container.containerUrl");
   });
 });

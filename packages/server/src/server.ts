@@ -143,7 +143,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     pools,
-    jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduling.kick(account)),
+    jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduling.kick(account), fileRules),
     tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);

@@ -19,6 +19,7 @@ import { disableJob, endedJob, endRunningTasks } from "../scheduling/jobReaction
 import { removeJobRecords, startReleases, type JobNodeRecord } from "../scheduling/jobPreparation.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
+import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
 import { jobManagerTaskRecord } from "./taskService.js";
 
 export type StoredJob = StoredEntity<CloudJob>;
@@ -172,10 +173,13 @@ export class JobService {
     private readonly store: Store,
     private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
     private readonly onSchedulable: (account: string) => void = () => {},
+    /** What resource files may use (auto-storage). @default no auto-storage account */
+    private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
   ) {}
 
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
+    checkJobFiles(job, this.fileRules);
     const time = formatTimestamp(now);
     try {
       return await this.store.write(async (tx) => {

@@ -10,7 +10,7 @@
  * (managed identities) is refused in both: OpenBatch nodes have none.
  */
 import { propertyDetails, serviceError } from "@openbatch/core";
-import { isSupportedUploadHeader, type OutputFile, type ResourceFile } from "@openbatch/protocol";
+import { isSupportedUploadHeader, type JobAddParameter, type OutputFile, type ResourceFile } from "@openbatch/protocol";
 
 export interface TaskFileRules {
   /** Whether `autoStorageContainerName` can be resolved (the server option `autoStorage`). */
@@ -92,4 +92,12 @@ export function checkOutputFiles(files: readonly OutputFile[] | undefined, prope
       }
     }
   }
+}
+
+/** The file specifications of a job's manager, preparation and release tasks. */
+export function checkJobFiles(job: JobAddParameter, rules: TaskFileRules): void {
+  checkResourceFiles(job.jobManagerTask?.resourceFiles, "jobManagerTask.resourceFiles", rules);
+  checkOutputFiles(job.jobManagerTask?.outputFiles, "jobManagerTask.outputFiles");
+  checkResourceFiles(job.jobPreparationTask?.resourceFiles, "jobPreparationTask.resourceFiles", rules);
+  checkResourceFiles(job.jobReleaseTask?.resourceFiles, "jobReleaseTask.resourceFiles", rules);
 }
