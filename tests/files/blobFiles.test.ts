@@ -120,6 +120,7 @@ describe("resource and output files against Azurite", () => {
       { filePattern: "out/leak.txt", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
       { filePattern: "out/sub", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
       { filePattern: "nothing/here.txt", destination: { container }, uploadOptions: { uploadCondition: "taskcompletion" } },
+      { filePattern: "/etc/**/*", destination: { container: { ...container, path: "etc" } }, uploadOptions: { uploadCondition: "taskcompletion" } },
     ];
     const failure = await uploadOutputFiles({ outputFiles: files, exitCode: 0, nodeRoot: root, taskDirectory, workingDirectory: wd, environment: { AZ_BATCH_TASK_DIR: taskDirectory } });
     await rm(outside, { force: true });
@@ -137,7 +138,9 @@ describe("resource and output files against Azurite", () => {
     const properties = await azurite.service.getContainerClient("outputs").getBlobClient("single/renamed.log").getProperties();
     assert.equal(properties.contentType, "text/plain");
     assert.deepEqual(properties.metadata, { owner: "alice" });
-    assert.match(await readFile(join(taskDirectory, "fileuploaderr.txt"), "utf8"), /leak\.txt: not uploaded, it leads outside/);
+    const problems = await readFile(join(taskDirectory, "fileuploaderr.txt"), "utf8");
+    assert.match(problems, /leak\.txt: skipped, it leads outside/);
+    assert.match(problems, /^\/etc: skipped, it leads outside/m);
     const log = await readFile(join(taskDirectory, "fileuploadout.txt"), "utf8");
     assert.equal(log.trim().split("\n").length, 7);
     assert.doesNotMatch(log, /sig=/);

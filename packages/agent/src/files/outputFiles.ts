@@ -5,9 +5,9 @@
  * `taskcompletion`: any), the pattern (filePattern.ts) is expanded, matched from its base with tinyglobby, and
  * every matching regular file is uploaded as a block blob to `destination.container` (a container URL with a
  * write SAS) under the name filePattern.ts gives it, with the `uploadHeaders` as blob properties and metadata.
- * Zero matches is not an error. Wildcards never follow or match symbolic links; a wildcard-free pattern naming a
- * link is uploaded only when its real path stays inside the node root (architecture.md invariant 8), else it is
- * named in `fileuploaderr.txt`.
+ * Zero matches is not an error. Nothing outside the node root is searched or uploaded (architecture.md invariant
+ * 8): a pattern whose base (links resolved) leaves it — `/etc/*`, or a link out named literally — is skipped and
+ * named in `fileuploaderr.txt`, and wildcards never follow or match symbolic links.
  *
  * Every file is attempted; the first failure is returned as the task's failure (semantics.md §2.4, a
  * `fileUploadError` for the exit conditions): `FileUploadContainerNotFound` (HTTP 404) and
@@ -74,6 +74,13 @@ interface Match {
 
 async function matchesOf(pattern: string, upload: OutputUpload, realRoot: string, problems: string[]): Promise<{ matches: Match[]; wildcard: boolean }> {
   const { base, glob: wildcards } = splitPattern(expandVariables(pattern, upload.environment), upload.workingDirectory);
+  // Never crawl outside the node: a pattern such as `/**` would otherwise walk the whole file system.
+  const realBase = await realpath(base).catch(() => undefined);
+  if (realBase === undefined) return { matches: [], wildcard: wildcards !== undefined };
+  if (!isInside(realRoot, realBase)) {
+    problems.push(`${base}: skipped, it leads outside the node's directory (filePattern '${pattern}').`);
+    return { matches: [], wildcard: wildcards !== undefined };
+  }
   const candidates: Match[] = [];
   if (wildcards === undefined) {
     candidates.push({ path: base, relativePath: base.slice(base.lastIndexOf("/") + 1) });
@@ -96,7 +103,7 @@ async function matchesOf(pattern: string, upload: OutputUpload, realRoot: string
     // Only regular files are uploaded: a literal pattern naming a directory, or nothing, matches nothing.
     if (real === undefined || !(await stat(real).then((info) => info.isFile(), () => false))) continue;
     if (!isInside(realRoot, real)) {
-      problems.push(`${candidate.path}: not uploaded, it leads outside the node's directory (filePattern '${pattern}').`);
+      problems.push(`${candidate.path}: skipped, it leads outside the node's directory (filePattern '${pattern}').`);
       continue;
     }
     matches.push(candidate);
