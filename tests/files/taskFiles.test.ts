@@ -164,6 +164,41 @@ describe("task resource and output files through blob storage", () => {
     assert.match(errors.text, /not found/);
   });
 
+  it("applies preProcessingError to a resource-file failure and fileUploadError to an upload failure", async () => {
+    const jobState = async (id: string) => (await call("GET", `/jobs/${id}`)).json;
+    const taskOf = (jobId: string, taskId: string) =>
+      waitFor(`${jobId}/${taskId} completed`, async () => {
+        const task = (await call("GET", `/jobs/${jobId}/tasks/${taskId}`)).json;
+        return task.state === "completed" ? task : undefined;
+      });
+    const missingInput = [{ httpUrl: blobUrl("inputs", "missing.txt"), filePath: "missing.txt" }];
+    const deadContainer = [{ filePattern: "o.txt", destination: { container: { containerUrl: azurite.containerSasUrl("nosuchcontainer", "cw") } }, uploadOptions: { uploadCondition: "taskcompletion" } }];
+    const job = async (id: string) => assert.equal((await call("POST", "/jobs", { id, poolInfo: { poolId: "fpool" }, onTaskFailure: "performexitoptionsjobaction" })).status, 201);
+    const add = async (jobId: string, task: object) => {
+      const added = await call("POST", `/jobs/${jobId}/tasks`, task);
+      assert.equal(added.status, 201, added.text);
+    };
+
+    // preProcessingError: none keeps the job; the upload error of the other job falls back to terminate.
+    await job("prejob");
+    await add("prejob", { id: "p", commandLine: "/bin/true", resourceFiles: missingInput, exitConditions: { preProcessingError: { jobAction: "none" }, fileUploadError: { jobAction: "terminate" } } });
+    assert.equal((await taskOf("prejob", "p")).executionInfo.failureInfo.code, "BlobNotFound");
+    assert.equal((await jobState("prejob")).state, "active");
+
+    await job("upjob");
+    await add("upjob", { id: "u", commandLine: "/bin/sh -c 'echo o > o.txt'", outputFiles: deadContainer, exitConditions: { preProcessingError: { jobAction: "terminate" }, fileUploadError: { jobAction: "none" } } });
+    assert.equal((await taskOf("upjob", "u")).executionInfo.failureInfo.code, "FileUploadContainerNotFound");
+    assert.equal((await jobState("upjob")).state, "active");
+
+    await job("upterm");
+    await add("upterm", { id: "u", commandLine: "/bin/sh -c 'echo o > o.txt'", outputFiles: deadContainer, exitConditions: { preProcessingError: { jobAction: "none" } } });
+    const ended = await waitFor("upterm to end", async () => {
+      const current = await jobState("upterm");
+      return current.state === "completed" || current.state === "terminating" ? current : undefined;
+    });
+    assert.equal(ended.executionInfo.terminateReason, "TaskFailed");
+  });
+
   it("refuses file specifications that cannot work when the task is added, naming the property", async () => {
     const cases: [object, string, string][] = [
       [{ resourceFiles: [{ httpUrl: blobUrl("inputs", "tool.sh"), filePath: "../../escape.sh" }] }, "InvalidPropertyValue", "resourceFiles[0].filePath"],
