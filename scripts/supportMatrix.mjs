@@ -7,14 +7,20 @@ import { createHandlerTable } from "@openbatch/server";
 /** What an implemented operation does not do yet, or how it differs from Azure. */
 const taskFilesNote =
   "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
-
+const scheduleNote = "The schedule's state changes at once (no `terminating`/`deleting` phase is seen).";
 const notes = {
   Task_Add: taskFilesNote,
   Task_AddCollection: taskFilesNote,
+  JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules (auto pools refused for now).",
+  JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
+  JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
+  JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
+  Certificate_Add: "pfx (password checked) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
+  Certificate_Delete: "Gone at once when no pool references it; otherwise `deletefailed` with `deleteCertificateError` code `CertificateInUse` naming the pools.",
   Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
   Job_Disable: "`requeue` and `terminate` act on running tasks in the same transaction, so the job is `disabled` at once; `wait` keeps it `disabling` until they finish.",
-  Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; no job release task yet, so the job is `completed` at once.",
-  Job_Delete: "Removes the job and its tasks at once and kills their running processes; no job release task yet.",
+  Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; the job is `terminating` while its release tasks run, else `completed` at once.",
+  Job_Delete: "Removes the tasks at once and kills their running processes; a job still active with release tasks to run is `deleting` until they end.",
   Pool_Add: "Stored and returned faithfully; nodes are realised by the compute provider (issue #3), until then the pool stays `resizing`.",
   Pool_Delete: "A pool without nodes is removed at once.",
   Pool_Get: "`$expand=stats` returns the statistics window only; usage and resource figures come with the node agents.",

@@ -99,10 +99,11 @@ describe("request pipeline", () => {
   });
 
   it("answers operations not built yet with 501 NotImplemented naming the operation", async () => {
-    const response = await batchRequest(server.url, { path: `/jobschedules?api-version=${apiVersion}`, account });
+    // The lifetime statistics exist only up to 2022-10-01.16.0, and OpenBatch keeps no account history for them.
+    const response = await batchRequest(server.url, { path: "/lifetimejobstats?api-version=2022-10-01.16.0", account });
     assert.equal(response.status, 501);
     assert.equal(batchErrorCode(response), "NotImplemented");
-    assert.deepEqual(response.json.values, [{ key: "OperationId", value: "JobSchedule_List" }]);
+    assert.deepEqual(response.json.values, [{ key: "OperationId", value: "Job_GetAllLifetimeStatistics" }]);
   });
 
   it("returns entities with odata.metadata, ETag and Last-Modified", async () => {

@@ -32,3 +32,13 @@ export {
   type StartTaskSettings,
 } from "./nodeLifecycle.js";
 export { vmSizeInfo, knownVmSizes, maxTaskSlots, type VmSize } from "./vmSizes.js";
+export { SimulatedClock, isObservableClock, type ObservableClock } from "./simulatedClock.js";
+export {
+  decideSchedule,
+  effectiveWindowInMs,
+  firstRunTime,
+  minimumScheduleIntervalInMs,
+  type ScheduleDecision,
+  type ScheduleSituation,
+  type ScheduleTiming,
+} from "./jobScheduleTiming.js";

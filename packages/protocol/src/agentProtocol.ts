@@ -117,6 +117,8 @@ export const TaskAssignment = model("TaskAssignment", {
   taskDirectory: Type.String(),
   /** Variables set for the process, on top of the node's environment (job and task settings, AZ_BATCH_JOB_ID, …). */
   environment: Type.Record(Type.String(), Type.String()),
+  /** Variables whose value is a directory relative to the node root; the agent sets them to its absolute path. */
+  nodePathEnvironment: Type.Optional(Type.Record(Type.String(), Type.String())),
   /** Kill the process after this long (the task's maxWallClockTime). */
   maxWallClockTimeInMs: Type.Optional(Type.Integer({ minimum: 1 })),
   /** The server wants the process killed (terminate, job terminate, requeue). */
@@ -126,10 +128,27 @@ export const TaskAssignment = model("TaskAssignment", {
    * `storageContainerUrl` carrying a read/list SAS, so agents never hold storage account keys.
    */
   resourceFiles: Type.Optional(Type.Array(ResourceFile)),
+  /**
+   * Multi-instance coordination runs: downloaded into the task directory (`AZ_BATCH_TASK_SHARED_DIR`, not `wd`)
+   * before `resourceFiles`, on every instance.
+   */
+  commonResourceFiles: Type.Optional(Type.Array(ResourceFile)),
   /** Uploaded after the process exits, per each file's uploadCondition. */
   outputFiles: Type.Optional(Type.Array(OutputFile)),
 });
 export type TaskAssignment = Static<typeof TaskAssignment>;
+
+/**
+ * A file of a certificate the node's pool references (certificateReferences), to be placed in the `certs`
+ * directory of each process whose kind is in `visibility` (semantics.md §2.9: `AZ_BATCH_CERTIFICATES_DIR`).
+ */
+export const NodeCertificateFile = model("NodeCertificateFile", {
+  /** `<thumbprintAlgorithm>-<thumbprint>.<cer|pfx>`, or `….pfx.pw` for a pfx's password. */
+  fileName: Type.String({ pattern: "^[a-z0-9]+-[0-9a-f]+\\.(cer|pfx|pfx\\.pw)$" }),
+  contentBase64: Type.String(),
+  visibility: Type.Array(Type.Union([Type.Literal("starttask"), Type.Literal("task"), Type.Literal("remoteuser")])),
+});
+export type NodeCertificateFile = Static<typeof NodeCertificateFile>;
 
 export const DesiredNode = model("DesiredNode", {
   nodeId: Type.String(),
@@ -148,6 +167,8 @@ export const DesiredNode = model("DesiredNode", {
   environment: Type.Record(Type.String(), Type.String()),
   /** The task runs the node should have. Absent or empty: none. */
   tasks: Type.Optional(Type.Array(TaskAssignment)),
+  /** Certificate files for its processes. Absent or empty: none. */
+  certificates: Type.Optional(Type.Array(NodeCertificateFile)),
 });
 export type DesiredNode = Static<typeof DesiredNode>;
 

@@ -35,6 +35,7 @@ export {
   AgentSyncRequest,
   AgentSyncResponse,
   DesiredNode,
+  NodeCertificateFile,
   ProcessOutcome,
   TaskAssignment,
   TaskReport,

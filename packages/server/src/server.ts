@@ -16,10 +16,12 @@ import { createBearerTokenVerifier } from "./auth/bearerToken.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
 import { accountHandlers } from "./handlers/account.js";
 import { applicationHandlers } from "./handlers/application.js";
+import { certificateHandlers } from "./handlers/certificate.js";
 import { computeNodeHandlers } from "./handlers/computeNode.js";
 import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js";
 import { fileHandlers } from "./handlers/file.js";
 import { jobHandlers } from "./handlers/job.js";
+import { jobScheduleHandlers } from "./handlers/jobSchedule.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
@@ -38,7 +40,10 @@ import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
+import { CertificateService } from "./services/certificateService.js";
 import { JobService } from "./services/jobService.js";
+import { JobScheduleService } from "./services/jobScheduleService.js";
+import { JobScheduleRunner } from "./jobSchedules/jobScheduleRunner.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
@@ -52,8 +57,10 @@ import { createAutoStorage } from "./storage/autoStorage.js";
 export interface Services {
   readonly accounts: AccountService;
   readonly applications: ApplicationService;
+  readonly certificates: CertificateService;
   readonly pools: PoolService;
   readonly jobs: JobService;
+  readonly jobSchedules: JobScheduleService;
   readonly tasks: TaskService;
   readonly taskControl: TaskControl;
   readonly nodes: NodeService;
@@ -77,8 +84,10 @@ export function createHandlerTable(services: Services): HandlerTable {
   return {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
+    ...certificateHandlers(services.certificates),
     ...poolHandlers(services.pools),
     ...jobHandlers(services.jobs),
+    ...jobScheduleHandlers(services.jobSchedules),
     ...taskHandlers(services.tasks, services.taskControl),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
@@ -133,6 +142,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     applier: new PlanApplier({ store, now: () => config.clock.now(), onAssigned: (account, poolId) => notifier.notify(account, poolId) }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
   });
+  // Job completions reach the schedule runner from the job service and, for completions caused by tasks, through
+  // the same after-commit signals that wake the scheduling loop (a task finished, a task terminated).
+  const scheduleRunner = new JobScheduleRunner({
+    store,
+    clock: config.clock,
+    onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
+  });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
     checkLocalPoolCapabilities(pool);
@@ -142,12 +158,15 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
+    certificates: new CertificateService(store),
     pools,
-    jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduling.kick(account), fileRules),
+    jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduling.kick(account), (account) => scheduleRunner.kick(account), fileRules),
+    jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
     tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
       scheduling.kick(account);
+      scheduleRunner.kick(account);
     }),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
@@ -177,7 +196,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => heartbeats.forget(identity),
-    onCapacityFreed: (account) => scheduling.kick(account),
+    onCapacityFreed: (account) => {
+      scheduling.kick(account);
+      scheduleRunner.kick(account);
+    },
   });
   registerAgentRoutes(app, tokens, agentSync);
   try {
@@ -192,6 +214,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
+  scheduleRunner.start(accountNames);
   ready = true;
   let closing: Promise<void> | undefined;
   const server = app;
@@ -207,6 +230,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         heartbeats.close();
         reconciler.close();
         await server.close();
+        await scheduleRunner.close();
         await scheduling.close();
         await reconciler.idle();
         await provider.close();

@@ -43,6 +43,7 @@ import type { Logger } from "../log.js";
 import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from "../process/processGroup.js";
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
+import { placeCertificates, placeTaskCertificates } from "./certificateFiles.js";
 import { processEnvironment } from "./processEnvironment.js";
 import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
 
@@ -378,11 +379,12 @@ export class HostedNode {
     const attemptRun = async (): Promise<ProcessOutcome> => {
       // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
       await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
+      const certificates = await placeCertificates(layout.startup, desired.certificates, "starttask");
       return runStartTaskAttempt({
         attempt,
         startTask,
         layout,
-        environment,
+        environment: { ...environment, ...certificates },
         signal: controller.signal,
         clock: this.context.clock,
         killGracePeriodInMs: this.context.killGracePeriodInMs,
@@ -478,10 +480,11 @@ export class HostedNode {
     const attemptRun = async (): Promise<ProcessOutcome> => {
       // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
       await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
+      const certificates = await placeTaskCertificates(layout.root, assignment.taskDirectory, desired.certificates);
       return runJobTask({
         assignment,
         layout,
-        nodeEnvironment: desired.environment,
+        nodeEnvironment: { ...desired.environment, ...certificates },
         systemPath: this.context.systemPath,
         userName: this.context.userName,
         signal: controller.signal,

@@ -7,7 +7,8 @@
  * command line, run it in `wd` without a shell, stdout/stderr to `<taskDirectory>/stdout.txt` and `stderr.txt`
  * (truncated), with the environment of processEnvironment.ts plus, later layers winning, `AZ_BATCH_JOB_ID` and
  * `AZ_BATCH_TASK_ID` (from the assignment), the assignment's `environment`, and `AZ_BATCH_TASK_DIR` /
- * `AZ_BATCH_TASK_WORKING_DIR` (absolute). `maxWallClockTimeInMs` kills the process group when it expires.
+ * `AZ_BATCH_TASK_WORKING_DIR` (absolute), and the assignment's `nodePathEnvironment` made absolute under the node root
+ * (e.g. `AZ_BATCH_JOB_PREP_DIR`). `maxWallClockTimeInMs` kills the process group when it expires.
  * The assignment's resource files are downloaded into `wd` first (files/resourceFiles.ts) and its output files
  * uploaded after the process exited, unless it was killed by an abort (files/outputFiles.ts); the run counts as
  * running throughout, as Azure counts it.
@@ -53,6 +54,19 @@ export interface JobTaskRun {
 }
 
 type Failure = NonNullable<ProcessOutcome["failure"]>;
+
+/** Variables naming node directories, made absolute; a path that would leave the node root is left out. */
+function nodePathVariables(root: string, paths: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [name, path] of Object.entries(paths ?? {})) {
+    try {
+      variables[name] = resolveTaskDirectory(root, path);
+    } catch {
+      // The server never sends such a path; a node-escaping one is dropped rather than trusted.
+    }
+  }
+  return variables;
+}
 
 export class TaskDirectoryError extends Error {
   override readonly name = "TaskDirectoryError";
@@ -136,12 +150,14 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       AZ_BATCH_JOB_ID: assignment.jobId,
       AZ_BATCH_TASK_ID: assignment.taskId,
       ...assignment.environment,
+      ...nodePathVariables(layout.root, assignment.nodePathEnvironment),
       AZ_BATCH_TASK_DIR: taskDirectory,
       AZ_BATCH_TASK_WORKING_DIR: workingDirectory,
     },
   });
 
   try {
+    await downloadResourceFiles(assignment.commonResourceFiles ?? [], taskDirectory, { signal, propertyName: "multiInstanceSettings.commonResourceFiles" });
     await downloadResourceFiles(assignment.resourceFiles ?? [], workingDirectory, { signal });
   } catch (error) {
     return completed({ failure: signal.aborted ? abortFailure(signal) : resourceFileFailure(error) });

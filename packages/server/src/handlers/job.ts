@@ -12,7 +12,7 @@ import { withVersion } from "../services/entityViews.js";
 import type { JobService, StoredJob } from "../services/jobService.js";
 
 /** The job as the wire shows it, with `stats` only when `$expand=stats` asked for it (zeros until tasks run). */
-function jobView(ctx: RequestContext, job: StoredJob, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJob> {
+export function jobView(ctx: RequestContext, job: StoredJob, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJob> {
   const view: CloudJob = withVersion(job);
   if (expandStats) {
     view.stats = {

@@ -5,6 +5,7 @@ import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
+import { subtasksOf } from "../scheduling/multiInstance.js";
 import { taskView, type TaskControl, type TaskService } from "../services/taskService.js";
 
 export function taskHandlers(tasks: TaskService, control: TaskControl): HandlerTable {
@@ -53,6 +54,11 @@ export function taskHandlers(tasks: TaskService, control: TaskControl): HandlerT
       checkConditions(ctx, task, true);
       const options = parseListOptions(ctx.query, {});
       return entityResult(ctx, "tasks", project(taskView(task.body), options.select), task);
+    },
+    Task_ListSubtasks: async ({ ctx, params }) => {
+      const task = await tasks.get(ctx.account, params["jobId"] as string, params["taskId"] as string);
+      const options = parseListOptions(ctx.query, {});
+      return { body: { value: subtasksOf(task.body).map((subtask) => project(subtask, options.select)) } };
     },
     Task_List: async ({ ctx, params }) => {
       const options = parseListOptions(ctx.query, { filterTarget: "tasks" });

@@ -10,17 +10,19 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, ResourceFile } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
 import { roleRunFinished } from "../scheduling/jobPreparation.js";
+import { instanceRunFinished } from "../scheduling/multiInstance.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
+import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -84,7 +86,10 @@ export class AgentSync {
     const unchanged = !applied.nodesChanged && !factsChanged && request.knownVersion === digest(desired);
     if (unchanged && desired.length > 0) {
       await this.options.notifier.wait(identity.account, identity.poolId, Math.min(request.waitInMs ?? 0, this.options.heartbeatIntervalInMs));
-      desired = await this.options.store.read(async (tx) => (await this.assigned(tx, identity)).map((node) => this.desiredNode(identity, node.body)));
+      desired = await this.options.store.read(async (tx) => {
+        const nodes = await this.assigned(tx, identity);
+        return Promise.all(nodes.map(async (node) => this.desiredNode(identity, node.body, await nodeCertificateFiles(tx, identity.account, node.body.certificateReferences))));
+      });
     }
     return {
       version: digest(desired),
@@ -133,7 +138,7 @@ export class AgentSync {
         if (node.body.state === "creating" || node.body.state === "unknown") poolChanged = true;
         if (updated.state === "idle" && node.body.state !== "idle") tasksFinished = true;
       }
-      desired.push(this.desiredNode(identity, updated));
+      desired.push(this.desiredNode(identity, updated, await nodeCertificateFiles(tx, identity.account, updated.certificateReferences)));
     }
     return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake };
   }
@@ -169,6 +174,10 @@ export class AgentSync {
       if (taskReport.outcome.failure === undefined && taskReport.outcome.exitCode === 0) succeeded++;
       if (assignment.role !== undefined) {
         await roleRunFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, now);
+        continue;
+      }
+      if (assignment.subtaskId !== undefined) {
+        for (const poolId of await instanceRunFinished(tx, identity.account, assignment, taskReport.outcome, now)) poolsToWake.add(poolId);
         continue;
       }
       const ref = { account: identity.account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
@@ -220,12 +229,18 @@ export class AgentSync {
     return updated;
   }
 
-  private desiredNode(identity: AgentIdentity, node: NodeRecord): DesiredNode {
+  private desiredNode(identity: AgentIdentity, node: NodeRecord, certificates: NodeCertificateFile[]): DesiredNode {
     const runtime = node._ob;
     const resolve = this.options.resolveResourceFiles;
     const now = this.options.clock.now();
-    const withFiles = <T extends { resourceFiles?: ResourceFile[] }>(spec: T): T =>
-      resolve === undefined || spec.resourceFiles === undefined ? spec : { ...spec, resourceFiles: resolve(spec.resourceFiles, now) };
+    const withFiles = <T extends { resourceFiles?: ResourceFile[]; commonResourceFiles?: ResourceFile[] }>(spec: T): T =>
+      resolve === undefined
+        ? spec
+        : {
+            ...spec,
+            ...(spec.resourceFiles === undefined ? {} : { resourceFiles: resolve(spec.resourceFiles, now) }),
+            ...(spec.commonResourceFiles === undefined ? {} : { commonResourceFiles: resolve(spec.commonResourceFiles, now) }),
+          };
     return {
       nodeId: node.id,
       poolId: identity.poolId,
@@ -238,7 +253,8 @@ export class AgentSync {
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
       tasks: (runtime.assignments ?? [])
         .filter((assignment) => assignment.held !== true)
-        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, ...assignment }) => withFiles(assignment)),
+        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => withFiles(assignment)),
+      ...(certificates.length === 0 ? {} : { certificates }),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -298,6 +298,7 @@ export class PoolReconciler {
       totalTasksSucceeded: 0,
       isDedicated,
       ...(pool.startTask === undefined ? {} : { startTask: pool.startTask }),
+      ...(pool.certificateReferences === undefined || pool.certificateReferences.length === 0 ? {} : { certificateReferences: pool.certificateReferences }),
       ...(pool.virtualMachineConfiguration === undefined
         ? {}
         : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),

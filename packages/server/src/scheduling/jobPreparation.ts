@@ -15,6 +15,7 @@ import type { CloudJob, EnvironmentSetting, JobPreparationTaskExecutionInformati
 import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { jobDirectory } from "../jobSchedules/scheduleJobIds.js";
 
 export interface JobNodeRecord {
   poolId: string;
@@ -41,7 +42,7 @@ function environmentOf(settings: readonly EnvironmentSetting[] | undefined): Rec
 }
 
 export function jobTaskDirectory(jobId: string, taskId: string): string {
-  return `workitems/${jobId}/job-1/${taskId}`;
+  return `workitems/${jobDirectory(jobId)}/${taskId}`;
 }
 
 function jobNodeRef(account: string, jobId: string, nodeId: string) {

@@ -1,19 +1,20 @@
 /**
  * The plan applier: the only writer of placements. It re-checks each placement of a scheduler plan against the
- * store — the task is still active, its job active, the node usable with enough free slots and not kept by an
- * exclusive job manager (nor, for such a job manager, busy) — and commits the plan
- * in one transaction: the task turns `running` (or `preparing` while the job preparation task runs first on that node,
- * jobPreparation.ts) with its `nodeInfo` and a new assignment (attempt n+1), the node
- * gets the assignment (its agent's desired tasks) and its running counts. A placement that no longer holds is
- * skipped; the next round sees the new state.
+ * store — the task is still active, its job active, each node usable with enough free slots and not kept by an
+ * exclusive job manager (nor, for such a job manager, busy) — and commits the plan in one transaction: the task
+ * turns `running` (or `preparing` while the job preparation task runs first on that node, jobPreparation.ts) with
+ * its `nodeInfo` and a new assignment (attempt n+1), each node gets its assignment (its agent's desired tasks) and
+ * its running counts. A multi-instance task gets one assignment per node (multiInstance.ts). A placement that no
+ * longer holds is skipped; the next round sees the new state.
  */
 import { formatTimestamp, parseDuration } from "@openbatch/core";
 import type { CloudJob, CloudPool, EnvironmentSetting } from "@openbatch/protocol";
-import type { Plan } from "@openbatch/scheduler";
-import type { Store, WriteTx } from "@openbatch/store";
+import type { Placement, Plan } from "@openbatch/scheduler";
+import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
+import { instanceEnvironment, multiInstanceRuntime } from "./multiInstance.js";
 
 export interface PlanApplierOptions {
   readonly store: Store;
@@ -28,6 +29,79 @@ function environmentOf(settings: readonly EnvironmentSetting[] | undefined): Rec
   return environment;
 }
 
+/** What one run of a task on one node needs, before the node-specific parts. */
+export function taskAssignment(job: CloudJob, task: TaskRecord, attempt: number, slots: number): NodeTaskAssignment {
+  const jobId = job.id ?? "";
+  const taskDirectory = jobTaskDirectory(jobId, task.id);
+  const wallClock = task.constraints?.maxWallClockTime === undefined ? undefined : parseDuration(task.constraints.maxWallClockTime);
+  const preparation = job.jobPreparationTask === undefined ? undefined : jobTaskDirectory(jobId, job.jobPreparationTask.id ?? "jobpreparation");
+  return {
+    assignmentId: `${jobId}.${task.id}.${attempt}`,
+    jobId,
+    taskId: task.id,
+    attempt,
+    commandLine: task.commandLine ?? "",
+    taskDirectory,
+    environment: { ...environmentOf(job.commonEnvironmentSettings), ...environmentOf(task.environmentSettings), AZ_BATCH_JOB_ID: jobId, AZ_BATCH_TASK_ID: task.id },
+    ...(preparation === undefined ? {} : { nodePathEnvironment: { AZ_BATCH_JOB_PREP_DIR: preparation, AZ_BATCH_JOB_PREP_WORKING_DIR: `${preparation}/wd` } }),
+    ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
+    ...(task.resourceFiles === undefined ? {} : { resourceFiles: task.resourceFiles }),
+    ...(task.outputFiles === undefined ? {} : { outputFiles: task.outputFiles }),
+    slots,
+  };
+}
+
+function nodeInfoOf(node: NodeRecord, poolId: string, taskDirectory: string) {
+  const nodeUrl = node.url ?? "";
+  return {
+    affinityId: node.affinityId,
+    nodeUrl,
+    poolId,
+    nodeId: node.id,
+    taskRootDirectory: taskDirectory,
+    taskRootDirectoryUrl: `${nodeUrl}/files/${encodeURIComponent(taskDirectory)}`,
+  };
+}
+
+/** The node with one more assignment, counted as running. */
+function withAssignment(node: NodeRecord, assignment: NodeTaskAssignment, time: string): NodeRecord {
+  return {
+    ...node,
+    state: "running",
+    ...(node.state === "running" ? {} : { stateTransitionTime: time }),
+    runningTasksCount: (node.runningTasksCount ?? 0) + 1,
+    runningTaskSlotsCount: (node.runningTaskSlotsCount ?? 0) + assignment.slots,
+    _ob: { ...node._ob, assignments: [...(node._ob.assignments ?? []), assignment] },
+  };
+}
+
+/** The task, started on a node now: `running` (or `preparing`, held), with the attempt and assignment recorded. */
+function startedTask(task: TaskRecord, nodeInfo: ReturnType<typeof nodeInfoOf>, assignment: NodeTaskAssignment, time: string, held: boolean): TaskRecord {
+  return {
+    ...task,
+    state: held ? "preparing" : "running",
+    previousState: task.state,
+    previousStateTransitionTime: task.stateTransitionTime,
+    stateTransitionTime: time,
+    nodeInfo,
+    executionInfo: {
+      ...task.executionInfo,
+      ...(held ? {} : { startTime: time }),
+      retryCount: task.executionInfo?.retryCount ?? 0,
+      requeueCount: task.executionInfo?.requeueCount ?? 0,
+    },
+    _ob: { ...task._ob, attempts: assignment.attempt, assignment: { assignmentId: assignment.assignmentId, nodeId: nodeInfo.nodeId, poolId: nodeInfo.poolId, attempt: assignment.attempt } },
+  };
+}
+
+interface Target {
+  readonly job: CloudJob;
+  readonly jobId: string;
+  readonly poolId: string;
+  readonly pool: CloudPool;
+  readonly task: StoredEntity<TaskRecord>;
+}
+
 export class PlanApplier {
   constructor(private readonly options: PlanApplierOptions) {}
 
@@ -37,9 +111,9 @@ export class PlanApplier {
     const applied = await this.options.store.write(async (tx) => {
       let count = 0;
       for (const placement of plan.placements) {
-        // Multi-instance tasks and preemption arrive with the rest of task execution.
-        if (placement.nodeIds.length !== 1 || placement.needsPreemption) continue;
-        const poolId = await this.place(tx, account, placement.jobId, placement.taskId, placement.nodeIds[0] as string, placement.slots, now);
+        // Preempting running tasks is not done yet: such placements wait for capacity.
+        if (placement.needsPreemption) continue;
+        const poolId = await this.place(tx, account, placement, now);
         if (poolId !== undefined) {
           touchedPools.add(poolId);
           count++;
@@ -52,79 +126,89 @@ export class PlanApplier {
   }
 
   /** Places one task; returns its pool when it was placed, undefined when the placement no longer holds. */
-  private async place(tx: WriteTx, account: string, jobId: string, taskId: string, nodeId: string, slots: number, now: Date): Promise<string | undefined> {
-    const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: jobId });
+  private async place(tx: WriteTx, account: string, placement: Placement, now: Date): Promise<string | undefined> {
+    const target = await this.target(tx, account, placement);
+    if (target === undefined) return undefined;
+    const nodes: StoredEntity<NodeRecord>[] = [];
+    for (const nodeId of placement.nodeIds) {
+      const node = await tx.get<NodeRecord>({ account, kind: "node", scope: target.poolId, id: nodeId });
+      if (node === undefined || !this.canTake(target, node.body, placement.slots)) return undefined;
+      nodes.push(node);
+    }
+    const instances = target.task.body.multiInstanceSettings === undefined ? undefined : (target.task.body.multiInstanceSettings.numberOfInstances ?? 1);
+    const isMultiInstance = instances !== undefined;
+    if (nodes.length !== (instances ?? 1)) return undefined;
+    return isMultiInstance ? this.placeInstances(tx, account, target, nodes, now) : this.placeOne(tx, account, target, nodes[0] as StoredEntity<NodeRecord>, placement.slots, now);
+  }
+
+  private async target(tx: WriteTx, account: string, placement: Placement): Promise<Target | undefined> {
+    const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: placement.jobId });
     if (job === undefined || job.body.state !== "active") return undefined;
     const poolId = job.body.poolInfo?.poolId ?? "";
-    const taskRef = { account, kind: "task" as const, scope: jobId, id: taskId };
-    const task = await tx.get<TaskRecord>(taskRef);
+    const task = await tx.get<TaskRecord>({ account, kind: "task", scope: placement.jobId, id: placement.taskId });
     if (task === undefined || task.body.state !== "active") return undefined;
     const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
-    const nodeRef = { account, kind: "node" as const, scope: poolId, id: nodeId };
-    const node = await tx.get<NodeRecord>(nodeRef);
-    if (pool === undefined || node === undefined) return undefined;
-    const assignments = node.body._ob.assignments ?? [];
-    const used = assignments.reduce((sum, assignment) => sum + assignment.slots, 0);
-    const usable = (node.body.state === "idle" || node.body.state === "running") && node.body.schedulingState !== "disabled";
-    if (!usable || used + slots > (pool.body.taskSlotsPerNode ?? 1)) return undefined;
-    const exclusive = task.body._ob.jobManager?.runExclusive === true;
-    if (assignments.some((held) => held.exclusive === true) || (exclusive && assignments.length > 0)) return undefined;
+    if (pool === undefined) return undefined;
+    return { job: { ...job.body, id: job.body.id ?? placement.jobId }, jobId: placement.jobId, poolId, pool: pool.body, task };
+  }
 
-    const gated = await gateOnPreparation(tx, account, job.body, job.body.id ?? jobId, poolId, node.body, now);
+  private canTake(target: Target, node: NodeRecord, slots: number): boolean {
+    const assignments = node._ob.assignments ?? [];
+    const used = assignments.reduce((sum, assignment) => sum + assignment.slots, 0);
+    const usable = (node.state === "idle" || node.state === "running") && node.schedulingState !== "disabled";
+    if (!usable || used + slots > (target.pool.taskSlotsPerNode ?? 1)) return false;
+    const exclusive = target.task.body._ob.jobManager?.runExclusive === true;
+    return !(assignments.some((held) => held.exclusive === true) || (exclusive && assignments.length > 0));
+  }
+
+  private async placeOne(tx: WriteTx, account: string, target: Target, node: StoredEntity<NodeRecord>, slots: number, now: Date): Promise<string | undefined> {
+    const gated = await gateOnPreparation(tx, account, target.job, target.job.id ?? target.jobId, target.poolId, node.body, now);
     if (gated.gate === "refuse") return undefined;
     const held = gated.gate === "wait";
     const time = formatTimestamp(now);
-    const attempt = task.body._ob.attempts + 1;
-    const realJobId = job.body.id ?? jobId;
-    const realTaskId = task.body.id;
-    const taskDirectory = jobTaskDirectory(realJobId, realTaskId);
-    const wallClock = task.body.constraints?.maxWallClockTime === undefined ? undefined : parseDuration(task.body.constraints.maxWallClockTime);
+    const task = target.task.body;
+    const exclusive = task._ob.jobManager?.runExclusive === true;
     const assignment: NodeTaskAssignment = {
-      assignmentId: `${realJobId}.${realTaskId}.${attempt}`,
-      jobId: realJobId,
-      taskId: realTaskId,
-      attempt,
-      commandLine: task.body.commandLine ?? "",
-      taskDirectory,
-      environment: {
-        ...environmentOf(job.body.commonEnvironmentSettings),
-        ...environmentOf(task.body.environmentSettings),
-        AZ_BATCH_JOB_ID: realJobId,
-        AZ_BATCH_TASK_ID: realTaskId,
-      },
-      ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
-      ...(task.body.resourceFiles === undefined ? {} : { resourceFiles: task.body.resourceFiles }),
-      ...(task.body.outputFiles === undefined ? {} : { outputFiles: task.body.outputFiles }),
-      slots,
+      ...taskAssignment(target.job, task, task._ob.attempts + 1, slots),
       ...(exclusive ? { exclusive } : {}),
       ...(held ? { held } : {}),
     };
-    const nodeUrl = node.body.url ?? "";
-    await tx.replace(taskRef, {
-      ...task.body,
-      state: held ? "preparing" : "running",
-      previousState: task.body.state,
-      previousStateTransitionTime: task.body.stateTransitionTime,
-      stateTransitionTime: time,
-      nodeInfo: {
-        affinityId: node.body.affinityId,
-        nodeUrl,
-        poolId: pool.body.id,
-        nodeId: node.body.id,
-        taskRootDirectory: taskDirectory,
-        taskRootDirectoryUrl: `${nodeUrl}/files/${encodeURIComponent(taskDirectory)}`,
-      },
-      executionInfo: { ...task.body.executionInfo, ...(held ? {} : { startTime: time }), retryCount: task.body.executionInfo?.retryCount ?? 0, requeueCount: task.body.executionInfo?.requeueCount ?? 0 },
-      _ob: { ...task.body._ob, attempts: attempt, assignment: { assignmentId: assignment.assignmentId, nodeId: node.body.id, poolId, attempt } },
-    }, now);
-    await tx.replace(nodeRef, {
-      ...gated.node,
-      state: "running",
-      ...(node.body.state === "running" ? {} : { stateTransitionTime: time }),
-      runningTasksCount: (node.body.runningTasksCount ?? 0) + 1,
-      runningTaskSlotsCount: (node.body.runningTaskSlotsCount ?? 0) + slots,
-      _ob: { ...gated.node._ob, assignments: [...(gated.node._ob.assignments ?? []), assignment] },
-    }, now);
-    return poolId;
+    const nodeInfo = nodeInfoOf(node.body, target.pool.id ?? target.poolId, assignment.taskDirectory);
+    await tx.replace({ account, kind: "task", scope: target.jobId, id: task.id }, startedTask(task, nodeInfo, assignment, time, held), now);
+    await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, withAssignment(gated.node, assignment, time), now);
+    return target.poolId;
+  }
+
+  /**
+   * A multi-instance task: every instance runs the coordination command first (instance 0, the primary, on the
+   * first node); multiInstance.ts starts the application command once they all succeeded.
+   */
+  private async placeInstances(tx: WriteTx, account: string, target: Target, nodes: readonly StoredEntity<NodeRecord>[], now: Date): Promise<string | undefined> {
+    const time = formatTimestamp(now);
+    const task = target.task.body;
+    const attempt = task._ob.attempts + 1;
+    // The task's own files belong to the application command on the primary (multiInstance.ts); every instance
+    // gets the common resource files in the task directory (semantics.md §10.1).
+    const { resourceFiles: _primaryOnly, outputFiles: _afterApplication, ...base } = taskAssignment(target.job, task, attempt, 1);
+    const common = task.multiInstanceSettings?.commonResourceFiles;
+    const addresses = nodes.map((node) => node.body.ipAddress ?? "127.0.0.1");
+    const instances = nodes.map((node, index): NodeTaskAssignment => ({
+      ...base,
+      assignmentId: `${base.assignmentId}.${index}`,
+      commandLine: task.multiInstanceSettings?.coordinationCommandLine ?? "",
+      environment: { ...base.environment, ...instanceEnvironment(addresses, index) },
+      nodePathEnvironment: { ...base.nodePathEnvironment, AZ_BATCH_TASK_SHARED_DIR: base.taskDirectory },
+      subtaskId: index,
+      ...(common === undefined ? {} : { commonResourceFiles: common }),
+    }));
+    for (const [index, node] of nodes.entries()) {
+      await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, withAssignment(node.body, instances[index] as NodeTaskAssignment, time), now);
+    }
+    const poolId = target.pool.id ?? target.poolId;
+    const primary = instances[0] as NodeTaskAssignment;
+    const started = startedTask(task, nodeInfoOf((nodes[0] as StoredEntity<NodeRecord>).body, poolId, base.taskDirectory), primary, time, false);
+    const runtime = multiInstanceRuntime(nodes.map((node, index) => ({ node: node.body, poolId, assignment: instances[index] as NodeTaskAssignment })), time);
+    await tx.replace({ account, kind: "task", scope: target.jobId, id: task.id }, { ...started, _ob: { ...started._ob, multiInstance: runtime } }, now);
+    return target.poolId;
   }
 }

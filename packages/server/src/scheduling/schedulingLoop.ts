@@ -127,6 +127,7 @@ export class SchedulingLoop {
           requiredSlots: task.body.requiredSlots ?? 1,
           ...(task.body.dependsOn === undefined ? {} : { dependsOn: task.body.dependsOn }),
           ...(task.body.affinityInfo === undefined ? {} : { affinityId: task.body.affinityInfo.affinityId }),
+          ...(task.body.multiInstanceSettings === undefined ? {} : { numberOfInstances: task.body.multiInstanceSettings.numberOfInstances ?? 1 }),
           ...(task.body._ob.jobManager === undefined
             ? {}
             : { isJobManager: true, runExclusive: task.body._ob.jobManager.runExclusive, allowLowPriorityNode: task.body._ob.jobManager.allowLowPriorityNode }),

@@ -42,3 +42,16 @@ export async function killAssignment(tx: WriteTx, account: string, assignment: T
   await tx.replace(ref, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
   return assignment.poolId;
 }
+
+/**
+ * Kills every process of the task's current run: its assignment and, for a multi-instance task, each instance still
+ * running. Returns the pool whose agents must wake, if any node was still there.
+ */
+export async function killTaskRuns(tx: WriteTx, account: string, task: TaskRecord, now: Date): Promise<string | undefined> {
+  let poolId = await killAssignment(tx, account, task._ob.assignment, now);
+  for (const instance of task._ob.multiInstance?.instances ?? []) {
+    if (instance.state !== "running" || instance.assignmentId === task._ob.assignment?.assignmentId) continue;
+    poolId = (await killAssignment(tx, account, { assignmentId: instance.assignmentId, nodeId: instance.nodeId, poolId: instance.poolId, attempt: 0 }, now)) ?? poolId;
+  }
+  return poolId;
+}

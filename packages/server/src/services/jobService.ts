@@ -11,7 +11,7 @@
 import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type {
   CloudTask,
-  CloudJob, JobAddParameter, JobConstraints, JobDisableParameter, JobPatchParameter, JobState, JobUpdateParameter, MetadataItem,
+  CloudJob, JobAddParameter, JobConstraints, JobDisableParameter, JobPatchParameter, JobSpecification, JobState, JobUpdateParameter, MetadataItem,
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
 import { completeJob, transition } from "./jobStates.js";
@@ -94,6 +94,11 @@ function checkPoolInfo(poolInfo: PoolInformation): void {
 /** Cross-field rules the schema cannot state (rest-api.md §4.3). */
 function checkJobRules(job: JobAddParameter): void {
   assertValidId(job.id, "id");
+  checkJobSpecification(job);
+}
+
+/** The rules of a job's properties other than its id; a job schedule's `jobSpecification` must pass them too. */
+export function checkJobSpecification(job: JobSpecification): void {
   if (job.displayName !== undefined && job.displayName.length > limits.displayNameMaxLength) {
     throw invalid("displayName", `The display name may be at most ${limits.displayNameMaxLength} characters long.`);
   }
@@ -113,7 +118,7 @@ function checkJobRules(job: JobAddParameter): void {
 }
 
 /** The job with its server-side defaults filled in. */
-function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
+export function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
   const { jobManagerTask: manager, jobPreparationTask: preparation, jobReleaseTask: release } = job;
   return {
     ...job,
@@ -161,18 +166,32 @@ function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
   };
 }
 
-
-/** The job completed: state `completed`, `executionInfo.endTime` and `terminateReason`. */
+/**
+ * Stores a new job (checked by the caller) in `tx`; a job with `terminatejob`, no job manager and so no task is
+ * complete at once. Job schedules make their jobs through here too, so theirs are ordinary jobs.
+ */
+export async function insertJob(tx: WriteTx, account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
+  const time = formatTimestamp(now);
+  let body = newJob(job, url, time);
+  if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
+    body = completeJob({ ...body }, allTasksCompleteReason, time);
+  }
+  const manager = jobManagerTaskRecord(body, url, time);
+  if (manager !== undefined) await tx.insert({ account, kind: "task", scope: job.id, id: manager.id }, manager, now);
+  return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
+}
 
 export class JobService {
   /**
    * @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed).
    * @param onSchedulable kicks the scheduler after a change that can make tasks placeable (a job enabled).
+   * @param onJobChanged after a job changed state or was deleted (its job schedule may now make its next job).
    */
   constructor(
     private readonly store: Store,
     private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
     private readonly onSchedulable: (account: string) => void = () => {},
+    private readonly onJobChanged: (account: string) => void = () => {},
     /** What resource files may use (auto-storage). @default no auto-storage account */
     private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
   ) {}
@@ -180,7 +199,6 @@ export class JobService {
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
     checkJobFiles(job, this.fileRules);
-    const time = formatTimestamp(now);
     try {
       return await this.store.write(async (tx) => {
         const schedule = await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id });
@@ -190,13 +208,7 @@ export class JobService {
             values: [{ key: "JobId", value: job.id }],
           });
         }
-        let body = newJob(job, url, time);
-        if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
-          body = completeJob({ ...body }, allTasksCompleteReason, time);
-        }
-        const manager = jobManagerTaskRecord(body, url, time);
-        if (manager !== undefined) await tx.insert({ account, kind: "task", scope: job.id, id: manager.id }, manager, now);
-        return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
+        return insertJob(tx, account, job, url, now);
       });
     } catch (error) {
       if (isStoreError(error, "conflict")) {
@@ -281,6 +293,7 @@ export class JobService {
         return touched;
       });
       for (const poolId of pools) this.onPoolChanged(account, poolId);
+      this.onJobChanged(account);
     } catch (error) {
       if (isStoreError(error, "notFound")) throw jobNotFound(jobId);
       if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
@@ -300,7 +313,7 @@ export class JobService {
     change: (job: CloudJob, tx: WriteTx) => Promise<CloudJob> | CloudJob,
   ): Promise<StoredJob> {
     try {
-      return await this.store.write(async (tx) => {
+      const stored = await this.store.write(async (tx) => {
         const ref = { account, kind: "job" as const, scope: "", id: jobId };
         const job = await tx.get<CloudJob>(ref);
         if (job === undefined) throw jobNotFound(jobId);
@@ -312,6 +325,8 @@ export class JobService {
         }
         return tx.replace(ref, await this.settle(account, jobId, changed, tx, now), now, { ifMatch });
       });
+      if (stored.body.state === "completed") this.onJobChanged(account);
+      return stored;
     } catch (error) {
       if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
       throw error;

@@ -40,6 +40,8 @@ export type NodeTaskAssignment = TaskAssignment & {
   exclusive?: boolean;
   /** Set for a job preparation or release run (no slot, not a task row). */
   role?: "jobPreparation" | "jobRelease";
+  /** Set for one instance of a multi-instance task's coordination phase (0: the primary). */
+  subtaskId?: number;
   /** Waiting for the job preparation task on this node: counted, but not yet sent to the agent. */
   held?: boolean;
 };

@@ -14,7 +14,8 @@ import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@open
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
-import { endedTask, killAssignment } from "../scheduling/taskEnding.js";
+import type { MultiInstanceRuntime } from "../scheduling/multiInstance.js";
+import { endedTask, killTaskRuns } from "../scheduling/taskEnding.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
 
 export interface TaskAssignmentRecord {
@@ -33,6 +34,8 @@ export interface TaskRuntime {
   assignment?: TaskAssignmentRecord;
   /** Set on a job's job manager task: the settings CloudTask has no field for. */
   jobManager?: { killJobOnCompletion: boolean; runExclusive: boolean; allowLowPriorityNode: boolean };
+  /** The instances of the latest multi-instance run (multiInstance.ts). */
+  multiInstance?: MultiInstanceRuntime;
   /** The exit options chosen when the task completed (exit conditions, §3); cleared by reactivate. */
   exitOptions?: ResolvedExitOptions;
 }
@@ -164,10 +167,18 @@ export class TaskService {
         values: propertyDetails("containerSettings", "No container runtime is configured on this server's nodes."),
       });
     }
+    const instances = task.multiInstanceSettings?.numberOfInstances;
+    if (instances !== undefined && instances < 1) {
+      throw serviceError("InvalidPropertyValue", { message: "numberOfInstances must be at least 1.", values: propertyDetails("multiInstanceSettings.numberOfInstances") });
+    }
+    if (task.multiInstanceSettings !== undefined && task.requiredSlots !== undefined && task.requiredSlots !== 1) {
+      throw serviceError("InvalidPropertyValue", { message: "A multi-instance task uses one slot per node: requiredSlots must be 1.", values: propertyDetails("requiredSlots") });
+    }
     if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
       throw serviceError("InvalidPropertyValue", { message: "requiredSlots must be at least 1.", values: propertyDetails("requiredSlots") });
     }
     checkResourceFiles(task.resourceFiles, "resourceFiles", this.fileRules);
+    checkResourceFiles(task.multiInstanceSettings?.commonResourceFiles, "multiInstanceSettings.commonResourceFiles", this.fileRules);
     checkOutputFiles(task.outputFiles, "outputFiles");
   }
 
@@ -275,7 +286,7 @@ export class TaskControl {
   terminate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
       if (task.body.state === "completed") throw serviceError("TaskCompleted", { values: [{ key: "TaskId", value: task.id }] });
-      const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
+      const poolId = await killTaskRuns(tx, account, task.body, now);
       const terminated = endedTask(task.body, "The task was terminated by a user request.", formatTimestamp(now));
       await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, terminated, now);
       await reactToTask(tx, account, jobId, terminated, now);
@@ -286,7 +297,7 @@ export class TaskControl {
   /** Delete (200): the record goes at once, a running process is killed. */
   delete(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
-      const poolId = await killAssignment(tx, account, task.body._ob.assignment, now);
+      const poolId = await killTaskRuns(tx, account, task.body, now);
       await tx.delete({ account, kind: "task", scope: jobId, id: taskId });
       return poolId;
     });
