@@ -125,6 +125,37 @@ describe("task resource and output files through blob storage", () => {
     assert.match(released, /^#!\/bin\/sh\necho tool says/);
   });
 
+  it("multi-instance: common resource files reach every instance's task directory, task files only the application command", async () => {
+    const pool = await call("POST", "/pools", {
+      id: "mipool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 2, enableInterNodeCommunication: true,
+      virtualMachineConfiguration: { imageReference: image, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+    });
+    assert.equal(pool.status, 201, pool.text);
+    assert.equal((await call("POST", "/jobs", { id: "mij", poolInfo: { poolId: "mipool" } })).status, 201);
+    const added = await call("POST", "/jobs/mij/tasks", {
+      id: "mpi",
+      commandLine: "/bin/sh -c 'cat $AZ_BATCH_TASK_SHARED_DIR/common/data/x.txt && sh bin/tool.sh mpi > mpi.txt'",
+      resourceFiles: [{ httpUrl: blobUrl("inputs", "tool.sh"), filePath: "bin/tool.sh" }],
+      outputFiles: [{ filePattern: "mpi.txt", destination: { container: { containerUrl: azurite.containerSasUrl("outputs", "cw"), path: "mpi/out.txt" } }, uploadOptions: { uploadCondition: "tasksuccess" } }],
+      multiInstanceSettings: {
+        numberOfInstances: 2,
+        coordinationCommandLine: "/bin/sh -c 'test -f $AZ_BATCH_TASK_SHARED_DIR/common/data/x.txt && test ! -e bin/tool.sh'",
+        commonResourceFiles: [{ autoStorageContainerName: "inputs", blobPrefix: "data/x", filePath: "common" }],
+      },
+    });
+    assert.equal(added.status, 201, added.text);
+    const task = await waitFor("the multi-instance task", async () => {
+      const current = (await call("GET", "/jobs/mij/tasks/mpi")).json;
+      return current.state === "completed" ? current : undefined;
+    });
+    assert.equal(task.executionInfo.result, "success", JSON.stringify(task.executionInfo));
+    const subtasks = (await call("GET", "/jobs/mij/tasks/mpi/subtasksinfo")).json.value as { result: string }[];
+    assert.deepEqual(subtasks.map((subtask) => subtask.result), ["success"]);
+    assert.equal(await azurite.readBlob("outputs", "mpi/out.txt"), "tool says mpi\n");
+    assert.equal((await call("GET", "/jobs/mij/tasks/mpi/files/stdout.txt")).text, "x-data\n");
+    assert.equal((await call("DELETE", "/pools/mipool")).status, 202);
+  });
+
   it("fails a task whose resource file is missing before its command runs: preProcessing BlobNotFound, never retried", async () => {
     const added = await call("POST", "/jobs/fj/tasks", {
       id: "nofile",
