@@ -25,7 +25,8 @@ const notes = {
   Pool_Delete: "A pool without nodes is removed at once.",
   Pool_Get: "`$expand=stats` returns the statistics window only; usage and resource figures come with the node agents.",
   Account_ListPoolNodeCounts: "Counts the nodes stored for each pool (none until issue #3).",
-  Application_List: "Applications are registered with the server (see docs/architecture.md); the CLI upload command comes with issue #7.",
+  Application_List: "Applications and versions come from zips uploaded with `openbatch application upload` (an admin endpoint; the management plane is not emulated). Pool and task `applicationPackageReferences` deploy them to nodes.",
+  Application_Get: "Default versions are set with `openbatch application set-default`; ApplicationSummary does not show them, as in Azure.",
   Pool_ListUsageMetrics: "30-minute intervals aligned on UTC :00/:30, reported as soon as they end (no 2-hour delay, so starttime/endtime need not be in the past); a node counts from allocation until it is removed.",
   ComputeNode_UploadBatchServiceLogs: "Uploads the node's agent log before answering (Azure answers first), so storage failures are reported: 400 InvalidPropertyValue naming containerUrl. `identityReference` is refused (no managed identities).",
 };

@@ -18,6 +18,7 @@ import { createFileServer } from "./files/fileServer.js";
 import { LocalStateFile, localStatePath } from "./localState.js";
 import { createLogger, type Logger } from "./log.js";
 import { isSafeId } from "./nodes/nodeLayout.js";
+import { ApplicationPackageInstaller } from "./nodes/applicationPackages.js";
 import { NodeHost } from "./nodes/nodeHost.js";
 import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
@@ -104,6 +105,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     systemPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     userName: userInfo().username,
     onChange: () => loop?.wake(),
+    applicationPackages: new ApplicationPackageInstaller({ serverUrl: serverUrl.href, token: options.token }),
   });
   let fileServer;
   try {

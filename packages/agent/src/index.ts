@@ -23,3 +23,10 @@ export { localStatePath, type PersistedState, type PersistedNode } from "./local
 export { downloadResourceFiles, resourceFileFailure, ResourceFileError, type ResourceFileFailureCode } from "./files/resourceFiles.js";
 export { uploadOutputFiles, uploadConditionHolds, type OutputUpload } from "./files/outputFiles.js";
 export { blobNameFor, expandVariables, splitPattern } from "./files/filePattern.js";
+export {
+  ApplicationPackageInstaller,
+  ApplicationPackageFailure,
+  applicationPackageEnvironment,
+  extractZip,
+  type ApplicationPackageSource,
+} from "./nodes/applicationPackages.js";

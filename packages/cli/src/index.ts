@@ -1,1 +1,2 @@
 export { serveCommand } from "./serveCommand.js";
+export { applicationCommand } from "./applicationCommand.js";

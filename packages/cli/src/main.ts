@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** The `openbatch` command. */
 import { Command } from "commander";
+import { applicationCommand } from "./applicationCommand.js";
 import { serveCommand } from "./serveCommand.js";
 
 const program = new Command("openbatch")
   .description("OpenBatch: a self-hosted, wire-compatible Azure Batch service")
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(applicationCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`openbatch: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -42,3 +42,10 @@ export {
   type ScheduleSituation,
   type ScheduleTiming,
 } from "./jobScheduleTiming.js";
+export {
+  applicationVersionProblem,
+  applicationPackageDirectoryName,
+  applicationPackageVariableNames,
+  zipEntryPathProblem,
+  isZipSymlinkEntry,
+} from "./applicationPackages.js";

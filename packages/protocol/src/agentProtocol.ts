@@ -24,6 +24,27 @@ export const agentProtocolVersion = 1;
 /** Path of the sync endpoint, outside the Batch API's pipeline. */
 export const agentSyncPath = "/_agent/v1/sync";
 
+/** Where an agent downloads an application package's zip, by its SHA-256 (hex), with its bearer token. */
+export function agentApplicationPackagePath(sha256: string): string {
+  return `/_agent/v1/application-packages/${sha256}`;
+}
+
+/**
+ * One application package to deploy on a node, resolved by the server from an ApplicationPackageReference (the
+ * default version filled in). The agent installs it in `applications/<appid><version>.<hash>` and sets its
+ * `AZ_BATCH_APP_PACKAGE_*` variables (packages/core applicationPackages.ts).
+ */
+export const ApplicationPackageDeployment = model("ApplicationPackageDeployment", {
+  applicationId: Type.String(),
+  version: Type.String(),
+  /** SHA-256 of the zip, lower-case hex: names the download and the node directory, and is checked after download. */
+  sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+  sizeInBytes: Type.Integer({ minimum: 0 }),
+  /** The reference named no version: the default version was chosen, and the unversioned variable is set too. */
+  referencedWithoutVersion: Type.Boolean(),
+});
+export type ApplicationPackageDeployment = Static<typeof ApplicationPackageDeployment>;
+
 export const ProcessOutcome = model("ProcessOutcome", {
   /** Which attempt this is: 1 for the first run. */
   attempt: Int32({ minimum: 1 }),
@@ -135,6 +156,13 @@ export const TaskAssignment = model("TaskAssignment", {
   commonResourceFiles: Type.Optional(Type.Array(ResourceFile)),
   /** Uploaded after the process exits, per each file's uploadCondition. */
   outputFiles: Type.Optional(Type.Array(OutputFile)),
+  /** The task's own application packages, installed before its process starts (the pool's are the node's). */
+  applicationPackages: Type.Optional(Type.Array(ApplicationPackageDeployment)),
+  /**
+   * Set when a task-level reference cannot be satisfied (no such application or version, no default version): the
+   * run fails with `ApplicationPackageError` and this message, without starting the process.
+   */
+  applicationPackageError: Type.Optional(Type.String()),
 });
 export type TaskAssignment = Static<typeof TaskAssignment>;
 
@@ -165,6 +193,8 @@ export const DesiredNode = model("DesiredNode", {
   startTaskAttempt: Int32({ minimum: 0 }),
   /** The `AZ_BATCH_*` variables every process on the node gets (account, pool, node, dedicated). */
   environment: Type.Record(Type.String(), Type.String()),
+  /** The pool's application packages, installed before the start task and visible to every task of the node. */
+  applicationPackages: Type.Optional(Type.Array(ApplicationPackageDeployment)),
   /** The task runs the node should have. Absent or empty: none. */
   tasks: Type.Optional(Type.Array(TaskAssignment)),
   /** Certificate files for its processes. Absent or empty: none. */

@@ -31,6 +31,8 @@ export * from "./models/index.js";
 export {
   agentProtocolVersion,
   agentSyncPath,
+  agentApplicationPackagePath,
+  ApplicationPackageDeployment,
   AgentNodeReport,
   AgentSyncRequest,
   AgentSyncResponse,

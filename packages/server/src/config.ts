@@ -46,6 +46,10 @@ export interface ServerOptions {
    * serves. Without it such resource files are refused when a task is added.
    */
   autoStorage?: AutoStorageOptions;
+  /** The largest application package zip the admin endpoint accepts. @default 512 MiB */
+  maxApplicationPackageBytes?: number;
+  /** The most a package may expand to (sum of its entries' declared sizes). @default 4 GiB */
+  maxApplicationPackageExpandedBytes?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -64,6 +68,8 @@ export interface ResolvedServerConfig {
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
   readonly autoStorage: AutoStorageOptions | undefined;
+  readonly maxApplicationPackageBytes: number;
+  readonly maxApplicationPackageExpandedBytes: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -100,5 +106,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
     autoStorage: options.autoStorage,
+    maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
+    maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
   };
 }

@@ -14,6 +14,9 @@ import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
+import { registerAdminRoutes } from "./applications/adminEndpoint.js";
+import { registerAgentPackageRoute } from "./applications/agentPackageRoute.js";
+import { PackageFiles } from "./applications/packageFiles.js";
 import { accountHandlers } from "./handlers/account.js";
 import { applicationHandlers } from "./handlers/application.js";
 import { certificateHandlers } from "./handlers/certificate.js";
@@ -176,16 +179,20 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   };
   const handlers = createHandlerTable(services);
   let ready = false;
-  app = createApp({
-    config,
-    handlers,
-    isReady: () => ready,
-    authenticator: createAuthenticator({
-      accounts: new AccountRegistry(config.accounts),
-      bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
-      clockSkewInSeconds: config.clockSkewInSeconds,
-    }),
+  const authenticator = createAuthenticator({
+    accounts: new AccountRegistry(config.accounts),
+    bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
+    clockSkewInSeconds: config.clockSkewInSeconds,
   });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator });
+  const packageFiles = new PackageFiles({
+    dataDir: config.dataDir,
+    maxPackageBytes: config.maxApplicationPackageBytes,
+    maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
+    maxEntries: 100_000,
+  });
+  registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
+  registerAgentPackageRoute(app, tokens, packageFiles);
   const agentSync = new AgentSync({
     store,
     notifier,

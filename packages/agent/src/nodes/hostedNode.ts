@@ -4,7 +4,8 @@
  *
  * Phases (the `phase` of AgentNodeReport) and how they are reached:
  * - preparing  a new node, a changed generation (reboot/reimage) or a node the server lists again after its
- *              removal; the directories are being (re)created (a reimage first wipes the root).
+ *              removal; the directories are being (re)created (a reimage first wipes the root) and the pool's
+ *              application packages installed (applicationPackages.ts; a failure is retried like any step).
  * - ready      the layout exists; the start task runs whenever the desired `startTaskAttempt` is above the last
  *              attempt launched in this generation (one attempt at a time, the latest desired number).
  * - removed    `action: "remove"` or the node is no longer desired: processes killed, root deleted. Reported until
@@ -44,6 +45,7 @@ import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
 import { placeCertificates, placeTaskCertificates } from "./certificateFiles.js";
+import { applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
 import { processEnvironment } from "./processEnvironment.js";
 import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
 
@@ -59,6 +61,8 @@ export interface NodeContext {
   changed(): void;
   /** Saves the host's state; resolves once written. */
   persist(): Promise<void>;
+  /** Installs application packages under a node's `applications/` (pool packages while preparing, task ones per run). */
+  readonly applicationPackages: ApplicationPackageInstaller;
 }
 
 type Phase = "preparing" | "ready" | "removed";
@@ -278,6 +282,7 @@ export class HostedNode {
         this.wipePending = false;
       }
       await createNodeDirectories(this.layout);
+      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
       this.layoutChecked = true;
       this.phase = "ready";
       this.logger.log("info", "node ready", { generation: this.generation });
@@ -286,6 +291,7 @@ export class HostedNode {
     }
     if (!this.layoutChecked) {
       await createNodeDirectories(this.layout);
+      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
       this.layoutChecked = true;
     }
     if (desired.startTask !== undefined && desired.startTaskAttempt > this.startTaskAttemptRun && this.running === undefined) {
@@ -370,7 +376,7 @@ export class HostedNode {
       systemPath: this.context.systemPath,
       userName: this.context.userName,
       layout,
-      nodeEnvironment: desired.environment,
+      nodeEnvironment: this.nodeEnvironment(desired),
       taskDirectory: layout.startup,
       workingDirectory: layout.startupWorkingDirectory,
       ...(startTask.environmentSettings === undefined ? {} : { settings: startTask.environmentSettings }),
@@ -480,11 +486,15 @@ export class HostedNode {
     const attemptRun = async (): Promise<ProcessOutcome> => {
       // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
       await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
+      const packageFailure = await taskPackageFailure(this.context.applicationPackages, layout.applications, assignment);
+      if (packageFailure !== undefined) {
+        return { attempt, state: "completed", startTime: startTime.toISOString(), endTime: this.context.clock.now().toISOString(), failure: packageFailure };
+      }
       const certificates = await placeTaskCertificates(layout.root, assignment.taskDirectory, desired.certificates);
       return runJobTask({
         assignment,
         layout,
-        nodeEnvironment: { ...desired.environment, ...certificates },
+        nodeEnvironment: { ...this.nodeEnvironment(desired, assignment), ...certificates },
         systemPath: this.context.systemPath,
         userName: this.context.userName,
         signal: controller.signal,
@@ -514,6 +524,15 @@ export class HostedNode {
         });
       },
     );
+  }
+
+  /** The node's variables plus the `AZ_BATCH_APP_PACKAGE_*` ones of the pool's and, for a job task, its own packages. */
+  private nodeEnvironment(desired: DesiredNode, assignment?: TaskAssignment): Record<string, string> {
+    return {
+      ...desired.environment,
+      ...applicationPackageEnvironment(this.layout.applications, desired.applicationPackages),
+      ...applicationPackageEnvironment(this.layout.applications, assignment?.applicationPackages),
+    };
   }
 
   private finishTask(run: TaskRun, controller: AbortController, outcome: ProcessOutcome): void {

@@ -15,6 +15,7 @@ import type { AgentNodeReport, DesiredNode } from "@openbatch/protocol";
 import type { Clock } from "@openbatch/core";
 import { localStateVersion, type LocalStateFile } from "../localState.js";
 import type { Logger } from "../log.js";
+import type { ApplicationPackageInstaller } from "./applicationPackages.js";
 import { HostedNode, type NodeContext } from "./hostedNode.js";
 import { isSafeId } from "./nodeLayout.js";
 
@@ -29,6 +30,7 @@ export interface NodeHostOptions {
   readonly userName: string;
   /** A reportable fact changed. */
   readonly onChange: () => void;
+  readonly applicationPackages: ApplicationPackageInstaller;
 }
 
 export class NodeHost {
@@ -50,6 +52,7 @@ export class NodeHost {
         this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
       },
       persist: () => this.persist(),
+      applicationPackages: options.applicationPackages,
     };
   }
 

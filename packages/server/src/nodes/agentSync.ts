@@ -255,6 +255,7 @@ export class AgentSync {
         .filter((assignment) => assignment.held !== true)
         .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => withFiles(assignment)),
       ...(certificates.length === 0 ? {} : { certificates }),
+      ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -24,6 +24,7 @@ import type { AgentTokens } from "./agentTokens.js";
 import { recordNodeReleased, recordNodesAllocated } from "./nodeUsage.js";
 import { releaseNodeTasks } from "../scheduling/requeue.js";
 import type { PoolNotifier } from "./notifier.js";
+import { resolvePackageReferences } from "../applications/applicationRecords.js";
 
 export interface AgentRecord {
   id: string;
@@ -205,6 +206,11 @@ export class PoolReconciler {
       await tx.replace(ref, body, now);
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
+    if (created.length > 0) {
+      // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
+      const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
+      if (deployments.length > 0) for (const node of created) node._ob.applicationPackages = deployments;
+    }
     for (const node of created) await tx.insert({ account, kind: "node", scope: poolId, id: node.id }, node, now);
     await recordNodesAllocated(tx, account, pool.body, created, now);
 

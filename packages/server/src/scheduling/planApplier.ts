@@ -15,6 +15,7 @@ import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js"
 import type { TaskRecord } from "../services/taskService.js";
 import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
 import { instanceEnvironment, multiInstanceRuntime } from "./multiInstance.js";
+import { describeProblems, resolvePackageReferences } from "../applications/applicationRecords.js";
 
 export interface PlanApplierOptions {
   readonly store: Store;
@@ -48,6 +49,15 @@ export function taskAssignment(job: CloudJob, task: TaskRecord, attempt: number,
     ...(task.resourceFiles === undefined ? {} : { resourceFiles: task.resourceFiles }),
     ...(task.outputFiles === undefined ? {} : { outputFiles: task.outputFiles }),
     slots,
+  };
+}
+
+/** The task's application packages; unsatisfiable references fail the run on the node as a pre-processing error, as the service does. */
+async function packageFields(tx: WriteTx, account: string, task: TaskRecord): Promise<Partial<NodeTaskAssignment>> {
+  const packages = await resolvePackageReferences(tx, account, task.applicationPackageReferences);
+  return {
+    ...(packages.deployments.length === 0 ? {} : { applicationPackages: packages.deployments }),
+    ...(packages.problems.length === 0 ? {} : { applicationPackageError: describeProblems(packages.problems) }),
   };
 }
 
@@ -170,6 +180,7 @@ export class PlanApplier {
     const exclusive = task._ob.jobManager?.runExclusive === true;
     const assignment: NodeTaskAssignment = {
       ...taskAssignment(target.job, task, task._ob.attempts + 1, slots),
+      ...(await packageFields(tx, account, task)),
       ...(exclusive ? { exclusive } : {}),
       ...(held ? { held } : {}),
     };
@@ -189,7 +200,8 @@ export class PlanApplier {
     const attempt = task._ob.attempts + 1;
     // The task's own files belong to the application command on the primary (multiInstance.ts); every instance
     // gets the common resource files in the task directory (semantics.md §10.1).
-    const { resourceFiles: _primaryOnly, outputFiles: _afterApplication, ...base } = taskAssignment(target.job, task, attempt, 1);
+    const { resourceFiles: _primaryOnly, outputFiles: _afterApplication, ...assignment } = taskAssignment(target.job, task, attempt, 1);
+    const base = { ...assignment, ...(await packageFields(tx, account, task)) };
     const common = task.multiInstanceSettings?.commonResourceFiles;
     const addresses = nodes.map((node) => node.body.ipAddress ?? "127.0.0.1");
     const instances = nodes.map((node, index): NodeTaskAssignment => ({

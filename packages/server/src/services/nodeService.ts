@@ -4,11 +4,12 @@
  * never leaves the server: `nodeView` strips it.
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { forgetPreparations } from "../scheduling/jobPreparation.js";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
 import type { ListOptions } from "../odata/listQuery.js";
+import { poolPackageDeployments } from "../applications/applicationRecords.js";
 import type { PoolService } from "./poolService.js";
 
 export interface NodeRuntime {
@@ -30,6 +31,8 @@ export interface NodeRuntime {
   recoverAt?: string;
   /** The task runs placed on this node and not yet reported finished (the agent's desired tasks). */
   assignments?: NodeTaskAssignment[];
+  /** The pool's application packages, resolved when the node was created, rebooted or reimaged (the agent installs them). */
+  applicationPackages?: ApplicationPackageDeployment[];
   /** Node user accounts (passwords are never kept, only whether one was set). */
   users?: NodeUserRecord[];
 }
@@ -121,11 +124,13 @@ export class NodeService {
       requireUsable(current, kind);
       const node = await releaseNodeTasks(tx, account, current, option, now);
       await forgetPreparations(tx, account, poolId, nodeId, kind, now);
+      const { applicationPackages: _previous, ...runtime } = node._ob;
+      const packages = await poolPackageDeployments(tx, account, poolId);
       return {
         ...node,
         state: kind === "reboot" ? "rebooting" : "reimaging",
         stateTransitionTime: formatTimestamp(now),
-        _ob: { ...node._ob, generation: node._ob.generation + 1, generationChange: kind, startTaskAttempt: 0 },
+        _ob: { ...runtime, ...(packages.length === 0 ? {} : { applicationPackages: packages }), generation: node._ob.generation + 1, generationChange: kind, startTaskAttempt: 0 },
       };
     });
   }

@@ -11,6 +11,7 @@ import type { CloudPool, NodeRemoveParameter, PoolAddParameter, PoolPatchParamet
 import type { NodeRecord } from "./nodeService.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
+import { assertPackageReferencesResolve } from "../applications/applicationRecords.js";
 
 export type StoredPool = StoredEntity<CloudPool>;
 
@@ -105,7 +106,10 @@ export class PoolService {
       currentNodeCommunicationMode: "simplified",
     };
     try {
-      const stored = await this.store.write((tx) => tx.insert({ account, kind: "pool", scope: "", id: pool.id }, cloudPool, now));
+      const stored = await this.store.write(async (tx) => {
+        await assertPackageReferencesResolve(tx, account, pool.applicationPackageReferences);
+        return tx.insert({ account, kind: "pool", scope: "", id: pool.id }, cloudPool, now);
+      });
       this.onChange(account, pool.id);
       return stored;
     } catch (error) {
@@ -265,7 +269,8 @@ export class PoolService {
 
   /** PATCH /pools/{id}: replaces only the elements given (an empty list clears). */
   patch(account: string, poolId: string, request: PoolPatchParameter, ifMatch: string, now: Date): Promise<StoredPool> {
-    return this.mutate(account, poolId, ifMatch, now, (pool) => {
+    return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
+      await assertPackageReferencesResolve(tx, account, request.applicationPackageReferences);
       const updated: CloudPool = { ...pool };
       for (const [key, value] of Object.entries(request)) {
         if (value !== undefined) (updated as Record<string, unknown>)[key] = value;
@@ -276,7 +281,8 @@ export class PoolService {
 
   /** POST /pools/{id}/updateproperties: replaces all updatable elements; absent ones are cleared or defaulted. */
   updateProperties(account: string, poolId: string, request: PoolUpdatePropertiesParameter, ifMatch: string, now: Date): Promise<StoredPool> {
-    return this.mutate(account, poolId, ifMatch, now, (pool) => {
+    return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
+      await assertPackageReferencesResolve(tx, account, request.applicationPackageReferences);
       const { startTask: _startTask, ...rest } = pool;
       return {
         ...rest,
