@@ -1,6 +1,6 @@
 // Lint rules that keep the package boundaries of docs/architecture.md: packages import each other only through
 // their public entry point (`@openbatch/x`, never `@openbatch/x/...` or a relative path into another package), and
-// the pure packages (core, protocol) use no Node built-ins.
+// the pure packages (core, protocol, scheduler, autoscale) use no Node built-ins.
 import tseslint from "typescript-eslint";
 
 const deepImports = {
@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["packages/core/src/**/*.ts", "packages/protocol/src/**/*.ts", "packages/scheduler/src/**/*.ts"],
+    files: ["packages/core/src/**/*.ts", "packages/protocol/src/**/*.ts", "packages/scheduler/src/**/*.ts", "packages/autoscale/src/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -29,7 +29,7 @@ export default tseslint.config(
           ...deepImports,
           patterns: [
             ...deepImports.patterns,
-            { group: ["node:*", "fs", "path", "os", "crypto", "http", "child_process"], message: "core, protocol and scheduler are pure: no Node built-ins." },
+            { group: ["node:*", "fs", "path", "os", "crypto", "http", "child_process"], message: "core, protocol, scheduler and autoscale are pure: no Node built-ins." },
           ],
         },
       ],

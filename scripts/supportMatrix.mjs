@@ -28,10 +28,13 @@ const notes = {
   Application_List: "Applications and versions come from zips uploaded with `openbatch application upload` (an admin endpoint; the management plane is not emulated). Pool and task `applicationPackageReferences` deploy them to nodes.",
   Application_Get: "Default versions are set with `openbatch application set-default`; ApplicationSummary does not show them, as in Azure.",
   Pool_ListUsageMetrics: "30-minute intervals aligned on UTC :00/:30, reported as soon as they end (no 2-hour delay, so starttime/endtime need not be in the past); a node counts from allocation until it is removed.",
+  Pool_EnableAutoScale: "Evaluates at once; samples every 30 s of the server clock. Resource metrics ($CPUPercent, memory, disk, network) have no samples yet: agents do not report them.",
+  Pool_EvaluateAutoScale: "Samples the metrics now (without storing the sample) and evaluates; evaluation errors come back in `error` with 200, syntax errors as 400 AutoScalingFormulaSyntaxError.",
   ComputeNode_UploadBatchServiceLogs: "Uploads the node's agent log before answering (Azure answers first), so storage failures are reported: 400 InvalidPropertyValue naming containerUrl. `identityReference` is refused (no managed identities).",
 };
 
 const extensionNotes = {
+  OpenBatch_GetAutoScaleHistory: "The pool's recorded metric samples (last 25 h) and evaluations, in the file format `openbatch autoscale simulate --history` reads.",
   OpenBatch_PreemptNode: "Preempts a Spot/low-priority node now (`recoverafterseconds`, default 30): it turns `preempted`, loses its files, and comes back with the same id.",
 };
 

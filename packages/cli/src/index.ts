@@ -1,2 +1,3 @@
 export { serveCommand } from "./serveCommand.js";
 export { applicationCommand } from "./applicationCommand.js";
+export { autoscaleCommand } from "./autoscaleCommand.js";

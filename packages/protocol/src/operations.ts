@@ -122,6 +122,15 @@ export const extensionOperations = [
     query: ["recoverafterseconds"],
     responseHeaders: "CR",
   },
+  {
+    operationId: "OpenBatch_GetAutoScaleHistory",
+    method: "GET",
+    path: "/pools/{poolId}/autoscalehistory",
+    status: 200,
+    conditions: "none",
+    query: [],
+    responseHeaders: "CR",
+  },
 ] as const satisfies readonly OperationSpec[];
 
 export type OperationId = (typeof operations)[number]["operationId"] | (typeof extensionOperations)[number]["operationId"];

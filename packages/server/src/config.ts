@@ -50,6 +50,8 @@ export interface ServerOptions {
   maxApplicationPackageBytes?: number;
   /** The most a package may expand to (sum of its entries' declared sizes). @default 4 GiB */
   maxApplicationPackageExpandedBytes?: number;
+  /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
+  autoscaleTickInMs?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -70,6 +72,7 @@ export interface ResolvedServerConfig {
   readonly autoStorage: AutoStorageOptions | undefined;
   readonly maxApplicationPackageBytes: number;
   readonly maxApplicationPackageExpandedBytes: number;
+  readonly autoscaleTickInMs: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -108,5 +111,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoStorage: options.autoStorage,
     maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
     maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
+    autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
   };
 }

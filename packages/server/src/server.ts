@@ -17,7 +17,10 @@ import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } fr
 import { registerAdminRoutes } from "./applications/adminEndpoint.js";
 import { registerAgentPackageRoute } from "./applications/agentPackageRoute.js";
 import { PackageFiles } from "./applications/packageFiles.js";
+import { AutoscaleLoop } from "./autoscale/autoscaleLoop.js";
+import { AutoscaleService } from "./autoscale/autoscaleService.js";
 import { accountHandlers } from "./handlers/account.js";
+import { autoscaleHandlers } from "./handlers/autoscale.js";
 import { applicationHandlers } from "./handlers/application.js";
 import { certificateHandlers } from "./handlers/certificate.js";
 import { computeNodeHandlers } from "./handlers/computeNode.js";
@@ -62,6 +65,7 @@ export interface Services {
   readonly applications: ApplicationService;
   readonly certificates: CertificateService;
   readonly pools: PoolService;
+  readonly autoscale: AutoscaleService;
   readonly jobs: JobService;
   readonly jobSchedules: JobScheduleService;
   readonly tasks: TaskService;
@@ -88,7 +92,8 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
     ...certificateHandlers(services.certificates),
-    ...poolHandlers(services.pools),
+    ...poolHandlers(services.pools, services.autoscale),
+    ...autoscaleHandlers(services.pools, services.autoscale),
     ...jobHandlers(services.jobs),
     ...jobScheduleHandlers(services.jobSchedules),
     ...taskHandlers(services.tasks, services.taskControl),
@@ -157,12 +162,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     checkLocalPoolCapabilities(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   });
+  const autoscale = new AutoscaleService(store, pools);
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     certificates: new CertificateService(store),
     pools,
+    autoscale,
     jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduling.kick(account), (account) => scheduleRunner.kick(account), fileRules),
     jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
     tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
@@ -222,6 +229,15 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
   scheduleRunner.start(accountNames);
+  const autoscaleLoop = new AutoscaleLoop({
+    store,
+    service: autoscale,
+    clock: config.clock,
+    accounts: accountNames,
+    tickInMs: config.autoscaleTickInMs,
+    onError: (error, context) => app?.log.error({ err: error, ...context }, "autoscale pass failed"),
+  });
+  autoscaleLoop.start();
   ready = true;
   let closing: Promise<void> | undefined;
   const server = app;
@@ -236,6 +252,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         notifier.close();
         heartbeats.close();
         reconciler.close();
+        await autoscaleLoop.close();
         await server.close();
         await scheduleRunner.close();
         await scheduling.close();

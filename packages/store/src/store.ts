@@ -28,7 +28,10 @@ export type EntityKind =
   | "agent"
   | "usage"
   /** What a job's preparation and release tasks did on one node (scope: the job, id: the node). */
-  | "jobNode";
+  | "jobNode"
+  /** An autoscale pool's bookkeeping (scope "", id: the pool) and its metric samples (scope: the pool). */
+  | "autoscale"
+  | "autoscaleSample";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

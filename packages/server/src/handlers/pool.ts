@@ -8,6 +8,7 @@ import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
 import type { PoolService, StoredPool } from "../services/poolService.js";
+import { checkEvaluationInterval, checkFormula, type AutoscaleService } from "../autoscale/autoscaleService.js";
 
 /** The pool as the wire shows it, with `stats` only when `$expand=stats` asked for it. */
 function poolView(ctx: RequestContext, pool: StoredPool, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudPool> {
@@ -18,7 +19,7 @@ function poolView(ctx: RequestContext, pool: StoredPool, expandStats: boolean, s
   return project(view, select);
 }
 
-export function poolHandlers(pools: PoolService): HandlerTable {
+export function poolHandlers(pools: PoolService, autoscale: AutoscaleService): HandlerTable {
   /** The pool, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, poolId: string): Promise<StoredPool> => {
     const pool = await pools.get(ctx.account, poolId);
@@ -29,7 +30,11 @@ export function poolHandlers(pools: PoolService): HandlerTable {
     Pool_Add: async ({ ctx, body }) => {
       const request = body as PoolAddParameter;
       const url = resourceUrl(ctx, "pools", request.id);
+      if (request.enableAutoScale === true && request.autoScaleFormula !== undefined) checkFormula(request.autoScaleFormula);
+      if (request.autoScaleEvaluationInterval !== undefined) checkEvaluationInterval(request.autoScaleEvaluationInterval);
       const pool = await pools.add(ctx.account, request, url, ctx.now);
+      // An autoscale pool is sized by its formula from the start (semantics.md §7.1).
+      if (pool.body.enableAutoScale === true) await autoscale.evaluateNow(ctx.account, pool.id, ctx.now);
       return { version: pool, dataServiceId: url };
     },
     Pool_Get: async ({ ctx, params }) => {

@@ -23,6 +23,7 @@ import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentTokens } from "./agentTokens.js";
 import { recordNodeReleased, recordNodesAllocated } from "./nodeUsage.js";
 import { releaseNodeTasks } from "../scheduling/requeue.js";
+import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
 import type { PoolNotifier } from "./notifier.js";
 import { resolvePackageReferences } from "../applications/applicationRecords.js";
 
@@ -134,13 +135,15 @@ export class PoolReconciler {
     const now = this.options.clock.now();
     const { launches, wakeAt } = await this.options.store.write(async (tx) => {
       const recovery = await this.recoverPreempted(tx, account, poolId, now);
-      const launched = await this.reconcileIn(tx, account, poolId, now);
+      const { launches: launched, draining } = await this.reconcileIn(tx, account, poolId, now);
       const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
       const deadline =
-        pool?.body.allocationState === "resizing" && pool.body.allocationStateTransitionTime !== undefined
+        pool?.body.allocationState === "resizing" && pool.body.enableAutoScale !== true && pool.body.allocationStateTransitionTime !== undefined
           ? new Date(pool.body.allocationStateTransitionTime).getTime() + this.resizeTimeoutInMs(pool.body)
           : undefined;
-      const wake = [recovery, deadline].filter((at): at is number => at !== undefined);
+      // Draining nodes are looked at again shortly: their tasks' end is reported to the agent sync, not to us.
+      const drainCheck = draining ? now.getTime() + 1000 : undefined;
+      const wake = [recovery, deadline, drainCheck].filter((at): at is number => at !== undefined);
       return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake) };
     });
     const key = `${account}\u0000${poolId.toLowerCase()}`;
@@ -158,10 +161,10 @@ export class PoolReconciler {
     }
   }
 
-  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<AgentLaunch[]> {
+  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<{ launches: AgentLaunch[]; draining: boolean }> {
     const poolRef = { account, kind: "pool" as const, scope: "", id: poolId };
     const pool = await tx.get<CloudPool>(poolRef);
-    if (pool === undefined) return [];
+    if (pool === undefined) return { launches: [], draining: false };
     const time = formatTimestamp(now);
     const nodes = await this.allNodes(tx, account, poolId);
     const live = nodes.filter((node) => node.body._ob.action === "run");
@@ -188,9 +191,18 @@ export class PoolReconciler {
       }
     }
 
+    // An autoscale pool leaves nodes the way its last evaluation chose ($NodeDeallocationOption).
+    const option = pool.body.enableAutoScale === true ? ((await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue") : "requeue";
     let gone = 0;
+    let draining = 0;
     for (const node of leaving) {
       const ref = { account, kind: "node" as const, scope: poolId, id: node.id };
+      if ((option === "taskcompletion" || option === "retaineddata") && (node.body._ob.assignments?.length ?? 0) > 0) {
+        // Its tasks finish first: the node turns leavingpool (no new tasks) and stays until they have.
+        draining++;
+        if (node.body.state !== "leavingpool") await tx.replace(ref, { ...node.body, state: "leavingpool", stateTransitionTime: time }, now);
+        continue;
+      }
       if (node.body.state === "creating") {
         // No agent has reached this node yet: nothing runs there, so it goes at once (an agent that reaches it
         // later finds it absent from its desired state and drops it).
@@ -199,11 +211,16 @@ export class PoolReconciler {
         gone++;
         continue;
       }
-      // Tasks running on a leaving node are requeued (the default deallocation option; the per-call option is not
-      // kept yet, see docs/architecture.md).
-      const released = await releaseNodeTasks(tx, account, node.body, "requeue", now);
+      // Tasks running on a leaving node are requeued (the default deallocation option; the per-call option of a
+      // manual resize is not kept yet, see docs/architecture.md), or as the autoscale formula chose.
+      const released = await releaseNodeTasks(tx, account, node.body, option, now);
       const body: NodeRecord = { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } };
       await tx.replace(ref, body, now);
+    }
+    // A draining node the pool keeps after all (its targets grew again) takes tasks again.
+    for (const node of live.filter((n) => !leaving.includes(n) && n.body.state === "leavingpool")) {
+      const state = (node.body._ob.assignments?.length ?? 0) > 0 ? "running" : "idle";
+      await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, state, stateTransitionTime: time }, now);
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
     if (created.length > 0) {
@@ -216,7 +233,7 @@ export class PoolReconciler {
 
     if (deleting && nodes.length === gone) {
       await tx.delete(poolRef);
-      return launches;
+      return { launches, draining: false };
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
     const leavingCount = nodes.length - live.length + leaving.length - gone;
@@ -234,7 +251,7 @@ export class PoolReconciler {
       changes.allocationStateTransitionTime = time;
     }
     if (Object.keys(changes).length > 0) await tx.replace(poolRef, { ...pool.body, ...changes }, now);
-    return launches;
+    return { launches, draining: draining > 0 };
   }
 
   /**
@@ -243,6 +260,8 @@ export class PoolReconciler {
    */
   private resizeTimeoutErrors(pool: CloudPool, now: Date): CloudPool["resizeErrors"] | undefined {
     if (pool.allocationState !== "resizing" || pool.allocationStateTransitionTime === undefined) return undefined;
+    // semantics.md §7.1: resizeTimeout does not apply to autoscale pools.
+    if (pool.enableAutoScale === true) return undefined;
     const started = new Date(pool.allocationStateTransitionTime).getTime();
     if (now.getTime() < started + this.resizeTimeoutInMs(pool)) return undefined;
     return [

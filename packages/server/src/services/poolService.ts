@@ -99,6 +99,7 @@ export class PoolService {
       targetDedicatedNodes,
       targetLowPriorityNodes,
       enableAutoScale: pool.enableAutoScale ?? false,
+      ...(pool.enableAutoScale === true ? { autoScaleEvaluationInterval: pool.autoScaleEvaluationInterval ?? "PT15M" } : {}),
       enableInterNodeCommunication: pool.enableInterNodeCommunication ?? false,
       taskSlotsPerNode: pool.taskSlotsPerNode ?? 1,
       taskSchedulingPolicy: pool.taskSchedulingPolicy ?? { nodeFillType: "spread" },
@@ -162,12 +163,13 @@ export class PoolService {
 
   /**
    * Changes a pool in one transaction: `ifMatch` is the ETag the caller's conditions were checked against, so the
-   * change applies only to that version. Pools being deleted refuse every change (409 PoolBeingDeleted).
+   * change applies only to that version (undefined: whatever version the transaction reads, for the server's own
+   * changes such as autoscale evaluations). Pools being deleted refuse every change (409 PoolBeingDeleted).
    */
-  private async mutate(
+  async mutate(
     account: string,
     poolId: string,
-    ifMatch: string,
+    ifMatch: string | undefined,
     now: Date,
     change: (pool: CloudPool, tx: WriteTx) => Promise<CloudPool> | CloudPool,
   ): Promise<StoredPool> {

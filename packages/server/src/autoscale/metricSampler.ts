@@ -1,0 +1,62 @@
+/**
+ * One sample of an autoscale pool's metrics, read from the store in one transaction (semantics.md §7.3):
+ * - task metrics over every job bound to the pool (`poolInfo.poolId`) that is not completed, counting tasks, not
+ *   slots: `$ActiveTasks` (active), `$RunningTasks` (preparing + running), `$PendingTasks` (their sum),
+ *   `$SucceededTasks` / `$FailedTasks` (completed with that result). Job release tasks are not tasks rows, so they
+ *   are excluded as the service excludes them.
+ * - node metrics: `$CurrentDedicatedNodes`, `$CurrentLowPriorityNodes` (including preempted ones), the preempted
+ *   and usable (idle or running) counts, `$TaskSlotsPerNode`, `$SampleNodeCount`.
+ * Resource metrics (`$CPUPercent`, memory, disk, network) get no samples: the agents report no resource
+ * measurements yet, which is what formulas see on Azure for the retired ones too (no data).
+ */
+import type { Predicate } from "@openbatch/core";
+import type { CloudJob, CloudPool } from "@openbatch/protocol";
+import type { ListPage, ReadTx } from "@openbatch/store";
+import type { NodeRecord } from "../services/nodeService.js";
+
+export type MetricValues = Record<string, number>;
+
+const stateIs = (state: string): Predicate => ({ op: "eq", path: ["state"], kind: "enum", value: state });
+const resultIs = (result: string): Predicate => ({ op: "eq", path: ["executionInfo", "result"], kind: "enum", value: result });
+const and = (left: Predicate, right: Predicate): Predicate => ({ op: "and", left, right });
+
+export async function sampleMetrics(tx: ReadTx, account: string, pool: CloudPool): Promise<MetricValues> {
+  const poolId = pool.id ?? "";
+  const tasks = { active: 0, running: 0, succeeded: 0, failed: 0 };
+  const jobFilter: Predicate = and({ op: "eq", path: ["poolInfo", "poolId"], kind: "caseInsensitiveString", value: poolId.toLowerCase() }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
+  let afterKey: string | undefined;
+  do {
+    const page = await tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 500, afterKey, filter: jobFilter });
+    for (const job of page.items) {
+      const collection = { account, kind: "task" as const, scope: job.id };
+      tasks.active += await tx.count(collection, stateIs("active"));
+      tasks.running += (await tx.count(collection, stateIs("running"))) + (await tx.count(collection, stateIs("preparing")));
+      tasks.succeeded += await tx.count(collection, and(stateIs("completed"), resultIs("success")));
+      tasks.failed += await tx.count(collection, and(stateIs("completed"), resultIs("failure")));
+    }
+    afterKey = page.nextKey;
+  } while (afterKey !== undefined);
+
+  const nodes: NodeRecord[] = [];
+  afterKey = undefined;
+  do {
+    const page: ListPage<NodeRecord> = await tx.list<NodeRecord>({ account, kind: "node", scope: poolId }, { limit: 1000, afterKey });
+    nodes.push(...page.items.map((node) => node.body));
+    afterKey = page.nextKey;
+  } while (afterKey !== undefined);
+  const live = nodes.filter((node) => node._ob.action === "run");
+  const dedicated = live.filter((node) => node.isDedicated !== false).length;
+  return {
+    $ActiveTasks: tasks.active,
+    $RunningTasks: tasks.running,
+    $PendingTasks: tasks.active + tasks.running,
+    $SucceededTasks: tasks.succeeded,
+    $FailedTasks: tasks.failed,
+    $CurrentDedicatedNodes: dedicated,
+    $CurrentLowPriorityNodes: live.length - dedicated,
+    $PreemptedNodeCount: live.filter((node) => node.state === "preempted").length,
+    $UsableNodeCount: live.filter((node) => node.state === "idle" || node.state === "running").length,
+    $TaskSlotsPerNode: pool.taskSlotsPerNode ?? 1,
+    $SampleNodeCount: live.length,
+  };
+}
