@@ -13,6 +13,7 @@ import { SqliteStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
+import { TaskTokens } from "./auth/taskTokens.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } from "./config.js";
 import { registerAdminRoutes } from "./applications/adminEndpoint.js";
 import { registerAgentPackageRoute } from "./applications/agentPackageRoute.js";
@@ -114,6 +115,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const notifier = new PoolNotifier();
   const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
   const tokens = AgentTokens.load(config.dataDir);
+  const taskTokens = TaskTokens.load(config.dataDir);
   const provider =
     config.localAgentEntry === undefined
       ? noProvider
@@ -147,7 +149,12 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const scheduling: SchedulingLoop = new SchedulingLoop({
     store,
-    applier: new PlanApplier({ store, now: () => config.clock.now(), onAssigned: (account, poolId) => notifier.notify(account, poolId) }),
+    applier: new PlanApplier({
+      store,
+      now: () => config.clock.now(),
+      onAssigned: (account, poolId) => notifier.notify(account, poolId),
+      issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
+    }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
   });
   // Job completions reach the schedule runner from the job service and, for completions caused by tasks, through
@@ -189,6 +196,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const authenticator = createAuthenticator({
     accounts: new AccountRegistry(config.accounts),
     bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
+    taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
   app = createApp({ config, handlers, isReady: () => ready, authenticator });

@@ -63,7 +63,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminEndpointDep
     const rawUrl = request.raw.url ?? "/";
     const queryStart = rawUrl.indexOf("?");
     const contentLength = firstHeader(request.headers["content-length"]);
-    return deps.authenticator.authenticate(
+    const principal = await deps.authenticator.authenticate(
       {
         method: request.method,
         rawPath: queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart),
@@ -74,6 +74,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminEndpointDep
       },
       now,
     );
+    if (principal.jobId !== undefined) {
+      throw serviceError("InsufficientAccountPermissions", { message: "A task authentication token cannot manage applications." });
+    }
+    return principal.account;
   }
 
   function translate(error: unknown): ServiceError {

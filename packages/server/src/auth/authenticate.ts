@@ -2,16 +2,18 @@
  * The authentication stage: decides which account a request acts for, or refuses it with 403
  * AuthenticationFailed. SharedKey names its account in the header and must carry an `ocp-date` (or `Date`)
  * within the configured skew; Bearer tokens are verified as JWTs and address the account named by the Host's
- * first label (or the only account). Reasons go into the error body, never keys, signatures or tokens.
+ * first label (or the only account), except the server's own task tokens (taskTokens.ts), which name their account
+ * and job. Reasons go into the error body, never keys, signatures or tokens.
  */
 import { parseHttpDate, serviceError } from "@openbatch/core";
 import type { AccountRegistry } from "../accounts.js";
 import type { BearerTokenVerifier } from "./bearerToken.js";
 import { verifySharedKey, type SignableRequest } from "./sharedKey.js";
+import { TaskTokens, type Principal } from "./taskTokens.js";
 
 export interface Authenticator {
-  /** Resolves the account name, or throws a 403 ServiceError. */
-  authenticate(request: SignableRequest & { readonly host: string | undefined }, now: Date): Promise<string>;
+  /** Resolves whom the request acts for, or throws a 403 ServiceError. */
+  authenticate(request: SignableRequest & { readonly host: string | undefined }, now: Date): Promise<Principal>;
 }
 
 function failed(reason: string) {
@@ -25,6 +27,7 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 export function createAuthenticator(options: {
   accounts: AccountRegistry;
   bearer: BearerTokenVerifier | undefined;
+  taskTokens?: TaskTokens;
   clockSkewInSeconds: number;
 }): Authenticator {
   return {
@@ -49,7 +52,19 @@ export function createAuthenticator(options: {
         if (!verifySharedKey(request, account, credentials.slice(colon + 1))) {
           throw failed("The MAC signature found in the HTTP request is not the same as any computed signature.");
         }
-        return account.name;
+        return { account: account.name };
+      }
+
+      if (scheme === "Bearer" && options.taskTokens !== undefined && TaskTokens.claimsToBeOne(credentials)) {
+        let principal: Principal;
+        try {
+          principal = await options.taskTokens.verify(credentials, now);
+        } catch (error) {
+          throw failed(`The task authentication token is not valid: ${error instanceof Error ? error.message : "verification failed"}.`);
+        }
+        const account = options.accounts.get(principal.account);
+        if (account === undefined) throw failed(`The account '${principal.account}' does not exist on this server.`);
+        return { account: account.name, ...(principal.jobId === undefined ? {} : { jobId: principal.jobId }) };
       }
 
       if (scheme === "Bearer") {
@@ -61,7 +76,7 @@ export function createAuthenticator(options: {
         } catch (error) {
           throw failed(`The bearer token is not valid: ${error instanceof Error ? error.message : "verification failed"}.`);
         }
-        return account.name;
+        return { account: account.name };
       }
 
       throw failed(`The authentication scheme '${scheme}' is not supported; use SharedKey or Bearer.`);

@@ -34,6 +34,7 @@ import { batchErrorBody } from "./errorBody.js";
 import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
 import { parseJsonBody } from "./jsonBody.js";
 import { matchRoute, type RouteMatch } from "./router.js";
+import { authorize } from "../auth/authorize.js";
 
 export type HandlerTable = { readonly [K in OperationId]?: OperationHandler };
 
@@ -117,8 +118,10 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     onRequest: async (request, reply) => {
       const state = beginRequest(request, reply); // 1
       state.apiVersion = requireApiVersion(state.query); // 2
-      state.account = await deps.authenticator.authenticate(signable(request, state), state.now); // 3
+      const principal = await deps.authenticator.authenticate(signable(request, state), state.now); // 3
+      state.account = principal.account;
       state.route = matchRoute(request.method, state.rawPath); // 4
+      authorize(principal, state.route);
       state.timeoutInSeconds = checkQuery(state.route, state.query, state.apiVersion);
     },
     preValidation: async (request) => {

@@ -22,6 +22,8 @@ export interface PlanApplierOptions {
   readonly now: () => Date;
   /** Wakes the agents of a pool whose nodes got work. */
   readonly onAssigned: (account: string, poolId: string) => void;
+  /** Mints `AZ_BATCH_AUTHENTICATION_TOKEN` for a task whose authenticationTokenSettings ask for job access. */
+  readonly issueTaskToken?: (account: string, jobId: string, now: Date) => Promise<string>;
 }
 
 function environmentOf(settings: readonly EnvironmentSetting[] | undefined): Record<string, string> {
@@ -171,6 +173,13 @@ export class PlanApplier {
     return !(assignments.some((held) => held.exclusive === true) || (exclusive && assignments.length > 0));
   }
 
+  /** `AZ_BATCH_AUTHENTICATION_TOKEN`, when the task's authenticationTokenSettings ask for job access. */
+  private async tokenVariables(account: string, jobId: string, task: TaskRecord, now: Date): Promise<Record<string, string>> {
+    const wantsJob = task.authenticationTokenSettings?.access?.includes("job") === true;
+    if (!wantsJob || this.options.issueTaskToken === undefined) return {};
+    return { AZ_BATCH_AUTHENTICATION_TOKEN: await this.options.issueTaskToken(account, jobId, now) };
+  }
+
   private async placeOne(tx: WriteTx, account: string, target: Target, node: StoredEntity<NodeRecord>, slots: number, now: Date): Promise<string | undefined> {
     const gated = await gateOnPreparation(tx, account, target.job, target.job.id ?? target.jobId, target.poolId, node.body, now);
     if (gated.gate === "refuse") return undefined;
@@ -178,8 +187,10 @@ export class PlanApplier {
     const time = formatTimestamp(now);
     const task = target.task.body;
     const exclusive = task._ob.jobManager?.runExclusive === true;
+    const base = taskAssignment(target.job, task, task._ob.attempts + 1, slots);
     const assignment: NodeTaskAssignment = {
-      ...taskAssignment(target.job, task, task._ob.attempts + 1, slots),
+      ...base,
+      environment: { ...base.environment, ...(await this.tokenVariables(account, target.jobId, task, now)) },
       ...(await packageFields(tx, account, task)),
       ...(exclusive ? { exclusive } : {}),
       ...(held ? { held } : {}),
@@ -200,8 +211,12 @@ export class PlanApplier {
     const attempt = task._ob.attempts + 1;
     // The task's own files belong to the application command on the primary (multiInstance.ts); every instance
     // gets the common resource files in the task directory (semantics.md §10.1).
-    const { resourceFiles: _primaryOnly, outputFiles: _afterApplication, ...assignment } = taskAssignment(target.job, task, attempt, 1);
-    const base = { ...assignment, ...(await packageFields(tx, account, task)) };
+    const { resourceFiles: _primaryOnly, outputFiles: _afterApplication, ...plain } = taskAssignment(target.job, task, attempt, 1);
+    const base: NodeTaskAssignment = {
+      ...plain,
+      environment: { ...plain.environment, ...(await this.tokenVariables(account, target.jobId, task, now)) },
+      ...(await packageFields(tx, account, task)),
+    };
     const common = task.multiInstanceSettings?.commonResourceFiles;
     const addresses = nodes.map((node) => node.body.ipAddress ?? "127.0.0.1");
     const instances = nodes.map((node, index): NodeTaskAssignment => ({
