@@ -50,6 +50,8 @@ export interface ServerOptions {
   maxApplicationPackageBytes?: number;
   /** The most a package may expand to (sum of its entries' declared sizes). @default 4 GiB */
   maxApplicationPackageExpandedBytes?: number;
+  /** Longest real wait between sweeps for task directories whose retention ended. @default 60000 */
+  retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
 }
@@ -73,6 +75,7 @@ export interface ResolvedServerConfig {
   readonly maxApplicationPackageBytes: number;
   readonly maxApplicationPackageExpandedBytes: number;
   readonly autoscaleTickInMs: number;
+  readonly retentionSweepInMs: number;
 }
 
 export function isLoopback(host: string): boolean {
@@ -112,5 +115,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
     maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
+    retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
   };
 }

@@ -55,6 +55,7 @@ import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
 import { TaskControl, TaskService } from "./services/taskService.js";
+import { Deadlines } from "./scheduling/deadlines.js";
 import { PlanApplier } from "./scheduling/planApplier.js";
 import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
@@ -164,6 +165,19 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     clock: config.clock,
     onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
   });
+  const deadlines: Deadlines = new Deadlines({
+    store,
+    clock: config.clock,
+    sweepInMs: config.retentionSweepInMs,
+    removeNodeDirectory: (account, poolId, nodeId, directory) =>
+      services.nodeFiles.delete({ account, poolId, nodeId }, directory, true).catch((error: unknown) => {
+        // A node that left took the files with it; anything else is worth a line in the log.
+        if ((error as { code?: string }).code !== "NodeNotFound") app?.log.warn({ err: error, account, poolId, nodeId }, "task directory removal failed");
+      }),
+    onPoolChanged: (account, poolId) => notifier.notify(account, poolId),
+    onJobEnded: (account) => scheduleRunner.kick(account),
+    onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
+  });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
     checkLocalPoolCapabilities(pool);
@@ -177,7 +191,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     certificates: new CertificateService(store),
     pools,
     autoscale,
-    jobs: new JobService(store, (account, poolId) => notifier.notify(account, poolId), (account) => scheduling.kick(account), (account) => scheduleRunner.kick(account), fileRules),
+    jobs: new JobService(store, {
+      onPoolChanged: (account, poolId) => notifier.notify(account, poolId),
+      onSchedulable: (account) => scheduling.kick(account),
+      onJobChanged: (account) => {
+        scheduleRunner.kick(account);
+        deadlines.kick(account);
+      },
+    }, fileRules),
     jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
     tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
     taskControl: new TaskControl(store, (account, poolId) => {
@@ -237,6 +258,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
   scheduleRunner.start(accountNames);
+  deadlines.start(accountNames);
   const autoscaleLoop = new AutoscaleLoop({
     store,
     service: autoscale,
@@ -263,6 +285,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await autoscaleLoop.close();
         await server.close();
         await scheduleRunner.close();
+        await deadlines.close();
         await scheduling.close();
         await reconciler.idle();
         await provider.close();

@@ -55,6 +55,9 @@ async function taskLocation(tasks: TaskService, ctx: RequestContext, params: Rea
   if (nodeInfo?.poolId === undefined || nodeInfo.nodeId === undefined || nodeInfo.taskRootDirectory === undefined) {
     throw serviceError("TaskFilesUnavailable", { message: `The task '${task.id}' has not run on a node yet; it has no files.` });
   }
+  if (task.body._ob.filesCleanedUp === true) {
+    throw serviceError("TaskFilesCleanedup", { message: `The files of task '${task.id}' were removed when its retention time ended.` });
+  }
   return {
     target: { account: ctx.account, poolId: nodeInfo.poolId, nodeId: nodeInfo.nodeId },
     directory: nodeInfo.taskRootDirectory,

@@ -7,8 +7,15 @@
  */
 import type { ProcessOutcome } from "@openbatch/protocol";
 import type { TaskRecord } from "../services/taskService.js";
+import { filesExpireAt } from "./deadlines.js";
 import { resolveExitOptions, runEnding } from "./exitOptions.js";
 import { failureInfoOf } from "./runFailure.js";
+
+/** The time the task's files may go, for a task completing at `endTime`. */
+export function expiry(task: TaskRecord, endTime: string): { filesExpireAt?: string } {
+  const at = filesExpireAt(task, endTime);
+  return at === undefined ? {} : { filesExpireAt: at };
+}
 
 export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: string): TaskRecord {
   const { assignment: _finished, ...runtime } = task._ob;
@@ -41,6 +48,10 @@ export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: st
       result: failed ? "failure" : "success",
       ...(failed ? { failureInfo: failureInfoOf(outcome) } : {}),
     },
-    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, runEnding(outcome.exitCode, outcome.failure?.code)) },
+    _ob: {
+      ...runtime,
+      exitOptions: resolveExitOptions(task.exitConditions, runEnding(outcome.exitCode, outcome.failure?.code)),
+      ...expiry(task, outcome.endTime ?? time),
+    },
   };
 }

@@ -7,6 +7,7 @@ import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskAssignmentRecord, TaskRecord } from "../services/taskService.js";
 import { resolveExitOptions } from "./exitOptions.js";
+import { expiry } from "./taskCompletion.js";
 
 /** The task, completed now as failed with `TaskEnded` and `message`, its assignment dropped. Pure. */
 export function endedTask(task: TaskRecord, message: string, time: string): TaskRecord {
@@ -25,7 +26,7 @@ export function endedTask(task: TaskRecord, message: string, time: string): Task
       result: "failure",
       failureInfo: { category: "usererror", code: "TaskEnded", message },
     },
-    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, { error: "other" }) },
+    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, { error: "other" }), ...expiry(task, time) },
   };
 }
 

@@ -181,26 +181,37 @@ export async function insertJob(tx: WriteTx, account: string, job: JobAddParamet
   return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
 }
 
+/** How the job service tells the rest of the server what it changed. */
+export interface JobServiceHooks {
+  /** A pool's agents must wake: their desired tasks changed (a job's tasks killed, release tasks started). */
+  readonly onPoolChanged?: (account: string, poolId: string) => void;
+  /** Tasks may be placeable now (a job enabled). */
+  readonly onSchedulable?: (account: string) => void;
+  /** A job was added, changed state or was deleted: its job schedule may make its next job, its deadline moved. */
+  readonly onJobChanged?: (account: string) => void;
+}
+
 export class JobService {
-  /**
-   * @param onPoolChanged wakes a pool's agents after their desired tasks changed (a job's tasks killed).
-   * @param onSchedulable kicks the scheduler after a change that can make tasks placeable (a job enabled).
-   * @param onJobChanged after a job changed state or was deleted (its job schedule may now make its next job).
-   */
+  private readonly onPoolChanged: (account: string, poolId: string) => void;
+  private readonly onSchedulable: (account: string) => void;
+  private readonly onJobChanged: (account: string) => void;
+
   constructor(
     private readonly store: Store,
-    private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
-    private readonly onSchedulable: (account: string) => void = () => {},
-    private readonly onJobChanged: (account: string) => void = () => {},
+    hooks: JobServiceHooks = {},
     /** What resource files may use (auto-storage). @default no auto-storage account */
     private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
-  ) {}
+  ) {
+    this.onPoolChanged = hooks.onPoolChanged ?? (() => {});
+    this.onSchedulable = hooks.onSchedulable ?? (() => {});
+    this.onJobChanged = hooks.onJobChanged ?? (() => {});
+  }
 
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
     checkJobFiles(job, this.fileRules);
     try {
-      return await this.store.write(async (tx) => {
+      const stored = await this.store.write(async (tx) => {
         const schedule = await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id });
         if (schedule !== undefined) {
           throw serviceError("JobScheduleWithSameIdExists", {
@@ -210,6 +221,8 @@ export class JobService {
         }
         return insertJob(tx, account, job, url, now);
       });
+      this.onJobChanged(account);
+      return stored;
     } catch (error) {
       if (isStoreError(error, "conflict")) {
         throw serviceError("JobExists", { message: `The specified job '${job.id}' already exists.`, values: [{ key: "JobId", value: job.id }] });
@@ -325,7 +338,7 @@ export class JobService {
         }
         return tx.replace(ref, await this.settle(account, jobId, changed, tx, now), now, { ifMatch });
       });
-      if (stored.body.state === "completed") this.onJobChanged(account);
+      this.onJobChanged(account);
       return stored;
     } catch (error) {
       if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");

@@ -36,6 +36,10 @@ export interface TaskRuntime {
   jobManager?: { killJobOnCompletion: boolean; runExclusive: boolean; allowLowPriorityNode: boolean };
   /** The instances of the latest multi-instance run (multiInstance.ts). */
   multiInstance?: MultiInstanceRuntime;
+  /** When the completed task's directory may be removed (its retention ends); see scheduling/deadlines.ts. */
+  filesExpireAt?: string;
+  /** Its directory was removed after its retention: file operations answer TaskFilesCleanedup. */
+  filesCleanedUp?: boolean;
   /** The exit options chosen when the task completed (exit conditions, §3); cleared by reactivate. */
   exitOptions?: ResolvedExitOptions;
 }
@@ -44,7 +48,7 @@ export type TaskRecord = CloudTask & { id: string; _ob: TaskRuntime };
 export type StoredTask = StoredEntity<TaskRecord>;
 
 function withoutExitOptions(runtime: TaskRuntime): TaskRuntime {
-  const { exitOptions: _chosen, ...rest } = runtime;
+  const { exitOptions: _chosen, filesExpireAt: _expiry, ...rest } = runtime;
   return rest;
 }
 

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
+import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { waitFor } from "../support/waitFor.js";
+
+const account = testAccounts.alpha;
+
+describe("job wall clock and task retention", () => {
+  let server: TestServer;
+  const call = (method: string, path: string, body?: object) =>
+    batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account, ...(body === undefined ? {} : { body }) });
+  const get = async (path: string) => (await call("GET", path)).json;
+
+  before(async () => {
+    server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1, retentionSweepInMs: 200 });
+    assert.equal((await call("POST", "/pools", {
+      id: "timepool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1, taskSlotsPerNode: 2,
+      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+    })).status, 201);
+  });
+  after(() => server.dispose());
+
+  it("ends a job past its maxWallClockTime with MaxWallClockTimeExpiry, killing its running task", async () => {
+    assert.equal((await call("POST", "/jobs", { id: "hurried", poolInfo: { poolId: "timepool" }, constraints: { maxWallClockTime: "PT3S" } })).status, 201);
+    assert.equal((await call("POST", "/jobs/hurried/tasks", { id: "slow", commandLine: "/bin/sleep 60" })).status, 201);
+    const job = await waitFor("the job to end", async () => {
+      const current = await get("/jobs/hurried");
+      return current.state === "completed" ? current : undefined;
+    }, 20_000);
+    assert.equal(job.executionInfo.terminateReason, "MaxWallClockTimeExpiry");
+    const elapsed = Date.parse(job.executionInfo.endTime) - Date.parse(job.creationTime);
+    assert.ok(elapsed >= 3000 && elapsed < 8000, `ended ${elapsed} ms after creation`);
+    assert.equal((await get("/jobs/hurried/tasks/slow")).executionInfo.failureInfo.code, "TaskEnded");
+  });
+
+  it("removes a completed task's directory after its retentionTime; its files then answer TaskFilesCleanedup", async () => {
+    assert.equal((await call("POST", "/jobs", { id: "tidy", poolInfo: { poolId: "timepool" } })).status, 201);
+    assert.equal((await call("POST", "/jobs/tidy/tasks", { id: "brief", commandLine: "/bin/sh -c 'echo kept for a moment'", constraints: { retentionTime: "PT2S" } })).status, 201);
+    assert.equal((await call("POST", "/jobs/tidy/tasks", { id: "lasting", commandLine: "/bin/sh -c 'echo kept'" })).status, 201);
+    const brief = await waitFor("brief to complete", async () => {
+      const task = await get("/jobs/tidy/tasks/brief");
+      return task.state === "completed" ? task : undefined;
+    });
+    await waitFor("lasting to complete", async () => ((await get("/jobs/tidy/tasks/lasting")).state === "completed" ? true : undefined));
+    assert.equal((await call("GET", "/jobs/tidy/tasks/brief/files/stdout.txt")).text, "kept for a moment\n");
+    const cleaned = await waitFor("brief's files to go", async () => {
+      const read = await call("GET", "/jobs/tidy/tasks/brief/files/stdout.txt");
+      return read.status === 409 ? read : undefined;
+    }, 15_000);
+    assert.equal(batchErrorCode(cleaned), "TaskFilesCleanedup");
+    const directory = `/pools/timepool/nodes/${brief.nodeInfo.nodeId}/files/${encodeURIComponent(brief.nodeInfo.taskRootDirectory + "/stdout.txt")}`;
+    assert.equal((await call("GET", directory)).status, 404, "the directory is gone from the node");
+    assert.equal((await get("/jobs/tidy/tasks/brief")).state, "completed", "the task record stays");
+    assert.equal((await call("GET", "/jobs/tidy/tasks/lasting/files/stdout.txt")).text, "kept\n", "the default 7 days keep the other");
+  });
+});
