@@ -15,6 +15,8 @@ import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js"
 import type { TaskRecord } from "../services/taskService.js";
 import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
 import { instanceEnvironment, multiInstanceRuntime } from "./multiInstance.js";
+import { requeuedTask } from "./requeue.js";
+import { killTaskRuns } from "./taskEnding.js";
 import { describeProblems, resolvePackageReferences } from "../applications/applicationRecords.js";
 
 export interface PlanApplierOptions {
@@ -61,6 +63,11 @@ async function packageFields(tx: WriteTx, account: string, task: TaskRecord): Pr
     ...(packages.deployments.length === 0 ? {} : { applicationPackages: packages.deployments }),
     ...(packages.problems.length === 0 ? {} : { applicationPackageError: describeProblems(packages.problems) }),
   };
+}
+
+/** Slots a node's assignments hold; a run being killed holds none (its process is on its way out). */
+export function heldSlots(node: NodeRecord): number {
+  return (node._ob.assignments ?? []).reduce((sum, assignment) => sum + (assignment.kill === true ? 0 : assignment.slots), 0);
 }
 
 function nodeInfoOf(node: NodeRecord, poolId: string, taskDirectory: string) {
@@ -123,8 +130,10 @@ export class PlanApplier {
     const applied = await this.options.store.write(async (tx) => {
       let count = 0;
       for (const placement of plan.placements) {
-        // Preempting running tasks is not done yet: such placements wait for capacity.
-        if (placement.needsPreemption) continue;
+        if (placement.needsPreemption) {
+          const preempted = await this.preempt(tx, account, plan, placement, now);
+          for (const poolId of preempted) touchedPools.add(poolId);
+        }
         const poolId = await this.place(tx, account, placement, now);
         if (poolId !== undefined) {
           touchedPools.add(poolId);
@@ -135,6 +144,26 @@ export class PlanApplier {
     });
     for (const poolId of touchedPools) this.options.onAssigned(account, poolId);
     return applied;
+  }
+
+  /**
+   * Requeues the running tasks the plan preempts for `placement` (semantics.md §2.6): they go back to `active`
+   * (counted as a requeue, no retry used) and their processes are killed, which frees their slots at once.
+   */
+  private async preempt(tx: WriteTx, account: string, plan: Plan, placement: Placement, now: Date): Promise<Set<string>> {
+    const pools = new Set<string>();
+    const time = formatTimestamp(now);
+    for (const victim of plan.preemptions) {
+      if (victim.forJobId !== placement.jobId || victim.forTaskId !== placement.taskId) continue;
+      const ref = { account, kind: "task" as const, scope: victim.jobId, id: victim.taskId };
+      const task = await tx.get<TaskRecord>(ref);
+      const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: victim.jobId });
+      if (task === undefined || (task.body.state !== "running" && task.body.state !== "preparing") || job?.body.allowTaskPreemption !== true) continue;
+      const poolId = await killTaskRuns(tx, account, task.body, now);
+      if (poolId !== undefined) pools.add(poolId);
+      await tx.replace(ref, requeuedTask(task.body, time), now);
+    }
+    return pools;
   }
 
   /** Places one task; returns its pool when it was placed, undefined when the placement no longer holds. */
@@ -165,8 +194,8 @@ export class PlanApplier {
   }
 
   private canTake(target: Target, node: NodeRecord, slots: number): boolean {
-    const assignments = node._ob.assignments ?? [];
-    const used = assignments.reduce((sum, assignment) => sum + assignment.slots, 0);
+    const assignments = (node._ob.assignments ?? []).filter((assignment) => assignment.kill !== true);
+    const used = heldSlots(node);
     const usable = (node.state === "idle" || node.state === "running") && node.schedulingState !== "disabled";
     if (!usable || used + slots > (target.pool.taskSlotsPerNode ?? 1)) return false;
     const exclusive = target.task.body._ob.jobManager?.runExclusive === true;

@@ -9,12 +9,12 @@
  * plan in one transaction.
  */
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
-import { createDependencyIndex, schedule, type ParentState, type SchedulerJob, type SchedulerPool, type SchedulerState } from "@openbatch/scheduler";
+import { createDependencyIndex, schedule, type ParentState, type RunningTask, type SchedulerJob, type SchedulerPool, type SchedulerState } from "@openbatch/scheduler";
 import type { ReadTx, Store } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { busyTaskFilter, type JobNodeRecord } from "./jobPreparation.js";
-import type { PlanApplier } from "./planApplier.js";
+import { heldSlots, type PlanApplier } from "./planApplier.js";
 
 export interface SchedulingLoopOptions {
   readonly store: Store;
@@ -96,7 +96,7 @@ export class SchedulingLoop {
           state: node.body.state ?? "unknown",
           schedulingState: node.body.schedulingState ?? "enabled",
           isDedicated: node.body.isDedicated !== false,
-          usedSlots: (node.body._ob.assignments ?? []).reduce((sum, assignment) => sum + assignment.slots, 0),
+          usedSlots: heldSlots(node.body),
           exclusive: (node.body._ob.assignments ?? []).some((assignment) => assignment.exclusive === true),
           ...(node.body.affinityId === undefined ? {} : { affinityId: node.body.affinityId }),
         })),
@@ -134,7 +134,30 @@ export class SchedulingLoop {
         })),
       });
     }
-    return { pools, jobs: schedulerJobs };
+    return { pools, jobs: schedulerJobs, running: await this.preemptible(tx, account, jobs) };
+  }
+
+  /** The running tasks of active jobs that allow task preemption: the only ones a plan may preempt. */
+  private async preemptible(tx: ReadTx, account: string, jobs: readonly { id: string; body: CloudJob }[]): Promise<RunningTask[]> {
+    const running: RunningTask[] = [];
+    for (const job of jobs) {
+      if (job.body.allowTaskPreemption !== true) continue;
+      for (const task of await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, busyTaskFilter)) {
+        const instances = task.body._ob.multiInstance?.instances;
+        const nodeIds = instances !== undefined && task.body.multiInstanceSettings !== undefined ? instances.map((instance) => instance.nodeId) : [task.body.nodeInfo?.nodeId ?? ""];
+        running.push({
+          poolId: task.body.nodeInfo?.poolId ?? job.body.poolInfo?.poolId ?? "",
+          jobId: job.body.id ?? job.id,
+          taskId: task.body.id,
+          nodeIds,
+          slots: task.body.requiredSlots ?? 1,
+          jobPriority: job.body.priority ?? 0,
+          allowTaskPreemption: true,
+          sequence: Date.parse(task.body.stateTransitionTime ?? "") || 0,
+        });
+      }
+    }
+    return running;
   }
 
   /** Where the job's preparation task has run, and the nodes it failed on for good (semantics.md §5.3). */
