@@ -5,8 +5,12 @@ import { extensionOperations, operations } from "@openbatch/protocol";
 import { createHandlerTable } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
+const taskFilesNote =
+  "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
 const scheduleNote = "The schedule's state changes at once (no `terminating`/`deleting` phase is seen).";
 const notes = {
+  Task_Add: taskFilesNote,
+  Task_AddCollection: taskFilesNote,
   JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules (auto pools refused for now).",
   JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
   JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,

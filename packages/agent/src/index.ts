@@ -20,6 +20,9 @@ export type { NodeFileProperties } from "./files/nodeFiles.js";
 export { nodeLayout, type NodeLayout } from "./nodes/nodeLayout.js";
 export { processEnvironment, type ProcessEnvironmentInput } from "./nodes/processEnvironment.js";
 export { localStatePath, type PersistedState, type PersistedNode } from "./localState.js";
+export { downloadResourceFiles, resourceFileFailure, ResourceFileError, type ResourceFileFailureCode } from "./files/resourceFiles.js";
+export { uploadOutputFiles, uploadConditionHolds, type OutputUpload } from "./files/outputFiles.js";
+export { blobNameFor, expandVariables, splitPattern } from "./files/filePattern.js";
 export {
   ApplicationPackageInstaller,
   ApplicationPackageFailure,

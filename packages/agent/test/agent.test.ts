@@ -193,7 +193,7 @@ describe("agent start-task failures", () => {
     assert.match(container?.message ?? "", /startTask\.containerSettings/);
   });
 
-  it("downloads httpUrl resource files into startup/wd and refuses blob containers by name", async () => {
+  it("downloads httpUrl resource files into startup/wd and reports an unreachable blob container as BlobDownloadMiscError", async () => {
     server.setDesired([
       desiredNode({
         nodeId: "files",
@@ -203,7 +203,7 @@ describe("agent start-task failures", () => {
         },
         startTaskAttempt: 1,
       }),
-      desiredNode({ nodeId: "blob", startTask: { commandLine: "true", resourceFiles: [{ storageContainerUrl: "https://acct.blob.core.windows.net/c?sig=x" }] }, startTaskAttempt: 1 }),
+      desiredNode({ nodeId: "blob", startTask: { commandLine: "true", resourceFiles: [{ storageContainerUrl: "http://127.0.0.1:1/acct/c?sig=x" }] }, startTaskAttempt: 1 }),
       desiredNode({ nodeId: "gone", startTask: { commandLine: "true", resourceFiles: [{ httpUrl: `${server.url}/files/none`, filePath: "x" }] }, startTaskAttempt: 1 }),
       desiredNode({ nodeId: "escape", startTask: { commandLine: "true", resourceFiles: [{ httpUrl: `${server.url}/files/tool.sh`, filePath: "../../x" }] }, startTaskAttempt: 1 }),
     ]);
@@ -214,7 +214,7 @@ describe("agent start-task failures", () => {
     assert.equal(await readFile(join(directory, "pool-1", "files", "startup", "stdout.txt"), "utf8"), "tool ran\n");
     const blob = nodeIn(request, "blob")?.startTask?.failure;
     assert.equal(blob?.code, "BlobDownloadMiscError");
-    assert.match(blob?.message ?? "", /startTask\.resourceFiles\[0\]\.storageContainerUrl/);
+    assert.match(blob?.message ?? "", /startTask\.resourceFiles\[0\]: listing the blobs of http:\/\/127\.0\.0\.1:1\/acct\/c failed/);
     assert.doesNotMatch(blob?.message ?? "", /sig=/);
     assert.equal(nodeIn(request, "gone")?.startTask?.failure?.code, "BlobNotFound");
     assert.equal(nodeIn(request, "escape")?.startTask?.failure?.code, "ResourceFileCreateFailed");

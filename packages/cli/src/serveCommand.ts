@@ -18,7 +18,10 @@ function collect(value: string, previous: string[]): string[] {
 
 export function serveCommand(): Command {
   return new Command("serve")
-    .description("Start the OpenBatch service (embedded SQLite store, local compute nodes)")
+    .description(
+      "Start the OpenBatch service (embedded SQLite store, local compute nodes). The auto-storage account for " +
+        "resource files' autoStorageContainerName is the connection string in OPENBATCH_AUTO_STORAGE_CONNECTION_STRING.",
+    )
     .option("--host <host>", "interface to bind (env OPENBATCH_HOST)", process.env["OPENBATCH_HOST"] ?? "127.0.0.1")
     .option("--port <port>", "TCP port, 0 for any free one (env OPENBATCH_PORT)", port, Number(process.env["OPENBATCH_PORT"] ?? 8090))
     .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
@@ -37,6 +40,8 @@ export function serveCommand(): Command {
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
+      // From the environment only: a connection string carries an account key, which must not show in `ps`.
+      const autoStorage = process.env["OPENBATCH_AUTO_STORAGE_CONNECTION_STRING"];
       const serverOptions: ServerOptions = {
         host: options["host"] as string,
         port: options["port"] as number,
@@ -45,6 +50,7 @@ export function serveCommand(): Command {
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
+        ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
         ...(jwks === undefined && publicKey === undefined
           ? {}
           : {

@@ -34,7 +34,7 @@ export interface ProcessReport {
   readonly startTime: string;
   readonly endTime?: string;
   readonly exitCode?: number;
-  readonly failure?: { readonly code: string; readonly message: string };
+  readonly failure?: { readonly code: string; readonly message: string; readonly category?: "usererror" | "servererror" };
 }
 
 export interface NodeLifecycleInput {
@@ -92,7 +92,7 @@ export function startTaskInfoOf(outcome: ProcessReport, retryCount: number, last
     if (failed) {
       info.failureInfo =
         outcome.failure !== undefined
-          ? { category: "usererror", code: outcome.failure.code, message: outcome.failure.message }
+          ? { category: outcome.failure.category ?? "usererror", code: outcome.failure.code, message: outcome.failure.message }
           : { category: "usererror", code: "FailureExitCode", message: `The task process exited with an unexpected exit code` };
     }
   }

@@ -17,6 +17,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Int32, model } from "./schema.js";
 import { StartTask } from "./models/pool.js";
+import { OutputFile, ResourceFile } from "./models/common.js";
 
 export const agentProtocolVersion = 1;
 
@@ -51,8 +52,26 @@ export const ProcessOutcome = model("ProcessOutcome", {
   startTime: Type.String(),
   endTime: Type.Optional(Type.String()),
   exitCode: Type.Optional(Int32()),
-  /** Set when the process could not be started at all (command not found, bad working directory, …). */
-  failure: Type.Optional(model("ProcessFailure", { code: Type.String(), message: Type.String() })),
+  /**
+   * Set when the run failed other than by its exit code: the process could not be started (command not found, bad
+   * working directory, …), a resource file could not be downloaded, output files could not be uploaded, or it was
+   * killed. `code` is the Batch failureInfo code.
+   */
+  failure: Type.Optional(
+    model("ProcessFailure", {
+      code: Type.String(),
+      message: Type.String(),
+      /** failureInfo.category. @default "usererror" */
+      category: Type.Optional(Type.Union([Type.Literal("usererror"), Type.Literal("servererror")])),
+      /**
+       * Which exit condition the failure belongs to (semantics.md §3): `preProcessing` (resource files, before the
+       * command ran; then there is no exitCode) or `fileUpload` (output files, after it ran; the exitCode is kept).
+       */
+      stage: Type.Optional(Type.Union([Type.Literal("preProcessing"), Type.Literal("fileUpload")])),
+      /** failureInfo.details. */
+      details: Type.Optional(Type.Array(model("ProcessFailureDetail", { name: Type.String(), value: Type.String() }))),
+    }),
+  ),
 });
 export type ProcessOutcome = Static<typeof ProcessOutcome>;
 
@@ -125,6 +144,18 @@ export const TaskAssignment = model("TaskAssignment", {
   maxWallClockTimeInMs: Type.Optional(Type.Integer({ minimum: 1 })),
   /** The server wants the process killed (terminate, job terminate, requeue). */
   kill: Type.Optional(Type.Boolean()),
+  /**
+   * Downloaded into `wd` before the command runs. The server resolves `autoStorageContainerName` into a
+   * `storageContainerUrl` carrying a read/list SAS, so agents never hold storage account keys.
+   */
+  resourceFiles: Type.Optional(Type.Array(ResourceFile)),
+  /**
+   * Multi-instance coordination runs: downloaded into the task directory (`AZ_BATCH_TASK_SHARED_DIR`, not `wd`)
+   * before `resourceFiles`, on every instance.
+   */
+  commonResourceFiles: Type.Optional(Type.Array(ResourceFile)),
+  /** Uploaded after the process exits, per each file's uploadCondition. */
+  outputFiles: Type.Optional(Type.Array(OutputFile)),
   /** The task's own application packages, installed before its process starts (the pool's are the node's). */
   applicationPackages: Type.Optional(Type.Array(ApplicationPackageDeployment)),
   /**

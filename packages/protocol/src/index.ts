@@ -43,3 +43,4 @@ export {
   TaskReport,
 } from "./agentProtocol.js";
 export { sharedKeySignedHeaders, sharedKeyStringToSign, type StringToSignInput } from "./sharedKey.js";
+export { blobPropertyUploadHeaders, isSupportedUploadHeader, uploadMetadataHeaderPrefix, type BlobPropertyName } from "./uploadHeaders.js";

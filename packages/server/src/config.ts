@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
 import { developmentAccount, parseAccountSpec } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
+import type { AutoStorageOptions } from "./storage/autoStorage.js";
 
 export interface ServerOptions {
   /** Interface to bind. @default "127.0.0.1" */
@@ -40,6 +41,11 @@ export interface ServerOptions {
   nodesPerAgent?: number;
   /** An agent silent this long has its nodes marked `unknown`. @default 30 */
   nodeHeartbeatTimeoutInSeconds?: number;
+  /**
+   * The auto-storage account behind `ResourceFile.autoStorageContainerName`, shared by every account this server
+   * serves. Without it such resource files are refused when a task is added.
+   */
+  autoStorage?: AutoStorageOptions;
   /** The largest application package zip the admin endpoint accepts. @default 512 MiB */
   maxApplicationPackageBytes?: number;
   /** The most a package may expand to (sum of its entries' declared sizes). @default 4 GiB */
@@ -71,6 +77,7 @@ export interface ResolvedServerConfig {
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
+  readonly autoStorage: AutoStorageOptions | undefined;
   readonly maxApplicationPackageBytes: number;
   readonly maxApplicationPackageExpandedBytes: number;
   readonly autoscaleTickInMs: number;
@@ -111,6 +118,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
+    autoStorage: options.autoStorage,
     maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
     maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,

@@ -6,3 +6,4 @@ export { batchAudience, type BearerTokenOptions } from "./auth/bearerToken.js";
 export { parseFilter } from "./odata/filter.js";
 export { parseListOptions, nextLink, encodeSkipToken, type ListOptions } from "./odata/listQuery.js";
 export { supportedImages, nodeAgentSkuIds } from "./catalogue/supportedImages.js";
+export { createAutoStorage, type AutoStorage, type AutoStorageOptions } from "./storage/autoStorage.js";

@@ -43,6 +43,7 @@ import { PoolNotifier } from "./nodes/notifier.js";
 import { PoolReconciler } from "./nodes/poolReconciler.js";
 import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
+import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
@@ -59,6 +60,7 @@ import { PlanApplier } from "./scheduling/planApplier.js";
 import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
+import { createAutoStorage } from "./storage/autoStorage.js";
 
 export interface Services {
   readonly accounts: AccountService;
@@ -112,6 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
+  const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
   const tokens = AgentTokens.load(config.dataDir);
   const taskTokens = TaskTokens.load(config.dataDir);
   const provider =
@@ -175,7 +178,11 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onJobEnded: (account) => scheduleRunner.kick(account),
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
-  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), checkLocalPoolCapabilities);
+  const fileRules = { autoStorageConfigured: autoStorage !== undefined };
+  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
+    checkLocalPoolCapabilities(pool);
+    checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
+  });
   const autoscale = new AutoscaleService(store, pools);
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
@@ -191,9 +198,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         scheduleRunner.kick(account);
         deadlines.kick(account);
       },
-    }),
+    }, fileRules),
     jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
-    tasks: new TaskService(store, (account) => scheduling.kick(account)),
+    tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
       scheduling.kick(account);
@@ -228,6 +235,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     reconciler,
     clock: config.clock,
     accountUrl,
+    ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => heartbeats.forget(identity),

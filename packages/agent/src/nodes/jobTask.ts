@@ -9,9 +9,14 @@
  * `AZ_BATCH_TASK_ID` (from the assignment), the assignment's `environment`, and `AZ_BATCH_TASK_DIR` /
  * `AZ_BATCH_TASK_WORKING_DIR` (absolute), and the assignment's `nodePathEnvironment` made absolute under the node root
  * (e.g. `AZ_BATCH_JOB_PREP_DIR`). `maxWallClockTimeInMs` kills the process group when it expires.
+ * The assignment's resource files are downloaded into `wd` first (files/resourceFiles.ts) and its output files
+ * uploaded after the process exited, unless it was killed by an abort (files/outputFiles.ts); the run counts as
+ * running throughout, as Azure counts it.
  *
  * Outcome mapping (always `state: "completed"`):
  * - the process ran: `exitCode` (128 + signal number when a signal ended it), no `failure`;
+ * - a resource file failed: no `exitCode`, `failure` with its Batch code, category and `stage: "preProcessing"`;
+ * - an output file upload failed (and nothing failed before): the `exitCode`, `failure` with `stage: "fileUpload"`;
  * - it could not be started: no `exitCode`, `failure` `CommandProgramNotFound` (ENOENT) or `CommandLaunchFailed`
  *   (refused task directory, directory not creatable, bad quote, empty command line, EACCES, …);
  * - `maxWallClockTimeInMs` expired: `exitCode` of the killed process (143 after SIGTERM), `failure` `TaskEnded`
@@ -24,6 +29,8 @@ import { mkdir, realpath } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";
 import type { Clock } from "@openbatch/core";
 import type { ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
+import { uploadOutputFiles } from "../files/outputFiles.js";
+import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFiles.js";
 import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
 import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
@@ -150,6 +157,13 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
   });
 
   try {
+    await downloadResourceFiles(assignment.commonResourceFiles ?? [], taskDirectory, { signal, propertyName: "multiInstanceSettings.commonResourceFiles" });
+    await downloadResourceFiles(assignment.resourceFiles ?? [], workingDirectory, { signal });
+  } catch (error) {
+    return completed({ failure: signal.aborted ? abortFailure(signal) : resourceFileFailure(error) });
+  }
+
+  try {
     const started = await startProcess({
       argv,
       cwd: workingDirectory,
@@ -163,12 +177,24 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
     });
     run.onProcess?.(started.pid);
     const result = await started.result;
-    const failure: Failure | undefined =
+    let failure: Failure | undefined =
       result.killedBy === "abort"
         ? abortFailure(signal)
         : result.killedBy === "timeout"
           ? { code: "TaskEnded", message: `The task exceeded its maxWallClockTime (${String(assignment.maxWallClockTimeInMs)} ms) and was killed.` }
           : undefined;
+    if (result.killedBy !== "abort" && (assignment.outputFiles ?? []).length > 0) {
+      const uploadFailure = await uploadOutputFiles({
+        outputFiles: assignment.outputFiles ?? [],
+        exitCode: result.exitCode,
+        nodeRoot: layout.root,
+        taskDirectory,
+        workingDirectory,
+        environment,
+        signal,
+      }).catch((error: unknown): Failure => (signal.aborted ? abortFailure(signal) : { code: "FileUploadMiscError", category: "servererror", stage: "fileUpload", message: `Uploading output files failed: ${(error as Error).message}` }));
+      failure ??= uploadFailure;
+    }
     return {
       attempt: assignment.attempt,
       state: "completed",

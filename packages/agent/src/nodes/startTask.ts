@@ -23,7 +23,7 @@ import type { ProcessOutcome, StartTask } from "@openbatch/protocol";
 import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
 import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
-import { ResourceFileError, downloadResourceFiles } from "./resourceFiles.js";
+import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFiles.js";
 
 /** The abort reason used when the agent itself stops. */
 export class AgentStopping extends Error {
@@ -76,9 +76,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
   try {
     await downloadResourceFiles(run.startTask.resourceFiles ?? [], layout.startupWorkingDirectory, { signal, propertyName: "startTask.resourceFiles" });
   } catch (error) {
-    if (signal.aborted) return completed({ failure: abortFailure(signal) });
-    if (error instanceof ResourceFileError) return completed({ failure: { code: error.code, message: error.message } });
-    return completed({ failure: { code: "ResourceFileWriteFailed", message: (error as Error).message } });
+    return completed({ failure: signal.aborted ? abortFailure(signal) : resourceFileFailure(error) });
   }
 
   try {

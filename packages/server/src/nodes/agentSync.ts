@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
@@ -33,6 +33,11 @@ export interface AgentSyncOptions {
   readonly accountUrl: (account: string) => string;
   /** How often an idle agent must sync; also the longest a long poll is held. */
   readonly heartbeatIntervalInMs: number;
+  /**
+   * Turns `autoStorageContainerName` resource files into SAS container URLs before they reach an agent
+   * (storage/autoStorage.ts); absent when no auto-storage account is configured.
+   */
+  readonly resolveResourceFiles?: (files: readonly ResourceFile[], now: Date) => ResourceFile[];
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when slots may have freed up (task runs finished, a node became usable): the scheduling loop runs. */
@@ -226,6 +231,16 @@ export class AgentSync {
 
   private desiredNode(identity: AgentIdentity, node: NodeRecord, certificates: NodeCertificateFile[]): DesiredNode {
     const runtime = node._ob;
+    const resolve = this.options.resolveResourceFiles;
+    const now = this.options.clock.now();
+    const withFiles = <T extends { resourceFiles?: ResourceFile[]; commonResourceFiles?: ResourceFile[] }>(spec: T): T =>
+      resolve === undefined
+        ? spec
+        : {
+            ...spec,
+            ...(spec.resourceFiles === undefined ? {} : { resourceFiles: resolve(spec.resourceFiles, now) }),
+            ...(spec.commonResourceFiles === undefined ? {} : { commonResourceFiles: resolve(spec.commonResourceFiles, now) }),
+          };
     return {
       nodeId: node.id,
       poolId: identity.poolId,
@@ -234,11 +249,11 @@ export class AgentSync {
       action: runtime.action,
       isDedicated: node.isDedicated !== false,
       taskSlots: 1,
-      ...(node.startTask === undefined ? {} : { startTask: node.startTask }),
+      ...(node.startTask === undefined ? {} : { startTask: withFiles(node.startTask) }),
       startTaskAttempt: node.startTask === undefined || runtime.suspended === true ? 0 : Math.max(runtime.startTaskAttempt, 1),
       tasks: (runtime.assignments ?? [])
         .filter((assignment) => assignment.held !== true)
-        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => assignment),
+        .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => withFiles(assignment)),
       ...(certificates.length === 0 ? {} : { certificates }),
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       environment: {

@@ -129,8 +129,15 @@ export async function instanceRunFinished(tx: WriteTx, account: string, assignme
   let assignments = node.body._ob.assignments ?? [];
   let taskRuntime = task.body._ob;
   if (instance.id === 0) {
-    const { subtaskId: _coordination, ...base } = assignment;
-    const application: NodeTaskAssignment = { ...base, assignmentId: applicationId, commandLine: task.body.commandLine ?? "", ...(allDone ? {} : { held: true }) };
+    const { subtaskId: _coordination, commonResourceFiles: _downloaded, ...base } = assignment;
+    const application: NodeTaskAssignment = {
+      ...base,
+      assignmentId: applicationId,
+      commandLine: task.body.commandLine ?? "",
+      ...(task.body.resourceFiles === undefined ? {} : { resourceFiles: task.body.resourceFiles }),
+      ...(task.body.outputFiles === undefined ? {} : { outputFiles: task.body.outputFiles }),
+      ...(allDone ? {} : { held: true }),
+    };
     assignments = [...assignments, application];
     taskRuntime = { ...taskRuntime, assignment: { assignmentId: applicationId, nodeId: primary.nodeId, poolId: primary.poolId, attempt: assignment.attempt } };
   } else if (allDone) {

@@ -51,6 +51,8 @@ export function taskAssignment(job: CloudJob, task: TaskRecord, attempt: number,
     environment: { ...environmentOf(job.commonEnvironmentSettings), ...environmentOf(task.environmentSettings), AZ_BATCH_JOB_ID: jobId, AZ_BATCH_TASK_ID: task.id },
     ...(preparation === undefined ? {} : { nodePathEnvironment: { AZ_BATCH_JOB_PREP_DIR: preparation, AZ_BATCH_JOB_PREP_WORKING_DIR: `${preparation}/wd` } }),
     ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
+    ...(task.resourceFiles === undefined ? {} : { resourceFiles: task.resourceFiles }),
+    ...(task.outputFiles === undefined ? {} : { outputFiles: task.outputFiles }),
     slots,
   };
 }
@@ -237,12 +239,15 @@ export class PlanApplier {
     const time = formatTimestamp(now);
     const task = target.task.body;
     const attempt = task._ob.attempts + 1;
-    const plain = taskAssignment(target.job, task, attempt, 1);
+    // The task's own files belong to the application command on the primary (multiInstance.ts); every instance
+    // gets the common resource files in the task directory (semantics.md §10.1).
+    const { resourceFiles: _primaryOnly, outputFiles: _afterApplication, ...plain } = taskAssignment(target.job, task, attempt, 1);
     const base: NodeTaskAssignment = {
       ...plain,
       environment: { ...plain.environment, ...(await this.tokenVariables(account, target.jobId, task, now)) },
       ...(await packageFields(tx, account, task)),
     };
+    const common = task.multiInstanceSettings?.commonResourceFiles;
     const addresses = nodes.map((node) => node.body.ipAddress ?? "127.0.0.1");
     const instances = nodes.map((node, index): NodeTaskAssignment => ({
       ...base,
@@ -251,6 +256,7 @@ export class PlanApplier {
       environment: { ...base.environment, ...instanceEnvironment(addresses, index) },
       nodePathEnvironment: { ...base.nodePathEnvironment, AZ_BATCH_TASK_SHARED_DIR: base.taskDirectory },
       subtaskId: index,
+      ...(common === undefined ? {} : { commonResourceFiles: common }),
     }));
     for (const [index, node] of nodes.entries()) {
       await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, withAssignment(node.body, instances[index] as NodeTaskAssignment, time), now);

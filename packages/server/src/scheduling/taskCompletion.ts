@@ -9,6 +9,7 @@ import type { ProcessOutcome } from "@openbatch/protocol";
 import type { TaskRecord } from "../services/taskService.js";
 import { filesExpireAt } from "./deadlines.js";
 import { resolveExitOptions, runEnding } from "./exitOptions.js";
+import { failureInfoOf } from "./runFailure.js";
 
 /** The time the task's files may go, for a task completing at `endTime`. */
 export function expiry(task: TaskRecord, endTime: string): { filesExpireAt?: string } {
@@ -45,14 +46,7 @@ export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: st
       endTime: outcome.endTime ?? time,
       ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
       result: failed ? "failure" : "success",
-      ...(failed
-        ? {
-            failureInfo:
-              outcome.failure !== undefined
-                ? { category: "usererror" as const, code: outcome.failure.code, message: outcome.failure.message }
-                : { category: "usererror" as const, code: "FailureExitCode", message: "The task process exited with an unexpected exit code" },
-          }
-        : {}),
+      ...(failed ? { failureInfo: failureInfoOf(outcome) } : {}),
     },
     _ob: {
       ...runtime,

@@ -19,6 +19,7 @@ import { disableJob, endedJob, endRunningTasks } from "../scheduling/jobReaction
 import { removeJobRecords, startReleases, type JobNodeRecord } from "../scheduling/jobPreparation.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
+import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
 import { jobManagerTaskRecord } from "./taskService.js";
 
 export type StoredJob = StoredEntity<CloudJob>;
@@ -198,6 +199,8 @@ export class JobService {
   constructor(
     private readonly store: Store,
     hooks: JobServiceHooks = {},
+    /** What resource files may use (auto-storage). @default no auto-storage account */
+    private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
   ) {
     this.onPoolChanged = hooks.onPoolChanged ?? (() => {});
     this.onSchedulable = hooks.onSchedulable ?? (() => {});
@@ -206,6 +209,7 @@ export class JobService {
 
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
+    checkJobFiles(job, this.fileRules);
     try {
       const stored = await this.store.write(async (tx) => {
         const schedule = await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id });

@@ -16,6 +16,7 @@ import { reactToTask } from "../scheduling/jobReactions.js";
 import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
 import type { MultiInstanceRuntime } from "../scheduling/multiInstance.js";
 import { endedTask, killTaskRuns } from "../scheduling/taskEnding.js";
+import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
 
 export interface TaskAssignmentRecord {
   assignmentId: string;
@@ -130,10 +131,14 @@ export function jobManagerTaskRecord(job: CloudJob, jobUrl: string, time: string
 }
 
 export class TaskService {
-  /** @param onAdded wakes the scheduling loop after tasks were committed. */
+  /**
+   * @param onAdded wakes the scheduling loop after tasks were committed.
+   * @param fileRules what resource files may use (auto-storage). @default no auto-storage account
+   */
   constructor(
     private readonly store: Store,
     private readonly onAdded: (account: string) => void = () => {},
+    private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
   ) {}
 
   private checkTask(job: CloudJob, task: TaskAddParameter): void {
@@ -176,6 +181,9 @@ export class TaskService {
     if (task.requiredSlots !== undefined && task.requiredSlots < 1) {
       throw serviceError("InvalidPropertyValue", { message: "requiredSlots must be at least 1.", values: propertyDetails("requiredSlots") });
     }
+    checkResourceFiles(task.resourceFiles, "resourceFiles", this.fileRules);
+    checkResourceFiles(task.multiInstanceSettings?.commonResourceFiles, "multiInstanceSettings.commonResourceFiles", this.fileRules);
+    checkOutputFiles(task.outputFiles, "outputFiles");
   }
 
   private async activeJob(tx: WriteTx, account: string, jobId: string): Promise<CloudJob> {
