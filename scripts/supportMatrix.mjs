@@ -17,7 +17,7 @@ const notes = {
   JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
   Certificate_Add: "pfx (password checked) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
   Certificate_Delete: "Gone at once when no pool references it; otherwise `deletefailed` with `deleteCertificateError` code `CertificateInUse` naming the pools.",
-  Job_Add: "Auto pools (`poolInfo.autoPoolSpecification`) are refused for now; tasks arrive with issue #4.",
+  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`.",
   Job_Disable: "`requeue` and `terminate` act on running tasks in the same transaction, so the job is `disabled` at once; `wait` keeps it `disabling` until they finish.",
   Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; the job is `terminating` while its release tasks run, else `completed` at once.",
   Job_Delete: "Removes the tasks at once and kills their running processes; a job still active with release tasks to run is `deleting` until they end.",

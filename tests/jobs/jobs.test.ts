@@ -58,7 +58,7 @@ describe("jobs without tasks", () => {
     const cases: [object, string, string][] = [
       [{ id: "bad id", poolInfo: { poolId: "p" } }, "InvalidPropertyValue", "id"],
       [{ id: "j", poolInfo: {} }, "MissingRequiredProperty", "poolInfo.poolId"],
-      [{ id: "j", poolInfo: { autoPoolSpecification: { poolLifetimeOption: "job" } } }, "InvalidPropertyValue", "poolInfo.autoPoolSpecification"],
+      [{ id: "j", poolInfo: { autoPoolSpecification: { poolLifetimeOption: "job" } } }, "MissingRequiredProperty", "poolInfo.autoPoolSpecification.pool"],
       [{ id: "j", poolInfo: { poolId: "p" }, maxParallelTasks: 0 }, "InvalidPropertyValue", "maxParallelTasks"],
       [{ id: "j", poolInfo: { poolId: "p" }, jobReleaseTask: { commandLine: "x" } }, "InvalidPropertyValue", "jobReleaseTask"],
     ];

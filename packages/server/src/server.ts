@@ -47,6 +47,7 @@ import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
+import { AutoPools } from "./services/autoPools.js";
 import { CertificateService } from "./services/certificateService.js";
 import { JobService } from "./services/jobService.js";
 import { JobScheduleService } from "./services/jobScheduleService.js";
@@ -184,6 +185,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   });
   const autoscale = new AutoscaleService(store, pools);
+  const autoPools = new AutoPools(store, pools, config.clock, (error, account) => app?.log.error({ err: error, account }, "auto pool pass failed"));
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
@@ -192,11 +194,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     pools,
     autoscale,
     jobs: new JobService(store, {
+      autoPools,
       onPoolChanged: (account, poolId) => notifier.notify(account, poolId),
       onSchedulable: (account) => scheduling.kick(account),
       onJobChanged: (account) => {
         scheduleRunner.kick(account);
         deadlines.kick(account);
+        autoPools.kick(account);
       },
     }, fileRules),
     jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
@@ -241,7 +245,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onRetired: (identity) => heartbeats.forget(identity),
     onCapacityFreed: (account) => {
       scheduling.kick(account);
+      // A task that finished may have ended its job: its schedule and its auto pool move on.
       scheduleRunner.kick(account);
+      autoPools.kick(account);
     },
   });
   registerAgentRoutes(app, tokens, agentSync);
@@ -259,6 +265,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   await reconciler.reconcileAll(accountNames);
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
+  autoPools.start(accountNames);
   const autoscaleLoop = new AutoscaleLoop({
     store,
     service: autoscale,
@@ -286,6 +293,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await server.close();
         await scheduleRunner.close();
         await deadlines.close();
+        await autoPools.close();
         await scheduling.close();
         await reconciler.idle();
         await provider.close();

@@ -21,6 +21,7 @@ import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@open
 import type { ListOptions } from "../odata/listQuery.js";
 import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
 import { jobManagerTaskRecord } from "./taskService.js";
+import type { AutoPoolOutcome, AutoPools } from "./autoPools.js";
 
 export type StoredJob = StoredEntity<CloudJob>;
 
@@ -77,10 +78,29 @@ function checkMetadata(metadata: readonly MetadataItem[] | undefined): void {
   }
 }
 
-/** Exactly one of poolId and autoPoolSpecification; auto pools are not supported yet. */
-function checkPoolInfo(poolInfo: PoolInformation): void {
-  if (poolInfo.autoPoolSpecification !== undefined) {
-    throw invalid("poolInfo.autoPoolSpecification", "Auto pools are not supported yet by OpenBatch; create the pool and name it in poolInfo.poolId.");
+/**
+ * Exactly one of poolId and autoPoolSpecification. Auto pools with lifetime `job` are made for jobs added directly
+ * (autoPools.ts); jobs of schedules, and so lifetime `jobSchedule`, do not get them.
+ */
+function checkPoolInfo(poolInfo: PoolInformation, allowAutoPool = false): void {
+  const auto = poolInfo.autoPoolSpecification;
+  if (auto !== undefined && poolInfo.poolId !== undefined) {
+    throw invalid("poolInfo", "Exactly one of 'poolInfo.poolId' and 'poolInfo.autoPoolSpecification' must be specified.");
+  }
+  if (auto !== undefined) {
+    if (!allowAutoPool) {
+      throw invalid("poolInfo.autoPoolSpecification", "Job schedules do not make auto pools in OpenBatch; create the pool and name it in poolInfo.poolId.");
+    }
+    if (auto.poolLifetimeOption !== "job") {
+      throw invalid("poolInfo.autoPoolSpecification.poolLifetimeOption", "A job's auto pool can only have the lifetime 'job'; 'jobSchedule' is for job schedules.");
+    }
+    if (auto.pool === undefined) {
+      throw serviceError("MissingRequiredProperty", { message: "An auto pool needs its pool specification.", values: propertyDetails("poolInfo.autoPoolSpecification.pool") });
+    }
+    if (auto.autoPoolIdPrefix !== undefined && !/^[A-Za-z0-9_-]{0,20}$/.test(auto.autoPoolIdPrefix)) {
+      throw invalid("poolInfo.autoPoolSpecification.autoPoolIdPrefix", "The prefix may have at most 20 letters, digits, hyphens and underscores.");
+    }
+    return;
   }
   if (poolInfo.poolId === undefined) {
     throw serviceError("MissingRequiredProperty", {
@@ -94,11 +114,11 @@ function checkPoolInfo(poolInfo: PoolInformation): void {
 /** Cross-field rules the schema cannot state (rest-api.md §4.3). */
 function checkJobRules(job: JobAddParameter): void {
   assertValidId(job.id, "id");
-  checkJobSpecification(job);
+  checkJobSpecification(job, true);
 }
 
 /** The rules of a job's properties other than its id; a job schedule's `jobSpecification` must pass them too. */
-export function checkJobSpecification(job: JobSpecification): void {
+export function checkJobSpecification(job: JobSpecification, allowAutoPool = false): void {
   if (job.displayName !== undefined && job.displayName.length > limits.displayNameMaxLength) {
     throw invalid("displayName", `The display name may be at most ${limits.displayNameMaxLength} characters long.`);
   }
@@ -106,7 +126,7 @@ export function checkJobSpecification(job: JobSpecification): void {
   checkMaxParallelTasks(job.maxParallelTasks);
   checkConstraints(job.constraints);
   checkMetadata(job.metadata);
-  checkPoolInfo(job.poolInfo);
+  checkPoolInfo(job.poolInfo, allowAutoPool);
   if (job.jobManagerTask !== undefined) assertValidId(job.jobManagerTask.id, "jobManagerTask.id");
   if (job.jobPreparationTask?.id !== undefined) assertValidId(job.jobPreparationTask.id, "jobPreparationTask.id");
   if (job.jobReleaseTask !== undefined) {
@@ -170,9 +190,14 @@ export function newJob(job: JobAddParameter, url: string, time: string): CloudJo
  * Stores a new job (checked by the caller) in `tx`; a job with `terminatejob`, no job manager and so no task is
  * complete at once. Job schedules make their jobs through here too, so theirs are ordinary jobs.
  */
-export async function insertJob(tx: WriteTx, account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
+export async function insertJob(tx: WriteTx, account: string, job: JobAddParameter, url: string, now: Date, autoPool?: AutoPoolOutcome): Promise<StoredJob> {
   const time = formatTimestamp(now);
   let body = newJob(job, url, time);
+  if (autoPool !== undefined && "poolId" in autoPool) body = { ...body, executionInfo: { ...body.executionInfo, poolId: autoPool.poolId } };
+  if (autoPool !== undefined && "schedulingError" in autoPool) {
+    const completed = transition(body, "completed", time);
+    return tx.insert({ account, kind: "job", scope: "", id: job.id }, { ...completed, executionInfo: { startTime: time, endTime: time, schedulingError: autoPool.schedulingError } }, now);
+  }
   if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
     body = completeJob({ ...body }, allTasksCompleteReason, time);
   }
@@ -189,12 +214,15 @@ export interface JobServiceHooks {
   readonly onSchedulable?: (account: string) => void;
   /** A job was added, changed state or was deleted: its job schedule may make its next job, its deadline moved. */
   readonly onJobChanged?: (account: string) => void;
+  /** Makes and removes auto pools; without it jobs with an autoPoolSpecification are refused. */
+  readonly autoPools?: AutoPools;
 }
 
 export class JobService {
   private readonly onPoolChanged: (account: string, poolId: string) => void;
   private readonly onSchedulable: (account: string) => void;
   private readonly onJobChanged: (account: string) => void;
+  private readonly autoPools: AutoPools | undefined;
 
   constructor(
     private readonly store: Store,
@@ -205,11 +233,13 @@ export class JobService {
     this.onPoolChanged = hooks.onPoolChanged ?? (() => {});
     this.onSchedulable = hooks.onSchedulable ?? (() => {});
     this.onJobChanged = hooks.onJobChanged ?? (() => {});
+    this.autoPools = hooks.autoPools;
   }
 
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
     checkJobFiles(job, this.fileRules);
+    const autoPool = await this.makeAutoPool(account, job, url, now);
     try {
       const stored = await this.store.write(async (tx) => {
         const schedule = await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id });
@@ -219,16 +249,27 @@ export class JobService {
             values: [{ key: "JobId", value: job.id }],
           });
         }
-        return insertJob(tx, account, job, url, now);
+        return insertJob(tx, account, job, url, now, autoPool);
       });
       this.onJobChanged(account);
       return stored;
     } catch (error) {
+      if (autoPool !== undefined && "poolId" in autoPool) await this.autoPools?.release(account, { poolInfo: job.poolInfo, executionInfo: { poolId: autoPool.poolId } }, now);
       if (isStoreError(error, "conflict")) {
         throw serviceError("JobExists", { message: `The specified job '${job.id}' already exists.`, values: [{ key: "JobId", value: job.id }] });
       }
       throw error;
     }
+  }
+
+  /** The job's auto pool, made before the job is stored (a job id already taken makes none). */
+  private async makeAutoPool(account: string, job: JobAddParameter, url: string, now: Date): Promise<AutoPoolOutcome | undefined> {
+    const spec = job.poolInfo.autoPoolSpecification;
+    if (spec === undefined) return undefined;
+    if (this.autoPools === undefined) throw invalid("poolInfo.autoPoolSpecification", "This server makes no auto pools.");
+    const taken = await this.store.read(async (tx) => (await tx.get({ account, kind: "job", scope: "", id: job.id })) ?? (await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id })));
+    if (taken !== undefined) throw serviceError("JobExists", { message: `The specified job '${job.id}' already exists.`, values: [{ key: "JobId", value: job.id }] });
+    return this.autoPools.create(account, spec, url.slice(0, url.lastIndexOf("/jobs/")), now);
   }
 
   /** The job, or 404 JobNotFound. */
@@ -287,11 +328,13 @@ export class JobService {
    */
   async delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
     try {
+      let removed: CloudJob | undefined;
       const pools = await this.store.write(async (tx) => {
         const ref = { account, kind: "job" as const, scope: "", id: jobId };
         const job = await tx.get<CloudJob>(ref);
         if (job === undefined) throw jobNotFound(jobId);
         if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
+        removed = undefined;
         const touched = await endRunningTasks(tx, account, job.body.id ?? jobId, now, "The task was deleted with its job.");
         // Release tasks run when a job still active is deleted, not again after it ended (semantics.md §5.1).
         const ended = job.body.state === "completed" || job.body.state === "terminating";
@@ -303,9 +346,11 @@ export class JobService {
         }
         await removeJobRecords(tx, account, jobId);
         await tx.delete(ref, { ifMatch });
+        removed = job.body;
         return touched;
       });
       for (const poolId of pools) this.onPoolChanged(account, poolId);
+      if (removed !== undefined) await this.autoPools?.release(account, removed, now);
       this.onJobChanged(account);
     } catch (error) {
       if (isStoreError(error, "notFound")) throw jobNotFound(jobId);
