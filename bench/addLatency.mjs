@@ -1,5 +1,5 @@
 // Benchmark: task add → running latency with free slots (issue #4 target: p50 ≤ 5 ms, p99 ≤ 50 ms).
-// One task at a time is added to a job on an idle pool; the latency is the server's own record of it, from the
+// One task at a time is added to a job on an idle pool (the next once the node has reported the last one's end); the latency is the server's own record of it, from the
 // task's `creationTime` to its `executionInfo.startTime` (both stamped by the server, 0.1 µs resolution), so client
 // polling does not blur it. Baseline in the same run: the round trip of the add request itself.
 // Run after `npm run build`: `node bench/addLatency.mjs [samples]`.
@@ -23,6 +23,8 @@ try {
       return task.state !== "active";
     }, 2);
     latencies.push(Date.parse(task.executionInfo.startTime) - Date.parse(task.creationTime));
+    // Free slots for the next one: the node has heard of this task's end.
+    await until(async () => (await bench.request({ path: `/pools/latency/nodes?${api}` })).json.value[0].runningTasksCount === 0, 2);
   }
   latencies.sort((a, b) => a - b);
   roundTrips.sort((a, b) => a - b);

@@ -103,7 +103,9 @@ export class PoolReconciler {
           this.options.onError(error, { account, poolId });
         }
       } while (this.again.has(key));
-    })().finally(() => this.running.delete(key));
+      // In the same turn as the last check of `again`: a `.finally` would leave a gap in which a kick is lost.
+      this.running.delete(key);
+    })();
     this.running.set(key, run);
     return run;
   }

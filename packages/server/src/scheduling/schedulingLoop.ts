@@ -60,7 +60,9 @@ export class SchedulingLoop {
           this.options.onError(error, account);
         }
       } while (this.again.has(account) && !this.closed);
-    })().finally(() => this.running.delete(account));
+      // In the same turn as the last check of `again`: a `.finally` would leave a gap in which a kick is lost.
+      this.running.delete(account);
+    })();
     this.running.set(account, run);
   }
 
