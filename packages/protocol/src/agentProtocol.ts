@@ -118,6 +118,8 @@ export const AgentSyncRequest = model("AgentSyncRequest", {
     hostname: Type.String(),
     ipAddress: Type.String(),
     agentVersion: Type.String(),
+    /** The host's CPU use since the agent's previous request, in percent of all cores (autoscale `$CPUPercent`). */
+    cpuPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
   }),
 });
 export type AgentSyncRequest = Static<typeof AgentSyncRequest>;

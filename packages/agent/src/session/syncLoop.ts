@@ -22,6 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { agentProtocolVersion, type AgentNodeReport, type AgentSyncRequest, type AgentSyncResponse } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { CpuUsage } from "./cpuUsage.js";
 import { SyncRejected, exchange } from "./syncClient.js";
 
 export type SyncStopReason = "shutdown" | "unauthorized" | "closed";
@@ -56,6 +57,7 @@ export class SyncLoop {
   /** Resolves when the loop ends, with the reason. */
   readonly stopped: Promise<SyncStopReason>;
   private readonly closing = new AbortController();
+  private readonly cpu = new CpuUsage();
   private readonly backoff: Backoff;
   private readonly configuredWaitInMs: number;
   private waitInMs: number;
@@ -100,7 +102,7 @@ export class SyncLoop {
       ...(this.knownVersion === undefined ? {} : { knownVersion: this.knownVersion }),
       waitInMs: this.waitInMs,
       nodes: reports,
-      host: this.options.host,
+      host: { ...this.options.host, cpuPercent: this.cpu.read() },
     };
   }
 

@@ -110,6 +110,7 @@ export class AgentSync {
         hostname: request.host.hostname,
         ipAddress: request.host.ipAddress,
         agentVersion: request.host.agentVersion,
+        ...(request.host.cpuPercent === undefined ? {} : { cpuPercent: request.host.cpuPercent }),
         lastSeen: formatTimestamp(now),
       }, now);
     }

@@ -37,6 +37,8 @@ export interface AgentRecord {
   ipAddress?: string;
   agentVersion?: string;
   lastSeen?: string;
+  /** The host's CPU use reported with the last sync (autoscale `$CPUPercent`). */
+  cpuPercent?: number;
 }
 
 export interface PoolReconcilerOptions {

@@ -1,0 +1,35 @@
+/**
+ * The host's CPU use, as a percentage of all its cores busy since the previous reading — what the autoscale
+ * variable `$CPUPercent` samples (semantics.md §7.3). The first reading covers the time since boot.
+ */
+import { cpus } from "node:os";
+
+interface Times {
+  readonly busy: number;
+  readonly total: number;
+}
+
+function readTimes(): Times {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    const { user, nice, sys, idle, irq } = cpu.times;
+    busy += user + nice + sys + irq;
+    total += user + nice + sys + idle + irq;
+  }
+  return { busy, total };
+}
+
+export class CpuUsage {
+  private last: Times = { busy: 0, total: 0 };
+
+  /** Percent busy since the previous call (0–100, two decimals). */
+  read(): number {
+    const now = readTimes();
+    const total = now.total - this.last.total;
+    const busy = now.busy - this.last.busy;
+    this.last = now;
+    if (total <= 0) return 0;
+    return Math.round(Math.min(100, Math.max(0, (busy / total) * 100)) * 100) / 100;
+  }
+}
