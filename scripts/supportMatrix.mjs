@@ -11,7 +11,7 @@ const scheduleNote = "The schedule's state changes at once (no `terminating`/`de
 const notes = {
   Task_Add: taskFilesNote,
   Task_AddCollection: taskFilesNote,
-  JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules (auto pools refused for now).",
+  JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules; auto pools with lifetime `job` (one per job) or `jobSchedule` (one for the schedule, deleted with it).",
   JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
   JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
   JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",

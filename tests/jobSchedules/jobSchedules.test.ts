@@ -59,7 +59,7 @@ describe("job schedules", () => {
     const cases: [object, string, string][] = [
       [{ id: "s1", schedule: { recurrenceInterval: "PT30S" }, jobSpecification: spec() }, "InvalidPropertyValue", "schedule.recurrenceInterval"],
       [{ id: "s1", schedule: { startWindow: "PT59S" }, jobSpecification: spec() }, "InvalidPropertyValue", "schedule.startWindow"],
-      [{ id: "s1", schedule: {}, jobSpecification: { poolInfo: { autoPoolSpecification: { poolLifetimeOption: "jobschedule", pool: { vmSize: "standard_d1_v2" } } } } }, "InvalidPropertyValue", "jobSpecification.poolInfo.autoPoolSpecification"],
+      [{ id: "s1", schedule: {}, jobSpecification: { poolInfo: { autoPoolSpecification: { poolLifetimeOption: "jobschedule" } } } }, "MissingRequiredProperty", "jobSpecification.poolInfo.autoPoolSpecification.pool"],
       [{ id: "s1", schedule: {}, jobSpecification: spec({ priority: 5000 }) }, "InvalidPropertyValue", "jobSpecification.priority"],
       [{ id: "bad id", schedule: {}, jobSpecification: spec() }, "InvalidPropertyValue", "id"],
       [{ id: "s1", schedule: {} }, "MissingRequiredProperty", "jobSpecification"],

@@ -159,13 +159,6 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
   });
-  // Job completions reach the schedule runner from the job service and, for completions caused by tasks, through
-  // the same after-commit signals that wake the scheduling loop (a task finished, a task terminated).
-  const scheduleRunner = new JobScheduleRunner({
-    store,
-    clock: config.clock,
-    onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
-  });
   const deadlines: Deadlines = new Deadlines({
     store,
     clock: config.clock,
@@ -186,6 +179,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const autoscale = new AutoscaleService(store, pools);
   const autoPools = new AutoPools(store, pools, config.clock, (error, account) => app?.log.error({ err: error, account }, "auto pool pass failed"));
+  // Job completions reach the schedule runner from the job service and, for completions caused by tasks, through
+  // the same after-commit signals that wake the scheduling loop (a task finished, a task terminated).
+  const scheduleRunner = new JobScheduleRunner({
+    store,
+    clock: config.clock,
+    autoPools,
+    onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
+  });
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
   const services: Services = {
     accounts: new AccountService(store),
@@ -203,7 +204,18 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         autoPools.kick(account);
       },
     }, fileRules),
-    jobSchedules: new JobScheduleService(store, (account) => scheduleRunner.kick(account), (account, poolId) => notifier.notify(account, poolId)),
+    jobSchedules: new JobScheduleService(
+      store,
+      (account) => {
+        scheduleRunner.kick(account);
+        autoPools.kick(account);
+      },
+      (account, poolId) => notifier.notify(account, poolId),
+      async (account, schedule, jobs, now) => {
+        for (const job of jobs) await autoPools.release(account, job, now);
+        await autoPools.releaseSchedulePool(account, schedule.jobSpecification?.poolInfo?.autoPoolSpecification, schedule._ob.autoPoolId, now);
+      },
+    ),
     tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);

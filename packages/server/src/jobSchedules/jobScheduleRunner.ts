@@ -11,6 +11,7 @@
  */
 import type { Clock } from "@openbatch/core";
 import type { Store } from "@openbatch/store";
+import type { AutoPools } from "../services/autoPools.js";
 import { TimedPasses } from "../timing/timedPasses.js";
 import { advanceIsDue, advanceSchedule } from "./scheduleAdvance.js";
 
@@ -20,6 +21,8 @@ export interface JobScheduleRunnerOptions {
   readonly onError: (error: unknown, account: string) => void;
   /** Longest real wait between passes of an account with active schedules. @default 3_600_000 */
   readonly maxWaitInMs?: number;
+  /** Makes the auto pools job specifications ask for. */
+  readonly autoPools?: AutoPools;
 }
 
 export class JobScheduleRunner {
@@ -62,7 +65,9 @@ export class JobScheduleRunner {
     for (const id of ids) {
       const now = this.options.clock.now();
       const check = await this.options.store.read((tx) => advanceIsDue(tx, account, id, now));
-      const { wakeAt } = check.due ? await this.options.store.write((tx) => advanceSchedule(tx, account, id, this.options.clock.now())) : check;
+      const advanced = check.due ? await this.options.store.write((tx) => advanceSchedule(tx, account, id, this.options.clock.now(), this.options.autoPools)) : undefined;
+      for (const poolId of advanced?.poolsCreated ?? []) this.options.autoPools?.created(account, poolId);
+      const wakeAt = advanced === undefined ? check.wakeAt : advanced.wakeAt;
       if (wakeAt !== undefined && (earliest === undefined || wakeAt < earliest)) earliest = wakeAt;
     }
     return earliest;

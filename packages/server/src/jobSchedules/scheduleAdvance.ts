@@ -7,6 +7,7 @@
 import { decideSchedule, formatTimestamp, parseDuration, type ScheduleTiming } from "@openbatch/core";
 import type { CloudJob, CloudJobSchedule, Schedule } from "@openbatch/protocol";
 import type { ReadTx, WriteTx } from "@openbatch/store";
+import type { AutoPoolOutcome, AutoPools } from "../services/autoPools.js";
 import { insertJob } from "../services/jobService.js";
 import { scheduleJobId } from "./scheduleJobIds.js";
 
@@ -16,6 +17,8 @@ export interface ScheduleRunnerState {
   readonly jobCount: number;
   /** The occurrence the last job was made for. */
   readonly lastRunTime?: string;
+  /** The pool made with the first job when the job specification asks for an auto pool with lifetime `jobSchedule`. */
+  readonly autoPoolId?: string;
 }
 
 export type JobScheduleRecord = CloudJobSchedule & { _ob: ScheduleRunnerState };
@@ -50,11 +53,27 @@ async function hasActiveJob(tx: ReadTx, account: string, record: JobScheduleReco
   return job !== undefined && job.body.state !== "completed";
 }
 
+/**
+ * The auto pool of the schedule's next job: with lifetime `job` a new pool each time; with `jobSchedule` the
+ * schedule's pool, made with its first job (`keep`: remember it on the schedule).
+ */
+async function scheduleJobPool(tx: WriteTx, account: string, record: JobScheduleRecord, jobUrlText: string, now: Date, autoPools: AutoPools | undefined) {
+  const spec = record.jobSpecification?.poolInfo?.autoPoolSpecification;
+  if (spec === undefined || autoPools === undefined) return undefined;
+  if (spec.poolLifetimeOption === "jobschedule" && record._ob.autoPoolId !== undefined) {
+    return { outcome: { poolId: record._ob.autoPoolId } as AutoPoolOutcome, made: false, keep: true };
+  }
+  const outcome = await autoPools.createInTx(tx, account, spec, jobUrlText.slice(0, jobUrlText.lastIndexOf("/jobs/")), now);
+  return { outcome, made: true, keep: spec.poolLifetimeOption === "jobschedule" };
+}
+
 export interface AdvanceResult {
   /** When the schedule must be looked at again, unless an event (a job completing, a change) comes first. */
   readonly wakeAt: Date | undefined;
   /** Ids of the jobs made. */
   readonly jobsCreated: readonly string[];
+  /** Auto pools made for them, to be announced after the commit (autoPools.ts `created`). */
+  readonly poolsCreated?: readonly string[];
 }
 
 /**
@@ -71,13 +90,14 @@ export async function advanceIsDue(tx: ReadTx, account: string, scheduleId: stri
 }
 
 /** Advances the stored schedule `scheduleId` to `now`; writes only when something changed. */
-export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: string, now: Date): Promise<AdvanceResult> {
+export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: string, now: Date, autoPools?: AutoPools): Promise<AdvanceResult> {
   const ref = { account, kind: "jobSchedule" as const, scope: "", id: scheduleId };
   const stored = await tx.get<JobScheduleRecord>(ref);
   if (stored === undefined || stored.body.state !== "active") return { wakeAt: undefined, jobsCreated: [] };
   let record = stored.body;
   const timing = scheduleTiming(record.schedule);
   const jobsCreated: string[] = [];
+  const poolsCreated: string[] = [];
   // A job made here may be complete at once (`terminatejob` with no task), so decide again after making one; the
   // timing rules never make two jobs for the same `now`, so this ends after at most two rounds (three is a guard).
   for (let round = 0; round < 3; round++) {
@@ -94,7 +114,7 @@ export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: 
         executionInfo: { ...ended.executionInfo, endTime: time },
       };
       await tx.replace(ref, record, now);
-      return { wakeAt: undefined, jobsCreated };
+      return { wakeAt: undefined, jobsCreated, poolsCreated };
     }
     if (decision.kind === "wait") {
       if (decision.nextRunTime?.getTime() !== date(record.executionInfo?.nextRunTime)?.getTime()) {
@@ -102,19 +122,22 @@ export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: 
       } else if (jobsCreated.length > 0) {
         await tx.replace(ref, record, now);
       }
-      return { wakeAt: decision.wakeAt, jobsCreated };
+      return { wakeAt: decision.wakeAt, jobsCreated, poolsCreated };
     }
     const jobCount = record._ob.jobCount + 1;
     const jobId = scheduleJobId(record.id ?? scheduleId, jobCount);
     const url = jobUrl(record.url, jobId);
-    await insertJob(tx, account, { ...record.jobSpecification, id: jobId } as Parameters<typeof insertJob>[2], url, now);
+    const autoPool = await scheduleJobPool(tx, account, record, url, now, autoPools);
+    if (autoPool?.made === true && "poolId" in autoPool.outcome) poolsCreated.push(autoPool.outcome.poolId);
+    await insertJob(tx, account, { ...record.jobSpecification, id: jobId } as Parameters<typeof insertJob>[2], url, now, autoPool?.outcome);
     jobsCreated.push(jobId);
+    const schedulePool = autoPool?.keep === true && "poolId" in autoPool.outcome ? autoPool.outcome.poolId : record._ob.autoPoolId;
     record = {
       ...withNextRunTime(record, decision.nextRunTime),
-      _ob: { jobCount, lastRunTime: formatTimestamp(decision.runTime) },
+      _ob: { jobCount, lastRunTime: formatTimestamp(decision.runTime), ...(schedulePool === undefined ? {} : { autoPoolId: schedulePool }) },
     };
     record.executionInfo = { ...record.executionInfo, recentJob: { id: jobId, url } };
   }
   await tx.replace(ref, record, now);
-  return { wakeAt: date(record.executionInfo?.nextRunTime), jobsCreated };
+  return { wakeAt: date(record.executionInfo?.nextRunTime), jobsCreated, poolsCreated };
 }

@@ -4,14 +4,22 @@
  * which is deleted once the job has completed or was deleted, unless `keepAlive`. A specification the pool service
  * refuses does not fail the job add: the job is created completed, with `executionInfo.schedulingError`
  * `InvalidAutoPoolSettings`, as the service reports auto-pool creation failures.
- * (Lifetime `jobSchedule`, one pool for all of a schedule's jobs, is refused: job schedules do not make auto pools.)
+ * A job schedule's jobs get theirs the same way (scheduleAdvance.ts): lifetime `job`, one pool per job; lifetime
+ * `jobSchedule`, one pool made with the schedule's first job, used by all of them and deleted when the schedule
+ * completes or is deleted.
  */
 import { randomUUID } from "node:crypto";
 import { isServiceError, type Clock } from "@openbatch/core";
 import type { AutoPoolSpecification, CloudJob, CloudPool, JobSchedulingError } from "@openbatch/protocol";
-import type { Store } from "@openbatch/store";
+import type { Store, WriteTx } from "@openbatch/store";
 import { TimedPasses } from "../timing/timedPasses.js";
 import type { PoolService } from "./poolService.js";
+
+/** What a job schedule keeps about its pool (scheduleAdvance.ts `ScheduleRunnerState.autoPoolId`). */
+interface ScheduleWithPool {
+  readonly jobSpecification?: { readonly poolInfo?: { readonly autoPoolSpecification?: AutoPoolSpecification } };
+  readonly _ob?: { readonly autoPoolId?: string };
+}
 
 export type AutoPoolOutcome = { readonly poolId: string } | { readonly schedulingError: JobSchedulingError };
 
@@ -20,10 +28,10 @@ export function autoPoolId(spec: AutoPoolSpecification): string {
   return spec.autoPoolIdPrefix === undefined || spec.autoPoolIdPrefix === "" ? guid : `${spec.autoPoolIdPrefix}_${guid}`;
 }
 
-/** Whether a completed job's auto pool should go now. */
+/** Whether a completed job's own auto pool (lifetime `job`) should go now. */
 function releasable(job: CloudJob): string | undefined {
   const spec = job.poolInfo?.autoPoolSpecification;
-  if (spec === undefined || spec.keepAlive === true || job.state !== "completed") return undefined;
+  if (spec === undefined || spec.poolLifetimeOption !== "job" || spec.keepAlive === true || job.state !== "completed") return undefined;
   return job.executionInfo?.poolId;
 }
 
@@ -41,9 +49,20 @@ export class AutoPools {
 
   /** Makes the job's pool from its specification; a refused specification is the job's scheduling error. */
   async create(account: string, spec: AutoPoolSpecification, baseUrl: string, now: Date): Promise<AutoPoolOutcome> {
+    const outcome = await this.store.write((tx) => this.createInTx(tx, account, spec, baseUrl, now));
+    if ("poolId" in outcome) this.pools.created(account, outcome.poolId);
+    return outcome;
+  }
+
+  /**
+   * `create` inside the caller's transaction (a job schedule making its job); the caller calls `created` for the
+   * pool after the commit.
+   */
+  async createInTx(tx: WriteTx, account: string, spec: AutoPoolSpecification, baseUrl: string, now: Date): Promise<AutoPoolOutcome> {
     const poolId = autoPoolId(spec);
     try {
-      await this.pools.add(account, { ...spec.pool, id: poolId } as Parameters<PoolService["add"]>[1], `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now);
+      const pool = this.pools.newPool({ ...spec.pool, id: poolId } as Parameters<PoolService["newPool"]>[0], `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now);
+      await this.pools.insertPool(tx, account, pool, now);
       return { poolId };
     } catch (error) {
       if (!isServiceError(error)) throw error;
@@ -58,10 +77,22 @@ export class AutoPools {
     }
   }
 
+  /** An auto pool made in a committed transaction: its nodes follow. */
+  created(account: string, poolId: string): void {
+    this.pools.created(account, poolId);
+  }
+
+  /** Removes a job schedule's pool (lifetime `jobSchedule`) once the schedule is gone, unless kept alive. */
+  async releaseSchedulePool(account: string, spec: AutoPoolSpecification | undefined, poolId: string | undefined, now: Date): Promise<void> {
+    if (spec === undefined || poolId === undefined || spec.keepAlive === true) return;
+    await this.deletePool(account, poolId, now);
+  }
+
   /** The job that owned `poolId` is gone (deleted): its pool goes too, unless kept alive. */
   async release(account: string, job: CloudJob, now: Date): Promise<void> {
-    const poolId = job.poolInfo?.autoPoolSpecification?.keepAlive === true ? undefined : job.executionInfo?.poolId;
-    if (job.poolInfo?.autoPoolSpecification === undefined || poolId === undefined) return;
+    const spec = job.poolInfo?.autoPoolSpecification;
+    const poolId = spec?.keepAlive === true || spec?.poolLifetimeOption !== "job" ? undefined : job.executionInfo?.poolId;
+    if (poolId === undefined) return;
     await this.deletePool(account, poolId, now);
   }
 
@@ -85,6 +116,13 @@ export class AutoPools {
     for (const job of jobs.items) {
       const poolId = releasable(job.body);
       if (poolId !== undefined) await this.deletePool(account, poolId, this.clock.now());
+    }
+    // A completed schedule's pool (lifetime `jobSchedule`) goes with it.
+    const schedules = await this.store.read((tx) =>
+      tx.list<ScheduleWithPool>({ account, kind: "jobSchedule", scope: "" }, { limit: 100_000, filter: { op: "eq", path: ["state"], kind: "enum", value: "completed" } }),
+    );
+    for (const schedule of schedules.items) {
+      await this.releaseSchedulePool(account, schedule.body.jobSpecification?.poolInfo?.autoPoolSpecification, schedule.body._ob?.autoPoolId, this.clock.now());
     }
     return undefined;
   }

@@ -122,6 +122,8 @@ export class JobScheduleService {
     private readonly store: Store,
     private readonly onScheduleChanged: (account: string) => void = () => {},
     private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
+    /** A deleted schedule's auto pools (its own, and those of the jobs deleted with it) go too. */
+    private readonly onScheduleDeleted: (account: string, schedule: JobScheduleRecord, jobs: readonly CloudJob[], now: Date) => Promise<void> = async () => {},
   ) {}
 
   async add(account: string, request: JobScheduleAddParameter, url: string, now: Date): Promise<StoredJobSchedule> {
@@ -281,11 +283,14 @@ export class JobScheduleService {
   /** Delete (202): the schedule, its jobs and their tasks go at once; running tasks are killed. */
   async delete(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<void> {
     const pools = new Set<string>();
+    let deleted: JobScheduleRecord | undefined;
+    const deletedJobs: CloudJob[] = [];
     try {
       await this.store.write(async (tx) => {
         const ref = { account, kind: "jobSchedule" as const, scope: "", id: scheduleId };
         const current = await tx.get<JobScheduleRecord>(ref);
         if (current === undefined) throw scheduleNotFound(scheduleId);
+        deleted = current.body;
         let afterKey: string | undefined;
         do {
           const page = await tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 1000, afterKey, filter: jobsOfSchedule(scheduleId) });
@@ -293,6 +298,7 @@ export class JobScheduleService {
             for (const poolId of await endRunningTasks(tx, account, job.id, now, "The task was deleted with its job schedule.")) pools.add(poolId);
             await tx.deleteAll({ account, kind: "task", scope: job.id });
             await tx.delete({ account, kind: "job", scope: "", id: job.id });
+            deletedJobs.push(job.body);
           }
           afterKey = page.nextKey;
         } while (afterKey !== undefined);
@@ -304,5 +310,6 @@ export class JobScheduleService {
       throw error;
     }
     for (const poolId of pools) this.onPoolChanged(account, poolId);
+    if (deleted !== undefined) await this.onScheduleDeleted(account, deleted, deletedJobs, now);
   }
 }

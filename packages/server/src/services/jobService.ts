@@ -79,19 +79,16 @@ function checkMetadata(metadata: readonly MetadataItem[] | undefined): void {
 }
 
 /**
- * Exactly one of poolId and autoPoolSpecification. Auto pools with lifetime `job` are made for jobs added directly
- * (autoPools.ts); jobs of schedules, and so lifetime `jobSchedule`, do not get them.
+ * Exactly one of poolId and autoPoolSpecification (autoPools.ts): a job added directly may only have an auto pool
+ * with lifetime `job`; a job schedule's job specification also `jobSchedule`.
  */
-function checkPoolInfo(poolInfo: PoolInformation, allowAutoPool = false): void {
+function checkPoolInfo(poolInfo: PoolInformation, autoPools: AutoPoolRule): void {
   const auto = poolInfo.autoPoolSpecification;
   if (auto !== undefined && poolInfo.poolId !== undefined) {
     throw invalid("poolInfo", "Exactly one of 'poolInfo.poolId' and 'poolInfo.autoPoolSpecification' must be specified.");
   }
   if (auto !== undefined) {
-    if (!allowAutoPool) {
-      throw invalid("poolInfo.autoPoolSpecification", "Job schedules do not make auto pools in OpenBatch; create the pool and name it in poolInfo.poolId.");
-    }
-    if (auto.poolLifetimeOption !== "job") {
+    if (auto.poolLifetimeOption !== "job" && autoPools !== "schedule") {
       throw invalid("poolInfo.autoPoolSpecification.poolLifetimeOption", "A job's auto pool can only have the lifetime 'job'; 'jobSchedule' is for job schedules.");
     }
     if (auto.pool === undefined) {
@@ -114,11 +111,14 @@ function checkPoolInfo(poolInfo: PoolInformation, allowAutoPool = false): void {
 /** Cross-field rules the schema cannot state (rest-api.md §4.3). */
 function checkJobRules(job: JobAddParameter): void {
   assertValidId(job.id, "id");
-  checkJobSpecification(job, true);
+  checkJobSpecification(job, "job");
 }
 
 /** The rules of a job's properties other than its id; a job schedule's `jobSpecification` must pass them too. */
-export function checkJobSpecification(job: JobSpecification, allowAutoPool = false): void {
+/** Which auto pool lifetimes a job specification may ask for: a job's own (`job`), or a schedule's (`schedule`: both). */
+export type AutoPoolRule = "job" | "schedule";
+
+export function checkJobSpecification(job: JobSpecification, autoPools: AutoPoolRule = "schedule"): void {
   if (job.displayName !== undefined && job.displayName.length > limits.displayNameMaxLength) {
     throw invalid("displayName", `The display name may be at most ${limits.displayNameMaxLength} characters long.`);
   }
@@ -126,7 +126,7 @@ export function checkJobSpecification(job: JobSpecification, allowAutoPool = fal
   checkMaxParallelTasks(job.maxParallelTasks);
   checkConstraints(job.constraints);
   checkMetadata(job.metadata);
-  checkPoolInfo(job.poolInfo, allowAutoPool);
+  checkPoolInfo(job.poolInfo, autoPools);
   if (job.jobManagerTask !== undefined) assertValidId(job.jobManagerTask.id, "jobManagerTask.id");
   if (job.jobPreparationTask?.id !== undefined) assertValidId(job.jobPreparationTask.id, "jobPreparationTask.id");
   if (job.jobReleaseTask !== undefined) {
@@ -404,7 +404,7 @@ export class JobService {
     checkMaxParallelTasks(request.maxParallelTasks);
     checkConstraints(request.constraints);
     checkMetadata(request.metadata);
-    if (request.poolInfo !== undefined) checkPoolInfo(request.poolInfo);
+    if (request.poolInfo !== undefined) checkPoolInfo(request.poolInfo, "job");
     return this.mutate(account, jobId, ifMatch, now, (job) => {
       checkChangeable(jobId, job, request.poolInfo, request.onAllTasksComplete);
       const updated: CloudJob = { ...job };
@@ -421,7 +421,7 @@ export class JobService {
     checkMaxParallelTasks(request.maxParallelTasks);
     checkConstraints(request.constraints);
     checkMetadata(request.metadata);
-    checkPoolInfo(request.poolInfo);
+    checkPoolInfo(request.poolInfo, "job");
     const onAllTasksComplete = request.onAllTasksComplete ?? "noaction";
     return this.mutate(account, jobId, ifMatch, now, (job) => {
       checkChangeable(jobId, job, request.poolInfo, onAllTasksComplete);
@@ -498,8 +498,9 @@ function checkChangeable(jobId: string, job: CloudJob, poolInfo: PoolInformation
   }
 }
 
-/** The job on `poolInfo` (when given), with `executionInfo.poolId` following it. */
+/** The job on `poolInfo` (when given), with `executionInfo.poolId` following a named pool (an auto pool stays). */
 function withPoolInfo(job: CloudJob, poolInfo: PoolInformation | undefined): CloudJob {
   if (poolInfo === undefined) return job;
+  if (poolInfo.poolId === undefined) return { ...job, poolInfo };
   return { ...job, poolInfo, executionInfo: { ...job.executionInfo, poolId: poolInfo.poolId } };
 }

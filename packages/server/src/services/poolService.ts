@@ -80,12 +80,20 @@ export class PoolService {
   ) {}
 
   async add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
+    const cloudPool = this.newPool(pool, url, now);
+    const stored = await this.store.write((tx) => this.insertPool(tx, account, cloudPool, now));
+    this.onChange(account, pool.id);
+    return stored;
+  }
+
+  /** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or provider refuse. */
+  newPool(pool: PoolAddParameter, url: string, now: Date): CloudPool {
     checkPoolRules(pool);
     this.checkCapabilities(pool);
     const time = formatTimestamp(now);
     const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
     const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);
-    const cloudPool: CloudPool = {
+    return {
       ...pool,
       url,
       creationTime: time,
@@ -106,19 +114,25 @@ export class PoolService {
       targetNodeCommunicationMode: pool.targetNodeCommunicationMode ?? "default",
       currentNodeCommunicationMode: "simplified",
     };
+  }
+
+  /** Stores a pool made by `newPool` in the caller's transaction; the caller calls `created` after the commit. */
+  async insertPool(tx: WriteTx, account: string, pool: CloudPool, now: Date): Promise<StoredPool> {
+    const id = pool.id ?? "";
+    await assertPackageReferencesResolve(tx, account, pool.applicationPackageReferences);
     try {
-      const stored = await this.store.write(async (tx) => {
-        await assertPackageReferencesResolve(tx, account, pool.applicationPackageReferences);
-        return tx.insert({ account, kind: "pool", scope: "", id: pool.id }, cloudPool, now);
-      });
-      this.onChange(account, pool.id);
-      return stored;
+      return await tx.insert({ account, kind: "pool", scope: "", id }, pool, now);
     } catch (error) {
       if (isStoreError(error, "conflict")) {
-        throw serviceError("PoolExists", { message: `The specified pool '${pool.id}' already exists.`, values: [{ key: "PoolId", value: pool.id }] });
+        throw serviceError("PoolExists", { message: `The specified pool '${id}' already exists.`, values: [{ key: "PoolId", value: id }] });
       }
       throw error;
     }
+  }
+
+  /** A pool inserted with `insertPool` was committed: its nodes follow. */
+  created(account: string, poolId: string): void {
+    this.onChange(account, poolId);
   }
 
   /** The pool, or 404 PoolNotFound. */
