@@ -63,7 +63,10 @@ async function put<T>(tx: WriteTx, account: string, poolId: string, id: string, 
 }
 
 export async function recordSample(tx: WriteTx, account: string, poolId: string, now: Date, values: MetricValues): Promise<void> {
-  await put<SampleRecord>(tx, account, poolId, sampleKey("s", now.getTime()), { time: formatTimestamp(now), values }, now);
+  // A sample at an instant that has one already (a stopped test clock) keeps the first: an evaluation may have read
+  // it, and the recorded history must replay to what that evaluation decided.
+  const ref = { account, kind: "autoscaleSample" as const, scope: poolId, id: sampleKey("s", now.getTime()) };
+  if ((await tx.get(ref)) === undefined) await tx.insert(ref, { time: formatTimestamp(now), values } satisfies SampleRecord, now);
   const collection = { account, kind: "autoscaleSample" as const, scope: poolId };
   const expired = await tx.list<SampleRecord>(collection, { limit: 100, afterKey: "s" });
   for (const sample of expired.items) {

@@ -1,7 +1,7 @@
 /** Handlers of the Job group: parse wire → service → wire. No business rules here. */
 import { formatTimestamp } from "@openbatch/core";
 import type {
-  CloudJob, JobAddParameter, JobDisableParameter, JobPatchParameter, JobTerminateParameter, JobUpdateParameter,
+  CloudJob, JobAddParameter, JobStatistics, JobDisableParameter, JobPatchParameter, JobTerminateParameter, JobUpdateParameter,
 } from "@openbatch/protocol";
 import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
@@ -11,26 +11,31 @@ import { parseListOptions, project } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
 import type { JobService, StoredJob } from "../services/jobService.js";
 
+/** Statistics with every figure zero (no statistics are gathered yet), as jobs and job schedules show them. */
+export function zeroJobStatistics(url: string | undefined, startTime: string | undefined, now: Date): JobStatistics {
+  return {
+    url: `${url ?? ""}/stats`,
+    startTime,
+    lastUpdateTime: formatTimestamp(now),
+    userCPUTime: "PT0S",
+    kernelCPUTime: "PT0S",
+    wallClockTime: "PT0S",
+    readIOps: 0,
+    writeIOps: 0,
+    readIOGiB: 0,
+    writeIOGiB: 0,
+    numSucceededTasks: 0,
+    numFailedTasks: 0,
+    numTaskRetries: 0,
+    waitTime: "PT0S",
+  };
+}
+
 /** The job as the wire shows it, with `stats` only when `$expand=stats` asked for it (zeros until tasks run). */
 export function jobView(ctx: RequestContext, job: StoredJob, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJob> {
   const view: CloudJob = withVersion(job);
   if (expandStats) {
-    view.stats = {
-      url: `${job.body.url ?? ""}/stats`,
-      startTime: job.body.creationTime,
-      lastUpdateTime: formatTimestamp(ctx.now),
-      userCPUTime: "PT0S",
-      kernelCPUTime: "PT0S",
-      wallClockTime: "PT0S",
-      readIOps: 0,
-      writeIOps: 0,
-      readIOGiB: 0,
-      writeIOGiB: 0,
-      numSucceededTasks: 0,
-      numFailedTasks: 0,
-      numTaskRetries: 0,
-      waitTime: "PT0S",
-    };
+    view.stats = zeroJobStatistics(job.body.url, job.body.creationTime, ctx.now);
   }
   return project(view, select);
 }

@@ -1,5 +1,4 @@
 /** Handlers of the JobSchedule group and Job_ListFromJobSchedule: parse wire → service → wire. No business rules here. */
-import { formatTimestamp } from "@openbatch/core";
 import type { CloudJobSchedule, JobScheduleAddParameter, JobSchedulePatchParameter, JobScheduleUpdateParameter } from "@openbatch/protocol";
 import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
@@ -8,28 +7,13 @@ import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
 import { scheduleView, type JobScheduleService, type StoredJobSchedule } from "../services/jobScheduleService.js";
-import { jobView } from "./job.js";
+import { jobView, zeroJobStatistics } from "./job.js";
 
 /** The schedule as the wire shows it, with `stats` only when `$expand=stats` asked for it (zeros: no statistics yet). */
 function jobScheduleView(ctx: RequestContext, schedule: StoredJobSchedule, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJobSchedule> {
   const view: CloudJobSchedule = scheduleView(withVersion(schedule));
   if (expandStats) {
-    view.stats = {
-      url: `${schedule.body.url ?? ""}/stats`,
-      startTime: schedule.body.creationTime,
-      lastUpdateTime: formatTimestamp(ctx.now),
-      userCPUTime: "PT0S",
-      kernelCPUTime: "PT0S",
-      wallClockTime: "PT0S",
-      readIOps: 0,
-      writeIOps: 0,
-      readIOGiB: 0,
-      writeIOGiB: 0,
-      numSucceededTasks: 0,
-      numFailedTasks: 0,
-      numTaskRetries: 0,
-      waitTime: "PT0S",
-    };
+    view.stats = zeroJobStatistics(schedule.body.url, schedule.body.creationTime, ctx.now);
   }
   return project(view, select);
 }

@@ -1,11 +1,11 @@
 /**
  * The scheduling loop: snapshot → scheduler (pure) → plan applier, per account, event-driven. Anything that can
  * make work placeable (tasks added, a task finished, a node became idle, a job enabled) calls `kick(account)`;
- * kicks coalesce, so a burst of 100 adds or reports costs one round, and a round that placed its maximum runs again
- * at once. There is no polling interval.
+ * kicks coalesce (timing/timedPasses.ts), so a burst of 100 adds or reports costs one round, and a round that
+ * placed its maximum runs again at once. There is no polling interval.
  *
- * The snapshot reads active jobs, their pools and nodes, and each job's active tasks (at most `maxCandidates` per
- * job per round, in add order), then the plan applier re-checks every placement against the store and commits the
+ * The snapshot reads active jobs, their pools and nodes, and each job's active tasks (as many as its pool's free
+ * slots can take, at most `maxCandidates` per job per round), then the plan applier re-checks every placement against the store and commits the
  * plan in one transaction.
  */
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
@@ -14,6 +14,7 @@ import { createDependencyIndex, schedule, type ParentState, type RunningTask, ty
 import type { ReadTx, Store } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { TimedPasses } from "../timing/timedPasses.js";
 import { busyTaskFilter, type JobNodeRecord } from "./jobPreparation.js";
 import { heldSlots, type PlanApplier } from "./planApplier.js";
 
@@ -37,38 +38,24 @@ async function listAll<T>(tx: ReadTx, collection: Parameters<ReadTx["list"]>[0],
 }
 
 export class SchedulingLoop {
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private closed = false;
+  private readonly passes: TimedPasses;
 
-  constructor(private readonly options: SchedulingLoopOptions) {}
-
-  kick(account: string): void {
-    if (this.closed) return;
-    if (this.running.has(account)) {
-      this.again.add(account);
-      return;
-    }
-    const run = (async () => {
-      // Let the burst that caused this kick finish committing first.
-      await new Promise((resolve) => setImmediate(resolve));
-      do {
-        this.again.delete(account);
-        try {
-          if (await this.round(account)) this.again.add(account);
-        } catch (error) {
-          this.options.onError(error, account);
-        }
-      } while (this.again.has(account) && !this.closed);
-      // In the same turn as the last check of `again`: a `.finally` would leave a gap in which a kick is lost.
-      this.running.delete(account);
-    })();
-    this.running.set(account, run);
+  constructor(private readonly options: SchedulingLoopOptions) {
+    this.passes = new TimedPasses({
+      pass: async (account) => {
+        if (await this.round(account)) this.passes.kick(account);
+        return undefined;
+      },
+      onError: options.onError,
+    });
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.running.values()]);
+  kick(account: string): void {
+    this.passes.kick(account);
+  }
+
+  close(): Promise<void> {
+    return this.passes.close();
   }
 
   /** One round; true when it placed as much as a round may, so another should follow. */

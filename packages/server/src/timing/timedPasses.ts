@@ -3,12 +3,14 @@
  * soon (kicks coalesce, one pass per account at a time, another right after if kicked meanwhile); each pass returns
  * the next time it wants to run, and one real timer per account waits for it, measured on the injected clock and
  * capped by `maxWaitInMs`. A clock that announces its moves (core `ObservableClock`, e.g. `SimulatedClock` in tests)
- * kicks every account it has seen. There is no polling loop beyond the cap.
+ * kicks every account it has seen. There is no polling loop beyond the cap. The scheduling loop, the schedule
+ * runner, the deadlines and the auto-pool reaper all run on it.
  */
-import { isObservableClock, type Clock } from "@openbatch/core";
+import { isObservableClock, systemClock, type Clock } from "@openbatch/core";
 
 export interface TimedPassesOptions {
-  readonly clock: Clock;
+  /** @default the system clock (enough for passes that never ask for a time) */
+  readonly clock?: Clock;
   /** One pass over an account; resolves to when it wants to run next (undefined: only when kicked or capped). */
   readonly pass: (account: string) => Promise<Date | undefined>;
   readonly onError: (error: unknown, account: string) => void;
@@ -26,8 +28,11 @@ export class TimedPasses {
   private readonly stopListening: () => void;
   private closed = false;
 
+  private readonly clock: Clock;
+
   constructor(private readonly options: TimedPassesOptions) {
-    const clock = options.clock;
+    const clock = options.clock ?? systemClock;
+    this.clock = clock;
     this.stopListening = isObservableClock(clock) ? clock.onAdvance(() => this.kickAll()) : () => {};
   }
 
@@ -68,7 +73,7 @@ export class TimedPasses {
     this.timers.delete(account);
     if (this.closed || (time === undefined && this.options.repeatWithoutTime !== true)) return;
     const cap = this.options.maxWaitInMs ?? 3_600_000;
-    const delay = time === undefined ? cap : Math.min(Math.max(time.getTime() - this.options.clock.now().getTime(), 1), cap);
+    const delay = time === undefined ? cap : Math.min(Math.max(time.getTime() - this.clock.now().getTime(), 1), cap);
     const timer = setTimeout(() => this.kick(account), delay);
     timer.unref();
     this.timers.set(account, timer);
