@@ -9,6 +9,7 @@
 import { assertValidId, formatTimestamp, limits, parseDuration, propertyDetails, serviceError } from "@openbatch/core";
 import type { CloudPool, NodeRemoveParameter, PoolAddParameter, PoolPatchParameter, PoolResizeParameter, PoolUpdatePropertiesParameter } from "@openbatch/protocol";
 import type { NodeRecord } from "./nodeService.js";
+import { releaseNodeTasks } from "../scheduling/requeue.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { assertPackageReferencesResolve } from "../applications/applicationRecords.js";
@@ -271,7 +272,11 @@ export class PoolService {
         if (node.body._ob.action === "remove") continue;
         if (node.body.isDedicated === false) lowPriority++;
         else dedicated++;
-        await tx.replace(ref, { ...node.body, state: "leavingpool", stateTransitionTime: time, _ob: { ...node.body._ob, action: "remove" } }, now);
+        // Its running tasks are requeued or terminated as asked; letting them finish (taskcompletion,
+        // retaineddata) is not kept for a removal yet and requeues them too (docs/support-matrix.md).
+        const option = request.nodeDeallocationOption === "terminate" ? "terminate" : "requeue";
+        const released = await releaseNodeTasks(tx, account, node.body, option, now);
+        await tx.replace(ref, { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } }, now);
       }
       return {
         ...pool,
