@@ -22,7 +22,7 @@ const notes = {
   Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; the job is `terminating` while its release tasks run, else `completed` at once.",
   Job_Delete: "Removes the tasks at once and kills their running processes; a job still active with release tasks to run is `deleting` until they end.",
   Pool_Add: "Stored and returned faithfully; nodes are realised by the compute provider (issue #3), until then the pool stays `resizing`.",
-  Pool_Resize: "Nodes leaving the pool requeue their running tasks: the call's `nodeDeallocationOption` is not kept yet (autoscale pools honour `$NodeDeallocationOption`).",
+  Pool_Resize: "Leaving nodes follow `nodeDeallocationOption`: requeue (default) or terminate their running tasks, or drain as `leavingpool` until they finish (taskcompletion, retaineddata).",
   Pool_RemoveNodes: "Running tasks of removed nodes are requeued (default) or terminated as `nodeDeallocationOption` asks; `taskcompletion` and `retaineddata` requeue them too (not kept yet).",
   Pool_Delete: "A pool without nodes is removed at once.",
   Pool_Get: "`$expand=stats` returns the statistics window only; usage and resource figures come with the node agents.",

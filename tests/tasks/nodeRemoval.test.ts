@@ -56,3 +56,60 @@ describe("running tasks on nodes removed from their pool", () => {
     assert.equal(done.executionInfo.requeueCount, 0);
   });
 });
+
+describe("running tasks when a manual resize shrinks the pool", () => {
+  let server: TestServer;
+  const call = (method: string, path: string, body?: object) =>
+    batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account, ...(body === undefined ? {} : { body }) });
+  const get = async (path: string) => (await call("GET", path)).json;
+  const nodesOf = async () => (await get("/pools/rspool/nodes")).value as { id: string; state: string }[];
+  const bothRunning = (ids: readonly string[]) =>
+    waitFor(`${ids.join(", ")} running`, async () => {
+      const tasks = await Promise.all(ids.map((id) => get(`/jobs/rs/tasks/${id}`)));
+      return tasks.every((task) => task.state === "running") ? tasks : undefined;
+    });
+  const steadyWith = (count: number) =>
+    waitFor(`a steady pool of ${count} idle node(s)`, async () => {
+      const pool = await get("/pools/rspool");
+      const nodes = await nodesOf();
+      return pool.allocationState === "steady" && nodes.length === count && nodes.every((node) => node.state === "idle") ? true : undefined;
+    }, 60_000);
+
+  before(async () => {
+    server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
+    assert.equal((await call("POST", "/pools", {
+      id: "rspool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 2,
+      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+    })).status, 201);
+    await steadyWith(2);
+    assert.equal((await call("POST", "/jobs", { id: "rs", poolInfo: { poolId: "rspool" } })).status, 201);
+  });
+  after(() => server.dispose());
+
+  it("taskcompletion lets the running tasks finish before their node leaves", async () => {
+    for (const id of ["a", "b"]) assert.equal((await call("POST", "/jobs/rs/tasks", { id, commandLine: "/bin/sleep 2" })).status, 201);
+    await bothRunning(["a", "b"]);
+    assert.equal((await call("POST", "/pools/rspool/resize", { targetDedicatedNodes: 1, nodeDeallocationOption: "taskcompletion" })).status, 202);
+    await steadyWith(1);
+    for (const id of ["a", "b"]) {
+      const task = await get(`/jobs/rs/tasks/${id}`);
+      assert.equal(task.executionInfo.result, "success", id);
+      assert.equal(task.executionInfo.requeueCount, 0, id);
+    }
+  });
+
+  it("terminate ends the running task of the node that leaves", async () => {
+    assert.equal((await call("POST", "/pools/rspool/resize", { targetDedicatedNodes: 2 })).status, 202);
+    await steadyWith(2);
+    for (const id of ["c", "d"]) assert.equal((await call("POST", "/jobs/rs/tasks", { id, commandLine: "/bin/sleep 60" })).status, 201);
+    await bothRunning(["c", "d"]);
+    assert.equal((await call("POST", "/pools/rspool/resize", { targetDedicatedNodes: 1, nodeDeallocationOption: "terminate" })).status, 202);
+    const ended = await waitFor("one task to end", async () => {
+      const tasks = await Promise.all(["c", "d"].map((id) => get(`/jobs/rs/tasks/${id}`)));
+      const done = tasks.filter((task) => task.state === "completed");
+      return done.length === 1 ? done[0] : undefined;
+    }, 30_000);
+    assert.equal(ended.executionInfo.failureInfo.code, "TaskEnded");
+    assert.equal(ended.executionInfo.requeueCount, 0);
+  });
+});

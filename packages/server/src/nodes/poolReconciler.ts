@@ -195,8 +195,9 @@ export class PoolReconciler {
       }
     }
 
-    // An autoscale pool leaves nodes the way its last evaluation chose ($NodeDeallocationOption).
-    const option = pool.body.enableAutoScale === true ? ((await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue") : "requeue";
+    // Nodes leave the way the last resize asked (`nodeDeallocationOption`) or the last autoscale evaluation chose
+    // (`$NodeDeallocationOption`); requeue when neither said.
+    const option = (await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue";
     let gone = 0;
     let draining = 0;
     for (const node of leaving) {
@@ -215,8 +216,7 @@ export class PoolReconciler {
         gone++;
         continue;
       }
-      // Tasks running on a leaving node are requeued (the default deallocation option; the per-call option of a
-      // manual resize is not kept yet, see docs/architecture.md), or as the autoscale formula chose.
+      // Tasks running on a leaving node are requeued or terminated as the option says.
       const released = await releaseNodeTasks(tx, account, node.body, option, now);
       const body: NodeRecord = { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } };
       await tx.replace(ref, body, now);

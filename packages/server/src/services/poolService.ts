@@ -10,6 +10,7 @@ import { assertValidId, formatTimestamp, limits, parseDuration, propertyDetails,
 import type { CloudPool, NodeRemoveParameter, PoolAddParameter, PoolPatchParameter, PoolResizeParameter, PoolUpdatePropertiesParameter } from "@openbatch/protocol";
 import type { NodeRecord } from "./nodeService.js";
 import { releaseNodeTasks } from "../scheduling/requeue.js";
+import { readAutoscaleState, writeAutoscaleState } from "../autoscale/autoscaleRecords.js";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { assertPackageReferencesResolve } from "../applications/applicationRecords.js";
@@ -213,13 +214,17 @@ export class PoolService {
       if (value !== undefined && value < 0) throw invalid(name, "Target node counts cannot be negative.");
     }
     const timeout = checkResizeTimeout(request.resizeTimeout);
-    return this.mutate(account, poolId, ifMatch, now, (pool) => {
+    return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
       if (pool.enableAutoScale === true) {
         throw serviceError("OperationNotValidOnPool", { message: "A pool with autoscale enabled cannot be resized manually; disable autoscale first." });
       }
       if (pool.allocationState !== "steady") {
         throw serviceError("PoolBeingResized", { message: `The pool '${poolId}' is already resizing; stop the resize or wait for it to finish.` });
       }
+      // How nodes that leave in this resize treat their running tasks; the reconciler reads it where it reads an
+      // autoscale evaluation's $NodeDeallocationOption (the pool's one shrink option).
+      const state = await readAutoscaleState(tx, account, poolId);
+      await writeAutoscaleState(tx, account, { ...state, poolId: pool.id ?? poolId, nodeDeallocationOption: request.nodeDeallocationOption ?? "requeue" }, now);
       // A new resize clears the errors of the last one.
       const { resizeErrors: _lastErrors, ...rest } = pool;
       return {
