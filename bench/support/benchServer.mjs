@@ -22,6 +22,7 @@ export async function startBenchServer(options = {}) {
   return {
     server,
     dataDir,
+    account,
     request,
     async pool(id, nodes, slotsPerNode, vmSize = "Standard_D4s_v3") {
       const added = await request({

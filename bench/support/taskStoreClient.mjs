@@ -1,0 +1,53 @@
+// The client side of bench/taskStore.mjs, run in a worker thread so that its own work (signing, JSON, HTTP parsing)
+// does not share the server's event loop, as a separate client process would not.
+import { parentPort, workerData } from "node:worker_threads";
+import { batchRequest } from "../../tests/dist/support/batchRequest.js";
+
+const { url, account, phase, total, parallel } = workerData;
+const api = "api-version=2024-02-01.19.0";
+const request = (options) => batchRequest(url, { account, ...options });
+
+async function inParallel(count, work) {
+  let started = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (started < count) {
+      const index = started++;
+      await work(index);
+    }
+  }));
+}
+
+if (phase === "ingest") {
+  const requests = Math.ceil(total / 100);
+  const baselineStart = performance.now();
+  await inParallel(requests, async () => {
+    const read = await request({ path: `/jobs/big?${api}` });
+    if (read.status !== 200) throw new Error(read.text);
+  });
+  const baselineMs = performance.now() - baselineStart;
+  const ingestStart = performance.now();
+  await inParallel(requests, async (index) => {
+    const value = Array.from({ length: Math.min(100, total - index * 100) }, (_, k) => ({ id: `task-${String(index * 100 + k).padStart(6, "0")}`, commandLine: "/bin/true" }));
+    const added = await request({ method: "POST", path: `/jobs/big/addtaskcollection?${api}`, body: { value } });
+    if (added.status !== 200 || added.json.value.some((result) => result.status !== "success")) throw new Error(added.text.slice(0, 500));
+  });
+  parentPort.postMessage({ requests, baselineMs, ingestMs: performance.now() - ingestStart });
+} else {
+  const pageTimes = async (filter) => {
+    const times = [];
+    let count = 0;
+    let path = `/jobs/big/tasks?${api}&maxresults=1000${filter === undefined ? "" : `&$filter=${encodeURIComponent(filter)}`}`;
+    for (;;) {
+      const started = performance.now();
+      const page = await request({ path });
+      times.push(performance.now() - started);
+      if (page.status !== 200) throw new Error(page.text);
+      count += page.json.value.length;
+      const link = page.json["odata.nextLink"];
+      if (link === undefined) break;
+      path = link.slice(url.length);
+    }
+    return { count, times };
+  };
+  parentPort.postMessage({ filtered: await pageTimes("state eq 'completed'"), plain: await pageTimes(undefined) });
+}
