@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
@@ -19,7 +20,7 @@ describe("$CPUPercent from the agents' measurements", () => {
   it("samples the host CPU use the agents report, and a formula reads it", async () => {
     const created = await call("POST", "/pools", {
       id: "cpu", vmSize: "Standard_D2s_v3", enableAutoScale: true, autoScaleFormula: "$TargetDedicatedNodes = 1",
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     });
     assert.equal(created.status, 201, created.text);
     await waitFor("the node to be idle", async () => ((await call("GET", "/pools/cpu/nodes")).json.value[0]?.state === "idle" ? true : undefined));

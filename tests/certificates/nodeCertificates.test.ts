@@ -10,6 +10,7 @@ import { certificateFixture, sha1Thumbprint } from "../support/certificateFixtur
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { ubuntuVm } from "../support/pools.js";
 
 const account = testAccounts.alpha;
 
@@ -30,7 +31,7 @@ describe("certificates on nodes", () => {
   it("places each certificate for the processes its visibility names, and a scheduled job's task sees them", async () => {
     const pool = await call("POST", "/pools", {
       id: "certnodes", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
       startTask: { commandLine: "/bin/sh -c 'ls \"$AZ_BATCH_CERTIFICATES_DIR\"'", waitForSuccess: true },
       certificateReferences: [
         { thumbprint: pfxThumbprint, thumbprintAlgorithm: "sha1", visibility: ["task"] },

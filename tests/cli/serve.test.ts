@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { developmentAccount } from "@openbatch/server";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
+import { ubuntuVm } from "../support/pools.js";
 
 const main = new URL("../../../packages/cli/dist/src/main.js", import.meta.url).pathname;
 
@@ -68,7 +69,7 @@ describe("openbatch serve", () => {
       method: "POST",
       path: `/pools?api-version=${apiVersion}`,
       account,
-      body: { id: "survivor", vmSize: "standard_d2s_v3", virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" }, targetDedicatedNodes: 0 },
+      body: { id: "survivor", vmSize: "standard_d2s_v3", virtualMachineConfiguration: ubuntuVm, targetDedicatedNodes: 0 },
     });
     assert.equal(created.status, 201, created.text);
     assert.equal(await stop(running, "SIGTERM"), 0);

@@ -8,13 +8,14 @@ import { after, before, describe, it } from "node:test";
 import { SimulatedClock } from "@openbatch/core";
 import { apiVersion, batchRequest, type BatchResponse } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
 const minute = 60_000;
 const pool = {
   vmSize: "Standard_D2s_v3", targetDedicatedNodes: 0,
-  virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+  virtualMachineConfiguration: ubuntuVm,
 };
 
 describe("job schedules with auto pools", () => {

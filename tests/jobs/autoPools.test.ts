@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
 const poolSpecification = {
   vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1,
-  virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+  virtualMachineConfiguration: ubuntuVm,
 };
 
 describe("auto pools", () => {

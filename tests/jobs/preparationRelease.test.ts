@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
@@ -29,7 +30,7 @@ describe("job preparation and release tasks", () => {
     server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
     assert.equal((await call("POST", "/pools", {
       id: "preppool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 3, taskSlotsPerNode: 2,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     await waitFor("three idle nodes", async () => {
       const nodes = (await get("/pools/preppool/nodes")).value as { state: string }[];

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { ubuntuVm } from "../support/pools.js";
 
 const account = testAccounts.alpha;
 
@@ -22,7 +23,7 @@ describe("resize timeout", () => {
       method: "POST", path: `/pools?api-version=${apiVersion}`, account, date: now,
       body: {
         id: "stuck", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 2, resizeTimeout: "PT5M",
-        virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+        virtualMachineConfiguration: ubuntuVm,
       },
     });
     assert.equal(created.status, 201, created.text);

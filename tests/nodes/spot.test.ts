@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { ubuntuVm } from "../support/pools.js";
 
 const account = testAccounts.alpha;
 
@@ -21,7 +22,7 @@ describe("Spot/low-priority nodes", () => {
       method: "POST", path: `/pools?api-version=${apiVersion}`, account,
       body: {
         id: "spot", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1, targetLowPriorityNodes: 2,
-        virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+        virtualMachineConfiguration: ubuntuVm,
         startTask: { commandLine: "/bin/sh -c 'echo $AZ_BATCH_NODE_IS_DEDICATED > $AZ_BATCH_NODE_STARTUP_DIR/dedicated'" },
       },
     });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 
 const account = testAccounts.alpha;
 
@@ -37,7 +38,7 @@ describe("SharedKey authentication", () => {
   });
 
   it("accepts the JS SDK's quirks: unsigned Content-Length on DELETE and signed empty query values", async () => {
-    await server.services.pools.add(account.name, { id: "jsdelete", vmSize: "standard_d2s_v3", virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" }, targetDedicatedNodes: 0 }, "http://x/pools/jsdelete", new Date());
+    await server.services.pools.add(account.name, { id: "jsdelete", vmSize: "standard_d2s_v3", virtualMachineConfiguration: ubuntuVm, targetDedicatedNodes: 0 }, "http://x/pools/jsdelete", new Date());
     const url = new URL(`${server.url}/pools/jsdelete?api-version=${apiVersion}&timeout=`);
     const headers: Record<string, string> = { "ocp-date": new Date().toUTCString() };
     headers["authorization"] = `SharedKey ${account.name}:${signJsStyle("DELETE", url, headers)}`;

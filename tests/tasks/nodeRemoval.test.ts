@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
@@ -21,7 +22,7 @@ describe("running tasks on nodes removed from their pool", () => {
     server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
     assert.equal((await call("POST", "/pools", {
       id: "rmpool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 2,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     await waitFor("two idle nodes", async () => {
       const nodes = (await get("/pools/rmpool/nodes")).value as { state: string }[];
@@ -79,7 +80,7 @@ describe("running tasks when a manual resize shrinks the pool", () => {
     server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
     assert.equal((await call("POST", "/pools", {
       id: "rspool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 2,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     await steadyWith(2);
     assert.equal((await call("POST", "/jobs", { id: "rs", poolInfo: { poolId: "rspool" } })).status, 201);

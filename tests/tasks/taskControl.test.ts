@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { ubuntuVm } from "../support/pools.js";
 
 const account = testAccounts.alpha;
 
@@ -17,7 +18,7 @@ describe("task terminate, delete, reactivate and update", () => {
     server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
     assert.equal((await call("POST", "/pools", {
       id: "ctlpool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1, taskSlotsPerNode: 2,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     assert.equal((await call("POST", "/jobs", { id: "ctl", poolInfo: { poolId: "ctlpool" } })).status, 201);
   });
@@ -83,7 +84,7 @@ describe("running tasks on nodes that restart or leave", () => {
     server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
     assert.equal((await call("POST", "/pools", {
       id: "rqpool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     assert.equal((await call("POST", "/jobs", { id: "rq", poolInfo: { poolId: "rqpool" } })).status, 201);
   });

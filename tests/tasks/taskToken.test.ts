@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
+import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
@@ -18,7 +19,7 @@ describe("task authentication tokens (AZ_BATCH_AUTHENTICATION_TOKEN)", () => {
     server = await startTestServer({ agentHeartbeatIntervalInSeconds: 1 });
     assert.equal((await call("POST", "/pools", {
       id: "tokenpool", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 1,
-      virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSKUId: "batch.node.ubuntu 22.04" },
+      virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     for (const id of ["mine", "theirs"]) assert.equal((await call("POST", "/jobs", { id, poolInfo: { poolId: "tokenpool" } })).status, 201);
   });
