@@ -59,12 +59,12 @@ describe("job priority and task preemption", () => {
   });
 
   it("never preempts a job that does not allow it", async () => {
-    assert.equal((await call("POST", "/jobs", { id: "stubborn", poolInfo: { poolId: "onepool" }, priority: 0 })).status, 201);
-    assert.equal((await call("POST", "/jobs/stubborn/tasks", { id: "keep", commandLine: "/bin/sleep 2" })).status, 201);
-    await taskIn("/jobs/stubborn/tasks/keep", "running");
+    assert.equal((await call("POST", "/jobs", { id: "steadfast", poolInfo: { poolId: "onepool" }, priority: 0 })).status, 201);
+    assert.equal((await call("POST", "/jobs/steadfast/tasks", { id: "keep", commandLine: "/bin/sleep 2" })).status, 201);
+    await taskIn("/jobs/steadfast/tasks/keep", "running");
     assert.equal((await call("POST", "/jobs", { id: "vip", poolInfo: { poolId: "onepool" }, priority: 500 })).status, 201);
     assert.equal((await call("POST", "/jobs/vip/tasks", { id: "v", commandLine: "/bin/true" })).status, 201);
-    const keep = await taskIn("/jobs/stubborn/tasks/keep", "completed");
+    const keep = await taskIn("/jobs/steadfast/tasks/keep", "completed");
     assert.equal(keep.executionInfo.requeueCount, 0);
     await taskIn("/jobs/vip/tasks/v", "completed");
   });

@@ -37,6 +37,8 @@ export function filesExpireAt(task: TaskRecord, endTime: string): string | undef
 
 export class Deadlines {
   private readonly passes: TimedPasses;
+  /** When each account's retention sweep last ran (real time: it paces work, it decides nothing). */
+  private readonly lastSweep = new Map<string, number>();
 
   constructor(private readonly options: DeadlinesOptions) {
     this.passes = new TimedPasses({
@@ -73,7 +75,14 @@ export class Deadlines {
       }
       await this.expire(account, job.id);
     }
-    for (const job of jobs.items) await this.cleanUp(account, job.id);
+    // Job changes kick this pass for their deadlines; the retention sweep (a scan of every job's tasks) runs at
+    // most once per `sweepInMs`, so a busy job service does not repeat it.
+    const sweptAt = this.lastSweep.get(account);
+    const sweepInMs = this.options.sweepInMs ?? 60_000;
+    if (sweptAt === undefined || performance.now() - sweptAt >= sweepInMs) {
+      this.lastSweep.set(account, performance.now());
+      for (const job of jobs.items) await this.cleanUp(account, job.id);
+    }
     return earliest;
   }
 

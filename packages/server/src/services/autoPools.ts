@@ -28,6 +28,12 @@ export function autoPoolId(spec: AutoPoolSpecification): string {
   return spec.autoPoolIdPrefix === undefined || spec.autoPoolIdPrefix === "" ? guid : `${spec.autoPoolIdPrefix}_${guid}`;
 }
 
+const ownAutoPoolJobs = {
+  op: "and",
+  left: { op: "eq", path: ["state"], kind: "enum", value: "completed" },
+  right: { op: "eq", path: ["poolInfo", "autoPoolSpecification", "poolLifetimeOption"], kind: "enum", value: "job" },
+} as const;
+
 /** Whether a completed job's own auto pool (lifetime `job`) should go now. */
 function releasable(job: CloudJob): string | undefined {
   const spec = job.poolInfo?.autoPoolSpecification;
@@ -110,8 +116,9 @@ export class AutoPools {
   }
 
   private async releaseFinished(account: string): Promise<undefined> {
+    // Only completed jobs with a pool of their own: this pass follows every batch of finished tasks.
     const jobs = await this.store.read((tx) =>
-      tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 100_000, filter: { op: "eq", path: ["state"], kind: "enum", value: "completed" } }),
+      tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 100_000, filter: ownAutoPoolJobs }),
     );
     for (const job of jobs.items) {
       const poolId = releasable(job.body);
