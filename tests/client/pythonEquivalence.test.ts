@@ -1,20 +1,30 @@
 /**
- * Wire equivalence with the official Python SDK (azure-batch 13.0.1, Debian's python3-azure):
+ * Wire equivalence with the official Python SDK:
  *
  * 1. Signatures: requests our client sent (captured by a recording server) are re-signed by azure-batch's own
  *    `SharedKeyAuth` over a `requests` PreparedRequest with the same method, URL, headers and body (no network);
  *    the Authorization headers must be identical.
  * 2. Requests: the same calls made through the Python SDK and through our client (api-version set to the SDK's)
  *    against recording servers must carry the same method, raw path, raw query, JSON body and signed headers.
+ * 3. Verification: every recorded request, ours and azure-batch's, is replayed byte for byte (the Host header
+ *    aside, which is not signed) to a real OpenBatch server, whose SharedKey verifier must accept it: no 403. The
+ *    same request with its signed ocp-date moved by one second must be refused with 403, which shows that the
+ *    server checks the signature of these very requests before anything else it might answer.
+ *
+ * Environment limit: the Python SDK on this machine is Debian's python3-azure, azure-batch 13.0.1, which speaks
+ * api-version 2022-10-01.16.0 (the issue names 14.2.0 and 2024-02-01.19.0, which Debian does not package). Our
+ * client is set to that api-version for the comparison; the server accepts it.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { BatchServiceClient, BatchSharedKeyCredential } from "@openbatch/client";
-import { signPythonStyle } from "../support/batchRequest.js";
-import { testAccounts } from "../support/testServer.js";
+import { apiVersion, batchRequest, signPythonStyle } from "../support/batchRequest.js";
+import { ubuntuVm } from "../support/pools.js";
+import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { startRecordingServer, type RecordedRequest, type RecordingServer } from "./recordingServer.js";
 
 const execFileAsync = promisify(execFile);
@@ -66,6 +76,31 @@ function verifiesPythonStyle(request: RecordedRequest, baseUrl: string): boolean
   return signature === signPythonStyle(request.method, new URL(baseUrl + request.rawUrl), request.headers, account);
 }
 
+/** Sends a recorded request again, to `baseUrl`, exactly as it was received (Host and Connection aside). */
+function replay(baseUrl: string, recorded: RecordedRequest, headerOverrides: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = { ...recorded.headers, ...headerOverrides };
+  for (const name of ["host", "connection"]) delete headers[name];
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: url.hostname, port: url.port, method: recorded.method, path: recorded.rawUrl, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.end(recorded.body.length === 0 ? undefined : recorded.body);
+  });
+}
+
+function errorCode(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { code?: string }).code;
+  } catch {
+    return undefined;
+  }
+}
+
 function sortedTasks(body: unknown): unknown {
   const value = (body as { value?: { id: string }[] }).value ?? [];
   return [...value].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -75,7 +110,9 @@ describe("wire equivalence with azure-batch (Python)", () => {
   let ours: RecordingServer;
   let theirs: RecordingServer;
   let client: BatchServiceClient;
+  let server: TestServer;
   before(async () => {
+    server = await startTestServer({ localAgentEntry: undefined });
     ours = await startRecordingServer();
     theirs = await startRecordingServer();
     client = new BatchServiceClient(ours.url, new BatchSharedKeyCredential(account.name, account.key), { apiVersion: "2022-10-01.16.0" });
@@ -87,6 +124,7 @@ describe("wire equivalence with azure-batch (Python)", () => {
     await client.close();
     await ours.close();
     await theirs.close();
+    await server.dispose();
   });
 
   it("azure-batch's SharedKeyAuth produces our Authorization header for every request we sent", async () => {
@@ -149,5 +187,33 @@ describe("wire equivalence with azure-batch (Python)", () => {
       assert.ok(verifiesPythonStyle(mine, ours.url), `our signature of ${label}`);
       assert.ok(verifiesPythonStyle(python, theirs.url), `azure-batch's signature of ${label}`);
     });
+  });
+
+  it("the signatures of both clients' requests verify on a real OpenBatch server; a changed signed header does not", async () => {
+    // The pool and job the calls name, so that several replays go all the way through their operation.
+    for (const [path, body] of [
+      ["/pools", { id: "pool-1", vmSize: "standard_d2s_v3", targetDedicatedNodes: 0, virtualMachineConfiguration: ubuntuVm }],
+      ["/jobs", { id: "job-1", poolInfo: { poolId: "pool-1" } }],
+    ] as const) {
+      const created = await batchRequest(server.url, { method: "POST", path: `${path}?api-version=${apiVersion}`, account, body });
+      assert.equal(created.status, 201, created.text);
+    }
+    const recorded = [...ours.requests.map((request) => ({ who: "ours", request })), ...theirs.requests.map((request) => ({ who: "azure-batch", request }))];
+    assert.equal(recorded.length, 22, "eleven calls each");
+    const succeeded: string[] = [];
+    for (const { who, request } of recorded) {
+      const label = `${who}: ${request.method} ${request.rawUrl}`;
+      const accepted = await replay(server.url, request);
+      if (who === "ours" && accepted.status === request.operation?.status) succeeded.push(request.operation.operationId);
+      assert.notEqual(accepted.status, 403, `${label} → ${accepted.body}`);
+      assert.notEqual(errorCode(accepted.body), "AuthenticationFailed", label);
+
+      const date = new Date(Date.parse(request.headers["ocp-date"] ?? "") + 1000).toUTCString();
+      const tampered = await replay(server.url, request, { "ocp-date": date });
+      assert.equal(tampered.status, 403, `${label} with another ocp-date → ${tampered.body}`);
+      if (request.method !== "HEAD") assert.equal(errorCode(tampered.body), "AuthenticationFailed", label);
+    }
+    // The others name a job id no job can have, nodes, files and certificates that do not exist, or a stale If-Match.
+    assert.deepEqual(succeeded, ["Job_Add", "Pool_List", "Task_AddCollection", "Pool_Resize"]);
   });
 });

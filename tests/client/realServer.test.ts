@@ -1,8 +1,11 @@
 /**
- * Our client against a real OpenBatch server on an ephemeral port: the operations the server implements (supported
- * images, node counts, applications, pools), errors, conditional requests, SharedKey and bearer credentials, and
- * one call of every other operation (which must reach the server signed and routed: 501 NotImplemented until the
- * server gains the operation, then any answer but an authentication or routing error).
+ * Our client against a real OpenBatch server on an ephemeral port, without nodes: paging (byPage, continuation
+ * tokens that keep the filter), applications of one account only, pool add/get/exists/list/delete with the response
+ * headers, BatchError fields on 404/409, conditional requests (If-Match, If-None-Match, If-(Un)Modified-Since),
+ * pipeline headers, SharedKey and bearer credentials — and one call of every operation with made-up ids, which must
+ * reach the server signed and routed (any answer but an authentication or routing error; most are 404s).
+ *
+ * Every operation on its success path, with real nodes, is in realServerOperations.test.ts.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
