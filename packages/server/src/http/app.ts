@@ -6,7 +6,8 @@
  *   2. api-version       missing → 400 MissingRequiredQueryParameter; unknown → 400 InvalidQueryParameterValue
  *   3. authentication    SharedKey or Bearer → the account; else 403 AuthenticationFailed
  *   4. route             raw percent-encoded path + method → operation (404 InvalidUri, 405 UnsupportedHttpVerb);
- *                        query options checked against the operation (400 naming the parameter)
+ *                        query options checked against the operation (400 naming the parameter), `$select`
+ *                        names against the operation's response model (400 naming the property)
  *   5. body parsing      any JSON content type (the SDKs send `application/json; odata=minimalmetadata;
  *                        charset=utf-8`); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
  *   6. validation        the operation's wire model → 400 MissingRequiredProperty / InvalidPropertyValue /
@@ -34,6 +35,7 @@ import { batchErrorBody } from "./errorBody.js";
 import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
 import { parseJsonBody } from "./jsonBody.js";
 import { matchRoute, type RouteMatch } from "./router.js";
+import { parseSelect, selectableProperties } from "../odata/listQuery.js";
 import { authorize } from "../auth/authorize.js";
 
 export type HandlerTable = { readonly [K in OperationId]?: OperationHandler };
@@ -233,6 +235,9 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       if (name === "$skiptoken" && operation.paged === true) continue;
       throw queryError("UnsupportedQueryParameter", name);
     }
+    const select = query.get("$select");
+    const selectable = selectableProperties(operation);
+    if (select !== undefined && select.trim() !== "" && selectable !== undefined) parseSelect(select, selectable);
     const timeout = query.get("timeout");
     if (timeout === undefined) return limits.timeoutDefaultSeconds;
     if (!/^\d{1,9}$/.test(timeout) || Number(timeout) < 1) {
