@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -95,11 +96,54 @@ describe("openbatch serve", () => {
     const other = Buffer.from("environment-account-key-012345678").toString("base64");
     const running = await serve(["--data-dir", dataDir, "--account", `myacct:${key}`], { OPENBATCH_ACCOUNTS: `envacct:${other}` });
     try {
+      assert.match(running.output(), /Accounts: envacct, myacct\n/);
       assert.equal((await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name: "myacct", key } })).status, 200);
+      assert.equal((await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name: "envacct", key: other } })).status, 200);
+      const swapped = await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name: "envacct", key } });
+      assert.equal(swapped.status, 403, "each account has its own key");
       const dev = await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name: developmentAccount.name, key: developmentAccount.key } });
       assert.equal(dev.status, 403);
     } finally {
       await stop(running, "SIGTERM");
+    }
+  });
+
+  it("takes its accounts, port and data directory from the environment alone", async () => {
+    const envDataDir = mkdtempSync(join(tmpdir(), "openbatch-serve-env-"));
+    const firstKey = Buffer.from("first-environment-account-key-01").toString("base64");
+    const secondKey = Buffer.from("second-environment-account-key-2").toString("base64");
+    const freePort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const running = await serve([], {
+      OPENBATCH_ACCOUNTS: `envfirst:${firstKey},envsecond:${secondKey}`,
+      OPENBATCH_PORT: String(freePort),
+      OPENBATCH_DATA_DIR: envDataDir,
+    });
+    try {
+      assert.equal(running.url, `http://127.0.0.1:${freePort}`);
+      assert.match(running.output(), /Accounts: envfirst, envsecond\n/);
+      assert.ok(running.output().includes(`Data directory: ${envDataDir}\n`), running.output());
+      for (const account of [{ name: "envfirst", key: firstKey }, { name: "envsecond", key: secondKey }]) {
+        const created = await batchRequest(running.url, {
+          method: "POST",
+          path: `/pools?api-version=${apiVersion}`,
+          account,
+          body: { id: `${account.name}-pool`, vmSize: "standard_d2s_v3", virtualMachineConfiguration: ubuntuVm, targetDedicatedNodes: 0 },
+        });
+        assert.equal(created.status, 201, created.text);
+        const listed = await batchRequest(running.url, { path: `/pools?api-version=${apiVersion}`, account });
+        assert.deepEqual(listed.json.value.map((pool: { id: string }) => pool.id), [`${account.name}-pool`]);
+      }
+      const dev = await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name: developmentAccount.name, key: developmentAccount.key } });
+      assert.equal(dev.status, 403);
+      assert.ok(readdirSync(envDataDir).length > 0, "the store lives in OPENBATCH_DATA_DIR");
+    } finally {
+      await stop(running, "SIGTERM");
+      rmSync(envDataDir, { recursive: true, force: true });
     }
   });
 
