@@ -9,7 +9,8 @@
  *                        query options checked against the operation (400 naming the parameter), `$select`
  *                        names against the operation's response model (400 naming the property)
  *   5. body parsing      any JSON content type (the SDKs send `application/json; odata=minimalmetadata;
- *                        charset=utf-8`); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
+ *                        charset=utf-8`), else 400 InvalidHeaderValue naming Content-Type (so is a charset other
+ *                        than UTF-8); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
  *   6. validation        the operation's wire model → 400 MissingRequiredProperty / InvalidPropertyValue /
  *                        UnsupportedProperty naming the property
  *   7. handler           the operation's handler, raced against the request's `timeout`
@@ -33,7 +34,7 @@ import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "./errorBody.js";
 import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
-import { parseJsonBody } from "./jsonBody.js";
+import { checkJsonContentType, parseJsonBody } from "./jsonBody.js";
 import { matchRoute, type RouteMatch } from "./router.js";
 import { parseSelect, selectableProperties } from "../odata/listQuery.js";
 import { authorize } from "../auth/authorize.js";
@@ -128,7 +129,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     },
     preValidation: async (request) => {
       const state = request.batch as PipelineState;
-      state.body = parseBody(request.body, state.route as RouteMatch); // 5, 6
+      state.body = parseBody(request.body, state.route as RouteMatch, request.headers["content-type"]); // 5, 6
     },
     handler: async (request, reply) => {
       const state = request.batch as PipelineState;
@@ -247,7 +248,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     return Math.min(Number(timeout), limits.timeoutDefaultSeconds);
   }
 
-  function parseBody(raw: unknown, route: RouteMatch): unknown {
+  function parseBody(raw: unknown, route: RouteMatch, contentType: string | string[] | undefined): unknown {
     const { operation } = route;
     if (operation.requestBody === undefined) return undefined;
     const bytes = Buffer.isBuffer(raw) ? raw : undefined;
@@ -258,6 +259,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
         values: [{ key: "Reason", value: "The request body is empty." }],
       });
     }
+    checkJsonContentType(firstHeader(contentType));
     const parsed = parseJsonBody(bytes);
     const schema = wireModels[operation.requestBody as keyof typeof wireModels];
     return validateBody(schema, parsed);
