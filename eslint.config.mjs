@@ -1,24 +1,35 @@
 // Lint rules that keep the package boundaries of docs/architecture.md: packages import each other only through
-// their public entry point (`@openbatch/x`, never `@openbatch/x/...` or a relative path into another package), and
-// the pure packages (core, protocol, scheduler, autoscale) use no Node built-ins.
+// their public entry point (`@openbatch/x`, never `@openbatch/x/...` nor a relative path into another package —
+// scripts/lint/packageBoundaries.mjs resolves relative imports to tell), and the pure packages (core, protocol,
+// scheduler, autoscale) use no Node built-ins.
 import tseslint from "typescript-eslint";
+import packageBoundaries from "./scripts/lint/packageBoundaries.mjs";
 
 const deepImports = {
   patterns: [
     { group: ["@openbatch/*/*"], message: "Import other packages through their entry point (@openbatch/<name>), never a deep path." },
-    { group: ["**/packages/*/src/**", "**/packages/*/dist/**", "../../*/src/**", "../../../*/src/**"], message: "Import other packages by name, not by relative path into their sources." },
   ],
 };
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", ".openbatch/**"] },
   {
+    files: ["**/*.{ts,mts,js,mjs}"],
+    plugins: { "package-boundaries": packageBoundaries },
+    rules: {
+      "package-boundaries/no-relative-import-across-packages": "error",
+      "no-restricted-imports": ["error", deepImports],
+    },
+  },
+  {
+    // The benchmarks are tooling, not a package: they drive the server with the tests' compiled request helpers.
+    files: ["bench/**"],
+    rules: { "package-boundaries/no-relative-import-across-packages": ["error", { allowInto: ["@openbatch/tests"] }] },
+  },
+  {
     files: ["**/*.ts"],
     languageOptions: { parser: tseslint.parser },
     plugins: { "@typescript-eslint": tseslint.plugin },
-    rules: {
-      "no-restricted-imports": ["error", deepImports],
-    },
   },
   {
     files: ["packages/core/src/**/*.ts", "packages/protocol/src/**/*.ts", "packages/scheduler/src/**/*.ts", "packages/autoscale/src/**/*.ts"],

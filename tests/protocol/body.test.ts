@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
+import { apiVersion, batchErrorCode, batchRequest, signPythonStyle } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { poolBody } from "./fixtures.js";
 
@@ -140,5 +140,52 @@ describe("request bodies", () => {
     await add(poolBody("keeper", { displayName: 5 }));
     const after = await batchRequest(server.url, { path: `/pools/keeper?api-version=${apiVersion}`, account });
     assert.deepEqual(after.json, before.json);
+  });
+  it("accepts JSON bodies under the content types clients send", async () => {
+    const accepted = [
+      "application/json; odata=minimalmetadata; charset=utf-8",
+      "application/json",
+      "application/json;charset=UTF-8",
+      'application/json; charset="utf-8"',
+      "text/json",
+    ];
+    for (const [i, contentType] of accepted.entries()) {
+      const response = await add(poolBody(`typed-${i}`), { "content-type": contentType });
+      assert.equal(response.status, 201, `${contentType}: ${response.text}`);
+    }
+    // No Content-Type at all: a Batch body can only be JSON, so it is read as JSON.
+    const url = new URL(`${server.url}${poolsPath}`);
+    const body = Buffer.from(JSON.stringify(poolBody("untyped")));
+    const headers: Record<string, string> = { "ocp-date": new Date().toUTCString(), "content-length": String(body.length) };
+    headers["authorization"] = `SharedKey ${account.name}:${signPythonStyle("POST", url, headers, account)}`;
+    const untyped = await fetch(url, { method: "POST", headers, body: new Uint8Array(body) });
+    assert.equal(untyped.status, 201, await untyped.text());
+  });
+
+  it("refuses an empty Content-Type header with 400 InvalidHeaderValue naming it", async () => {
+    const response = await add(poolBody("emptytype"), { "content-type": "" });
+    assert.equal(response.status, 400, response.text);
+    assert.equal(batchErrorCode(response), "InvalidHeaderValue");
+    assert.equal(detail(response.json, "HeaderName"), "Content-Type");
+  });
+
+  it("refuses a body declared as something other than UTF-8 JSON with 400 InvalidHeaderValue naming Content-Type", async () => {
+    const refused: [string, RegExp][] = [
+      ["text/plain", /not 'text\/plain'/],
+      ["text/plain;charset=UTF-8", /not 'text\/plain'/],
+      ["application/x-www-form-urlencoded", /must be JSON/],
+      ["application/xml", /must be JSON/],
+      ["application/json; charset=iso-8859-1", /UTF-8, not 'iso-8859-1'/],
+      ["application/json; odata=minimalmetadata; charset=utf-16", /UTF-8, not 'utf-16'/],
+    ];
+    for (const [i, [contentType, reason]] of refused.entries()) {
+      const response = await add(JSON.stringify(poolBody(`mistyped-${i}`)), { "content-type": contentType });
+      assert.equal(response.status, 400, contentType);
+      assert.equal(batchErrorCode(response), "InvalidHeaderValue", contentType);
+      assert.equal(detail(response.json, "HeaderName"), "Content-Type");
+      assert.equal(detail(response.json, "HeaderValue"), contentType);
+      assert.match(detail(response.json, "Reason") ?? "", reason);
+      assert.equal((await batchRequest(server.url, { path: `/pools/mistyped-${i}?api-version=${apiVersion}`, account })).status, 404, "nothing was created");
+    }
   });
 });

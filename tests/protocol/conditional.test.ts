@@ -82,9 +82,99 @@ describe("conditional requests", () => {
     assert.equal((await get({}, "GET", "doomed")).status, 404);
   });
 
-  it("every write yields a new ETag", async () => {
-    const first = await batchRequest(server.url, { method: "POST", path: `/pools?api-version=${apiVersion}`, account, body: poolBody("etag-a") });
-    const second = await batchRequest(server.url, { method: "POST", path: `/pools?api-version=${apiVersion}`, account, body: poolBody("etag-b") });
-    assert.notEqual(first.headers.get("etag"), second.headers.get("etag"));
+  it("every write to an entity yields a new ETag and a Last-Modified no earlier than before", async () => {
+    const created = await batchRequest(server.url, { method: "POST", path: `/pools?api-version=${apiVersion}`, account, body: poolBody("etag-pool") });
+    assert.equal(created.status, 201);
+    const before = await get({}, "GET", "etag-pool");
+    assert.equal(before.headers.get("etag"), created.headers.get("etag"));
+    const seen = new Set([before.headers.get("etag")]);
+    let lastModified = Date.parse(before.headers.get("last-modified") as string);
+    for (const value of ["one", "two"]) {
+      const patched = await batchRequest(server.url, { method: "PATCH", path: `/pools/etag-pool?api-version=${apiVersion}`, account, body: { metadata: [{ name: "step", value }] } });
+      assert.equal(patched.status, 200, patched.text);
+      const after = await get({}, "GET", "etag-pool");
+      assert.equal(after.headers.get("etag"), patched.headers.get("etag"), "the write answers with the ETag a read then sees");
+      assert.ok(!seen.has(after.headers.get("etag")), `patch '${value}' changed the ETag`);
+      seen.add(after.headers.get("etag"));
+      const modified = Date.parse(after.headers.get("last-modified") as string);
+      assert.ok(modified >= lastModified);
+      lastModified = modified;
+      // The old ETag no longer satisfies If-Match.
+      assert.equal((await get({ "if-match": before.headers.get("etag") as string }, "GET", "etag-pool")).status, 412);
+    }
+  });
+
+  it("date conditions on writes: an unmet If-Unmodified-Since or If-Modified-Since is 412 (never 304) and changes nothing", async () => {
+    await batchRequest(server.url, { method: "POST", path: `/pools?api-version=${apiVersion}`, account, body: poolBody("dated") });
+    const current = await get({}, "GET", "dated");
+    const modified = new Date(current.headers.get("last-modified") as string);
+    const patch = (headers: Record<string, string>) =>
+      batchRequest(server.url, { method: "PATCH", path: `/pools/dated?api-version=${apiVersion}`, account, headers, body: { metadata: [{ name: "k", value: "v" }] } });
+    const shifted = (seconds: number) => new Date(modified.getTime() + seconds * 1000).toUTCString();
+
+    for (const headers of [{ "if-unmodified-since": shifted(-60) }, { "if-modified-since": shifted(60) }, { "if-modified-since": shifted(0) }] as Record<string, string>[]) {
+      const refused = await patch(headers);
+      assert.equal(refused.status, 412, JSON.stringify(headers));
+      assert.equal(batchErrorCode(refused), "ConditionNotMet");
+    }
+    assert.equal((await get({}, "GET", "dated")).headers.get("etag"), current.headers.get("etag"), "refused writes changed nothing");
+
+    const accepted = await patch({ "if-unmodified-since": shifted(60), "if-modified-since": shifted(-60) });
+    assert.equal(accepted.status, 200, accepted.text);
+    assert.notEqual(accepted.headers.get("etag"), current.headers.get("etag"));
+  });
+
+  describe("on jobs and tasks", () => {
+    const jobPath = `/jobs/condjob`;
+    const taskPath = `/jobs/condjob/tasks/condtask`;
+    const request = (method: string, path: string, headers: Record<string, string> = {}, body?: object) =>
+      batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account, headers, ...(body === undefined ? {} : { body }) });
+    const versionOf = async (path: string) => {
+      const response = await request("GET", path);
+      assert.equal(response.status, 200, response.text);
+      return { eTag: response.headers.get("etag") as string, lastModified: new Date(response.headers.get("last-modified") as string) };
+    };
+    const shifted = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000).toUTCString();
+
+    before(async () => {
+      assert.equal((await request("POST", "/jobs", {}, { id: "condjob", poolInfo: { poolId: "cond" } })).status, 201);
+      assert.equal((await request("POST", "/jobs/condjob/tasks", {}, { id: "condtask", commandLine: "/bin/true" })).status, 201);
+    });
+
+    it("a job: reads answer 304 or 412, writes 412, and a current If-Match patches it", async () => {
+      const { eTag, lastModified } = await versionOf(jobPath);
+      assert.equal((await request("GET", jobPath, { "if-none-match": eTag })).status, 304);
+      assert.equal((await request("GET", jobPath, { "if-modified-since": shifted(lastModified, 60) })).status, 304);
+      assert.equal((await request("GET", jobPath, { "if-match": "0x1" })).status, 412);
+      assert.equal((await request("GET", jobPath, { "if-unmodified-since": shifted(lastModified, -60) })).status, 412);
+
+      const body = { priority: 10 };
+      for (const headers of [{ "if-match": "0x1" }, { "if-none-match": eTag }, { "if-unmodified-since": shifted(lastModified, -60) }, { "if-modified-since": shifted(lastModified, 60) }] as Record<string, string>[]) {
+        const refused = await request("PATCH", jobPath, headers, body);
+        assert.equal(refused.status, 412, JSON.stringify(headers));
+        assert.equal(batchErrorCode(refused), "ConditionNotMet");
+      }
+      assert.equal((await versionOf(jobPath)).eTag, eTag, "refused writes changed nothing");
+      const accepted = await request("PATCH", jobPath, { "if-match": eTag }, body);
+      assert.equal(accepted.status, 200, accepted.text);
+      const after = await versionOf(jobPath);
+      assert.notEqual(after.eTag, eTag);
+      assert.equal((await request("GET", jobPath)).json.priority, 10);
+    });
+
+    it("a task: If-None-Match reads 304, a stale If-Match or If-Unmodified-Since update is 412, a current one succeeds", async () => {
+      const { eTag, lastModified } = await versionOf(taskPath);
+      assert.equal((await request("GET", taskPath, { "if-none-match": eTag })).status, 304);
+      const body = { constraints: { maxTaskRetryCount: 2 } };
+      for (const headers of [{ "if-match": "0x1" }, { "if-unmodified-since": shifted(lastModified, -60) }] as Record<string, string>[]) {
+        const refused = await request("PUT", taskPath, headers, body);
+        assert.equal(refused.status, 412, JSON.stringify(headers));
+        assert.equal(batchErrorCode(refused), "ConditionNotMet");
+      }
+      const accepted = await request("PUT", taskPath, { "if-match": eTag, "if-unmodified-since": shifted(lastModified, 60) }, body);
+      assert.equal(accepted.status, 200, accepted.text);
+      assert.notEqual((await versionOf(taskPath)).eTag, eTag);
+      assert.equal((await request("GET", taskPath)).json.constraints.maxTaskRetryCount, 2);
+    });
   });
 });

@@ -21,7 +21,8 @@ const accountNamePattern = /^[a-z0-9]{3,24}$/;
 /** Parses `NAME:BASE64KEY` (the `--account` option and `OPENBATCH_ACCOUNTS`, comma-separated). */
 export function parseAccountSpec(spec: string): { name: string; key: string } {
   const separator = spec.indexOf(":");
-  if (separator < 0) throw new Error(`Account '${spec}' must have the form NAME:BASE64KEY`);
+  // Without a ':' the value may be a bare key: say what is wrong without repeating it (it would land in logs).
+  if (separator < 0) throw new Error("An account (--account or OPENBATCH_ACCOUNTS) must have the form NAME:BASE64KEY; one has no ':'");
   const name = spec.slice(0, separator);
   const key = spec.slice(separator + 1);
   if (!accountNamePattern.test(name)) {

@@ -7,8 +7,10 @@
  * - ids are case-preserving, case-insensitive: rows are keyed by `idKey(id)` and keep `id` as given.
  *
  * Concurrency: `write` runs its callback in one serialisable transaction and resolves only after COMMIT, so an
- * acknowledged write is durable. ETags come from a store-wide version counter, so every write of any entity yields
- * an ETag never seen before. Time is passed in (`now`), never read here.
+ * acknowledged write is atomic and survives the process crashing. Whether it also survives a power loss is the
+ * implementation's durability setting: SQLite's default (`synchronous = NORMAL`) may roll back the last commits then,
+ * `durableWrites` fsyncs every commit (docs/architecture.md, "Durability"). ETags come from a store-wide version
+ * counter, so every write of any entity yields an ETag never seen before. Time is passed in (`now`), never read here.
  *
  * Failures are StoreErrors with a `kind` — notFound, conflict, preconditionFailed — that services translate into
  * Batch error codes.

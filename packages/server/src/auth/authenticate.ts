@@ -79,7 +79,9 @@ export function createAuthenticator(options: {
         return { account: account.name };
       }
 
-      throw failed(`The authentication scheme '${scheme}' is not supported; use SharedKey or Bearer.`);
+      // A header without a scheme may be a bare token or key: name the scheme only when it looks like one.
+      const named = /^[A-Za-z][A-Za-z0-9-]{0,31}$/.test(scheme) && credentials !== "" ? ` '${scheme}'` : "";
+      throw failed(`The authentication scheme${named} is not supported; use SharedKey or Bearer.`);
     },
   };
 }

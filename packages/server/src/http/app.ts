@@ -6,9 +6,11 @@
  *   2. api-version       missing → 400 MissingRequiredQueryParameter; unknown → 400 InvalidQueryParameterValue
  *   3. authentication    SharedKey or Bearer → the account; else 403 AuthenticationFailed
  *   4. route             raw percent-encoded path + method → operation (404 InvalidUri, 405 UnsupportedHttpVerb);
- *                        query options checked against the operation (400 naming the parameter)
+ *                        query options checked against the operation (400 naming the parameter), `$select`
+ *                        names against the operation's response model (400 naming the property)
  *   5. body parsing      any JSON content type (the SDKs send `application/json; odata=minimalmetadata;
- *                        charset=utf-8`); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
+ *                        charset=utf-8`), else 400 InvalidHeaderValue naming Content-Type (so is a charset other
+ *                        than UTF-8); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
  *   6. validation        the operation's wire model → 400 MissingRequiredProperty / InvalidPropertyValue /
  *                        UnsupportedProperty naming the property
  *   7. handler           the operation's handler, raced against the request's `timeout`
@@ -32,8 +34,9 @@ import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "./errorBody.js";
 import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
-import { parseJsonBody } from "./jsonBody.js";
+import { checkJsonContentType, parseJsonBody } from "./jsonBody.js";
 import { matchRoute, type RouteMatch } from "./router.js";
+import { parseSelect, selectableProperties } from "../odata/listQuery.js";
 import { authorize } from "../auth/authorize.js";
 
 export type HandlerTable = { readonly [K in OperationId]?: OperationHandler };
@@ -126,7 +129,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     },
     preValidation: async (request) => {
       const state = request.batch as PipelineState;
-      state.body = parseBody(request.body, state.route as RouteMatch); // 5, 6
+      state.body = parseBody(request.body, state.route as RouteMatch, request.headers["content-type"]); // 5, 6
     },
     handler: async (request, reply) => {
       const state = request.batch as PipelineState;
@@ -233,6 +236,9 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       if (name === "$skiptoken" && operation.paged === true) continue;
       throw queryError("UnsupportedQueryParameter", name);
     }
+    const select = query.get("$select");
+    const selectable = selectableProperties(operation);
+    if (select !== undefined && select.trim() !== "" && selectable !== undefined) parseSelect(select, selectable);
     const timeout = query.get("timeout");
     if (timeout === undefined) return limits.timeoutDefaultSeconds;
     if (!/^\d{1,9}$/.test(timeout) || Number(timeout) < 1) {
@@ -242,7 +248,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     return Math.min(Number(timeout), limits.timeoutDefaultSeconds);
   }
 
-  function parseBody(raw: unknown, route: RouteMatch): unknown {
+  function parseBody(raw: unknown, route: RouteMatch, contentType: string | string[] | undefined): unknown {
     const { operation } = route;
     if (operation.requestBody === undefined) return undefined;
     const bytes = Buffer.isBuffer(raw) ? raw : undefined;
@@ -253,6 +259,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
         values: [{ key: "Reason", value: "The request body is empty." }],
       });
     }
+    checkJsonContentType(firstHeader(contentType));
     const parsed = parseJsonBody(bytes);
     const schema = wireModels[operation.requestBody as keyof typeof wireModels];
     return validateBody(schema, parsed);

@@ -30,6 +30,37 @@ export function jsonDepth(text: string, limit: number = maxJsonDepth): number {
   return deepest;
 }
 
+/**
+ * Refuses a body declared as something other than UTF-8 JSON, rather than reading it as JSON anyway: 400
+ * InvalidHeaderValue naming Content-Type. JSON media types (`application/json`, `text/json`, `application/*+json`)
+ * with any other parameters (the SDKs' `odata=minimalmetadata`) pass; so does a body without a Content-Type, which
+ * is read as JSON (there is nothing else a Batch body can be). A charset other than UTF-8 is refused, since the body
+ * would be decoded wrongly.
+ */
+export function checkJsonContentType(contentType: string | undefined): void {
+  if (contentType === undefined || contentType.trim() === "") return;
+  const [mediaType = "", ...parameters] = contentType.split(";").map((part) => part.trim());
+  const type = mediaType.toLowerCase();
+  const isJson = type === "application/json" || type === "text/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
+  const charset = parameters
+    .map((parameter) => /^charset\s*=\s*"?([^"]*)"?$/i.exec(parameter)?.[1]?.toLowerCase())
+    .find((value) => value !== undefined);
+  const reason = !isJson
+    ? `The request body must be JSON (application/json), not '${mediaType}'.`
+    : charset !== undefined && charset !== "utf-8" && charset !== "utf8"
+      ? `The request body must be encoded as UTF-8, not '${charset}'.`
+      : undefined;
+  if (reason === undefined) return;
+  throw serviceError("InvalidHeaderValue", {
+    message: `The value for the header 'Content-Type' is not supported. ${reason}`,
+    values: [
+      { key: "HeaderName", value: "Content-Type" },
+      { key: "HeaderValue", value: contentType },
+      { key: "Reason", value: reason },
+    ],
+  });
+}
+
 export function parseJsonBody(bytes: Buffer): unknown {
   const text = bytes.toString("utf8");
   if (jsonDepth(text) > maxJsonDepth) {

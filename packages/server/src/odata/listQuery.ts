@@ -5,7 +5,7 @@
  * even runs `str.format` over it, so it must be absolute and carry no raw braces).
  */
 import { limits, serviceError, type Predicate } from "@openbatch/core";
-import { filterableProperties, type FilterTarget } from "@openbatch/protocol";
+import { filterableProperties, wireModels, type FilterTarget, type OperationSpec, type TSchema } from "@openbatch/protocol";
 import { parseFilter } from "./filter.js";
 
 /** The continuation parameter's name, as the real service reportedly calls it. */
@@ -90,12 +90,47 @@ export function parseListOptions(query: ReadonlyMap<string, string>, rules: List
   };
 }
 
-export function parseSelect(raw: string): string[] {
+/**
+ * Reads a `$select` list. With `selectable` (the entity's top-level wire properties), a name the entity does not have
+ * is refused with a 400 naming it, rather than silently answering an empty object.
+ */
+export function parseSelect(raw: string, selectable?: ReadonlySet<string>): string[] {
   const names = raw.split(",").map((name) => name.trim());
   for (const name of names) {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw invalidParameter("$select", raw, `'${name}' is not a property name`);
+    if (selectable !== undefined && !selectable.has(name)) {
+      throw invalidParameter("$select", raw, `'${name}' is not a property of the selected entity`);
+    }
   }
   return names;
+}
+
+const selectableByModel = new Map<string, ReadonlySet<string>>();
+
+/**
+ * The top-level wire properties `$select` may name for an operation, read from the protocol model it answers with:
+ * the model itself, or for a `{ value: [...] }` result (the subtask list) the model of its items. Undefined when the
+ * operation takes no `$select`.
+ */
+export function selectableProperties(operation: OperationSpec): ReadonlySet<string> | undefined {
+  if (!operation.query.includes("$select") || operation.responseBody === undefined) return undefined;
+  const modelName = operation.responseBody;
+  let selectable = selectableByModel.get(modelName);
+  if (selectable === undefined) {
+    const schema = wireModels[modelName as keyof typeof wireModels] as TSchema | undefined;
+    if (schema === undefined) throw new Error(`${operation.operationId} answers with ${modelName}, which is not a wire model`);
+    const entity = operation.paged === true ? schema : (itemsOfValueArray(schema) ?? schema);
+    selectable = new Set(Object.keys((entity as { properties?: object }).properties ?? {}));
+    selectableByModel.set(modelName, selectable);
+  }
+  return selectable;
+}
+
+function itemsOfValueArray(schema: TSchema): TSchema | undefined {
+  const properties = (schema as { properties?: Record<string, TSchema> }).properties;
+  if (properties === undefined || Object.keys(properties).length !== 1) return undefined;
+  const value = properties["value"] as (TSchema & { items?: TSchema }) | undefined;
+  return value?.type === "array" ? value.items : undefined;
 }
 
 /** `$expand` accepts only `stats`; returns true when it asks for it. */
