@@ -14,6 +14,7 @@ export {
   type RunProcessOptions,
   type StartedProcess,
 } from "./process/runProcess.js";
+export { defaultLauncher, nodeLauncher, SpawnerLauncher, spawnerBinary, LaunchError, type Launcher, type LaunchRequest, type Launched, type ExitStatus } from "./process/launchers.js";
 export { createFileServer, type FileServer, type FileServerOptions } from "./files/fileServer.js";
 export { FileApiError, type FileApiErrorCode } from "./files/fileApiError.js";
 export type { NodeFileProperties } from "./files/nodeFiles.js";

@@ -3,7 +3,18 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ProcessLaunchError, runProcess, splitCommandLine, startProcess, type RunProcessOptions } from "../src/index.js";
+import { existsSync } from "node:fs";
+import {
+  nodeLauncher,
+  ProcessLaunchError,
+  runProcess,
+  spawnerBinary,
+  SpawnerLauncher,
+  splitCommandLine,
+  startProcess,
+  type Launcher,
+  type RunProcessOptions,
+} from "../src/index.js";
 
 /** Whether a process runs (a zombie waiting for a reaper that may not exist in a container does not count). */
 async function isAlive(pid: number): Promise<boolean> {
@@ -21,7 +32,14 @@ async function isAlive(pid: number): Promise<boolean> {
 
 const basePath = process.env.PATH ?? "/usr/bin:/bin";
 
-describe("runProcess", () => {
+// The spawner is built on `npm ci`/`npm run build` where a C compiler exists; CI installs one, so there it must be.
+const spawnerMissing = process.platform !== "linux" ? "not Linux" : !existsSync(spawnerBinary) && process.env.CI === undefined ? "openbatch-spawner not built (no C compiler)" : false;
+const launchers: [string, Launcher, string | false][] = [
+  ["Node's child_process", nodeLauncher, false],
+  ["openbatch-spawner", new SpawnerLauncher(), spawnerMissing],
+];
+
+for (const [launcherName, launcher, skip] of launchers) describe(`runProcess with ${launcherName}`, { skip }, () => {
   let directory: string;
   let counter = 0;
   before(async () => {
@@ -40,6 +58,7 @@ describe("runProcess", () => {
       stdoutPath: join(directory, `stdout-${counter}.txt`),
       stderrPath: join(directory, `stderr-${counter}.txt`),
       killGracePeriodInMs: 200,
+      launcher,
       ...extra,
     };
   };
@@ -160,5 +179,84 @@ describe("runProcess", () => {
       if (alive) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(alive, false, "the child of the killed leader is gone");
+  });
+});
+
+describe("openbatch-spawner", { skip: spawnerMissing }, () => {
+  let directory: string;
+  before(async () => {
+    directory = await mkdtemp(join(tmpdir(), "ob-agent-spawner-"));
+  });
+  after(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+  const request = (name: string, argv: string[], env: Record<string, string> = { PATH: basePath }) => ({
+    program: argv[0] as string,
+    args: argv.slice(1),
+    cwd: directory,
+    env,
+    stdoutPath: join(directory, `${name}.out`),
+    stderrPath: join(directory, `${name}.err`),
+    outputMode: "truncate" as const,
+  });
+
+  it("starts many processes at once and reports each exit to its own caller", async () => {
+    const spawner = new SpawnerLauncher();
+    try {
+      const launched = await Promise.all(Array.from({ length: 64 }, (_, i) => spawner.launch(request(`many-${i}`, ["/bin/sh", "-c", `echo ${i}; exit ${i % 7}`]))));
+      const statuses = await Promise.all(launched.map((process) => process.exited));
+      assert.deepEqual(statuses.map((status) => status.code), Array.from({ length: 64 }, (_, i) => i % 7));
+      assert.equal(new Set(launched.map((process) => process.pid)).size, 64);
+      assert.equal(await readFile(join(directory, "many-42.out"), "utf8"), "42\n");
+    } finally {
+      spawner.close();
+    }
+  });
+
+  it("carries large environments and arguments with any bytes but NUL", async () => {
+    const spawner = new SpawnerLauncher();
+    try {
+      const big = "x".repeat(100_000); // one string may hold at most 128 KiB (MAX_ARG_STRLEN)
+      const odd = "a b\t'\"$HOME;|&\n\u00e9\u4e2d";
+      const launched = await spawner.launch(request("big", ["/bin/sh", "-c", 'printf "%s|%s|%s" "${#BIG}" "$ODD" "$1"', "sh", odd], { PATH: basePath, BIG: big, ODD: odd }));
+      assert.equal((await launched.exited).code, 0);
+      assert.equal(await readFile(join(directory, "big.out"), "utf8"), `100000|${odd}|${odd}`);
+    } finally {
+      spawner.close();
+    }
+  });
+
+  it("reports the signal that ended a process", async () => {
+    const spawner = new SpawnerLauncher();
+    try {
+      const launched = await spawner.launch(request("signalled", ["/bin/sleep", "30"]));
+      process.kill(-launched.pid, "SIGTERM");
+      assert.deepEqual(await launched.exited, { code: null, signal: "SIGTERM" });
+    } finally {
+      spawner.close();
+    }
+  });
+
+  it("refuses an output file it cannot open, naming the stage", async () => {
+    const spawner = new SpawnerLauncher();
+    try {
+      await assert.rejects(spawner.launch({ ...request("x", ["/bin/true"]), stdoutPath: join(directory, "missing", "out.txt") }), { name: "LaunchError", stage: "open", code: "ENOENT" });
+    } finally {
+      spawner.close();
+    }
+  });
+
+  it("when the spawner dies, kills what it started and reports it lost; the next launch starts a new spawner", async () => {
+    const spawner = new SpawnerLauncher();
+    try {
+      const launched = await spawner.launch(request("orphan", ["/bin/sleep", "30"]));
+      const spawnerPid = Number((await readFile(`/proc/${launched.pid}/stat`, "utf8")).slice(0).split(") ")[1]?.split(" ")[1]);
+      process.kill(spawnerPid, "SIGKILL");
+      assert.deepEqual(await launched.exited, { code: null, signal: "SIGKILL", lost: true });
+      const next = await spawner.launch(request("after", ["/bin/sh", "-c", "exit 5"]));
+      assert.equal((await next.exited).code, 5);
+    } finally {
+      spawner.close();
+    }
   });
 });

@@ -10,6 +10,9 @@ export {
   type Store,
   type StoredEntity,
   type StoreErrorKind,
+  type TallyField,
+  type TallyGroup,
+  type TallyWeight,
   type WriteOptions,
   type WriteTx,
 } from "./store.js";

@@ -15,7 +15,7 @@
  * Failures are StoreErrors with a `kind` — notFound, conflict, preconditionFailed — that services translate into
  * Batch error codes.
  */
-import type { Predicate } from "@openbatch/core";
+import type { Predicate, ValueKind } from "@openbatch/core";
 
 /** The resource kinds the store holds. Jobs and job schedules share one id namespace; services enforce that. */
 export type EntityKind =
@@ -73,6 +73,30 @@ export interface ReadTx {
   /** Entities in id-key order, filtered in the store's own query language. */
   list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>>;
   count(collection: CollectionRef, filter?: Predicate): Promise<number>;
+  /**
+   * Groups a collection by the values at `groupBy` (JSON paths into the body; a missing field groups as null) and
+   * returns each group's size and the sum of `weight` (a numeric path, `default` where missing) — counts by state
+   * without reading every entity into memory.
+   */
+  tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]>;
+}
+
+/** A field to group by; enum and case-insensitive values group in lower case, as filters compare them. */
+export interface TallyField {
+  readonly path: readonly string[];
+  readonly kind: ValueKind;
+}
+
+export interface TallyWeight {
+  readonly path: readonly string[];
+  readonly default: number;
+}
+
+export interface TallyGroup {
+  readonly values: readonly (string | number | null)[];
+  readonly count: number;
+  /** The sum of the weights (the count when no weight was asked for). */
+  readonly weight: number;
 }
 
 export interface WriteOptions {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { isStoreError, SqliteStore } from "../src/index.js";
 
 const t0 = new Date("2024-03-05T10:00:00.000Z");
@@ -106,6 +107,50 @@ describe("SqliteStore", () => {
     assert.deepEqual(codes, [11, 13, 15, 17, 19, 21, 23, 25, 27, 29]);
     assert.equal(await store.read((tx) => tx.count(collection, filter)), 10);
     assert.equal(await store.write((tx) => tx.deleteAll(collection)), 30);
+  });
+
+  it("tallies a collection by body fields, with counts and weights", async () => {
+    const collection = { account: "a4", kind: "task" as const, scope: "job1" };
+    const bodies = [
+      { state: "active", requiredSlots: 2 },
+      { state: "active" },
+      { state: "running", requiredSlots: 4 },
+      { state: "completed", executionInfo: { result: "success" } },
+      { state: "completed", executionInfo: { result: "failure" }, requiredSlots: 3 },
+      { state: "Completed", executionInfo: { result: "failure" } },
+      {},
+    ];
+    await store.write(async (tx) => {
+      for (const [i, body] of bodies.entries()) await tx.insert({ ...collection, id: `t${i}` }, body, at(9));
+      await tx.insert({ ...collection, scope: "job2", id: "other" }, { state: "active", requiredSlots: 100 }, at(9));
+    });
+    const groups = await store.read((tx) => tx.tally(collection, [{ path: ["state"], kind: "enum" }, { path: ["executionInfo", "result"], kind: "enum" }], { path: ["requiredSlots"], default: 1 }));
+    const byKey = Object.fromEntries(groups.map((group) => [group.values.join("/"), [group.count, group.weight]]));
+    assert.deepEqual(byKey, { "/": [1, 1], "active/": [2, 3], "running/": [1, 4], "completed/success": [1, 1], "completed/failure": [2, 4] });
+    assert.deepEqual(await store.read((tx) => tx.tally(collection, [])), [{ values: [], count: 7, weight: 7 }]);
+  });
+
+  it("moves the entities of a data directory made before migration 2 into the new table", async () => {
+    const old = join(directory, "before-rowid.db");
+    const db = new Database(old);
+    db.exec(readFileSync(new URL("../../migrations/0001_entities.sql", import.meta.url), "utf8"));
+    db.exec("CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    db.prepare("INSERT INTO migrations VALUES (1, 'entities', ?)").run(t0.toISOString());
+    db.prepare("INSERT INTO counters VALUES ('etag', 100)").run();
+    db.prepare("INSERT INTO entities VALUES ('a1', 'task', 'job', 't1', 'T1', '0x64', ?, ?, ?)").run(t0.toISOString(), t0.toISOString(), JSON.stringify({ id: "T1", state: "active" }));
+    db.close();
+    const migrated = new SqliteStore({ filename: old, now: at(1) });
+    try {
+      const task = await migrated.read((tx) => tx.get<{ state: string }>({ account: "a1", kind: "task", scope: "job", id: "t1" }));
+      assert.equal(task?.id, "T1");
+      assert.equal(task?.eTag, "0x64");
+      assert.equal(task?.body.state, "active");
+      const active = await migrated.read((tx) => tx.list({ account: "a1", kind: "task", scope: "job" }, { limit: 10, filter: { op: "eq", path: ["state"], kind: "enum", value: "active" } }));
+      assert.deepEqual(active.items.map((item) => item.id), ["T1"]);
+      await assert.rejects(migrated.write((tx) => tx.insert({ account: "a1", kind: "task", scope: "JOB", id: "T1" }, {}, at(2))), (error) => isStoreError(error, "conflict"));
+    } finally {
+      await migrated.close();
+    }
   });
 
   it("keeps every acknowledged write across a reopen", async () => {

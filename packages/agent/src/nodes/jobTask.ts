@@ -182,8 +182,10 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
         ? abortFailure(signal)
         : result.killedBy === "timeout"
           ? { code: "TaskEnded", message: `The task exceeded its maxWallClockTime (${String(assignment.maxWallClockTimeInMs)} ms) and was killed.` }
-          : undefined;
-    if (result.killedBy !== "abort" && (assignment.outputFiles ?? []).length > 0) {
+          : result.killedBy === "lost"
+            ? { code: "AgentRestarted", message: "The agent's process spawner stopped while the task ran; its process was ended." }
+            : undefined;
+    if (result.killedBy !== "abort" && result.killedBy !== "lost" && (assignment.outputFiles ?? []).length > 0) {
       const uploadFailure = await uploadOutputFiles({
         outputFiles: assignment.outputFiles ?? [],
         exitCode: result.exitCode,

@@ -99,6 +99,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       endTime: result.endTime.toISOString(),
       exitCode: result.exitCode,
       ...(result.killedBy === "abort" ? { failure: abortFailure(signal) } : {}),
+      ...(result.killedBy === "lost" ? { failure: { code: "AgentRestarted", message: "The agent's process spawner stopped while the start task ran; its process was ended." } } : {}),
     };
   } catch (error) {
     if (error instanceof ProcessLaunchError) {

@@ -3,8 +3,8 @@
  * exactly the given environment (nothing is inherited from the agent), stdout and stderr written to files.
  *
  * Contract:
- * - The process is spawned `detached`, so it leads a new process group (and session); killing signals the group,
- *   which takes the tree it forked along.
+ * - The process is started by a Launcher (launchers.ts: the agent's posix_spawn helper, or Node's child_process)
+ *   and leads a new process group (and session); killing signals the group, which takes the tree it forked along.
  * - Output files are truncated when the process starts (`outputMode: "append"` keeps what is there).
  * - The command is looked up on the `PATH` of the given environment; a relative path with a `/` resolves against
  *   `cwd`.
@@ -15,13 +15,12 @@
  *   signal number when a signal ended it (SIGTERM → 143, SIGKILL → 137; Linux shells use the same convention).
  * - Timeout (`timeoutInMs`) and abort (`signal`) kill the group: SIGTERM, then SIGKILL after
  *   `killGracePeriodInMs` if the leader is still alive; once the leader is gone, whatever is left of its group gets
- *   SIGKILL at once. `killedBy` says which of the two happened.
+ *   SIGKILL at once. `killedBy` says which of the two happened (or `lost`: the launcher lost the process).
  * - Processes left behind by a leader that exited on its own are not touched here (the node's owner kills its
  *   process groups when the node reboots or leaves).
  */
-import { spawn } from "node:child_process";
-import { open, stat, type FileHandle } from "node:fs/promises";
 import { systemClock, type Clock } from "@openbatch/core";
+import { defaultLauncher, LaunchError, type Launched, type Launcher } from "./launchers.js";
 import { exitCodeForSignal, signalGroup } from "./processGroup.js";
 
 export type LaunchFailureCode = "CommandProgramNotFound" | "CommandLaunchFailed";
@@ -54,6 +53,8 @@ export interface RunProcessOptions {
   readonly killGracePeriodInMs?: number;
   /** @default systemClock */
   readonly clock?: Clock;
+  /** How the process is started. @default defaultLauncher() */
+  readonly launcher?: Launcher;
 }
 
 export interface ProcessResult {
@@ -64,8 +65,8 @@ export interface ProcessResult {
   readonly signal: NodeJS.Signals | null;
   readonly startTime: Date;
   readonly endTime: Date;
-  /** Set when the agent killed the process. */
-  readonly killedBy?: "timeout" | "abort";
+  /** Set when the agent killed the process; `lost` when its launcher lost track of it and killed it. */
+  readonly killedBy?: "timeout" | "abort" | "lost";
 }
 
 export interface StartedProcess {
@@ -82,48 +83,28 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
   const [program, ...args] = options.argv;
   if (program === undefined || program === "") throw new ProcessLaunchError("CommandLaunchFailed", "The command line is empty.");
   if (options.signal?.aborted === true) throw new ProcessLaunchError("CommandLaunchFailed", "The process was cancelled before it started.");
+  let launched: Launched;
+  const startTime = clock.now();
   try {
-    if (!(await stat(options.cwd)).isDirectory()) throw new Error("not a directory");
-  } catch {
-    throw new ProcessLaunchError("CommandLaunchFailed", `The working directory '${options.cwd}' does not exist.`);
-  }
-
-  const flags = options.outputMode === "append" ? "a" : "w";
-  const handles: FileHandle[] = [];
-  let child: ReturnType<typeof spawn>;
-  let startTime: Date;
-  let exited: Promise<[number | null, NodeJS.Signals | null, Date]>;
-  try {
-    handles.push(await open(options.stdoutPath, flags, 0o644));
-    handles.push(await open(options.stderrPath, flags, 0o644));
-    startTime = clock.now();
-    child = spawn(program, args, {
+    launched = await (options.launcher ?? defaultLauncher()).launch({
+      program,
+      args,
       cwd: options.cwd,
-      env: { ...options.env },
-      stdio: ["ignore", (handles[0] as FileHandle).fd, (handles[1] as FileHandle).fd],
-      detached: true,
-      shell: false,
-      windowsHide: true,
-    });
-    // Listen at once: a fast process may exit while the output handles are being closed below.
-    exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve([code, signal, clock.now()])));
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
+      env: options.env,
+      stdoutPath: options.stdoutPath,
+      stderrPath: options.stderrPath,
+      outputMode: options.outputMode ?? "truncate",
     });
   } catch (error) {
-    if (error instanceof ProcessLaunchError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
+    if (!(error instanceof LaunchError)) throw error;
+    if (error.stage === "exec" && error.code === "ENOENT") {
       throw new ProcessLaunchError("CommandProgramNotFound", `The program '${program}' was not found (working directory and PATH searched).`);
     }
-    throw new ProcessLaunchError("CommandLaunchFailed", `The program '${program}' could not be started: ${(error as Error).message}`);
-  } finally {
-    await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+    if (error.stage === "cwd") throw new ProcessLaunchError("CommandLaunchFailed", `The working directory '${options.cwd}' does not exist.`);
+    throw new ProcessLaunchError("CommandLaunchFailed", `The program '${program}' could not be started: ${error.message}`);
   }
-  const pid = child.pid as number;
-  // Errors after a successful spawn (a failed kill) must not crash the agent; kills report their own failures.
-  child.on("error", () => undefined);
+  const pid = launched.pid;
+  const exited = launched.exited.then((status) => [status, clock.now()] as const);
 
   const result = new Promise<ProcessResult>((resolve) => {
     let killedBy: "timeout" | "abort" | undefined;
@@ -140,13 +121,14 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
     // An abort that came while the process was being started (files opened, spawn awaited) fired before the
     // listener existed: honour it now.
     if (options.signal?.aborted === true) kill("abort");
-    void exited.then(([code, signal, endTime]) => {
+    void exited.then(([{ code, signal, lost }, endTime]) => {
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
       options.signal?.removeEventListener("abort", onAbort);
       if (killedBy !== undefined) signalGroup(pid, "SIGKILL");
       const exitCode = code ?? (signal === null ? 0 : exitCodeForSignal(signal));
-      resolve({ pid, exitCode, signal, startTime, endTime, ...(killedBy === undefined ? {} : { killedBy }) });
+      const by = lost === true ? "lost" : killedBy;
+      resolve({ pid, exitCode, signal, startTime, endTime, ...(by === undefined ? {} : { killedBy: by }) });
     });
   });
   return { pid, startTime, result };

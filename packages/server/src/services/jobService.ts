@@ -303,22 +303,17 @@ export class JobService {
     const zeros = () => ({ active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 });
     const taskCounts = zeros();
     const taskSlotCounts = zeros();
-    await this.store.read(async (tx) => {
-      let afterKey: string | undefined;
-      do {
-        const page = await tx.list<CloudTask>({ account, kind: "task", scope: jobId }, { limit: 1000, afterKey });
-        for (const { body } of page.items) {
-          const slots = body.requiredSlots ?? 1;
-          const keys: (keyof typeof taskCounts)[] =
-            body.state === "completed" ? ["completed", body.executionInfo?.result === "failure" ? "failed" : "succeeded"] : body.state === "active" ? ["active"] : ["running"];
-          for (const key of keys) {
-            taskCounts[key]++;
-            taskSlotCounts[key] += slots;
-          }
-        }
-        afterKey = page.nextKey;
-      } while (afterKey !== undefined);
-    });
+    const groups = await this.store.read((tx) =>
+      tx.tally({ account, kind: "task", scope: jobId }, [{ path: ["state"], kind: "enum" }, { path: ["executionInfo", "result"], kind: "enum" }], { path: ["requiredSlots"], default: 1 }),
+    );
+    for (const { values: [state, result], count, weight } of groups) {
+      const keys: (keyof typeof taskCounts)[] =
+        state === "completed" ? ["completed", result === "failure" ? "failed" : "succeeded"] : state === "active" ? ["active"] : ["running"];
+      for (const key of keys) {
+        taskCounts[key] += count;
+        taskSlotCounts[key] += weight;
+      }
+    }
     return { taskCounts, taskSlotCounts };
   }
 

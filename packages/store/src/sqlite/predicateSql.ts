@@ -13,15 +13,23 @@ export interface SqlFragment {
 
 const sqlOperators = { eq: "=", ne: "<>", gt: ">", ge: ">=", lt: "<", le: "<=" } as const;
 
-function jsonPath(path: readonly string[]): string {
+export function jsonPath(path: readonly string[]): string {
   return "$" + path.map((segment) => `."${segment.replace(/"/g, '""')}"`).join("");
 }
 
-/** The SQL expression of a field; the JSON path is an escaped literal so the expression can appear twice. */
-function column(path: readonly string[], kind: ValueKind): string {
+/** A SQL string literal. */
+export function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The SQL expression of a field; the JSON path is an escaped literal so the expression can appear twice. Index
+ * expressions (migrations/0002_state_index.sql) must be written exactly as this writes them.
+ */
+export function fieldSql(path: readonly string[], kind: ValueKind): string {
   if (path.length === 1 && path[0] === "id") return "id_key";
   if (path.length === 1 && path[0] === "lastModified") return "modified_at";
-  const extracted = `json_extract(body, '${jsonPath(path).replace(/'/g, "''")}')`;
+  const extracted = `json_extract(body, ${sqlString(jsonPath(path))})`;
   return kind === "caseInsensitiveString" || kind === "enum" ? `lower(${extracted})` : extracted;
 }
 
@@ -40,7 +48,7 @@ export function predicateToSql(predicate: Predicate): SqlFragment {
       case "not":
         return `(NOT ${visit(node.operand)})`;
       case "startswith": {
-        const field = column(node.path, node.kind);
+        const field = fieldSql(node.path, node.kind);
         params.push(node.value.length, node.value);
         return `IFNULL(substr(${field}, 1, ?) = ?, 0)`;
       }
@@ -50,11 +58,13 @@ export function predicateToSql(predicate: Predicate): SqlFragment {
       case "ge":
       case "lt":
       case "le": {
-        const field = column(node.path, node.kind);
+        const field = fieldSql(node.path, node.kind);
         if (node.value === null) return node.op === "ne" ? `(${field} IS NOT NULL)` : node.op === "eq" ? `(${field} IS NULL)` : "(0)";
         params.push(bind(node.value));
         // Two-valued logic, as the in-memory matcher: a missing field is "not equal" to any value and fails every
         // other comparison, so NOT over it is true rather than SQL's NULL.
+        // `eq` is written so that SQLite can use an index on the field (IFNULL hides the comparison from it).
+        if (node.op === "eq") return `(${field} = ? AND ${field} IS NOT NULL)`;
         return node.op === "ne" ? `(${field} IS NULL OR ${field} <> ?)` : `IFNULL(${field} ${sqlOperators[node.op]} ?, 0)`;
       }
       default:

@@ -19,11 +19,14 @@ import {
   type ReadTx,
   type Store,
   type StoredEntity,
+  type TallyField,
+  type TallyGroup,
+  type TallyWeight,
   type WriteOptions,
   type WriteTx,
 } from "../store.js";
 import { dumpSchema as dumpSchemaOf, migrate } from "./migrations.js";
-import { predicateToSql } from "./predicateSql.js";
+import { fieldSql, jsonPath, predicateToSql, sqlString } from "./predicateSql.js";
 
 export interface SqliteStoreOptions {
   /** Database file path, or ":memory:" (then reader and writer share one connection). */
@@ -115,6 +118,16 @@ class SqliteReadTx implements ReadTx {
     return statement(this.db, `SELECT count(*) FROM entities WHERE account = ? AND kind = ? AND scope = ? AND ${fragment.sql}`)
       .pluck()
       .get(collection.account, collection.kind, idKey(collection.scope), ...fragment.params) as number;
+  }
+
+  async tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]> {
+    const groups = groupBy.map((field, index) => `${fieldSql(field.path, field.kind)} AS g${index}`);
+    const sum = weight === undefined ? "count(*)" : `total(coalesce(json_extract(body, ${sqlString(jsonPath(weight.path))}), ?))`;
+    const grouping = groupBy.length === 0 ? "" : ` GROUP BY ${groupBy.map((_, index) => `g${index}`).join(", ")}`;
+    const rows = statement(this.db, `SELECT ${[...groups, "count(*) AS n", `${sum} AS w`].join(", ")} FROM entities WHERE account = ? AND kind = ? AND scope = ?${grouping}`)
+      .raw()
+      .all(...(weight === undefined ? [] : [weight.default]), collection.account, collection.kind, idKey(collection.scope)) as (string | number | null)[][];
+    return rows.map((row) => ({ values: row.slice(0, groupBy.length), count: Number(row[groupBy.length]), weight: Number(row[groupBy.length + 1]) }));
   }
 }
 

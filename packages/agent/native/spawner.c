@@ -1,0 +1,242 @@
+/*
+ * openbatch-spawner: starts task processes for one node agent with posix_spawn and reports their exits.
+ *
+ * Why it exists: Node's child_process.spawn forks the whole agent (libuv uses fork), and copying the page tables
+ * of a Node heap costs several milliseconds of CPU per task on small machines — more than the task `/bin/true`
+ * itself. glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK): no copy, about a third of the cost of xargs'
+ * fork. The agent keeps every decision (argv splitting, environment, timeouts, kills); this program only starts
+ * processes and reaps them. docs/agent-protocol.md ("Starting processes") describes the exchange.
+ *
+ * Requests on stdin, one frame each: a 4-byte little-endian payload length, then NUL-terminated fields:
+ *   id, cwd, stdout path, stderr path, mode ("w" truncate | "a" append), argc, argv..., envc, env ("K=V")...
+ * Replies on stdout, one line each:
+ *   S <id> <pid>            started; the process leads a new session and process group (pgid = pid)
+ *   F <id> <errno> <stage>  not started; stage is "open" (an output file), "cwd" or "exec"
+ *   X <pid> <code> <signal> exited: exit status, or -1 and the signal number that ended it
+ * The program is looked up on the PATH of the request's environment (execvpe's rule); a program naming a `/`
+ * resolves against cwd. End of stdin ends the spawner; processes it started keep running (they are reparented).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_FRAME (16 * 1024 * 1024)
+
+static char *input;
+static size_t input_length, input_capacity;
+
+static void reply(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void reply(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vfprintf(stdout, format, args);
+  va_end(args);
+}
+
+/* The field after `*cursor` within `end`, or NULL when the frame is malformed. */
+static char *next_field(char **cursor, char *end) {
+  char *field = *cursor;
+  char *nul = memchr(field, '\0', (size_t)(end - field));
+  if (nul == NULL) return NULL;
+  *cursor = nul + 1;
+  return field;
+}
+
+static char **next_list(char **cursor, char *end) {
+  char *count_text = next_field(cursor, end);
+  if (count_text == NULL) return NULL;
+  long count = strtol(count_text, NULL, 10);
+  if (count < 0 || count > 1 << 20) return NULL;
+  char **list = calloc((size_t)count + 1, sizeof(char *));
+  if (list == NULL) return NULL;
+  for (long i = 0; i < count; i++) {
+    list[i] = next_field(cursor, end);
+    if (list[i] == NULL) {
+      free(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+static const char *path_of(char **env) {
+  for (char **entry = env; *entry != NULL; entry++) {
+    if (strncmp(*entry, "PATH=", 5) == 0) return *entry + 5;
+  }
+  return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* posix_spawn with execvpe's search: the first PATH entry that holds the program wins; EACCES is kept if none does. */
+static int spawn_program(pid_t *pid, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attributes,
+                         char **argv, char **env) {
+  const char *program = argv[0];
+  if (strchr(program, '/') != NULL) return posix_spawn(pid, program, actions, attributes, argv, env);
+  const char *path = path_of(env);
+  size_t program_length = strlen(program);
+  int result = ENOENT;
+  int denied = 0;
+  for (const char *start = path;; ) {
+    const char *colon = strchr(start, ':');
+    size_t length = colon == NULL ? strlen(start) : (size_t)(colon - start);
+    char *candidate = malloc(length + program_length + 2);
+    if (candidate == NULL) return ENOMEM;
+    if (length == 0) {
+      memcpy(candidate, program, program_length + 1);
+    } else {
+      memcpy(candidate, start, length);
+      candidate[length] = '/';
+      memcpy(candidate + length + 1, program, program_length + 1);
+    }
+    result = posix_spawn(pid, candidate, actions, attributes, argv, env);
+    free(candidate);
+    if (result == 0) return 0;
+    if (result == EACCES) denied = 1;
+    else if (result != ENOENT && result != ENOTDIR) return result;
+    if (colon == NULL) break;
+    start = colon + 1;
+  }
+  return denied ? EACCES : result;
+}
+
+static void handle_frame(char *frame, size_t length) {
+  char *cursor = frame, *end = frame + length;
+  char *id = next_field(&cursor, end);
+  char *cwd = next_field(&cursor, end);
+  char *stdout_path = next_field(&cursor, end);
+  char *stderr_path = next_field(&cursor, end);
+  char *mode = next_field(&cursor, end);
+  char **argv = next_list(&cursor, end);
+  char **env = argv == NULL ? NULL : next_list(&cursor, end);
+  if (id == NULL || mode == NULL || argv == NULL || env == NULL || argv[0] == NULL) {
+    reply("F %s %d exec\n", id == NULL ? "?" : id, EINVAL);
+    free(argv);
+    free(env);
+    return;
+  }
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode[0] == 'a' ? O_APPEND : O_TRUNC);
+  int out = open(stdout_path, flags, 0644);
+  int err = out < 0 ? -1 : open(stderr_path, flags, 0644);
+  if (out < 0 || err < 0) {
+    reply("F %s %d open\n", id, errno);
+    if (out >= 0) close(out);
+    free(argv);
+    free(env);
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int result = spawn_program(&pid, &actions, &attributes, argv, env);
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out);
+  close(err);
+  if (result == 0) {
+    reply("S %s %d\n", id, (int)pid);
+  } else {
+    struct stat directory;
+    int cwd_missing = stat(cwd, &directory) != 0 || !S_ISDIR(directory.st_mode);
+    reply("F %s %d %s\n", id, result, cwd_missing ? "cwd" : "exec");
+  }
+  free(argv);
+  free(env);
+}
+
+/* Consumes every complete frame in the input buffer. */
+static int drain_input(void) {
+  size_t offset = 0;
+  while (input_length - offset >= 4) {
+    uint8_t *header = (uint8_t *)input + offset;
+    uint32_t length = (uint32_t)header[0] | (uint32_t)header[1] << 8 | (uint32_t)header[2] << 16 | (uint32_t)header[3] << 24;
+    if (length > MAX_FRAME) return -1;
+    if (input_length - offset - 4 < length) break;
+    handle_frame(input + offset + 4, length);
+    offset += 4 + length;
+  }
+  memmove(input, input + offset, input_length - offset);
+  input_length -= offset;
+  return 0;
+}
+
+static void reap(void) {
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (WIFEXITED(status)) reply("X %d %d 0\n", (int)pid, WEXITSTATUS(status));
+    else if (WIFSIGNALED(status)) reply("X %d -1 %d\n", (int)pid, WTERMSIG(status));
+  }
+}
+
+int main(void) {
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &child, NULL) != 0) return 2;
+  int children = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (children < 0) return 2;
+  fcntl(0, F_SETFD, FD_CLOEXEC);
+  fcntl(1, F_SETFD, FD_CLOEXEC);
+  fcntl(2, F_SETFD, FD_CLOEXEC);
+  input_capacity = 1 << 16;
+  input = malloc(input_capacity);
+  if (input == NULL) return 2;
+  reply("R %d\n", (int)getpid());
+  fflush(stdout);
+  struct pollfd watched[2] = {{.fd = 0, .events = POLLIN}, {.fd = children, .events = POLLIN}};
+  for (;;) {
+    if (poll(watched, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 2;
+    }
+    if (watched[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(children, &info, sizeof info) == sizeof info) {}
+      reap();
+    }
+    if (watched[0].revents & (POLLIN | POLLHUP)) {
+      if (input_capacity - input_length < 1 << 15) {
+        input_capacity *= 2;
+        if (input_capacity > 2 * MAX_FRAME + 8) return 2;
+        input = realloc(input, input_capacity);
+        if (input == NULL) return 2;
+      }
+      ssize_t got = read(0, input + input_length, input_capacity - input_length);
+      if (got == 0) {
+        fflush(stdout);
+        return 0;
+      }
+      if (got < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return 2;
+      }
+      input_length += (size_t)got;
+      if (drain_input() != 0) return 2;
+    }
+    fflush(stdout);
+  }
+}

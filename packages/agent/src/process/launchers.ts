@@ -1,0 +1,227 @@
+/**
+ * How the agent starts a process: the `Launcher` seam under runProcess.ts. Two implementations, same behaviour:
+ * - `nodeLauncher`: Node's child_process.spawn (forks the agent; works everywhere);
+ * - `SpawnerLauncher`: the agent's own `openbatch-spawner` helper (native/spawner.c, posix_spawn without copying
+ *   the agent's memory), several times cheaper per process — what makes thousands of short tasks fast.
+ * `defaultLauncher()` picks the spawner when its binary was built (Linux with a C compiler at install time) unless
+ * `OPENBATCH_AGENT_SPAWNER=node`.
+ *
+ * Both start the program without a shell, in its own session and process group (pgid = pid), with stdin on
+ * /dev/null, stdout/stderr to the given files, exactly the given environment, and the program looked up on that
+ * environment's PATH.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
+import { signalGroup } from "./processGroup.js";
+
+export interface LaunchRequest {
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
+  readonly outputMode: "truncate" | "append";
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The launcher lost track of the process (its spawner died) and killed its group. */
+  readonly lost?: true;
+}
+
+export interface Launched {
+  readonly pid: number;
+  /** Resolves when the process exits; never rejects. */
+  readonly exited: Promise<ExitStatus>;
+}
+
+/** A process that could not be started; `code` is the errno name (ENOENT, EACCES, …), `stage` what failed. */
+export class LaunchError extends Error {
+  override readonly name = "LaunchError";
+  constructor(
+    readonly code: string,
+    readonly stage: "open" | "cwd" | "exec",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Launcher {
+  launch(request: LaunchRequest): Promise<Launched>;
+}
+
+export const nodeLauncher: Launcher = {
+  async launch(request) {
+    const flags = request.outputMode === "append" ? "a" : "w";
+    const handles: FileHandle[] = [];
+    try {
+      try {
+        handles.push(await open(request.stdoutPath, flags, 0o644));
+        handles.push(await open(request.stderrPath, flags, 0o644));
+      } catch (error) {
+        throw new LaunchError((error as NodeJS.ErrnoException).code ?? "EIO", "open", (error as Error).message);
+      }
+      const child = spawn(request.program, request.args, {
+        cwd: request.cwd,
+        env: { ...request.env },
+        stdio: ["ignore", (handles[0] as FileHandle).fd, (handles[1] as FileHandle).fd],
+        detached: true,
+        shell: false,
+        windowsHide: true,
+      });
+      // Listen at once: a fast process may exit while the output handles are being closed.
+      const exited = new Promise<ExitStatus>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.once("spawn", resolve);
+          child.once("error", reject);
+        });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+        throw new LaunchError(code, code === "ENOENT" && !existsSync(request.cwd) ? "cwd" : "exec", (error as Error).message);
+      }
+      // Errors after a successful spawn (a failed kill) must not crash the agent; kills report their own failures.
+      child.on("error", () => undefined);
+      return { pid: child.pid as number, exited };
+    } finally {
+      await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+    }
+  },
+};
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
+const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+
+/** The spawner's binary, where buildSpawner.mjs puts it. */
+export const spawnerBinary = fileURLToPath(new URL("../../../native/build/openbatch-spawner", import.meta.url));
+
+function frame(id: number, request: LaunchRequest): Buffer {
+  const env = Object.entries(request.env).map(([name, value]) => `${name}=${value}`);
+  const fields = [
+    String(id), request.cwd, request.stdoutPath, request.stderrPath, request.outputMode === "append" ? "a" : "w",
+    String(1 + request.args.length), request.program, ...request.args,
+    String(env.length), ...env,
+  ];
+  const payload = Buffer.from(fields.map((field) => `${field}\0`).join(""), "utf8");
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(payload.length);
+  return Buffer.concat([header, payload]);
+}
+
+/**
+ * One `openbatch-spawner` process, started on first use and again after it died. Requests are written as frames;
+ * replies arrive as lines (`S id pid`, `F id errno stage`, `X pid code signal`). If the spawner dies, the processes
+ * it started can no longer be reaped by anyone who knows their exit status: their groups are killed and their exits
+ * reported `lost` (the task fails as after an agent restart).
+ */
+export class SpawnerLauncher implements Launcher {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly starting = new Map<number, { resolve: (launched: Launched) => void; reject: (error: Error) => void; request: LaunchRequest }>();
+  private readonly running = new Map<number, (status: ExitStatus) => void>();
+  private pending = "";
+
+  constructor(private readonly binary: string = spawnerBinary) {}
+
+  launch(request: LaunchRequest): Promise<Launched> {
+    const child = this.child ?? this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.starting.set(id, { resolve, reject, request });
+      this.holdOpen();
+      child.stdin?.write(frame(id, request));
+    });
+  }
+
+  /** Ends the spawner (its processes keep running); for tests and agent shutdown. */
+  close(): void {
+    this.child?.stdin?.end();
+  }
+
+  private start(): ChildProcess {
+    const child = spawn(this.binary, [], { stdio: ["pipe", "pipe", "inherit"] });
+    this.child = child;
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => this.receive(chunk));
+    child.on("error", (error) => this.lose(child, error));
+    child.on("exit", () => this.lose(child, new Error("the process spawner exited")));
+    return child;
+  }
+
+  /** The spawner keeps the agent's event loop alive only while it has work: launches or processes to report. */
+  private holdOpen(): void {
+    const child = this.child;
+    if (child === undefined) return;
+    const busy = this.starting.size + this.running.size > 0;
+    for (const handle of [child, child.stdin, child.stdout] as ({ ref?: () => void; unref?: () => void } | null)[]) {
+      if (busy) handle?.ref?.();
+      else handle?.unref?.();
+    }
+  }
+
+  private receive(chunk: string): void {
+    const lines = (this.pending + chunk).split("\n");
+    this.pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const [kind, first = "", second = "", third = ""] = line.split(" ");
+      if (kind === "S") this.started(Number(first), Number(second));
+      else if (kind === "F") this.failed(Number(first), Number(second), third);
+      else if (kind === "X") this.exited(Number(first), Number(second), Number(third));
+    }
+  }
+
+  private started(id: number, pid: number): void {
+    const waiting = this.starting.get(id);
+    if (waiting === undefined) return;
+    this.starting.delete(id);
+    const exited = new Promise<ExitStatus>((resolve) => this.running.set(pid, resolve));
+    waiting.resolve({ pid, exited });
+  }
+
+  private failed(id: number, errno: number, stage: string): void {
+    const waiting = this.starting.get(id);
+    if (waiting === undefined) return;
+    this.starting.delete(id);
+    const code = errnoNames.get(errno) ?? `E${errno}`;
+    const what = stage === "open" ? `opening '${waiting.request.stdoutPath}' or '${waiting.request.stderrPath}'` : stage === "cwd" ? `entering '${waiting.request.cwd}'` : `starting '${waiting.request.program}'`;
+    this.holdOpen();
+    waiting.reject(new LaunchError(code, stage === "open" || stage === "cwd" ? stage : "exec", `${code}: ${what} failed`));
+  }
+
+  private exited(pid: number, code: number, signal: number): void {
+    const resolve = this.running.get(pid);
+    if (resolve === undefined) return;
+    this.running.delete(pid);
+    this.holdOpen();
+    resolve(code >= 0 ? { code, signal: null } : { code: null, signal: signalNames.get(signal) ?? "SIGKILL" });
+  }
+
+  private lose(child: ChildProcess, error: Error): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.pending = "";
+    for (const [id, waiting] of this.starting) {
+      this.starting.delete(id);
+      waiting.reject(new LaunchError("EIO", "exec", `The process spawner stopped: ${error.message}`));
+    }
+    for (const [pid, resolve] of this.running) {
+      this.running.delete(pid);
+      signalGroup(pid, "SIGKILL");
+      resolve({ code: null, signal: "SIGKILL", lost: true });
+    }
+  }
+}
+
+let shared: Launcher | undefined;
+
+/** The agent's launcher: the spawner when it was built, else Node's child_process. */
+export function defaultLauncher(): Launcher {
+  shared ??= process.env.OPENBATCH_AGENT_SPAWNER !== "node" && process.platform === "linux" && existsSync(spawnerBinary) ? new SpawnerLauncher() : nodeLauncher;
+  return shared;
+}
