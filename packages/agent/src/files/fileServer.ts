@@ -53,10 +53,15 @@ function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  response.writeHead(status, { ...headers, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   response.end(text);
+}
+
+/** An error answer; the code also travels in a header, because the answer to a HEAD request has no body. */
+function sendError(response: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(response, status, { code, message }, { "x-ob-error-code": code });
 }
 
 function fileHeaders(properties: NodeFileProperties): Record<string, string> {
@@ -139,11 +144,11 @@ export async function createFileServer(options: FileServerOptions): Promise<File
         return;
       }
       if (error instanceof FileApiError) {
-        sendJson(response, error.status, { code: error.code, message: error.message });
+        sendError(response, error.status, error.code, error.message);
         return;
       }
       logger.log("error", "file request failed", { method: request.method, error });
-      sendJson(response, 500, { code: "InternalError", message: "The node-file server failed to answer the request." });
+      sendError(response, 500, "InternalError", "The node-file server failed to answer the request.");
     });
   });
   server.keepAliveTimeout = 5000;

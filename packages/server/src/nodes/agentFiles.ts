@@ -35,14 +35,15 @@ const codeMap: Record<string, ErrorCode> = {
 };
 
 async function agentError(response: Response, filePath: string): Promise<never> {
-  let code = "";
+  // The code is in a header too: the answer to a HEAD request (file properties) has no body.
+  let code = response.headers.get("x-ob-error-code") ?? "";
   let message = "";
   try {
     const body = (await response.json()) as { code?: string; message?: string };
-    code = body.code ?? "";
+    code = body.code ?? code;
     message = body.message ?? "";
   } catch {
-    // an agent that answers without JSON is reported as unreachable below
+    // an agent that answers without JSON (a HEAD) is judged by the header alone
   }
   const batchCode = codeMap[code];
   if (batchCode === undefined) {
