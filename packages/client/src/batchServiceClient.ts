@@ -5,7 +5,7 @@
  *
  * Lifecycle: usable as soon as constructed; `close()` releases pooled connections, after which calls reject.
  */
-import { currentApiVersion, type OperationId } from "@openbatch/protocol";
+import { currentApiVersion, type OperationId } from "./generated/wireTable.js";
 import { BatchSharedKeyCredential, isTokenCredential, TokenCache, batchScope, type TokenCredential } from "./credentials.js";
 import { sendOperation, type OperationCall, type OperationContext, type OperationResponse } from "./operation.js";
 import { AccountOperations } from "./operations/account.js";

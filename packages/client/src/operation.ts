@@ -9,11 +9,15 @@
  *   accepts, `ocp-range` for downloads; request ids, date and auth are added by the pipeline.
  * - Status: the operation's exact success status (rest-api.md §3); anything else is a `BatchError`.
  */
-import { operationsById, type OperationId, type operations } from "@openbatch/protocol";
+import { extensionOperations, operations, type OperationId, type OperationSpec } from "./generated/wireTable.js";
 import { BatchError, errorFromResponse } from "./batchError.js";
 import type { AnyOperationOptions } from "./options.js";
 import { resolveRetryOptions, type Pipeline, type PipelineResponse, type RetrySafety } from "./pipeline.js";
 import { responseInfo, type BatchResponseInfo } from "./responses.js";
+
+const operationsById: ReadonlyMap<OperationId, OperationSpec> = new Map(
+  [...operations, ...extensionOperations].map((operation) => [operation.operationId, operation]),
+);
 
 type OperationSpecOf<Id extends OperationId> = Extract<(typeof operations)[number], { operationId: Id }>;
 type ParameterNames<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}` ? Name | ParameterNames<Rest> : never;
