@@ -37,7 +37,7 @@ export {
   type OperationResponse,
   type PathParameters,
 } from "./operation.js";
-export { retryDelayInMs, resolveRetryOptions, type RetryOptions, type ResolvedRetryOptions, type RetrySafety } from "./pipeline.js";
+export { defaultRequestTimeoutInMs, retryDelayInMs, resolveRetryOptions, type RetryOptions, type ResolvedRetryOptions, type RetrySafety } from "./pipeline.js";
 export { NodeHttpTransport, TransportError, splitUrl, type HttpTransport, type NodeHttpTransportOptions, type TransportRequest, type TransportResponse } from "./transport.js";
 export { CreateTasksError, type AddTaskCollectionOptions, type AddTaskCollectionProgress } from "./addTaskCollection.js";
 export type * from "./options.js";

@@ -12,7 +12,7 @@
 import { extensionOperations, operations, type OperationId, type OperationSpec } from "./generated/wireTable.js";
 import { BatchError, errorFromResponse } from "./batchError.js";
 import type { AnyOperationOptions } from "./options.js";
-import { resolveRetryOptions, type Pipeline, type PipelineResponse, type RetrySafety } from "./pipeline.js";
+import type { Pipeline, PipelineResponse, RetrySafety } from "./pipeline.js";
 import { responseInfo, type BatchResponseInfo } from "./responses.js";
 
 const operationsById: ReadonlyMap<OperationId, OperationSpec> = new Map(
@@ -220,7 +220,8 @@ export async function sendOperation(context: OperationContext, operationId: Oper
     ...(options.clientRequestId === undefined ? {} : { clientRequestId: options.clientRequestId }),
     ...(options.returnClientRequestId === undefined ? {} : { returnClientRequestId: options.returnClientRequestId }),
     ...(options.ocpDate === undefined ? {} : { ocpDate: httpDate(options.ocpDate, "ocpDate") }),
-    ...(options.retryOptions === undefined ? {} : { retryOptions: resolveRetryOptions(options.retryOptions) }),
+    ...(options.retryOptions === undefined ? {} : { retryOptions: options.retryOptions }),
+    ...(options.requestTimeoutInMs === undefined ? {} : { requestTimeoutInMs: options.requestTimeoutInMs }),
     ...(call.stream === true ? { streamResponse: true } : {}),
   });
   if (raw.status !== spec.status && !(call.alsoAccept ?? []).includes(raw.status)) {

@@ -17,8 +17,10 @@ export interface OperationOptions {
   returnClientRequestId?: boolean;
   /** The `ocp-date` to send. @default the time of each attempt */
   ocpDate?: Date | string;
-  /** Overrides the client's retry options for this call. */
+  /** Overrides the client's retry options for this call, field by field. */
   retryOptions?: RetryOptions;
+  /** Overrides the client's `requestTimeoutInMs` for this call (0: no limit). */
+  requestTimeoutInMs?: number;
 }
 
 /** `If-Modified-Since` / `If-Unmodified-Since` (RFC 1123 on the wire; a Date or a string sent verbatim). */
