@@ -166,9 +166,13 @@ export function operationUrl(context: Pick<OperationContext, "endpoint" | "apiVe
     }
     query.push(`${name}=${encodeQueryValue(queryValue(option, value))}`);
   }
-  if (options.timeoutInSeconds !== undefined) {
-    if (!Number.isInteger(options.timeoutInSeconds) || options.timeoutInSeconds < 1) throw new RangeError("timeoutInSeconds must be a positive integer");
-    query.push(`timeout=${options.timeoutInSeconds}`);
+  if (options.timeout !== undefined && options.timeoutInSeconds !== undefined && options.timeout !== options.timeoutInSeconds) {
+    throw new TypeError("timeout and timeoutInSeconds name the same option: give one of them");
+  }
+  const timeout = options.timeout ?? options.timeoutInSeconds;
+  if (timeout !== undefined) {
+    if (!Number.isInteger(timeout) || timeout < 1) throw new RangeError("timeout must be a positive integer number of seconds");
+    query.push(`timeout=${timeout}`);
   }
   return `${context.endpoint}${path}?${query.join("&")}`;
 }
@@ -224,6 +228,8 @@ export async function sendOperation(context: OperationContext, operationId: Oper
     ...(options.requestTimeoutInMs === undefined ? {} : { requestTimeoutInMs: options.requestTimeoutInMs }),
     ...(call.stream === true ? { streamResponse: true } : {}),
   });
+  const info = responseInfo(raw);
+  options.onResponse?.(info);
   if (raw.status !== spec.status && !(call.alsoAccept ?? []).includes(raw.status)) {
     raw.stream?.destroy();
     throw errorFromResponse(raw);
@@ -244,5 +250,5 @@ export async function sendOperation(context: OperationContext, operationId: Oper
       });
     }
   }
-  return { status: raw.status, info: responseInfo(raw), body: parsed, raw };
+  return { status: raw.status, info, body: parsed, raw };
 }

@@ -125,6 +125,13 @@ export class NodeHttpTransport implements HttpTransport {
         response = message;
         const status = message.statusCode ?? 0;
         if (request.streamResponse === true && status >= 200 && status < 300) req.setTimeout(0);
+        const signal = request.abortSignal;
+        if (signal !== undefined) {
+          // Node would fail the body with a bare ECONNRESET "aborted"; a reader of the stream should see the abort.
+          const onAbort = () => message.destroy(new AbortError("The operation was aborted"));
+          signal.addEventListener("abort", onAbort, { once: true });
+          message.once("close", () => signal.removeEventListener("abort", onAbort));
+        }
         const headers = new Headers();
         for (let i = 0; i < message.rawHeaders.length; i += 2) {
           headers.append(message.rawHeaders[i] as string, message.rawHeaders[i + 1] as string);
