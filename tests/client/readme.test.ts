@@ -1,7 +1,8 @@
 /**
  * The README's examples, compiled and run: every ```ts block of packages/client/README.md must appear verbatim
  * (modulo indentation) in this file, where it runs against a real OpenBatch server (pools, errors, paging) or a
- * recording server (operations the server does not implement yet).
+ * recording server (operations the server does not implement yet). The Azure AD example is compiled against
+ * @azure/identity's real types and builds its client, but sends nothing (that would need an Azure AD tenant).
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
+import { DefaultAzureCredential } from "@azure/identity";
 import { BatchServiceClient, BatchSharedKeyCredential, CreateTasksError, isBatchError, odataFilter } from "@openbatch/client";
 import { startTestServer, testAccounts } from "../support/testServer.js";
 import { answerAsService, startRecordingServer } from "./recordingServer.js";
@@ -81,6 +83,11 @@ async function jobExamples(endpoint: string, accountName: string, accountKey: st
   await client.close();
 }
 
+function azureAdExample(endpoint: string): BatchServiceClient {
+  const aad = new BatchServiceClient(endpoint, new DefaultAzureCredential());
+  return aad;
+}
+
 function normalisedLines(text: string): string[] {
   return text.split("\n").map((line) => line.trim()).filter((line) => line !== "");
 }
@@ -95,6 +102,12 @@ describe("README examples", () => {
       const lines = normalisedLines(block).join("\n");
       assert.ok(source.includes(lines), `README block not in readme.test.ts:\n${block}`);
     }
+  });
+
+  it("the Azure AD example builds a client on DefaultAzureCredential", async () => {
+    const client = azureAdExample("https://account.westus.batch.azure.com");
+    assert.equal(client.endpoint, "https://account.westus.batch.azure.com");
+    await client.close();
   });
 
   it("the pool, paging and error examples run against a real server", { timeout: 60_000 }, async () => {

@@ -120,7 +120,7 @@ export async function addTaskCollection(
     throw new RangeError("maxTasksPerRequest must be an integer from 1 to 100");
   }
   if (!Array.isArray(tasks)) throw new TypeError("tasks must be an array of TaskAddParameter");
-  const backOff: ResolvedRetryOptions = { maxRetries: 0, retryDelayInMs: baseDelay, maxRetryDelayInMs };
+  const backOff: ResolvedRetryOptions = { maxRetries: 0, retryDelayInMs: baseDelay, maxRetryDelayInMs, retryNonIdempotent: false };
   const signal = callOptions.abortSignal;
 
   const total = tasks.length;

@@ -7,7 +7,7 @@
  * Match on `code` (the Batch error code, e.g. `PoolNotFound`, or the Node error code for transport failures such as
  * `ECONNREFUSED`), never on `message`.
  */
-import type { BatchErrorDetail } from "@openbatch/protocol";
+import type { BatchErrorDetail } from "./models.js";
 
 /** What the client knows about the HTTP exchange behind an error or a result. */
 export interface BatchRawResponse {

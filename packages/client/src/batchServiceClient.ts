@@ -5,7 +5,7 @@
  *
  * Lifecycle: usable as soon as constructed; `close()` releases pooled connections, after which calls reject.
  */
-import { currentApiVersion, type OperationId } from "@openbatch/protocol";
+import { currentApiVersion, type OperationId } from "./generated/wireTable.js";
 import { BatchSharedKeyCredential, isTokenCredential, TokenCache, batchScope, type TokenCredential } from "./credentials.js";
 import { sendOperation, type OperationCall, type OperationContext, type OperationResponse } from "./operation.js";
 import { AccountOperations } from "./operations/account.js";
@@ -18,7 +18,7 @@ import { JobOperations } from "./operations/job.js";
 import { JobScheduleOperations } from "./operations/jobSchedule.js";
 import { PoolOperations } from "./operations/pool.js";
 import { TaskOperations } from "./operations/task.js";
-import { Pipeline, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from "./pipeline.js";
+import { Pipeline, checkRequestTimeout, defaultRequestTimeoutInMs, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from "./pipeline.js";
 import { NodeHttpTransport, type HttpTransport } from "./transport.js";
 import {
   waitForNodesIdle,
@@ -39,6 +39,13 @@ export interface BatchServiceClientOptions {
   apiVersion?: string;
   /** Retries of 429/5xx answers and transport failures (see pipeline.ts for which operations). */
   retryOptions?: RetryOptions;
+  /**
+   * How long the connection may stay silent while a response is awaited (or a non-streamed body read) before the
+   * attempt fails with `ETIMEDOUT` — a transport failure, retried per `retryOptions`. 0 for no limit. Streamed
+   * downloads are not timed once their headers arrive: the reader sets the pace (cancel with `abortSignal`).
+   * @default 100000 (azure-batch's msrest timeout)
+   */
+  requestTimeoutInMs?: number;
   /** Prepended to the User-Agent header. */
   userAgentPrefix?: string;
   /** Pooled sockets per host. @default 64 */
@@ -85,13 +92,14 @@ export class BatchServiceClient {
     this.endpoint = endpoint.replace(/\/+$/, "");
     this.apiVersion = options.apiVersion ?? currentApiVersion;
     this.#retryOptions = resolveRetryOptions(options.retryOptions);
+    const requestTimeoutInMs = checkRequestTimeout(options.requestTimeoutInMs ?? defaultRequestTimeoutInMs);
     let pipelineCredential: BatchSharedKeyCredential | TokenCache;
     if (credential instanceof BatchSharedKeyCredential) pipelineCredential = credential;
     else if (isTokenCredential(credential)) pipelineCredential = new TokenCache(credential, options.tokenScopes ?? [batchScope]);
     else throw new TypeError("credential must be a BatchSharedKeyCredential or a TokenCredential");
     this.#transport = options.transport ?? new NodeHttpTransport(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets });
     const userAgent = `${options.userAgentPrefix === undefined ? "" : `${options.userAgentPrefix} `}openbatch-client/${clientVersion} Node/${process.version}`;
-    const pipeline = new Pipeline({ transport: this.#transport, credential: pipelineCredential, retryOptions: this.#retryOptions, userAgent });
+    const pipeline = new Pipeline({ transport: this.#transport, credential: pipelineCredential, retryOptions: this.#retryOptions, requestTimeoutInMs, userAgent });
     this.#context = { endpoint: this.endpoint, apiVersion: this.apiVersion, pipeline };
     this.application = new ApplicationOperations(this.#context);
     this.account = new AccountOperations(this.#context);

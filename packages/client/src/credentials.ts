@@ -4,7 +4,7 @@
  * so `@azure/identity`'s `DefaultAzureCredential` works without this package depending on it).
  */
 import { createHmac } from "node:crypto";
-import { sharedKeyStringToSign as stringToSign } from "@openbatch/protocol";
+import { sharedKeyStringToSign as stringToSign } from "./generated/sharedKey.js";
 
 /** The Batch data-plane scope for Azure AD tokens. */
 export const batchScope = "https://batch.core.windows.net//.default";

@@ -1,7 +1,7 @@
 /**
  * @openbatch/client — a TypeScript client for Azure Batch and OpenBatch, API 2024-02-01.19.0.
- * Models and enums are those of `@openbatch/protocol`, with enums left open to values a newer service sends
- * (models.ts); `KnownX` types name the values of this API version.
+ * Models and enums are generated from `@openbatch/protocol` into plain interfaces, with enums left open to values a
+ * newer service sends (models.ts); `KnownX` types name the values of this API version, `XValues` list them.
  */
 export { BatchServiceClient, clientVersion, type BatchServiceClientOptions } from "./batchServiceClient.js";
 export {
@@ -37,7 +37,7 @@ export {
   type OperationResponse,
   type PathParameters,
 } from "./operation.js";
-export { retryDelayInMs, resolveRetryOptions, type RetryOptions, type ResolvedRetryOptions, type RetrySafety } from "./pipeline.js";
+export { defaultRequestTimeoutInMs, retryDelayInMs, resolveRetryOptions, type RetryOptions, type ResolvedRetryOptions, type RetrySafety } from "./pipeline.js";
 export { NodeHttpTransport, TransportError, splitUrl, type HttpTransport, type NodeHttpTransportOptions, type TransportRequest, type TransportResponse } from "./transport.js";
 export { CreateTasksError, type AddTaskCollectionOptions, type AddTaskCollectionProgress } from "./addTaskCollection.js";
 export type * from "./options.js";
@@ -55,7 +55,8 @@ export { JobScheduleOperations } from "./operations/jobSchedule.js";
 export { TaskOperations } from "./operations/task.js";
 export { ComputeNodeOperations } from "./operations/computeNode.js";
 export { ComputeNodeExtensionOperations } from "./operations/computeNodeExtension.js";
-export { odataFilter, odataString, type FilterProperty, type FilterValue, type ODataFilterBuilder } from "./odataFilter.js";
+export { odataFilter, odataString, type FilterProperty, type FilterValue, type FilterValueOf, type ODataFilterBuilder } from "./odataFilter.js";
+export { apiVersions, currentApiVersion, type FilterOperator, type FilterTarget, type OperationId } from "./generated/wireTable.js";
 export {
   waitForPoolSteady,
   waitForNodesIdle,
@@ -68,4 +69,6 @@ export {
   type WaitForNodesIdleOptions,
   type WaitOptions,
 } from "./waiters.js";
-export type * from "./models.js";
+export * from "./models.js";
+/** The Batch error body model (the class `BatchError` above takes the name). */
+export type { BatchError as BatchErrorBody } from "./models.js";

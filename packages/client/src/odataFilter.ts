@@ -1,34 +1,41 @@
 /**
  * A small typed builder for `$filter` expressions, checked against the protocol's table of filterable properties
- * per list (`filterableProperties`): a property a list cannot filter on is a compile error; an operator the list does
- * not support for that property, or a value of the wrong kind, is a TypeError when the expression is built. Values are written in the service's literal syntax:
- * strings and enums quoted with `''` escaping, date-times as `DateTime'…'`, numbers and booleans bare.
+ * per list (`filterableProperties`, generated into src/generated/wireTable.ts): a property the list cannot filter on,
+ * an operator the list does not support for that property, or a value of the wrong kind is a compile error, and the
+ * same checks run when the expression is built (a TypeError, for untyped callers). Values are written in the
+ * service's literal syntax: strings and enums quoted with `''` escaping, date-times as `DateTime'…'`, numbers and
+ * booleans bare.
  *
  *   const f = odataFilter("pools");
  *   client.pool.list({ filter: f.and(f.eq("state", "active"), f.startsWith("id", "render-")) });
  *   // → "(state eq 'active') and (startswith(id,'render-'))"
  */
-import { filterableProperties, type FilterOperator, type FilterTarget } from "@openbatch/protocol";
+import { filterableProperties, type FilterOperator, type FilterTarget } from "./generated/wireTable.js";
 
 type Properties<T extends FilterTarget> = (typeof filterableProperties)[T];
 
-/**
- * The properties list `T` can be filtered on. (The protocol table types operators and value kinds as wide unions,
- * so the operator and the value type are checked at run time, not by the compiler.)
- */
-export type FilterProperty<T extends FilterTarget> = keyof Properties<T> & string;
+/** The properties list `T` can be filtered on with `operator` (any supported operator when omitted). */
+export type FilterProperty<T extends FilterTarget, Operator extends FilterOperator = FilterOperator> = {
+  [P in keyof Properties<T>]: Properties<T>[P] extends { readonly operators: readonly (infer Supported)[] } ? (Operator extends Supported ? P : never) : never;
+}[keyof Properties<T>] &
+  string;
 
 /** A comparison value: Date or ISO string for date-times, number, boolean or string, per the property's kind. */
 export type FilterValue = string | number | boolean | Date;
 
+type ValueOfKind<Kind> = Kind extends "datetime" ? Date | string : Kind extends "int" | "double" ? number : Kind extends "bool" ? boolean : string;
+
+/** The value type property `P` of list `T` compares with. */
+export type FilterValueOf<T extends FilterTarget, P extends keyof Properties<T>> = Properties<T>[P] extends { readonly kind: infer Kind } ? ValueOfKind<Kind> : never;
+
 export interface ODataFilterBuilder<T extends FilterTarget> {
-  eq(property: FilterProperty<T>, value: FilterValue): string;
-  ne(property: FilterProperty<T>, value: FilterValue): string;
-  gt(property: FilterProperty<T>, value: FilterValue): string;
-  ge(property: FilterProperty<T>, value: FilterValue): string;
-  lt(property: FilterProperty<T>, value: FilterValue): string;
-  le(property: FilterProperty<T>, value: FilterValue): string;
-  startsWith(property: FilterProperty<T>, prefix: string): string;
+  eq<P extends FilterProperty<T, "eq">>(property: P, value: FilterValueOf<T, P>): string;
+  ne<P extends FilterProperty<T, "ne">>(property: P, value: FilterValueOf<T, P>): string;
+  gt<P extends FilterProperty<T, "gt">>(property: P, value: FilterValueOf<T, P>): string;
+  ge<P extends FilterProperty<T, "ge">>(property: P, value: FilterValueOf<T, P>): string;
+  lt<P extends FilterProperty<T, "lt">>(property: P, value: FilterValueOf<T, P>): string;
+  le<P extends FilterProperty<T, "le">>(property: P, value: FilterValueOf<T, P>): string;
+  startsWith(property: FilterProperty<T, "startswith">, prefix: string): string;
   /** All of the expressions (each parenthesised). */
   and(...expressions: string[]): string;
   /** Any of the expressions (each parenthesised). */

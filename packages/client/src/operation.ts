@@ -9,11 +9,15 @@
  *   accepts, `ocp-range` for downloads; request ids, date and auth are added by the pipeline.
  * - Status: the operation's exact success status (rest-api.md §3); anything else is a `BatchError`.
  */
-import { operationsById, type OperationId, type operations } from "@openbatch/protocol";
+import { extensionOperations, operations, type OperationId, type OperationSpec } from "./generated/wireTable.js";
 import { BatchError, errorFromResponse } from "./batchError.js";
 import type { AnyOperationOptions } from "./options.js";
-import { resolveRetryOptions, type Pipeline, type PipelineResponse, type RetrySafety } from "./pipeline.js";
+import type { Pipeline, PipelineResponse, RetrySafety } from "./pipeline.js";
 import { responseInfo, type BatchResponseInfo } from "./responses.js";
+
+const operationsById: ReadonlyMap<OperationId, OperationSpec> = new Map(
+  [...operations, ...extensionOperations].map((operation) => [operation.operationId, operation]),
+);
 
 type OperationSpecOf<Id extends OperationId> = Extract<(typeof operations)[number], { operationId: Id }>;
 type ParameterNames<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}` ? Name | ParameterNames<Rest> : never;
@@ -162,9 +166,13 @@ export function operationUrl(context: Pick<OperationContext, "endpoint" | "apiVe
     }
     query.push(`${name}=${encodeQueryValue(queryValue(option, value))}`);
   }
-  if (options.timeoutInSeconds !== undefined) {
-    if (!Number.isInteger(options.timeoutInSeconds) || options.timeoutInSeconds < 1) throw new RangeError("timeoutInSeconds must be a positive integer");
-    query.push(`timeout=${options.timeoutInSeconds}`);
+  if (options.timeout !== undefined && options.timeoutInSeconds !== undefined && options.timeout !== options.timeoutInSeconds) {
+    throw new TypeError("timeout and timeoutInSeconds name the same option: give one of them");
+  }
+  const timeout = options.timeout ?? options.timeoutInSeconds;
+  if (timeout !== undefined) {
+    if (!Number.isInteger(timeout) || timeout < 1) throw new RangeError("timeout must be a positive integer number of seconds");
+    query.push(`timeout=${timeout}`);
   }
   return `${context.endpoint}${path}?${query.join("&")}`;
 }
@@ -216,9 +224,12 @@ export async function sendOperation(context: OperationContext, operationId: Oper
     ...(options.clientRequestId === undefined ? {} : { clientRequestId: options.clientRequestId }),
     ...(options.returnClientRequestId === undefined ? {} : { returnClientRequestId: options.returnClientRequestId }),
     ...(options.ocpDate === undefined ? {} : { ocpDate: httpDate(options.ocpDate, "ocpDate") }),
-    ...(options.retryOptions === undefined ? {} : { retryOptions: resolveRetryOptions(options.retryOptions) }),
+    ...(options.retryOptions === undefined ? {} : { retryOptions: options.retryOptions }),
+    ...(options.requestTimeoutInMs === undefined ? {} : { requestTimeoutInMs: options.requestTimeoutInMs }),
     ...(call.stream === true ? { streamResponse: true } : {}),
   });
+  const info = responseInfo(raw);
+  options.onResponse?.(info);
   if (raw.status !== spec.status && !(call.alsoAccept ?? []).includes(raw.status)) {
     raw.stream?.destroy();
     throw errorFromResponse(raw);
@@ -239,5 +250,5 @@ export async function sendOperation(context: OperationContext, operationId: Oper
       });
     }
   }
-  return { status: raw.status, info: responseInfo(raw), body: parsed, raw };
+  return { status: raw.status, info, body: parsed, raw };
 }

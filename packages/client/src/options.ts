@@ -4,12 +4,18 @@
  * operation does not accept throws a TypeError naming it rather than being ignored.
  */
 import type { RetryOptions } from "./pipeline.js";
+import type { BatchResponseInfo } from "./responses.js";
 
 /** Options every operation accepts. */
 export interface OperationOptions {
   /** Cancels the call (including back-off waits); the promise rejects with an `AbortError`. */
   abortSignal?: AbortSignal;
-  /** Server-side time limit (`timeout` query parameter); the service caps it at 30. @default the service's 30 */
+  /**
+   * Server-side time limit in seconds (the `timeout` query parameter); the service caps it at 30. The name the
+   * Python SDK and the REST API use; `timeoutInSeconds` is the same option. @default the service's 30
+   */
+  timeout?: number;
+  /** The same as `timeout` (seconds). */
   timeoutInSeconds?: number;
   /** The `client-request-id` to send (a GUID); kept across retries. @default a fresh uuid per call */
   clientRequestId?: string;
@@ -17,8 +23,17 @@ export interface OperationOptions {
   returnClientRequestId?: boolean;
   /** The `ocp-date` to send. @default the time of each attempt */
   ocpDate?: Date | string;
-  /** Overrides the client's retry options for this call. */
+  /** Overrides the client's retry options for this call, field by field. */
   retryOptions?: RetryOptions;
+  /** Overrides the client's `requestTimeoutInMs` for this call (0: no limit). */
+  requestTimeoutInMs?: number;
+  /**
+   * Called with every HTTP response the call settles on, success or error status, before the result or error is
+   * made: the way to reach the headers of results that cannot carry `_response` (`exists` booleans, a 404 that
+   * `exists` turns into `false`), or of each page and each `addCollection` request. Not called for transport
+   * failures (there is no response).
+   */
+  onResponse?: (response: BatchResponseInfo) => void;
 }
 
 /** `If-Modified-Since` / `If-Unmodified-Since` (RFC 1123 on the wire; a Date or a string sent verbatim). */

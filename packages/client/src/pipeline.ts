@@ -6,14 +6,17 @@
  *   2. retry loop   repeats stages 3–5 per the retry rule below, with exponential back-off and jitter
  *   3. date         `ocp-date` set to the attempt's time (unless the caller fixed it)
  *   4. auth         SharedKey signature over the exact bytes sent, or `Authorization: Bearer` from the cached token
- *   5. transport    keep-alive HTTP; the response body is read whole unless the caller streams it
+ *   5. transport    keep-alive HTTP; the response body is read whole unless the caller streams it; a socket silent
+ *                   for `requestTimeoutInMs` (default 100 s, msrest's) while the client waits for the response or
+ *                   reads a buffered body fails the attempt with `ETIMEDOUT`, a transport failure like any other
  *
  * Retry rule (`RetryOptions`):
  * - 429 and 503 (throttling, `ServerBusy`): retried for every operation — the service did not do the work.
  * - 408, 500, 502, 504 and transport failures after the request may have reached the server: retried only for
  *   idempotent operations — GET, HEAD, PUT, PATCH, DELETE and the POSTs that set a state or are keyed by the
  *   caller's ids so a replay cannot do the work twice (see `retrySafety` in operation.ts). Creating POSTs (`add`),
- *   node reboot/reimage are not repeated, since a replay would fail with `…Exists` or reboot twice.
+ *   node reboot/reimage are not repeated, since a replay would fail with `…Exists` or reboot twice —
+ *   unless `retryNonIdempotent` is set, which retries every operation as azure-batch's msrest does.
  * - Transport failures that prove the request never reached a server (connection refused, DNS failure, a reused
  *   idle socket reset before the request was read): retried for every operation.
  * - Anything else (4xx, 501): returned at once.
@@ -33,24 +36,43 @@ export interface RetryOptions {
   retryDelayInMs?: number;
   /** Cap of the computed back-off (a service `Retry-After` is honoured as given). @default 60000 */
   maxRetryDelayInMs?: number;
+  /**
+   * Also retry operations that are not idempotent (creating POSTs, reboot, reimage, terminate, …) after 408/500/502/
+   * 504 or a transport failure once the request may have reached the service, as azure-batch (msrest) does. A replay
+   * may then do the work twice or turn a success into an error such as `PoolExists`. @default false
+   */
+  retryNonIdempotent?: boolean;
 }
 
 export interface ResolvedRetryOptions {
   readonly maxRetries: number;
   readonly retryDelayInMs: number;
   readonly maxRetryDelayInMs: number;
+  readonly retryNonIdempotent: boolean;
 }
 
-export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  const resolved = {
-    maxRetries: options.maxRetries ?? 3,
-    retryDelayInMs: options.retryDelayInMs ?? 800,
-    maxRetryDelayInMs: options.maxRetryDelayInMs ?? 60000,
+/** Fills in the defaults; `base` (the client's resolved options) under `options` (a call's overrides). */
+export function resolveRetryOptions(options: RetryOptions = {}, base?: ResolvedRetryOptions): ResolvedRetryOptions {
+  const delays = {
+    maxRetries: options.maxRetries ?? base?.maxRetries ?? 3,
+    retryDelayInMs: options.retryDelayInMs ?? base?.retryDelayInMs ?? 800,
+    maxRetryDelayInMs: options.maxRetryDelayInMs ?? base?.maxRetryDelayInMs ?? 60000,
   };
-  for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isFinite(value) || value < 0) throw new RangeError(`retryOptions.${name} must be a non-negative number`);
+  for (const [name, value] of Object.entries(delays)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new RangeError(`retryOptions.${name} must be a non-negative number`);
   }
-  return resolved;
+  const retryNonIdempotent = options.retryNonIdempotent ?? base?.retryNonIdempotent ?? false;
+  if (typeof retryNonIdempotent !== "boolean") throw new TypeError("retryOptions.retryNonIdempotent must be a boolean");
+  return { ...delays, retryNonIdempotent };
+}
+
+/** msrest's connection timeout, which azure-batch uses. */
+export const defaultRequestTimeoutInMs = 100_000;
+
+/** Checks a `requestTimeoutInMs` option: a positive number of milliseconds, or 0 for none. */
+export function checkRequestTimeout(value: number, option = "requestTimeoutInMs"): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new RangeError(`${option} must be a non-negative number of milliseconds (0 for none)`);
+  return value;
 }
 
 /** Whether a request may be repeated after the service may have acted on it. */
@@ -71,8 +93,10 @@ export interface PipelineRequest {
   readonly safety: RetrySafety;
   /** Leave the body unread on success (downloads); it is read on errors. */
   readonly streamResponse?: boolean;
-  /** Overrides the client's retry options. */
-  readonly retryOptions?: ResolvedRetryOptions;
+  /** Overrides the client's retry options, field by field. */
+  readonly retryOptions?: RetryOptions;
+  /** Overrides the client's request timeout (0 for none). */
+  readonly requestTimeoutInMs?: number;
 }
 
 export interface PipelineResponse extends BatchRawResponse {
@@ -127,6 +151,8 @@ export interface PipelineOptions {
   readonly transport: HttpTransport;
   readonly credential: PipelineCredential;
   readonly retryOptions: ResolvedRetryOptions;
+  /** How long the socket may stay silent while a response is awaited or a buffered body read; 0 for no limit. */
+  readonly requestTimeoutInMs: number;
   readonly userAgent: string;
 }
 
@@ -135,7 +161,9 @@ export class Pipeline {
 
   async send(request: PipelineRequest): Promise<PipelineResponse> {
     const clientRequestId = request.clientRequestId ?? randomUUID();
-    const retry = request.retryOptions ?? this.options.retryOptions;
+    const retry = request.retryOptions === undefined ? this.options.retryOptions : resolveRetryOptions(request.retryOptions, this.options.retryOptions);
+    const timeoutInMs = request.requestTimeoutInMs === undefined ? this.options.requestTimeoutInMs : checkRequestTimeout(request.requestTimeoutInMs);
+    const replayable = request.safety === "idempotent" || retry.retryNonIdempotent;
     const afterOrigin = splitUrl(request.url).pathAndQuery;
     const queryStart = afterOrigin.indexOf("?");
     const rawPath = queryStart < 0 ? afterOrigin : afterOrigin.slice(0, queryStart);
@@ -166,10 +194,12 @@ export class Pipeline {
           headers,
           ...(request.body === undefined ? {} : { body: request.body }),
           ...(request.abortSignal === undefined ? {} : { abortSignal: request.abortSignal }),
+          ...(timeoutInMs > 0 ? { timeoutInMs } : {}),
+          ...(request.streamResponse === true ? { streamResponse: true } : {}),
         });
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
-        if (canRetry && (!error.requestMayHaveBeenSent || request.safety === "idempotent")) {
+        if (canRetry && (!error.requestMayHaveBeenSent || replayable)) {
           await sleep(retryDelayInMs(attempt, retry), request.abortSignal);
           continue;
         }
@@ -181,7 +211,7 @@ export class Pipeline {
       }
       const { status } = response;
       const success = status >= 200 && status < 300;
-      const retriable = alwaysRetriedStatuses.has(status) || (idempotentRetriedStatuses.has(status) && request.safety === "idempotent");
+      const retriable = alwaysRetriedStatuses.has(status) || (idempotentRetriedStatuses.has(status) && replayable);
       if (success && request.streamResponse === true) {
         return { status, headers: response.headers, bodyAsText: "", request: requestInfo, stream: response.stream };
       }
@@ -190,7 +220,7 @@ export class Pipeline {
         bodyAsText = await readText(response.stream, request.abortSignal);
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
-        if (canRetry && request.safety === "idempotent") {
+        if (canRetry && replayable) {
           await sleep(retryDelayInMs(attempt, retry), request.abortSignal);
           continue;
         }

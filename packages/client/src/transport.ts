@@ -17,6 +17,13 @@ export interface TransportRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Buffer;
   readonly abortSignal?: AbortSignal;
+  /**
+   * Fails the request with a TransportError `ETIMEDOUT` when the connection stays silent this long while the
+   * response is awaited, or while its body is read unless `streamResponse` is set. @default no limit
+   */
+  readonly timeoutInMs?: number;
+  /** The caller streams the body at its own pace: the timeout stops once the response headers arrive. */
+  readonly streamResponse?: boolean;
 }
 
 export interface TransportResponse {
@@ -102,8 +109,29 @@ export class NodeHttpTransport implements HttpTransport {
         ...(request.abortSignal === undefined ? {} : { signal: request.abortSignal }),
       });
       let responded = false;
+      let response: IncomingMessage | undefined;
+      if (request.timeoutInMs !== undefined && request.timeoutInMs > 0) {
+        const timeoutInMs = request.timeoutInMs;
+        req.setTimeout(timeoutInMs, () => {
+          const error: NodeJS.ErrnoException = new Error(`no data from the server for ${timeoutInMs} ms`);
+          error.code = "ETIMEDOUT";
+          // Failing the response too makes a stalled body read end with this error rather than a bare reset.
+          response?.destroy(error);
+          req.destroy(error);
+        });
+      }
       req.on("response", (message) => {
         responded = true;
+        response = message;
+        const status = message.statusCode ?? 0;
+        if (request.streamResponse === true && status >= 200 && status < 300) req.setTimeout(0);
+        const signal = request.abortSignal;
+        if (signal !== undefined) {
+          // Node would fail the body with a bare ECONNRESET "aborted"; a reader of the stream should see the abort.
+          const onAbort = () => message.destroy(new AbortError("The operation was aborted"));
+          signal.addEventListener("abort", onAbort, { once: true });
+          message.once("close", () => signal.removeEventListener("abort", onAbort));
+        }
         const headers = new Headers();
         for (let i = 0; i < message.rawHeaders.length; i += 2) {
           headers.append(message.rawHeaders[i] as string, message.rawHeaders[i + 1] as string);

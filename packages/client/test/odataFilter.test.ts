@@ -25,6 +25,12 @@ describe("odataFilter", () => {
   it("refuses properties and operators the list does not support, and wrong value types (for untyped callers)", () => {
     // @ts-expect-error displayName is not a filterable property of pools
     assert.throws(() => odataFilter("pools").eq("displayName", "x"), /pools cannot be filtered on displayName/);
+    // @ts-expect-error a pool's state compares with eq only
+    assert.throws(() => odataFilter("pools").gt("state", "active"), /state does not support gt/);
+    // @ts-expect-error enableAutoScale compares with a boolean
+    assert.throws(() => odataFilter("pools").eq("enableAutoScale", "true"), /compares with a boolean/);
+    // @ts-expect-error files filter on name with startswith only
+    assert.throws(() => odataFilter("files").eq("name", "x"), /name does not support eq/);
     const loose = odataFilter("pools") as unknown as Record<string, (p: string, v: unknown) => string>;
     assert.throws(() => loose["gt"]?.("state", "active"), /state does not support gt/);
     assert.throws(() => loose["gt"]?.("creationTime", "not a date"), TypeError);

@@ -23,7 +23,7 @@ describe("back-off", () => {
   });
 
   it("has Azure-like defaults", () => {
-    assert.deepEqual(resolveRetryOptions(), { maxRetries: 3, retryDelayInMs: 800, maxRetryDelayInMs: 60000 });
+    assert.deepEqual(resolveRetryOptions(), { maxRetries: 3, retryDelayInMs: 800, maxRetryDelayInMs: 60000, retryNonIdempotent: false });
   });
 });
 

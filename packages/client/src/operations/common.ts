@@ -1,7 +1,7 @@
 /** Shared plumbing of the operation groups: the three result shapes (body, headers, stream) and paged lists. */
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import type { OperationId } from "@openbatch/protocol";
+import type { OperationId } from "../generated/wireTable.js";
 import { BatchError } from "../batchError.js";
 import { sendOperation, type OperationCall, type OperationContext, type OperationResponse } from "../operation.js";
 import type { AnyOperationOptions } from "../options.js";
