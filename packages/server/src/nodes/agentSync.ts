@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
-import type { NodeRecord, StoredNode } from "../services/nodeService.js";
+import type { NodeRecord, NodeTaskAssignment, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
 import { roleRunFinished } from "../scheduling/jobPreparation.js";
@@ -23,6 +23,7 @@ import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
 import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
+import { recentSubtaskOf, recentTaskOf, withRecentTask } from "./recentTasks.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -189,7 +190,10 @@ export class AgentSync {
       for (const poolId of await reactToTask(tx, identity.account, assignment.jobId, after, now)) poolsToWake.add(poolId);
     }
     // A job that ended above may have marked this node's other assignments `kill`: start from the stored record.
-    const fresh = (await tx.get<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId, id: node.id }))?.body ?? node;
+    let fresh = (await tx.get<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId, id: node.id }))?.body ?? node;
+    for (const assignment of assignments) {
+      if (finished.has(assignment.assignmentId) && assignment.role === undefined) fresh = await this.noteRecentTask(tx, identity.account, fresh, assignment);
+    }
     const remaining = (fresh._ob.assignments ?? []).filter((a) => !finished.has(a.assignmentId));
     return {
       ...fresh,
@@ -199,6 +203,14 @@ export class AgentSync {
       totalTasksSucceeded: (node.totalTasksSucceeded ?? 0) + succeeded,
       _ob: { ...fresh._ob, assignments: remaining },
     };
+  }
+
+  /** The node with the task of a finished run as its newest recent task, showing the task's state now. */
+  private async noteRecentTask(tx: WriteTx, account: string, node: NodeRecord, assignment: NodeTaskAssignment): Promise<NodeRecord> {
+    const task = await tx.get<TaskRecord>({ account, kind: "task", scope: assignment.jobId, id: assignment.taskId });
+    if (task === undefined) return node;
+    const instance = assignment.subtaskId === undefined || assignment.subtaskId === 0 ? undefined : task.body._ob.multiInstance?.instances.find((entry) => entry.id === assignment.subtaskId);
+    return withRecentTask(node, instance === undefined ? recentTaskOf(task.body, assignment.jobId) : recentSubtaskOf(task.body, assignment.jobId, instance));
   }
 
   private applyReport(node: NodeRecord, report: AgentNodeReport, request: AgentSyncRequest, now: Date): NodeRecord {
