@@ -16,7 +16,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { ProcessOutcome } from "@openbatch/protocol";
+import type { NodeErrorReport, ProcessOutcome } from "@openbatch/protocol";
 
 export const localStateVersion = 1;
 
@@ -49,6 +49,8 @@ export interface PersistedNode {
   readonly startTaskProcess?: PersistedProcess;
   /** Task assignments started in this generation and not yet dropped by the server (absent: none). */
   readonly tasks?: readonly PersistedTask[];
+  /** Why the node cannot be made ready in this generation (absent: nothing wrong). */
+  readonly errors?: readonly NodeErrorReport[];
 }
 
 export interface PersistedState {
@@ -79,7 +81,8 @@ function isPersistedNode(value: unknown): value is PersistedNode {
     typeof node.removing === "boolean" &&
     typeof node.wipePending === "boolean" &&
     Number.isInteger(node.startTaskAttemptRun) &&
-    (node.tasks === undefined || (Array.isArray(node.tasks) && node.tasks.every(isPersistedTask)))
+    (node.tasks === undefined || (Array.isArray(node.tasks) && node.tasks.every(isPersistedTask))) &&
+    (node.errors === undefined || (Array.isArray(node.errors) && node.errors.every((error) => typeof (error as { code?: unknown } | null)?.code === "string")))
   );
 }
 

@@ -12,6 +12,8 @@
  * - offline              scheduling disabled and no task left (set by disable scheduling, kept here)
  * - rebooting, reimaging the node's generation moved on and the agent has not caught up (set by the operation)
  * - leavingpool          the node is being removed (set by resize, remove nodes, pool delete)
+ * - unusable             the agent reports errors that keep the node from being made ready in this generation (a
+ *                        pool application package that cannot be installed); not recovered by later reports
  * - unknown              the agent stopped reporting (set by the heartbeat tracker; the next report recovers it)
  *
  * A start task attempt fails when it exits non-zero or cannot be started. It is retried while the retry count is
@@ -50,6 +52,8 @@ export interface NodeLifecycleInput {
   /** Job tasks running on the node (0 until tasks exist). */
   readonly runningTasks: number;
   readonly schedulingEnabled: boolean;
+  /** The agent reports errors for the node in this generation. */
+  readonly hasErrors?: boolean;
 }
 
 export interface StartTaskInfoValue {
@@ -112,6 +116,7 @@ export function nextNodeState(input: NodeLifecycleInput): NodeLifecycleOutput {
   if (input.reportedGeneration < input.desiredGeneration) {
     return keep(input.state === "reimaging" ? "reimaging" : "rebooting");
   }
+  if (input.hasErrors === true) return keep("unusable");
   if (input.phase === "preparing") return keep("starting");
 
   const usable: ComputeNodeStateValue = !input.schedulingEnabled && input.runningTasks === 0 ? "offline" : input.runningTasks > 0 ? "running" : "idle";

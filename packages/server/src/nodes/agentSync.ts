@@ -215,6 +215,8 @@ export class AgentSync {
 
   private applyReport(node: NodeRecord, report: AgentNodeReport, request: AgentSyncRequest, now: Date): NodeRecord {
     const runtime = node._ob;
+    const current = report.generation === runtime.generation;
+    const errors = current ? (report.errors ?? []) : [];
     const result = nextNodeState({
       state: node.state ?? "creating",
       desiredGeneration: runtime.generation,
@@ -222,9 +224,10 @@ export class AgentSync {
       phase: report.phase,
       startTask: node.startTask,
       startTaskAttempt: runtime.startTaskAttempt,
-      outcome: report.generation === runtime.generation ? report.startTask : undefined,
+      outcome: current ? report.startTask : undefined,
       runningTasks: node.runningTasksCount ?? 0,
       schedulingEnabled: node.schedulingState !== "disabled",
+      hasErrors: errors.length > 0,
     });
     const time = formatTimestamp(now);
     const updated: NodeRecord = {
@@ -234,6 +237,9 @@ export class AgentSync {
       _ob: { ...runtime, reportedGeneration: report.generation, startTaskAttempt: result.startTaskAttempt, rootDirectory: report.rootDirectory },
     };
     if (result.startTaskInfo !== undefined) updated.startTaskInfo = result.startTaskInfo;
+    // The node's errors are what its agent reports for its current generation (ComputeNodeError has the same shape).
+    if (errors.length > 0) updated.errors = errors;
+    else delete updated.errors;
     if (result.state !== node.state) {
       updated.state = result.state;
       updated.stateTransitionTime = time;
