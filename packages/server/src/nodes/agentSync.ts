@@ -24,6 +24,7 @@ import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
 import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "./recentTasks.js";
+import { restartIfDrained } from "./nodeRestart.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -131,9 +132,12 @@ export class AgentSync {
         nodesChanged = true;
         continue;
       }
-      const withTasks = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake);
-      if (withTasks !== node.body) tasksFinished = true;
-      const updated = report === undefined ? node.body : this.applyReport(withTasks, report, request, now);
+      const reported = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake);
+      if (reported !== node.body) tasksFinished = true;
+      // A reboot or reimage that waited for the node's tasks (taskcompletion) happens once none is left — checked
+      // on every exchange, since a run can also leave the node without a report (a withdrawn held run).
+      const withTasks = await restartIfDrained(tx, identity.account, identity.poolId, reported, now);
+      const updated = report === undefined ? withTasks : this.applyReport(withTasks, report, request, now);
       if (JSON.stringify(updated) !== JSON.stringify(node.body)) {
         await tx.replace(ref, updated, now);
         nodesChanged = true;
@@ -228,6 +232,7 @@ export class AgentSync {
       runningTasks: node.runningTasksCount ?? 0,
       schedulingEnabled: node.schedulingState !== "disabled",
       hasErrors: errors.length > 0,
+      restartPending: runtime.pendingRestart !== undefined,
     });
     const time = formatTimestamp(now);
     const updated: NodeRecord = {
