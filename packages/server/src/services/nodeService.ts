@@ -27,6 +27,11 @@ export interface NodeRuntime {
    * last task run ends (nodes/nodeRestart.ts); meanwhile the node shows `rebooting`/`reimaging` and takes no tasks.
    */
   pendingRestart?: "reboot" | "reimage";
+  /**
+   * Named by remove nodes, to leave with its running tasks handled per this option; while they finish
+   * (taskcompletion, retaineddata) the node is `leavingpool` with action still "run" (nodes/poolReconciler.ts).
+   */
+  removalRequested?: DeallocationOption;
   /** "remove" once the node is leaving the pool; the agent then deletes it. */
   action: "run" | "remove";
   /** The node's root directory on the agent's machine, once reported. */
