@@ -4,7 +4,8 @@
  * node counts show it as unusable, reboot is refused, and removing it works.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
@@ -93,5 +94,14 @@ emit({"state": node.state, "errors": [[e.code, [[d.name, d.value] for d in e.err
       const [list, body] = await Promise.all([get("/pools/badpkg/nodes"), get("/pools/badpkg")]);
       return list.value.length === 0 && body.allocationState === "steady" ? true : undefined;
     }, 30_000);
+
+    // The retired agent recorded the error: its log is kept for diagnosis once it has exited (poolCleanup.test.ts
+    // shows a clean one deleted).
+    const nodesDir = join(server.dataDir, "nodes");
+    await waitFor("the agent to exit", async () => (spawnSync("pgrep", ["-f", "--", `--data-dir ${nodesDir}`]).stdout.toString().trim() === "" ? true : undefined), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const logs = readdirSync(join(server.dataDir, "agents"));
+    assert.equal(logs.length, 1);
+    assert.match(readFileSync(join(server.dataDir, "agents", logs[0] as string), "utf8"), /could not be installed; the node is unusable/);
   });
 });
