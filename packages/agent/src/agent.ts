@@ -4,7 +4,8 @@
  * loop's answers drive the nodes, the file server asks the host where a node's files are.
  *
  * Lifecycle: running until `close()`, a `shutdown: true` answer, or a 401/403 from the server. After a shutdown
- * answer the nodes it no longer lists are removed (killed, directories deleted) first. Stopping ends the sync
+ * answer the nodes it no longer lists are removed (killed, directories deleted) first, and once stopped the agent
+ * deletes its state file and the pool directories it leaves empty. Stopping ends the sync
  * loop (no more desired state is applied), then every node's processes (SIGTERM, then SIGKILL after the grace
  * period; their outcomes recorded as `AgentRestarted`), then the file server, and saves the state.
  * `stopped` resolves with the reason once all of that is done; `close()` resolves at the same moment.
@@ -141,6 +142,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     // A shutdown answer lists no nodes: let the removal of any node still hosted finish first.
     if (reason === "shutdown") await nodes.settled();
     await nodes.close();
+    // Retired by the server: nothing of this agent is left to remember.
+    if (reason === "shutdown") await nodes.retire();
     await files.close();
     logger.log("info", "agent stopped", { reason });
     return reason;

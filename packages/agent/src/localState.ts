@@ -5,7 +5,8 @@
  * the server hears what finished while the agent was away instead of re-running it.
  *
  * File: `<dataDir>/agent-state.<agentId>.json` — one file per agent because the local provider gives all its agents
- * the same data directory (pool ids contain no `.`, so the name cannot collide with a pool's directory). Writes go
+ * the same data directory (pool ids contain no `.`, so the name cannot collide with a pool's directory). An agent
+ * the server retires (shutdown, every node removed) deletes it. Writes go
  * to a temporary file renamed over the old one (atomic on POSIX), one at a time; `save` calls made while a write is
  * in flight coalesce into one more write of the newest state. An unreadable file is moved aside to `….corrupt`
  * and the agent starts without memory (the server then re-creates what it wants).
@@ -14,9 +15,9 @@
  * after a restart; it is reported `completed` with failure `AgentRestarted`, and its process group is killed when
  * its leader can be proven to be the same process (processGroup.ts).
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { ProcessOutcome } from "@openbatch/protocol";
+import type { NodeErrorReport, ProcessOutcome } from "@openbatch/protocol";
 
 export const localStateVersion = 1;
 
@@ -49,6 +50,8 @@ export interface PersistedNode {
   readonly startTaskProcess?: PersistedProcess;
   /** Task assignments started in this generation and not yet dropped by the server (absent: none). */
   readonly tasks?: readonly PersistedTask[];
+  /** Why the node cannot be made ready in this generation (absent: nothing wrong). */
+  readonly errors?: readonly NodeErrorReport[];
 }
 
 export interface PersistedState {
@@ -79,7 +82,8 @@ function isPersistedNode(value: unknown): value is PersistedNode {
     typeof node.removing === "boolean" &&
     typeof node.wipePending === "boolean" &&
     Number.isInteger(node.startTaskAttemptRun) &&
-    (node.tasks === undefined || (Array.isArray(node.tasks) && node.tasks.every(isPersistedTask)))
+    (node.tasks === undefined || (Array.isArray(node.tasks) && node.tasks.every(isPersistedTask))) &&
+    (node.errors === undefined || (Array.isArray(node.errors) && node.errors.every((error) => typeof (error as { code?: unknown } | null)?.code === "string")))
   );
 }
 
@@ -147,5 +151,11 @@ export class LocalStateFile {
   /** Resolves when no write is in flight. */
   async flush(): Promise<void> {
     while (this.writing !== undefined) await this.writing;
+  }
+
+  /** Deletes the file once no write is in flight (an agent with nothing left to remember). */
+  async remove(): Promise<void> {
+    await this.flush();
+    await rm(this.path, { force: true });
   }
 }

@@ -12,6 +12,31 @@ function port(value: string): number {
   return parsed;
 }
 
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
+  return parsed;
+}
+
+type TuningOption = "nodesPerAgent" | "agentHeartbeatIntervalInSeconds" | "nodeHeartbeatTimeoutInSeconds";
+
+/**
+ * `{ [name]: value }` from the flag, else from the environment variable, else nothing (the server's default).
+ * The variable is read here, inside the action, so that a bad value is reported like a bad flag.
+ */
+function tuningOption<K extends TuningOption>(name: K, flag: unknown, variable: string): Pick<ServerOptions, K> {
+  const fromEnvironment = process.env[variable];
+  let value: number | undefined = typeof flag === "number" ? flag : undefined;
+  if (value === undefined && fromEnvironment !== undefined && fromEnvironment !== "") {
+    try {
+      value = positiveInteger(fromEnvironment);
+    } catch (error) {
+      throw new Error(`${variable} ${(error as Error).message}`);
+    }
+  }
+  return (value === undefined ? {} : { [name]: value }) as Pick<ServerOptions, K>;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -36,6 +61,17 @@ export function serveCommand(): Command {
     .option("--jwt-issuer <issuer>", "required bearer token issuer")
     .option("--jwt-audience <audience>", "required bearer token audience", "https://batch.core.windows.net/")
     .option("--log-level <level>", "silent, error, warn, info or debug", "info")
+    .option("--nodes-per-agent <n>", "compute nodes one local agent process hosts at most (env OPENBATCH_NODES_PER_AGENT; default 16)", positiveInteger)
+    .option(
+      "--agent-heartbeat-interval <seconds>",
+      "how often an idle agent reports, and the longest a report is held (env OPENBATCH_AGENT_HEARTBEAT_INTERVAL; default 10)",
+      positiveInteger,
+    )
+    .option(
+      "--node-heartbeat-timeout <seconds>",
+      "an agent silent this long has its nodes marked unknown (env OPENBATCH_NODE_HEARTBEAT_TIMEOUT; default 30)",
+      positiveInteger,
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
@@ -49,6 +85,9 @@ export function serveCommand(): Command {
         accounts: options["account"] as string[],
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
+        ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
+        ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
+        ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
         ...(jwks === undefined && publicKey === undefined

@@ -10,8 +10,11 @@
  * - starttaskfailed      the last allowed attempt failed and `waitForSuccess` is true; nothing is scheduled
  * - idle / running       usable; running when a job task (not the start task) runs on it
  * - offline              scheduling disabled and no task left (set by disable scheduling, kept here)
- * - rebooting, reimaging the node's generation moved on and the agent has not caught up (set by the operation)
+ * - rebooting, reimaging the node's generation moved on and the agent has not caught up, or the restart waits for
+ *                        the node's running tasks to end (`restartPending`; set by the operation)
  * - leavingpool          the node is being removed (set by resize, remove nodes, pool delete)
+ * - unusable             the agent reports errors that keep the node from being made ready in this generation (a
+ *                        pool application package that cannot be installed); not recovered by later reports
  * - unknown              the agent stopped reporting (set by the heartbeat tracker; the next report recovers it)
  *
  * A start task attempt fails when it exits non-zero or cannot be started. It is retried while the retry count is
@@ -50,6 +53,10 @@ export interface NodeLifecycleInput {
   /** Job tasks running on the node (0 until tasks exist). */
   readonly runningTasks: number;
   readonly schedulingEnabled: boolean;
+  /** The agent reports errors for the node in this generation. */
+  readonly hasErrors?: boolean;
+  /** A reboot or reimage waits for the node's running tasks to end (taskcompletion, retaineddata). */
+  readonly restartPending?: boolean;
 }
 
 export interface StartTaskInfoValue {
@@ -109,9 +116,10 @@ export function nextNodeState(input: NodeLifecycleInput): NodeLifecycleOutput {
     startTaskInfo: outcome === undefined ? undefined : startTaskInfoOf(outcome, Math.max(outcome.attempt - 1, 0), outcome.attempt > 1 ? outcome.startTime : undefined),
   });
   if (heldStates.has(input.state)) return keep(input.state);
-  if (input.reportedGeneration < input.desiredGeneration) {
+  if (input.reportedGeneration < input.desiredGeneration || input.restartPending === true) {
     return keep(input.state === "reimaging" ? "reimaging" : "rebooting");
   }
+  if (input.hasErrors === true) return keep("unusable");
   if (input.phase === "preparing") return keep("starting");
 
   const usable: ComputeNodeStateValue = !input.schedulingEnabled && input.runningTasks === 0 ? "offline" : input.runningTasks > 0 ? "running" : "idle";

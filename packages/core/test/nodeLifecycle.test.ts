@@ -36,6 +36,10 @@ describe("nextNodeState", () => {
     ["reimage in progress stays reimaging", { desiredGeneration: 2, state: "reimaging" }, "reimaging", 0],
     ["leavingpool is held", { state: "leavingpool" }, "leavingpool", 0],
     ["unknown recovers on a report", { state: "unknown" }, "idle", 0],
+    ["errors reported while preparing → unusable", { phase: "preparing", hasErrors: true }, "unusable", 0],
+    ["errors reported after a lost contact → unusable again", { state: "unknown", phase: "preparing", hasErrors: true }, "unusable", 0],
+    ["unusable is held", { state: "unusable" }, "unusable", 0],
+    ["a leaving node with errors stays leaving", { state: "leavingpool", hasErrors: true }, "leavingpool", 0],
   ];
   for (const [name, input, state, attempt] of cases) {
     it(name, () => {

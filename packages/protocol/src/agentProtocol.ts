@@ -82,6 +82,17 @@ export const TaskReport = model("TaskReport", {
 });
 export type TaskReport = Static<typeof TaskReport>;
 
+/**
+ * Why a node cannot be made ready in its current generation (a pool application package that cannot be installed);
+ * the server shows it in the node's `errors` (ComputeNodeError) and turns the node `unusable`.
+ */
+export const NodeErrorReport = model("NodeErrorReport", {
+  code: Type.String(),
+  message: Type.String(),
+  errorDetails: Type.Optional(Type.Array(model("NodeErrorDetail", { name: Type.String(), value: Type.String() }))),
+});
+export type NodeErrorReport = Static<typeof NodeErrorReport>;
+
 export const AgentNodeReport = model("AgentNodeReport", {
   nodeId: Type.String(),
   /** The incarnation the agent runs; it catches up with the desired generation by rebooting or reimaging. */
@@ -98,6 +109,11 @@ export const AgentNodeReport = model("AgentNodeReport", {
   rootDirectory: Type.String(),
   /** Every task assignment of this node the agent still knows (running, or completed and not yet dropped). */
   tasks: Type.Optional(Type.Array(TaskReport)),
+  /**
+   * Set while the node cannot be made ready in this generation: the agent stops preparing it (no start task, no
+   * tasks) until its generation changes or it is removed. Absent or empty: no error.
+   */
+  errors: Type.Optional(Type.Array(NodeErrorReport)),
 });
 export type AgentNodeReport = Static<typeof AgentNodeReport>;
 

@@ -38,6 +38,7 @@ export {
   AgentSyncResponse,
   DesiredNode,
   NodeCertificateFile,
+  NodeErrorReport,
   ProcessOutcome,
   TaskAssignment,
   TaskReport,

@@ -254,7 +254,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
-    onRetired: (identity) => heartbeats.forget(identity),
+    onRetired: (identity) => {
+      heartbeats.forget(identity);
+      provider.agentRetired?.(identity.agentId);
+    },
     onCapacityFreed: (account) => {
       scheduling.kick(account);
       // A task that finished may have ended its job: its schedule and its auto pool move on.

@@ -13,7 +13,8 @@
  *    on one agent share the same promise; a lost rename race with another process keeps the winner's copy.
  *
  * Every failure (download, hash, damaged zip, disk) is an ApplicationPackageFailure whose `code` is the Batch task
- * failure code `ApplicationPackageError`; nothing partial is left behind.
+ * failure code `ApplicationPackageError`, naming the package; nothing partial is left behind. A pool package that
+ * fails makes the node `unusable` with that error in its `errors` (hostedNode.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -29,6 +30,13 @@ import { agentApplicationPackagePath, type ApplicationPackageDeployment, type Ta
 export class ApplicationPackageFailure extends Error {
   override readonly name = "ApplicationPackageFailure";
   readonly code = "ApplicationPackageError";
+  constructor(
+    message: string,
+    /** The package that failed, once known (set by `install`). */
+    readonly deployment?: Pick<ApplicationPackageDeployment, "applicationId" | "version">,
+  ) {
+    super(message);
+  }
 }
 
 export interface ApplicationPackageSource {
@@ -109,7 +117,14 @@ export class ApplicationPackageInstaller {
         pending = this.installOne(applicationsDirectory, directory, deployment).finally(() => this.inFlight.delete(directory));
         this.inFlight.set(directory, pending);
       }
-      await pending;
+      try {
+        await pending;
+      } catch (error) {
+        if (error instanceof ApplicationPackageFailure && error.deployment === undefined) {
+          throw new ApplicationPackageFailure(error.message, { applicationId: deployment.applicationId, version: deployment.version });
+        }
+        throw error;
+      }
     }
   }
 

@@ -5,7 +5,10 @@
  * Phases (the `phase` of AgentNodeReport) and how they are reached:
  * - preparing  a new node, a changed generation (reboot/reimage) or a node the server lists again after its
  *              removal; the directories are being (re)created (a reimage first wipes the root) and the pool's
- *              application packages installed (applicationPackages.ts; a failure is retried like any step).
+ *              application packages installed (applicationPackages.ts). A package that cannot be installed is
+ *              reported in `errors` (the server turns the node `unusable`) and the node stays as it is — no
+ *              start task, no tasks, no retry — until its generation changes or it is removed; any other failing
+ *              step is retried.
  * - ready      the layout exists; the start task runs whenever the desired `startTaskAttempt` is above the last
  *              attempt launched in this generation (one attempt at a time, the latest desired number).
  * - removed    `action: "remove"` or the node is no longer desired: processes killed, root deleted. Reported until
@@ -37,7 +40,7 @@
  * Steps run one at a time per node (a reconcile loop woken by `setDesired` and by a process exit). A failing step
  * (disk full, permissions) is logged and retried on the next desired state the server sends.
  */
-import type { AgentNodeReport, DesiredNode, ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
+import type { AgentNodeReport, DesiredNode, NodeErrorReport, ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
 import type { Clock } from "@openbatch/core";
 import type { PersistedNode, PersistedProcess, PersistedTask } from "../localState.js";
 import type { Logger } from "../log.js";
@@ -45,7 +48,7 @@ import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
 import { placeCertificates, placeTaskCertificates } from "./certificateFiles.js";
-import { applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
+import { ApplicationPackageFailure, applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
 import { processEnvironment } from "./processEnvironment.js";
 import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
 
@@ -97,6 +100,8 @@ export class HostedNode {
   private startTaskAttemptRun = 0;
   private startTask: ProcessOutcome | undefined;
   private startTaskProcess: PersistedProcess | undefined;
+  /** Why the node cannot be made ready in this generation (empty: nothing wrong). */
+  private errors: NodeErrorReport[] = [];
   private desired: DesiredNode | undefined;
   private running: RunningStartTask | undefined;
   /** Process groups started on this node in this generation whose members may still run. */
@@ -140,6 +145,7 @@ export class HostedNode {
     node.startTaskAttemptRun = saved.startTaskAttemptRun;
     node.startTask = saved.startTask;
     node.startTaskProcess = saved.startTaskProcess;
+    node.errors = [...(saved.errors ?? [])];
     for (const task of saved.tasks ?? []) {
       const outcome: ProcessOutcome =
         task.outcome.state === "running"
@@ -200,6 +206,7 @@ export class HostedNode {
       ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
       rootDirectory: this.layout.root,
       ...(this.tasks.size === 0 ? {} : { tasks: [...this.tasks.values()].filter((run) => !run.dropped).map((run) => ({ assignmentId: run.assignmentId, outcome: run.outcome })) }),
+      ...(this.errors.length === 0 ? {} : { errors: this.errors }),
     };
   }
 
@@ -214,6 +221,7 @@ export class HostedNode {
       startTaskAttemptRun: this.startTaskAttemptRun,
       ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
       ...(this.startTaskProcess === undefined ? {} : { startTaskProcess: this.startTaskProcess }),
+      ...(this.errors.length === 0 ? {} : { errors: this.errors }),
       ...(this.tasks.size === 0
         ? {}
         : {
@@ -276,13 +284,15 @@ export class HostedNode {
       await this.changeGeneration(desired);
       return true;
     }
+    // Unusable in this generation: nothing more happens until a reboot, reimage or removal.
+    if (this.errors.length > 0) return false;
     if (this.phase === "preparing") {
       if (this.wipePending) {
         await deleteNodeDirectories(this.layout);
         this.wipePending = false;
       }
       await createNodeDirectories(this.layout);
-      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
+      if (!(await this.installPoolPackages(desired))) return false;
       this.layoutChecked = true;
       this.phase = "ready";
       this.logger.log("info", "node ready", { generation: this.generation });
@@ -291,7 +301,7 @@ export class HostedNode {
     }
     if (!this.layoutChecked) {
       await createNodeDirectories(this.layout);
-      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
+      if (!(await this.installPoolPackages(desired))) return false;
       this.layoutChecked = true;
     }
     if (desired.startTask !== undefined && desired.startTaskAttempt > this.startTaskAttemptRun && this.running === undefined) {
@@ -299,6 +309,24 @@ export class HostedNode {
     }
     this.runTasks(desired);
     return false;
+  }
+
+  /**
+   * Installs the pool's application packages; false (and the node's `errors` set) when one cannot be installed.
+   * Other failures (the disk) are thrown and retried like any step.
+   */
+  private async installPoolPackages(desired: DesiredNode): Promise<boolean> {
+    try {
+      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ApplicationPackageFailure)) throw error;
+      const details = error.deployment === undefined ? [] : [{ name: "ApplicationId", value: error.deployment.applicationId }, { name: "Version", value: error.deployment.version }];
+      this.errors = [{ code: error.code, message: error.message, ...(details.length === 0 ? {} : { errorDetails: details }) }];
+      this.logger.log("error", "a pool application package could not be installed; the node is unusable", { error });
+      this.context.changed();
+      return false;
+    }
   }
 
   private async remove(): Promise<void> {
@@ -311,6 +339,7 @@ export class HostedNode {
     await deleteNodeDirectories(this.layout);
     this.removing = false;
     this.phase = "removed";
+    this.errors = [];
     this.wipePending = false;
     this.startTask = undefined;
     this.startTaskAttemptRun = 0;
@@ -328,6 +357,7 @@ export class HostedNode {
     }
     this.generation = desired.generation;
     this.phase = "preparing";
+    this.errors = [];
     this.wipePending = false;
     this.startTask = undefined;
     this.startTaskAttemptRun = 0;
@@ -339,6 +369,7 @@ export class HostedNode {
     await this.killAll(new Error(`The node is being ${desired.generationChange === "reimage" ? "reimaged" : "rebooted"}.`));
     this.generation = desired.generation;
     this.phase = "preparing";
+    this.errors = [];
     this.wipePending = desired.generationChange === "reimage";
     this.startTask = undefined;
     this.startTaskAttemptRun = 0;

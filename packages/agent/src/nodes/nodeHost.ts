@@ -11,6 +11,8 @@
  * nodes whose pool or node id cannot name a directory are ignored (and logged once): the server only generates
  * `[A-Za-z0-9_-]` ids.
  */
+import { rmdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { AgentNodeReport, DesiredNode } from "@openbatch/protocol";
 import type { Clock } from "@openbatch/core";
 import { localStateVersion, type LocalStateFile } from "../localState.js";
@@ -36,8 +38,12 @@ export interface NodeHostOptions {
 export class NodeHost {
   private readonly nodes = new Map<string, HostedNode>();
   private readonly refused = new Set<string>();
+  /** Every pool this host had a node of: their directories are removed on retirement once empty. */
+  private readonly poolIds = new Set<string>();
   private readonly context: NodeContext;
   private closed = false;
+  /** The state file is gone for good: nothing is saved any more. */
+  private retired = false;
 
   private constructor(private readonly options: NodeHostOptions) {
     this.context = {
@@ -68,6 +74,7 @@ export class NodeHost {
         if (!isSafeId(saved.poolId) || !isSafeId(saved.nodeId)) continue;
         const node = HostedNode.restore(saved, host.context);
         host.nodes.set(saved.nodeId, node);
+        host.poolIds.add(saved.poolId);
         await node.recover();
       }
       if (host.nodes.size > 0) options.logger.log("info", "restored nodes from the state file", { nodes: host.nodes.size });
@@ -102,6 +109,7 @@ export class NodeHost {
       if (hosted === undefined) {
         hosted = HostedNode.create(node, this.context);
         this.nodes.set(node.nodeId, hosted);
+        this.poolIds.add(node.poolId);
         this.context.changed();
       }
       hosted.setDesired(node);
@@ -132,7 +140,31 @@ export class NodeHost {
     await this.options.stateFile.flush();
   }
 
+  /**
+   * After `close()` on a shutdown (the server has no node left for this agent): deletes the state file and each
+   * pool directory this host used that is now empty (other agents may still have nodes there; the last to leave
+   * removes it). Kept as they are when a node could not be removed, so a later run can finish the job.
+   */
+  async retire(): Promise<void> {
+    const leftover = [...this.nodes.values()].filter((node) => !node.forgettable);
+    if (leftover.length > 0) {
+      this.options.logger.log("warn", "keeping the state file: some nodes could not be removed", { nodes: leftover.map((node) => node.nodeId) });
+      return;
+    }
+    this.retired = true;
+    await this.options.stateFile.remove();
+    for (const poolId of this.poolIds) {
+      try {
+        await rmdir(join(this.options.dataDirectory, poolId));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "ENOTEMPTY" && code !== "EEXIST") this.options.logger.log("warn", "could not remove a pool directory", { poolId, error });
+      }
+    }
+  }
+
   private persist(): Promise<void> {
+    if (this.retired) return Promise.resolve();
     return this.options.stateFile.save({
       version: localStateVersion,
       agentId: this.options.agentId,

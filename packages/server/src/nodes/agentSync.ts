@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
-import type { NodeRecord, StoredNode } from "../services/nodeService.js";
+import type { NodeRecord, NodeTaskAssignment, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
 import { roleRunFinished } from "../scheduling/jobPreparation.js";
@@ -23,6 +23,8 @@ import { recordNodeReleased } from "./nodeUsage.js";
 import type { PoolNotifier } from "./notifier.js";
 import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
 import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
+import { recentSubtaskOf, recentTaskOf, withRecentTask } from "./recentTasks.js";
+import { restartIfDrained } from "./nodeRestart.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -130,9 +132,12 @@ export class AgentSync {
         nodesChanged = true;
         continue;
       }
-      const withTasks = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake);
-      if (withTasks !== node.body) tasksFinished = true;
-      const updated = report === undefined ? node.body : this.applyReport(withTasks, report, request, now);
+      const reported = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake);
+      if (reported !== node.body) tasksFinished = true;
+      // A reboot or reimage that waited for the node's tasks (taskcompletion) happens once none is left — checked
+      // on every exchange, since a run can also leave the node without a report (a withdrawn held run).
+      const withTasks = await restartIfDrained(tx, identity.account, identity.poolId, reported, now);
+      const updated = report === undefined ? withTasks : this.applyReport(withTasks, report, request, now);
       if (JSON.stringify(updated) !== JSON.stringify(node.body)) {
         await tx.replace(ref, updated, now);
         nodesChanged = true;
@@ -189,7 +194,10 @@ export class AgentSync {
       for (const poolId of await reactToTask(tx, identity.account, assignment.jobId, after, now)) poolsToWake.add(poolId);
     }
     // A job that ended above may have marked this node's other assignments `kill`: start from the stored record.
-    const fresh = (await tx.get<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId, id: node.id }))?.body ?? node;
+    let fresh = (await tx.get<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId, id: node.id }))?.body ?? node;
+    for (const assignment of assignments) {
+      if (finished.has(assignment.assignmentId) && assignment.role === undefined) fresh = await this.noteRecentTask(tx, identity.account, fresh, assignment);
+    }
     const remaining = (fresh._ob.assignments ?? []).filter((a) => !finished.has(a.assignmentId));
     return {
       ...fresh,
@@ -201,8 +209,18 @@ export class AgentSync {
     };
   }
 
+  /** The node with the task of a finished run as its newest recent task, showing the task's state now. */
+  private async noteRecentTask(tx: WriteTx, account: string, node: NodeRecord, assignment: NodeTaskAssignment): Promise<NodeRecord> {
+    const task = await tx.get<TaskRecord>({ account, kind: "task", scope: assignment.jobId, id: assignment.taskId });
+    if (task === undefined) return node;
+    const instance = assignment.subtaskId === undefined || assignment.subtaskId === 0 ? undefined : task.body._ob.multiInstance?.instances.find((entry) => entry.id === assignment.subtaskId);
+    return withRecentTask(node, instance === undefined ? recentTaskOf(task.body, assignment.jobId) : recentSubtaskOf(task.body, assignment.jobId, instance));
+  }
+
   private applyReport(node: NodeRecord, report: AgentNodeReport, request: AgentSyncRequest, now: Date): NodeRecord {
     const runtime = node._ob;
+    const current = report.generation === runtime.generation;
+    const errors = current ? (report.errors ?? []) : [];
     const result = nextNodeState({
       state: node.state ?? "creating",
       desiredGeneration: runtime.generation,
@@ -210,9 +228,11 @@ export class AgentSync {
       phase: report.phase,
       startTask: node.startTask,
       startTaskAttempt: runtime.startTaskAttempt,
-      outcome: report.generation === runtime.generation ? report.startTask : undefined,
+      outcome: current ? report.startTask : undefined,
       runningTasks: node.runningTasksCount ?? 0,
       schedulingEnabled: node.schedulingState !== "disabled",
+      hasErrors: errors.length > 0,
+      restartPending: runtime.pendingRestart !== undefined,
     });
     const time = formatTimestamp(now);
     const updated: NodeRecord = {
@@ -222,6 +242,9 @@ export class AgentSync {
       _ob: { ...runtime, reportedGeneration: report.generation, startTaskAttempt: result.startTaskAttempt, rootDirectory: report.rootDirectory },
     };
     if (result.startTaskInfo !== undefined) updated.startTaskInfo = result.startTaskInfo;
+    // The node's errors are what its agent reports for its current generation (ComputeNodeError has the same shape).
+    if (errors.length > 0) updated.errors = errors;
+    else delete updated.errors;
     if (result.state !== node.state) {
       updated.state = result.state;
       updated.stateTransitionTime = time;

@@ -176,16 +176,22 @@ export class PoolReconciler {
     const leaving: StoredNode[] = [];
     const created: NodeRecord[] = [];
 
+    // Nodes named by remove nodes leave whatever the targets say (those already exclude them).
+    const named = live.filter((node) => node.body._ob.removalRequested !== undefined);
     const resizeErrors = this.resizeTimeoutErrors(pool.body, now);
     if (deleting) {
       leaving.push(...live);
     } else if (resizeErrors !== undefined) {
-      // The resize timed out: nodes not yet reached are given up, and the pool settles with what it has.
+      // The resize (or removal) timed out: nodes not yet reached are given up, nodes still draining stay, and the
+      // pool settles with what it has.
       leaving.push(...live.filter((node) => node.body.state === "creating"));
-    } else if (pool.body.allocationState === "resizing") {
+    } else {
+      leaving.push(...named);
+    }
+    if (!deleting && resizeErrors === undefined && pool.body.allocationState === "resizing") {
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
-        const current = live.filter((node) => (node.body.isDedicated ?? true) === isDedicated);
+        const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
         if (current.length > target) leaving.push(...[...current].sort(removalOrder).slice(0, current.length - target));
         for (let i = current.length; i < target; i++) {
           const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
@@ -195,13 +201,15 @@ export class PoolReconciler {
       }
     }
 
-    // Nodes leave the way the last resize asked (`nodeDeallocationOption`) or the last autoscale evaluation chose
-    // (`$NodeDeallocationOption`); requeue when neither said.
-    const option = (await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue";
+    // Nodes leave the way remove nodes asked for them, else the way the last resize asked (`nodeDeallocationOption`)
+    // or the last autoscale evaluation chose (`$NodeDeallocationOption`); requeue when none said, and always when
+    // the pool is being deleted (semantics.md §6.1).
+    const poolOption = deleting ? "requeue" : ((await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue");
     let gone = 0;
     let draining = 0;
     for (const node of leaving) {
       const ref = { account, kind: "node" as const, scope: poolId, id: node.id };
+      const option = deleting ? "requeue" : (node.body._ob.removalRequested ?? poolOption);
       if ((option === "taskcompletion" || option === "retaineddata") && (node.body._ob.assignments?.length ?? 0) > 0) {
         // Its tasks finish first: the node turns leavingpool (no new tasks) and stays until they have.
         draining++;
@@ -221,10 +229,12 @@ export class PoolReconciler {
       const body: NodeRecord = { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } };
       await tx.replace(ref, body, now);
     }
-    // A draining node the pool keeps after all (its targets grew again) takes tasks again.
-    for (const node of live.filter((n) => !leaving.includes(n) && n.body.state === "leavingpool")) {
+    // A draining node the pool keeps after all (its targets grew again, its removal timed out or was stopped)
+    // takes tasks again.
+    for (const node of live.filter((n) => !leaving.includes(n) && (n.body.state === "leavingpool" || n.body._ob.removalRequested !== undefined))) {
       const state = (node.body._ob.assignments?.length ?? 0) > 0 ? "running" : "idle";
-      await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, state, stateTransitionTime: time }, now);
+      const { removalRequested: _kept, ...runtime } = node.body._ob;
+      await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, state, stateTransitionTime: time, _ob: runtime }, now);
     }
     const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
     if (created.length > 0) {

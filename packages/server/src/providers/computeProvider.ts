@@ -19,6 +19,11 @@ export interface ComputeProvider {
    * undefined when it cannot tell (remote agents).
    */
   isAgentGone(agentId: string): Promise<boolean | undefined>;
+  /**
+   * The server retired the agent (it has no node left and was told to shut down): the provider may clean up what
+   * it kept for it once its process has ended.
+   */
+  agentRetired?(agentId: string): void;
   /** Stops watching agents; detached agents keep running. */
   close(): Promise<void>;
 }

@@ -15,7 +15,8 @@ import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
-import { instanceEnvironment, multiInstanceRuntime } from "./multiInstance.js";
+import { instanceEnvironment, multiInstanceRuntime, type InstanceRun } from "./multiInstance.js";
+import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../nodes/recentTasks.js";
 import { requeuedTask } from "./requeue.js";
 import { killTaskRuns } from "./taskEnding.js";
 import { describeProblems, resolvePackageReferences } from "../applications/applicationRecords.js";
@@ -226,8 +227,10 @@ export class PlanApplier {
       ...(held ? { held } : {}),
     };
     const nodeInfo = nodeInfoOf(node.body, target.pool.id ?? target.poolId, assignment.taskDirectory);
-    await tx.replace({ account, kind: "task", scope: target.jobId, id: task.id }, startedTask(task, nodeInfo, assignment, time, held), now);
-    await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, withAssignment(gated.node, assignment, time), now);
+    const started = startedTask(task, nodeInfo, assignment, time, held);
+    await tx.replace({ account, kind: "task", scope: target.jobId, id: task.id }, started, now);
+    const placed = withRecentTask(withAssignment(gated.node, assignment, time), recentTaskOf(started, target.jobId));
+    await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, placed, now);
     return target.poolId;
   }
 
@@ -258,13 +261,16 @@ export class PlanApplier {
       subtaskId: index,
       ...(common === undefined ? {} : { commonResourceFiles: common }),
     }));
-    for (const [index, node] of nodes.entries()) {
-      await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, withAssignment(node.body, instances[index] as NodeTaskAssignment, time), now);
-    }
     const poolId = target.pool.id ?? target.poolId;
     const primary = instances[0] as NodeTaskAssignment;
     const started = startedTask(task, nodeInfoOf((nodes[0] as StoredEntity<NodeRecord>).body, poolId, base.taskDirectory), primary, time, false);
     const runtime = multiInstanceRuntime(nodes.map((node, index) => ({ node: node.body, poolId, assignment: instances[index] as NodeTaskAssignment })), time);
+    for (const [index, node] of nodes.entries()) {
+      // The primary shows as the task itself, the other instances as its subtasks (as the subtask list does).
+      const recent = index === 0 ? recentTaskOf(started, target.jobId) : recentSubtaskOf(started, target.jobId, runtime.instances[index] as InstanceRun);
+      const placed = withRecentTask(withAssignment(node.body, instances[index] as NodeTaskAssignment, time), recent);
+      await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, placed, now);
+    }
     await tx.replace({ account, kind: "task", scope: target.jobId, id: task.id }, { ...started, _ob: { ...started._ob, multiInstance: runtime } }, now);
     return target.poolId;
   }

@@ -10,6 +10,7 @@ import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { endedTask } from "./taskEnding.js";
+import { recentTaskOf, withRecentTask } from "../nodes/recentTasks.js";
 
 export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
 
@@ -33,12 +34,15 @@ export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeR
   const assignments = node._ob.assignments ?? [];
   if (assignments.length === 0 || option === "taskcompletion" || option === "retaineddata") return node;
   const time = formatTimestamp(now);
+  let released = node;
   for (const assignment of assignments) {
     const ref = { account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
     const task = await tx.get<TaskRecord>(ref);
     if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
-    await tx.replace(ref, option === "requeue" ? requeuedTask(task.body, time) : endedTask(task.body, "The task was terminated because its node left or restarted.", time), now);
+    const after = option === "requeue" ? requeuedTask(task.body, time) : endedTask(task.body, "The task was terminated because its node left or restarted.", time);
+    await tx.replace(ref, after, now);
+    if (assignment.role === undefined) released = withRecentTask(released, recentTaskOf(after, assignment.jobId));
   }
   const killed = assignments.flatMap((assignment) => (assignment.held === true ? [] : [{ ...assignment, kill: true }]));
-  return { ...node, _ob: { ...node._ob, assignments: killed } };
+  return { ...released, _ob: { ...released._ob, assignments: killed } };
 }

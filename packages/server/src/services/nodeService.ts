@@ -9,7 +9,7 @@ import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@open
 import { forgetPreparations } from "../scheduling/jobPreparation.js";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
 import type { ListOptions } from "../odata/listQuery.js";
-import { poolPackageDeployments } from "../applications/applicationRecords.js";
+import { restartNode } from "../nodes/nodeRestart.js";
 import type { PoolService } from "./poolService.js";
 
 export interface NodeRuntime {
@@ -22,6 +22,16 @@ export interface NodeRuntime {
   reportedGeneration: number;
   /** The start-task attempt asked for in this generation (0 = none yet). */
   startTaskAttempt: number;
+  /**
+   * A reboot or reimage asked with `taskcompletion`/`retaineddata` while tasks ran: it happens once the node's
+   * last task run ends (nodes/nodeRestart.ts); meanwhile the node shows `rebooting`/`reimaging` and takes no tasks.
+   */
+  pendingRestart?: "reboot" | "reimage";
+  /**
+   * Named by remove nodes, to leave with its running tasks handled per this option; while they finish
+   * (taskcompletion, retaineddata) the node is `leavingpool` with action still "run" (nodes/poolReconciler.ts).
+   */
+  removalRequested?: DeallocationOption;
   /** "remove" once the node is leaving the pool; the agent then deletes it. */
   action: "run" | "remove";
   /** The node's root directory on the agent's machine, once reported. */
@@ -117,21 +127,12 @@ export class NodeService {
 
   /**
    * Reboot or reimage (semantics.md §6.2): only idle or running nodes; running tasks are handled per `option`
-   * (default requeue); the start task runs again afterwards.
+   * (default requeue; taskcompletion and retaineddata wait for them to end); the start task runs again afterwards.
    */
   restart(account: string, poolId: string, nodeId: string, kind: "reboot" | "reimage", now: Date, option: DeallocationOption = "requeue"): Promise<StoredNode> {
     return this.change(account, poolId, nodeId, now, async (current, tx) => {
       requireUsable(current, kind);
-      const node = await releaseNodeTasks(tx, account, current, option, now);
-      await forgetPreparations(tx, account, poolId, nodeId, kind, now);
-      const { applicationPackages: _previous, ...runtime } = node._ob;
-      const packages = await poolPackageDeployments(tx, account, poolId);
-      return {
-        ...node,
-        state: kind === "reboot" ? "rebooting" : "reimaging",
-        stateTransitionTime: formatTimestamp(now),
-        _ob: { ...runtime, ...(packages.length === 0 ? {} : { applicationPackages: packages }), generation: node._ob.generation + 1, generationChange: kind, startTaskAttempt: 0 },
-      };
+      return restartNode(tx, account, poolId, current, kind, option, now);
     });
   }
 
@@ -150,12 +151,14 @@ export class NodeService {
       if (node.state === "preempted" || node._ob.action === "remove") {
         throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is ${node.state}; it cannot be preempted now.` });
       }
+      // A preemption overtakes a restart that waited for the node's tasks: they were just requeued.
+      const { pendingRestart: _overtaken, ...runtime } = node._ob;
       return {
         ...node,
         state: "preempted",
         stateTransitionTime: formatTimestamp(now),
         _ob: {
-          ...node._ob,
+          ...runtime,
           generation: node._ob.generation + 1,
           generationChange: "reimage",
           startTaskAttempt: 0,

@@ -244,6 +244,12 @@ export class PoolService {
       if (pool.allocationState === "steady") return pool;
       const nodes = await tx.list<NodeRecord>({ account, kind: "node", scope: poolId }, { limit: 100_000 });
       const live = nodes.items.filter((node) => node.body._ob.action === "run");
+      // Nodes still draining for a removal stay after all (the reconciler lets them take tasks again).
+      for (const node of live) {
+        if (node.body._ob.removalRequested === undefined) continue;
+        const { removalRequested: _stopped, ...runtime } = node.body._ob;
+        await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, _ob: runtime }, now);
+      }
       const dedicated = live.filter((node) => node.body.isDedicated !== false).length;
       return {
         ...pool,
@@ -255,12 +261,18 @@ export class PoolService {
     });
   }
 
-  /** POST /pools/{id}/removenodes: the named nodes leave and the targets shrink by them. */
+  /**
+   * POST /pools/{id}/removenodes: the named nodes leave and the targets shrink by them, like a resize that picks
+   * its nodes: their running tasks are requeued or terminated at once, or (taskcompletion, retaineddata) finish
+   * first while the node is `leavingpool`; `resizeTimeout` bounds the removal as it bounds a resize (the pool then
+   * settles with `AllocationTimedOut`, keeping nodes still draining).
+   */
   removeNodes(account: string, poolId: string, request: NodeRemoveParameter, ifMatch: string, now: Date): Promise<StoredPool> {
     if (request.nodeList.length === 0 || request.nodeList.length > limits.removeNodesPerCall) {
       throw invalid("nodeList", `nodeList must name between 1 and ${limits.removeNodesPerCall} nodes.`);
     }
-    checkResizeTimeout(request.resizeTimeout);
+    const timeout = checkResizeTimeout(request.resizeTimeout);
+    const option = request.nodeDeallocationOption ?? "requeue";
     return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
       if (pool.allocationState !== "steady") {
         throw serviceError("PoolBeingResized", { message: `The pool '${poolId}' is resizing; nodes can be removed only from a steady pool.` });
@@ -274,19 +286,25 @@ export class PoolService {
         if (node === undefined) {
           throw serviceError("NodeNotFound", { message: `The node '${nodeId}' is not in the pool '${poolId}'.`, values: [{ key: "NodeId", value: nodeId }] });
         }
-        if (node.body._ob.action === "remove") continue;
+        if (node.body._ob.action === "remove" || node.body._ob.removalRequested !== undefined) continue;
         if (node.body.isDedicated === false) lowPriority++;
         else dedicated++;
-        // Its running tasks are requeued or terminated as asked; letting them finish (taskcompletion,
-        // retaineddata) is not kept for a removal yet and requeues them too (docs/support-matrix.md).
-        const option = request.nodeDeallocationOption === "terminate" ? "terminate" : "requeue";
+        const drains = (option === "taskcompletion" || option === "retaineddata") && (node.body._ob.assignments?.length ?? 0) > 0;
+        if (drains) {
+          // Its tasks finish first: leavingpool (no new tasks); the reconciler removes it once they have.
+          await tx.replace(ref, { ...node.body, state: "leavingpool", stateTransitionTime: time, _ob: { ...node.body._ob, removalRequested: option } }, now);
+          continue;
+        }
         const released = await releaseNodeTasks(tx, account, node.body, option, now);
         await tx.replace(ref, { ...released, state: "leavingpool", stateTransitionTime: time, _ob: { ...released._ob, action: "remove" } }, now);
       }
+      // A new resize clears the errors of the last one.
+      const { resizeErrors: _lastErrors, ...rest } = pool;
       return {
-        ...pool,
+        ...rest,
         targetDedicatedNodes: Math.max(0, (pool.targetDedicatedNodes ?? 0) - dedicated),
         targetLowPriorityNodes: Math.max(0, (pool.targetLowPriorityNodes ?? 0) - lowPriority),
+        resizeTimeout: timeout ?? pool.resizeTimeout ?? "PT15M",
         allocationState: "resizing",
         allocationStateTransitionTime: time,
       };
