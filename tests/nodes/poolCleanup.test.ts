@@ -62,7 +62,11 @@ describe("deleting a pool cleans up after its nodes", () => {
       return pool.status === 404 ? true : undefined;
     });
   });
-  after(() => server.dispose());
+  after(async () => {
+    // Whatever the agent failed to end is ended here, by pid, so that a failing run leaves nothing behind.
+    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
+    await server.dispose();
+  });
 
   it("leaves no agent process and no process started on its nodes", async () => {
     // The agent exits once it hosts no node; the bound is generous for a loaded machine.

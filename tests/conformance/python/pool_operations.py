@@ -97,13 +97,19 @@ def snapshot():
     raise TimeoutError("the node list never held still")
 
 
+opened_gates = set()
+used_gates = set()
+
+
 def gate(name):
+    used_gates.add(name)
     return os.path.join(gates, name)
 
 
 def open_gate(name):
     with open(gate(name), "w"):
         pass
+    opened_gates.add(name)
 
 
 def waiting_task(task_id, gate_name, stubborn=False):
@@ -298,4 +304,9 @@ def scenario():
 try:
     run(scenario)
 finally:
+    # Tasks still waiting (the scenario failed, or a task was requeued onto no pool) must see their gate open
+    # before it is removed: stubborn ones ignore the agent's SIGTERM and would otherwise wait forever.
+    for name in used_gates - opened_gates:
+        open_gate(name)
+    time.sleep(0.5)
     shutil.rmtree(gates, ignore_errors=True)
