@@ -120,8 +120,9 @@ describe("pool and node operations through the official Python SDK", () => {
     assertCounts(steps.removed.snapshot, { idle: 2, total: 2 }, "removed");
   });
 
-  it("reboots a node through rebooting before idle, requeues its task and runs the start task again", () => {
+  it("reboots a node through rebooting before idle, requeues its task and runs the start task again", (t) => {
     const { reboot } = steps;
+    t.diagnostic(`seconds after the reboot call: ${JSON.stringify(reboot.seconds)}`);
     assert.equal(reboot.states[0], "rebooting", `states after the reboot call: ${reboot.states}`);
     assert.equal(reboot.states.at(-1), "idle");
     for (const state of reboot.states) assert.ok(["rebooting", "starting", "waitingforstarttask", "running", "idle"].includes(state), `${reboot.states}`);

@@ -113,10 +113,16 @@ def open_gate(name):
 
 
 def waiting_task(task_id, gate_name, stubborn=False):
-    """A task that runs until its gate opens; a stubborn one ignores SIGTERM (its whole process group does)."""
-    loop = f"while [ ! -e {gate(gate_name)} ]; do sleep 0.1; done"
+    """A task that runs until its gate opens; a stubborn one ignores SIGTERM (its whole process group does). Each
+    leaves a `<task id>.started` file first: a task is reported `running` as its run begins, before its process is
+    up, and only a process that is up can make the agent wait."""
+    loop = f"touch {os.path.join(gates, task_id + '.started')}; while [ ! -e {gate(gate_name)} ]; do sleep 0.1; done"
     script = f"trap '' TERM; {loop}" if stubborn else loop
     return batchmodels.TaskAddParameter(id=task_id, command_line=f'/bin/sh -c "{script}"')
+
+
+def process_started(task_id):
+    return wait(f"the process of {task_id}", lambda: os.path.exists(os.path.join(gates, task_id + ".started")))
 
 
 def task(task_id):
@@ -227,14 +233,18 @@ def scenario():
     steps["removed"] = {"victimGone": victim not in [n.id for n in remaining], "target": client.pool.get(args.pool).target_dedicated_nodes,
                         "snapshot": snapshot()}
 
-    # Reboot a node while a stubborn task runs there: the agent must kill it (SIGKILL after the grace period) before
-    # the node can restart, so `rebooting` lasts seconds and is seen on the first read after the call.
+    # Reboot a node while a stubborn task runs there: the node cannot restart before that process ends, which is
+    # when its gate opens (or the agent's SIGKILL after its grace period), so it is `rebooting` on the first read and
+    # for the snapshot after the call; then the gate opens and the node goes on.
     client.task.add(job_id, waiting_task("stubborn", "reboot", stubborn=True))
     node_id = wait("the stubborn task running", lambda: (lambda t: t.node_info.node_id if t.state == "running" else None)(task("stubborn")))
+    process_started("stubborn")
     booted_before = client.compute_node.get(args.pool, node_id).last_boot_time
     client.compute_node.reboot(args.pool, node_id)
+    rebooted_at = time.time()
     seen = [text(client.compute_node.get(args.pool, node_id).state)]
     during = snapshot()
+    timings = {"snapshotTaken": time.time() - rebooted_at}
     requeued = task_view(task("stubborn"))
     open_gate("reboot")
     deadline = time.time() + args.timeout
@@ -242,6 +252,7 @@ def scenario():
         state = text(client.compute_node.get(args.pool, node_id).state)
         if state != seen[-1]:
             seen.append(state)
+            timings.setdefault(state, time.time() - rebooted_at)
         if time.time() > deadline:
             raise TimeoutError(f"the node never settled after its reboot: {seen}")
         time.sleep(0.05)
@@ -249,7 +260,7 @@ def scenario():
     settled(2)
     boots = b"".join(client.file.get_from_compute_node(args.pool, node_id, "shared/boots")).decode().split()
     booted_after = client.compute_node.get(args.pool, node_id).last_boot_time
-    steps["reboot"] = {"states": seen, "during": during, "taskDuringReboot": requeued, "task": task_view(task("stubborn")),
+    steps["reboot"] = {"states": seen, "seconds": {k: round(v, 2) for k, v in timings.items()}, "during": during, "taskDuringReboot": requeued, "task": task_view(task("stubborn")),
                        "boots": len(boots), "bootTimeAdvanced": booted_after > booted_before, "after": snapshot()}
 
     client.compute_node.disable_scheduling(args.pool, node_id)
@@ -286,6 +297,7 @@ def scenario():
     # Delete while a stubborn task keeps a node busy: the pool is seen `deleting`, its nodes leaving, for seconds.
     client.task.add(job_id, waiting_task("last", "never", stubborn=True))
     wait("the last task running", lambda: task("last").state == "running")
+    process_started("last")
     client.pool.delete(args.pool)
     pool = client.pool.get(args.pool)
     deleting = {"state": text(pool.state), "snapshot": snapshot()}
