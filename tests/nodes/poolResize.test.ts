@@ -3,7 +3,7 @@
  * has are kept), and Spot/low-priority targets are resized apart from the dedicated ones.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -41,12 +41,16 @@ describe("resizing pools", () => {
     // long enough to stop it.
     const created = await call("POST", "/pools", {
       id: "halfway", vmSize: "Standard_D2s_v3", targetDedicatedNodes: 4, virtualMachineConfiguration: ubuntuVm,
-      startTask: { commandLine: `/bin/sh -c "trap '' TERM; while [ ! -e ${join(gates, "end")} ]; do sleep 0.2; done"`, waitForSuccess: false },
+      startTask: {
+        commandLine: `/bin/sh -c "trap '' TERM; touch ${gates}/started-$AZ_BATCH_NODE_ID; while [ ! -e ${join(gates, "end")} ]; do sleep 0.2; done"`,
+        waitForSuccess: false,
+      },
     });
     assert.equal(created.status, 201, created.text);
-    await waitFor("4 idle nodes", async () => {
+    await waitFor("4 idle nodes whose start task process is up", async () => {
       const nodes = await nodesOf("halfway");
-      return nodes.length === 4 && nodes.every((node) => node.state === "idle") ? true : undefined;
+      const started = readdirSync(gates).filter((name) => name.startsWith("started-")).length;
+      return nodes.length === 4 && nodes.every((node) => node.state === "idle") && started === 4 ? true : undefined;
     });
     assert.equal((await call("POST", "/jobs", { id: "halfjob", poolInfo: { poolId: "halfway" } })).status, 201);
     const gate = join(gates, "halfway");
