@@ -20,20 +20,22 @@ describe("job wall clock and task retention", () => {
       virtualMachineConfiguration: ubuntuVm,
     })).status, 201);
     // The job's 3 s wall clock must start with a node ready to run its task, however long agents take to start.
-    await waitFor("the node to be idle", async () => (await get("/pools/timepool/nodes")).value?.[0]?.state === "idle", 30_000);
+    await waitFor("the node to be idle", async () => ((await get("/pools/timepool/nodes")).value?.[0]?.state === "idle" ? true : undefined), 30_000);
   });
   after(() => server.dispose());
 
   it("ends a job past its maxWallClockTime with MaxWallClockTimeExpiry, killing its running task", async () => {
-    assert.equal((await call("POST", "/jobs", { id: "hurried", poolInfo: { poolId: "timepool" }, constraints: { maxWallClockTime: "PT3S" } })).status, 201);
+    assert.equal((await call("POST", "/jobs", { id: "hurried", poolInfo: { poolId: "timepool" }, constraints: { maxWallClockTime: "PT6S" } })).status, 201);
     assert.equal((await call("POST", "/jobs/hurried/tasks", { id: "slow", commandLine: "/bin/sleep 60" })).status, 201);
+    // The clock counts from the job's creation: the task must be running before it runs out for the kill to show.
+    await waitFor("the task to run", async () => ((await get("/jobs/hurried/tasks/slow")).state === "running" ? true : undefined), 6_000);
     const job = await waitFor("the job to end", async () => {
       const current = await get("/jobs/hurried");
       return current.state === "completed" ? current : undefined;
     }, 20_000);
     assert.equal(job.executionInfo.terminateReason, "MaxWallClockTimeExpiry");
     const elapsed = Date.parse(job.executionInfo.endTime) - Date.parse(job.creationTime);
-    assert.ok(elapsed >= 3000 && elapsed < 8000, `ended ${elapsed} ms after creation`);
+    assert.ok(elapsed >= 6000 && elapsed < 11_000, `ended ${elapsed} ms after creation`);
     const slow = await get("/jobs/hurried/tasks/slow");
     assert.equal(slow.executionInfo?.failureInfo?.code, "TaskEnded", JSON.stringify(slow));
   });

@@ -137,9 +137,9 @@ describe("losing an agent process", () => {
     assert.equal(list.filter((node) => node.state === "idle" || node.state === "running").length, 4);
   });
 
-  // Today the restarted agent ends the process it finds left over and reports the run failed with AgentRestarted,
-  // and the server completes the task as failed with that code: no recovery retry.
-  it("retries the task that ran there, as a recovery retry (no retry or requeue counted), and it completes", { todo: "the task completes as failed with AgentRestarted instead of being retried (server, see the report)" }, async () => {
+  // The restarted agent ends the process it finds left over and reports the run lost (AgentRestarted); the server
+  // runs the task again as a recovery retry (semantics.md §2.2).
+  it("retries the task that ran there, as a recovery retry (no retry or requeue counted), and it completes", async () => {
     const again = await waitFor("the task to run again or complete", async () => {
       const task = (await call("GET", "/jobs/lossjob/tasks/victim")).json;
       if (task.state === "completed") return task;

@@ -149,7 +149,7 @@ export class HostedNode {
     for (const task of saved.tasks ?? []) {
       const outcome: ProcessOutcome =
         task.outcome.state === "running"
-          ? { ...task.outcome, state: "completed", endTime: context.clock.now().toISOString(), failure: { code: "AgentRestarted", message: agentRestartedTask } }
+          ? { ...task.outcome, state: "completed", endTime: context.clock.now().toISOString(), failure: { code: "AgentRestarted", category: "servererror", message: agentRestartedTask } }
           : task.outcome;
       node.tasks.set(task.assignmentId, { assignmentId: task.assignmentId, outcome, ...(task.process === undefined ? {} : { process: task.process }), dropped: false });
     }
@@ -158,7 +158,7 @@ export class HostedNode {
         ...saved.startTask,
         state: "completed",
         endTime: context.clock.now().toISOString(),
-        failure: { code: "AgentRestarted", message: "The agent restarted while the start task ran; its process could not be re-attached and was ended." },
+        failure: { code: "AgentRestarted", category: "servererror", message: "The agent restarted while the start task ran; its process could not be re-attached and was ended." },
       };
     }
     return node;

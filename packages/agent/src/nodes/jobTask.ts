@@ -92,7 +92,7 @@ export function resolveTaskDirectory(root: string, taskDirectory: string): strin
 
 function abortFailure(signal: AbortSignal): Failure {
   if (signal.reason instanceof AgentStopping) {
-    return { code: "AgentRestarted", message: "The agent stopped while the task ran; the task was ended." };
+    return { code: "AgentRestarted", category: "servererror", message: "The agent stopped while the task ran; the task was ended." };
   }
   const message = signal.reason instanceof Error ? signal.reason.message : "The task was ended.";
   return { code: "TaskEnded", message };
@@ -183,7 +183,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
         : result.killedBy === "timeout"
           ? { code: "TaskEnded", message: `The task exceeded its maxWallClockTime (${String(assignment.maxWallClockTimeInMs)} ms) and was killed.` }
           : result.killedBy === "lost"
-            ? { code: "AgentRestarted", message: "The agent's process spawner stopped while the task ran; its process was ended." }
+            ? { code: "AgentRestarted", category: "servererror", message: "The agent's process spawner stopped while the task ran; its process was ended." }
             : undefined;
     if (result.killedBy !== "abort" && result.killedBy !== "lost" && (assignment.outputFiles ?? []).length > 0) {
       const uploadFailure = await uploadOutputFiles({

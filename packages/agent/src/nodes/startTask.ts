@@ -46,7 +46,7 @@ type Failure = NonNullable<ProcessOutcome["failure"]>;
 
 function abortFailure(signal: AbortSignal): Failure {
   return signal.reason instanceof AgentStopping
-    ? { code: "AgentRestarted", message: "The agent stopped while the start task ran; the start task was ended." }
+    ? { code: "AgentRestarted", category: "servererror", message: "The agent stopped while the start task ran; the start task was ended." }
     : { code: "TaskEnded", message: "The node was rebooted, reimaged or removed while the start task ran." };
 }
 
@@ -99,7 +99,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       endTime: result.endTime.toISOString(),
       exitCode: result.exitCode,
       ...(result.killedBy === "abort" ? { failure: abortFailure(signal) } : {}),
-      ...(result.killedBy === "lost" ? { failure: { code: "AgentRestarted", message: "The agent's process spawner stopped while the start task ran; its process was ended." } } : {}),
+      ...(result.killedBy === "lost" ? { failure: { code: "AgentRestarted", category: "servererror", message: "The agent's process spawner stopped while the start task ran; its process was ended." } } : {}),
     };
   } catch (error) {
     if (error instanceof ProcessLaunchError) {

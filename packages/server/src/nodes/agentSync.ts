@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ResourceFile } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ProcessOutcome, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
@@ -116,7 +116,7 @@ export class AgentSync {
         lastSeen: formatTimestamp(now),
       }, now);
     }
-    const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), report]));
+    const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), inServiceTime(report)]));
     let poolChanged = false;
     let nodesChanged = false;
     let tasksFinished = false;
@@ -316,4 +316,20 @@ export class AgentSync {
       return retired;
     });
   }
+}
+
+/** An outcome's times in the service's own format (7 fractional digits), whatever precision the agent wrote. */
+function outcomeInServiceTime(outcome: ProcessOutcome): ProcessOutcome {
+  const format = (time: string | undefined) => (time === undefined || Number.isNaN(Date.parse(time)) ? time : formatTimestamp(new Date(time)));
+  const startTime = format(outcome.startTime);
+  const endTime = format(outcome.endTime);
+  return { ...outcome, ...(startTime === undefined ? {} : { startTime }), ...(endTime === undefined ? {} : { endTime }) };
+}
+
+function inServiceTime(report: AgentNodeReport): AgentNodeReport {
+  return {
+    ...report,
+    ...(report.startTask === undefined ? {} : { startTask: outcomeInServiceTime(report.startTask) }),
+    ...(report.tasks === undefined ? {} : { tasks: report.tasks.map((task) => ({ ...task, outcome: outcomeInServiceTime(task.outcome) })) }),
+  };
 }

@@ -42,6 +42,8 @@ export interface TaskRuntime {
   filesCleanedUp?: boolean;
   /** The exit options chosen when the task completed (exit conditions, §3); cleared by reactivate. */
   exitOptions?: ResolvedExitOptions;
+  /** Runs lost to an agent restart and run again (recovery retries, semantics.md §2.2); never shown. */
+  recoveries?: number;
 }
 
 export type TaskRecord = CloudTask & { id: string; _ob: TaskRuntime };
