@@ -4,6 +4,7 @@ export {
   type CollectionRef,
   type EntityKind,
   type EntityRef,
+  type JsonPage,
   type ListPage,
   type ListQuery,
   type ReadTx,

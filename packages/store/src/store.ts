@@ -74,11 +74,24 @@ export interface ReadTx {
   list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>>;
   count(collection: CollectionRef, filter?: Predicate): Promise<number>;
   /**
+   * As `list`, but the page as UTF-8 JSON made by the store: the entities' bodies without the `omit` top-level
+   * properties and with their ETag as `eTag`, comma-separated (the inside of a JSON array) — for pages that are
+   * sent as they are, without parsing and serialising every body.
+   */
+  listJson(collection: CollectionRef, query: ListQuery, omit: readonly string[]): Promise<JsonPage>;
+  /**
    * Groups a collection by the values at `groupBy` (JSON paths into the body; a missing field groups as null) and
    * returns each group's size and the sum of `weight` (a numeric path, `default` where missing) — counts by state
    * without reading every entity into memory.
    */
   tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]>;
+}
+
+export interface JsonPage {
+  /** The entities' JSON, comma-separated, in id-key order (empty when there are none). */
+  readonly items: Buffer;
+  readonly count: number;
+  readonly nextKey?: string;
 }
 
 /** A field to group by; enum and case-insensitive values group in lower case, as filters compare them. */

@@ -109,6 +109,33 @@ describe("SqliteStore", () => {
     assert.equal(await store.write((tx) => tx.deleteAll(collection)), 30);
   });
 
+  it("lists entities as JSON text without the omitted properties and with their ETag, in the same pages as list", async () => {
+    const collection = { account: "a5", kind: "task" as const, scope: "job1" };
+    await store.write(async (tx) => {
+      for (let i = 0; i < 5; i++) await tx.insert({ ...collection, id: `t${i}` }, { id: `t${i}`, state: i % 2 ? "active" : "completed", note: "é \"quoted\" \u2028", _ob: { secret: i } }, at(10));
+    });
+    const filter = { op: "eq", path: ["state"], kind: "enum", value: "completed" } as const;
+    const parsed = await store.read((tx) => tx.list<Record<string, unknown>>(collection, { limit: 2, filter }));
+    const json = await store.read((tx) => tx.listJson(collection, { limit: 2, filter }, ["_ob"]));
+    assert.equal(json.nextKey, parsed.nextKey);
+    assert.equal(json.count, 2);
+    assert.deepEqual(
+      JSON.parse(`[${json.items.toString("utf8")}]`),
+      parsed.items.map((item) => {
+        const { _ob, ...view } = item.body;
+        return { ...view, eTag: item.eTag };
+      }),
+    );
+    const rest = await store.read((tx) => tx.listJson(collection, { limit: 2, filter, afterKey: json.nextKey }, ["_ob"]));
+    assert.deepEqual((JSON.parse(`[${rest.items.toString("utf8")}]`) as { id: string }[]).map((item) => item.id), ["t4"]);
+    assert.equal(rest.nextKey, undefined);
+    const exact = await store.read((tx) => tx.listJson(collection, { limit: 3, filter }, ["_ob"]));
+    assert.equal(exact.count, 3);
+    assert.equal(exact.nextKey, undefined, "a page that ends exactly at the last match has no next page");
+    const none = await store.read((tx) => tx.listJson({ ...collection, scope: "nothing" }, { limit: 3 }, ["_ob"]));
+    assert.deepEqual([none.items.length, none.count, none.nextKey], [0, 0, undefined]);
+  });
+
   it("tallies a collection by body fields, with counts and weights", async () => {
     const collection = { account: "a4", kind: "task" as const, scope: "job1" };
     const bodies = [

@@ -309,12 +309,12 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       void reply.send(operation.method === "HEAD" ? undefined : result.raw.data);
       return;
     }
-    if (result.body === undefined || operation.method === "HEAD") {
+    if ((result.body === undefined && result.json === undefined) || operation.method === "HEAD") {
       void reply.send();
       return;
     }
     reply.header("content-type", jsonContentType);
-    void reply.send(JSON.stringify(result.body));
+    void reply.send(result.json ?? JSON.stringify(result.body));
   }
 
   function toServiceError(error: unknown, request: FastifyRequest): ServiceError {

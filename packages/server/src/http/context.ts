@@ -45,6 +45,8 @@ export interface RawBody {
 export interface OperationResult {
   /** The JSON body; omitted for operations that return none. */
   readonly body?: unknown;
+  /** The JSON body, encoded already (large lists built from the store's JSON without parsing it). */
+  readonly json?: Buffer;
   readonly raw?: RawBody;
   /** Sets ETag and Last-Modified. */
   readonly version?: EntityVersion;

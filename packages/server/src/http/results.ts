@@ -23,6 +23,13 @@ export function listResult(ctx: RequestContext, set: string, items: readonly obj
   };
 }
 
+/** As listResult, from items that are JSON already: the inside of the `value` array (ReadTx.listJson). */
+export function listResultFromJson(ctx: RequestContext, set: string, items: Buffer, nextKey?: string): OperationResult {
+  const next = nextKey === undefined ? "" : `,"odata.nextLink":${JSON.stringify(nextLink(ctx.baseUrl, ctx.rawPath, ctx.query, nextKey))}`;
+  const head = Buffer.from(`{"odata.metadata":${JSON.stringify(`${ctx.baseUrl}/$metadata#${set}`)},"value":[`);
+  return { json: Buffer.concat([head, items, Buffer.from(`]${next}}`)]) };
+}
+
 /** The absolute URL of a resource, for `url` properties and DataServiceId. */
 export function resourceUrl(ctx: RequestContext, ...segments: string[]): string {
   return `${ctx.baseUrl}/${segments.map(encodeURIComponent).join("/")}`;

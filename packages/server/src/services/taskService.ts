@@ -10,7 +10,7 @@
  */
 import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type { CloudJob, CloudTask, TaskAddParameter, TaskAddResult } from "@openbatch/protocol";
-import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import { isStoreError, type JsonPage, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
@@ -258,6 +258,15 @@ export class TaskService {
     if (job === undefined) throw jobNotFound(jobId);
     return this.store.read((tx) =>
       tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: options.maxResults, afterKey: options.afterKey, filter: options.filter }),
+    );
+  }
+
+  /** As `list`, the page as the tasks' wire JSON (the view of taskView, with its ETag), made by the store. */
+  async listJson(account: string, jobId: string, options: ListOptions): Promise<JsonPage> {
+    const job = await this.store.read((tx) => tx.get({ account, kind: "job", scope: "", id: jobId }));
+    if (job === undefined) throw jobNotFound(jobId);
+    return this.store.read((tx) =>
+      tx.listJson({ account, kind: "task", scope: jobId }, { limit: options.maxResults, afterKey: options.afterKey, filter: options.filter }, ["_ob"]),
     );
   }
 }

@@ -14,6 +14,7 @@ import {
   StoreError,
   type CollectionRef,
   type EntityRef,
+  type JsonPage,
   type ListPage,
   type ListQuery,
   type ReadTx,
@@ -94,6 +95,29 @@ class SqliteReadTx implements ReadTx {
   }
 
   async list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
+    const { rows, nextKey } = this.page<Row>("*", collection, query);
+    return { items: rows.map(toEntity<T>), ...(nextKey === undefined ? {} : { nextKey }) };
+  }
+
+  async listJson(collection: CollectionRef, query: ListQuery, omit: readonly string[]): Promise<JsonPage> {
+    const body = omit.length === 0 ? "body" : `json_remove(body, ${omit.map((name) => sqlString(jsonPath([name]))).join(", ")})`;
+    const { where, params } = this.conditions(collection, query);
+    // One value for the whole page, made and UTF-8 encoded by SQLite: no string per entity in JavaScript.
+    const [items, count, lastKey] = statement(
+      this.db,
+      `SELECT CAST(coalesce(group_concat(json, ',' ORDER BY id_key), '') AS BLOB), count(*), max(id_key)
+       FROM (SELECT id_key, json_set(${body}, '$."eTag"', etag) AS json FROM entities WHERE ${where} ORDER BY id_key LIMIT ?)`,
+    )
+      .raw()
+      .get(...params, query.limit) as [Buffer, number, string | null];
+    if (lastKey === null || count < query.limit) return { items, count };
+    const after = this.conditions(collection, { ...query, afterKey: lastKey });
+    const more = statement(this.db, `SELECT 1 FROM entities WHERE ${after.where} LIMIT 1`).get(...after.params) !== undefined;
+    return { items, count, ...(more ? { nextKey: lastKey } : {}) };
+  }
+
+  /** The WHERE clause of a page of `collection` (after `afterKey`, matching `filter`) and its parameters. */
+  private conditions(collection: CollectionRef, query: ListQuery): { where: string; params: (string | number | null)[] } {
     const where = ["account = ?", "kind = ?", "scope = ?"];
     const params: (string | number | null)[] = [collection.account, collection.kind, idKey(collection.scope)];
     if (query.afterKey !== undefined) {
@@ -105,12 +129,16 @@ class SqliteReadTx implements ReadTx {
       where.push(fragment.sql);
       params.push(...fragment.params);
     }
-    const rows = statement(this.db, `SELECT * FROM entities WHERE ${where.join(" AND ")} ORDER BY id_key LIMIT ?`)
-      .all(...params, query.limit + 1) as Row[];
-    const more = rows.length > query.limit;
-    const page = more ? rows.slice(0, query.limit) : rows;
-    const last = page.at(-1);
-    return more && last !== undefined ? { items: page.map(toEntity<T>), nextKey: last.id_key } : { items: page.map(toEntity<T>) };
+    return { where: where.join(" AND "), params };
+  }
+
+  /** One keyset page of `columns`, in id-key order; `nextKey` when more rows follow. */
+  private page<R extends { id_key: string }>(columns: string, collection: CollectionRef, query: ListQuery): { rows: R[]; nextKey?: string } {
+    const { where, params } = this.conditions(collection, query);
+    const rows = statement(this.db, `SELECT ${columns} FROM entities WHERE ${where} ORDER BY id_key LIMIT ?`).all(...params, query.limit + 1) as R[];
+    if (rows.length <= query.limit) return { rows };
+    const page = rows.slice(0, query.limit);
+    return { rows: page, nextKey: (page.at(-1) as R).id_key };
   }
 
   async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
