@@ -160,10 +160,20 @@ class SqliteReadTx implements ReadTx {
 }
 
 class SqliteWriteTx extends SqliteReadTx implements WriteTx {
+  /** The ETag counter's value as this transaction moved it; written back once, before the commit (`finish`). */
+  private version: bigint | undefined;
+
   private nextETag(): string {
     // Its own SQL text, so the statement's pluck and BigInt modes never leak into another query.
-    const version = statement(this.db, "UPDATE counters SET value = value + 1 WHERE name = 'etag' RETURNING value AS etag").safeIntegers(true).pluck().get() as bigint;
-    return formatETag(version);
+    this.version ??= statement(this.db, "SELECT value AS etag FROM counters WHERE name = 'etag'").safeIntegers(true).pluck().get() as bigint;
+    this.version += 1n;
+    return formatETag(this.version);
+  }
+
+  /** Stores the ETag counter if this transaction used it: one write per transaction, not one per entity. */
+  finish(): void {
+    if (this.version === undefined) return;
+    statement(this.db, "UPDATE counters SET value = ? WHERE name = 'etag'").run(this.version);
   }
 
   private current(ref: EntityRef, options: WriteOptions | undefined): Row {
@@ -238,7 +248,9 @@ export class SqliteStore implements Store {
     const run = async (): Promise<R> => {
       this.writer.exec("BEGIN IMMEDIATE");
       try {
-        const result = await work(new SqliteWriteTx(this.writer));
+        const tx = new SqliteWriteTx(this.writer);
+        const result = await work(tx);
+        tx.finish();
         this.writer.exec("COMMIT");
         return result;
       } catch (error) {
