@@ -27,6 +27,10 @@ const notes = {
   Pool_Delete: "A pool without nodes is removed at once; running tasks of its nodes are requeued.",
   Pool_Get: "`$expand=stats` returns the statistics window only (`url`, `startTime`, `lastUpdateTime`): usage and resource statistics are not collected (core-hours are in Pool_ListUsageMetrics).",
   Account_ListPoolNodeCounts: "Counts each pool's nodes by state, dedicated and Spot/low-priority apart, from the same records the node list reads.",
+  ComputeNode_AddUser:
+    "An agent running as root on Linux makes the user an OS account of its host (useradd, home under /home, password as a SHA-512 crypt hash, `chage` expiry, `authorized_keys`, `sudo` group for isAdmin); otherwise, or with `--no-node-os-users`, it is recorded only. An existing account OpenBatch did not create is never touched (the user stays a record; the agent logs why). docs/agent-protocol.md \"Node users\".",
+  ComputeNode_UpdateUser: "Replaces password, key and expiry (omitted ones removed or reset) on the OS account too. Nodes of one host share an account of one name: the last change wins.",
+  ComputeNode_DeleteUser: "The OS account and its home are deleted once no node of the host still has the user (a pool's deletion releases its nodes' users).",
   ComputeNode_Reboot: "All four options. taskcompletion/retaineddata: the node is `rebooting` at once and takes no new tasks; it reboots when its last task ends (retention periods are not waited for).",
   ComputeNode_Reimage: "As reboot; the node directory is wiped. taskcompletion/retaineddata wait for running tasks.",
   ComputeNode_Get: "`recentTasks` (last 10, newest first, subtaskId for multi-instance instances); `errors` + `unusable` when a pool application package cannot be installed (`ApplicationPackageError`).",

@@ -32,6 +32,8 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     logLevel: "silent",
     accounts: [`${testAccounts.alpha.name}:${testAccounts.alpha.key}`, `${testAccounts.beta.name}:${testAccounts.beta.key}`],
     localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
+    // Tests run as root: only those that clean up after themselves (tests/nodes/osUsers.test.ts) make OS accounts.
+    nodeOsUsers: false,
     ...options,
     dataDir,
   });

@@ -21,6 +21,8 @@ import { createLogger, type Logger } from "./log.js";
 import { isSafeId } from "./nodes/nodeLayout.js";
 import { ApplicationPackageInstaller } from "./nodes/applicationPackages.js";
 import { NodeHost } from "./nodes/nodeHost.js";
+import { OsUsers, osUserSupport } from "./nodes/osUsers.js";
+import { OsUserRegistry, osUserRegistryDirectory } from "./nodes/osUserRegistry.js";
 import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
 
@@ -95,6 +97,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const killGracePeriodInMs = options.killGracePeriodInMs ?? 5000;
   await mkdir(dataDirectory, { recursive: true });
 
+  const osUsers = osUserSupport(process.env, process.platform, process.getuid?.());
   let loop: SyncLoop | undefined;
   const nodes = await NodeHost.open({
     agentId: options.agentId,
@@ -107,6 +110,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     userName: userInfo().username,
     onChange: () => loop?.wake(),
     applicationPackages: new ApplicationPackageInstaller({ serverUrl: serverUrl.href, token: options.token }),
+    ...(osUsers.enabled
+      ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
+      : { osUsersDisabled: osUsers.reason }),
   });
   let fileServer;
   try {

@@ -10,6 +10,8 @@
  *   --file-server-port <n>    OPENBATCH_AGENT_FILE_PORT    file-server port (0 = any free port)
  *   --verbose                                              debug logs
  *
+ *                           OPENBATCH_AGENT_OS_USERS     `off`: node users stay records even as root (nodes/osUsers.ts)
+ *
  * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
  * other users of the machine can read argv. Errors never quote the token (nor any other value given).
  */
@@ -23,7 +25,8 @@ export class UsageError extends Error {
 export const usage = `usage: openbatch-agent --server <url> --agent-id <id> --data-dir <dir> [--token <token> | --token-file <path>]
                        [--host-ip <ip>] [--file-server-port <port>] [--verbose]
 environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, OPENBATCH_AGENT_TOKEN_FILE,
-             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT`;
+             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT,
+             OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set)`;
 
 const flags = {
   "--server": "OPENBATCH_AGENT_SERVER",

@@ -72,6 +72,10 @@ export function serveCommand(): Command {
       "an agent silent this long has its nodes marked unknown (env OPENBATCH_NODE_HEARTBEAT_TIMEOUT; default 30)",
       positiveInteger,
     )
+    .option(
+      "--no-node-os-users",
+      "keep node user accounts as records only; by default an agent running as root on Linux makes them OS accounts (env OPENBATCH_NODE_OS_USERS=off)",
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
@@ -85,6 +89,7 @@ export function serveCommand(): Command {
         accounts: options["account"] as string[],
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
+        nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),

@@ -196,6 +196,23 @@ export const NodeCertificateFile = model("NodeCertificateFile", {
 });
 export type NodeCertificateFile = Static<typeof NodeCertificateFile>;
 
+/**
+ * A node user account (ComputeNode_AddUser) as the node's agent applies it. An agent running as root on Linux makes
+ * it an operating-system account (docs/agent-protocol.md "Node users"); any other agent ignores it. The password
+ * travels only as a crypt(3) SHA-512 hash made by the server: neither the store nor the agent ever holds it in clear.
+ */
+export const DesiredNodeUser = model("DesiredNodeUser", {
+  name: Type.String(),
+  isAdmin: Type.Boolean(),
+  /** When the account expires (ISO 8601). */
+  expiryTime: Type.String(),
+  /** `$6$<salt>$<hash>`; absent: the account has no password (SSH key login only). */
+  passwordHash: Type.Optional(Type.String({ pattern: "^\\$6\\$[^$:\\s]{1,16}\\$[./0-9A-Za-z]{86}$" })),
+  /** One OpenSSH public key line, the account's whole `authorized_keys`; absent: none. */
+  sshPublicKey: Type.Optional(Type.String()),
+});
+export type DesiredNodeUser = Static<typeof DesiredNodeUser>;
+
 export const DesiredNode = model("DesiredNode", {
   nodeId: Type.String(),
   poolId: Type.String(),
@@ -217,6 +234,11 @@ export const DesiredNode = model("DesiredNode", {
   tasks: Type.Optional(Type.Array(TaskAssignment)),
   /** Certificate files for its processes. Absent or empty: none. */
   certificates: Type.Optional(Type.Array(NodeCertificateFile)),
+  /**
+   * The node's user accounts. Absent or empty: none, so OS accounts the agent made for this node go (the server
+   * omits them too when it is configured not to manage OS accounts).
+   */
+  users: Type.Optional(Type.Array(DesiredNodeUser)),
 });
 export type DesiredNode = Static<typeof DesiredNode>;
 

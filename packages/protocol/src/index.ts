@@ -37,6 +37,7 @@ export {
   AgentSyncRequest,
   AgentSyncResponse,
   DesiredNode,
+  DesiredNodeUser,
   NodeCertificateFile,
   NodeErrorReport,
   ProcessOutcome,

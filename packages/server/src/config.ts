@@ -42,6 +42,11 @@ export interface ServerOptions {
   /** An agent silent this long has its nodes marked `unknown`. @default 30 */
   nodeHeartbeatTimeoutInSeconds?: number;
   /**
+   * Node user accounts become OS accounts on hosts whose agent runs as root on Linux (docs/agent-protocol.md).
+   * Off, they are only recorded. @default true
+   */
+  nodeOsUsers?: boolean;
+  /**
    * The auto-storage account behind `ResourceFile.autoStorageContainerName`, shared by every account this server
    * serves. Without it such resource files are refused when a task is added.
    */
@@ -77,6 +82,7 @@ export interface ResolvedServerConfig {
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
+  readonly nodeOsUsers: boolean;
   readonly autoStorage: AutoStorageOptions | undefined;
   readonly maxApplicationPackageBytes: number;
   readonly maxApplicationPackageExpandedBytes: number;
@@ -118,6 +124,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
+    nodeOsUsers: options.nodeOsUsers ?? true,
     autoStorage: options.autoStorage,
     maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
     maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,

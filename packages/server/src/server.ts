@@ -253,6 +253,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     accountUrl,
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
+    nodeOsUsers: config.nodeOsUsers,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => {
       heartbeats.forget(identity);

@@ -10,16 +10,19 @@
  * is removed like one with `action: "remove"`, and forgotten once it is removed and still not listed. Desired
  * nodes whose pool or node id cannot name a directory are ignored (and logged once): the server only generates
  * `[A-Za-z0-9_-]` ids.
+ *
+ * Node users: the users of every node that runs go to `osUsers` (nodes/osUsers.ts) with each desired state.
  */
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { AgentNodeReport, DesiredNode } from "@openbatch/protocol";
+import type { AgentNodeReport, DesiredNode, DesiredNodeUser } from "@openbatch/protocol";
 import type { Clock } from "@openbatch/core";
 import { localStateVersion, type LocalStateFile } from "../localState.js";
 import type { Logger } from "../log.js";
 import type { ApplicationPackageInstaller } from "./applicationPackages.js";
 import { HostedNode, type NodeContext } from "./hostedNode.js";
 import { isSafeId } from "./nodeLayout.js";
+import type { NodeKey, OsUsers } from "./osUsers.js";
 
 export interface NodeHostOptions {
   readonly agentId: string;
@@ -33,6 +36,9 @@ export interface NodeHostOptions {
   /** A reportable fact changed. */
   readonly onChange: () => void;
   readonly applicationPackages: ApplicationPackageInstaller;
+  /** Makes node users OS accounts; absent: they stay records, for the reason `osUsersDisabled` gives. */
+  readonly osUsers?: OsUsers;
+  readonly osUsersDisabled?: string;
 }
 
 export class NodeHost {
@@ -44,6 +50,7 @@ export class NodeHost {
   private closed = false;
   /** The state file is gone for good: nothing is saved any more. */
   private retired = false;
+  private toldUsersAreRecords = false;
 
   private constructor(private readonly options: NodeHostOptions) {
     this.context = {
@@ -115,6 +122,24 @@ export class NodeHost {
       hosted.setDesired(node);
     }
     if (forgot) this.context.changed();
+    this.applyUsers(wanted);
+  }
+
+  /** Nodes that run want their users as OS accounts; a node leaving, or not listed, wants none. */
+  private applyUsers(wanted: ReadonlyMap<string, DesiredNode>): void {
+    const { osUsers, osUsersDisabled, logger } = this.options;
+    if (osUsers === undefined) {
+      if (!this.toldUsersAreRecords && [...wanted.values()].some((node) => (node.users?.length ?? 0) > 0)) {
+        this.toldUsersAreRecords = true;
+        logger.log("info", "node users are not made OS accounts on this host: they stay records", { reason: osUsersDisabled ?? "disabled" });
+      }
+      return;
+    }
+    const users = new Map<NodeKey, readonly DesiredNodeUser[]>();
+    for (const node of wanted.values()) {
+      if (node.action === "run") users.set(`${node.poolId}/${node.nodeId}`, node.users ?? []);
+    }
+    osUsers.apply(users);
   }
 
   reports(): AgentNodeReport[] {
@@ -129,6 +154,7 @@ export class NodeHost {
   /** Resolves when every node has nothing left to do for now (tests). */
   async settled(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((node) => node.settled()));
+    await this.options.osUsers?.settled();
   }
 
   /** Ends every node's processes and saves the final state. */
@@ -136,6 +162,8 @@ export class NodeHost {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.nodes.values()].map((node) => node.close()));
+    // Commands under way finish (none is cut half-way); nothing new starts, as no desired state is applied.
+    await this.options.osUsers?.settled();
     await this.persist();
     await this.options.stateFile.flush();
   }

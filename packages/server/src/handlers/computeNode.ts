@@ -33,7 +33,7 @@ export function computeNodeHandlers(nodes: NodeService, users: NodeUsers): Handl
     },
     ComputeNode_GetRemoteLoginSettings: async ({ ctx, params }) => {
       const node = await nodes.get(ctx.account, params["poolId"] as string, params["nodeId"] as string);
-      // Local nodes live on the agent's host: log in there (port 22), as the node's users are recorded, not created.
+      // Local nodes live on the agent's host: log in there (port 22), where node users are OS accounts when its agent runs as root.
       return { body: { remoteLoginIPAddress: node.body.ipAddress ?? "127.0.0.1", remoteLoginPort: 22 }, version: node };
     },
     ComputeNode_GetRemoteDesktop: async ({ ctx, params }) => {

@@ -10,9 +10,9 @@
  */
 import { createHash } from "node:crypto";
 import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
-import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, NodeCertificateFile, ProcessOutcome, ResourceFile } from "@openbatch/protocol";
+import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, DesiredNodeUser, NodeCertificateFile, ProcessOutcome, ResourceFile } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
-import type { NodeRecord, NodeTaskAssignment, StoredNode } from "../services/nodeService.js";
+import type { NodeRecord, NodeTaskAssignment, NodeUserRecord, StoredNode } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { taskAfterRun } from "../scheduling/taskCompletion.js";
 import { roleRunFinished } from "../scheduling/jobPreparation.js";
@@ -40,6 +40,11 @@ export interface AgentSyncOptions {
    * (storage/autoStorage.ts); absent when no auto-storage account is configured.
    */
   readonly resolveResourceFiles?: (files: readonly ResourceFile[], now: Date) => ResourceFile[];
+  /**
+   * Whether desired nodes carry their user accounts, for agents running as root to make OS accounts of them
+   * (`nodeOsUsers`). Off, agents get none, so accounts they made earlier are deleted.
+   */
+  readonly nodeOsUsers: boolean;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when slots may have freed up (task runs finished, a node became usable): the scheduling loop runs. */
@@ -57,6 +62,16 @@ interface Applied {
   readonly capacityFreed: boolean;
   /** Pools whose agents must wake after the commit (a job ended and killed its other tasks). */
   readonly poolsToWake: ReadonlySet<string>;
+}
+
+function desiredUser(user: NodeUserRecord): DesiredNodeUser {
+  return {
+    name: user.name,
+    isAdmin: user.isAdmin,
+    expiryTime: user.expiryTime,
+    ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
+    ...(user.sshPublicKey === undefined ? {} : { sshPublicKey: user.sshPublicKey }),
+  };
 }
 
 function digest(nodes: DesiredNode[]): number {
@@ -280,6 +295,7 @@ export class AgentSync {
         .map(({ slots: _slots, exclusive: _exclusive, role: _role, held: _held, subtaskId: _subtask, ...assignment }) => withFiles(assignment)),
       ...(certificates.length === 0 ? {} : { certificates }),
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
+      ...(this.options.nodeOsUsers && runtime.users !== undefined && runtime.users.length > 0 ? { users: runtime.users.map(desiredUser) } : {}),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

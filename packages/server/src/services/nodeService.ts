@@ -10,6 +10,7 @@ import { forgetPreparations } from "../scheduling/jobPreparation.js";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
 import type { ListOptions } from "../odata/listQuery.js";
 import { restartNode } from "../nodes/nodeRestart.js";
+import { sha512Crypt } from "../nodes/passwordHash.js";
 import type { PoolService } from "./poolService.js";
 
 export interface NodeRuntime {
@@ -43,7 +44,7 @@ export interface NodeRuntime {
   assignments?: NodeTaskAssignment[];
   /** The pool's application packages, resolved when the node was created, rebooted or reimaged (the agent installs them). */
   applicationPackages?: ApplicationPackageDeployment[];
-  /** Node user accounts (passwords are never kept, only whether one was set). */
+  /** Node user accounts (passwords are kept only as crypt(3) SHA-512 hashes, for the agent's OS accounts). */
   users?: NodeUserRecord[];
 }
 
@@ -64,6 +65,8 @@ export interface NodeUserRecord {
   isAdmin: boolean;
   expiryTime: string;
   hasPassword: boolean;
+  /** `$6$…` of the password (nodes/passwordHash.ts); absent for records stored before hashes were kept. */
+  passwordHash?: string;
   sshPublicKey?: string;
 }
 
@@ -214,6 +217,7 @@ export class NodeUsers {
         values: propertyDetails("name", "Not a valid Linux user name.", user.name),
       });
     }
+    const passwordHash = user.password === undefined ? undefined : sha512Crypt(user.password);
     return this.nodes.change(account, poolId, nodeId, now, (node) => {
       requireUsable(node, "adding a user");
       const users = node._ob.users ?? [];
@@ -225,6 +229,7 @@ export class NodeUsers {
         isAdmin: user.isAdmin ?? false,
         expiryTime: userExpiry(user.expiryTime, now),
         hasPassword: user.password !== undefined,
+        ...(passwordHash === undefined ? {} : { passwordHash }),
         ...(user.sshPublicKey === undefined ? {} : { sshPublicKey: user.sshPublicKey }),
       };
       return { ...node, _ob: { ...node._ob, users: [...users, record] } };
@@ -233,6 +238,7 @@ export class NodeUsers {
 
   /** Replaces a user's password, key and expiry: absent ones are removed or reset (semantics.md §6.4). */
   update(account: string, poolId: string, nodeId: string, userName: string, update: NodeUpdateUserParameter, now: Date): Promise<StoredNode> {
+    const passwordHash = update.password === undefined ? undefined : sha512Crypt(update.password);
     return this.nodes.change(account, poolId, nodeId, now, (node) => {
       requireUsable(node, "updating a user");
       const users = node._ob.users ?? [];
@@ -243,6 +249,7 @@ export class NodeUsers {
         isAdmin: existing.isAdmin,
         expiryTime: userExpiry(update.expiryTime, now),
         hasPassword: update.password !== undefined,
+        ...(passwordHash === undefined ? {} : { passwordHash }),
         ...(update.sshPublicKey === undefined ? {} : { sshPublicKey: update.sshPublicKey }),
       };
       return { ...node, _ob: { ...node._ob, users: users.map((user) => (user === existing ? replaced : user)) } };
