@@ -14,9 +14,15 @@ import { recentTaskOf, withRecentTask } from "../nodes/recentTasks.js";
 
 export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
 
-/** The task back to `active` after a user-caused requeue: `requeueCount` + 1, no retry used (§2.2). Pure. */
-export function requeuedTask(task: TaskRecord, time: string): TaskRecord {
-  const info = { ...task.executionInfo, retryCount: task.executionInfo?.retryCount ?? 0, requeueCount: task.executionInfo?.requeueCount ?? 0 };
+type CountedExecutionInfo = NonNullable<TaskRecord["executionInfo"]> & { retryCount: number; requeueCount: number };
+
+/** The task back to `active`, its assignment released, with `executionInfo` and `_ob` changed as `adjust` says. Pure. */
+export function backToActive(
+  task: TaskRecord,
+  time: string,
+  adjust: (executionInfo: CountedExecutionInfo, runtime: TaskRecord["_ob"]) => Pick<TaskRecord, "executionInfo" | "_ob">,
+): TaskRecord {
+  const info: CountedExecutionInfo = { ...task.executionInfo, retryCount: task.executionInfo?.retryCount ?? 0, requeueCount: task.executionInfo?.requeueCount ?? 0 };
   const { assignment: _released, ...runtime } = task._ob;
   return {
     ...task,
@@ -24,9 +30,13 @@ export function requeuedTask(task: TaskRecord, time: string): TaskRecord {
     previousState: task.state,
     previousStateTransitionTime: task.stateTransitionTime,
     stateTransitionTime: time,
-    executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time },
-    _ob: runtime,
+    ...adjust(info, runtime),
   };
+}
+
+/** The task back to `active` after a user-caused requeue: `requeueCount` + 1, no retry used (§2.2). Pure. */
+export function requeuedTask(task: TaskRecord, time: string): TaskRecord {
+  return backToActive(task, time, (info, runtime) => ({ executionInfo: { ...info, requeueCount: info.requeueCount + 1, lastRequeueTime: time }, _ob: runtime }));
 }
 
 /** Applies the option to the node's running tasks; returns the node with its assignments marked. */

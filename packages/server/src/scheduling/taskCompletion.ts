@@ -11,6 +11,7 @@ import type { ProcessOutcome } from "@openbatch/protocol";
 import type { TaskRecord } from "../services/taskService.js";
 import { filesExpireAt } from "./deadlines.js";
 import { resolveExitOptions, runEnding } from "./exitOptions.js";
+import { backToActive } from "./requeue.js";
 import { failureInfoOf } from "./runFailure.js";
 
 /** The time the task's files may go, for a task completing at `endTime`. */
@@ -26,14 +27,7 @@ export function taskAfterRun(task: TaskRecord, outcome: ProcessOutcome, time: st
   const { assignment: _finished, ...runtime } = task._ob;
   const recoveries = runtime.recoveries ?? 0;
   if (outcome.failure?.code === "AgentRestarted" && recoveries < maxRecoveries) {
-    return {
-      ...task,
-      state: "active",
-      previousState: task.state,
-      previousStateTransitionTime: task.stateTransitionTime,
-      stateTransitionTime: time,
-      _ob: { ...runtime, recoveries: recoveries + 1 },
-    };
+    return backToActive(task, time, (info) => ({ executionInfo: info, _ob: { ...runtime, recoveries: recoveries + 1 } }));
   }
   const info = { ...task.executionInfo, retryCount: task.executionInfo?.retryCount ?? 0, requeueCount: task.executionInfo?.requeueCount ?? 0 };
   const exitFailure = outcome.failure === undefined && outcome.exitCode !== 0;
