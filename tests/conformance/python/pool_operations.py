@@ -112,12 +112,12 @@ def open_gate(name):
     opened_gates.add(name)
 
 
-def waiting_task(task_id, gate_name, stubborn=False):
-    """A task that runs until its gate opens; a stubborn one ignores SIGTERM (its whole process group does). Each
+def waiting_task(task_id, gate_name, unyielding=False):
+    """A task that runs until its gate opens; a unyielding one ignores SIGTERM (its whole process group does). Each
     leaves a `<task id>.started` file first: a task is reported `running` as its run begins, before its process is
     up, and only a process that is up can make the agent wait."""
     loop = f"touch {os.path.join(gates, task_id + '.started')}; while [ ! -e {gate(gate_name)} ]; do sleep 0.1; done"
-    script = f"trap '' TERM; {loop}" if stubborn else loop
+    script = f"trap '' TERM; {loop}" if unyielding else loop
     return batchmodels.TaskAddParameter(id=task_id, command_line=f'/bin/sh -c "{script}"')
 
 
@@ -233,19 +233,19 @@ def scenario():
     steps["removed"] = {"victimGone": victim not in [n.id for n in remaining], "target": client.pool.get(args.pool).target_dedicated_nodes,
                         "snapshot": snapshot()}
 
-    # Reboot a node while a stubborn task runs there: the node cannot restart before that process ends, which is
+    # Reboot a node while a unyielding task runs there: the node cannot restart before that process ends, which is
     # when its gate opens (or the agent's SIGKILL after its grace period), so it is `rebooting` on the first read and
     # for the snapshot after the call; then the gate opens and the node goes on.
-    client.task.add(job_id, waiting_task("stubborn", "reboot", stubborn=True))
-    node_id = wait("the stubborn task running", lambda: (lambda t: t.node_info.node_id if t.state == "running" else None)(task("stubborn")))
-    process_started("stubborn")
+    client.task.add(job_id, waiting_task("unyielding", "reboot", unyielding=True))
+    node_id = wait("the unyielding task running", lambda: (lambda t: t.node_info.node_id if t.state == "running" else None)(task("unyielding")))
+    process_started("unyielding")
     booted_before = client.compute_node.get(args.pool, node_id).last_boot_time
     client.compute_node.reboot(args.pool, node_id)
     rebooted_at = time.time()
     seen = [text(client.compute_node.get(args.pool, node_id).state)]
     during = snapshot()
     timings = {"snapshotTaken": time.time() - rebooted_at}
-    requeued = task_view(task("stubborn"))
+    requeued = task_view(task("unyielding"))
     open_gate("reboot")
     deadline = time.time() + args.timeout
     while seen[-1] != "idle":
@@ -256,11 +256,11 @@ def scenario():
         if time.time() > deadline:
             raise TimeoutError(f"the node never settled after its reboot: {seen}")
         time.sleep(0.05)
-    all_completed(["stubborn"])
+    all_completed(["unyielding"])
     settled(2)
     boots = b"".join(client.file.get_from_compute_node(args.pool, node_id, "shared/boots")).decode().split()
     booted_after = client.compute_node.get(args.pool, node_id).last_boot_time
-    steps["reboot"] = {"states": seen, "seconds": {k: round(v, 2) for k, v in timings.items()}, "during": during, "taskDuringReboot": requeued, "task": task_view(task("stubborn")),
+    steps["reboot"] = {"states": seen, "seconds": {k: round(v, 2) for k, v in timings.items()}, "during": during, "taskDuringReboot": requeued, "task": task_view(task("unyielding")),
                        "boots": len(boots), "bootTimeAdvanced": booted_after > booted_before, "after": snapshot()}
 
     client.compute_node.disable_scheduling(args.pool, node_id)
@@ -294,8 +294,8 @@ def scenario():
     steps["users"] = {"duplicate": duplicate, "missing": missing, "login": [login.remote_login_ip_address, login.remote_login_port],
                       "snapshot": added}
 
-    # Delete while a stubborn task keeps a node busy: the pool is seen `deleting`, its nodes leaving, for seconds.
-    client.task.add(job_id, waiting_task("last", "never", stubborn=True))
+    # Delete while a unyielding task keeps a node busy: the pool is seen `deleting`, its nodes leaving, for seconds.
+    client.task.add(job_id, waiting_task("last", "never", unyielding=True))
     wait("the last task running", lambda: task("last").state == "running")
     process_started("last")
     client.pool.delete(args.pool)
@@ -317,7 +317,7 @@ try:
     run(scenario)
 finally:
     # Tasks still waiting (the scenario failed, or a task was requeued onto no pool) must see their gate open
-    # before it is removed: stubborn ones ignore the agent's SIGTERM and would otherwise wait forever.
+    # before it is removed: unyielding ones ignore the agent's SIGTERM and would otherwise wait forever.
     for name in used_gates - opened_gates:
         open_gate(name)
     time.sleep(0.5)
