@@ -150,6 +150,8 @@ export class SpawnerLauncher implements Launcher {
     child.stdout?.setEncoding("utf8");
     child.stdout?.on("data", (chunk: string) => this.receive(chunk));
     child.on("error", (error) => this.lose(child, error));
+    // A write racing the spawner's death fails with EPIPE; its exit, reported next, settles what was pending.
+    child.stdin?.on("error", () => undefined);
     child.on("exit", () => this.lose(child, new Error("the process spawner exited")));
     return child;
   }
