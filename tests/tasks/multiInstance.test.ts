@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
@@ -17,6 +20,16 @@ describe("multi-instance tasks", () => {
       const task = await get(`/jobs/mpi/tasks/${taskId}`);
       return task.state === "completed" ? task : undefined;
     });
+  const nodesOf = async (taskId: string) => {
+    const task = await get(`/jobs/mpi/tasks/${taskId}`);
+    const subtasks = (await get(`/jobs/mpi/tasks/${taskId}/subtasksinfo`)).value as { nodeInfo: { nodeId: string } }[];
+    return [task.nodeInfo.nodeId as string, ...subtasks.map((subtask) => subtask.nodeInfo.nodeId)];
+  };
+  const allIdle = () =>
+    waitFor("every node to be idle", async () => {
+      const nodes = (await get("/pools/mpipool/nodes")).value as { state: string }[];
+      return nodes.length === 3 && nodes.every((node) => node.state === "idle") ? true : undefined;
+    });
   const nodeFile = (nodeId: string, path: string) => call("GET", `/pools/mpipool/nodes/${nodeId}/files/${encodeURIComponent(path)}`);
 
   before(async () => {
@@ -28,6 +41,74 @@ describe("multi-instance tasks", () => {
     assert.equal((await call("POST", "/jobs", { id: "mpi", poolInfo: { poolId: "mpipool" } })).status, 201);
   });
   after(() => server.dispose());
+
+  it("runs the job preparation task on every instance's node before the instances", async () => {
+    // The preparation is slow to write its marker: an instance that did not wait for it would not find it.
+    const added = await call("POST", "/jobs", {
+      id: "mpiprep",
+      poolInfo: { poolId: "mpipool" },
+      jobPreparationTask: { commandLine: "/bin/sh -c 'sleep 1; touch $AZ_BATCH_NODE_SHARED_DIR/prepared-mpiprep'" },
+    });
+    assert.equal(added.status, 201, added.text);
+    const check = "/bin/sh -c 'test -f $AZ_BATCH_NODE_SHARED_DIR/prepared-mpiprep'";
+    assert.equal((await call("POST", "/jobs/mpiprep/tasks", { id: "prepared", commandLine: check, multiInstanceSettings: { numberOfInstances: 3, coordinationCommandLine: check } })).status, 201);
+    const task = await waitFor("prepared to complete", async () => {
+      const current = await get("/jobs/mpiprep/tasks/prepared");
+      return current.state === "completed" ? current : undefined;
+    });
+    assert.equal(task.executionInfo.result, "success", JSON.stringify(task.executionInfo));
+    const subtasks = (await get("/jobs/mpiprep/tasks/prepared/subtasksinfo")).value as { result: string; nodeInfo: { nodeId: string } }[];
+    assert.ok(subtasks.every((subtask) => subtask.result === "success"), JSON.stringify(subtasks));
+    const taskNodes = [task.nodeInfo.nodeId as string, ...subtasks.map((subtask) => subtask.nodeInfo.nodeId)].sort();
+    const status = (await get("/jobs/mpiprep/jobpreparationandreleasetaskstatus")).value as { nodeId: string; jobPreparationTaskExecutionInfo: { state: string; result: string } }[];
+    assert.deepEqual(status.map((entry) => entry.nodeId).sort(), taskNodes);
+    assert.ok(status.every((entry) => entry.jobPreparationTaskExecutionInfo.state === "completed" && entry.jobPreparationTaskExecutionInfo.result === "success"), JSON.stringify(status));
+  });
+
+  it("rebooting a subtask's node with requeue requeues the whole task, which later completes on 3 nodes", async () => {
+    await allIdle();
+    // Every instance waits for the gate, then notes that it passed it: a run whose instances were not all killed
+    // would pass it more than 3 times.
+    const gates = mkdtempSync(join(tmpdir(), "mpi-gate-"));
+    try {
+      const wait = `/bin/sh -c 'while [ ! -f ${gates}/open ]; do sleep 0.1; done; echo passed >> ${gates}/passed'`;
+      assert.equal((await call("POST", "/jobs/mpi/tasks", { id: "requeued", commandLine: "/bin/true", multiInstanceSettings: { numberOfInstances: 3, coordinationCommandLine: wait } })).status, 201);
+      await waitFor("requeued to run", async () => ((await get("/jobs/mpi/tasks/requeued")).state === "running" ? true : undefined));
+      const [, subtaskNode] = await nodesOf("requeued");
+      assert.equal((await call("POST", `/pools/mpipool/nodes/${subtaskNode}/reboot`, { nodeRebootOption: "requeue" })).status, 202);
+      const requeued = await get("/jobs/mpi/tasks/requeued");
+      assert.equal(requeued.state, "active");
+      assert.equal(requeued.executionInfo.requeueCount, 1);
+      const cut = (await get("/jobs/mpi/tasks/requeued/subtasksinfo")).value as { state: string; failureInfo?: { code: string } }[];
+      assert.ok(cut.every((subtask) => subtask.state === "completed" && subtask.failureInfo?.code === "TaskEnded"), JSON.stringify(cut));
+      writeFileSync(join(gates, "open"), "");
+      const task = await completed("requeued");
+      assert.equal(task.executionInfo.result, "success", JSON.stringify(task.executionInfo));
+      assert.equal(task.executionInfo.requeueCount, 1);
+      assert.equal(task.executionInfo.retryCount, 0);
+      assert.equal(new Set(await nodesOf("requeued")).size, 3);
+      assert.equal(readFileSync(join(gates, "passed"), "utf8"), "passed\n".repeat(3), "only the second run's 3 instances passed the gate");
+    } finally {
+      rmSync(gates, { recursive: true, force: true });
+    }
+  });
+
+  it("rebooting a subtask's node with terminate ends the whole task at once with TaskEnded", async () => {
+    await allIdle();
+    assert.equal((await call("POST", "/jobs/mpi/tasks", { id: "terminated", commandLine: "/bin/true", multiInstanceSettings: { numberOfInstances: 3, coordinationCommandLine: "/bin/sleep 60" } })).status, 201);
+    await waitFor("terminated to run", async () => ((await get("/jobs/mpi/tasks/terminated")).state === "running" ? true : undefined));
+    const [, , subtaskNode] = await nodesOf("terminated");
+    assert.equal((await call("POST", `/pools/mpipool/nodes/${subtaskNode}/reboot`, { nodeRebootOption: "terminate" })).status, 202);
+    const task = await get("/jobs/mpi/tasks/terminated");
+    assert.equal(task.state, "completed");
+    assert.equal(task.executionInfo.failureInfo.code, "TaskEnded");
+    assert.equal(task.executionInfo.requeueCount, 0);
+    const subtasks = (await get("/jobs/mpi/tasks/terminated/subtasksinfo")).value as { state: string; failureInfo?: { code: string } }[];
+    assert.ok(subtasks.every((subtask) => subtask.state === "completed" && subtask.failureInfo?.code === "TaskEnded"), JSON.stringify(subtasks));
+    // The other instances' sleeps were killed: their nodes are free long before the 60 s are up.
+    await allIdle();
+    assert.equal((await get("/jobs/mpi/tasks/terminated")).executionInfo.failureInfo.code, "TaskEnded", "the killed instances' ends change nothing");
+  });
 
   it("runs the coordination command on 3 nodes, then the application command on the primary, with the MI environment", async () => {
     const coordination = "/bin/sh -c 'echo \"$AZ_BATCH_IS_CURRENT_NODE_MASTER $AZ_BATCH_HOST_LIST\" > $AZ_BATCH_NODE_SHARED_DIR/coordinated; test \"$AZ_BATCH_TASK_SHARED_DIR\" = \"$AZ_BATCH_TASK_DIR\"'";

@@ -17,6 +17,7 @@ import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { jobDirectory } from "../jobSchedules/scheduleJobIds.js";
+import { cutInstances, runsInstance } from "./multiInstance.js";
 
 export interface JobNodeRecord {
   poolId: string;
@@ -69,6 +70,11 @@ function roleAssignment(job: CloudJob, jobId: string, role: JobTaskRole, run: nu
     slots: 0,
     role,
   };
+}
+
+/** Whether the job's preparation failed on the node for good, so that none of the job's tasks may use it. */
+export async function excludedFromJob(tx: WriteTx, account: string, jobId: string, nodeId: string): Promise<boolean> {
+  return (await tx.get<JobNodeRecord>(jobNodeRef(account, jobId, nodeId)))?.body._ob.excluded === true;
 }
 
 /** What the plan applier must do to place one of the job's tasks on a node. */
@@ -196,8 +202,17 @@ export async function roleRunFinished(tx: WriteTx, account: string, poolId: stri
   for (const entry of held) {
     const taskRef = { account, kind: "task" as const, scope: assignment.jobId, id: entry.taskId };
     const task = await tx.get<TaskRecord>(taskRef);
-    if (task === undefined || task.body._ob.assignment?.assignmentId !== entry.assignmentId) continue;
-    await tx.replace(taskRef, excluded ? unpreparedTask(task.body, time) : preparedTask(task.body, time), now);
+    if (task === undefined) continue;
+    const own = task.body._ob.assignment?.assignmentId === entry.assignmentId;
+    // A multi-instance task's held subtask simply runs once prepared; if its node cannot prepare, the whole task
+    // goes back to `active`, its other instances killed.
+    if (!own && !(excluded && runsInstance(task.body, entry.assignmentId))) continue;
+    if (excluded) {
+      const whole = task.body._ob.multiInstance === undefined ? task.body : await cutInstances(tx, account, task.body, "The node of an instance of the multi-instance task could not prepare the job.", now);
+      await tx.replace(taskRef, unpreparedTask(whole, time), now);
+    } else {
+      await tx.replace(taskRef, preparedTask(task.body, time), now);
+    }
   }
   return excluded;
 }

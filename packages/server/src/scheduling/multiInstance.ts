@@ -3,7 +3,9 @@
  * on the first — and every instance runs the coordination command. Each instance's end is recorded under the
  * task's `_ob.multiInstance`: once all succeeded the primary runs the task's command line (an ordinary run of the
  * task from then on, completed by taskCompletion.ts); if one fails, the others are killed and the task ends (or
- * retries) with that failure. The subtask list shows instances 1…N−1.
+ * retries) with that failure. A restart or removal of any instance's node stops the run as a whole (`cutInstances`,
+ * called by requeue.ts), as does a failed job preparation on an instance's node. The subtask list shows instances
+ * 1…N−1.
  */
 import { formatTimestamp } from "@openbatch/core";
 import type { ProcessOutcome, SubtaskInformation, TaskFailureInformation } from "@openbatch/protocol";
@@ -12,7 +14,7 @@ import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js"
 import type { TaskRecord } from "../services/taskService.js";
 import { reactToTask } from "./jobReactions.js";
 import { taskAfterRun } from "./taskCompletion.js";
-import { killAssignment } from "./taskEnding.js";
+import { killAssignment, killTaskRuns } from "./taskEnding.js";
 
 export interface InstanceRun {
   readonly id: number;
@@ -84,6 +86,11 @@ function ended(instance: InstanceRun, outcome: ProcessOutcome, time: string): In
   };
 }
 
+/** The instance, cut short with `TaskEnded` and `message`. Pure. */
+function cutShort(instance: InstanceRun, message: string, time: string): InstanceRun {
+  return ended(instance, { attempt: 1, state: "completed", startTime: instance.startTime, failure: { code: "TaskEnded", message } }, time);
+}
+
 /** Kills every instance still running but `except`; they count as ended. Returns their pools. */
 async function killInstances(tx: WriteTx, account: string, runtime: MultiInstanceRuntime, except: string, time: string, now: Date) {
   const pools = new Set<string>();
@@ -92,12 +99,31 @@ async function killInstances(tx: WriteTx, account: string, runtime: MultiInstanc
     if (instance.state === "running" && instance.assignmentId !== except) {
       const poolId = await killAssignment(tx, account, { assignmentId: instance.assignmentId, nodeId: instance.nodeId, poolId: instance.poolId, attempt: 0 }, now);
       if (poolId !== undefined) pools.add(poolId);
-      instances.push(ended(instance, { attempt: 1, state: "completed", startTime: instance.startTime, failure: { code: "TaskEnded", message: "Another instance of the multi-instance task failed." } }, time));
+      instances.push(cutShort(instance, "Another instance of the multi-instance task failed.", time));
     } else {
       instances.push(instance);
     }
   }
   return { pools, runtime: { ...runtime, instances } };
+}
+
+/** Whether `assignmentId` is an instance of the task's current multi-instance run that has not ended. Pure. */
+export function runsInstance(task: TaskRecord, assignmentId: string): boolean {
+  return task._ob.assignment !== undefined && (task._ob.multiInstance?.instances.some((instance) => instance.assignmentId === assignmentId && instance.state === "running") ?? false);
+}
+
+/**
+ * The task's run stopped as a whole, because one instance's node restarted, left or could not prepare the job: every
+ * process of the run is killed on its node and every instance still running counts as ended with `message`. The
+ * caller then requeues or ends the returned task. A task without instances comes back with its run killed.
+ */
+export async function cutInstances(tx: WriteTx, account: string, task: TaskRecord, message: string, now: Date): Promise<TaskRecord> {
+  await killTaskRuns(tx, account, task, now);
+  const runtime = task._ob.multiInstance;
+  if (runtime === undefined) return task;
+  const time = formatTimestamp(now);
+  const instances = runtime.instances.map((instance) => (instance.state === "running" ? cutShort(instance, message, time) : instance));
+  return { ...task, _ob: { ...task._ob, multiInstance: { ...runtime, instances } } };
 }
 
 /**
@@ -110,7 +136,9 @@ export async function instanceRunFinished(tx: WriteTx, account: string, assignme
   const task = await tx.get<TaskRecord>(ref);
   const runtime = task?.body._ob.multiInstance;
   const instance = runtime?.instances.find((entry) => entry.assignmentId === assignment.assignmentId);
-  if (task === undefined || runtime === undefined || instance === undefined || instance.state !== "running") return new Set();
+  // A run that was requeued or ended as a whole (its assignment dropped) or has been replaced is no longer followed.
+  if (task?.body._ob.assignment?.attempt !== assignment.attempt) return new Set();
+  if (runtime === undefined || instance === undefined || instance.state !== "running") return new Set();
   const time = formatTimestamp(now);
   const recorded: MultiInstanceRuntime = { ...runtime, instances: runtime.instances.map((entry) => (entry === instance ? ended(entry, outcome, time) : entry)) };
   const primary = recorded.instances[0] as InstanceRun;

@@ -14,7 +14,7 @@ import type { Placement, Plan } from "@openbatch/scheduler";
 import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
-import { gateOnPreparation, jobTaskDirectory } from "./jobPreparation.js";
+import { excludedFromJob, gateOnPreparation, jobTaskDirectory, type PreparationGate } from "./jobPreparation.js";
 import { instanceEnvironment, multiInstanceRuntime, type InstanceRun } from "./multiInstance.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../nodes/recentTasks.js";
 import { requeuedTask } from "./requeue.js";
@@ -236,9 +236,17 @@ export class PlanApplier {
 
   /**
    * A multi-instance task: every instance runs the coordination command first (instance 0, the primary, on the
-   * first node); multiInstance.ts starts the application command once they all succeeded.
+   * first node), each held until its node has prepared the job (the task `preparing` while the primary's is);
+   * multiInstance.ts starts the application command once they all succeeded.
    */
   private async placeInstances(tx: WriteTx, account: string, target: Target, nodes: readonly StoredEntity<NodeRecord>[], now: Date): Promise<string | undefined> {
+    const jobId = target.job.id ?? target.jobId;
+    // Every instance's node prepares the job first, as for an ordinary task; one node the job may not use stops
+    // the whole placement before any preparation starts.
+    for (const node of nodes) if (await excludedFromJob(tx, account, jobId, node.id)) return undefined;
+    const gated: { gate: PreparationGate; node: NodeRecord }[] = [];
+    for (const node of nodes) gated.push(await gateOnPreparation(tx, account, target.job, jobId, target.poolId, node.body, now));
+    const held = (index: number) => gated[index]?.gate === "wait";
     const time = formatTimestamp(now);
     const task = target.task.body;
     const attempt = task._ob.attempts + 1;
@@ -260,15 +268,16 @@ export class PlanApplier {
       nodePathEnvironment: { ...base.nodePathEnvironment, AZ_BATCH_TASK_SHARED_DIR: base.taskDirectory },
       subtaskId: index,
       ...(common === undefined ? {} : { commonResourceFiles: common }),
+      ...(held(index) ? { held: true } : {}),
     }));
     const poolId = target.pool.id ?? target.poolId;
     const primary = instances[0] as NodeTaskAssignment;
-    const started = startedTask(task, nodeInfoOf((nodes[0] as StoredEntity<NodeRecord>).body, poolId, base.taskDirectory), primary, time, false);
+    const started = startedTask(task, nodeInfoOf((nodes[0] as StoredEntity<NodeRecord>).body, poolId, base.taskDirectory), primary, time, held(0));
     const runtime = multiInstanceRuntime(nodes.map((node, index) => ({ node: node.body, poolId, assignment: instances[index] as NodeTaskAssignment })), time);
     for (const [index, node] of nodes.entries()) {
       // The primary shows as the task itself, the other instances as its subtasks (as the subtask list does).
       const recent = index === 0 ? recentTaskOf(started, target.jobId) : recentSubtaskOf(started, target.jobId, runtime.instances[index] as InstanceRun);
-      const placed = withRecentTask(withAssignment(node.body, instances[index] as NodeTaskAssignment, time), recent);
+      const placed = withRecentTask(withAssignment((gated[index] as (typeof gated)[number]).node, instances[index] as NodeTaskAssignment, time), recent);
       await tx.replace({ account, kind: "node", scope: target.poolId, id: node.id }, placed, now);
     }
     await tx.replace({ account, kind: "task", scope: target.jobId, id: task.id }, { ...started, _ob: { ...started._ob, multiInstance: runtime } }, now);
