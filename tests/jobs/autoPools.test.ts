@@ -59,6 +59,28 @@ describe("auto pools", () => {
     assert.equal((await call("GET", `/pools/${kept}`)).status, 200);
   });
 
+  it("deletes the pool of a job deleted while its release tasks run, once they end and the job is gone (also a schedule's job)", async () => {
+    const jobSpecification = {
+      poolInfo: { autoPoolSpecification: { poolLifetimeOption: "job", keepAlive: false, pool: poolSpecification } },
+      jobPreparationTask: { commandLine: "/bin/true" },
+      jobReleaseTask: { commandLine: "/bin/sh -c 'sleep 2'" },
+    };
+    assert.equal((await call("POST", "/jobs", { id: "released", ...jobSpecification })).status, 201);
+    const scheduled = await call("POST", "/jobschedules", { id: "releasing", schedule: {}, jobSpecification });
+    assert.equal(scheduled.status, 201, scheduled.text);
+    const scheduleJob = await waitFor("the schedule's job", async () => (await call("GET", "/jobs/releasing:job-1")).status === 200 ? "releasing:job-1" : undefined);
+    for (const jobId of ["released", scheduleJob]) {
+      const poolId = (await get(`/jobs/${jobId}`)).executionInfo.poolId as string;
+      assert.equal((await call("POST", `/jobs/${jobId}/tasks`, { id: "t", commandLine: "/bin/true" })).status, 201);
+      await waitFor(`${jobId}'s task to complete`, async () => ((await get(`/jobs/${jobId}/tasks/t`)).state === "completed" ? true : undefined));
+      assert.equal((await call("DELETE", `/jobs/${jobId}`)).status, 202);
+      assert.equal((await get(`/jobs/${jobId}`)).state, "deleting", "the release task runs first");
+      assert.equal((await get(`/pools/${poolId}`)).state, "active", "the pool stays while the release runs on it");
+      await waitFor(`${jobId} to be gone`, async () => ((await call("GET", `/jobs/${jobId}`)).status === 404 ? true : undefined));
+      await waitFor(`${jobId}'s auto pool to be gone`, async () => ((await call("GET", `/pools/${poolId}`)).status === 404 ? true : undefined));
+    }
+  });
+
   it("completes the job with InvalidAutoPoolSettings when the pool specification is refused, and refuses bad auto pool settings", async () => {
     const added = await call("POST", "/jobs", { id: "badspec", poolInfo: { autoPoolSpecification: { poolLifetimeOption: "job", pool: { ...poolSpecification, taskSlotsPerNode: 999 } } } });
     assert.equal(added.status, 201, added.text);

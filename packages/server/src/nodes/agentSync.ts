@@ -62,6 +62,8 @@ interface Applied {
   readonly capacityFreed: boolean;
   /** Pools whose agents must wake after the commit (a job ended and killed its other tasks). */
   readonly poolsToWake: ReadonlySet<string>;
+  /** Auto pools that started deleting with their job (its last release ended): their reconciler runs after the commit. */
+  readonly poolsDeleted: ReadonlySet<string>;
 }
 
 function desiredUser(user: NodeUserRecord): DesiredNodeUser {
@@ -90,6 +92,7 @@ export class AgentSync {
     this.options.onHeartbeat(identity, now);
     const applied = await this.options.store.write((tx) => this.apply(tx, identity, request, now));
     if (applied.poolChanged) void this.options.reconciler.kick(identity.account, identity.poolId);
+    for (const poolId of applied.poolsDeleted) void this.options.reconciler.kick(identity.account, poolId);
     // After the commit, so the scheduling round's snapshot sees the freed slots.
     if (applied.capacityFreed) this.options.onCapacityFreed?.(identity.account);
     // A job that ended because of these reports killed tasks elsewhere in its pool.
@@ -136,6 +139,7 @@ export class AgentSync {
     let nodesChanged = false;
     let tasksFinished = false;
     const poolsToWake = new Set<string>();
+    const poolsDeleted = new Set<string>();
     const desired: DesiredNode[] = [];
     for (const node of await this.assigned(tx, identity)) {
       const report = reports.get(node.id.toLowerCase());
@@ -147,7 +151,7 @@ export class AgentSync {
         nodesChanged = true;
         continue;
       }
-      const reported = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake);
+      const reported = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake, poolsDeleted);
       if (reported !== node.body) tasksFinished = true;
       // A reboot or reimage that waited for the node's tasks (taskcompletion) happens once none is left — checked
       // on every exchange, since a run can also leave the node without a report (a withdrawn held run).
@@ -161,7 +165,7 @@ export class AgentSync {
       }
       desired.push(this.desiredNode(identity, updated, await nodeCertificateFiles(tx, identity.account, updated.certificateReferences)));
     }
-    return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake };
+    return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake, poolsDeleted };
   }
 
   /**
@@ -176,6 +180,7 @@ export class AgentSync {
     report: AgentNodeReport,
     now: Date,
     poolsToWake: Set<string>,
+    poolsDeleted: Set<string>,
   ): Promise<NodeRecord> {
     const assignments = node._ob.assignments ?? [];
     const finished = new Map<string, NonNullable<AgentNodeReport["tasks"]>[number]>();
@@ -194,7 +199,8 @@ export class AgentSync {
       freedSlots += assignment.slots;
       if (taskReport.outcome.failure === undefined && taskReport.outcome.exitCode === 0) succeeded++;
       if (assignment.role !== undefined) {
-        await roleRunFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, now);
+        const deleted = await roleRunFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, now);
+        if (deleted !== undefined) poolsDeleted.add(deleted);
         continue;
       }
       if (assignment.subtaskId !== undefined) {

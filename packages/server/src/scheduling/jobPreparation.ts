@@ -11,6 +11,7 @@
  *   `deleting`) until every release has ended, and then completes (or is removed), whatever their results.
  */
 import { formatTimestamp, parseDuration } from "@openbatch/core";
+import { releaseJobPool } from "../services/autoPools.js";
 import { jobPoolId } from "../services/jobStates.js";
 import type { CloudJob, EnvironmentSetting, JobPreparationTaskExecutionInformation, JobReleaseTaskExecutionInformation, ProcessOutcome } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
@@ -158,21 +159,20 @@ function finishedRun(outcome: ProcessOutcome, time: string) {
 /**
  * A preparation or release run reported finished by the node's agent. Preparation: retried while its retries last;
  * success lets the held tasks run; a final failure with `waitForSuccess` sends them back to `active` and excludes
- * the node. Release: recorded; the last one lets the ending job complete. Returns true when the job's tasks may be
- * schedulable again (the scheduler should run).
+ * the node. Release: recorded; the last one lets the ending job complete (or go). Returns the job's auto pool when
+ * it started deleting because the job went (`finishJobIfReleased`), for the caller to announce after the commit.
  */
-export async function roleRunFinished(tx: WriteTx, account: string, poolId: string, nodeId: string, assignment: NodeTaskAssignment, outcome: ProcessOutcome, now: Date): Promise<boolean> {
+export async function roleRunFinished(tx: WriteTx, account: string, poolId: string, nodeId: string, assignment: NodeTaskAssignment, outcome: ProcessOutcome, now: Date): Promise<string | undefined> {
   const ref = jobNodeRef(account, assignment.jobId, nodeId);
   const stored = await tx.get<JobNodeRecord>(ref);
   const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: assignment.jobId });
-  if (stored === undefined || job === undefined || stored.body._ob.assignmentId !== assignment.assignmentId) return false;
+  if (stored === undefined || job === undefined || stored.body._ob.assignmentId !== assignment.assignmentId) return undefined;
   const record = stored.body;
   const time = formatTimestamp(now);
   const { assignmentId: _done, ...runtime } = record._ob;
   if (assignment.role === "jobRelease") {
     await tx.replace(ref, { ...record, jobReleaseTaskExecutionInfo: { ...record.jobReleaseTaskExecutionInfo, ...finishedRun(outcome, time) }, _ob: runtime }, now);
-    await finishJobIfReleased(tx, account, assignment.jobId, job.body, now);
-    return false;
+    return finishJobIfReleased(tx, account, assignment.jobId, job.body, now);
   }
   const info = record.jobPreparationTaskExecutionInfo ?? {};
   const retryCount = info.retryCount ?? 0;
@@ -180,10 +180,10 @@ export async function roleRunFinished(tx: WriteTx, account: string, poolId: stri
   if (outcome.failure === undefined && outcome.exitCode !== 0 && (maxRetries === -1 || retryCount < maxRetries)) {
     const run = record._ob.runs + 1;
     const retry = roleAssignment(job.body, assignment.jobId, "jobPreparation", run);
-    if (!(await changeNode(tx, account, poolId, nodeId, now, (assignments) => [...assignments, retry]))) return false;
+    if (!(await changeNode(tx, account, poolId, nodeId, now, (assignments) => [...assignments, retry]))) return undefined;
     const retried = { ...info, retryCount: retryCount + 1, lastRetryTime: time, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }) };
     await tx.replace(ref, { ...record, jobPreparationTaskExecutionInfo: retried, _ob: { ...runtime, runs: run, assignmentId: retry.assignmentId } }, now);
-    return false;
+    return undefined;
   }
   const finished = { ...info, ...finishedRun(outcome, time) };
   const waitForSuccess = job.body.jobPreparationTask?.waitForSuccess !== false;
@@ -214,7 +214,7 @@ export async function roleRunFinished(tx: WriteTx, account: string, poolId: stri
       await tx.replace(taskRef, preparedTask(task.body, time), now);
     }
   }
-  return excluded;
+  return undefined;
 }
 
 /** A held task whose node prepared the job: it runs now. */
@@ -258,16 +258,20 @@ export async function startReleases(tx: WriteTx, account: string, jobId: string,
   return pools;
 }
 
-/** A `terminating` job completes, a `deleting` one is removed, once no release task runs any more. */
-export async function finishJobIfReleased(tx: WriteTx, account: string, jobId: string, job: CloudJob, now: Date): Promise<void> {
-  if (job.state !== "terminating" && job.state !== "deleting") return;
+/**
+ * A `terminating` job completes, a `deleting` one is removed, once no release task runs any more. A removed job's
+ * auto pool goes with it, as on an immediate delete (autoPools.ts `releaseJobPool`): returns that pool, which the
+ * caller announces after the commit (its nodes run the releases, so a reconcile of their pool does it).
+ */
+export async function finishJobIfReleased(tx: WriteTx, account: string, jobId: string, job: CloudJob, now: Date): Promise<string | undefined> {
+  if (job.state !== "terminating" && job.state !== "deleting") return undefined;
   const records = await tx.list<JobNodeRecord>({ account, kind: "jobNode", scope: jobId }, { limit: 100_000 });
-  if (records.items.some((record) => record.body.jobReleaseTaskExecutionInfo?.state === "running")) return;
+  if (records.items.some((record) => record.body.jobReleaseTaskExecutionInfo?.state === "running")) return undefined;
   const ref = { account, kind: "job" as const, scope: "", id: jobId };
   if (job.state === "deleting") {
     await removeJobRecords(tx, account, jobId);
     await tx.delete(ref);
-    return;
+    return releaseJobPool(tx, account, job, now);
   }
   const time = formatTimestamp(now);
   await tx.replace(ref, {
@@ -278,6 +282,7 @@ export async function finishJobIfReleased(tx: WriteTx, account: string, jobId: s
     stateTransitionTime: time,
     executionInfo: { ...job.executionInfo, endTime: time },
   }, now);
+  return undefined;
 }
 
 /** Removes a job's tasks and per-node records (the job row is the caller's). */
@@ -312,6 +317,7 @@ export async function forgetPreparations(tx: WriteTx, account: string, poolId: s
       _ob: rerun ? runtime : { ...runtime, ...(stored.body._ob.excluded === true ? { excluded: true } : {}) },
     };
     await tx.replace(ref, next, now);
+    // A pool this deletes is this node's own, which the caller reconciles after the commit anyway.
     if (release?.state === "running") await finishJobIfReleased(tx, account, job.id, job.body, now);
   }
 }

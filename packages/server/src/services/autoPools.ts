@@ -13,7 +13,7 @@ import { isServiceError, type Clock } from "@openbatch/core";
 import type { AutoPoolSpecification, CloudJob, CloudPool, JobSchedulingError } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import { TimedPasses } from "../timing/timedPasses.js";
-import type { PoolService } from "./poolService.js";
+import { deletePoolInTx, type PoolService } from "./poolService.js";
 
 /** What a job schedule keeps about its pool (scheduleAdvance.ts `ScheduleRunnerState.autoPoolId`). */
 interface ScheduleWithPool {
@@ -34,11 +34,31 @@ const ownAutoPoolJobs = {
   right: { op: "eq", path: ["poolInfo", "autoPoolSpecification", "poolLifetimeOption"], kind: "enum", value: "job" },
 } as const;
 
-/** Whether a completed job's own auto pool (lifetime `job`) should go now. */
-function releasable(job: CloudJob): string | undefined {
+/** The job's own auto pool (lifetime `job`) unless kept alive: the pool that goes once the job completed or is gone. */
+function ownPoolId(job: CloudJob): string | undefined {
   const spec = job.poolInfo?.autoPoolSpecification;
-  if (spec === undefined || spec.poolLifetimeOption !== "job" || spec.keepAlive === true || job.state !== "completed") return undefined;
-  return job.executionInfo?.poolId;
+  return spec?.keepAlive === true || spec?.poolLifetimeOption !== "job" ? undefined : job.executionInfo?.poolId;
+}
+
+/**
+ * Starts deleting a pool that served its purpose, in the caller's transaction; returns its id unless it is gone or
+ * already deleting. The caller kicks the pool's reconciler after the commit, so its nodes go.
+ */
+async function deleteUsedPool(tx: WriteTx, account: string, poolId: string, now: Date): Promise<string | undefined> {
+  const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
+  if (pool === undefined || pool.body.state === "deleting") return undefined;
+  await deletePoolInTx(tx, account, poolId, now);
+  return poolId;
+}
+
+/**
+ * The job is gone (deleted, in the caller's transaction): its own pool goes too, unless kept alive. Returns the
+ * pool whose reconciler the caller kicks after the commit. `AutoPools.release` runs it after an immediate delete;
+ * jobPreparation.ts when it removes a `deleting` job whose release tasks have ended.
+ */
+export function releaseJobPool(tx: WriteTx, account: string, job: CloudJob, now: Date): Promise<string | undefined> {
+  const poolId = ownPoolId(job);
+  return poolId === undefined ? Promise.resolve(undefined) : deleteUsedPool(tx, account, poolId, now);
 }
 
 export class AutoPools {
@@ -94,12 +114,15 @@ export class AutoPools {
     await this.deletePool(account, poolId, now);
   }
 
-  /** The job that owned `poolId` is gone (deleted): its pool goes too, unless kept alive. */
+  /** The job is gone (deleted): its own pool goes too, unless kept alive (`releaseJobPool` in a transaction of its own). */
   async release(account: string, job: CloudJob, now: Date): Promise<void> {
-    const spec = job.poolInfo?.autoPoolSpecification;
-    const poolId = spec?.keepAlive === true || spec?.poolLifetimeOption !== "job" ? undefined : job.executionInfo?.poolId;
-    if (poolId === undefined) return;
-    await this.deletePool(account, poolId, now);
+    const poolId = await this.store.write((tx) => releaseJobPool(tx, account, job, now));
+    if (poolId !== undefined) this.deleted(account, poolId);
+  }
+
+  /** A pool deleted by `deleteUsedPool` in a committed transaction: its nodes go. */
+  private deleted(account: string, poolId: string): void {
+    this.pools.changed(account, poolId);
   }
 
   /** A job may have completed: look for auto pools whose jobs are done. */
@@ -121,7 +144,7 @@ export class AutoPools {
       tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 100_000, filter: ownAutoPoolJobs }),
     );
     for (const job of jobs.items) {
-      const poolId = releasable(job.body);
+      const poolId = job.body.state === "completed" ? ownPoolId(job.body) : undefined;
       if (poolId !== undefined) await this.deletePool(account, poolId, this.clock.now());
     }
     // A completed schedule's pool (lifetime `jobSchedule`) goes with it.
@@ -135,8 +158,6 @@ export class AutoPools {
   }
 
   private async deletePool(account: string, poolId: string, now: Date): Promise<void> {
-    const pool = await this.pools.find(account, poolId);
-    if (pool === undefined || (pool.body as CloudPool).state === "deleting") return;
-    await this.pools.delete(account, poolId, pool.eTag, now);
+    if ((await this.store.write((tx) => deleteUsedPool(tx, account, poolId, now))) !== undefined) this.deleted(account, poolId);
   }
 }

@@ -69,6 +69,19 @@ function checkPoolRules(pool: PoolAddParameter): void {
   }
 }
 
+/**
+ * Deletes the pool in the caller's transaction: at once without nodes, otherwise `deleting` until the reconciler has
+ * removed them — the caller kicks the pool's reconciler after the commit. `ifMatch` as for `PoolService.delete`.
+ */
+export async function deletePoolInTx(tx: WriteTx, account: string, poolId: string, now: Date, ifMatch?: string): Promise<void> {
+  const ref = { account, kind: "pool" as const, scope: "", id: poolId };
+  const nodes = await tx.count({ account, kind: "node", scope: poolId });
+  if (nodes === 0) return tx.delete(ref, { ifMatch });
+  const pool = await tx.get<CloudPool>(ref);
+  if (pool === undefined) throw poolNotFound(poolId);
+  await tx.replace(ref, { ...pool.body, state: "deleting", stateTransitionTime: formatTimestamp(now) }, now, { ifMatch });
+}
+
 export class PoolService {
   /**
    * @param onChange called after a committed change to a pool's targets or state, so that its nodes follow
@@ -137,6 +150,11 @@ export class PoolService {
     this.onChange(account, poolId);
   }
 
+  /** A pool deleted with `deletePoolInTx` (or otherwise changed) in a committed transaction: its nodes follow. */
+  changed(account: string, poolId: string): void {
+    this.onChange(account, poolId);
+  }
+
   /** The pool, or 404 PoolNotFound. */
   async get(account: string, poolId: string): Promise<StoredPool> {
     const pool = await this.find(account, poolId);
@@ -160,15 +178,7 @@ export class PoolService {
    */
   async delete(account: string, poolId: string, ifMatch: string, now: Date): Promise<void> {
     try {
-      await this.store.write(async (tx) => {
-        const ref = { account, kind: "pool" as const, scope: "", id: poolId };
-        const nodes = await tx.count({ account, kind: "node", scope: poolId });
-        if (nodes === 0) return tx.delete(ref, { ifMatch });
-        const pool = await tx.get<CloudPool>(ref);
-        if (pool === undefined) throw poolNotFound(poolId);
-        const time = formatTimestamp(now);
-        await tx.replace(ref, { ...pool.body, state: "deleting", stateTransitionTime: time }, now, { ifMatch });
-      });
+      await this.store.write((tx) => deletePoolInTx(tx, account, poolId, now, ifMatch));
       this.onChange(account, poolId);
     } catch (error) {
       if (isStoreError(error, "notFound")) throw poolNotFound(poolId);
