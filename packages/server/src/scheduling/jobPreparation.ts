@@ -18,7 +18,7 @@ import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { jobDirectory } from "../jobSchedules/scheduleJobIds.js";
-import { cutInstances, runsInstance } from "./multiInstance.js";
+import { runsInstance, stopRun } from "./multiInstance.js";
 
 export interface JobNodeRecord {
   poolId: string;
@@ -208,7 +208,7 @@ export async function roleRunFinished(tx: WriteTx, account: string, poolId: stri
     // goes back to `active`, its other instances killed.
     if (!own && !(excluded && runsInstance(task.body, entry.assignmentId))) continue;
     if (excluded) {
-      const whole = task.body._ob.multiInstance === undefined ? task.body : await cutInstances(tx, account, task.body, "The node of an instance of the multi-instance task could not prepare the job.", now);
+      const whole = task.body._ob.multiInstance === undefined ? task.body : (await stopRun(tx, account, task.body, "The node of an instance of the multi-instance task could not prepare the job.", now)).task;
       await tx.replace(taskRef, unpreparedTask(whole, time), now);
     } else {
       await tx.replace(taskRef, preparedTask(task.body, time), now);

@@ -15,7 +15,8 @@ import { completeJob, transition } from "../services/jobStates.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { busyTaskFilter, startReleases } from "./jobPreparation.js";
 import { requeuedTask } from "./requeue.js";
-import { endedTask, killTaskRuns } from "./taskEnding.js";
+import { endedTask } from "./taskEnding.js";
+import { stopRun } from "./multiInstance.js";
 
 /** Kills the job's running tasks: each completes as failed (`TaskEnded`) and its node assignment is marked `kill`. */
 export async function endRunningTasks(tx: WriteTx, account: string, jobId: string, now: Date, message = "The task was terminated because its job ended."): Promise<Set<string>> {
@@ -23,9 +24,9 @@ export async function endRunningTasks(tx: WriteTx, account: string, jobId: strin
   const time = formatTimestamp(now);
   const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: busyTaskFilter });
   for (const task of running.items) {
-    const poolId = await killTaskRuns(tx, account, task.body, now);
-    if (poolId !== undefined) pools.add(poolId);
-    await tx.replace({ account, kind: "task", scope: jobId, id: task.id }, endedTask(task.body, message, time), now);
+    const stopped = await stopRun(tx, account, task.body, message, now);
+    if (stopped.poolId !== undefined) pools.add(stopped.poolId);
+    await tx.replace({ account, kind: "task", scope: jobId, id: task.id }, endedTask(stopped.task, message, time), now);
   }
   return pools;
 }
@@ -42,9 +43,9 @@ export async function disableJob(tx: WriteTx, account: string, jobId: string, jo
   const running = await tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 100_000, filter: busyTaskFilter });
   if (option !== "wait") {
     for (const task of running.items) {
-      const poolId = await killTaskRuns(tx, account, task.body, now);
-      if (poolId !== undefined) pools.add(poolId);
-      const changed = option === "requeue" ? requeuedTask(task.body, time) : endedTask(task.body, "The task was terminated because its job was disabled.", time);
+      const stopped = await stopRun(tx, account, task.body, "The job was disabled.", now);
+      if (stopped.poolId !== undefined) pools.add(stopped.poolId);
+      const changed = option === "requeue" ? requeuedTask(stopped.task, time) : endedTask(stopped.task, "The task was terminated because its job was disabled.", time);
       await tx.replace({ account, kind: "task", scope: jobId, id: task.id }, changed, now);
     }
   }

@@ -3,7 +3,7 @@
  * on the first — and every instance runs the coordination command. Each instance's end is recorded under the
  * task's `_ob.multiInstance`: once all succeeded the primary runs the task's command line (an ordinary run of the
  * task from then on, completed by taskCompletion.ts); if one fails, the others are killed and the task ends (or
- * retries) with that failure. A restart or removal of any instance's node stops the run as a whole (`cutInstances`,
+ * retries) with that failure. A restart or removal of any instance's node stops the run as a whole (`stopRun`,
  * called by requeue.ts), as does a failed job preparation on an instance's node. The subtask list shows instances
  * 1…N−1.
  */
@@ -113,17 +113,19 @@ export function runsInstance(task: TaskRecord, assignmentId: string): boolean {
 }
 
 /**
- * The task's run stopped as a whole, because one instance's node restarted, left or could not prepare the job: every
- * process of the run is killed on its node and every instance still running counts as ended with `message`. The
- * caller then requeues or ends the returned task. A task without instances comes back with its run killed.
+ * Stops the task's current run as a whole — the one way every path does it (terminate, job end or disable,
+ * preemption, an instance's node restarting, leaving or failing to prepare): every process of the run is killed on
+ * its node and every multi-instance instance still running counts as ended with `message`. The caller then requeues
+ * or ends the returned task. Returns the pool whose agents must wake, if any node was still there.
  */
-export async function cutInstances(tx: WriteTx, account: string, task: TaskRecord, message: string, now: Date): Promise<TaskRecord> {
-  await killTaskRuns(tx, account, task, now);
+export async function stopRun(tx: WriteTx, account: string, task: TaskRecord, message: string, now: Date): Promise<{ task: TaskRecord; poolId?: string }> {
+  const poolId = await killTaskRuns(tx, account, task, now);
+  const woken = poolId === undefined ? {} : { poolId };
   const runtime = task._ob.multiInstance;
-  if (runtime === undefined) return task;
+  if (runtime === undefined) return { task, ...woken };
   const time = formatTimestamp(now);
   const instances = runtime.instances.map((instance) => (instance.state === "running" ? cutShort(instance, message, time) : instance));
-  return { ...task, _ob: { ...task._ob, multiInstance: { ...runtime, instances } } };
+  return { task: { ...task, _ob: { ...task._ob, multiInstance: { ...runtime, instances } } }, ...woken };
 }
 
 /**

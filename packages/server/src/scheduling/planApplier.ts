@@ -15,10 +15,9 @@ import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { excludedFromJob, gateOnPreparation, jobTaskDirectory, type PreparationGate } from "./jobPreparation.js";
-import { instanceEnvironment, multiInstanceRuntime, type InstanceRun } from "./multiInstance.js";
+import { instanceEnvironment, multiInstanceRuntime, stopRun, type InstanceRun } from "./multiInstance.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../nodes/recentTasks.js";
 import { requeuedTask } from "./requeue.js";
-import { killTaskRuns } from "./taskEnding.js";
 import { describeProblems, resolvePackageReferences } from "../applications/applicationRecords.js";
 
 export interface PlanApplierOptions {
@@ -161,9 +160,9 @@ export class PlanApplier {
       const task = await tx.get<TaskRecord>(ref);
       const job = await tx.get<CloudJob>({ account, kind: "job", scope: "", id: victim.jobId });
       if (task === undefined || (task.body.state !== "running" && task.body.state !== "preparing") || job?.body.allowTaskPreemption !== true) continue;
-      const poolId = await killTaskRuns(tx, account, task.body, now);
-      if (poolId !== undefined) pools.add(poolId);
-      await tx.replace(ref, requeuedTask(task.body, time), now);
+      const stopped = await stopRun(tx, account, task.body, "The task was preempted by a task of a higher-priority job.", now);
+      if (stopped.poolId !== undefined) pools.add(stopped.poolId);
+      await tx.replace(ref, requeuedTask(stopped.task, time), now);
     }
     return pools;
   }

@@ -11,7 +11,7 @@ import type { WriteTx } from "@openbatch/store";
 import type { NodeRecord, NodeTaskAssignment } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
 import { endedTask } from "./taskEnding.js";
-import { cutInstances, runsInstance } from "./multiInstance.js";
+import { runsInstance, stopRun } from "./multiInstance.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../nodes/recentTasks.js";
 
 export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
@@ -61,7 +61,7 @@ export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeR
     if (!own && !runsInstance(task.body, assignment.assignmentId)) continue;
     // A multi-instance task cannot go on without one of its instances: it is requeued or ended as a whole, its
     // instances on the other nodes killed too (semantics.md §11).
-    const whole = task.body._ob.multiInstance === undefined ? task.body : await cutInstances(tx, account, task.body, "The node of an instance of the multi-instance task left or restarted.", now);
+    const whole = task.body._ob.multiInstance === undefined ? task.body : (await stopRun(tx, account, task.body, "The node of an instance of the multi-instance task left or restarted.", now)).task;
     const after = option === "requeue" ? requeuedTask(whole, time) : endedTask(whole, "The task was terminated because its node left or restarted.", time);
     await tx.replace(ref, after, now);
     if (assignment.role === undefined) released = withRecentTask(released, recentOf(after, assignment));

@@ -14,7 +14,7 @@ import { isStoreError, type JsonPage, type Store, type StoredEntity, type WriteT
 import type { ListOptions } from "../odata/listQuery.js";
 import { reactToTask } from "../scheduling/jobReactions.js";
 import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
-import type { MultiInstanceRuntime } from "../scheduling/multiInstance.js";
+import { stopRun, type MultiInstanceRuntime } from "../scheduling/multiInstance.js";
 import { endedTask, killTaskRuns } from "../scheduling/taskEnding.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
 
@@ -301,11 +301,12 @@ export class TaskControl {
   terminate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, now, async (tx, task) => {
       if (task.body.state === "completed") throw serviceError("TaskCompleted", { values: [{ key: "TaskId", value: task.id }] });
-      const poolId = await killTaskRuns(tx, account, task.body, now);
-      const terminated = endedTask(task.body, "The task was terminated by a user request.", formatTimestamp(now));
+      const message = "The task was terminated by a user request.";
+      const stopped = await stopRun(tx, account, task.body, message, now);
+      const terminated = endedTask(stopped.task, message, formatTimestamp(now));
       await tx.replace({ account, kind: "task", scope: jobId, id: taskId }, terminated, now);
       await reactToTask(tx, account, jobId, terminated, now);
-      return poolId;
+      return stopped.poolId;
     });
   }
 
