@@ -5,31 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AbortError, BatchServiceClient, BatchSharedKeyCredential, CreateTasksError, operationUrl, type BatchResponseInfo } from "../src/index.js";
-import { hang, json, startScriptedServer, type ScriptedHandler, type ScriptedServer } from "./support/scriptedServer.js";
+import { AbortError, CreateTasksError, operationUrl, type BatchResponseInfo } from "../src/index.js";
+import { hang, json, type ScriptedHandler } from "./support/scriptedServer.js";
+import { rejection, withScriptedClient } from "./support/scriptedClient.js";
 
-const credential = new BatchSharedKeyCredential("acct", Buffer.from("key").toString("base64"));
+const withServer = (handler: ScriptedHandler, body: Parameters<typeof withScriptedClient>[2]) => withScriptedClient(handler, { retryOptions: { maxRetries: 0 } }, body);
 const context = { endpoint: "https://acct.westus.batch.azure.com", apiVersion: "2024-02-01.19.0" };
-
-async function withServer(handler: ScriptedHandler, body: (client: BatchServiceClient, server: ScriptedServer) => Promise<void>): Promise<void> {
-  const server = await startScriptedServer(handler);
-  const client = new BatchServiceClient(server.url, credential, { retryOptions: { maxRetries: 0 } });
-  try {
-    await body(client, server);
-  } finally {
-    await client.close();
-    await server.close();
-  }
-}
-
-async function rejection(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  return assert.fail("expected the call to fail");
-}
 
 describe("timeout", () => {
   it("is sent as the timeout query parameter, like timeoutInSeconds", () => {

@@ -6,25 +6,16 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { isRestError } from "@azure/core-rest-pipeline";
-import { AbortError, BatchServiceClient, BatchSharedKeyCredential, isBatchError } from "../src/index.js";
+import { AbortError, BatchServiceClient, isBatchError } from "../src/index.js";
 import { batchError, startScriptedServer } from "./support/scriptedServer.js";
+import { rejection, testCredential } from "./support/scriptedClient.js";
 
-const credential = new BatchSharedKeyCredential("acct", Buffer.from("key").toString("base64"));
-
-async function failureOf(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  return assert.fail("expected the call to fail");
-}
 
 it("a service error is a RestError to @azure/core-rest-pipeline, with the same code and statusCode", async () => {
   const server = await startScriptedServer((_q, r) => batchError(r, 404, "PoolNotFound"));
-  const client = new BatchServiceClient(server.url, credential, { retryOptions: { maxRetries: 0 } });
+  const client = new BatchServiceClient(server.url, testCredential, { retryOptions: { maxRetries: 0 } });
   try {
-    const error = await failureOf(client.pool.get("missing"));
+    const error = await rejection(client.pool.get("missing"));
     assert.ok(isBatchError(error));
     assert.equal(isRestError(error), true);
     if (!isRestError(error)) return;
@@ -40,12 +31,12 @@ it("a transport failure is a RestError too; a cancellation is not", async () => 
   const server = await startScriptedServer(() => undefined);
   const url = server.url;
   await server.close();
-  const client = new BatchServiceClient(url, credential, { retryOptions: { maxRetries: 0 } });
+  const client = new BatchServiceClient(url, testCredential, { retryOptions: { maxRetries: 0 } });
   try {
-    const refused = await failureOf(client.pool.get("p"));
+    const refused = await rejection(client.pool.get("p"));
     assert.equal(isRestError(refused), true);
     assert.equal((refused as { code?: string }).code, "ECONNREFUSED");
-    const aborted = await failureOf(client.pool.get("p", { abortSignal: AbortSignal.abort() }));
+    const aborted = await rejection(client.pool.get("p", { abortSignal: AbortSignal.abort() }));
     assert.ok(aborted instanceof AbortError);
     assert.equal(isRestError(aborted), false);
   } finally {
