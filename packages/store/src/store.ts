@@ -126,11 +126,23 @@ export interface WriteTx extends ReadTx {
   delete(ref: EntityRef, options?: WriteOptions): Promise<void>;
   /** Removes every entity of a collection (a deleted job's tasks); returns how many. */
   deleteAll(collection: CollectionRef): Promise<number>;
+  /**
+   * Runs `effect` once after this transaction commits, before `write` resolves; dropped if the transaction rolls
+   * back or is retried. This is how a transaction body says what must happen because of it (wake a loop, notify an
+   * agent) without doing it early: a body may run more than once (a store may retry a conflicting transaction), so
+   * it must have no side effects other than through `tx`. Effects run in the order they were added; one that throws
+   * is reported to the store's `onEffectError` and does not stop the others.
+   */
+  afterCommit(effect: () => void): void;
 }
 
 export interface Store {
   read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R>;
-  /** Runs `work` in one transaction; resolves after commit, rolls back if `work` throws. */
+  /**
+   * Runs `work` in one transaction; resolves after commit and its `afterCommit` effects, rolls back if `work`
+   * throws. `work` may be run again when the store retries a transaction that conflicted with another (so it must be
+   * free of side effects outside `tx`).
+   */
   write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R>;
   close(): Promise<void>;
 }

@@ -55,6 +55,29 @@ describe("SqliteStore", () => {
     await assert.rejects(store.write((tx) => tx.replace(ref("nothing"), {}, at(3))), (error) => isStoreError(error, "notFound"));
   });
 
+  it("runs after-commit effects once, in order, after the commit and only then", async () => {
+    const seen: string[] = [];
+    const result = await store.write(async (tx) => {
+      tx.afterCommit(() => seen.push("first"));
+      tx.afterCommit(() => {
+        throw new Error("a failing effect does not stop the others");
+      });
+      tx.afterCommit(() => seen.push("second"));
+      await tx.insert(ref("effects"), { id: "effects" }, at(2));
+      assert.deepEqual(seen, [], "nothing runs before the commit");
+      return "done";
+    });
+    assert.equal(result, "done");
+    assert.deepEqual(seen, ["first", "second"]);
+    await assert.rejects(
+      store.write(async (tx) => {
+        tx.afterCommit(() => seen.push("rolled back"));
+        throw new Error("abort");
+      }),
+    );
+    assert.deepEqual(seen, ["first", "second"], "a rolled-back transaction's effects are dropped");
+  });
+
   it("rolls back the whole transaction when the callback throws", async () => {
     await assert.rejects(
       store.write(async (tx) => {

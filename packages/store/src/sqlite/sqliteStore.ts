@@ -26,6 +26,7 @@ import {
   type WriteOptions,
   type WriteTx,
 } from "../store.js";
+import { runEffects } from "../effects.js";
 import { dumpSchema as dumpSchemaOf, migrate } from "./migrations.js";
 import { fieldSql, jsonPath, predicateToSql, sqlString } from "./predicateSql.js";
 
@@ -36,6 +37,8 @@ export interface SqliteStoreOptions {
   readonly now: Date;
   /** fsync every commit (`synchronous = FULL`). @default false */
   readonly durableWrites?: boolean;
+  /** Told of an after-commit effect that threw. @default console.error */
+  readonly onEffectError?: (error: unknown) => void;
 }
 
 interface Row {
@@ -162,6 +165,11 @@ class SqliteReadTx implements ReadTx {
 class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   /** The ETag counter's value as this transaction moved it; written back once, before the commit (`finish`). */
   private version: bigint | undefined;
+  readonly effects: (() => void)[] = [];
+
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
 
   private nextETag(): string {
     // Its own SQL text, so the statement's pluck and BigInt modes never leak into another query.
@@ -223,8 +231,10 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly onEffectError: (error: unknown) => void;
 
   constructor(options: SqliteStoreOptions) {
+    this.onEffectError = options.onEffectError ?? ((error) => console.error("after-commit effect failed", error));
     this.writer = new Database(options.filename);
     this.writer.pragma("journal_mode = WAL");
     this.writer.pragma(options.durableWrites === true ? "synchronous = FULL" : "synchronous = NORMAL");
@@ -252,6 +262,7 @@ export class SqliteStore implements Store {
         const result = await work(tx);
         tx.finish();
         this.writer.exec("COMMIT");
+        runEffects(tx.effects, this.onEffectError);
         return result;
       } catch (error) {
         if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
