@@ -9,6 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import type { CloudPool } from "@openbatch/protocol";
 import { SqliteStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
@@ -43,10 +44,18 @@ import { AgentTokens } from "./nodes/agentTokens.js";
 import { HeartbeatTracker } from "./nodes/heartbeatTracker.js";
 import { PoolNotifier } from "./nodes/notifier.js";
 import { PoolReconciler } from "./nodes/poolReconciler.js";
-import { noProvider } from "./providers/computeProvider.js";
-import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
+import type { ComputeProvider } from "./providers/computeProvider.js";
+import { createExternalProvider } from "./providers/external/externalProvider.js";
+import { ProviderSet } from "./providers/providerSet.js";
+import { createSlurmProvider, slurmServerTag } from "./providers/slurm/slurmProvider.js";
+import { slurmCommands } from "./providers/slurm/slurmCommands.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
+import { AgentJoin, checkJoinable } from "./nodes/agentJoin.js";
+import { FileChannel } from "./nodes/fileChannel.js";
+import { JoinTokens } from "./nodes/joinTokens.js";
+import type { AgentRecord } from "./nodes/poolReconciler.js";
+import { registerRemoteEndpoints } from "./nodes/remoteEndpoints.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
 import { AutoPools } from "./services/autoPools.js";
@@ -121,33 +130,62 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
   const tokens = AgentTokens.load(config.dataDir);
   const taskTokens = TaskTokens.load(config.dataDir);
-  const provider =
-    config.localAgentEntry === undefined
-      ? noProvider
-      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url });
   let app: ReturnType<typeof createApp> | undefined;
+  const channel = new FileChannel();
+  const accountNames = config.accounts.map((account) => account.name);
+  const agentServerUrl = () => config.publicUrl ?? url;
+  const providerList: ComputeProvider[] = [
+    createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url, nodesPerAgent: config.nodesPerAgent, ...(config.tls === undefined ? {} : { serverCertificateFile: config.tls.certFile }) }),
+    createExternalProvider(),
+  ];
+  const slurmAgentCommand = config.slurm.agentCommand;
+  const slurm =
+    slurmAgentCommand === undefined
+      ? undefined
+      : createSlurmProvider({
+          store,
+          clock: config.clock,
+          commands: slurmCommands({ ...process.env, ...config.slurm.environment }),
+          accounts: () => accountNames,
+          settings: config.slurm,
+          agentCommand: slurmAgentCommand,
+          workDirectory: config.slurm.workDir ?? join(config.dataDir, "slurm"),
+          serverUrl: () => config.slurm.serverUrl ?? agentServerUrl(),
+          ...(config.slurm.caFile === undefined ? {} : { caFile: config.slurm.caFile }),
+          serverTag: slurmServerTag(config.dataDir),
+          ...(config.slurm.pollIntervalInMs === undefined ? {} : { pollIntervalInMs: config.slurm.pollIntervalInMs }),
+          onPoolChanged: (account, poolId) => void reconciler.kick(account, poolId),
+          log: (level, message, fields) => app?.log[level](fields, message),
+        });
+  if (slurm !== undefined) providerList.push(slurm);
+  const providers = new ProviderSet(providerList, config.provider);
   const heartbeats = new HeartbeatTracker({
     store,
     clock: config.clock,
     timeoutInMs: config.nodeHeartbeatTimeoutInSeconds * 1000,
     onNodesLost: (account, poolId) => void reconciler.kick(account, poolId),
     onAgentLost: (identity) =>
-      void provider.isAgentGone(identity.agentId).then(async (gone) => {
-        const registered = await store.read((tx) => tx.get({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId }));
-        if (gone !== true || registered === undefined) return;
+      void (async () => {
+        const found = await store.read(async (tx) => {
+          const agent = await tx.get<AgentRecord>({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId });
+          const pool = await tx.get<CloudPool>({ account: identity.account, kind: "pool", scope: "", id: identity.poolId });
+          return agent === undefined || pool === undefined ? undefined : { agent: agent.body, pool: pool.body };
+        });
+        if (found === undefined) return;
+        const provider = providers.of(found.agent.provider ?? "local");
+        if ((await provider.isAgentGone(identity)) !== true) return;
         app?.log.warn({ ...identity }, "agent process gone; starting it again");
         heartbeats.seen(identity, config.clock.now());
-        await provider.startAgent({ ...identity, token: tokens.issue(identity) });
-      }),
+        await provider.startAgent({ ...identity, token: tokens.issue(identity), pool: found.pool });
+      })().catch((error: unknown) => app?.log.error({ err: error, ...identity }, "restarting a lost agent failed")),
     onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
   });
   const reconciler = new PoolReconciler({
     store,
-    provider,
+    providers,
     notifier,
     tokens,
     clock: config.clock,
-    nodesPerAgent: config.nodesPerAgent,
     nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
     onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
     onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
@@ -177,7 +215,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
-    checkLocalPoolCapabilities(pool);
+    providers.checkPool(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   });
   const autoscale = new AutoscaleService(store, pools);
@@ -191,6 +229,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
   });
   const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
+  const agentFiles = new AgentFiles(channel);
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
@@ -226,15 +265,16 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       scheduleRunner.kick(account);
     }),
     nodes,
-    nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
+    nodeFiles: new NodeFileService(store, nodes, agentFiles),
     nodeUsers: new NodeUsers(nodes),
     usageMetrics: new UsageMetricsService(store),
-    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents") }),
+    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents"), agentFiles }),
   };
   const handlers = createHandlerTable(services);
   let ready = false;
+  const accountRegistry = new AccountRegistry(config.accounts);
   const authenticator = createAuthenticator({
-    accounts: new AccountRegistry(config.accounts),
+    accounts: accountRegistry,
     bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
@@ -260,7 +300,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => {
       heartbeats.forget(identity);
-      provider.agentRetired?.(identity.agentId);
+      channel.forgetAgent(identity);
+      providers.agentRetired(identity);
     },
     onCapacityFreed: (account) => {
       scheduling.kick(account);
@@ -270,6 +311,15 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     },
   });
   registerAgentRoutes(app, tokens, agentSync);
+  const joinTokens = new JoinTokens(store, accountRegistry, (pool) => checkJoinable(providers, pool));
+  registerRemoteEndpoints(app, {
+    config,
+    authenticator,
+    tokens,
+    joinTokens,
+    channel,
+    join: new AgentJoin({ store, tokens, joinTokens, providers, reconciler, clock: config.clock, onJoined: (identity) => heartbeats.seen(identity, config.clock.now()) }),
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -278,13 +328,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  url = `http://${host}:${address.port}`;
-  const accountNames = config.accounts.map((account) => account.name);
+  url = `${config.tls === undefined ? "http" : "https"}://${host}:${address.port}`;
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
   autoPools.start(accountNames);
+  slurm?.start();
   const autoscaleLoop = new AutoscaleLoop({
     store,
     service: autoscale,
@@ -306,6 +356,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       closing ??= (async () => {
         ready = false;
         notifier.close();
+        channel.close();
         heartbeats.close();
         reconciler.close();
         await autoscaleLoop.close();
@@ -315,7 +366,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await autoPools.close();
         await scheduling.close();
         await reconciler.idle();
-        await provider.close();
+        await providers.close();
         await store.close();
       })();
       return closing;

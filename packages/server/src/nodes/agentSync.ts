@@ -25,6 +25,7 @@ import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
 import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "./recentTasks.js";
 import { restartIfDrained } from "./nodeRestart.js";
+import { checkNodeClaims } from "./nodeClaims.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -141,7 +142,9 @@ export class AgentSync {
     const poolsToWake = new Set<string>();
     const poolsDeleted = new Set<string>();
     const desired: DesiredNode[] = [];
-    for (const node of await this.assigned(tx, identity)) {
+    const assigned = await this.assigned(tx, identity);
+    await checkNodeClaims(tx, identity, request.nodes, assigned);
+    for (const node of assigned) {
       const report = reports.get(node.id.toLowerCase());
       const ref = { account: identity.account, kind: "node" as const, scope: identity.poolId, id: node.id };
       if (report !== undefined && report.phase === "removed" && node.body._ob.action === "remove") {

@@ -18,7 +18,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { formatTimestamp, parseDuration, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
-import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
+import type { AgentLaunch, NodePlacement, ProviderKind } from "../providers/computeProvider.js";
+import type { ProviderSet } from "../providers/providerSet.js";
 import type { NodeRecord, StoredNode } from "../services/nodeService.js";
 import type { AgentTokens } from "./agentTokens.js";
 import { recordNodeReleased, recordNodesAllocated } from "./nodeUsage.js";
@@ -39,24 +40,30 @@ export interface AgentRecord {
   lastSeen?: string;
   /** The host's CPU use reported with the last sync (autoscale `$CPUPercent`). */
   cpuPercent?: number;
+  /** The provider that started the agent (absent: `local`, for agents registered before providers were chosen per pool). */
+  provider?: ProviderKind;
+  /** An agent that joined (external provider): how many nodes it hosts at most. */
+  capacity?: number;
+  /** An agent that joined: the join token it used. */
+  joinTokenId?: string;
 }
 
 export interface PoolReconcilerOptions {
   readonly store: Store;
-  readonly provider: ComputeProvider;
+  /** Each pool's compute provider starts the agents of its nodes, or its agents join by themselves. */
+  readonly providers: ProviderSet;
   readonly notifier: PoolNotifier;
   readonly tokens: AgentTokens;
   readonly clock: Clock;
   /** The absolute URL of a node, for its `url`. */
   readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
-  /** How many nodes one agent process hosts at most. @default 16 */
-  readonly nodesPerAgent?: number;
   readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
   /** Called for each agent registered, before its process starts. */
   readonly onAgentRegistered?: (launch: AgentLaunch) => void;
 }
 
-function poolNumber(account: string, poolId: string): string {
+/** The number in the ids of a pool's nodes (`tvm-<number>_<index>-<time>`), from its account and id. */
+export function poolNumber(account: string, poolId: string): string {
   const digest = createHash("sha256").update(`${account}/${poolId.toLowerCase()}`).digest();
   return String(digest.readUInt32BE(0) % 10_000_000_000).padStart(10, "0");
 }
@@ -82,11 +89,8 @@ export class PoolReconciler {
   /** Wake-ups for preempted nodes due to recover. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly again = new Set<string>();
-  private readonly nodesPerAgent: number;
 
-  constructor(private readonly options: PoolReconcilerOptions) {
-    this.nodesPerAgent = options.nodesPerAgent ?? 16;
-  }
+  constructor(private readonly options: PoolReconcilerOptions) {}
 
   /** Schedules a reconcile of the pool; returns when the run that includes this kick is done. */
   kick(account: string, poolId: string): Promise<void> {
@@ -161,7 +165,7 @@ export class PoolReconciler {
     this.options.notifier.notify(account, poolId);
     for (const launch of launches) {
       this.options.onAgentRegistered?.(launch);
-      await this.options.provider.startAgent(launch);
+      await this.options.providers.forPool(launch.pool).startAgent(launch);
     }
   }
 
@@ -173,6 +177,7 @@ export class PoolReconciler {
     const nodes = await this.allNodes(tx, account, poolId);
     const live = nodes.filter((node) => node.body._ob.action === "run");
     const deleting = pool.body.state === "deleting";
+    const placement = this.options.providers.forPool(pool.body).placement;
     const leaving: StoredNode[] = [];
     const created: NodeRecord[] = [];
 
@@ -188,7 +193,10 @@ export class PoolReconciler {
     } else {
       leaving.push(...named);
     }
-    if (!deleting && resizeErrors === undefined && pool.body.allocationState === "resizing") {
+    // Agents that joined by themselves get nodes whenever the targets want more, also after a resize gave up on
+    // them: a host started late is still welcome.
+    const growing = pool.body.allocationState === "resizing" || (placement.kind === "joined" && pool.body.allocationState === "steady");
+    if (!deleting && resizeErrors === undefined && growing) {
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
         const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
@@ -216,9 +224,11 @@ export class PoolReconciler {
         if (node.body.state !== "leavingpool") await tx.replace(ref, { ...node.body, state: "leavingpool", stateTransitionTime: time }, now);
         continue;
       }
-      if (node.body.state === "creating") {
-        // No agent has reached this node yet: nothing runs there, so it goes at once (an agent that reaches it
-        // later finds it absent from its desired state and drops it).
+      if (node.body.state === "creating" || node.body.state === "unknown") {
+        // No agent has reached this node yet, or its agent is out of contact and may never confirm a removal: it
+        // goes at once, its tasks released as the option says (an agent that reaches it later finds it absent from
+        // its desired state and drops it, killing what still ran there).
+        if (node.body.state === "unknown") await releaseNodeTasks(tx, account, node.body, option, now);
         await tx.delete(ref);
         await recordNodeReleased(tx, account, poolId, node.body, now);
         gone++;
@@ -236,7 +246,9 @@ export class PoolReconciler {
       const { removalRequested: _kept, ...runtime } = node.body._ob;
       await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, state, stateTransitionTime: time, _ob: runtime }, now);
     }
-    const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
+    const launches = await this.assignAgents(tx, account, pool.body, placement, live.filter((node) => !leaving.includes(node)), created);
+    // Joined agents without room for them: those nodes are not made (yet).
+    if (placement.kind === "joined") created.splice(0, created.length, ...created.filter((node) => node._ob.agentId !== ""));
     if (created.length > 0) {
       // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
       const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
@@ -247,13 +259,17 @@ export class PoolReconciler {
 
     if (deleting && nodes.length === gone) {
       await tx.delete(poolRef);
+      // Its join tokens go with it: a pool made again under the same id must not honour them.
+      for (const token of (await tx.list({ account, kind: "joinToken", scope: poolId }, { limit: 10_000 })).items) await tx.delete({ account, kind: "joinToken", scope: poolId, id: token.id });
       return { launches, draining: false };
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
     const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
     const lowPriority = staying.length - dedicated;
-    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating");
+    // A resize settles once its targets are met; joined pools can fall short while they wait for agents.
+    const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
+    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || targetsMet);
     const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
     const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
     const changes: Partial<CloudPool> = {};
@@ -345,24 +361,37 @@ export class PoolReconciler {
     };
   }
 
-  /** Puts each new node on an agent of the pool with room, registering new agents as needed. */
-  private async assignAgents(tx: WriteTx, account: string, poolId: string, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
+  /**
+   * Puts each new node on an agent of the pool with room: registering new agents as needed when the provider
+   * starts them, or only on agents that joined, up to the nodes each offered (a node without room keeps no agent).
+   */
+  private async assignAgents(tx: WriteTx, account: string, pool: CloudPool, placement: NodePlacement, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
     if (created.length === 0) return [];
+    const poolId = pool.id as string;
+    const provider = this.options.providers.kindOf(pool);
     const load = new Map<string, number>();
+    const room = new Map<string, number>();
     const agents = await tx.list<AgentRecord>({ account, kind: "agent", scope: poolId }, { limit: 1000 });
-    for (const agent of agents.items) load.set(agent.id, 0);
+    for (const agent of agents.items) {
+      // Agents keep the provider that started them: a spawning provider fills only its own agents.
+      if ((agent.body.provider ?? "local") !== provider) continue;
+      load.set(agent.id, 0);
+      room.set(agent.id, placement.kind === "joined" ? (agent.body.capacity ?? 0) : placement.nodesPerAgent);
+    }
     for (const node of staying) {
       const count = load.get(node.body._ob.agentId);
       if (count !== undefined) load.set(node.body._ob.agentId, count + 1);
     }
     const launches: AgentLaunch[] = [];
     for (const node of created) {
-      let agentId = [...load.entries()].find(([, count]) => count < this.nodesPerAgent)?.[0];
+      let agentId = [...load.entries()].find(([id, count]) => count < (room.get(id) ?? 0))?.[0];
+      if (agentId === undefined && placement.kind === "joined") continue;
       if (agentId === undefined) {
         agentId = `agent-${randomBytes(6).toString("hex")}`;
-        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId }, this.options.clock.now());
-        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }) });
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, provider }, this.options.clock.now());
+        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }), pool });
         load.set(agentId, 0);
+        room.set(agentId, placement.kind === "spawn" ? placement.nodesPerAgent : 0);
       }
       node._ob.agentId = agentId;
       load.set(agentId, (load.get(agentId) ?? 0) + 1);
