@@ -11,7 +11,7 @@ import { developmentAccount, parseAccountSpec } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
 import { providerKinds, type ProviderKind } from "./providers/computeProvider.js";
-import type { SlurmSettings } from "./providers/slurm/slurmOptions.js";
+import { checkServerSlurmSettings, type SlurmSettings } from "./providers/slurm/slurmOptions.js";
 
 /** HTTPS for the Batch API and the agent protocol. */
 export interface TlsOptions {
@@ -153,6 +153,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   const provider = options.provider ?? "local";
   if (!providerKinds.includes(provider)) throw new Error(`The compute provider '${String(provider)}' is not one of ${providerKinds.join(", ")}`);
   if (provider === "slurm" && options.slurm?.agentCommand === undefined) throw new Error("The slurm provider needs the agent command pilot jobs run (slurm.agentCommand)");
+  if (options.slurm !== undefined) checkServerSlurmSettings(options.slurm);
   return {
     host,
     port,

@@ -32,6 +32,8 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, i
       }
       resolve(stdout);
     });
+    // A command that exits before reading its input (a bad configuration) closes the pipe: that is its error to report.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(input ?? "");
   });
 }

@@ -65,6 +65,17 @@ export function slurmTimeInSeconds(time: string): number | undefined {
   return days * 86_400 + seconds;
 }
 
+/** Checks the server's own settings (`serve --slurm-*`); throws an Error naming the bad one. */
+export function checkServerSlurmSettings(settings: SlurmSettings): void {
+  for (const key of ["partition", "account", "qos"] as const) {
+    const value = settings[key];
+    if (value !== undefined && !namePattern.test(value)) throw new Error(`The Slurm ${key} '${value}' is not a Slurm name`);
+  }
+  if (settings.timeLimit !== undefined && slurmTimeInSeconds(settings.timeLimit) === undefined) throw new Error(`The Slurm time limit '${settings.timeLimit}' is not in Slurm's format (60, 1:30:00, 1-12)`);
+  const bad = (settings.sbatchOptions ?? []).find((option) => !optionPattern.test(option));
+  if (bad !== undefined) throw new Error(`'${bad}' is not an sbatch option of the form --name or --name=value`);
+}
+
 /** The pool's `openbatch.slurm.*` metadata, checked. */
 export function poolSlurmSettings(metadata: readonly MetadataItem[] | undefined): SlurmSettings {
   const settings: { -readonly [K in keyof SlurmSettings]: SlurmSettings[K] } = {};

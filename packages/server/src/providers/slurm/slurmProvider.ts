@@ -125,6 +125,9 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmProvide
 
   async function pass(): Promise<void> {
     const now = options.clock.now();
+    const agents = await slurmAgents();
+    // No slurm pool has a node: nothing to follow (and Slurm need not even be installed).
+    if (agents.length === 0 && cancelled.size === 0) return;
     const jobs = await options.commands.jobs(prefix);
     const byAgent = new Map<string, SlurmJob>();
     for (const job of jobs) {
@@ -133,7 +136,6 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmProvide
       // A pilot still alive wins over a finished one of the same name.
       if (known === undefined || ended.has(known.state)) byAgent.set(agentId, job);
     }
-    const agents = await slurmAgents();
     const live = new Set<string>();
     for (const agent of agents) {
       const ref = { account: agent.account, poolId: agent.poolId, agentId: agent.id };
@@ -175,11 +177,18 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmProvide
     for (const agentId of cancelled) if (!byAgent.has(agentId)) cancelled.delete(agentId);
   }
 
+  let failures = 0;
   const schedule = () => {
     if (closed) return;
     timer = setTimeout(() => {
       running = pass()
-        .catch((error: unknown) => options.log("error", "watching Slurm pilot jobs failed", { error: (error as Error).message }))
+        .then(() => {
+          failures = 0;
+        })
+        .catch((error: unknown) => {
+          // A cluster down for an hour must not fill the log.
+          if (++failures <= 3 || failures % 100 === 0) options.log("error", "watching Slurm pilot jobs failed", { failures, error: (error as Error).message });
+        })
         .finally(schedule);
     }, options.pollIntervalInMs ?? 5000);
     timer.unref();
