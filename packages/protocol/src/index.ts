@@ -38,6 +38,7 @@ export {
   AgentSyncResponse,
   DesiredNode,
   DesiredNodeUser,
+  DesiredUserAccount,
   NodeCertificateFile,
   NodeErrorReport,
   ProcessOutcome,

@@ -4,7 +4,7 @@
  *
  * The attempt: download the resource files into `startup/wd`, split the command line, run it there with
  * `startup/stdout.txt` and `startup/stderr.txt` (truncated per attempt, as Azure keeps only the latest try's
- * output), and the environment of processEnvironment.ts. `startTime` is when the attempt began (downloads
+ * output), and the environment of processEnvironment.ts, as `runAs` says (runAs.ts). `startTime` is when the attempt began (downloads
  * included, as Azure counts it); `endTime` when it ended.
  *
  * Outcome mapping (always `state: "completed"`):
@@ -24,6 +24,7 @@ import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
 import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFiles.js";
+import type { RunAs } from "./runAs.js";
 
 /** The abort reason used when the agent itself stops. */
 export class AgentStopping extends Error {
@@ -35,6 +36,8 @@ export interface StartTaskAttempt {
   readonly startTask: StartTask;
   readonly layout: NodeLayout;
   readonly environment: Readonly<Record<string, string>>;
+  /** Who the process runs as, and confined how (runAs.ts). */
+  readonly runAs: RunAs;
   readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly killGracePeriodInMs: number;
@@ -78,6 +81,11 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
   } catch (error) {
     return completed({ failure: signal.aborted ? abortFailure(signal) : resourceFileFailure(error) });
   }
+  try {
+    await run.runAs.own(layout.startup, layout.startupWorkingDirectory);
+  } catch (error) {
+    return completed({ failure: { code: "CommandLaunchFailed", message: `The start task's working directory could not be given to its user account: ${(error as Error).message}` } });
+  }
 
   try {
     const started = await startProcess({
@@ -89,6 +97,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       signal,
       killGracePeriodInMs: run.killGracePeriodInMs,
       clock: run.clock,
+      ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
     });
     run.onProcess?.(started.pid);
     const result = await started.result;

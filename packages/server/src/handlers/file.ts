@@ -37,11 +37,16 @@ function ocpRange(ctx: RequestContext): string | undefined {
   return range.trim();
 }
 
-/** A task file path stays inside the task's directory: no absolute paths, no `..` segments. */
-function taskFilePath(filePath: string): string {
-  if (filePath.startsWith("/") || filePath.split("/").some((segment) => segment === "..") || filePath.includes("\0")) {
+/**
+ * The `{filePath}` of a file operation: a path to a file, relative to the node's (or the task's) directory. Refused
+ * with 400 InvalidUri: absolute paths, NUL, and `.` or `..` segments (`files/.` or `files/%2e` names the directory
+ * itself, not a file; `..` would leave it).
+ */
+function filePathOf(params: Readonly<Record<string, string>>): string {
+  const filePath = params["filePath"] as string;
+  if (filePath.startsWith("/") || filePath.includes("\0") || filePath.split("/").some((segment) => segment === ".." || segment === ".")) {
     throw serviceError("InvalidUri", {
-      message: `The file path '${filePath}' leaves the task's directory.`,
+      message: `The file path '${filePath}' does not name a file: it must be relative, without '.' or '..' segments.`,
       values: [{ key: "FilePath", value: filePath }],
     });
   }
@@ -72,12 +77,12 @@ async function readFile(
   method: "GET" | "HEAD",
   task?: Awaited<ReturnType<typeof taskLocation>>,
 ): Promise<OperationResult> {
-  const filePath = params["filePath"] as string;
+  const filePath = filePathOf(params);
   const range = method === "GET" ? ocpRange(ctx) : undefined;
   const read =
     task === undefined
       ? await files.read(target(ctx, params), filePath, method, range)
-      : await files.read(task.target, `${task.directory}/${taskFilePath(filePath)}`, method, range, task.url(filePath));
+      : await files.read(task.target, `${task.directory}/${filePath}`, method, range, task.url(filePath));
   const lastModified = new Date(read.headers.get("last-modified") ?? Date.now());
   try {
     checkConditions(ctx, { eTag: "", lastModified }, true);
@@ -112,7 +117,7 @@ export function fileHandlers(files: NodeFileService, tasks: TaskService): Handle
     File_GetPropertiesFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "HEAD", await taskLocation(tasks, ctx, params)),
     File_DeleteFromTask: async ({ ctx, params }) => {
       const location = await taskLocation(tasks, ctx, params);
-      await files.delete(location.target, `${location.directory}/${taskFilePath(params["filePath"] as string)}`, flag(ctx, "recursive"));
+      await files.delete(location.target, `${location.directory}/${filePathOf(params)}`, flag(ctx, "recursive"));
       return {};
     },
     File_ListFromComputeNode: async ({ ctx, params }) => {
@@ -123,7 +128,7 @@ export function fileHandlers(files: NodeFileService, tasks: TaskService): Handle
     File_GetFromComputeNode: ({ ctx, params }) => readFile(files, ctx, params, "GET"),
     File_GetPropertiesFromComputeNode: ({ ctx, params }) => readFile(files, ctx, params, "HEAD"),
     File_DeleteFromComputeNode: async ({ ctx, params }) => {
-      await files.delete(target(ctx, params), params["filePath"] as string, flag(ctx, "recursive"));
+      await files.delete(target(ctx, params), filePathOf(params), flag(ctx, "recursive"));
       return {};
     },
   };
