@@ -88,7 +88,7 @@ export function serveCommand(): Command {
     )
     .option(
       "--unknown-node-timeout <seconds>",
-      "a node unknown this long gives up its running tasks, which are requeued (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
+      "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
       positiveInteger,
     )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")

@@ -55,8 +55,8 @@ export interface ServerOptions {
    */
   taskIsolation?: boolean;
   /**
-   * A node `unknown` this long (its agent silent) gives up its running tasks: they are requeued, so a node that
-   * never comes back does not hold them forever. @default 300
+   * A node `unknown` this long (its agent silent) gives up its runs as lost to a host failure: its tasks are retried
+   * elsewhere (recovery retries), so a node that never comes back does not hold them forever. @default 300
    */
   unknownNodeTimeoutInSeconds?: number;
   /**

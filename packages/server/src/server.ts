@@ -147,8 +147,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onAgentAbandoned: async (identity) => {
       const released = await releaseUnresponsiveNodes(store, identity, config.clock.now());
       if (released.nodes === 0) return;
-      app?.log.warn({ ...identity, nodes: released.nodes }, "nodes unknown for too long: their running tasks were requeued");
+      app?.log.warn({ ...identity, nodes: released.nodes }, "nodes unknown for too long: their runs were given up as lost");
       notifier.notify(identity.account, identity.poolId);
+      for (const poolId of released.poolsToWake) notifier.notify(identity.account, poolId);
       for (const poolId of released.poolsDeleted) void reconciler.kick(identity.account, poolId);
       scheduling.kick(identity.account);
       scheduleRunner.kick(identity.account);
