@@ -158,10 +158,10 @@ for (const [launcherName, launcher] of launchers) describe(`confined processes w
 
   it("as root, runs the process as the given account with no capabilities", { skip: process.getuid?.() !== 0 ? "needs root" : false }, async () => {
     const { result, stdout } = await output(
-      options(["/bin/sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; touch /tmp/by-account && echo tmp-ok; touch wd-file 2>/dev/null || echo wd-denied"], { confinement: confinement(nobody) }),
+      options(["/bin/sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; touch /tmp/by-account && echo tmp-ok; touch /dev/shm/x && echo shm-ok; ls /mnt/batch/tasks/volatile >/dev/null && echo root-traversable; touch wd-file 2>/dev/null || echo wd-denied"], { confinement: confinement(nobody) }),
     );
     assert.equal(result.exitCode, 0);
-    assert.deepEqual(stdout.trim().split("\n"), ["65534", "65534", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "tmp-ok", "wd-denied"]);
+    assert.deepEqual(stdout.trim().split("\n"), ["65534", "65534", "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "tmp-ok", "shm-ok", "root-traversable", "wd-denied"]);
   });
 });
 

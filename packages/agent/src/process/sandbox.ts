@@ -13,7 +13,8 @@
  *
  * The sandbox (`confine`): a new mount, PID, IPC and cgroup namespace. Inside, the node's directory tree is mounted
  * read-write at `/mnt/batch/tasks` (Azure's node root), its `volatile/tmp` at `/tmp`; the host's system directories
- * (/usr, /bin, /sbin, /lib*, /etc, /opt, /sys) read-only; a minimal /dev and a /proc of the sandbox's own processes.
+ * (/usr, /bin, /sbin, /lib*, /etc, /opt, /sys) read-only; a minimal /dev with a private /dev/shm, and a /proc of the
+ * sandbox's own processes.
  * Nothing else of the host is there: no data directory, no other node, no home directories, no server process
  * (so neither its environment nor its command line). The network is the host's. Paths the agent hands the process
  * (working directory, environment values, the program) are translated from the host's node root to
@@ -133,7 +134,11 @@ export function confine(request: LaunchRequest, program: string, confinement: Co
   const args: string[] = [
     ...tools.systemArguments,
     "--dev", "/dev",
+    // A private, world-writable /dev/shm (POSIX semaphores and shared memory), as on any Linux host.
+    "--perms", "1777", "--tmpfs", "/dev/shm",
     "--proc", "/proc",
+    // Directories bwrap makes on its own are 0700: /mnt/batch must be traversable by the task's account.
+    "--dir", "/mnt", "--dir", "/mnt/batch",
     "--bind", nodeRoot, sandboxNodeRoot,
     "--bind", confinement.tmpDirectory, "/tmp",
     "--unshare-pid", "--unshare-ipc", "--unshare-cgroup-try",
