@@ -113,11 +113,19 @@ export function fileHandlers(files: NodeFileService, tasks: TaskService): Handle
       const page = await files.list(location.target, options, flag(ctx, "recursive"), location.directory, location.url);
       return listResult(ctx, "files", page.items, page.nextKey);
     },
-    File_GetFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "GET", await taskLocation(tasks, ctx, params)),
-    File_GetPropertiesFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "HEAD", await taskLocation(tasks, ctx, params)),
+    // The path is checked before the task is looked up: a path that names no file is wrong whatever the task's state.
+    File_GetFromTask: async ({ ctx, params }) => {
+      filePathOf(params);
+      return readFile(files, ctx, params, "GET", await taskLocation(tasks, ctx, params));
+    },
+    File_GetPropertiesFromTask: async ({ ctx, params }) => {
+      filePathOf(params);
+      return readFile(files, ctx, params, "HEAD", await taskLocation(tasks, ctx, params));
+    },
     File_DeleteFromTask: async ({ ctx, params }) => {
+      const filePath = filePathOf(params);
       const location = await taskLocation(tasks, ctx, params);
-      await files.delete(location.target, `${location.directory}/${filePathOf(params)}`, flag(ctx, "recursive"));
+      await files.delete(location.target, `${location.directory}/${filePath}`, flag(ctx, "recursive"));
       return {};
     },
     File_ListFromComputeNode: async ({ ctx, params }) => {
