@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -209,6 +209,35 @@ describe("openbatch serve", () => {
     assert.match(output, /"status":200/);
     assert.match(output, /"status":403/);
     for (const [label, secret] of secrets) assert.ok(!output.includes(secret), `${label} appears in the output`);
+  });
+
+  it("reads accounts from --accounts-file (keys off the command line) and refuses a file other users may read", async () => {
+    const key = Buffer.from("accounts-file-account-key-0123456").toString("base64");
+    const file = join(dataDir, "accounts");
+    writeFileSync(file, `# one account per line\n\nfileacct:${key}\n`, { mode: 0o600 });
+    const running = await serve(["--data-dir", dataDir, "--accounts-file", file, "--no-task-isolation"]);
+    try {
+      assert.match(running.output(), /Accounts: fileacct\n/);
+      assert.equal((await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name: "fileacct", key } })).status, 200);
+      assert.ok(!readFileSync(`/proc/${running.child.pid}/cmdline`, "utf8").includes(key), "the key is not in argv");
+      // Turned off, isolation is announced where an operator looks: the banner, stderr and /healthz.
+      assert.match(running.output(), /Task isolation: none\n/);
+      assert.match(running.output(), /WARNING: tasks are not isolated: task isolation is turned off/);
+      const health = (await (await fetch(`${running.url}/healthz`)).json()) as { details: { taskIsolation: { mode: string; warning: string } } };
+      assert.equal(health.details.taskIsolation.mode, "none");
+      assert.match(health.details.taskIsolation.warning, /^tasks are not isolated/);
+    } finally {
+      await stop(running, "SIGTERM");
+    }
+    chmodSync(file, 0o644);
+    const child = spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir, "--accounts-file", file], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, "close")) as [number];
+    assert.equal(code, 1);
+    assert.match(output, /other users may read it \(mode 644\); make it private: chmod 600/);
+    assert.ok(!output.includes(key));
   });
 
   it("refuses to expose the development account on a non-loopback address", async () => {
