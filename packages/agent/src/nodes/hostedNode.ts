@@ -47,12 +47,11 @@ import type { Logger } from "../log.js";
 import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from "../process/processGroup.js";
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
-import { placeCertificates, placeTaskCertificates } from "./certificateFiles.js";
+import { placeTaskCertificates } from "./certificateFiles.js";
 import { ApplicationPackageFailure, applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
-import { processEnvironment } from "./processEnvironment.js";
-import { prepareNodeTree, runAs, type RunAs } from "./runAs.js";
+import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
-import { IdentityError, type TaskIdentities } from "./taskIdentities.js";
+import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
 
 export interface NodeContext {
@@ -425,34 +424,21 @@ export class HostedNode {
       const identity = await this.identityFor(desired, startTask.userIdentity, `start.${this.generation}.${attempt}`);
       if (!("userName" in identity)) return { attempt, state: "completed", startTime: this.startTask?.startTime ?? this.context.clock.now().toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
       try {
-        const environment = processEnvironment({
-          systemPath: this.context.systemPath,
-          userName: identity.userName,
-          identityName: identity.identityName,
-          layout,
-          nodeEnvironment: this.nodeEnvironment(desired),
-          taskDirectory: layout.startup,
-          workingDirectory: layout.startupWorkingDirectory,
-          ...(startTask.environmentSettings === undefined ? {} : { settings: startTask.environmentSettings }),
-        });
-        const certificates = await placeCertificates(layout.startup, desired.certificates, "starttask");
         return await runStartTaskAttempt({
           attempt,
           startTask,
           layout,
-          environment: { ...environment, ...certificates },
+          systemPath: this.context.systemPath,
+          nodeEnvironment: this.nodeEnvironment(desired),
+          certificates: desired.certificates,
           runAs: identity,
           signal: controller.signal,
           clock: this.context.clock,
           killGracePeriodInMs: this.context.killGracePeriodInMs,
-          onProcess: (pid) => {
-            this.processGroups.add(pid);
-            void readProcessStartTicks(pid).then((startTicks) => {
-              if (this.running?.controller !== controller) return;
-              this.startTaskProcess = { pid, ...(startTicks === undefined ? {} : { startTicks }) };
-              this.context.changed();
-            });
-          },
+          onProcess: (pid) =>
+            this.track(pid, (process) => {
+              if (this.running?.controller === controller) this.startTaskProcess = process;
+            }),
         });
       } finally {
         await identity.release().catch((error: unknown) => this.logger.log("error", "releasing the start task's OS account failed", { error }));
@@ -558,14 +544,10 @@ export class HostedNode {
           clock: this.context.clock,
           killGracePeriodInMs: this.context.killGracePeriodInMs,
           startTime,
-          onProcess: (pid) => {
-            this.processGroups.add(pid);
-            void readProcessStartTicks(pid).then((startTicks) => {
-              if (run.controller !== controller) return;
-              run.process = { pid, ...(startTicks === undefined ? {} : { startTicks }) };
-              this.context.changed();
-            });
-          },
+          onProcess: (pid) =>
+            this.track(pid, (process) => {
+              if (run.controller === controller) run.process = process;
+            }),
         });
       } finally {
         await identity.release().catch((error: unknown) => this.logger.log("error", "releasing a task's OS account failed", { assignmentId, error }));
@@ -586,24 +568,26 @@ export class HostedNode {
     );
   }
 
-  /**
-   * Who a run of this node runs as (runAs.ts), or the failure that ends the run when its identity cannot be had (a
-   * user the pool does not have, an account name taken by someone else, useradd failing).
-   */
-  private async identityFor(desired: DesiredNode, identity: TaskAssignment["userIdentity"], run: string): Promise<RunAs | { failure: NonNullable<ProcessOutcome["failure"]> }> {
-    const context = this.context;
-    try {
-      return await runAs(
-        { isolation: context.isolation, ...(context.identities === undefined ? {} : { identities: context.identities }), agentUserName: context.userName, dataDirectory: context.dataDirectory },
-        { layout: this.layout, poolId: this.poolId, nodeId: this.nodeId, account: desired.environment["AZ_BATCH_ACCOUNT_NAME"] ?? "", userAccounts: desired.userAccounts },
-        identity,
-        run,
-      );
-    } catch (error) {
-      if (error instanceof IdentityError) return { failure: { code: "CommandLaunchFailed", message: error.message } };
-      this.logger.log("error", "could not prepare the OS account of a run", { run, error });
-      return { failure: { code: "CommandLaunchFailed", category: "servererror", message: `The agent could not prepare the process's user account: ${(error as Error).message}` } };
-    }
+  /** Who a run of this node runs as (runAs.ts); `run` names it within the node (a task-scope identity's account is per node and run). */
+  private identityFor(desired: DesiredNode, identity: TaskAssignment["userIdentity"], run: string): ReturnType<typeof runAsOrFailure> {
+    const { isolation, identities, userName, dataDirectory } = this.context;
+    return runAsOrFailure(
+      { isolation, ...(identities === undefined ? {} : { identities }), agentUserName: userName, dataDirectory },
+      { layout: this.layout, poolId: this.poolId, nodeId: this.nodeId, account: desired.environment["AZ_BATCH_ACCOUNT_NAME"] ?? "", userAccounts: desired.userAccounts },
+      identity,
+      // Preparation and release runs have the same assignment id on every node.
+      `${this.nodeId}/${run}`,
+      this.logger,
+    );
+  }
+
+  /** Keeps a started process's group to kill, and its identity (pid and start time) for a restarted agent. */
+  private track(pid: number, record: (process: PersistedProcess) => void): void {
+    this.processGroups.add(pid);
+    void readProcessStartTicks(pid).then((startTicks) => {
+      record({ pid, ...(startTicks === undefined ? {} : { startTicks }) });
+      this.context.changed();
+    });
   }
 
   /** Lets go of the OS accounts the node's identities held (the node leaves this host or its pool). */

@@ -14,11 +14,12 @@
  */
 import { chmod, chown, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { DesiredUserAccount, UserIdentity } from "@openbatch/protocol";
+import type { DesiredUserAccount, ProcessOutcome, UserIdentity } from "@openbatch/protocol";
+import type { Logger } from "../log.js";
 import type { Confinement, Isolation } from "../process/sandbox.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { giveTree, type OsAccount } from "./osUserCommands.js";
-import { accountNameFor, identityName, identitySpec, type TaskIdentities } from "./taskIdentities.js";
+import { accountNameFor, IdentityError, identityName, identitySpec, type TaskIdentities } from "./taskIdentities.js";
 
 export interface NodeIsolation {
   readonly isolation: Isolation;
@@ -94,6 +95,26 @@ export async function runAs(context: NodeIsolation, node: RunNode, identity: Use
     own: (taskDirectory, workingDirectory) => giveRun(account, taskDirectory, workingDirectory),
     release: hold === nodeKey ? noOwner : () => identities.release(accountName, hold),
   };
+}
+
+/**
+ * `runAs`, or the failure that ends the run when its identity cannot be had: a user the pool does not have or an
+ * account name taken by someone else (usererror), useradd failing (servererror, logged).
+ */
+export async function runAsOrFailure(
+  context: NodeIsolation,
+  node: RunNode,
+  identity: UserIdentity | undefined,
+  run: string,
+  logger: Logger,
+): Promise<RunAs | { readonly failure: NonNullable<ProcessOutcome["failure"]> }> {
+  try {
+    return await runAs(context, node, identity, run);
+  } catch (error) {
+    if (error instanceof IdentityError) return { failure: { code: "CommandLaunchFailed", message: error.message } };
+    logger.log("error", "could not prepare the OS account of a run", { run, error });
+    return { failure: { code: "CommandLaunchFailed", category: "servererror", message: `The agent could not prepare the process's user account: ${(error as Error).message}` } };
+  }
 }
 
 async function giveRun(account: OsAccount, taskDirectory: string, workingDirectory: string): Promise<void> {
