@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
+import { certificateFixture, sha1Thumbprint } from "../support/certificateFixtures.js";
 import { pythonSnippet } from "../support/pythonSnippet.js";
 import { osAccountExists, removeOsAccounts, taskAccountNames } from "../support/taskAccounts.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
@@ -17,6 +18,8 @@ import { waitFor } from "../support/waitFor.js";
 
 const account = testAccounts.alpha;
 const report = `/bin/sh -c 'echo "$(id -un)|$(id -u)|$USER|$AZ_BATCH_TASK_USER|$AZ_BATCH_TASK_USER_IDENTITY"'`;
+const certificateCheck = `/bin/sh -c 'cat "$AZ_BATCH_CERTIFICATES_DIR"/*.cer | wc -c; stat -c "%U %a" "$AZ_BATCH_CERTIFICATES_DIR"/*.cer; id -un'`;
+const thumbprint = sha1Thumbprint(certificateFixture("openbatch-second.cer"));
 
 interface Seen {
   readonly osUser: string;
@@ -56,6 +59,13 @@ describe("user identities as OS accounts (agents as root, tasks isolated)", { sk
 
   before(async () => {
     server = await startTestServer({ taskIsolation: true, agentHeartbeatIntervalInSeconds: 1, nodesPerAgent: 1 });
+    const certificate = await batchRequest(server.url, {
+      method: "POST",
+      path: `/certificates?api-version=${apiVersion}`,
+      account,
+      body: { thumbprint: thumbprint.toLowerCase(), thumbprintAlgorithm: "sha1", data: certificateFixture("openbatch-second.cer").toString("base64"), certificateFormat: "cer" },
+    });
+    assert.equal(certificate.status, 201, certificate.text);
     await python(`
 client.pool.add(batchmodels.PoolAddParameter(
     id="identities", vm_size="Standard_D2s_v3", target_dedicated_nodes=2, enable_inter_node_communication=True,
@@ -65,6 +75,7 @@ client.pool.add(batchmodels.PoolAddParameter(
     user_accounts=[
         batchmodels.UserAccount(name="alice", password="Alice-Pw-1", elevation_level=batchmodels.ElevationLevel.admin),
         batchmodels.UserAccount(name="bob", password="Bob-Pw-1")],
+    certificate_references=[batchmodels.CertificateReference(thumbprint=${JSON.stringify(thumbprint.toLowerCase())}, thumbprint_algorithm="sha1")],
     start_task=batchmodels.StartTask(command_line=${JSON.stringify(report)}, wait_for_success=True,
         user_identity=batchmodels.UserIdentity(auto_user=batchmodels.AutoUserSpecification(
             scope=batchmodels.AutoUserScope.pool, elevation_level=batchmodels.ElevationLevel.admin)))))
@@ -104,10 +115,11 @@ client.task.add_collection("who", [
     batchmodels.TaskAddParameter(id="taskadmin", command_line=${JSON.stringify(report)}, user_identity=auto(batchmodels.AutoUserScope.task, batchmodels.ElevationLevel.admin)),
     batchmodels.TaskAddParameter(id="alice", command_line=${JSON.stringify(report)}, user_identity=batchmodels.UserIdentity(user_name="ALICE")),
     batchmodels.TaskAddParameter(id="carol", command_line=${JSON.stringify(report)}, user_identity=batchmodels.UserIdentity(user_name="carol")),
+    batchmodels.TaskAddParameter(id="certs", command_line=${JSON.stringify(certificateCheck)}, user_identity=batchmodels.UserIdentity(user_name="alice")),
     batchmodels.TaskAddParameter(id="mpi", command_line=${JSON.stringify(report)}, user_identity=batchmodels.UserIdentity(user_name="bob"),
         multi_instance_settings=batchmodels.MultiInstanceSettings(number_of_instances=2, coordination_command_line=${JSON.stringify(report)}))])
 emit("ok")`);
-    for (const taskId of ["manager", "default", "pooladmin", "taskadmin", "alice", "mpi"]) {
+    for (const taskId of ["manager", "default", "pooladmin", "taskadmin", "alice", "mpi", "certs"]) {
       const task = await completed("who", taskId);
       assert.equal(task.executionInfo.result, "success", `${taskId}: ${JSON.stringify(task.executionInfo)}`);
     }
@@ -125,6 +137,12 @@ emit("ok")`);
     truthful(await seenIn("/jobs/who/tasks/mpi/files/stdout.txt"), "bob", /^_azbatchuser_/);
     assert.equal((await seenIn("/jobs/who/tasks/mpi/files/stdout.txt")).osUser, bob.osUser, "one account per named user of the pool");
     assert.equal(new Set([bob.osUser, poolUser.osUser, poolAdmin.osUser, taskAdmin.osUser, alice.osUser]).size, 5, "every identity has its own account");
+
+    // Its certificate files belong to the task's account (0600), their directory stays the agent's.
+    const [bytes, owner, certUser] = (await call("GET", "/jobs/who/tasks/certs/files/stdout.txt")).text.trim().split("\n");
+    assert.equal(Number(bytes), certificateFixture("openbatch-second.cer").length);
+    assert.equal(owner, `${alice.osUser} 600`);
+    assert.equal(certUser, alice.osUser);
 
     const carol = await completed("who", "carol");
     assert.equal(carol.executionInfo.result, "failure");

@@ -124,6 +124,6 @@ async function giveRun(account: OsAccount, taskDirectory: string, workingDirecto
   const entries = await readdir(certificates).catch(() => [] as string[]);
   if (entries.length === 0) return;
   // The directory stays the agent's (so the files it writes there are its own); the files become the account's.
-  await chmod(certificates, 0o711);
+  await chmod(certificates, 0o755);
   for (const entry of entries) await chown(join(certificates, entry), account.uid, account.gid);
 }
