@@ -143,9 +143,10 @@ function visible(text: string): string {
 
 /**
  * Validates a parsed JSON body against a wire model. Returns the body with canonical enum spellings, or throws a
- * ServiceError (400) naming the offending property.
+ * ServiceError (400) naming the offending property. `anyStrings` skips the NUL and lone-surrogate check, for
+ * messages that only report facts (an agent's failure messages quote what a storage service or a process said).
  */
-export function validateBody<T>(schema: TSchema, body: unknown): T {
+export function validateBody<T>(schema: TSchema, body: unknown, options: { readonly anyStrings?: boolean } = {}): T {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw serviceError("InvalidRequestBody", {
       message: "The request body must be a JSON object.",
@@ -157,7 +158,7 @@ export function validateBody<T>(schema: TSchema, body: unknown): T {
     const error = firstError(checker, body);
     throw error === undefined ? serviceError("InvalidRequestBody") : toServiceError(error);
   }
-  const unsafe = firstUnsafeString(body, "");
+  const unsafe = options.anyStrings === true ? undefined : firstUnsafeString(body, "");
   if (unsafe !== undefined) {
     // The value goes back with its unusable characters escaped: a lone surrogate cannot be sent as UTF-8 either.
     const shown = visible(unsafe.value);
