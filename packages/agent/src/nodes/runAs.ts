@@ -12,7 +12,7 @@
  * In every mode `AZ_BATCH_TASK_USER_IDENTITY` names the Batch identity and `USER`/`AZ_BATCH_TASK_USER` the OS account
  * the process really runs as, and a user identity naming no user account of the pool fails the run.
  */
-import { chmod, chown, lstat, mkdir, readdir } from "node:fs/promises";
+import { chmod, chown, lchown, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { DesiredUserAccount, ProcessOutcome, UserIdentity } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
@@ -117,9 +117,27 @@ export async function runAsOrFailure(
   }
 }
 
+/**
+ * Gives a tree no process but the agent's could have written to (it belongs to the agent: made in this run) to the
+ * account, in-process: without a writer to race, walking it by path is safe, and a `chown` process per run would
+ * cost a fork of the agent.
+ */
+async function giveFreshTree(directory: string, account: OsAccount): Promise<void> {
+  await lchown(directory, account.uid, account.gid);
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) await giveFreshTree(path, account);
+    else await lchown(path, account.uid, account.gid);
+  }
+}
+
 async function giveRun(account: OsAccount, taskDirectory: string, workingDirectory: string): Promise<void> {
   const info = await lstat(workingDirectory);
-  if (info.isDirectory() && (info.uid !== account.uid || info.gid !== account.gid)) await giveTree(workingDirectory, account);
+  if (info.isDirectory() && (info.uid !== account.uid || info.gid !== account.gid)) {
+    // Another account's tree (a retry of a task-scope run) may have a writer left: GNU chown walks it safely.
+    if (info.uid === process.getuid?.()) await giveFreshTree(workingDirectory, account);
+    else await giveTree(workingDirectory, account);
+  }
   const certificates = join(taskDirectory, "certs");
   const entries = await readdir(certificates).catch(() => [] as string[]);
   if (entries.length === 0) return;
