@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest, type BatchResponse } from "../support/batchRequest.js";
 import { ubuntuVm } from "../support/pools.js";
-import { osAccountExists, removeOsAccounts, removeTaskAccounts, taskAccountNames } from "../support/taskAccounts.js";
+import { osAccountExists, removeOsAccount, removeOsAccounts, taskAccountNames } from "../support/taskAccounts.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
 
@@ -216,8 +216,7 @@ describe("task isolation with the server as an unprivileged user: the sandbox al
       }
     } finally {
       // Its detached agents and their tasks run as the throwaway user too.
-      spawnSync("pkill", ["--signal", "KILL", "--uid", user]);
-      spawnSync("userdel", ["--", user]);
+      removeOsAccount(user);
       rmSync(home, { recursive: true, force: true });
     }
   });

@@ -18,13 +18,22 @@ export function osAccountExists(name: string): boolean {
   return spawnSync("getent", ["passwd", name]).status === 0;
 }
 
+/**
+ * Deletes an OS account and its processes. userdel refuses (exit 8) while a process of the user still exists, and a
+ * killed process lingers until reaped: retried for up to 10 s.
+ */
+export function removeOsAccount(name: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 100 && osAccountExists(name); attempt++) {
+    spawnSync("pkill", ["--signal", "KILL", "--uid", name]);
+    if (spawnSync("userdel", ["--", name]).status === 0) return;
+    Atomics.wait(pause, 0, 0, 100);
+  }
+}
+
 /** Deletes the accounts named (and their processes); names that are not accounts are skipped. */
 export function removeOsAccounts(names: Iterable<string>): void {
-  for (const name of names) {
-    if (!osAccountExists(name)) continue;
-    spawnSync("pkill", ["--signal", "KILL", "--uid", name]);
-    spawnSync("userdel", ["--", name]);
-  }
+  for (const name of names) removeOsAccount(name);
 }
 
 export function removeTaskAccounts(dataDir: string): void {
