@@ -9,6 +9,9 @@ import { AgentJoinResponse, agentJoinPath, agentProtocolVersion, validateBody } 
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions } from "../session/backoff.js";
 
+/** OpenSSL's and Node's codes for a server certificate that does not verify. */
+const certificateErrors = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
+
 export class JoinRefused extends Error {
   override readonly name = "JoinRefused";
   constructor(
@@ -59,6 +62,10 @@ export async function joinPool(options: JoinOptions): Promise<AgentJoinResponse>
     } catch (error) {
       if (error instanceof JoinRefused || options.signal.aborted) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      // A certificate this agent cannot verify does not get better by trying again: say so and stop.
+      if (cause?.code !== undefined && certificateErrors.test(cause.code)) {
+        throw new JoinRefused(0, cause.code, `the server's TLS certificate cannot be verified (${cause.code}: ${cause.message ?? ""}); give the CA that signed it with --ca-file`);
+      }
       failure = `the server cannot be reached: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
     }
     const delay = backoff.next();

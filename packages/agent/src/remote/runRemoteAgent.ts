@@ -149,6 +149,10 @@ async function joinWithToken(options: RemoteAgentOptions, logger: Logger): Promi
     logger.log("info", "joined the pool", { account: joined.account, poolId: joined.poolId, agentId: joined.agentId, nodes: joined.nodes });
     return { serverUrl: options.serverUrl, account: joined.account, poolId: joined.poolId, agentId: joined.agentId, token: joined.token };
   } catch (error) {
+    if (error instanceof JoinRefused && error.status === 0) {
+      logger.log("error", `joining the pool failed: ${error.message}`, { code: error.code });
+      return 1;
+    }
     if (error instanceof JoinRefused) {
       logger.log("error", `the server refused to let this agent join: ${error.message}`, { status: error.status, code: error.code });
       return 3;
