@@ -267,9 +267,9 @@ export class PoolReconciler {
     const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
     const lowPriority = staying.length - dedicated;
-    // A resize settles once its targets are met; joined pools can fall short while they wait for agents.
+    // A resize settles once its targets are met (joined pools fall short while they wait for agents) or it timed out.
     const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
-    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || targetsMet);
+    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || targetsMet);
     const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
     const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
     const changes: Partial<CloudPool> = {};
