@@ -186,6 +186,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger,
     reports: () => nodes.reports(),
+    onReconnected: () => channel.reconnect(),
     apply: (response) => nodes.apply(response.nodes),
   });
   const session = loop;

@@ -3,7 +3,8 @@
  * server (`POST /_agent/v1/files/poll`); each answer carries file requests, which it passes to its own file server
  * on the loopback address and whose answers it streams back (`POST /_agent/v1/files/{requestId}`, the status in
  * `x-ob-status`, its standard headers as `x-ob-reply-<name>`). It polls again as soon as a poll is answered, so
- * requests never wait for one another; a failing connection is retried with back-off like the sync. The server
+ * requests never wait for one another; a failing connection is retried with back-off like the sync, and at once
+ * when the sync gets through again after failures. The server
  * never connects to the agent: this works behind NAT and through firewalls that only let connections out.
  */
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -32,7 +33,7 @@ export interface FileChannelClientOptions {
 }
 
 /** How long past `waitInMs` a poll may take before it counts as failed (a connection silently lost). */
-const answerSlackInMs = 15_000;
+const answerSlackInMs = 10_000;
 
 /** The file API's paths a relayed request may name. */
 const allowedPath = /^\/(nodes\/[^/?]+\/(list|file)|service-logs(\/file)?)(\?|$)/;
@@ -45,10 +46,21 @@ export class FileChannelClient {
   private readonly backoff: Backoff;
   private readonly stopped: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Aborts the poll in flight, for `reconnect`. */
+  private poll: AbortController | undefined;
 
   constructor(private readonly options: FileChannelClientOptions) {
     this.backoff = new Backoff(options.backoff);
     this.stopped = this.run();
+  }
+
+  /**
+   * The server is reachable again (the sync got through after failures): poll again at once on a fresh request
+   * rather than wait out one that may hang on a connection lost meanwhile.
+   */
+  reconnect(): void {
+    this.backoff.reset();
+    this.poll?.abort(new Error("reconnecting"));
   }
 
   async close(): Promise<void> {
@@ -59,15 +71,17 @@ export class FileChannelClient {
 
   private async run(): Promise<void> {
     await Promise.resolve();
-    const waitInMs = this.options.waitInMs ?? 20_000;
+    const waitInMs = this.options.waitInMs ?? 15_000;
     const base = this.options.serverUrl.replace(/\/+$/, "");
     while (!this.closing.signal.aborted) {
+      const poll = new AbortController();
+      this.poll = poll;
       try {
         const response = await this.options.fetch(`${base}${agentFilePollPath}`, {
           method: "POST",
           headers: { authorization: `Bearer ${this.options.token}`, "content-type": "application/json" },
           body: JSON.stringify({ waitInMs }),
-          signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(waitInMs + answerSlackInMs)]),
+          signal: AbortSignal.any([this.closing.signal, poll.signal, AbortSignal.timeout(waitInMs + answerSlackInMs)]),
         });
         if (response.status === 401 || response.status === 403) {
           await response.body?.cancel();
@@ -86,6 +100,7 @@ export class FileChannelClient {
         }
       } catch (error) {
         if (this.closing.signal.aborted) break;
+        if (poll.signal.aborted) continue;
         const delay = this.backoff.next();
         if (this.backoff.count <= 3 || this.backoff.count % 20 === 0) {
           this.options.logger.log("warn", "file channel poll failed; retrying", { failures: this.backoff.count, retryInMs: delay, error: (error as Error).message });

@@ -45,6 +45,8 @@ export interface SyncLoopOptions {
   readonly reports: () => AgentNodeReport[];
   /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
   readonly apply: (response: AgentSyncResponse) => void;
+  /** The server answered again after failures (the network or the server is back). */
+  readonly onReconnected?: () => void;
 }
 
 /** How long past `waitInMs` an answer may take before the request counts as failed. */
@@ -128,7 +130,10 @@ export class SyncLoop {
         });
         this.inFlight = undefined;
         this.answeredReports = reportsText;
-        if (this.backoff.count > 0) logger.log("info", "connected to the server again", { failures: this.backoff.count });
+        if (this.backoff.count > 0) {
+          logger.log("info", "connected to the server again", { failures: this.backoff.count });
+          this.options.onReconnected?.();
+        }
         this.backoff.reset();
         this.exchanges++;
         this.knownVersion = response.version;
