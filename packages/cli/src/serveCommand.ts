@@ -105,6 +105,7 @@ export function serveCommand(): Command {
     .option("--slurm-work-dir <dir>", "where pilots keep node directories on the Slurm nodes (default <data-dir>/slurm)")
     .option("--slurm-server-url <url>", "the server's URL as Slurm nodes reach it (default --public-url, else the listening address)")
     .option("--slurm-ca-file <pem>", "CA file on the Slurm nodes with which pilots verify an https server")
+    .option("--slurm-pilot-env <name=value>", "a variable for pilot jobs' environment, e.g. OPENBATCH_AGENT_ISOLATION=off (repeatable)", collect, [])
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
@@ -117,6 +118,11 @@ export function serveCommand(): Command {
       if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
       const text = (name: string) => (options[name] === undefined ? {} : { [name.replace(/^slurm(.)/, (_m, first: string) => first.toLowerCase())]: options[name] as string });
       const slurmSbatchOptions = options["slurmSbatchOption"] as string[];
+      const pilotEnvironment = (options["slurmPilotEnv"] as string[]).map((entry) => {
+        const equals = entry.indexOf("=");
+        if (equals < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.slice(0, equals))) throw new Error(`--slurm-pilot-env takes NAME=VALUE, not '${entry}'`);
+        return [entry.slice(0, equals), entry.slice(equals + 1)] as const;
+      });
       const serverOptions: ServerOptions = {
         provider,
         ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { certFile: tlsCert, keyFile: tlsKey } }),
@@ -133,6 +139,7 @@ export function serveCommand(): Command {
           ...(options["slurmWorkDir"] === undefined ? {} : { workDir: options["slurmWorkDir"] as string }),
           ...(options["slurmDrainBefore"] === undefined ? {} : { drainBeforeInSeconds: options["slurmDrainBefore"] as number }),
           ...(slurmSbatchOptions.length === 0 ? {} : { sbatchOptions: slurmSbatchOptions }),
+          ...(pilotEnvironment.length === 0 ? {} : { pilotEnvironment: Object.fromEntries(pilotEnvironment) }),
         },
         host: options["host"] as string,
         port: options["port"] as number,

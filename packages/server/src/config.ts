@@ -36,6 +36,11 @@ export interface SlurmOptions extends SlurmSettings {
   readonly caFile?: string;
   /** Environment for Slurm's commands on top of the server's (`SLURM_CONF`…). */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Variables for the pilot jobs' environment (a proxy, `OPENBATCH_AGENT_ISOLATION`…). Nothing else of the server's
+   * environment reaches a pilot but `PATH` and the agent's token.
+   */
+  readonly pilotEnvironment?: Readonly<Record<string, string>>;
   /** How often pilots are looked at with `squeue`. @default 5000 */
   readonly pollIntervalInMs?: number;
 }
@@ -171,6 +176,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   if (!providerKinds.includes(provider)) throw new Error(`The compute provider '${String(provider)}' is not one of ${providerKinds.join(", ")}`);
   if (provider === "slurm" && options.slurm?.agentCommand === undefined) throw new Error("The slurm provider needs the agent command pilot jobs run (slurm.agentCommand)");
   if (options.slurm !== undefined) checkServerSlurmSettings(options.slurm);
+  const badVariable = Object.keys(options.slurm?.pilotEnvironment ?? {}).find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+  if (badVariable !== undefined) throw new Error(`'${badVariable}' is not an environment variable name (slurm.pilotEnvironment)`);
   return {
     host,
     port,

@@ -166,6 +166,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
           workDirectory: config.slurm.workDir ?? join(config.dataDir, "slurm"),
           serverUrl: () => config.slurm.serverUrl ?? agentServerUrl(),
           ...(config.slurm.caFile === undefined ? {} : { caFile: config.slurm.caFile }),
+          ...(config.slurm.pilotEnvironment === undefined ? {} : { pilotEnvironment: config.slurm.pilotEnvironment }),
           serverTag: slurmServerTag(config.dataDir),
           ...(config.slurm.pollIntervalInMs === undefined ? {} : { pollIntervalInMs: config.slurm.pollIntervalInMs }),
           onPoolChanged: (account, poolId) => void reconciler.kick(account, poolId),

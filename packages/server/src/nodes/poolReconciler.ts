@@ -246,7 +246,9 @@ export class PoolReconciler {
       const { removalRequested: _kept, ...runtime } = node.body._ob;
       await tx.replace({ account, kind: "node", scope: poolId, id: node.id }, { ...node.body, state, stateTransitionTime: time, _ob: runtime }, now);
     }
-    const launches = await this.assignAgents(tx, account, pool.body, placement, live.filter((node) => !leaving.includes(node)), created);
+    // Every node an agent still has counts against its room, leaving ones too: a draining agent (a Slurm pilot being
+    // replaced) must not take the node that replaces its own.
+    const launches = await this.assignAgents(tx, account, pool.body, placement, nodes, created);
     // Joined agents without room for them: those nodes are not made (yet).
     if (placement.kind === "joined") created.splice(0, created.length, ...created.filter((node) => node._ob.agentId !== ""));
     if (created.length > 0) {
@@ -376,7 +378,7 @@ export class PoolReconciler {
    * Puts each new node on an agent of the pool with room: registering new agents as needed when the provider
    * starts them, or only on agents that joined, up to the nodes each offered (a node without room keeps no agent).
    */
-  private async assignAgents(tx: WriteTx, account: string, pool: CloudPool, placement: NodePlacement, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
+  private async assignAgents(tx: WriteTx, account: string, pool: CloudPool, placement: NodePlacement, hosted: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
     if (created.length === 0) return [];
     const poolId = pool.id as string;
     const provider = this.options.providers.kindOf(pool);
@@ -389,7 +391,7 @@ export class PoolReconciler {
       load.set(agent.id, 0);
       room.set(agent.id, placement.kind === "joined" ? (agent.body.capacity ?? 0) : placement.nodesPerAgent);
     }
-    for (const node of staying) {
+    for (const node of hosted) {
       const count = load.get(node.body._ob.agentId);
       if (count !== undefined) load.set(node.body._ob.agentId, count + 1);
     }

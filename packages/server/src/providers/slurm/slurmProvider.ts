@@ -44,6 +44,8 @@ export interface SlurmProviderOptions {
   readonly serverUrl: () => string;
   /** A CA file on the Slurm nodes for a TLS server. */
   readonly caFile?: string;
+  /** Variables for the pilots' environment besides the token and PATH. */
+  readonly pilotEnvironment?: Readonly<Record<string, string>>;
   /** Distinguishes this server's pilots from another's on the same cluster. */
   readonly serverTag: string;
   /** @default 5000 */
@@ -84,7 +86,8 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmProvide
 
   async function submit(launch: AgentLaunch): Promise<void> {
     const settings = effectiveSlurmSettings(options.settings, launch.pool);
-    const args = pilotJobArguments(settings, launch.pool, jobName(launch.agentId), ["OPENBATCH_AGENT_TOKEN", "PATH"]);
+    const extra = options.pilotEnvironment ?? {};
+    const args = pilotJobArguments(settings, launch.pool, jobName(launch.agentId), ["OPENBATCH_AGENT_TOKEN", "PATH", ...Object.keys(extra)]);
     const script = pilotScript({
       agentCommand: [...options.agentCommand],
       serverUrl: options.serverUrl(),
@@ -93,7 +96,7 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmProvide
       ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
       description: `a compute node of pool ${launch.poolId} (account ${launch.account})`,
     });
-    const jobId = await options.commands.submit(args, script, { OPENBATCH_AGENT_TOKEN: launch.token });
+    const jobId = await options.commands.submit(args, script, { ...extra, OPENBATCH_AGENT_TOKEN: launch.token });
     options.log("info", "pilot job submitted", { account: launch.account, poolId: launch.poolId, agentId: launch.agentId, jobId });
   }
 
