@@ -19,3 +19,6 @@ export {
 } from "./store.js";
 export { SqliteStore, type SqliteStoreOptions } from "./sqlite/sqliteStore.js";
 export { predicateToSql, type SqlFragment } from "./sqlite/predicateSql.js";
+export { PostgresStore, type PostgresStoreOptions } from "./postgres/postgresStore.js";
+export { openStore, parseStoreLocation, describeStoreLocation, type OpenStoreOptions, type StoreLocation } from "./open.js";
+export { pgPredicateSql } from "./postgres/predicateSql.js";

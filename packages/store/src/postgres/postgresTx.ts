@@ -1,0 +1,223 @@
+/**
+ * The read and write transactions of the PostgreSQL store, over one pooled connection (a Session).
+ *
+ * A failed statement aborts a PostgreSQL transaction, while a transaction body may catch a store failure and carry
+ * on (adding a task collection records each task's failure and goes on with the next). So no expected outcome is
+ * a SQL error — an existing id is `ON CONFLICT DO NOTHING` with no row back, a stale ETag an `UPDATE` of no row —
+ * and the Session remembers the first real failure: the transaction then ends with that failure whatever the body
+ * did with it (postgresStore.ts), so a body can never commit half a transaction or swallow a serialization failure.
+ */
+import type { PoolClient, QueryResult, QueryResultRow } from "pg";
+import { formatTimestamp, idKey } from "@openbatch/core";
+import {
+  StoreError,
+  type CollectionRef,
+  type EntityRef,
+  type JsonPage,
+  type ListPage,
+  type ListQuery,
+  type ReadTx,
+  type StoredEntity,
+  type TallyField,
+  type TallyGroup,
+  type TallyWeight,
+  type WriteOptions,
+  type WriteTx,
+} from "../store.js";
+import { classify } from "./failures.js";
+import { pgFieldSql, pgPredicateSql } from "./predicateSql.js";
+
+/** Names for the fixed SQL texts: each connection parses and plans them once, not on every call. */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `openbatch_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/** One connection inside one transaction; remembers the first failure, after which the transaction is lost. */
+export class Session {
+  failure: { readonly error: unknown } | undefined;
+
+  constructor(readonly client: PoolClient) {}
+
+  /** Runs a statement; `fixed` texts are prepared once per connection (never pass texts made from a filter). */
+  async query<R extends QueryResultRow>(text: string, values: readonly unknown[] = [], fixed = true): Promise<QueryResult<R>> {
+    if (this.failure !== undefined) throw this.failure.error;
+    try {
+      return await this.client.query<R>({ text, values: values as unknown[], ...(fixed ? { name: statementName(text) } : {}) });
+    } catch (error) {
+      const classified = classify(error);
+      this.failure = { error: classified };
+      throw classified;
+    }
+  }
+}
+
+interface Row {
+  id: string;
+  id_key: string;
+  etag: string;
+  created_at: string;
+  modified_at: string;
+  body: unknown;
+}
+
+const columns = "id, id_key, etag, created_at, modified_at, body";
+const keyCondition = "account = $1 AND kind = $2 AND scope = $3 AND id_key = $4";
+const nextETag = "'0x' || upper(to_hex(nextval('entity_etag')))";
+
+function toEntity<T>(row: Row): StoredEntity<T> {
+  return { id: row.id, eTag: row.etag, creationTime: new Date(row.created_at), lastModified: new Date(row.modified_at), body: row.body as T };
+}
+
+function keyValues(ref: EntityRef): string[] {
+  return [ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)];
+}
+
+/** A group value as SQLite's `json_extract` gives it: booleans as 1 and 0. */
+function groupValue(value: unknown): string | number | null {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value === null || typeof value === "string" || typeof value === "number") return value;
+  return JSON.stringify(value);
+}
+
+export class PgReadTx implements ReadTx {
+  constructor(protected readonly session: Session) {}
+
+  async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
+    const { rows } = await this.session.query<Row>(`SELECT ${columns} FROM entities WHERE ${keyCondition}`, keyValues(ref));
+    return rows[0] === undefined ? undefined : toEntity<T>(rows[0]);
+  }
+
+  async list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
+    const { where, params } = this.conditions(collection, query);
+    params.push(query.limit + 1);
+    const { rows } = await this.session.query<Row>(
+      `SELECT ${columns} FROM entities WHERE ${where} ORDER BY id_key LIMIT $${params.length}`,
+      params,
+      query.filter === undefined,
+    );
+    if (rows.length <= query.limit) return { items: rows.map(toEntity<T>) };
+    const page = rows.slice(0, query.limit);
+    return { items: page.map(toEntity<T>), nextKey: (page.at(-1) as Row).id_key };
+  }
+
+  async listJson(collection: CollectionRef, query: ListQuery, omit: readonly string[]): Promise<JsonPage> {
+    const { where, params } = this.conditions(collection, query);
+    params.push(query.limit + 1, [...omit], query.limit);
+    const [more, omitted, limit] = [`$${params.length - 2}`, `$${params.length - 1}::text[]`, `$${params.length}`];
+    // One text for the whole page, made by PostgreSQL: no string per entity in JavaScript. The page reads one row
+    // past the limit to tell whether another page follows.
+    const { rows } = await this.session.query<{ items: string; count: number; last: string | null; more: boolean }>(
+      `SELECT coalesce(string_agg(((body - ${omitted}) || jsonb_build_object('eTag', etag))::text, ',' ORDER BY id_key) FILTER (WHERE n <= ${limit}), '') AS items,
+              count(*) FILTER (WHERE n <= ${limit})::int AS count,
+              max(id_key) FILTER (WHERE n <= ${limit}) AS last,
+              count(*) > ${limit} AS more
+       FROM (SELECT id_key, etag, body, row_number() OVER (ORDER BY id_key) AS n FROM entities WHERE ${where} ORDER BY id_key LIMIT ${more}) page`,
+      params,
+      query.filter === undefined,
+    );
+    const row = rows[0] as { items: string; count: number; last: string | null; more: boolean };
+    const items = Buffer.from(row.items, "utf8");
+    return { items, count: row.count, ...(row.more && row.last !== null ? { nextKey: row.last } : {}) };
+  }
+
+  async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
+    const { where, params } = this.conditions(collection, { filter, limit: 0 });
+    const { rows } = await this.session.query<{ n: number }>(`SELECT count(*)::int AS n FROM entities WHERE ${where}`, params, filter === undefined);
+    return (rows[0] as { n: number }).n;
+  }
+
+  async tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]> {
+    const params: unknown[] = [collection.account, collection.kind, idKey(collection.scope)];
+    const groups = groupBy.map((field, index) => `${pgFieldSql(field.path, field.kind)} AS g${index}`);
+    let sum = "count(*)::float8";
+    if (weight !== undefined) {
+      params.push(weight.default);
+      const value = pgFieldSql(weight.path, "double");
+      sum = `coalesce(sum(coalesce(CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${value})::float8 END, $${params.length}::float8)), 0)`;
+    }
+    const grouping = groupBy.length === 0 ? "" : ` GROUP BY ${groupBy.map((_, index) => index + 1).join(", ")}`;
+    const { rows } = await this.session.query<Record<string, unknown>>(
+      `SELECT ${[...groups, "count(*)::int AS n", `${sum} AS w`].join(", ")} FROM entities WHERE account = $1 AND kind = $2 AND scope = $3${grouping}`,
+      params,
+    );
+    return rows.map((row) => ({
+      values: groupBy.map((_, index) => groupValue(row[`g${index}`])),
+      count: row["n"] as number,
+      weight: row["w"] as number,
+    }));
+  }
+
+  /** The WHERE clause of `collection` (after `afterKey`, matching `filter`) and its parameters `$1…`. */
+  private conditions(collection: CollectionRef, query: ListQuery): { where: string; params: unknown[] } {
+    const params: unknown[] = [collection.account, collection.kind, idKey(collection.scope)];
+    const where = ["account = $1", "kind = $2", "scope = $3"];
+    if (query.afterKey !== undefined) {
+      params.push(query.afterKey);
+      where.push(`id_key > $${params.length}`);
+    }
+    if (query.filter !== undefined) where.push(pgPredicateSql(query.filter, params));
+    return { where: where.join(" AND "), params };
+  }
+}
+
+export class PgWriteTx extends PgReadTx implements WriteTx {
+  readonly effects: (() => void)[] = [];
+
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
+
+  async insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>> {
+    const time = formatTimestamp(now);
+    const { rows } = await this.session.query<{ etag: string }>(
+      `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
+       VALUES ($1, $2, $3, $4, $5, ${nextETag}, $6, $6, $7::jsonb) ON CONFLICT DO NOTHING RETURNING etag`,
+      [...keyValues(ref), ref.id, time, JSON.stringify(body)],
+    );
+    if (rows[0] === undefined) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
+    return { id: ref.id, eTag: rows[0].etag, creationTime: new Date(time), lastModified: new Date(time), body };
+  }
+
+  async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
+    const time = formatTimestamp(now);
+    const { rows } = await this.session.query<{ id: string; etag: string; created_at: string }>(
+      `UPDATE entities SET etag = ${nextETag}, modified_at = $5, body = $6::jsonb
+       WHERE ${keyCondition} AND ($7::text IS NULL OR etag = $7) RETURNING id, etag, created_at`,
+      [...keyValues(ref), time, JSON.stringify(body), options?.ifMatch ?? null],
+    );
+    if (rows[0] === undefined) throw await this.missed(ref);
+    return { id: rows[0].id, eTag: rows[0].etag, creationTime: new Date(rows[0].created_at), lastModified: new Date(time), body };
+  }
+
+  async delete(ref: EntityRef, options?: WriteOptions): Promise<void> {
+    const { rowCount } = await this.session.query(`DELETE FROM entities WHERE ${keyCondition} AND ($5::text IS NULL OR etag = $5)`, [
+      ...keyValues(ref),
+      options?.ifMatch ?? null,
+    ]);
+    if (rowCount === 0) throw await this.missed(ref);
+  }
+
+  async deleteAll(collection: CollectionRef): Promise<number> {
+    const { rowCount } = await this.session.query("DELETE FROM entities WHERE account = $1 AND kind = $2 AND scope = $3", [
+      collection.account,
+      collection.kind,
+      idKey(collection.scope),
+    ]);
+    return rowCount ?? 0;
+  }
+
+  /** Why a conditional UPDATE or DELETE touched no row: the entity is missing, or its ETag is not `ifMatch`. */
+  private async missed(ref: EntityRef): Promise<StoreError> {
+    const { rows } = await this.session.query("SELECT 1 FROM entities WHERE " + keyCondition, keyValues(ref));
+    return rows.length === 0
+      ? new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`)
+      : new StoreError("preconditionFailed", `${ref.kind} '${ref.id}' has changed`);
+  }
+}
