@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { SqliteStore, type Store } from "@openbatch/store";
+import { openStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -111,7 +111,7 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   mkdirSync(config.dataDir, { recursive: true });
-  const store: Store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites });
+  const store: Store = await openStore(config.store, { now: config.clock.now(), durableWrites: config.durableWrites });
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
