@@ -19,6 +19,7 @@ import pg from "pg";
 import type { Pool, PoolClient } from "pg";
 import { StoreError, type ReadTx, type Store, type WriteTx } from "../store.js";
 import { runEffects } from "../effects.js";
+import type { EntityRow, KindCount } from "../entityRows.js";
 import { classify, isUnavailable, RetryableConflict, unavailable } from "./failures.js";
 import { migrate } from "./migrations.js";
 import { PgReadTx, PgWriteTx, Session } from "./postgresTx.js";
@@ -110,6 +111,40 @@ export class PostgresStore implements Store {
       // A random pause, growing with the attempts, so that the transactions that collided do not collide again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
     }
+  }
+
+  /**
+   * Inserts entities exactly as another store held them (ids, ETags, timestamps, bodies) in one transaction, into
+   * a database that must hold none yet, and moves the ETag sequence past `eTagVersion` and every copied ETag, so
+   * that no ETag is issued twice. Returns how many entities were copied.
+   */
+  async importEntities(batches: Iterable<EntityRow[]> | AsyncIterable<EntityRow[]>, eTagVersion: bigint): Promise<number> {
+    this.assertOpen();
+    const outcome = await this.attempt(this.writers, "BEGIN", async (session) => {
+      const existing = await session.query("SELECT 1 FROM entities LIMIT 1");
+      if (existing.rows.length > 0) throw new Error("The target database already holds entities; copy into an empty one");
+      let copied = 0;
+      let highest = eTagVersion;
+      for await (const batch of batches) {
+        const column = <K extends keyof EntityRow>(key: K) => batch.map((row) => row[key]);
+        await session.query(
+          `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[])`,
+          [column("account"), column("kind"), column("scope"), column("idKey"), column("id"), column("eTag"), column("createdAt"), column("modifiedAt"), column("body")],
+        );
+        for (const row of batch) if (/^0x[0-9A-F]+$/i.test(row.eTag) && BigInt(row.eTag) > highest) highest = BigInt(row.eTag);
+        copied += batch.length;
+      }
+      await session.query("SELECT setval('entity_etag', greatest($1::bigint, (SELECT last_value FROM entity_etag)))", [highest.toString()]);
+      return copied;
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** How many entities each account has of each kind, in account and kind order. */
+  async entityCounts(): Promise<KindCount[]> {
+    return this.read(async (tx) => (tx as PgReadTx).entityCounts());
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,7 @@ import {
   type WriteOptions,
   type WriteTx,
 } from "../store.js";
+import type { KindCount } from "../entityRows.js";
 import { classify } from "./failures.js";
 import { pgFieldSql, pgPredicateSql } from "./predicateSql.js";
 
@@ -152,6 +153,12 @@ export class PgReadTx implements ReadTx {
       count: row["n"] as number,
       weight: row["w"] as number,
     }));
+  }
+
+  /** How many entities each account has of each kind (`store copy` verifies with it). */
+  async entityCounts(): Promise<KindCount[]> {
+    const { rows } = await this.session.query<KindCount>("SELECT account, kind, count(*)::int AS count FROM entities GROUP BY account, kind ORDER BY account, kind");
+    return rows;
   }
 
   /** The WHERE clause of `collection` (after `afterKey`, matching `filter`) and its parameters `$1…`. */
