@@ -132,7 +132,15 @@ function removeAbandoned(): void {
   }
 }
 
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export interface PostgresClusterOptions {
+  /**
+   * Keep PostgreSQL's own durability (fsync, synchronous_commit, full-page writes), as a benchmark must; tests turn
+   * it off, as nothing outlives them. @default false
+   */
+  readonly durable?: boolean;
+}
+
+export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const bin = binDirectory();
   removeAbandoned();
   const directory = mkdtempSync(join(tmpdir(), prefix));
@@ -159,8 +167,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     const start = () =>
       run(join(bin, "pg_ctl"), [
         "start", "-w", "-t", "60", "-D", dataDirectory, "-l", logFile,
-        // Loopback only, no Unix socket; durability off: a throwaway cluster, not the store under test's durability.
-        "-o", `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`,
+        // Loopback only, no Unix socket.
+        "-o", `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories='' -c max_connections=300${options.durable === true ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"}`,
       ]);
     for (let attempt = 1; ; attempt++) {
       port = await freePort();

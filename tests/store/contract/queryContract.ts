@@ -136,6 +136,21 @@ export function describeQueryContract(backend: StoreBackend): void {
       assert.equal(await store.read((tx) => tx.count(collection)), 0);
     });
 
+    it("filters and tallies strings holding U+0000 and U+E000 as any other", async () => {
+      const collection = { account: "nul", kind: "task" as const, scope: "job" };
+      const values = ["a\u0000b", "a\u0000", "a", "\uE000", "\uE0001", "a\uE0000", "plain"];
+      await store.write(async (tx) => {
+        for (const [i, name] of values.entries()) await tx.insert({ ...collection, id: `t${i}` }, { name, state: name }, at(1));
+      });
+      const ids = async (filter: Predicate) => (await store.read((tx) => tx.list<{ name: string }>(collection, { limit: 100, filter }))).items.map((item) => item.body.name);
+      assert.deepEqual(await ids({ op: "eq", path: ["name"], kind: "string", value: "a\u0000b" }), ["a\u0000b"]);
+      assert.deepEqual(await ids({ op: "eq", path: ["name"], kind: "string", value: "\uE000" }), ["\uE000"]);
+      assert.deepEqual(await ids({ op: "startswith", path: ["name"], kind: "string", value: "\uE000" }), ["\uE000", "\uE0001"]);
+      assert.deepEqual(await ids({ op: "ne", path: ["name"], kind: "string", value: "a\uE0000" }), values.filter((value) => value !== "a\uE0000"));
+      const groups = await store.read((tx) => tx.tally(collection, [{ path: ["state"], kind: "string" }]));
+      assert.deepEqual(groups.map((group) => group.values[0]).sort(), [...values].sort());
+    });
+
     it("orders ids byte by byte, as SQLite does, whatever the database's collation", async () => {
       const ids = ["b", "A", "a-1", "a_1", "a1", "Z", "_x", "-y", "0"];
       const collection = { account: "order", kind: "pool" as const, scope: "" };

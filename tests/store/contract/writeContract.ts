@@ -35,10 +35,26 @@ export function describeWriteContract(backend: StoreBackend): void {
     });
 
     it("keeps a body's values exactly: unicode, escapes, numbers, nesting", async () => {
-      const body = { id: "Exact", text: 'é "quoted" \\ back \u2028 😀 \t', numbers: [0, -1, 1.5, 1e-7, 2 ** 53, -0.25], nested: { deep: { flag: false, none: null } }, empty: {} };
+      const body = {
+        id: "Exact",
+        text: 'é "quoted" \\ back \u2028 😀 \t',
+        // U+0000 (which PostgreSQL text cannot hold), the private-use U+E000, and text that merely looks like escapes.
+        awkward: ["a\u0000b", "\u0000", "\uE000", "\uE0000", "\\u0000", "\\\u0000", "x\uE000\u0000\uE0001"],
+        "key\u0000\uE000": "in a key too",
+        numbers: [0, -1, 1.5, 1e-7, 2 ** 53, -0.25],
+        nested: { deep: { flag: false, none: null } },
+        empty: {},
+      };
       await store.write((tx) => tx.insert(ref("Exact"), body, at(1)));
       const read = await store.read((tx) => tx.get(ref("exact")));
       assert.deepEqual(read?.body, body);
+      const replaced = await store.write((tx) => tx.replace(ref("exact"), { ...body, again: "\u0000" }, at(2)));
+      assert.deepEqual(replaced.body, { ...body, again: "\u0000" });
+      const listed = await store.read((tx) => tx.list({ account: "a1", kind: "pool", scope: "" }, { limit: 1000 }));
+      assert.deepEqual(listed.items.find((item) => item.id === "Exact")?.body, { ...body, again: "\u0000" });
+      const page = await store.read((tx) => tx.listJson({ account: "a1", kind: "pool", scope: "" }, { limit: 1000 }, []));
+      const fromJson = (JSON.parse(`[${page.items.toString("utf8")}]`) as { id: string }[]).find((item) => item.id === "Exact");
+      assert.deepEqual(fromJson, { ...body, again: "\u0000", eTag: replaced.eTag });
     });
 
     it("reports a duplicate id (any case) as conflict", async () => {

@@ -23,6 +23,7 @@ import type { EntityRow, KindCount } from "../entityRows.js";
 import { classify, isUnavailable, RetryableConflict, unavailable } from "./failures.js";
 import { migrate } from "./migrations.js";
 import { PgReadTx, PgWriteTx, Session } from "./postgresTx.js";
+import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database?…`, as libpq and the `pg` driver read it. */
@@ -41,6 +42,12 @@ export interface PostgresStoreOptions {
 
 /** What a transaction attempt came to: the body's result, or a failure to rethrow (or to retry). */
 type Outcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+
+const jsonbOid = 3802;
+
+/** The driver's parsers, but jsonb bodies unescaped (textEscape.ts) before they are parsed. */
+const typeParser = ((oid: number, format?: "text" | "binary") =>
+  oid === jsonbOid && format !== "binary" ? (text: string) => JSON.parse(unescapeJsonText(text)) : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser;
 
 const readBegin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const writeBegin = "BEGIN ISOLATION LEVEL SERIALIZABLE";
@@ -70,6 +77,7 @@ export class PostgresStore implements Store {
         connectionTimeoutMillis: options.connectTimeoutInMs ?? 5000,
         idleTimeoutMillis: 30_000,
         application_name: `openbatch-${name}`,
+        types: { getTypeParser: typeParser },
       });
       // An idle connection that the server closes (a restart) emits this; the pool drops it, and the next
       // checkout connects anew. Without a listener the process would exit.
@@ -130,7 +138,10 @@ export class PostgresStore implements Store {
         await session.query(
           `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[])`,
-          [column("account"), column("kind"), column("scope"), column("idKey"), column("id"), column("eTag"), column("createdAt"), column("modifiedAt"), column("body")],
+          [
+            ...(["account", "kind", "scope", "idKey", "id", "eTag", "createdAt", "modifiedAt"] as const).map(column),
+            batch.map((row) => escapeJsonText(row.body)),
+          ],
         );
         for (const row of batch) if (/^0x[0-9A-F]+$/i.test(row.eTag) && BigInt(row.eTag) > highest) highest = BigInt(row.eTag);
         copied += batch.length;

@@ -27,6 +27,7 @@ import {
 import type { KindCount } from "../entityRows.js";
 import { classify } from "./failures.js";
 import { pgFieldSql, pgPredicateSql } from "./predicateSql.js";
+import { escapeJsonText, unescapeJsonText, unescapeText } from "./textEscape.js";
 
 /** Names for the fixed SQL texts: each connection parses and plans them once, not on every call. */
 const statementNames = new Map<string, string>();
@@ -83,7 +84,8 @@ function keyValues(ref: EntityRef): string[] {
 /** A group value as SQLite's `json_extract` gives it: booleans as 1 and 0. */
 function groupValue(value: unknown): string | number | null {
   if (typeof value === "boolean") return value ? 1 : 0;
-  if (value === null || typeof value === "string" || typeof value === "number") return value;
+  if (typeof value === "string") return unescapeText(value);
+  if (value === null || typeof value === "number") return value;
   return JSON.stringify(value);
 }
 
@@ -124,7 +126,7 @@ export class PgReadTx implements ReadTx {
       query.filter === undefined,
     );
     const row = rows[0] as { items: string; count: number; last: string | null; more: boolean };
-    const items = Buffer.from(row.items, "utf8");
+    const items = Buffer.from(unescapeJsonText(row.items), "utf8");
     return { items, count: row.count, ...(row.more && row.last !== null ? { nextKey: row.last } : {}) };
   }
 
@@ -186,7 +188,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
     const { rows } = await this.session.query<{ etag: string }>(
       `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
        VALUES ($1, $2, $3, $4, $5, ${nextETag}, $6, $6, $7::jsonb) ON CONFLICT DO NOTHING RETURNING etag`,
-      [...keyValues(ref), ref.id, time, JSON.stringify(body)],
+      [...keyValues(ref), ref.id, time, escapeJsonText(JSON.stringify(body))],
     );
     if (rows[0] === undefined) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
     return { id: ref.id, eTag: rows[0].etag, creationTime: new Date(time), lastModified: new Date(time), body };
@@ -197,7 +199,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
     const { rows } = await this.session.query<{ id: string; etag: string; created_at: string }>(
       `UPDATE entities SET etag = ${nextETag}, modified_at = $5, body = $6::jsonb
        WHERE ${keyCondition} AND ($7::text IS NULL OR etag = $7) RETURNING id, etag, created_at`,
-      [...keyValues(ref), time, JSON.stringify(body), options?.ifMatch ?? null],
+      [...keyValues(ref), time, escapeJsonText(JSON.stringify(body)), options?.ifMatch ?? null],
     );
     if (rows[0] === undefined) throw await this.missed(ref);
     return { id: rows[0].id, eTag: rows[0].etag, creationTime: new Date(rows[0].created_at), lastModified: new Date(time), body };

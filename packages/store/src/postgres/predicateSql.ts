@@ -9,10 +9,11 @@
  *   without a cast error. JSON `null` counts as missing (`NULLIF(…, 'null')`), as `json_extract` makes it SQL NULL.
  * - Two-valued logic: every comparison is true or false, never NULL, so `not` over a missing field is true.
  *
- * Paths are escaped literals (`body -> 'a' ->> 'b'`), never parameters, so the expressions equal the index
+ * String values are escaped as stored bodies are (textEscape.ts). Paths are escaped literals (`body -> 'a' ->> 'b'`), never parameters, so the expressions equal the index
  * expressions of migrations/postgres and the planner can use those. Values are always bound parameters.
  */
 import { assertNever, type Literal, type Predicate, type ValueKind } from "@openbatch/core";
+import { escapeText } from "./textEscape.js";
 
 /** A SQL string literal (standard_conforming_strings: only the quote is special). */
 export function pgString(text: string): string {
@@ -70,7 +71,7 @@ export function pgPredicateSql(predicate: Predicate, params: unknown[]): string 
       case "not":
         return `(NOT ${visit(node.operand)})`;
       case "startswith":
-        return `COALESCE(starts_with(${pgTextFieldSql(node.path, node.kind)}, ${bind(node.value, "::text")}), false)`;
+        return `COALESCE(starts_with(${pgTextFieldSql(node.path, node.kind)}, ${bind(escapeText(node.value), "::text")}), false)`;
       case "eq":
       case "ne":
       case "gt":
@@ -79,7 +80,10 @@ export function pgPredicateSql(predicate: Predicate, params: unknown[]): string 
       case "le": {
         const field = pgFieldSql(node.path, node.kind);
         if (node.value === null) return node.op === "ne" ? `(${field} IS NOT NULL)` : node.op === "eq" ? `(${field} IS NULL)` : "false";
-        const value = isJsonKind(node.kind) && !isStoreColumn(node.path) ? bind(JSON.stringify(node.value satisfies Literal), "::jsonb") : bind(node.value, "::text");
+        const value =
+          isJsonKind(node.kind) && !isStoreColumn(node.path)
+            ? bind(JSON.stringify(node.value satisfies Literal), "::jsonb")
+            : bind(typeof node.value === "string" ? escapeText(node.value) : node.value, "::text");
         // `x op v AND x IS NOT NULL` is false, not NULL, on a missing field, and still lets the planner use an index.
         return node.op === "ne" ? `(${field} IS NULL OR ${field} <> ${value})` : `(${field} ${sqlOperators[node.op]} ${value} AND ${field} IS NOT NULL)`;
       }
