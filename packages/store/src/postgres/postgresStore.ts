@@ -22,7 +22,7 @@ import { runEffects } from "../effects.js";
 import type { EntityRow, KindCount } from "../entityRows.js";
 import { classify, isUnavailable, RetryableConflict, unavailable } from "./failures.js";
 import { migrate } from "./migrations.js";
-import { PgReadTx, PgWriteTx, Session } from "./postgresTx.js";
+import { PgReadTx, PgWriteTx, Session, SpeculationFailed } from "./postgresTx.js";
 import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
 
 export interface PostgresStoreOptions {
@@ -58,6 +58,8 @@ export class PostgresStore implements Store {
   private readonly maxAttempts: number;
   /** Write attempts rolled back and run again because of a conflict, since the store opened (for benchmarks). */
   retries = 0;
+  /** Write transactions run again because a deferred insert met an existing entity (postgresTx.ts). */
+  rerunsWithoutDeferring = 0;
 
   private constructor(
     private readonly readers: Pool,
@@ -104,12 +106,31 @@ export class PostgresStore implements Store {
 
   async write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
     this.assertOpen();
+    let deferInserts = true;
     for (let attempt = 1; ; attempt++) {
       let tx: PgWriteTx | undefined;
-      const outcome = await this.attempt(this.writers, writeBegin, (session) => work((tx = new PgWriteTx(session))));
+      const outcome = await this.attempt(this.writers, writeBegin, async (session) => {
+        tx = new PgWriteTx(session, deferInserts);
+        let result: R;
+        try {
+          result = await work(tx);
+        } catch (error) {
+          // The deferred inserts first: if one of them existed, the body went on from a wrong answer, and its
+          // failure may be of that making; the run without deferring then tells.
+          await tx.flush();
+          throw error;
+        }
+        await tx.flush();
+        return result;
+      });
       if (outcome.ok) {
         runEffects((tx as PgWriteTx).effects, this.onEffectError);
         return outcome.value;
+      }
+      if (outcome.error instanceof SpeculationFailed) {
+        deferInserts = false;
+        this.rerunsWithoutDeferring++;
+        continue;
       }
       if (!(outcome.error instanceof RetryableConflict)) throw outcome.error;
       if (attempt >= this.maxAttempts) {
@@ -195,6 +216,8 @@ export class PostgresStore implements Store {
         await session.query("COMMIT");
       } catch (error) {
         outcome = { ok: false, error };
+        // A COMMIT that failed has ended the transaction; this only matters if it was never sent.
+        if (!broken && !isUnavailable(error)) await client.query("ROLLBACK").catch(() => undefined);
       }
     } else if (!broken && !isUnavailable(outcome.error)) {
       try {
