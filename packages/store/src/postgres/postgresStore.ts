@@ -6,6 +6,8 @@
  *   read, decide and write, as under SQLite's single writer). A transaction that loses a conflict (serialization
  *   failure, deadlock) is rolled back and its body run again, after a short random pause, up to `maxAttempts`
  *   times; only the final, committed attempt's `afterCommit` effects run.
+ * - Inserts are deferred and sent in one statement, speculatively (postgresTx.ts, PgWriteTx); a batch that meets an
+ *   existing entity makes the body run again without deferring.
  * - `read` is one REPEATABLE READ READ ONLY transaction: every query of a read sees the same snapshot.
  * - Readers and writers have a pool each, so a read started inside a write body (or a burst of reads) never waits
  *   for a connection that a write holds.
