@@ -91,6 +91,36 @@ describe("PostgresStore", () => {
     assert.deepEqual(effects.sort(), runs.a === 2 ? ["a:2", "b:1"] : ["a:1", "b:2"], "one effect per committed write, from its final attempt");
   });
 
+  it("runs a body again without deferring when a deferred insert meets an existing entity, so no answer was wrong", async () => {
+    await store.write((tx) => tx.insert(ref("exists"), { v: 1 }, t0));
+    const before = store.rerunsWithoutDeferring;
+    let runs = 0;
+    const outcome = await store.write(async (tx) => {
+      runs++;
+      await tx.insert(ref("new-1"), {}, t0);
+      try {
+        await tx.insert(ref("exists"), { v: 2 }, t0);
+        return "inserted";
+      } catch (error) {
+        return isStoreError(error, "conflict") ? "conflict" : "other";
+      }
+    });
+    assert.equal(outcome, "conflict");
+    assert.equal(runs, 2, "the deferred insert answered success, so the body ran again with inserts made at once");
+    assert.equal(store.rerunsWithoutDeferring - before, 1);
+    assert.ok(await store.read((tx) => tx.get(ref("new-1"))));
+    assert.equal((await store.read((tx) => tx.get<{ v: number }>(ref("exists"))))?.body.v, 1);
+    // A body that fails after a wrong answer fails as it would have with the right one.
+    await assert.rejects(
+      store.write(async (tx) => {
+        await tx.insert(ref("exists"), {}, t0);
+        throw new Error("went on as if inserted");
+      }),
+      (error) => isStoreError(error, "conflict"),
+    );
+    assert.equal(store.rerunsWithoutDeferring - before, 2);
+  });
+
   it("fails with `unavailable` when a transaction keeps conflicting", async () => {
     const impatient = await PostgresStore.open({ connectionString: url, now: t0, maxAttempts: 1 });
     try {
