@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PostgresStore, SqliteStore, type EntityKind, type EntityRow } from "@openbatch/store";
@@ -28,8 +30,10 @@ describe("openbatch store copy", () => {
   before(async () => {
     cluster = await sharedPostgresCluster();
     target = await cluster.createDatabase();
-    server = await startTestServer({ localAgentEntry: undefined });
-    sqliteFile = join(server.dataDir, "openbatch.db");
+    // SQLite named explicitly: the source stays SQLite also when OPENBATCH_TEST_STORE picks PostgreSQL for servers.
+    const dataDir = mkdtempSync(join(tmpdir(), "openbatch-copy-"));
+    sqliteFile = join(dataDir, "openbatch.db");
+    server = await startTestServer({ keepDataDir: dataDir, store: `sqlite:${sqliteFile}`, localAgentEntry: undefined });
     const as = (account: { name: string; key: string }) => (options: Parameters<typeof batchRequest>[1]) => batchRequest(server.url, { account, ...options });
     const alpha = as(testAccounts.alpha);
     const beta = as(testAccounts.beta);

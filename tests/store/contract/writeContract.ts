@@ -167,6 +167,19 @@ export function describeWriteContract(backend: StoreBackend): void {
       assert.ok(stored.every((entity) => entity !== undefined));
     });
 
+    it("takes a body's calls started together one after another: of two inserts of one key, the second conflicts", async () => {
+      const [first, second, read, other] = await store.write(async (tx) =>
+        Promise.allSettled([tx.insert(ref("Twin"), { n: 1 }, at(11)), tx.insert(ref("TWIN"), { n: 2 }, at(11)), tx.get(ref("MyPool")), tx.insert(ref("single"), {}, at(11))]),
+      );
+      assert.equal(first.status, "fulfilled");
+      assert.ok(second.status === "rejected" && isStoreError(second.reason, "conflict"), String(second.status === "rejected" ? second.reason : "fulfilled"));
+      assert.ok(read.status === "fulfilled" && read.value?.id === "MyPool");
+      assert.equal(other.status, "fulfilled");
+      assert.deepEqual((await store.read((tx) => tx.get(ref("twin"))))?.body, { n: 1 });
+      const [a, b] = await store.read((tx) => Promise.all([tx.get(ref("twin")), tx.get(ref("single"))]));
+      assert.ok(a !== undefined && b !== undefined);
+    });
+
     it("sees its own writes inside a transaction and nothing of them outside before the commit", async () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));

@@ -41,11 +41,19 @@ function statementName(text: string): string {
   return name;
 }
 
-/** One connection inside one transaction; remembers the first failure, after which the transaction is lost. */
+/** Runs one statement on the session's connection. */
+export type Execute = <R extends QueryResultRow>(text: string, values: readonly unknown[], fixed?: boolean) => Promise<QueryResult<R>>;
+
+/**
+ * One connection inside one transaction; remembers the first failure, after which the transaction is lost.
+ * Statements run one at a time in the order they were asked for, also when a body starts several at once
+ * (`Promise.all` over gets): the driver must not be given a query while another runs.
+ */
 export class Session {
   failure: { readonly error: unknown } | undefined;
-  /** Runs before the next statement: the write transaction's deferred inserts. */
-  beforeNext: (() => Promise<void>) | undefined;
+  /** Runs before the next statement, on the connection: the write transaction's deferred inserts. */
+  beforeNext: ((execute: Execute) => Promise<void>) | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly client: PoolClient) {}
 
@@ -56,13 +64,22 @@ export class Session {
   }
 
   /** Runs a statement; `fixed` texts are prepared once per connection (never pass texts made from a filter). */
-  async query<R extends QueryResultRow>(text: string, values: readonly unknown[] = [], fixed = true): Promise<QueryResult<R>> {
+  query<R extends QueryResultRow>(text: string, values: readonly unknown[] = [], fixed = true): Promise<QueryResult<R>> {
+    const run = this.tail.then(async () => {
+      if (this.beforeNext !== undefined) {
+        const pending = this.beforeNext;
+        this.beforeNext = undefined;
+        await pending(this.execute);
+      }
+      return this.execute<R>(text, values, fixed);
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs a statement now: only from within `query` (or a `beforeNext` it runs). */
+  private readonly execute: Execute = async <R extends QueryResultRow>(text: string, values: readonly unknown[], fixed = true) => {
     if (this.failure !== undefined) throw this.failure.error;
-    if (this.beforeNext !== undefined) {
-      const pending = this.beforeNext;
-      this.beforeNext = undefined;
-      await pending();
-    }
     try {
       return await this.client.query<R>({ text, values: values as unknown[], ...(fixed ? { name: statementName(text) } : {}) });
     } catch (error) {
@@ -70,7 +87,7 @@ export class Session {
       this.failure = { error: classified };
       throw classified;
     }
-  }
+  };
 }
 
 interface Row {
@@ -240,27 +257,31 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
       if (rows[0] === undefined) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
       return { id: ref.id, eTag: rows[0].etag, creationTime: new Date(time), lastModified: new Date(time), body };
     }
-    const key = keyValues(ref);
-    const pendingKey = key.join("\u0000");
-    if (this.pending.has(pendingKey)) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
     if (this.eTags.length === 0) {
       // Taking them here, not in the batch, so that each insert can answer with its ETag at once.
       const { rows } = await this.session.query<{ value: string }>("SELECT nextval('entity_etag')::text AS value FROM generate_series(1, $1)", [eTagBlock]);
-      this.eTags = rows.map((row) => `0x${BigInt(row.value).toString(16).toUpperCase()}`);
+      this.eTags.push(...rows.map((row) => `0x${BigInt(row.value).toString(16).toUpperCase()}`));
     }
+    // From here on without awaiting, so that two inserts of one key started together cannot both pass the check.
+    const key = keyValues(ref);
+    const pendingKey = key.join("\u0000");
+    if (this.pending.has(pendingKey)) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
     const eTag = this.eTags.shift() as string;
     this.pending.set(pendingKey, { values: [...key, ref.id, eTag, time, time, json] });
-    this.session.beforeNext = () => this.flush();
+    this.session.beforeNext = (execute) => this.flush(execute);
     return { id: ref.id, eTag, creationTime: new Date(time), lastModified: new Date(time), body };
   }
 
-  /** Sends the deferred inserts; the transaction fails with SpeculationFailed if one of them existed. */
-  async flush(): Promise<void> {
+  /**
+   * Sends the deferred inserts; the transaction fails with SpeculationFailed if one of them existed. `execute` is
+   * given when the session runs this before its next statement.
+   */
+  async flush(execute?: Execute): Promise<void> {
     if (this.pending.size === 0) return;
     const rows = [...this.pending.values()];
     this.pending.clear();
     this.session.beforeNext = undefined;
-    const { rowCount } = await this.session.query(
+    const { rowCount } = await (execute ?? this.session.query.bind(this.session))(
       `INSERT INTO entities (${insertColumns})
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[])
        ON CONFLICT DO NOTHING`,
