@@ -149,7 +149,7 @@ export class PgReadTx implements ReadTx {
     // One text for the whole page, made by PostgreSQL: no string per entity in JavaScript. The page reads one row
     // past the limit to tell whether another page follows.
     const { rows } = await this.session.query<{ items: string; count: number; last: string | null; more: boolean }>(
-      `SELECT coalesce(string_agg(((body - ${omitted}) || jsonb_build_object('eTag', etag))::text, ',' ORDER BY id_key) FILTER (WHERE n <= ${limit}), '') AS items,
+      `SELECT coalesce(string_agg(jsonb_set(body - ${omitted}, '{eTag}', to_jsonb(etag))::text, ',' ORDER BY id_key) FILTER (WHERE n <= ${limit}), '') AS items,
               count(*) FILTER (WHERE n <= ${limit})::int AS count,
               max(id_key) FILTER (WHERE n <= ${limit}) AS last,
               count(*) > ${limit} AS more
