@@ -86,6 +86,10 @@ export class PostgresStore implements Store {
       // An idle connection that the server closes (a restart) emits this; the pool drops it, and the next
       // checkout connects anew. Without a listener the process would exit.
       created.on("error", () => undefined);
+      // And every connection always has a listener of its own: a server that stops as a connection is handed out
+      // can send its last words in the same packet as the connection's first answer, before the transaction
+      // that takes the connection has put its listener in place. Queries on the connection fail all the same.
+      created.on("connect", (client) => client.on("error", () => undefined));
       return created;
     };
     const readers = pool("read");
