@@ -204,7 +204,7 @@ export function describeWriteContract(backend: StoreBackend): void {
       await store.write((tx) => tx.insert(ref("counter"), { value: 0 }, at(5)));
       let bodies = 0;
       let effects = 0;
-      const writers = 30;
+      const writers = 20;
       await Promise.all(
         Array.from({ length: writers }, () =>
           store.write(async (tx) => {
