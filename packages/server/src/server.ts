@@ -34,6 +34,12 @@ import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp, type HandlerTable } from "./http/app.js";
+import { registerDashboardRoute } from "./http/dashboardRoute.js";
+import { EventHub } from "./events/eventHub.js";
+import { registerEventsRoute } from "./events/eventsRoute.js";
+import { observeStore } from "./events/observedStore.js";
+import { registerMetricsRoute } from "./metrics/metricsRoute.js";
+import { ServerMetrics } from "./metrics/serverMetrics.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -111,7 +117,18 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   mkdirSync(config.dataDir, { recursive: true });
-  const store: Store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites });
+  const events = new EventHub({ bufferSize: config.eventBufferSize });
+  // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
+  const store: Store = observeStore(new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites }), {
+    committed: (changes) => events.publish(changes),
+    committedIn: (seconds) => metrics.observeCommit(seconds),
+  });
+  const metrics = new ServerMetrics({
+    store,
+    accounts: config.accounts.map((account) => account.name),
+    connectedAgents: () => heartbeats.connectedAgents(),
+    eventSubscribers: () => events.subscriberCount,
+  });
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
@@ -158,6 +175,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
+    onRound: metrics.observeSchedulingRound,
   });
   const deadlines: Deadlines = new Deadlines({
     store,
@@ -237,6 +255,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
   app = createApp({ config, handlers, isReady: () => ready, authenticator });
+  registerEventsRoute(app, { config, authenticator, hub: events });
+  registerMetricsRoute(app, metrics, config.metricsToken);
+  registerDashboardRoute(app, config);
   const packageFiles = new PackageFiles({
     dataDir: config.dataDir,
     maxPackageBytes: config.maxApplicationPackageBytes,
