@@ -35,10 +35,10 @@ export function SignIn({ config, onSignIn }: { config: ServerConfig; onSignIn: (
       <fieldset>
         <legend>Credential</legend>
         <label>
-          <input type="radio" name="mode" checked={mode === "sharedKey"} onChange={() => setMode("sharedKey")} /> Account key
+          <input type="radio" name="mode" checked={mode === "sharedKey"} onChange={() => setMode("sharedKey")} /> Use an account key
         </label>
         <label>
-          <input type="radio" name="mode" checked={mode === "bearer"} onChange={() => setMode("bearer")} /> Bearer token
+          <input type="radio" name="mode" checked={mode === "bearer"} onChange={() => setMode("bearer")} /> Use a bearer token
         </label>
       </fieldset>
       <form
