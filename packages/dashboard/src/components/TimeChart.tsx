@@ -35,8 +35,9 @@ export function TimeChart({ title, samples, height = 180 }: { title: string; sam
         width: Math.max(300, element.clientWidth),
         height,
         series: [{}, ...samples.series.map((series) => ({ label: series.label, stroke: series.color, width: 2 }))],
-        axes: [{}, { size: 50 }],
-        scales: { y: { range: (_u, min, max) => [0, Math.max(1, max, min)] } },
+        axes: [{ values: (_u, splits) => splits.map((split) => new Date(split * 1000).toLocaleTimeString()) }, { size: 50 }],
+        // At least a minute wide, so the first samples do not stretch over the whole chart.
+        scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] }, y: { range: (_u, min, max) => [0, Math.max(1, max, min)] } },
       },
       [samples.times, ...samples.series.map((series) => series.values)],
       element,

@@ -11,7 +11,7 @@ import { useLive, type LiveStatus } from "../live.js";
 import { href } from "../router.js";
 import { CreatePoolForm, SubmitJobForm } from "./forms.js";
 
-/** Task counts are read for this many of the newest active jobs. */
+/** Task counts are read for this many jobs: the active ones first, then the newest. */
 const jobsCounted = 25;
 
 interface OverviewData {
@@ -28,9 +28,11 @@ async function loadOverview(client: BatchServiceClient): Promise<OverviewData> {
   for await (const counts of client.account.listPoolNodeCounts()) nodeCounts.set(counts.poolId ?? "", counts);
   const jobs: CloudJob[] = [];
   for await (const job of client.job.list({ select: "id,state,poolInfo,creationTime" })) jobs.push(job);
-  const active = jobs.filter((job) => job.state === "active").slice(-jobsCounted);
+  // Active jobs first, then the most recently created others.
+  const byAge = (a: CloudJob, b: CloudJob) => String(b.creationTime ?? "").localeCompare(String(a.creationTime ?? ""));
+  const counted = [...jobs.filter((job) => job.state === "active").sort(byAge), ...jobs.filter((job) => job.state !== "active").sort(byAge)].slice(0, jobsCounted);
   const taskCounts = new Map<string, Counts>();
-  await Promise.all(active.map(async (job) => taskCounts.set(job.id ?? "", countsOf((await client.job.getTaskCounts(job.id ?? "")).taskCounts))));
+  await Promise.all(counted.map(async (job) => taskCounts.set(job.id ?? "", countsOf((await client.job.getTaskCounts(job.id ?? "")).taskCounts))));
   return { pools, nodeCounts, jobs, taskCounts };
 }
 
@@ -53,7 +55,8 @@ export function Overview({ client }: { client: BatchServiceClient }) {
   const status = useLive(client, {}, () => {
     void reload().then(() => undefined);
   });
-  const totals = [...(data?.taskCounts.values() ?? [])].reduce(
+  const activeJobs = new Set((data?.jobs ?? []).filter((job) => job.state === "active").map((job) => job.id ?? ""));
+  const totals = [...(data?.taskCounts ?? [])].filter(([jobId]) => activeJobs.has(jobId)).map(([, counts]) => counts).reduce(
     (all, counts) => ({ active: all.active + counts.active, running: all.running + counts.running, completed: all.completed + counts.completed, failed: all.failed + counts.failed }),
     { active: 0, running: 0, completed: 0, failed: 0 },
   );
