@@ -57,8 +57,8 @@ describe("the dashboard", () => {
   });
 
   it("submits a job of 200 tasks and shows the progress bar reach 100 % without a reload", async () => {
-    // Each task takes a moment, so the bar is seen moving (8 slots: about 5 s for the job).
-    await submitJob(page, "ui-job", "ui-pool", 200, '/bin/sh -c "sleep 0.2; echo task {i}"');
+    // Each task takes a moment, so the bar is seen moving (8 slots: about 10 s for the job).
+    await submitJob(page, "ui-job", "ui-pool", 200, '/bin/sh -c "sleep 0.4; echo task {i}"');
     await watchJobFinish(page, 200);
   });
 
@@ -80,19 +80,27 @@ describe("the dashboard", () => {
   });
 
   it("opens a failed task's stderr and downloads its stdout", async () => {
-    await submitJob(page, "ui-failing", "ui-pool", 3, '/bin/sh -c "sleep 0.5; echo out {i}; echo failing {i} >&2; exit 3"');
-    await watchJobFinish(page, 3);
+    await submitJob(page, "ui-failing", "ui-pool", 3, '/bin/sh -c "echo out {i}; echo failing {i} >&2; exit 3"');
+    await watchJobFinish(page, 3, undefined, false);
     const taskId = await openFailedTaskStderr(page, "ui-failing", "failing");
     const index = taskId.replace(/^task-0*/, "") || "0";
     assert.equal(await downloadTaskFile(page, "stdout.txt"), `out ${index}\n`);
   });
 
   it("labels every control of every view", async () => {
-    const views = ["#/", "#/pools/ui-pool", "#/jobs/ui-job", "#/jobs/ui-failing/tasks/task-0", "#/schedules", "#/certificates", "#/applications"];
-    for (const hash of views) {
+    // Each view with what shows it has loaded (its controls are all on screen then).
+    const views: [string, string][] = [
+      ["#/", "table[aria-label=Pools] tbody tr"],
+      ["#/pools/ui-pool", ".heatmap a"],
+      ["#/jobs/ui-job", "table[aria-label=Tasks] tbody tr"],
+      ["#/jobs/ui-failing/tasks/task-0", "table[aria-label='Files of task task-0'] tbody tr"],
+      ["#/schedules", "table[aria-label='Job schedules']"],
+      ["#/certificates", "table[aria-label=Certificates]"],
+      ["#/applications", "table[aria-label=Applications]"],
+    ];
+    for (const [hash, loaded] of views) {
       await page.evaluate((target) => ((globalThis as unknown as { location: { hash: string } }).location.hash = target), hash);
-      await page.locator("main h1").first().waitFor();
-      await page.waitForTimeout(300);
+      await page.locator(loaded).first().waitFor();
       assert.deepEqual(await unlabelledControls(page), [], `unlabelled controls on ${hash}`);
     }
     await visitLists(page);

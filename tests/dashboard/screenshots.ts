@@ -37,7 +37,7 @@ try {
   await page.getByRole("table", { name: "Jobs" }).getByRole("link", { name: "frames" }).click();
   await watchJobFinish(page, 200, shoot);
   await submitJob(page, "broken", "render", 4, '/bin/sh -c "echo starting {i}; echo missing input file frame-{i}.exr >&2; exit 3"');
-  await watchJobFinish(page, 4);
+  await watchJobFinish(page, 4, undefined, false);
   await openFailedTaskStderr(page, "broken", "missing input file", shoot);
   await client.jobSchedule.add({ id: "nightly", schedule: { recurrenceInterval: "P1D" }, jobSpecification: { poolInfo: { poolId: "render" } } });
   const cer = certificateFixture("openbatch-test.cer");
