@@ -26,10 +26,10 @@ export interface EntityChange {
   readonly scope: string;
   /** Absent for `deleteAll` (every entity of the kind under `scope`). */
   readonly id?: string;
-  /** The new body's properties a watcher is told (state and counters), absent for deletions. */
-  readonly summary?: Readonly<Record<string, unknown>>;
+  /** The new body (inserts and replaces), summarised only when someone watches (`summarize`). */
+  readonly body?: unknown;
   readonly eTag?: string;
-  readonly lastModified?: string;
+  readonly lastModified?: Date;
 }
 
 export function isPublicKind(kind: EntityKind): boolean {
@@ -69,11 +69,8 @@ export function summarize(kind: EntityKind, body: unknown): Record<string, unkno
 }
 
 export function changeOf(change: ChangeKind, ref: Omit<EntityRef, "id"> & { id?: string }, entity?: { body: unknown; eTag: string; lastModified: Date }): EntityChange {
-  return {
-    change,
-    kind: ref.kind,
-    scope: ref.scope,
-    ...(ref.id === undefined ? {} : { id: ref.id }),
-    ...(entity === undefined ? {} : { summary: summarize(ref.kind, entity.body), eTag: entity.eTag, lastModified: entity.lastModified.toISOString() }),
-  };
+  // Kept as it comes: the transaction pays for an object, the formatting happens after commit and only if watched.
+  return entity === undefined
+    ? { change, kind: ref.kind, scope: ref.scope, ...(ref.id === undefined ? {} : { id: ref.id }) }
+    : { change, kind: ref.kind, scope: ref.scope, id: ref.id as string, body: entity.body, eTag: entity.eTag, lastModified: entity.lastModified };
 }

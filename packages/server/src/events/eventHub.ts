@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { idKey } from "@openbatch/core";
-import { parentName, type EntityChange } from "./entityChanges.js";
+import { parentName, summarize, type EntityChange } from "./entityChanges.js";
 
 export interface EventFilter {
   /** Only the job and its tasks. */
@@ -42,7 +42,9 @@ interface BufferedEvent {
   readonly kind: string;
   readonly idKey: string;
   readonly scopeKey: string;
-  readonly frame: string;
+  /** The event's JSON; its SSE frame is made when first sent. */
+  readonly json: string;
+  frame?: string;
 }
 
 class AccountStream {
@@ -57,9 +59,9 @@ class AccountStream {
     this.ring = new Array<BufferedEvent | undefined>(capacity);
   }
 
-  push(make: (seq: number) => BufferedEvent): void {
+  push(event: BufferedEvent): void {
     const seq = this.next++;
-    this.ring[seq % this.capacity] = make(seq);
+    this.ring[seq % this.capacity] = event;
     if (this.next - this.first > this.capacity) this.first = this.next - this.capacity;
   }
 
@@ -105,9 +107,10 @@ export class Subscription {
     }
     let chunk = "";
     while (this.cursor < stream.next) {
-      const event = stream.at(this.cursor++);
+      const seq = this.cursor++;
+      const event = stream.at(seq);
       if (!matches(event, this.filter)) continue;
-      chunk += event.frame;
+      chunk += event.frame ??= `id: ${this.hub.idOf(seq)}\nevent: change\ndata: ${event.json}\n\n`;
       if (chunk.length >= 65536) {
         if (!this.send(chunk)) return;
         chunk = "";
@@ -176,10 +179,15 @@ export class EventHub {
     return stream;
   }
 
-  /** Appends committed changes (a StoreObserver's `committed`) and wakes the subscribers of their accounts. */
+  /**
+   * Appends committed changes (a StoreObserver's `committed`) and wakes the subscribers of their accounts. An
+   * account nobody has subscribed to since this server started is skipped: no one can hold an event id of it to
+   * resume from, so there is nothing to keep (and writes cost no formatting).
+   */
   publish(changes: ReadonlyMap<string, readonly EntityChange[]>): void {
     for (const [account, list] of changes) {
-      const stream = this.stream(account);
+      const stream = this.streams.get(account);
+      if (stream === undefined) continue;
       for (const change of list) {
         const parent = parentName(change.kind);
         const data = {
@@ -187,16 +195,10 @@ export class EventHub {
           change: change.change,
           ...(parent === undefined ? {} : { [parent]: change.scope }),
           ...(change.id === undefined ? {} : { id: change.id }),
-          ...change.summary,
-          ...(change.eTag === undefined ? {} : { eTag: change.eTag, lastModified: change.lastModified }),
+          ...(change.body === undefined ? {} : summarize(change.kind, change.body)),
+          ...(change.eTag === undefined ? {} : { eTag: change.eTag, lastModified: change.lastModified?.toISOString() }),
         };
-        const json = JSON.stringify(data);
-        stream.push((seq) => ({
-          kind: change.kind,
-          idKey: change.id === undefined ? "" : idKey(change.id),
-          scopeKey: idKey(change.scope),
-          frame: `id: ${this.idOf(seq)}\nevent: change\ndata: ${json}\n\n`,
-        }));
+        stream.push({ kind: change.kind, idKey: change.id === undefined ? "" : idKey(change.id), scopeKey: idKey(change.scope), json: JSON.stringify(data) });
       }
       for (const subscription of stream.subscribers) subscription.pump();
     }
