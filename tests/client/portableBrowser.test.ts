@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { launchChromium, type Chromium } from "../support/chromium.js";
-import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { clientCases, type SuiteContext } from "./portable/clientSuite.js";
+import { startPortableServer } from "./portable/portableServer.js";
 
 const clientDist = fileURLToPath(new URL("../../../packages/client/dist/src/", import.meta.url));
 const suiteDist = fileURLToPath(new URL("./portable/", import.meta.url));
@@ -43,12 +43,13 @@ function fileUnder(root: string, relativePath: string): Buffer | undefined {
 }
 
 describe("the client in Chromium, browser build (portable suite)", () => {
-  let server: TestServer;
+  let started: Awaited<ReturnType<typeof startPortableServer>>;
   let browser: Chromium;
   let tab: Page;
 
   before(async () => {
-    server = await startTestServer();
+    started = await startPortableServer("browser");
+    const server = started.server;
     browser = await launchChromium();
     tab = await browser.context.newPage();
     await tab.route(`${server.url}${base}/**`, async (route) => {
@@ -69,7 +70,7 @@ describe("the client in Chromium, browser build (portable suite)", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.dispose();
+    await started?.dispose();
   });
 
   it("runs the browser build: no NodeHttpTransport, fetch and WebCrypto underneath", async () => {
@@ -89,7 +90,7 @@ describe("the client in Chromium, browser build (portable suite)", () => {
 
   for (const clientCase of clientCases) {
     it(clientCase.name, async () => {
-      const context: SuiteContext = { url: server.url, account: testAccounts.alpha, prefix: "browser" };
+      const context: SuiteContext = started.context;
       const result = await tab.evaluate(({ name, context: given }) => (globalThis as unknown as { runCase: (n: string, c: SuiteContext) => Promise<{ ok: boolean; error?: string }> }).runCase(name, given), {
         name: clientCase.name,
         context,

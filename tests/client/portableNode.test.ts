@@ -1,16 +1,16 @@
 /** The portable client suite (portable/clientSuite.ts) on Node.js: the node:http transport, node:crypto signing. */
 import { after, before, describe, it } from "node:test";
-import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { clientCases } from "./portable/clientSuite.js";
+import { startPortableServer } from "./portable/portableServer.js";
 
 describe("the client on Node.js (portable suite)", () => {
-  let server: TestServer;
+  let started: Awaited<ReturnType<typeof startPortableServer>>;
   before(async () => {
-    server = await startTestServer();
+    started = await startPortableServer("node");
   });
-  after(() => server?.dispose());
+  after(() => started?.dispose());
 
   for (const clientCase of clientCases) {
-    it(clientCase.name, () => clientCase.run({ url: server.url, account: testAccounts.alpha, prefix: "node" }));
+    it(clientCase.name, () => clientCase.run(started.context));
   }
 });

@@ -4,7 +4,7 @@
  * transport) and inside Chromium (portableBrowser.test.ts, the browser build: fetch, WebCrypto, web streams),
  * each against a real server with real agents. Assertions are plain throws: `node:assert` does not exist in a page.
  */
-import { AbortError, BatchServiceClient, BatchSharedKeyCredential, isBatchError, type WatchEvent } from "@openbatch/client";
+import { AbortError, BatchServiceClient, BatchSharedKeyCredential, isBatchError, type TokenCredential, type WatchEvent } from "@openbatch/client";
 
 export interface SuiteContext {
   /** The server's URL. */
@@ -12,6 +12,8 @@ export interface SuiteContext {
   readonly account: { readonly name: string; readonly key: string };
   /** Makes ids unique to one run. */
   readonly prefix: string;
+  /** A bearer token the server accepts for the account. */
+  readonly bearerToken: string;
 }
 
 export interface ClientCase {
@@ -85,6 +87,26 @@ export const clientCases: readonly ClientCase[] = [
         check(images.length > 0, "no supported images");
         check(typeof images[0]?.nodeAgentSKUId === "string", "images have their nodeAgentSKUId");
       }),
+  },
+  {
+    name: "authenticates with a bearer token from a TokenCredential, for calls and for watch()",
+    run: async (context) => {
+      const credential: TokenCredential = { getToken: async () => ({ token: context.bearerToken, expiresOnTimestamp: Date.now() + 3600_000 }) };
+      const client = new BatchServiceClient(context.url, credential);
+      const controller = new AbortController();
+      try {
+        const pools = await client.pool.list({ select: "id" }).byPage({ maxPageSize: 1 }).next();
+        check(pools.done !== true, "a page of pools");
+        const events = client.watch({ abortSignal: controller.signal });
+        const first = await events.next();
+        equal(first.value?.type, "ready", "the stream opened");
+        const refused = await failure(new BatchServiceClient(context.url, { getToken: async () => ({ token: "not.a.token", expiresOnTimestamp: Date.now() + 60_000 }) }).pool.get("any"));
+        check(isBatchError(refused) && refused.statusCode === 403, `a bad token is refused: ${String(refused)}`);
+      } finally {
+        controller.abort();
+        await client.close();
+      }
+    },
   },
   {
     name: "answers errors as BatchErrors with the Batch code and status",
@@ -169,6 +191,11 @@ export const clientCases: readonly ClientCase[] = [
         equal(await readAll(download.body), `hello from ${context.prefix}\n`, "stdout.txt");
         const range = await client.file.getFromTask(jobId, "hello", "stdout.txt", { ocpRange: "bytes=0-4" });
         equal(await readAll(range.body), "hello", "the first five bytes");
+        const properties = await client.file.getPropertiesFromTask(jobId, "hello", "stdout.txt");
+        equal(properties.contentLength, `hello from ${context.prefix}\n`.length, "the file's length");
+        const names: string[] = [];
+        for await (const file of client.file.listFromTask(jobId, "hello")) names.push(file.name ?? "");
+        check(names.includes("stdout.txt") && names.includes("stderr.txt"), `the task's files: ${names.join(", ")}`);
         await client.pool.delete(poolId);
       }),
   },
