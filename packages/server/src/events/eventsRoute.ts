@@ -11,15 +11,12 @@ import { isApiVersion } from "@openbatch/protocol";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "../http/errorBody.js";
+import { firstHeader } from "../http/headers.js";
 import { TooManySubscribers, type EventHub } from "./eventHub.js";
 
 export const eventsPath = "/_events";
 
 const allowedQuery = new Set(["api-version", "jobId", "poolId", "timeout"]);
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function queryProblem(code: "MissingRequiredQueryParameter" | "InvalidQueryParameterValue" | "UnsupportedQueryParameter", name: string, message: string): ServiceError {
   return serviceError(code, { message, values: [{ key: "QueryParameterName", value: name }] });
