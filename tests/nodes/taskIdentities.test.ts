@@ -15,6 +15,7 @@ import { pythonSnippet } from "../support/pythonSnippet.js";
 import { osAccountExists, removeOsAccounts, taskAccountNames } from "../support/taskAccounts.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { requireRoot } from "../support/requireRoot.js";
 
 const account = testAccounts.alpha;
 const report = `/bin/sh -c 'echo "$(id -un)|$(id -u)|$USER|$AZ_BATCH_TASK_USER|$AZ_BATCH_TASK_USER_IDENTITY"'`;
@@ -34,7 +35,8 @@ function parse(line: string): Seen {
   return { osUser, uid: Number(uid), user, taskUser, identity };
 }
 
-describe("user identities as OS accounts (agents as root, tasks isolated)", { skip: process.getuid?.() !== 0 ? "OS accounts need the tests to run as root (CI does)" : false }, () => {
+describe("user identities as OS accounts (agents as root, tasks isolated)", () => {
+  before(() => requireRoot("making OS accounts"));
   let server: TestServer;
   const made = new Set<string>();
   const call = (method: string, path: string) => batchRequest(server.url, { method, path: `${path}?api-version=${apiVersion}`, account });

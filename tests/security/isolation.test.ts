@@ -22,6 +22,7 @@ import { ubuntuVm } from "../support/pools.js";
 import { osAccountExists, removeOsAccount, removeOsAccounts, taskAccountNames } from "../support/taskAccounts.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { requireRoot } from "../support/requireRoot.js";
 
 const A = testAccounts.alpha;
 const B = testAccounts.beta;
@@ -138,7 +139,8 @@ function assertIsolated(result: ProbeResult, canary: string): void {
   assert.equal(result.nodeRoot, "/mnt/batch/tasks");
 }
 
-describe("task isolation as root: sandbox and an OS account per identity", { skip: process.getuid?.() !== 0 ? "the accounts mode needs root (CI runs as root)" : false }, () => {
+describe("task isolation as root: sandbox and an OS account per identity", () => {
+  before(() => requireRoot("the accounts mode"));
   let server: TestServer;
   let accountsSeen: string[] = [];
   before(async () => {
@@ -179,7 +181,8 @@ describe("task isolation as root: sandbox and an OS account per identity", { ski
   });
 });
 
-describe("task isolation with the server as an unprivileged user: the sandbox alone", { skip: process.getuid?.() !== 0 ? "making the throwaway user needs root (CI runs as root)" : false }, () => {
+describe("task isolation with the server as an unprivileged user: the sandbox alone", () => {
+  before(() => requireRoot("making the throwaway user"));
   const user = `obiso${randomBytes(3).toString("hex")}`;
   let home: string;
   let dataDir: string;
