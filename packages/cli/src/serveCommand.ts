@@ -120,6 +120,8 @@ export function serveCommand(): Command {
         ...tuningOption("unknownNodeTimeoutInSeconds", options["unknownNodeTimeout"], "OPENBATCH_UNKNOWN_NODE_TIMEOUT"),
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
+        // From the environment only, like the connection string: a secret must not show in `ps`.
+        ...(process.env["OPENBATCH_METRICS_TOKEN"] ? { metricsToken: process.env["OPENBATCH_METRICS_TOKEN"] } : {}),
         ...(jwks === undefined && publicKey === undefined
           ? {}
           : {

@@ -84,6 +84,12 @@ export interface ServerOptions {
   retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /** `GET /metrics` then needs `Authorization: Bearer <token>`. @default open (like /healthz) */
+  metricsToken?: string;
+  /** Entity changes kept per account for event-stream resumption (`Last-Event-ID`). @default 20000 */
+  eventBufferSize?: number;
+  /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
+  dashboardDir?: string;
 }
 
 export interface ResolvedServerConfig {
@@ -111,6 +117,9 @@ export interface ResolvedServerConfig {
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly metricsToken: string | undefined;
+  readonly eventBufferSize: number;
+  readonly dashboardDir: string | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -159,5 +168,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
+    eventBufferSize: options.eventBufferSize ?? 20_000,
+    dashboardDir: options.dashboardDir,
   };
 }
