@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { SqliteStore, type Store } from "@openbatch/store";
+import { openStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -127,7 +127,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   secureDataDirectory(config.dataDir);
   const events = new EventHub({ bufferSize: config.eventBufferSize });
   // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
-  const store: Store = observeStore(new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites }), {
+  const store: Store = observeStore(await openStore(config.store, { now: config.clock.now(), durableWrites: config.durableWrites }), {
     committed: (changes) => events.publish(changes),
     committedIn: (seconds) => metrics.observeCommit(seconds),
   });
