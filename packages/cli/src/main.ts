@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { applicationCommand } from "./applicationCommand.js";
 import { autoscaleCommand } from "./autoscaleCommand.js";
 import { serveCommand } from "./serveCommand.js";
+import { storeCommand } from "./storeCommand.js";
 import { agentCommand } from "./agentCommand.js";
 import { joinTokenCommand } from "./joinTokenCommand.js";
 
@@ -12,6 +13,7 @@ const program = new Command("openbatch")
   .addCommand(serveCommand())
   .addCommand(applicationCommand())
   .addCommand(autoscaleCommand())
+  .addCommand(storeCommand())
   .addCommand(agentCommand())
   .addCommand(new Command("pool").description("Pools").addCommand(joinTokenCommand()));
 

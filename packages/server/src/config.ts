@@ -3,10 +3,11 @@
  * rest of the server reads, with no `undefined` left.
  *
  * Environment equivalents (read by the CLI): OPENBATCH_HOST, OPENBATCH_PORT, OPENBATCH_DATA_DIR,
- * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE.
+ * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE, OPENBATCH_STORE_URL.
  */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
+import { parseStoreLocation, type StoreLocation } from "@openbatch/store";
 import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
@@ -52,6 +53,11 @@ export interface ServerOptions {
   port?: number;
   /** Where the database and node directories live. @default "./.openbatch" */
   dataDir?: string;
+  /**
+   * The store: `postgres://user:password@host:port/database` for a PostgreSQL database, or `sqlite:<file>`.
+   * @default the SQLite file `openbatch.db` in `dataDir`
+   */
+  store?: string;
   /** `NAME:BASE64KEY` specs. @default the development account (loopback only) */
   accounts?: readonly string[];
   /** A file of `NAME:BASE64KEY` lines (mode 0600), read at start-up; its accounts add to `accounts`. */
@@ -121,12 +127,19 @@ export interface ServerOptions {
   slurm?: SlurmOptions;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /** `GET /metrics` then needs `Authorization: Bearer <token>`. @default open (like /healthz) */
+  metricsToken?: string;
+  /** Entity changes kept per account for event-stream resumption (`Last-Event-ID`). @default 20000 */
+  eventBufferSize?: number;
+  /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
+  dashboardDir?: string;
 }
 
 export interface ResolvedServerConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  readonly store: StoreLocation;
   readonly accounts: readonly { name: string; key: string }[];
   readonly usingDevelopmentAccount: boolean;
   readonly bearerToken: BearerTokenOptions | undefined;
@@ -150,6 +163,9 @@ export interface ResolvedServerConfig {
   readonly provider: ProviderKind;
   readonly tls: TlsOptions | undefined;
   readonly slurm: SlurmOptions;
+  readonly metricsToken: string | undefined;
+  readonly eventBufferSize: number;
+  readonly dashboardDir: string | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -171,7 +187,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   }
   const unknownNodeTimeout = options.unknownNodeTimeoutInSeconds ?? 300;
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
-  const dataDir = options.dataDir ?? "./.openbatch";
+  const dataDirOption = options.dataDir ?? "./.openbatch";
+  const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
   const provider = options.provider ?? "local";
   if (!providerKinds.includes(provider)) throw new Error(`The compute provider '${String(provider)}' is not one of ${providerKinds.join(", ")}`);
   if (provider === "slurm" && options.slurm?.agentCommand === undefined) throw new Error("The slurm provider needs the agent command pilot jobs run (slurm.agentCommand)");
@@ -181,7 +198,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   return {
     host,
     port,
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    dataDir,
+    store: options.store === undefined || options.store === "" ? { backend: "sqlite", filename: join(dataDir, "openbatch.db") } : parseStoreLocation(options.store),
     accounts: usingDevelopmentAccount ? [{ ...developmentAccount }] : accounts,
     usingDevelopmentAccount,
     bearerToken: options.bearerToken,
@@ -205,5 +223,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     provider,
     tls: options.tls,
     slurm: options.slurm ?? {},
+    metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
+    eventBufferSize: options.eventBufferSize ?? 20_000,
+    dashboardDir: options.dashboardDir,
   };
 }

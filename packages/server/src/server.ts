@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { CloudPool } from "@openbatch/protocol";
-import { SqliteStore, type Store } from "@openbatch/store";
+import { openStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -36,6 +36,12 @@ import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp } from "./http/app.js";
 import type { HandlerTable } from "./http/context.js";
+import { registerDashboardRoute } from "./http/dashboardRoute.js";
+import { EventHub } from "./events/eventHub.js";
+import { registerEventsRoute } from "./events/eventsRoute.js";
+import { observeStore } from "./events/observedStore.js";
+import { registerMetricsRoute } from "./metrics/metricsRoute.js";
+import { ServerMetrics } from "./metrics/serverMetrics.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -128,7 +134,18 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   secureDataDirectory(config.dataDir);
-  const store: Store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites });
+  const events = new EventHub({ bufferSize: config.eventBufferSize });
+  // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
+  const store: Store = observeStore(await openStore(config.store, { now: config.clock.now(), durableWrites: config.durableWrites }), {
+    committed: (changes) => events.publish(changes),
+    committedIn: (seconds) => metrics.observeCommit(seconds),
+  });
+  const metrics = new ServerMetrics({
+    store,
+    accounts: config.accounts.map((account) => account.name),
+    connectedAgents: () => heartbeats.connectedAgents(),
+    eventSubscribers: () => events.subscriberCount,
+  });
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
@@ -226,6 +243,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
+    onRound: metrics.observeSchedulingRound,
   });
   const deadlines: Deadlines = new Deadlines({
     store,
@@ -309,6 +327,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolation }) });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
+  registerEventsRoute(app, { config, authenticator, hub: events });
+  registerMetricsRoute(app, metrics, config.metricsToken);
+  registerDashboardRoute(app, config);
   const packageFiles = new PackageFiles({
     dataDir: config.dataDir,
     maxPackageBytes: config.maxApplicationPackageBytes,

@@ -56,6 +56,13 @@ export class HeartbeatTracker {
     this.timer.unref();
   }
 
+  /** Agents heard from within the timeout (the metrics' connected agents). */
+  connectedAgents(): number {
+    let count = 0;
+    for (const entry of this.lastSeen.values()) if (!entry.lost) count++;
+    return count;
+  }
+
   forget(identity: AgentIdentity): void {
     this.lastSeen.delete(this.key(identity));
   }
