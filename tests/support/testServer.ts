@@ -1,5 +1,8 @@
 /**
- * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs.
+ * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs, state
+ * changes checked strictly against the transition tables, and the scheduling loop's safety net every second.
+ * `dispose()` fails the test when the server saw an illegal transition or placed work no wake-up announced
+ * (docs/architecture.md, "Server core"), so the whole suite proves the wake-ups right.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +13,10 @@ import { startServer, type OpenBatchServer, type ServerOptions } from "@openbatc
 
 export interface TestServer extends OpenBatchServer {
   readonly dataDir: string;
-  /** Closes the server, stops the agents it started (they are detached) and removes its data directory. */
+  /**
+   * Closes the server, stops the agents it started (they are detached) and removes its data directory; throws
+   * when the server met an illegal state transition or a missed wake-up.
+   */
   dispose(): Promise<void>;
   /** Kills this server's detached agent processes. */
   killAgents(signal?: NodeJS.Signals): void;
@@ -34,6 +40,8 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
     // Tests run as root: only those that clean up after themselves (tests/nodes/osUsers.test.ts) make OS accounts.
     nodeOsUsers: false,
+    strictTransitions: true,
+    schedulingSafetyNetInSeconds: 1,
     ...options,
     dataDir,
   });
@@ -42,6 +50,7 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     config: server.config,
     services: server.services,
     implementedOperations: server.implementedOperations,
+    health: () => server.health(),
     close: () => server.close(),
     dataDir,
     killAgents(signal: NodeJS.Signals = "SIGKILL") {
@@ -51,6 +60,9 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
       await server.close();
       this.killAgents();
       rmSync(dataDir, { recursive: true, force: true });
+      const { missedWakeUps, illegalTransitions } = server.health();
+      if (missedWakeUps > 0) throw new Error(`${missedWakeUps} task placement(s) came from the scheduling safety net: a change made work placeable without waking the scheduler`);
+      if (illegalTransitions > 0) throw new Error(`${illegalTransitions} state change(s) the transition tables do not allow were attempted`);
     },
   }) as TestServer;
 }

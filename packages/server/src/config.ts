@@ -65,6 +65,16 @@ export interface ServerOptions {
   retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /**
+   * Time on `clock` between the scheduling loop's safety-net passes, which place work no wake-up announced and count
+   * it as missed (docs/architecture.md). @default 5
+   */
+  schedulingSafetyNetInSeconds?: number;
+  /**
+   * A state change the transition tables do not allow throws (tests), instead of being written and logged as an
+   * error. @default false
+   */
+  strictTransitions?: boolean;
 }
 
 export interface ResolvedServerConfig {
@@ -89,6 +99,8 @@ export interface ResolvedServerConfig {
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly schedulingSafetyNetInSeconds: number;
+  readonly strictTransitions: boolean;
 }
 
 export function isLoopback(host: string): boolean {
@@ -109,6 +121,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     );
   }
   const dataDir = options.dataDir ?? "./.openbatch";
+  const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
+  if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
   return {
     host,
     port,
@@ -131,5 +145,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    schedulingSafetyNetInSeconds: safetyNet,
+    strictTransitions: options.strictTransitions ?? false,
   };
 }

@@ -47,6 +47,8 @@ export interface AppDependencies {
   readonly handlers: HandlerTable;
   /** Answers /healthz: true once the server is ready to serve. */
   readonly isReady: () => boolean;
+  /** Figures /healthz shows beside its status (the scheduling loop's missed wake-ups, illegal transitions). */
+  readonly health?: () => object;
 }
 
 interface PipelineState {
@@ -112,7 +114,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
 
   app.get("/healthz", async (_request, reply) => {
     if (!deps.isReady()) return reply.code(503).send({ status: "starting" });
-    return reply.code(200).send({ status: "ok" });
+    return reply.code(200).send({ status: "ok", ...deps.health?.() });
   });
 
   app.route({

@@ -10,7 +10,7 @@ import { applicationVersionProblem, assertValidId, formatTimestamp, idKey, servi
 import type { ApplicationSummary } from "@openbatch/protocol";
 import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
-import { applicationRef, applicationView, type ApplicationRecord } from "../applications/applicationRecords.js";
+import { applicationRef, applicationView, type ApplicationRecord } from "../records/applications.js";
 
 export interface ApplicationRegistration {
   readonly applicationId: string;

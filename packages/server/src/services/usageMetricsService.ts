@@ -14,7 +14,7 @@
 import { formatTimestamp, idKey, type Predicate } from "@openbatch/core";
 import type { PoolUsageMetrics } from "@openbatch/protocol";
 import type { Store } from "@openbatch/store";
-import type { UsageRecord } from "../nodes/nodeUsage.js";
+import type { UsageRecord } from "../records/usage.js";
 
 /** The aggregation interval. */
 export const usageIntervalInMs = 30 * 60 * 1000;
