@@ -89,10 +89,8 @@ export class Deadlines {
   /** Removes the directories of the job's completed tasks whose retention has passed. */
   private async cleanUp(account: string, jobId: string): Promise<void> {
     const now = formatTimestamp(this.options.clock.now());
-    const due = await this.options.store.read((tx) =>
-      tx.list<TaskRecord>({ account, kind: "task", scope: jobId }, { limit: 1000, filter: { op: "le", path: ["_ob", "filesExpireAt"], kind: "string", value: now } }),
-    );
-    for (const task of due.items) {
+    const due = await this.options.store.read((tx) => listAll<TaskRecord>(tx, { account, kind: "task", scope: jobId }, { op: "le", path: ["_ob", "filesExpireAt"], kind: "string", value: now }));
+    for (const task of due) {
       const places = [
         ...(task.body.nodeInfo?.nodeId === undefined ? [] : [{ poolId: task.body.nodeInfo.poolId ?? "", nodeId: task.body.nodeInfo.nodeId, directory: task.body.nodeInfo.taskRootDirectory ?? "" }]),
         ...(task.body._ob.multiInstance?.instances ?? []).slice(1).map((instance) => ({ poolId: instance.poolId, nodeId: instance.nodeId, directory: instance.taskRootDirectory })),
