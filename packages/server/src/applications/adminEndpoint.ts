@@ -20,7 +20,6 @@ import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "../http/errorBody.js";
 import { parseJsonBody } from "../http/jsonBody.js";
-import { firstHeader } from "../http/headers.js";
 import type { ApplicationService } from "../services/applicationService.js";
 import { InvalidPackageArchive, PackageTooLarge, type PackageFiles } from "./packageFiles.js";
 
@@ -33,6 +32,10 @@ export interface AdminEndpointDependencies {
   readonly authenticator: Authenticator;
   readonly applications: ApplicationService;
   readonly packageFiles: PackageFiles;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 async function readSmallBody(stream: Readable): Promise<Buffer> {

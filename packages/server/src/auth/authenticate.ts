@@ -10,7 +10,6 @@ import type { AccountRegistry } from "../accounts.js";
 import type { BearerTokenVerifier } from "./bearerToken.js";
 import { verifySharedKey, type SignableRequest } from "./sharedKey.js";
 import { TaskTokens, type Principal } from "./taskTokens.js";
-import { firstHeader } from "../http/headers.js";
 
 export interface Authenticator {
   /** Resolves whom the request acts for, or throws a 403 ServiceError. */
@@ -19,6 +18,10 @@ export interface Authenticator {
 
 function failed(reason: string) {
   return serviceError("AuthenticationFailed", { values: [{ key: "AuthenticationErrorDetail", value: reason }] });
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export function createAuthenticator(options: {

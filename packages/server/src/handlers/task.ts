@@ -5,7 +5,8 @@ import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
 import { entityResult, listResult, listResultFromJson, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
-import { subtasksOf, taskView, type TaskControl, type TaskService } from "../services/taskService.js";
+import { subtasksOf } from "../services/taskService.js";
+import { taskView, type TaskControl, type TaskService } from "../services/taskService.js";
 
 export function taskHandlers(tasks: TaskService, control: TaskControl): HandlerTable {
   /** The task's ETag after the request's conditions held (a write: unmet → 412). */

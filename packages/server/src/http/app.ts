@@ -35,7 +35,6 @@ import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "./errorBody.js";
 import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
 import { checkJsonContentType, parseJsonBody } from "./jsonBody.js";
-import { firstHeader } from "./headers.js";
 import { matchRoute, type RouteMatch } from "./router.js";
 import { parseSelect, selectableProperties } from "../odata/listQuery.js";
 import { authorize } from "../auth/authorize.js";
@@ -73,6 +72,10 @@ declare module "fastify" {
 
 const commonQueryParameters = new Set(["api-version", "timeout"]);
 const jsonContentType = "application/json;odata=minimalmetadata";
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 function queryError(code: "MissingRequiredQueryParameter" | "InvalidQueryParameterValue" | "UnsupportedQueryParameter", name: string, value?: string, reason?: string): ServiceError {
   const values: ErrorDetail[] = [{ key: "QueryParameterName", value: name }];
