@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { ESLint } from "eslint";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const depcruise = join(repoRoot, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs");
@@ -86,5 +87,25 @@ describe("lint: no import cycles, and the server's layers", () => {
         "services-not-loops-or-http: packages/server/src/services/taskService.ts → packages/server/src/loops/schedulingLoop.ts",
       ],
     );
+  });
+});
+
+describe("lint: states are written only by the lifecycle layer", () => {
+  const eslint = new ESLint({ cwd: repoRoot });
+  const rules = async (path: string, code: string) => {
+    const [result] = await eslint.lintText(code, { filePath: join(repoRoot, path) });
+    assert.ok(result !== undefined);
+    return result.messages.map((message) => `${message.line}:${message.ruleId}`);
+  };
+  const writes = 'export const task = { state: "active" };\nexport const node = { previousState: "idle" as const, allocationState: "steady" };\n';
+
+  it("refuses a literal state outside lifecycle/ and records/", async () => {
+    assert.deepEqual(await rules("packages/server/src/services/fixture.ts", writes), ["1:no-restricted-syntax", "2:no-restricted-syntax", "2:no-restricted-syntax"]);
+    assert.deepEqual(await rules("packages/server/src/loops/fixture.ts", writes), ["1:no-restricted-syntax", "2:no-restricted-syntax", "2:no-restricted-syntax"]);
+  });
+
+  it("accepts it in lifecycle/, and a state that is read", async () => {
+    assert.deepEqual(await rules("packages/server/src/lifecycle/fixture.ts", writes), []);
+    assert.deepEqual(await rules("packages/server/src/services/fixture.ts", 'export const active = (task: { state?: string }) => task.state === "active";\n'), []);
   });
 });

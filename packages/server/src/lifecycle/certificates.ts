@@ -12,10 +12,11 @@ function certificateRef(account: string, key: string) {
   return { account, kind: "certificate" as const, scope: "", id: key };
 }
 
-export function insertCertificate(tx: WriteTx, account: string, key: string, record: CertificateRecord, now: Date): Promise<StoredCertificate> {
+/** Adds a certificate (`active`), stored under `key`; `conflict` from the store when it exists. */
+export function insertCertificate(tx: WriteTx, account: string, key: string, fields: Omit<CertificateRecord, "state" | "stateTransitionTime">, now: Date): Promise<StoredCertificate> {
   const ref = certificateRef(account, key);
-  created(tx, ref, certificateLifecycle, record.state ?? "active");
-  return tx.insert(ref, record, now);
+  created(tx, ref, certificateLifecycle, "active");
+  return tx.insert<CertificateRecord>(ref, { ...fields, state: "active", stateTransitionTime: formatTimestamp(now) }, now);
 }
 
 /** Delete: gone at once when `referencingPools` is empty, else `deletefailed` (previous state `deleting`) naming them. */

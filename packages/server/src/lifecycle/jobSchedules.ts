@@ -14,10 +14,11 @@ import { releaseScheduleAutoPool } from "./autoPools.js";
 import { endRunningTasks, removeJob, scheduleTerminatedJob } from "./jobs.js";
 import { created, jobScheduleLifecycle, move } from "./transitions.js";
 
-export function insertSchedule(tx: WriteTx, account: string, record: JobScheduleRecord, now: Date): Promise<StoredJobSchedule> {
-  const ref = scheduleRef(account, record.id ?? "");
-  created(tx, ref, jobScheduleLifecycle, record.state ?? "active");
-  return tx.insert(ref, record, now);
+/** Adds a schedule (`active`); `conflict` from the store when the id is taken. */
+export function insertSchedule(tx: WriteTx, account: string, fields: Omit<JobScheduleRecord, "state" | "stateTransitionTime">, now: Date): Promise<StoredJobSchedule> {
+  const ref = scheduleRef(account, fields.id ?? "");
+  created(tx, ref, jobScheduleLifecycle, "active");
+  return tx.insert<JobScheduleRecord>(ref, { ...fields, state: "active", stateTransitionTime: formatTimestamp(now) }, now);
 }
 
 export function disabledSchedule(tx: WriteTx, account: string, record: JobScheduleRecord, now: Date): JobScheduleRecord {

@@ -51,6 +51,30 @@ export function withRun(tx: WriteTx, account: string, poolId: string, node: Node
   };
 }
 
+/** A node of `pool` as allocated: `creating`, not yet on an agent (the reconciler assigns it), generation 1. */
+export function newNode(pool: CloudPool, id: string, url: string, isDedicated: boolean, time: string): NodeRecord {
+  return {
+    id,
+    url,
+    state: "creating",
+    schedulingState: "enabled",
+    stateTransitionTime: time,
+    allocationTime: time,
+    ipAddress: "127.0.0.1",
+    affinityId: `TVM:${id}`,
+    vmSize: (pool.vmSize ?? "").toLowerCase(),
+    totalTasksRun: 0,
+    runningTasksCount: 0,
+    runningTaskSlotsCount: 0,
+    totalTasksSucceeded: 0,
+    isDedicated,
+    ...(pool.startTask === undefined ? {} : { startTask: pool.startTask }),
+    ...(pool.certificateReferences === undefined || pool.certificateReferences.length === 0 ? {} : { certificateReferences: pool.certificateReferences }),
+    ...(pool.virtualMachineConfiguration === undefined ? {} : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
+    _ob: { agentId: "", generation: 1, generationChange: "reboot", reportedGeneration: 0, startTaskAttempt: 0, action: "run" },
+  };
+}
+
 /** Allocates new nodes of `pool` (state `creating`, made by the reconciler) and opens their usage records. */
 export async function insertNodes(tx: WriteTx, account: string, pool: CloudPool, nodes: readonly NodeRecord[], now: Date): Promise<void> {
   const poolId = pool.id ?? "";

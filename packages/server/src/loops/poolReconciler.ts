@@ -23,7 +23,7 @@ import type { Store, WriteTx } from "@openbatch/store";
 import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
 import { recordEffect } from "../effects/transaction.js";
 import { leavingNode } from "../lifecycle/nodeOperations.js";
-import { insertNodes, keptNode, recoveredNode, writeNode } from "../lifecycle/nodes.js";
+import { insertNodes, keptNode, newNode, recoveredNode, writeNode } from "../lifecycle/nodes.js";
 import { reconciledPool, removeDeletedPool } from "../lifecycle/pools.js";
 import type { AgentTokens } from "../nodes/agentTokens.js";
 import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
@@ -190,7 +190,7 @@ export class PoolReconciler {
         for (let i = current.length; i < target; i++) {
           const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
           const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
-          created.push(this.newNode(account, pool.body, id, isDedicated, time));
+          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time));
         }
       }
     }
@@ -283,32 +283,6 @@ export class PoolReconciler {
       await writeNode(tx, account, poolId, node.body, recoveredNode(tx, account, poolId, node.body, formatTimestamp(now)), now);
     }
     return next;
-  }
-
-  private newNode(account: string, pool: CloudPool, id: string, isDedicated: boolean, time: string): NodeRecord {
-    const poolId = pool.id as string;
-    return {
-      id,
-      url: this.options.nodeUrl(account, poolId, id),
-      state: "creating",
-      schedulingState: "enabled",
-      stateTransitionTime: time,
-      allocationTime: time,
-      ipAddress: "127.0.0.1",
-      affinityId: `TVM:${id}`,
-      vmSize: (pool.vmSize ?? "").toLowerCase(),
-      totalTasksRun: 0,
-      runningTasksCount: 0,
-      runningTaskSlotsCount: 0,
-      totalTasksSucceeded: 0,
-      isDedicated,
-      ...(pool.startTask === undefined ? {} : { startTask: pool.startTask }),
-      ...(pool.certificateReferences === undefined || pool.certificateReferences.length === 0 ? {} : { certificateReferences: pool.certificateReferences }),
-      ...(pool.virtualMachineConfiguration === undefined
-        ? {}
-        : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
-      _ob: { agentId: "", generation: 1, generationChange: "reboot", reportedGeneration: 0, startTaskAttempt: 0, action: "run" },
-    };
   }
 
   /** Puts each new node on an agent of the pool with room, registering new agents as needed. */

@@ -175,6 +175,7 @@ export class SchedulingLoop {
         runningTaskCount,
         id: job.body.id ?? job.id,
         poolId: jobPoolId(job.body),
+        // eslint-disable-next-line no-restricted-syntax -- the scheduler's view of an active job, not a stored state
         state: "active",
         priority: job.body.priority ?? 0,
         maxParallelTasks: job.body.maxParallelTasks ?? -1,

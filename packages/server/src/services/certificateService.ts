@@ -10,7 +10,7 @@
  * - `deletefailed` (previous state `deleting`), with `deleteCertificateError` naming the pools. Delete may be tried
  *   again, or cancel deletion makes it `active`.
  */
-import { formatTimestamp, serviceError } from "@openbatch/core";
+import { serviceError } from "@openbatch/core";
 import type { CertificateAddParameter, CloudPool } from "@openbatch/protocol";
 import { isStoreError, type ReadTx, type Store } from "@openbatch/store";
 import { parseCertificate } from "../certificates/certificateData.js";
@@ -33,14 +33,11 @@ export class CertificateService {
 
   async add(account: string, request: CertificateAddParameter, url: (thumbprintAlgorithm: string, thumbprint: string) => string, now: Date): Promise<StoredCertificate> {
     const parsed = parseCertificate(request);
-    const time = formatTimestamp(now);
     const key = certificateKey(parsed.thumbprintAlgorithm, parsed.thumbprint);
-    const record: CertificateRecord = {
+    const record = {
       thumbprint: parsed.thumbprint,
       thumbprintAlgorithm: parsed.thumbprintAlgorithm,
       url: url(parsed.thumbprintAlgorithm, parsed.thumbprint),
-      state: "active",
-      stateTransitionTime: time,
       publicData: parsed.publicData,
       _ob: { data: request.data, format: parsed.format, ...(request.password === undefined ? {} : { password: request.password }) },
     };

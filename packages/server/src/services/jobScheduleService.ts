@@ -105,12 +105,10 @@ export class JobScheduleService {
     checkMetadata(request.metadata);
     const time = formatTimestamp(now);
     const next = firstRunTime(scheduleTiming(request.schedule), now);
-    const record: JobScheduleRecord = {
+    const record = {
       ...request,
       url,
       creationTime: time,
-      state: "active",
-      stateTransitionTime: time,
       executionInfo: next === undefined ? {} : { nextRunTime: formatTimestamp(next) },
       _ob: { jobCount: 0 },
     };
