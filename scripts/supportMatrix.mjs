@@ -2,26 +2,28 @@
 // cannot drift from the code. `--check` exits 1 when the committed file is stale (run by the test suite).
 import { readFileSync, writeFileSync } from "node:fs";
 import { extensionOperations, operations } from "@openbatch/protocol";
-import { createHandlerTable } from "@openbatch/server";
+import { createHandlerTable, implementedOperations } from "@openbatch/server";
 
 /** What an implemented operation does not do yet, or how it differs from Azure. */
 const taskFilesNote =
   "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
 const scheduleNote = "The schedule's state changes at once (no `terminating`/`deleting` phase is seen).";
+const identityNote =
+  "`userIdentity` (a pool user, or an auto-user of pool or task scope, non-admin or admin) decides the OS account the process runs as when agents run as root with task isolation, each in a sandbox of its node; `AZ_BATCH_TASK_USER_IDENTITY` names the identity and `AZ_BATCH_TASK_USER` the OS account in every mode. Admin gives no host privileges; a user the pool does not have fails the run (`CommandLaunchFailed`). docs/security.md.";
 const notes = {
-  Task_Add: taskFilesNote,
-  Task_AddCollection: taskFilesNote,
+  Task_Add: `${taskFilesNote} ${identityNote}`,
+  Task_AddCollection: `${taskFilesNote} ${identityNote}`,
   JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules; auto pools with lifetime `job` (one per job) or `jobSchedule` (one for the schedule, deleted with it).",
   JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
   JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
   JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
   Certificate_Add: "pfx (password checked) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
   Certificate_Delete: "Gone at once when no pool references it; otherwise `deletefailed` with `deleteCertificateError` code `CertificateInUse` naming the pools.",
-  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`.",
+  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`. The job manager, preparation and release tasks run as their `userIdentity` (see Task_Add); their `containerSettings` are refused (400, no container runtime).",
   Job_Disable: "`requeue` and `terminate` act on running tasks in the same transaction, so the job is `disabled` at once; `wait` keeps it `disabling` until they finish.",
   Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; the job is `terminating` while its release tasks run, else `completed` at once.",
   Job_Delete: "Removes the tasks at once and kills their running processes; a job still active with release tasks to run is `deleting` until they end.",
-  Pool_Add: "Stored and returned faithfully. The local provider runs each node on this machine (its own directory tree, hosted by a node agent process with several nodes each; the image and VM size are recorded, not booted); what it cannot honour (Windows images, containerConfiguration, mountConfiguration, a vmSize outside its table) is refused with 400 naming the field. The pool is `resizing` until every node has been reached by its agent, then `steady`; past `resizeTimeout` it settles with `AllocationTimedOut` in `resizeErrors`.",
+  Pool_Add: "Stored and returned faithfully. The local provider runs each node on this machine (its own directory tree, hosted by a node agent process with several nodes each; the image and VM size are recorded, not booted); what it cannot honour (Windows images, containerConfiguration, startTask.containerSettings, mountConfiguration, a vmSize outside its table) is refused with 400 naming the field, as is an `imageReference` that is neither a marketplace image nor an image id. The pool is `resizing` until every node has been reached by its agent, then `steady`; past `resizeTimeout` it settles with `AllocationTimedOut` in `resizeErrors`. `userAccounts` are the identities processes may run as (`userIdentity.username`; an OS account each when agents run as root, docs/security.md); their passwords, `linuxUserConfiguration` and `windowsUserConfiguration` are recorded only. The start task runs as its `userIdentity`.",
   Pool_Resize: "Leaving nodes follow `nodeDeallocationOption`: requeue (default) or terminate their running tasks, or drain as `leavingpool` until they finish (taskcompletion, retaineddata).",
   Pool_RemoveNodes: "requeue/terminate act at once; taskcompletion/retaineddata drain the named nodes (`leavingpool`, no new tasks). `resizeTimeout` is honoured: on expiry the pool goes steady with `AllocationTimedOut` and keeps nodes still draining.",
   Pool_Delete: "A pool without nodes is removed at once; running tasks of its nodes are requeued.",
@@ -47,7 +49,8 @@ const extensionNotes = {
   OpenBatch_PreemptNode: "Preempts a Spot/low-priority node now (`recoverafterseconds`, default 30): it turns `preempted`, loses its files, and comes back with the same id.",
 };
 
-const handlers = createHandlerTable({});
+// Every operation has a handler (the table type says so); those that only answer 501 are not counted.
+const implementedIds = implementedOperations(createHandlerTable({}));
 const groups = new Map();
 for (const operation of operations) {
   const group = operation.operationId.split("_")[0];
@@ -68,7 +71,7 @@ const lines = [
 for (const [group, list] of groups) {
   lines.push(`## ${group}`, "", "| operation | method and path | status | implemented | notes |", "|---|---|---|---|---|");
   for (const operation of list) {
-    const done = Object.hasOwn(handlers, operation.operationId);
+    const done = implementedIds.has(operation.operationId);
     if (done) implemented++;
     const removed = operation.removedIn === undefined ? "" : `Removed in ${operation.removedIn}: refused with 400 InvalidUri for that and later api-versions. `;
     lines.push(`| ${operation.operationId} | \`${operation.method} ${operation.path}\` | ${operation.status} | ${done ? "yes" : "no"} | ${removed}${notes[operation.operationId] ?? ""} |`);

@@ -42,6 +42,8 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     nodeOsUsers: false,
     strictTransitions: true,
     schedulingSafetyNetInSeconds: 1,
+    // Tests whose tasks use gate files outside their node run unconfined; tests/security/ turns isolation on.
+    taskIsolation: false,
     ...options,
     dataDir,
   });

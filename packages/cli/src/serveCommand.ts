@@ -18,7 +18,7 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
-type TuningOption = "nodesPerAgent" | "agentHeartbeatIntervalInSeconds" | "nodeHeartbeatTimeoutInSeconds";
+type TuningOption = "nodesPerAgent" | "agentHeartbeatIntervalInSeconds" | "nodeHeartbeatTimeoutInSeconds" | "unknownNodeTimeoutInSeconds";
 
 /**
  * `{ [name]: value }` from the flag, else from the environment variable, else nothing (the server's default).
@@ -52,9 +52,15 @@ export function serveCommand(): Command {
     .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
     .option(
       "--account <name:base64key>",
-      "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account",
+      "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account. " +
+        "Other users of the machine can read command lines: prefer --accounts-file or the environment",
       collect,
       (process.env["OPENBATCH_ACCOUNTS"] ?? "").split(",").filter((spec) => spec !== ""),
+    )
+    .option(
+      "--accounts-file <path>",
+      "a file of NAME:BASE64KEY lines (# comments), readable by this user only (env OPENBATCH_ACCOUNTS_FILE)",
+      process.env["OPENBATCH_ACCOUNTS_FILE"],
     )
     .option("--jwt-jwks-file <path>", "accept Entra ID bearer tokens signed by the keys in this JWKS file")
     .option("--jwt-public-key-file <path>", "accept bearer tokens signed by this PEM public key")
@@ -76,6 +82,15 @@ export function serveCommand(): Command {
       "--no-node-os-users",
       "keep node user accounts as records only; by default an agent running as root on Linux makes them OS accounts (env OPENBATCH_NODE_OS_USERS=off)",
     )
+    .option(
+      "--no-task-isolation",
+      "run tasks unconfined as the server's OS user; by default each runs in a bubblewrap sandbox showing only its node, as root as its identity's OS account (env OPENBATCH_TASK_ISOLATION=off)",
+    )
+    .option(
+      "--unknown-node-timeout <seconds>",
+      "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
+      positiveInteger,
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
@@ -87,14 +102,19 @@ export function serveCommand(): Command {
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,
         accounts: options["account"] as string[],
+        ...(typeof options["accountsFile"] === "string" && options["accountsFile"] !== "" ? { accountsFile: options["accountsFile"] } : {}),
+        taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
+        ...tuningOption("unknownNodeTimeoutInSeconds", options["unknownNodeTimeout"], "OPENBATCH_UNKNOWN_NODE_TIMEOUT"),
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
+        // From the environment only, like the connection string: a secret must not show in `ps`.
+        ...(process.env["OPENBATCH_METRICS_TOKEN"] ? { metricsToken: process.env["OPENBATCH_METRICS_TOKEN"] } : {}),
         ...(jwks === undefined && publicKey === undefined
           ? {}
           : {
@@ -112,8 +132,11 @@ export function serveCommand(): Command {
       process.stdout.write(
         `OpenBatch listening on ${server.url}\n` +
           `Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n` +
-          `Data directory: ${server.config.dataDir}\n`,
+          `Data directory: ${server.config.dataDir}\n` +
+          `Task isolation: ${server.taskIsolation.mode}\n`,
       );
+      // Said where an operator looks, not only in the log: running other people's task code unconfined is a choice.
+      if (server.taskIsolation.warning !== undefined) process.stderr.write(`WARNING: ${server.taskIsolation.warning}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

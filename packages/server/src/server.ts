@@ -6,7 +6,6 @@
  * 200) and the pool reconciler has caught up with every pool; `close()` releases long-polling agents, stops
  * accepting requests, lets in-flight ones finish, then closes the store. Local agents are detached and outlive it.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { assertNever } from "@openbatch/core";
@@ -31,11 +30,20 @@ import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js
 import { fileHandlers } from "./handlers/file.js";
 import { jobHandlers } from "./handlers/job.js";
 import { jobScheduleHandlers } from "./handlers/jobSchedule.js";
+import { implementedOperations, lifetimeStatisticsHandlers } from "./handlers/notImplemented.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
-import { createApp, type HandlerTable } from "./http/app.js";
+import { createApp } from "./http/app.js";
+import type { HandlerTable } from "./http/context.js";
+import { registerDashboardRoute } from "./http/dashboardRoute.js";
+import { EventHub } from "./events/eventHub.js";
+import { registerEventsRoute } from "./events/eventsRoute.js";
+import { observeStore } from "./events/observedStore.js";
+import { registerMetricsRoute } from "./metrics/metricsRoute.js";
+import { ServerMetrics } from "./metrics/serverMetrics.js";
+import { releaseUnresponsiveNodes } from "./lifecycle/unresponsiveNodes.js";
 import { AutoscaleLoop } from "./loops/autoscaleLoop.js";
 import { Deadlines } from "./loops/deadlines.js";
 import { HeartbeatTracker } from "./loops/heartbeatTracker.js";
@@ -50,6 +58,8 @@ import { AgentTokens } from "./nodes/agentTokens.js";
 import { PoolNotifier } from "./nodes/notifier.js";
 import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
+import { checkResourceFiles } from "./services/taskFileSpecs.js";
+import { checkPoolSpec } from "./services/specRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
@@ -60,11 +70,12 @@ import { JobScheduleService } from "./services/jobScheduleService.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
-import { ServiceLogService } from "./services/serviceLogService.js";
-import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { TaskControl, TaskService } from "./services/taskService.js";
+import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
 import { createAutoStorage } from "./storage/autoStorage.js";
+import { secureDataDirectory, secureSecretFiles } from "./security/dataDirectory.js";
+import { taskIsolationStatus, type TaskIsolationStatus } from "./security/taskIsolation.js";
 
 export interface Services {
   readonly accounts: AccountService;
@@ -87,10 +98,12 @@ export interface OpenBatchServer {
   /** `http://host:port` */
   readonly url: string;
   readonly config: ResolvedServerConfig;
+  /** How the local agents isolate tasks, as probed at start-up (also in /healthz). */
+  readonly taskIsolation: TaskIsolationStatus;
   readonly services: Services;
   /** The operations this server implements. */
   readonly implementedOperations: ReadonlySet<string>;
-  /** What /healthz shows besides its status; tests fail when either count is not zero. */
+  /** What /healthz shows of the server core; tests fail when either count is not zero. */
   health(): ServerHealth;
   close(): Promise<void>;
 }
@@ -117,12 +130,14 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...fileHandlers(services.nodeFiles, services.tasks),
     ...poolUsageMetricsHandlers(services.usageMetrics),
     ...serviceLogHandlers(services.serviceLogs),
+    ...lifetimeStatisticsHandlers(),
   };
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
-  mkdirSync(config.dataDir, { recursive: true });
+  secureDataDirectory(config.dataDir);
+  const events = new EventHub({ bufferSize: config.eventBufferSize });
   let app: ReturnType<typeof createApp> | undefined;
   // What each committed effect does, in one place (effects/effects.ts); the parts it names are made below, before
   // anything is written.
@@ -151,17 +166,31 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     durableWrites: config.durableWrites,
     onEffectError: (error) => app?.log.error({ err: error }, "after-commit effect failed"),
   });
-  const store = new EffectStore(sqlite, { handle: handleEffect, strictTransitions: config.strictTransitions });
+  // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts) first,
+  // then its effects (effects/transaction.ts: outermost, so bodies see the transaction it gives them).
+  const observed = observeStore(sqlite, {
+    committed: (changes) => events.publish(changes),
+    committedIn: (seconds) => metrics.observeCommit(seconds),
+  });
+  const store = new EffectStore(observed, { handle: handleEffect, strictTransitions: config.strictTransitions });
+  const metrics = new ServerMetrics({
+    store,
+    accounts: config.accounts.map((account) => account.name),
+    connectedAgents: () => heartbeats.connectedAgents(),
+    eventSubscribers: () => events.subscriberCount,
+  });
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
   const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
   const tokens = AgentTokens.load(config.dataDir);
   const taskTokens = TaskTokens.load(config.dataDir);
+  secureSecretFiles(config.dataDir);
   const provider =
     config.localAgentEntry === undefined
       ? noProvider
-      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url });
+      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url, taskIsolation: config.taskIsolation });
+  const isolation = await taskIsolationStatus(config);
   const heartbeats = new HeartbeatTracker({
     store,
     clock: config.clock,
@@ -174,6 +203,11 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         heartbeats.seen(identity, config.clock.now());
         await provider.startAgent({ ...identity, token: tokens.issue(identity) });
       }),
+    abandonAfterInMs: config.unknownNodeTimeoutInSeconds * 1000,
+    onAgentAbandoned: async (identity) => {
+      const released = await store.write((tx) => releaseUnresponsiveNodes(tx, identity, config.clock.now()));
+      if (released > 0) app?.log.warn({ ...identity, nodes: released }, "nodes unknown for too long: their runs were given up as lost");
+    },
     onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
   });
   const reconciler = new PoolReconciler({
@@ -197,6 +231,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
     onMissedWakeUp: (account, placed) => app?.log.warn({ account, placed }, "the scheduling safety net placed work no wake-up announced"),
+    onRound: metrics.observeSchedulingRound,
   });
   const deadlines: Deadlines = new Deadlines({
     store,
@@ -211,6 +246,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const poolCapabilities: PoolCapabilityCheck = (pool) => {
+    checkPoolSpec(pool);
     checkLocalPoolCapabilities(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
@@ -247,7 +283,11 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, health, authenticator });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolation, ...health() }) });
+  if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
+  registerEventsRoute(app, { config, authenticator, hub: events });
+  registerMetricsRoute(app, metrics, config.metricsToken);
+  registerDashboardRoute(app, config);
   const packageFiles = new PackageFiles({
     dataDir: config.dataDir,
     maxPackageBytes: config.maxApplicationPackageBytes,
@@ -300,8 +340,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   return {
     url,
     config,
+    taskIsolation: isolation,
     services,
-    implementedOperations: new Set(Object.keys(handlers)),
+    implementedOperations: implementedOperations(handlers),
     health,
     close() {
       closing ??= (async () => {

@@ -71,7 +71,18 @@ export function newNode(pool: CloudPool, id: string, url: string, isDedicated: b
     ...(pool.startTask === undefined ? {} : { startTask: pool.startTask }),
     ...(pool.certificateReferences === undefined || pool.certificateReferences.length === 0 ? {} : { certificateReferences: pool.certificateReferences }),
     ...(pool.virtualMachineConfiguration === undefined ? {} : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
-    _ob: { agentId: "", generation: 1, generationChange: "reboot", reportedGeneration: 0, startTaskAttempt: 0, action: "run" },
+    _ob: {
+      agentId: "",
+      generation: 1,
+      generationChange: "reboot",
+      reportedGeneration: 0,
+      startTaskAttempt: 0,
+      action: "run",
+      // The identities its processes may run as (userIdentity.username); passwords stay with the pool.
+      ...(pool.userAccounts === undefined || pool.userAccounts.length === 0
+        ? {}
+        : { userAccounts: pool.userAccounts.map((user) => ({ name: user.name, elevationLevel: user.elevationLevel ?? "nonadmin" })) }),
+    },
   };
 }
 

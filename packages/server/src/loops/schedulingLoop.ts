@@ -22,6 +22,7 @@ import { jobPoolId, type JobNodeRecord } from "../records/jobs.js";
 import { listAll } from "../records/listAll.js";
 import { heldSlots, type NodeRecord } from "../records/nodes.js";
 import { busyTaskFilter, type TaskRecord } from "../records/tasks.js";
+import { timed } from "../metrics/timed.js";
 import type { PlanApplier } from "./planApplier.js";
 import { TimedPasses } from "./timedPasses.js";
 
@@ -36,6 +37,8 @@ export interface SchedulingLoopOptions {
   readonly maxCandidates?: number;
   /** Clock time between safety-net passes. @default 5000 */
   readonly safetyNetInMs?: number;
+  /** Told each round's duration in seconds (metrics). */
+  readonly onRound?: (seconds: number) => void;
 }
 
 export class SchedulingLoop {
@@ -53,7 +56,7 @@ export class SchedulingLoop {
   constructor(private readonly options: SchedulingLoopOptions) {
     this.passes = new TimedPasses({
       pass: async (account) => {
-        if (await this.round(account)) this.passes.kick(account);
+        if (await timed(this.options.onRound, () => this.round(account))) this.passes.kick(account);
         return undefined;
       },
       onError: options.onError,

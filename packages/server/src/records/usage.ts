@@ -1,6 +1,6 @@
 /**
  * Node allocation intervals (`kind = usage`, scope "", one per node allocation), the raw data of pool usage
- * metrics. Opened and closed with the node (lifecycle/nodeUsage.ts); they outlive their node and pool.
+ * metrics. Opened and closed with the node (lifecycle/nodes.ts `insertNodes`, `removeNode`); they outlive their node and pool.
  */
 import type { EntityRef } from "@openbatch/store";
 

@@ -24,6 +24,7 @@ import { defaultTerminateReason, jobRef, type JobNodeRecord, type StoredJob } fr
 import type { PoolCapabilityCheck } from "../records/poolRules.js";
 import { clientWrite } from "./storeErrors.js";
 import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
+import { checkJobTaskSpecs } from "./specRules.js";
 
 export type { StoredJob } from "../records/jobs.js";
 
@@ -134,6 +135,7 @@ export function checkJobSpecification(job: JobSpecification, autoPools: AutoPool
     }
     if (job.jobReleaseTask.id !== undefined) assertValidId(job.jobReleaseTask.id, "jobReleaseTask.id");
   }
+  checkJobTaskSpecs(job);
 }
 
 export interface JobServiceOptions {

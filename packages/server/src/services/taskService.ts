@@ -21,6 +21,7 @@ import { jobRef } from "../records/jobs.js";
 import { taskRef, type StoredTask, type TaskRecord } from "../records/tasks.js";
 import { clientWrite } from "./storeErrors.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
+import { checkUserIdentity } from "./specRules.js";
 
 export { subtasksOf, taskView, type StoredTask, type TaskRecord } from "../records/tasks.js";
 
@@ -86,6 +87,7 @@ export class TaskService {
       });
     }
     checkExitConditions(job, task.exitConditions);
+    checkUserIdentity(task.userIdentity, "userIdentity");
     if (task.containerSettings !== undefined) {
       throw serviceError("InvalidPropertyValue", {
         message: "containerSettings needs a container runtime, and this server's nodes have none configured.",
