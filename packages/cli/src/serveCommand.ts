@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { startServer, type ServerOptions } from "@openbatch/server";
+import { describeStoreLocation } from "@openbatch/store";
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -50,6 +51,11 @@ export function serveCommand(): Command {
     .option("--host <host>", "interface to bind (env OPENBATCH_HOST)", process.env["OPENBATCH_HOST"] ?? "127.0.0.1")
     .option("--port <port>", "TCP port, 0 for any free one (env OPENBATCH_PORT)", port, Number(process.env["OPENBATCH_PORT"] ?? 8090))
     .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
+    .option(
+      "--store <url>",
+      "the store: postgres://user@host:port/database (password in PGPASSWORD, not in ps) or sqlite:<file> (env OPENBATCH_STORE_URL). Default: SQLite in the data directory",
+      process.env["OPENBATCH_STORE_URL"],
+    )
     .option(
       "--account <name:base64key>",
       "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account. " +
@@ -101,6 +107,7 @@ export function serveCommand(): Command {
         host: options["host"] as string,
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,
+        ...(options["store"] === undefined ? {} : { store: options["store"] as string }),
         accounts: options["account"] as string[],
         ...(typeof options["accountsFile"] === "string" && options["accountsFile"] !== "" ? { accountsFile: options["accountsFile"] } : {}),
         taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
@@ -133,7 +140,8 @@ export function serveCommand(): Command {
         `OpenBatch listening on ${server.url}\n` +
           `Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n` +
           `Data directory: ${server.config.dataDir}\n` +
-          `Task isolation: ${server.taskIsolation.mode}\n`,
+          `Task isolation: ${server.taskIsolation.mode}\n` +
+          (server.config.store.backend === "postgres" ? `Store: ${describeStoreLocation(server.config.store.connectionString)}\n` : ""),
       );
       // Said where an operator looks, not only in the log: running other people's task code unconfined is a choice.
       if (server.taskIsolation.warning !== undefined) process.stderr.write(`WARNING: ${server.taskIsolation.warning}\n`);

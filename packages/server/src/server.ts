@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { assertNever } from "@openbatch/core";
-import { SqliteStore } from "@openbatch/store";
+import { openStore } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -160,15 +160,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         assertNever(effect);
     }
   };
-  const sqlite = new SqliteStore({
-    filename: join(config.dataDir, "openbatch.db"),
+  const opened = await openStore(config.store, {
     now: config.clock.now(),
     durableWrites: config.durableWrites,
     onEffectError: (error) => app?.log.error({ err: error }, "after-commit effect failed"),
   });
   // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts) first,
   // then its effects (effects/transaction.ts: outermost, so bodies see the transaction it gives them).
-  const observed = observeStore(sqlite, {
+  const observed = observeStore(opened, {
     committed: (changes) => events.publish(changes),
     committedIn: (seconds) => metrics.observeCommit(seconds),
   });

@@ -46,7 +46,13 @@ def seconds(later, earlier):
 
 
 def job_completed(job_id):
-    job = client.job.get(job_id)
+    try:
+        job = client.job.get(job_id)
+    except batchmodels.BatchErrorException as error:
+        # A schedule's job appears once the runner made it.
+        if error.error.code == "JobNotFound":
+            return None
+        raise
     return job if job.state == "completed" else None
 
 
