@@ -34,6 +34,8 @@ import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp, type HandlerTable } from "./http/app.js";
+import { registerStatusPage } from "./http/statusPage.js";
+import { acquireDataDirLock } from "./dataDirLock.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -111,7 +113,14 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   mkdirSync(config.dataDir, { recursive: true });
-  const store: Store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites });
+  const dataDirLock = acquireDataDirLock(config.dataDir);
+  let store: Store;
+  try {
+    store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites });
+  } catch (error) {
+    dataDirLock.release();
+    throw error;
+  }
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
@@ -243,6 +252,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
     maxEntries: 100_000,
   });
+  registerStatusPage(app, { config, isReady: () => ready });
   registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
   registerAgentPackageRoute(app, tokens, packageFiles);
   const agentSync = new AgentSync({
@@ -271,11 +281,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
+    dataDirLock.release();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
+  dataDirLock.setUrl(url);
   const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
@@ -314,6 +326,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await reconciler.idle();
         await provider.close();
         await store.close();
+        dataDirLock.release();
       })();
       return closing;
     },
