@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { isBatchError, type BatchServiceClient, type CloudTask, type TaskCounts } from "@openbatch/client";
+import { isBatchError, toArray, type BatchServiceClient, type CloudTask, type TaskCounts } from "@openbatch/client";
 import { flags } from "../framework/body.js";
 import { UsageError, WorkFailedError } from "../framework/errors.js";
 import { leaf, type Invocation } from "../framework/leaf.js";
@@ -156,7 +156,7 @@ export function addPoolWait(pools: Command): void {
       try {
         await invocation.client().waitForPoolSteady(poolId, options);
         const minNodes = flags<{ minNodes?: number }>(invocation).minNodes;
-        return await invocation.client().waitForNodesIdle(poolId, {
+        await invocation.client().waitForNodesIdle(poolId, {
           ...options,
           ...(minNodes === undefined ? {} : { minNodes }),
           onProgress: (progress) => {
@@ -167,6 +167,7 @@ export function addPoolWait(pools: Command): void {
       } finally {
         bar.stop();
       }
+      return toArray(invocation.client().computeNode.list(poolId));
     });
 }
 
