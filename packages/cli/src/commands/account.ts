@@ -80,9 +80,9 @@ export function loginCommands(): Command[] {
     if (name === undefined || file.profiles[name] === undefined) throw new UsageError(`there is no profile ${name === undefined ? "saved" : `'${name}'`}.`);
     const { [name]: _removed, ...profiles } = file.profiles;
     void _removed;
-    const { defaultProfile: _default, ...rest } = file;
-    void _default;
-    writeProfiles({ ...rest, profiles, ...(file.defaultProfile === name ? {} : file.defaultProfile === undefined ? {} : { defaultProfile: file.defaultProfile }) });
+    // Forgetting the default profile makes the first one left the default.
+    const nextDefault = file.defaultProfile === name ? Object.keys(profiles)[0] : file.defaultProfile;
+    writeProfiles({ profiles, ...(nextDefault === undefined ? {} : { defaultProfile: nextDefault }) });
     invocation.terminal.note(`Removed profile '${name}'.`);
     return undefined;
   });

@@ -34,7 +34,12 @@ export function outputSettings(options: Readonly<Record<string, unknown>>, termi
   if (flag !== undefined) return { format: parseOutputFormat(flag, "--output"), query };
   const variable = nonEmpty(process.env["OPENBATCH_OUTPUT"]);
   if (variable !== undefined) return { format: parseOutputFormat(variable, "OPENBATCH_OUTPUT"), query };
-  const fromProfile = nonEmpty(connection()?.profile?.settings.output);
+  let fromProfile: string | undefined;
+  try {
+    fromProfile = nonEmpty(connection()?.profile?.settings.output);
+  } catch {
+    // The connection cannot be resolved (yet): `login --profile NEW` names a profile it is about to write.
+  }
   if (fromProfile !== undefined) return { format: parseOutputFormat(fromProfile, "the profile's output"), query };
   return { format: terminal.stdoutIsTTY ? "table" : "json", query };
 }
