@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import pretty from "pino-pretty";
 import { BatchServiceClient, BatchSharedKeyCredential } from "@openbatch/client";
 import type { OpenBatchServer, ServerOptions } from "@openbatch/server";
+import { UsageError } from "./framework/errors.js";
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -38,7 +39,7 @@ function tuningOption<K extends TuningOption>(name: K, flag: unknown, variable: 
     try {
       value = positiveInteger(fromEnvironment);
     } catch (error) {
-      throw new Error(`${variable} ${(error as Error).message}`);
+      throw new UsageError(`${variable} ${(error as Error).message}`);
     }
   }
   return (value === undefined ? {} : { [name]: value }) as Pick<ServerOptions, K>;
