@@ -9,4 +9,6 @@ if (!existsSync(main)) {
   process.stderr.write("openbatch: the command is not built yet; run `npm run build` at the root of the repository.\n");
   process.exit(1);
 }
+// `npx` runs a bin from the directory of the package it belongs to; the person meant paths relative to theirs.
+if (process.env.npm_command === "exec" && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
 await import(main.href);
