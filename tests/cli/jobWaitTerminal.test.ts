@@ -25,7 +25,18 @@ function tmux(...args: string[]): string {
   return result.stdout;
 }
 
-const screen = () => tmux("capture-pane", "-p", "-t", "wait");
+const screen = (session = "wait") => tmux("capture-pane", "-p", "-t", session);
+
+/** A shell script that runs the command with the test's connection, then says how it ended and stays on screen. */
+function scriptFor(directory: string, name: string, environment: Record<string, string>, args: string): string {
+  const script = join(directory, `${name}.sh`);
+  const exports = Object.entries(environment)
+    .filter(([variable]) => /^(OPENBATCH_|PATH$|HOME$)/.test(variable))
+    .map(([variable, value]) => `export ${variable}='${value.replace(/'/g, `'\\''`)}'`)
+    .join("\n");
+  writeFileSync(script, `${exports}\n'${process.execPath}' '${cliMain}' ${args}\necho "exit code $?"\nsleep 600\n`);
+  return script;
+}
 
 describe("openbatch job wait in a terminal", () => {
   let server: TestServer;
@@ -54,13 +65,8 @@ describe("openbatch job wait in a terminal", () => {
       Array.from({ length: 8 }, (_, i) => ({ id: `gated-${i}`, commandLine: `/bin/sh -c 'while [ ! -e ${gates}-${i} ]; do sleep 0.1; done'` })),
     );
 
-    const script = join(directory, "wait.sh");
     const environment = cliEnvironment({ url: server.url, account: testAccounts.alpha });
-    const exports = Object.entries(environment)
-      .filter(([name]) => /^(OPENBATCH_|PATH$|HOME$)/.test(name))
-      .map(([name, value]) => `export ${name}='${value.replace(/'/g, `'\\''`)}'`)
-      .join("\n");
-    writeFileSync(script, `${exports}\n'${process.execPath}' '${cliMain}' job wait ttyjob --interval 0.2\necho "exit code $?"\nsleep 600\n`);
+    const script = scriptFor(directory, "wait", environment, "job wait ttyjob --interval 0.2");
     tmux("new-session", "-d", "-s", "wait", "-x", "180", "-y", "30", `/bin/sh ${script}`);
 
     const started = await waitFor("the bar at 0 %", async () => {
@@ -85,5 +91,29 @@ describe("openbatch job wait in a terminal", () => {
     assert.match(done, /8 of 8 tasks succeeded, 0 failed, in \S+\./);
     assert.match(done, /State\s+Tasks\s+Slots\n-+\s+-+\s+-+\nactive\s+0\s+0\nrunning\s+0\s+0\ncompleted\s+8\s+8/, "the counts as a table on a terminal");
     assert.match(done, /exit code 0/);
+  });
+
+  it("draws the upload of many tasks, and fits tables to a narrow terminal", async () => {
+    const environment = cliEnvironment({ url: server.url, account: testAccounts.alpha });
+    const tasks = join(directory, "tasks.json");
+    writeFileSync(tasks, JSON.stringify(Array.from({ length: 250 }, (_, i) => ({ id: `upload-task-with-a-long-name-${i}`, commandLine: "/bin/true" }))));
+    await client.job.add({ id: "upjob", poolInfo: { poolId: "ttypool" } });
+    tmux("new-session", "-d", "-s", "upload", "-x", "180", "-y", "30", `/bin/sh ${scriptFor(directory, "upload", environment, `task create upjob --json-file ${tasks} -o none`)}`);
+    const uploaded = await waitFor("the upload to end", async () => {
+      const text = screen("upload");
+      return text.includes("exit code") ? text : undefined;
+    });
+    assert.match(uploaded, /Adding tasks to upjob \[█+\] 100% \| 250\/250/);
+    assert.match(uploaded, /exit code 0/);
+
+    tmux("new-session", "-d", "-s", "narrow", "-x", "60", "-y", "30", `/bin/sh ${scriptFor(directory, "narrow", environment, "task list upjob --filter \"id eq 'upload-task-with-a-long-name-7'\"")}`);
+    const narrow = await waitFor("the table", async () => {
+      const text = screen("narrow");
+      return text.includes("exit code") ? text : undefined;
+    });
+    const lines = narrow.split("\n").filter((line) => line.trim() !== "");
+    assert.match(lines[0] ?? "", /^Task Id\s+State\s+Exit Code\s+Node Id\s+Command Line/, narrow);
+    assert.match(narrow, /\nupload-task-[\w-]*…\s/, "the widest columns gave up room");
+    assert.ok(lines.every((line) => line.length <= 60), narrow);
   });
 });

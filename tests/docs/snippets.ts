@@ -40,14 +40,14 @@ export function documentationFiles(): string[] {
   return ["README.md", ...readdirSync(`${repositoryRoot}docs`).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
 }
 
-/** A shell snippet's commands, one per entry: continuation lines joined, blank lines and comment lines dropped. */
+/** A shell snippet's commands, one per entry (with their continuation lines), blank lines and comment lines dropped. */
 export function shellCommands(code: string): string[] {
   const commands: string[] = [];
   let current = "";
   for (const line of code.split("\n")) {
     if (current === "" && (line.trim() === "" || line.trim().startsWith("#"))) continue;
     if (line.endsWith("\\")) {
-      current += `${line.slice(0, -1)}\n`;
+      current += `${line}\n`; // bash joins a backslash-newline itself
       continue;
     }
     commands.push(current + line);

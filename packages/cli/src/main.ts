@@ -10,9 +10,12 @@ import { buildProgram } from "./program.js";
 
 let interrupted = false;
 process.on("SIGINT", () => {
+  if (session.interruptHandledByCommand) return; // `serve` shuts down in its own time
   if (interrupted) process.exit(exitCodes.interrupted);
   interrupted = true;
   session.interrupt();
+  // Waits end at once on the abort; a request in flight gets a moment to finish, then the command ends anyway.
+  setTimeout(() => process.exit(exitCodes.interrupted), 1500).unref();
 });
 
 async function main(): Promise<number> {
@@ -20,7 +23,10 @@ async function main(): Promise<number> {
     await buildProgram().parseAsync(process.argv);
     return exitCodes.ok;
   } catch (error) {
-    if (interrupted && (error as Error).name === "AbortError") return exitCodes.interrupted;
+    if (interrupted && (error as Error).name === "AbortError") {
+      process.stderr.write("Interrupted; what was sent to the server goes on there.\n");
+      return exitCodes.interrupted;
+    }
     const { message, exitCode } = describeFailure(error, session.hint());
     if (message !== undefined) {
       const colors = session.terminal.errorColors;

@@ -13,6 +13,7 @@ import pretty from "pino-pretty";
 import { BatchServiceClient, BatchSharedKeyCredential } from "@openbatch/client";
 import type { OpenBatchServer, ServerOptions } from "@openbatch/server";
 import { UsageError } from "./framework/errors.js";
+import { session } from "./framework/session.js";
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -146,6 +147,7 @@ export function serveCommand(): Command {
           },
         );
       };
+      session.interruptHandledByCommand = true;
       process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGINT", () => stop("SIGINT"));
     });

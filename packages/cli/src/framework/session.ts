@@ -54,6 +54,8 @@ export function clientFor(connection: Connection): BatchServiceClient {
 
 class Session {
   readonly terminal: Terminal = processTerminal();
+  /** Set by a command (serve) that handles Ctrl-C itself. */
+  interruptHandledByCommand = false;
   readonly #abort = new AbortController();
   #connection: Connection | undefined;
   #client: BatchServiceClient | undefined;
