@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { extensionOperations, operations } from "@openbatch/protocol";
 import { apiVersion, batchErrorCode, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 
@@ -100,10 +101,43 @@ describe("request pipeline", () => {
 
   it("answers operations not built yet with 501 NotImplemented naming the operation", async () => {
     // The lifetime statistics exist only up to 2022-10-01.16.0, and OpenBatch keeps no account history for them.
-    const response = await batchRequest(server.url, { path: "/lifetimejobstats?api-version=2022-10-01.16.0", account });
-    assert.equal(response.status, 501);
-    assert.equal(batchErrorCode(response), "NotImplemented");
-    assert.deepEqual(response.json.values, [{ key: "OperationId", value: "Job_GetAllLifetimeStatistics" }]);
+    for (const [path, operationId] of [["/lifetimejobstats", "Job_GetAllLifetimeStatistics"], ["/lifetimepoolstats", "Pool_GetAllLifetimeStatistics"]]) {
+      const response = await batchRequest(server.url, { path: `${path}?api-version=2022-10-01.16.0`, account });
+      assert.equal(response.status, 501, path);
+      assert.equal(batchErrorCode(response), "NotImplemented");
+      assert.deepEqual(response.json.values, [{ key: "OperationId", value: operationId }]);
+    }
+    // Every other operation of the table, extensions included, is implemented.
+    const all = [...operations, ...extensionOperations].map((operation) => operation.operationId);
+    assert.deepEqual(
+      all.filter((id) => !server.implementedOperations.has(id)),
+      ["Pool_GetAllLifetimeStatistics", "Job_GetAllLifetimeStatistics"],
+    );
+    assert.equal(server.implementedOperations.size, all.length - 2);
+  });
+
+  it("parses query parameters as their declared types before the handler runs, naming a malformed one", async () => {
+    const refused = async (path: string, code = "InvalidQueryParameterValue", method = "GET") => {
+      const response = await batchRequest(server.url, { method, path: `${path}&api-version=${apiVersion}`, account });
+      assert.equal(response.status, 400, `${path}: ${response.text}`);
+      assert.equal(batchErrorCode(response), code, path);
+      return Object.fromEntries(response.json.values.map(({ key, value }: { key: string; value: string }) => [key, value]));
+    };
+    // Malformed values are refused before the pool is looked up (it does not exist).
+    assert.deepEqual(await refused("/pools/none/nodes?maxresults=ten"), {
+      QueryParameterName: "maxresults",
+      QueryParameterValue: "ten",
+      Reason: "maxresults must be a whole number",
+    });
+    assert.equal((await refused("/pools/none/nodes/n/files?recursive=yes")).QueryParameterName, "recursive");
+    assert.equal((await refused("/pools/none/nodes/n/preempt?recoverafterseconds=-5", undefined, "POST")).QueryParameterName, "recoverafterseconds");
+    assert.equal((await refused("/poolusagemetrics?endtime=soon")).QueryParameterName, "endtime");
+    // Well-formed values reach the handler, which checks what depends on the operation.
+    assert.equal((await refused("/pools/none/nodes?maxresults=0", "OutOfRangeQueryParameterValue")).QueryParameterName, "maxresults");
+    assert.equal((await refused("/pools/none/nodes/n/preempt?recoverafterseconds=90000", undefined, "POST")).QueryParameterName, "recoverafterseconds");
+    const files = await batchRequest(server.url, { path: `/pools/none/nodes/n/files?recursive=TRUE&api-version=${apiVersion}`, account });
+    assert.equal(files.status, 404, files.text);
+    assert.equal(batchErrorCode(files), "PoolNotFound");
   });
 
   it("returns entities with odata.metadata, ETag and Last-Modified", async () => {

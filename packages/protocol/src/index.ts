@@ -19,11 +19,22 @@ export {
   operations,
   extensionOperations,
   operationsById,
+  acceptedQueryParameters,
   pathParameterNames,
   type HttpMethod,
   type OperationId,
   type OperationSpec,
 } from "./operations.js";
+export {
+  queryParameters,
+  isQueryParameterName,
+  parseQueryParameters,
+  parseQueryValue,
+  type QueryParameterName,
+  type QueryParameterType,
+  type QueryParameterValue,
+} from "./queryParameters.js";
+export type { OperationRowOf, PathParameterNamesOf, PathParameters, QueryParameters, RequestBody } from "./operationTypes.js";
 export { validateBody } from "./validate.js";
 export { filterableProperties, type FilterableProperty, type FilterOperator, type FilterTarget } from "./filters.js";
 export * from "./enums.js";

@@ -6,10 +6,15 @@
  * - `status` is the only success status the official SDKs accept: return exactly it.
  * - `conditions`: "all" = If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since; "dates" = only the two
  *   date conditions; "none" = none.
- * - `query`: the operation-specific query options (api-version and timeout are on every operation).
+ * - `query`: the operation-specific query options, declared with their types in queryParameters.ts (api-version
+ *   and timeout are on every operation, `$skiptoken` on every paged one).
+ * - `requestBody`: the wire model the body is validated against (models/index.ts `wireModels`).
  * - `responseHeaders`: C client-request-id, R request-id, E ETag, L Last-Modified, D DataServiceId, F file headers.
  * - `removedIn`: the first api-version that no longer has the operation.
  */
+import type { WireModelName } from "./models/index.js";
+import type { QueryParameterName } from "./queryParameters.js";
+
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface OperationSpec {
@@ -18,9 +23,9 @@ export interface OperationSpec {
   readonly path: string;
   readonly status: number;
   readonly conditions: "all" | "dates" | "none";
-  readonly query: readonly string[];
+  readonly query: readonly QueryParameterName[];
   readonly responseHeaders: string;
-  readonly requestBody?: string;
+  readonly requestBody?: WireModelName;
   readonly requestBodyOptional?: boolean;
   readonly responseBody?: string;
   readonly paged?: boolean;
@@ -138,6 +143,11 @@ export type OperationId = (typeof operations)[number]["operationId"] | (typeof e
 export const operationsById: ReadonlyMap<OperationId, OperationSpec> = new Map(
   [...operations, ...extensionOperations].map((operation) => [operation.operationId, operation]),
 );
+
+/** The query parameters an operation accepts besides api-version and timeout: its own, and `$skiptoken` when paged. */
+export function acceptedQueryParameters(operation: OperationSpec): readonly QueryParameterName[] {
+  return operation.paged === true ? [...operation.query, "$skiptoken"] : operation.query;
+}
 
 /** The operation's path parameter names, in order: `/pools/{poolId}/nodes/{nodeId}` → `["poolId", "nodeId"]`. */
 export function pathParameterNames(operation: OperationSpec): string[] {

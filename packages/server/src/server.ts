@@ -29,11 +29,13 @@ import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js
 import { fileHandlers } from "./handlers/file.js";
 import { jobHandlers } from "./handlers/job.js";
 import { jobScheduleHandlers } from "./handlers/jobSchedule.js";
+import { implementedOperations, lifetimeStatisticsHandlers } from "./handlers/notImplemented.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
-import { createApp, type HandlerTable } from "./http/app.js";
+import { createApp } from "./http/app.js";
+import type { HandlerTable } from "./http/context.js";
 import { registerStatusPage } from "./http/statusPage.js";
 import { acquireDataDirLock } from "./dataDirLock.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
@@ -107,6 +109,7 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...fileHandlers(services.nodeFiles, services.tasks),
     ...poolUsageMetricsHandlers(services.usageMetrics),
     ...serviceLogHandlers(services.serviceLogs),
+    ...lifetimeStatisticsHandlers(),
   };
 }
 
@@ -310,7 +313,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     url,
     config,
     services,
-    implementedOperations: new Set(Object.keys(handlers)),
+    implementedOperations: implementedOperations(handlers),
     close() {
       closing ??= (async () => {
         ready = false;

@@ -19,6 +19,7 @@ import { applicationVersionProblem, assertValidId, isServiceError, limits, servi
 import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "../http/errorBody.js";
+import { firstHeader } from "../http/headers.js";
 import { parseJsonBody } from "../http/jsonBody.js";
 import type { ApplicationService } from "../services/applicationService.js";
 import { InvalidPackageArchive, PackageTooLarge, type PackageFiles } from "./packageFiles.js";
@@ -32,10 +33,6 @@ export interface AdminEndpointDependencies {
   readonly authenticator: Authenticator;
   readonly applications: ApplicationService;
   readonly packageFiles: PackageFiles;
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 async function readSmallBody(stream: Readable): Promise<Buffer> {

@@ -7,6 +7,7 @@
  */
 import { parseHttpDate, serviceError } from "@openbatch/core";
 import type { AccountRegistry } from "../accounts.js";
+import { firstHeader } from "../http/headers.js";
 import type { BearerTokenVerifier } from "./bearerToken.js";
 import { verifySharedKey, type SignableRequest } from "./sharedKey.js";
 import { TaskTokens, type Principal } from "./taskTokens.js";
@@ -18,10 +19,6 @@ export interface Authenticator {
 
 function failed(reason: string) {
   return serviceError("AuthenticationFailed", { values: [{ key: "AuthenticationErrorDetail", value: reason }] });
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export function createAuthenticator(options: {

@@ -1,32 +1,19 @@
 /** Handlers of the File group (compute node files; task files arrive with tasks). */
 import { formatHttpDate, serviceError } from "@openbatch/core";
-import type { HandlerTable } from "../http/app.js";
 import { checkConditions } from "../http/conditions.js";
-import type { OperationResult, RequestContext } from "../http/context.js";
+import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
+import { header } from "../http/headers.js";
 import { listResult } from "../http/results.js";
 import { parseListOptions } from "../odata/listQuery.js";
 import type { NodeFileService, NodeFileTarget } from "../services/nodeFileService.js";
 import type { TaskService } from "../services/taskService.js";
 
-function flag(ctx: RequestContext, name: string): boolean {
-  const value = ctx.query.get(name);
-  if (value === undefined) return false;
-  if (!/^(true|false)$/i.test(value)) {
-    throw serviceError("InvalidQueryParameterValue", {
-      message: `The value for the query parameter '${name}' must be true or false.`,
-      values: [{ key: "QueryParameterName", value: name }, { key: "QueryParameterValue", value }],
-    });
-  }
-  return value.toLowerCase() === "true";
-}
-
-function target(ctx: RequestContext, params: Readonly<Record<string, string>>): NodeFileTarget {
-  return { account: ctx.account, poolId: params["poolId"] as string, nodeId: params["nodeId"] as string };
+function target(ctx: RequestContext, params: { readonly poolId: string; readonly nodeId: string }): NodeFileTarget {
+  return { account: ctx.account, poolId: params.poolId, nodeId: params.nodeId };
 }
 
 function ocpRange(ctx: RequestContext): string | undefined {
-  const value = ctx.headers["ocp-range"];
-  const range = Array.isArray(value) ? value[0] : value;
+  const range = header(ctx.headers, "ocp-range");
   if (range === undefined) return undefined;
   if (!/^bytes=\d*-\d*$/.test(range.trim()) || range.trim() === "bytes=-") {
     throw serviceError("InvalidHeaderValue", {
@@ -49,8 +36,8 @@ function taskFilePath(filePath: string): string {
 }
 
 /** Where a task's files are: its node and its directory there; 409 TaskFilesUnavailable before it ran. */
-async function taskLocation(tasks: TaskService, ctx: RequestContext, params: Readonly<Record<string, string>>) {
-  const task = await tasks.get(ctx.account, params["jobId"] as string, params["taskId"] as string);
+async function taskLocation(tasks: TaskService, ctx: RequestContext, params: { readonly jobId: string; readonly taskId: string }) {
+  const task = await tasks.get(ctx.account, params.jobId, params.taskId);
   const nodeInfo = task.body.nodeInfo;
   if (nodeInfo?.poolId === undefined || nodeInfo.nodeId === undefined || nodeInfo.taskRootDirectory === undefined) {
     throw serviceError("TaskFilesUnavailable", { message: `The task '${task.id}' has not run on a node yet; it has no files.` });
@@ -65,19 +52,23 @@ async function taskLocation(tasks: TaskService, ctx: RequestContext, params: Rea
   };
 }
 
+/** Where a file is read from: a node's file by its path there, or a task's file by its path in the task's directory. */
+type FileSource =
+  | { readonly node: NodeFileTarget }
+  | { readonly task: Awaited<ReturnType<typeof taskLocation>> };
+
 async function readFile(
   files: NodeFileService,
   ctx: RequestContext,
-  params: Readonly<Record<string, string>>,
+  source: FileSource,
+  filePath: string,
   method: "GET" | "HEAD",
-  task?: Awaited<ReturnType<typeof taskLocation>>,
 ): Promise<OperationResult> {
-  const filePath = params["filePath"] as string;
   const range = method === "GET" ? ocpRange(ctx) : undefined;
   const read =
-    task === undefined
-      ? await files.read(target(ctx, params), filePath, method, range)
-      : await files.read(task.target, `${task.directory}/${taskFilePath(filePath)}`, method, range, task.url(filePath));
+    "node" in source
+      ? await files.read(source.node, filePath, method, range)
+      : await files.read(source.task.target, `${source.task.directory}/${taskFilePath(filePath)}`, method, range, source.task.url(filePath));
   const lastModified = new Date(read.headers.get("last-modified") ?? Date.now());
   try {
     checkConditions(ctx, { eTag: "", lastModified }, true);
@@ -100,31 +91,31 @@ async function readFile(
   return { raw: { data: read.body ?? Buffer.alloc(0), headers } };
 }
 
-export function fileHandlers(files: NodeFileService, tasks: TaskService): HandlerTable {
+export function fileHandlers(files: NodeFileService, tasks: TaskService) {
   return {
-    File_ListFromTask: async ({ ctx, params }) => {
+    File_ListFromTask: async ({ ctx, params, query }) => {
       const location = await taskLocation(tasks, ctx, params);
-      const options = parseListOptions(ctx.query, { filterTarget: "files" });
-      const page = await files.list(location.target, options, flag(ctx, "recursive"), location.directory, location.url);
+      const options = parseListOptions(query, { filterTarget: "files" });
+      const page = await files.list(location.target, options, query.recursive ?? false, location.directory, location.url);
       return listResult(ctx, "files", page.items, page.nextKey);
     },
-    File_GetFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "GET", await taskLocation(tasks, ctx, params)),
-    File_GetPropertiesFromTask: async ({ ctx, params }) => readFile(files, ctx, params, "HEAD", await taskLocation(tasks, ctx, params)),
-    File_DeleteFromTask: async ({ ctx, params }) => {
+    File_GetFromTask: async ({ ctx, params }) => readFile(files, ctx, { task: await taskLocation(tasks, ctx, params) }, params.filePath, "GET"),
+    File_GetPropertiesFromTask: async ({ ctx, params }) => readFile(files, ctx, { task: await taskLocation(tasks, ctx, params) }, params.filePath, "HEAD"),
+    File_DeleteFromTask: async ({ ctx, params, query }) => {
       const location = await taskLocation(tasks, ctx, params);
-      await files.delete(location.target, `${location.directory}/${taskFilePath(params["filePath"] as string)}`, flag(ctx, "recursive"));
+      await files.delete(location.target, `${location.directory}/${taskFilePath(params.filePath)}`, query.recursive ?? false);
       return {};
     },
-    File_ListFromComputeNode: async ({ ctx, params }) => {
-      const options = parseListOptions(ctx.query, { filterTarget: "files" });
-      const page = await files.list(target(ctx, params), options, flag(ctx, "recursive"));
+    File_ListFromComputeNode: async ({ ctx, params, query }) => {
+      const options = parseListOptions(query, { filterTarget: "files" });
+      const page = await files.list(target(ctx, params), options, query.recursive ?? false);
       return listResult(ctx, "files", page.items, page.nextKey);
     },
-    File_GetFromComputeNode: ({ ctx, params }) => readFile(files, ctx, params, "GET"),
-    File_GetPropertiesFromComputeNode: ({ ctx, params }) => readFile(files, ctx, params, "HEAD"),
-    File_DeleteFromComputeNode: async ({ ctx, params }) => {
-      await files.delete(target(ctx, params), params["filePath"] as string, flag(ctx, "recursive"));
+    File_GetFromComputeNode: ({ ctx, params }) => readFile(files, ctx, { node: target(ctx, params) }, params.filePath, "GET"),
+    File_GetPropertiesFromComputeNode: ({ ctx, params }) => readFile(files, ctx, { node: target(ctx, params) }, params.filePath, "HEAD"),
+    File_DeleteFromComputeNode: async ({ ctx, params, query }) => {
+      await files.delete(target(ctx, params), params.filePath, query.recursive ?? false);
       return {};
     },
-  };
+  } satisfies Partial<HandlerTable>;
 }

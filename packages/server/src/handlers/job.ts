@@ -1,11 +1,8 @@
 /** Handlers of the Job group: parse wire → service → wire. No business rules here. */
 import { formatTimestamp } from "@openbatch/core";
-import type {
-  CloudJob, JobAddParameter, JobStatistics, JobDisableParameter, JobPatchParameter, JobTerminateParameter, JobUpdateParameter,
-} from "@openbatch/protocol";
-import type { HandlerTable } from "../http/app.js";
+import type { CloudJob, JobStatistics } from "@openbatch/protocol";
 import { checkConditions } from "../http/conditions.js";
-import type { OperationResult, RequestContext } from "../http/context.js";
+import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
@@ -44,7 +41,7 @@ function changed(job: StoredJob): OperationResult {
   return { version: job, dataServiceId: job.body.url ?? "" };
 }
 
-export function jobHandlers(jobs: JobService): HandlerTable {
+export function jobHandlers(jobs: JobService) {
   /** The job, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, jobId: string): Promise<StoredJob> => {
     const job = await jobs.get(ctx.account, jobId);
@@ -53,54 +50,53 @@ export function jobHandlers(jobs: JobService): HandlerTable {
   };
   return {
     Job_Add: async ({ ctx, body }) => {
-      const request = body as JobAddParameter;
-      const url = resourceUrl(ctx, "jobs", request.id);
-      const job = await jobs.add(ctx.account, request, url, ctx.now);
+      const url = resourceUrl(ctx, "jobs", body.id);
+      const job = await jobs.add(ctx.account, body, url, ctx.now);
       return { version: job, dataServiceId: url };
     },
-    Job_Get: async ({ ctx, params }) => {
-      const job = await jobs.get(ctx.account, params["jobId"] as string);
+    Job_Get: async ({ ctx, params, query }) => {
+      const job = await jobs.get(ctx.account, params.jobId);
       checkConditions(ctx, job, true);
-      const options = parseListOptions(ctx.query, {});
+      const options = parseListOptions(query, {});
       return entityResult(ctx, "jobs", jobView(ctx, job, options.expandStats, options.select), job);
     },
-    Job_List: async ({ ctx }) => {
-      const options = parseListOptions(ctx.query, { filterTarget: "jobs" });
+    Job_List: async ({ ctx, query }) => {
+      const options = parseListOptions(query, { filterTarget: "jobs" });
       const page = await jobs.list(ctx.account, options);
       return listResult(ctx, "jobs", page.items.map((job) => jobView(ctx, job, options.expandStats, options.select)), page.nextKey);
     },
-    Job_ListPreparationAndReleaseTaskStatus: async ({ ctx, params }) => {
-      const options = parseListOptions(ctx.query, { filterTarget: "preparationAndReleaseTaskStatus" });
-      const page = await jobs.preparationAndReleaseStatus(ctx.account, params["jobId"] as string, options);
+    Job_ListPreparationAndReleaseTaskStatus: async ({ ctx, params, query }) => {
+      const options = parseListOptions(query, { filterTarget: "preparationAndReleaseTaskStatus" });
+      const page = await jobs.preparationAndReleaseStatus(ctx.account, params.jobId, options);
       const views = page.items.map(({ _ob: _runtime, ...view }) => project(view, options.select));
       return listResult(ctx, "jobpreparationandreleasetaskstatus", views, page.nextKey);
     },
-    Job_GetTaskCounts: async ({ ctx, params }) => ({ body: await jobs.taskCounts(ctx.account, params["jobId"] as string) }),
+    Job_GetTaskCounts: async ({ ctx, params }) => ({ body: await jobs.taskCounts(ctx.account, params.jobId) }),
     Job_Patch: async ({ ctx, params, body }) => {
-      const job = await checked(ctx, params["jobId"] as string);
-      return changed(await jobs.patch(ctx.account, job.id, body as JobPatchParameter, job.eTag, ctx.now));
+      const job = await checked(ctx, params.jobId);
+      return changed(await jobs.patch(ctx.account, job.id, body, job.eTag, ctx.now));
     },
     Job_Update: async ({ ctx, params, body }) => {
-      const job = await checked(ctx, params["jobId"] as string);
-      return changed(await jobs.update(ctx.account, job.id, body as JobUpdateParameter, job.eTag, ctx.now));
+      const job = await checked(ctx, params.jobId);
+      return changed(await jobs.update(ctx.account, job.id, body, job.eTag, ctx.now));
     },
     Job_Disable: async ({ ctx, params, body }) => {
-      const job = await checked(ctx, params["jobId"] as string);
-      return changed(await jobs.disable(ctx.account, job.id, body as JobDisableParameter, job.eTag, ctx.now));
+      const job = await checked(ctx, params.jobId);
+      return changed(await jobs.disable(ctx.account, job.id, body, job.eTag, ctx.now));
     },
     Job_Enable: async ({ ctx, params }) => {
-      const job = await checked(ctx, params["jobId"] as string);
+      const job = await checked(ctx, params.jobId);
       return changed(await jobs.enable(ctx.account, job.id, job.eTag, ctx.now));
     },
     Job_Terminate: async ({ ctx, params, body }) => {
-      const job = await checked(ctx, params["jobId"] as string);
-      const reason = (body as JobTerminateParameter | undefined)?.terminateReason;
+      const job = await checked(ctx, params.jobId);
+      const reason = body?.terminateReason;
       return changed(await jobs.terminate(ctx.account, job.id, reason, job.eTag, ctx.now));
     },
     Job_Delete: async ({ ctx, params }) => {
-      const job = await checked(ctx, params["jobId"] as string);
+      const job = await checked(ctx, params.jobId);
       await jobs.delete(ctx.account, job.body.id ?? job.id, job.eTag, ctx.now);
       return {};
     },
-  };
+  } satisfies Partial<HandlerTable>;
 }

@@ -1,8 +1,7 @@
 /** Handlers of the JobSchedule group and Job_ListFromJobSchedule: parse wire → service → wire. No business rules here. */
-import type { CloudJobSchedule, JobScheduleAddParameter, JobSchedulePatchParameter, JobScheduleUpdateParameter } from "@openbatch/protocol";
-import type { HandlerTable } from "../http/app.js";
+import type { CloudJobSchedule } from "@openbatch/protocol";
 import { checkConditions } from "../http/conditions.js";
-import type { OperationResult, RequestContext } from "../http/context.js";
+import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
@@ -22,7 +21,7 @@ function changed(schedule: StoredJobSchedule): OperationResult {
   return { version: schedule, dataServiceId: schedule.body.url ?? "" };
 }
 
-export function jobScheduleHandlers(schedules: JobScheduleService): HandlerTable {
+export function jobScheduleHandlers(schedules: JobScheduleService) {
   /** The schedule, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, scheduleId: string): Promise<StoredJobSchedule> => {
     const schedule = await schedules.get(ctx.account, scheduleId);
@@ -31,56 +30,55 @@ export function jobScheduleHandlers(schedules: JobScheduleService): HandlerTable
   };
   return {
     JobSchedule_Add: async ({ ctx, body }) => {
-      const request = body as JobScheduleAddParameter;
-      const url = resourceUrl(ctx, "jobschedules", request.id);
-      const schedule = await schedules.add(ctx.account, request, url, ctx.now);
+      const url = resourceUrl(ctx, "jobschedules", body.id);
+      const schedule = await schedules.add(ctx.account, body, url, ctx.now);
       return { version: schedule, dataServiceId: url };
     },
-    JobSchedule_Get: async ({ ctx, params }) => {
-      const schedule = await schedules.get(ctx.account, params["jobScheduleId"] as string);
+    JobSchedule_Get: async ({ ctx, params, query }) => {
+      const schedule = await schedules.get(ctx.account, params.jobScheduleId);
       checkConditions(ctx, schedule, true);
-      const options = parseListOptions(ctx.query, {});
+      const options = parseListOptions(query, {});
       return entityResult(ctx, "jobschedules", jobScheduleView(ctx, schedule, options.expandStats, options.select), schedule);
     },
     JobSchedule_Exists: async ({ ctx, params }) => {
-      const schedule = await schedules.get(ctx.account, params["jobScheduleId"] as string);
+      const schedule = await schedules.get(ctx.account, params.jobScheduleId);
       checkConditions(ctx, schedule, true);
       return { version: schedule };
     },
-    JobSchedule_List: async ({ ctx }) => {
-      const options = parseListOptions(ctx.query, { filterTarget: "jobSchedules" });
+    JobSchedule_List: async ({ ctx, query }) => {
+      const options = parseListOptions(query, { filterTarget: "jobSchedules" });
       const page = await schedules.list(ctx.account, options);
       return listResult(ctx, "jobschedules", page.items.map((schedule) => jobScheduleView(ctx, schedule, options.expandStats, options.select)), page.nextKey);
     },
-    Job_ListFromJobSchedule: async ({ ctx, params }) => {
-      const options = parseListOptions(ctx.query, { filterTarget: "jobsFromSchedule" });
-      const page = await schedules.listJobs(ctx.account, params["jobScheduleId"] as string, options);
+    Job_ListFromJobSchedule: async ({ ctx, params, query }) => {
+      const options = parseListOptions(query, { filterTarget: "jobsFromSchedule" });
+      const page = await schedules.listJobs(ctx.account, params.jobScheduleId, options);
       return listResult(ctx, "jobs", page.items.map((job) => jobView(ctx, job, options.expandStats, options.select)), page.nextKey);
     },
     JobSchedule_Patch: async ({ ctx, params, body }) => {
-      const schedule = await checked(ctx, params["jobScheduleId"] as string);
-      return changed(await schedules.patch(ctx.account, schedule.id, body as JobSchedulePatchParameter, schedule.eTag, ctx.now));
+      const schedule = await checked(ctx, params.jobScheduleId);
+      return changed(await schedules.patch(ctx.account, schedule.id, body, schedule.eTag, ctx.now));
     },
     JobSchedule_Update: async ({ ctx, params, body }) => {
-      const schedule = await checked(ctx, params["jobScheduleId"] as string);
-      return changed(await schedules.update(ctx.account, schedule.id, body as JobScheduleUpdateParameter, schedule.eTag, ctx.now));
+      const schedule = await checked(ctx, params.jobScheduleId);
+      return changed(await schedules.update(ctx.account, schedule.id, body, schedule.eTag, ctx.now));
     },
     JobSchedule_Disable: async ({ ctx, params }) => {
-      const schedule = await checked(ctx, params["jobScheduleId"] as string);
+      const schedule = await checked(ctx, params.jobScheduleId);
       return changed(await schedules.disable(ctx.account, schedule.id, schedule.eTag, ctx.now));
     },
     JobSchedule_Enable: async ({ ctx, params }) => {
-      const schedule = await checked(ctx, params["jobScheduleId"] as string);
+      const schedule = await checked(ctx, params.jobScheduleId);
       return changed(await schedules.enable(ctx.account, schedule.id, schedule.eTag, ctx.now));
     },
     JobSchedule_Terminate: async ({ ctx, params }) => {
-      const schedule = await checked(ctx, params["jobScheduleId"] as string);
+      const schedule = await checked(ctx, params.jobScheduleId);
       return changed(await schedules.terminate(ctx.account, schedule.id, schedule.eTag, ctx.now));
     },
     JobSchedule_Delete: async ({ ctx, params }) => {
-      const schedule = await checked(ctx, params["jobScheduleId"] as string);
+      const schedule = await checked(ctx, params.jobScheduleId);
       await schedules.delete(ctx.account, schedule.id, schedule.eTag, ctx.now);
       return {};
     },
-  };
+  } satisfies Partial<HandlerTable>;
 }

@@ -1,9 +1,8 @@
 /** Handlers of the Pool group: parse wire → service → wire. No business rules here. */
 import { formatTimestamp } from "@openbatch/core";
-import type { CloudPool, NodeRemoveParameter, PoolAddParameter, PoolPatchParameter, PoolResizeParameter, PoolUpdatePropertiesParameter } from "@openbatch/protocol";
-import type { HandlerTable } from "../http/app.js";
+import type { CloudPool } from "@openbatch/protocol";
 import { checkConditions } from "../http/conditions.js";
-import type { RequestContext } from "../http/context.js";
+import type { HandlerTable, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
@@ -19,7 +18,7 @@ function poolView(ctx: RequestContext, pool: StoredPool, expandStats: boolean, s
   return project(view, select);
 }
 
-export function poolHandlers(pools: PoolService, autoscale: AutoscaleService): HandlerTable {
+export function poolHandlers(pools: PoolService, autoscale: AutoscaleService) {
   /** The pool, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, poolId: string): Promise<StoredPool> => {
     const pool = await pools.get(ctx.account, poolId);
@@ -28,61 +27,60 @@ export function poolHandlers(pools: PoolService, autoscale: AutoscaleService): H
   };
   return {
     Pool_Add: async ({ ctx, body }) => {
-      const request = body as PoolAddParameter;
-      const url = resourceUrl(ctx, "pools", request.id);
-      if (request.enableAutoScale === true && request.autoScaleFormula !== undefined) checkFormula(request.autoScaleFormula);
-      if (request.autoScaleEvaluationInterval !== undefined) checkEvaluationInterval(request.autoScaleEvaluationInterval);
-      const pool = await pools.add(ctx.account, request, url, ctx.now);
+      const url = resourceUrl(ctx, "pools", body.id);
+      if (body.enableAutoScale === true && body.autoScaleFormula !== undefined) checkFormula(body.autoScaleFormula);
+      if (body.autoScaleEvaluationInterval !== undefined) checkEvaluationInterval(body.autoScaleEvaluationInterval);
+      const pool = await pools.add(ctx.account, body, url, ctx.now);
       // An autoscale pool is sized by its formula from the start (semantics.md §7.1).
       if (pool.body.enableAutoScale === true) await autoscale.evaluateNow(ctx.account, pool.id, ctx.now);
       return { version: pool, dataServiceId: url };
     },
-    Pool_Get: async ({ ctx, params }) => {
-      const pool = await pools.get(ctx.account, params["poolId"] as string);
+    Pool_Get: async ({ ctx, params, query }) => {
+      const pool = await pools.get(ctx.account, params.poolId);
       checkConditions(ctx, pool, true);
-      const options = parseListOptions(ctx.query, {});
+      const options = parseListOptions(query, {});
       return entityResult(ctx, "pools", poolView(ctx, pool, options.expandStats, options.select), pool);
     },
     Pool_Exists: async ({ ctx, params }) => {
-      const pool = await pools.get(ctx.account, params["poolId"] as string);
+      const pool = await pools.get(ctx.account, params.poolId);
       checkConditions(ctx, pool, true);
       return { version: pool };
     },
-    Pool_List: async ({ ctx }) => {
-      const options = parseListOptions(ctx.query, { filterTarget: "pools" });
+    Pool_List: async ({ ctx, query }) => {
+      const options = parseListOptions(query, { filterTarget: "pools" });
       const page = await pools.list(ctx.account, options);
       return listResult(ctx, "pools", page.items.map((pool) => poolView(ctx, pool, options.expandStats, options.select)), page.nextKey);
     },
     Pool_Resize: async ({ ctx, params, body }) => {
-      const pool = await checked(ctx, params["poolId"] as string);
-      const updated = await pools.resize(ctx.account, pool.id, body as PoolResizeParameter, pool.eTag, ctx.now);
+      const pool = await checked(ctx, params.poolId);
+      const updated = await pools.resize(ctx.account, pool.id, body, pool.eTag, ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_StopResize: async ({ ctx, params }) => {
-      const pool = await checked(ctx, params["poolId"] as string);
+      const pool = await checked(ctx, params.poolId);
       const updated = await pools.stopResize(ctx.account, pool.id, pool.eTag, ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_RemoveNodes: async ({ ctx, params, body }) => {
-      const pool = await checked(ctx, params["poolId"] as string);
-      const updated = await pools.removeNodes(ctx.account, pool.id, body as NodeRemoveParameter, pool.eTag, ctx.now);
+      const pool = await checked(ctx, params.poolId);
+      const updated = await pools.removeNodes(ctx.account, pool.id, body, pool.eTag, ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_Patch: async ({ ctx, params, body }) => {
-      const pool = await checked(ctx, params["poolId"] as string);
-      const updated = await pools.patch(ctx.account, pool.id, body as PoolPatchParameter, pool.eTag, ctx.now);
+      const pool = await checked(ctx, params.poolId);
+      const updated = await pools.patch(ctx.account, pool.id, body, pool.eTag, ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_UpdateProperties: async ({ ctx, params, body }) => {
-      const pool = await checked(ctx, params["poolId"] as string);
-      const updated = await pools.updateProperties(ctx.account, pool.id, body as PoolUpdatePropertiesParameter, pool.eTag, ctx.now);
+      const pool = await checked(ctx, params.poolId);
+      const updated = await pools.updateProperties(ctx.account, pool.id, body, pool.eTag, ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_Delete: async ({ ctx, params }) => {
-      const pool = await pools.get(ctx.account, params["poolId"] as string);
+      const pool = await pools.get(ctx.account, params.poolId);
       checkConditions(ctx, pool, false);
       await pools.delete(ctx.account, pool.body.id ?? pool.id, pool.eTag, ctx.now);
       return {};
     },
-  };
+  } satisfies Partial<HandlerTable>;
 }

@@ -15,8 +15,7 @@
  * Messages name the container by origin and path only: the SAS never appears in a response or a log.
  */
 import { parseTimestamp, propertyDetails, serviceError } from "@openbatch/core";
-import type { UploadBatchServiceLogsConfiguration } from "@openbatch/protocol";
-import type { HandlerTable } from "../http/app.js";
+import type { HandlerTable } from "../http/context.js";
 import { containerDisplayUrl, ServiceLogUploadError, type ServiceLogService } from "../services/serviceLogService.js";
 
 function invalidProperty(name: string, reason: string, value?: string) {
@@ -55,10 +54,9 @@ function dateProperty(name: string, value: string): Date {
   return time;
 }
 
-export function serviceLogHandlers(serviceLogs: ServiceLogService): HandlerTable {
+export function serviceLogHandlers(serviceLogs: ServiceLogService) {
   return {
-    ComputeNode_UploadBatchServiceLogs: async ({ ctx, params, body }) => {
-      const request = body as UploadBatchServiceLogsConfiguration;
+    ComputeNode_UploadBatchServiceLogs: async ({ ctx, params, body: request }) => {
       if (request.identityReference !== undefined) {
         throw invalidProperty("identityReference", "OpenBatch has no managed identities; give a containerUrl with a SAS granting write permission instead.");
       }
@@ -67,7 +65,7 @@ export function serviceLogHandlers(serviceLogs: ServiceLogService): HandlerTable
       const endTime = request.endTime === undefined ? undefined : dateProperty("endTime", request.endTime);
       if (endTime !== undefined && endTime.getTime() < startTime.getTime()) throw invalidProperty("endTime", "endTime must not be before startTime.", request.endTime);
       try {
-        const result = await serviceLogs.upload(ctx.account, params["poolId"] as string, params["nodeId"] as string, { container, startTime, endTime }, ctx.now, ctx.signal);
+        const result = await serviceLogs.upload(ctx.account, params.poolId, params.nodeId, { container, startTime, endTime }, ctx.now, ctx.signal);
         return { body: result };
       } catch (error) {
         if (!(error instanceof ServiceLogUploadError)) throw error;
@@ -76,5 +74,5 @@ export function serviceLogHandlers(serviceLogs: ServiceLogService): HandlerTable
         throw invalidProperty("containerUrl", error.message, containerDisplayUrl(container));
       }
     },
-  };
+  } satisfies Partial<HandlerTable>;
 }

@@ -6,14 +6,16 @@
  *   2. api-version       missing → 400 MissingRequiredQueryParameter; unknown → 400 InvalidQueryParameterValue
  *   3. authentication    SharedKey or Bearer → the account; else 403 AuthenticationFailed
  *   4. route             raw percent-encoded path + method → operation (404 InvalidUri, 405 UnsupportedHttpVerb);
- *                        query options checked against the operation (400 naming the parameter), `$select`
- *                        names against the operation's response model (400 naming the property)
+ *                        query options checked against the operation and parsed as their declared types (400
+ *                        naming the parameter), `$select` names against the operation's response model (400
+ *                        naming the property)
  *   5. body parsing      any JSON content type (the SDKs send `application/json; odata=minimalmetadata;
  *                        charset=utf-8`), else 400 InvalidHeaderValue naming Content-Type (so is a charset other
  *                        than UTF-8); > 1 MiB → 413 RequestBodyTooLarge; malformed → 400 InvalidRequestBody
  *   6. validation        the operation's wire model → 400 MissingRequiredProperty / InvalidPropertyValue /
  *                        UnsupportedProperty naming the property
- *   7. handler           the operation's handler, raced against the request's `timeout`
+ *   7. handler           the operation's handler (every operation has one: HandlerTable), raced against the
+ *                        request's `timeout`; it gets typed path parameters, query parameters and body
  *   8. response          the operation's exact success status, ETag / Last-Modified / DataServiceId headers
  *
  * `GET /healthz` sits outside the pipeline: no api-version, no authentication.
@@ -29,17 +31,24 @@ import {
   type ErrorDetail,
   type ServiceError,
 } from "@openbatch/core";
-import { isApiVersion, validateBody, wireModels, type ApiVersion, type OperationId } from "@openbatch/protocol";
+import {
+  acceptedQueryParameters,
+  isApiVersion,
+  parseQueryParameters,
+  validateBody,
+  wireModels,
+  type ApiVersion,
+  type OperationId,
+} from "@openbatch/protocol";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "./errorBody.js";
-import type { OperationHandler, OperationResult, RequestContext } from "./context.js";
+import type { HandlerTable, OperationResult, RequestContext } from "./context.js";
+import { firstHeader } from "./headers.js";
 import { checkJsonContentType, parseJsonBody } from "./jsonBody.js";
 import { matchRoute, type RouteMatch } from "./router.js";
 import { parseSelect, selectableProperties } from "../odata/listQuery.js";
 import { authorize } from "../auth/authorize.js";
-
-export type HandlerTable = { readonly [K in OperationId]?: OperationHandler };
 
 export interface AppDependencies {
   readonly config: ResolvedServerConfig;
@@ -59,6 +68,8 @@ interface PipelineState {
   route?: RouteMatch;
   apiVersion?: ApiVersion;
   timeoutInSeconds?: number;
+  /** The operation's own query parameters, parsed as their declared types. */
+  typedQuery?: object;
   body?: unknown;
 }
 
@@ -68,12 +79,11 @@ declare module "fastify" {
   }
 }
 
+/** A handler as the pipeline calls it, whatever its operation. */
+type UntypedHandler = (request: { ctx: RequestContext; params: object; query: object; body: unknown }) => Promise<OperationResult>;
+
 const commonQueryParameters = new Set(["api-version", "timeout"]);
 const jsonContentType = "application/json;odata=minimalmetadata";
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function queryError(code: "MissingRequiredQueryParameter" | "InvalidQueryParameterValue" | "UnsupportedQueryParameter", name: string, value?: string, reason?: string): ServiceError {
   const values: ErrorDetail[] = [{ key: "QueryParameterName", value: name }];
@@ -126,6 +136,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       state.route = matchRoute(request.method, state.rawPath); // 4
       authorize(principal, state.route);
       state.timeoutInSeconds = checkQuery(state.route, state.query, state.apiVersion);
+      state.typedQuery = parseQueryParameters(acceptedQueryParameters(state.route.operation), state.query);
     },
     preValidation: async (request) => {
       const state = request.batch as PipelineState;
@@ -134,13 +145,10 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     handler: async (request, reply) => {
       const state = request.batch as PipelineState;
       const route = state.route as RouteMatch;
-      const handler = deps.handlers[route.operation.operationId as OperationId];
-      if (handler === undefined) {
-        throw serviceError("NotImplemented", {
-          message: `OpenBatch does not implement ${route.operation.operationId} yet.`,
-          values: [{ key: "OperationId", value: route.operation.operationId }],
-        });
-      }
+      // The one place where the table's per-operation types meet the request: the router named the parameters
+      // from the same path template, parseQueryParameters typed the same query list and validateBody checked the
+      // body against the same wire model the handler's types are derived from.
+      const handler = deps.handlers[route.operation.operationId as OperationId] as UntypedHandler;
       const result = await runWithTimeout(handler, request, state); // 7
       sendResult(reply, state, result); // 8
       // An async handler that has called reply.send must return the reply, or Fastify ends a streamed body early.
@@ -231,9 +239,9 @@ export function createApp(deps: AppDependencies): FastifyInstance {
         message: `${operation.operationId} is not available in api-version ${apiVersion}; it was removed in ${operation.removedIn}.`,
       });
     }
+    const accepted: readonly string[] = acceptedQueryParameters(operation);
     for (const name of query.keys()) {
-      if (commonQueryParameters.has(name) || operation.query.includes(name)) continue;
-      if (name === "$skiptoken" && operation.paged === true) continue;
+      if (commonQueryParameters.has(name) || accepted.includes(name)) continue;
       throw queryError("UnsupportedQueryParameter", name);
     }
     const select = query.get("$select");
@@ -261,11 +269,10 @@ export function createApp(deps: AppDependencies): FastifyInstance {
     }
     checkJsonContentType(firstHeader(contentType));
     const parsed = parseJsonBody(bytes);
-    const schema = wireModels[operation.requestBody as keyof typeof wireModels];
-    return validateBody(schema, parsed);
+    return validateBody(wireModels[operation.requestBody], parsed);
   }
 
-  async function runWithTimeout(handler: OperationHandler, request: FastifyRequest, state: PipelineState): Promise<OperationResult> {
+  async function runWithTimeout(handler: UntypedHandler, request: FastifyRequest, state: PipelineState): Promise<OperationResult> {
     const controller = new AbortController();
     const onClose = () => controller.abort(new Error("client closed the connection"));
     request.raw.once("close", onClose);
@@ -282,14 +289,15 @@ export function createApp(deps: AppDependencies): FastifyInstance {
       apiVersion: state.apiVersion as ApiVersion,
       baseUrl: state.baseUrl,
       rawPath: state.rawPath,
-      query: state.query,
+      sentQuery: state.query,
       headers: request.headers,
       operation: (state.route as RouteMatch).operation,
       now: state.now,
       signal: controller.signal,
     };
     try {
-      return await Promise.race([handler({ ctx, params: (state.route as RouteMatch).params, body: state.body }), timedOut]);
+      const params = (state.route as RouteMatch).params;
+      return await Promise.race([handler({ ctx, params, query: state.typedQuery ?? {}, body: state.body }), timedOut]);
     } finally {
       clearTimeout(timer);
       request.raw.off("close", onClose);

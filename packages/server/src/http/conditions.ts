@@ -6,14 +6,10 @@
  */
 import { parseHttpDate, serviceError, type ServiceError } from "@openbatch/core";
 import type { RequestContext, EntityVersion } from "./context.js";
-
-function header(ctx: RequestContext, name: string): string | undefined {
-  const value = ctx.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+import { header } from "./headers.js";
 
 function httpDate(ctx: RequestContext, name: string): Date | undefined {
-  const raw = header(ctx, name);
+  const raw = header(ctx.headers, name);
   if (raw === undefined) return undefined;
   const date = parseHttpDate(raw);
   if (date === undefined) {
@@ -43,7 +39,7 @@ function notMet(status: 304 | 412, reason: string): ServiceError {
 
 /** True when the request carries any condition header this operation accepts. */
 export function hasConditions(ctx: RequestContext): boolean {
-  return ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since"].some((name) => header(ctx, name) !== undefined);
+  return ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since"].some((name) => header(ctx.headers, name) !== undefined);
 }
 
 /**
@@ -54,14 +50,14 @@ export function checkConditions(ctx: RequestContext, current: EntityVersion | un
   const accepted = ctx.operation.conditions;
   if (accepted === "none") return;
   if (accepted === "all") {
-    const ifMatch = header(ctx, "if-match");
+    const ifMatch = header(ctx.headers, "if-match");
     if (ifMatch !== undefined) {
       const tags = etagList(ifMatch);
       if (current === undefined || !(tags.includes("*") || tags.includes(current.eTag))) {
         throw notMet(412, "If-Match does not match the resource's current ETag");
       }
     }
-    const ifNoneMatch = header(ctx, "if-none-match");
+    const ifNoneMatch = header(ctx.headers, "if-none-match");
     if (ifNoneMatch !== undefined && current !== undefined) {
       const tags = etagList(ifNoneMatch);
       if (tags.includes("*") || tags.includes(current.eTag)) {

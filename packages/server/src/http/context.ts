@@ -1,8 +1,10 @@
 /**
- * What the pipeline knows about a request once it has passed authentication, handed to every operation handler.
+ * What the pipeline knows about a request once it has passed authentication, handed to every operation handler,
+ * and the handler types, derived from the protocol's operation table so that each handler sees its operation's own
+ * path parameters, query parameters and body.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { ApiVersion, OperationSpec } from "@openbatch/protocol";
+import type { ApiVersion, OperationId, OperationSpec, PathParameters, QueryParameters, RequestBody } from "@openbatch/protocol";
 
 export interface RequestContext {
   readonly requestId: string;
@@ -12,8 +14,11 @@ export interface RequestContext {
   readonly baseUrl: string;
   /** The raw, percent-encoded request path. */
   readonly rawPath: string;
-  /** Decoded query parameters (first value of each name), in request order. */
-  readonly query: ReadonlyMap<string, string>;
+  /**
+   * The query parameters as sent (decoded, first value of each name, in request order), for repeating them in an
+   * `odata.nextLink`. Handlers read the typed `query` of their request instead.
+   */
+  readonly sentQuery: ReadonlyMap<string, string>;
   readonly headers: IncomingHttpHeaders;
   readonly operation: OperationSpec;
   /** The request's time, from the server's clock. */
@@ -28,12 +33,14 @@ export interface EntityVersion {
   readonly lastModified: Date;
 }
 
-export interface OperationRequest<TBody = unknown> {
+export interface OperationRequest<Id extends OperationId> {
   readonly ctx: RequestContext;
   /** Decoded path parameters named as in the operation's path template. */
-  readonly params: Readonly<Record<string, string>>;
+  readonly params: PathParameters<Id>;
+  /** The operation's query parameters, parsed as their declared types (absent ones undefined). */
+  readonly query: QueryParameters<Id>;
   /** The validated request body (undefined for operations without one, or an omitted optional body). */
-  readonly body: TBody;
+  readonly body: RequestBody<Id>;
 }
 
 /** A raw (non-JSON) response body: file contents. */
@@ -54,4 +61,11 @@ export interface OperationResult {
   readonly dataServiceId?: string;
 }
 
-export type OperationHandler = (request: OperationRequest) => Promise<OperationResult>;
+export type OperationHandler<Id extends OperationId> = (request: OperationRequest<Id>) => Promise<OperationResult>;
+
+/**
+ * One handler for every operation of the table, extensions included: a missing operation does not compile. Groups
+ * of handlers are written `{ … } satisfies Partial<HandlerTable>`, which types each handler's request from its key
+ * and refuses a key that is not an operation; the server spreads the groups into one `HandlerTable`.
+ */
+export type HandlerTable = { readonly [Id in OperationId]: OperationHandler<Id> };

@@ -18,14 +18,14 @@ export function listResult(ctx: RequestContext, set: string, items: readonly obj
     body: {
       "odata.metadata": `${ctx.baseUrl}/$metadata#${set}`,
       value: items,
-      ...(nextKey === undefined ? {} : { "odata.nextLink": nextLink(ctx.baseUrl, ctx.rawPath, ctx.query, nextKey) }),
+      ...(nextKey === undefined ? {} : { "odata.nextLink": nextLink(ctx.baseUrl, ctx.rawPath, ctx.sentQuery, nextKey) }),
     },
   };
 }
 
 /** As listResult, from items that are JSON already: the inside of the `value` array (ReadTx.listJson). */
 export function listResultFromJson(ctx: RequestContext, set: string, items: Buffer, nextKey?: string): OperationResult {
-  const next = nextKey === undefined ? "" : `,"odata.nextLink":${JSON.stringify(nextLink(ctx.baseUrl, ctx.rawPath, ctx.query, nextKey))}`;
+  const next = nextKey === undefined ? "" : `,"odata.nextLink":${JSON.stringify(nextLink(ctx.baseUrl, ctx.rawPath, ctx.sentQuery, nextKey))}`;
   const head = Buffer.from(`{"odata.metadata":${JSON.stringify(`${ctx.baseUrl}/$metadata#${set}`)},"value":[`);
   return { json: Buffer.concat([head, items, Buffer.from(`]${next}}`)]) };
 }

@@ -20,8 +20,16 @@ export interface ListOptions {
   readonly afterKey?: string;
 }
 
-export interface ListRequestShape {
-  readonly query: ReadonlyMap<string, string>;
+/**
+ * The list options of a request, parsed as their declared types by the pipeline (protocol queryParameters.ts): a
+ * handler passes its typed `query`.
+ */
+export interface ListQuery {
+  readonly $filter?: string;
+  readonly $select?: string;
+  readonly $expand?: string;
+  readonly maxresults?: number;
+  readonly $skiptoken?: string;
 }
 
 function invalidParameter(name: string, value: string, reason: string, code: "InvalidQueryParameterValue" | "OutOfRangeQueryParameterValue" = "InvalidQueryParameterValue") {
@@ -59,28 +67,22 @@ export interface ListOptionRules {
 }
 
 /** Reads the list options of a request, refusing malformed values with a 400 that names the parameter. */
-export function parseListOptions(query: ReadonlyMap<string, string>, rules: ListOptionRules): ListOptions {
-  const maxDefault = rules.maxResultsDefault ?? limits.maxResultsDefault;
+export function parseListOptions(query: ListQuery, rules: ListOptionRules): ListOptions {
   const maxMax = rules.maxResultsMax ?? limits.maxResultsMax;
-  let maxResults = maxDefault;
-  const rawMax = query.get("maxresults");
-  if (rawMax !== undefined) {
-    if (!/^\d+$/.test(rawMax)) throw invalidParameter("maxresults", rawMax, "maxresults must be a whole number");
-    maxResults = Number(rawMax);
-    if (maxResults < 1 || maxResults > maxMax) {
-      throw invalidParameter("maxresults", rawMax, `maxresults must be between 1 and ${maxMax}`, "OutOfRangeQueryParameterValue");
-    }
+  const maxResults = query.maxresults ?? rules.maxResultsDefault ?? limits.maxResultsDefault;
+  if (query.maxresults !== undefined && (maxResults < 1 || maxResults > maxMax)) {
+    throw invalidParameter("maxresults", String(query.maxresults), `maxresults must be between 1 and ${maxMax}`, "OutOfRangeQueryParameterValue");
   }
-  const rawFilter = query.get("$filter");
+  const rawFilter = query.$filter;
   const filter =
     rawFilter === undefined || rawFilter.trim() === "" || rules.filterTarget === undefined
       ? undefined
       : parseFilter(rawFilter, filterableProperties[rules.filterTarget]);
-  const rawSelect = query.get("$select");
+  const rawSelect = query.$select;
   const select = rawSelect === undefined || rawSelect.trim() === "" ? undefined : parseSelect(rawSelect);
-  const rawExpand = query.get("$expand");
+  const rawExpand = query.$expand;
   const expandStats = rawExpand !== undefined && rawExpand.trim() !== "" && parseExpand(rawExpand);
-  const token = query.get(skipTokenParameter);
+  const token = query.$skiptoken;
   return {
     maxResults,
     expandStats,
