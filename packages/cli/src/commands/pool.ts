@@ -12,7 +12,7 @@ import {
   type PoolPatchParameter,
   type PoolUpdatePropertiesParameter,
 } from "@openbatch/client";
-import { requestBody, requireOptions, flags } from "../framework/body.js";
+import { flags, jsonFileBody, requestBody, requireOptions } from "../framework/body.js";
 import { UsageError } from "../framework/errors.js";
 import { leaf, type Invocation } from "../framework/leaf.js";
 import {
@@ -93,8 +93,8 @@ async function nodeAgentSkuOf(invocation: Invocation, image: NonNullable<CreateF
 
 async function createBody(invocation: Invocation): Promise<PoolAddParameter> {
   const options = flags<CreateFlags>(invocation);
-  const fromFile = invocation.jsonFile();
-  if (fromFile !== undefined) return requestBody(invocation, "Pool - Add", () => ({}) as PoolAddParameter);
+  const fromFile = jsonFileBody<PoolAddParameter>(invocation, "Pool - Add");
+  if (fromFile !== undefined) return fromFile;
   requireOptions(invocation, "id", "vmSize");
   const image = options.image ?? defaultImage;
   const nodeAgentSKUId = options.nodeAgentSkuId ?? (options.image === undefined ? defaultNodeAgentSku : await nodeAgentSkuOf(invocation, image));

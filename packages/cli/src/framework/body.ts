@@ -4,14 +4,19 @@ import type { Invocation } from "./leaf.js";
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
-/** The --json-file's object (the REST body of `operation`), or `build()` from the flags. */
-export function requestBody<T>(invocation: Invocation, operation: string, build: () => T): T {
+/** The --json-file's object (the REST body of `operation`), or undefined without one. */
+export function jsonFileBody<T>(invocation: Invocation, operation: string): T | undefined {
   const json = invocation.jsonFile();
-  if (json === undefined) return build();
+  if (json === undefined) return undefined;
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new UsageError(`--json-file must hold one JSON object, the request body of ${operation}.`);
   }
   return json as T;
+}
+
+/** The --json-file's object (the REST body of `operation`), or `build()` from the flags. */
+export function requestBody<T>(invocation: Invocation, operation: string, build: () => T): T {
+  return jsonFileBody<T>(invocation, operation) ?? build();
 }
 
 /** Throws az's message for flags the body cannot do without (only when no --json-file was given). */

@@ -68,7 +68,7 @@ export function addOutputOptions(command: Command): Command {
   return command;
 }
 
-async function confirmed(terminal: Terminal, question: string): Promise<boolean> {
+async function confirmed(question: string): Promise<boolean> {
   if (process.stdin.isTTY !== true) throw new UsageError("unable to prompt for confirmation as no tty is available. Use --yes.");
   const reader = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -76,7 +76,6 @@ async function confirmed(terminal: Terminal, question: string): Promise<boolean>
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     reader.close();
-    void terminal;
   }
 }
 
@@ -185,7 +184,7 @@ export class LeafBuilder {
       if (missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.join(", ")}`);
       const invocation = session.invocation(resolvedIds, options, command.processedArgs.slice(ids.length));
       const output = invocation.output; // checks --output before anything is sent
-      if (confirm !== undefined && options["yes"] !== true && !(await confirmed(invocation.terminal, confirm(resolvedIds)))) {
+      if (confirm !== undefined && options["yes"] !== true && !(await confirmed(confirm(resolvedIds)))) {
         invocation.terminal.note("Cancelled.");
         return;
       }
