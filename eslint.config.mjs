@@ -1,7 +1,8 @@
 // Lint rules that keep the package boundaries of docs/architecture.md: packages import each other only through
 // their public entry point (`@openbatch/x`, never `@openbatch/x/...` nor a relative path into another package —
-// scripts/lint/packageBoundaries.mjs resolves relative imports to tell), and the pure packages (core, protocol,
-// scheduler, autoscale) use no Node built-ins.
+// scripts/lint/packageBoundaries.mjs resolves relative imports to tell), the pure packages (core, protocol,
+// scheduler, autoscale) use no Node built-ins, and neither does what the client's browser build and the dashboard
+// load (type-only imports of Node's types are erased, so the client's shared modules may keep them).
 import tseslint from "typescript-eslint";
 import packageBoundaries from "./scripts/lint/packageBoundaries.mjs";
 
@@ -14,7 +15,7 @@ const deepImports = {
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", ".openbatch/**"] },
   {
-    files: ["**/*.{ts,mts,js,mjs}"],
+    files: ["**/*.{ts,tsx,mts,js,mjs}"],
     plugins: { "package-boundaries": packageBoundaries },
     rules: {
       "package-boundaries/no-relative-import-across-packages": "error",
@@ -27,7 +28,7 @@ export default tseslint.config(
     rules: { "package-boundaries/no-relative-import-across-packages": ["error", { allowInto: ["@openbatch/tests"] }] },
   },
   {
-    files: ["**/*.ts"],
+    files: ["**/*.{ts,tsx}"],
     languageOptions: { parser: tseslint.parser },
     plugins: { "@typescript-eslint": tseslint.plugin },
   },
@@ -41,6 +42,24 @@ export default tseslint.config(
           patterns: [
             ...deepImports.patterns,
             { group: ["node:*", "fs", "path", "os", "crypto", "http", "child_process"], message: "core, protocol, scheduler and autoscale are pure: no Node built-ins." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["packages/client/src/**/*.ts", "packages/dashboard/src/**/*.{ts,tsx}"],
+    ignores: ["packages/client/src/platform/node.ts", "packages/client/src/transports/nodeHttp.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*", "fs", "path", "os", "crypto", "http", "https", "stream", "child_process"],
+              allowTypeImports: true,
+              message: "Browsers load this module: Node built-ins only in packages/client/src/platform/node.ts and transports/nodeHttp.ts.",
+            },
           ],
         },
       ],

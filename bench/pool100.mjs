@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startServer } from "@openbatch/server";
 import { batchRequest } from "../tests/dist/support/batchRequest.js";
+import { removeTaskAccounts } from "../tests/dist/support/taskAccounts.js";
 
 const total = Number(process.argv[2] ?? 100);
 const key = Buffer.from("benchmark-account-key-0123456789").toString("base64");
@@ -19,6 +20,7 @@ const server = await startServer({
   logLevel: "silent",
   accounts: [`${account.name}:${key}`],
   localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
+  taskIsolation: process.env.TASK_ISOLATION !== "off",
 });
 const api = "api-version=2024-02-01.19.0";
 const request = (options) => batchRequest(server.url, { account, ...options });
@@ -98,5 +100,7 @@ try {
 } finally {
   await server.close();
   spawnSync("pkill", ["-KILL", "-f", "--", `--data-dir ${join(dataDir, "nodes")}`]);
+  // As root, the tasks' OS accounts go with the agents (docs/security.md).
+  removeTaskAccounts(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 // Benchmark: end-to-end throughput of N trivial tasks (`/bin/true`) on a local pool with enough slots, against the
 // raw spawn rate of `seq N | xargs -P <slots> -n1 /bin/true` measured in the same run (issue #4 target: ≥ 0.8×).
-// Run after `npm run build`: `node bench/tasks2000.mjs [tasks] [nodes] [slotsPerNode]`.
+// Run after `npm run build`: `node bench/tasks2000.mjs [tasks] [nodes] [slotsPerNode]`; `TASK_ISOLATION=off` runs the
+// tasks unconfined (by default each runs in a sandbox, as root as its pool's OS account: docs/security.md).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "@openbatch/server";
 import { batchRequest } from "../tests/dist/support/batchRequest.js";
+import { removeTaskAccounts } from "../tests/dist/support/taskAccounts.js";
 
 const total = Number(process.argv[2] ?? 2000);
 const nodes = Number(process.argv[3] ?? 2);
@@ -26,6 +28,7 @@ const server = await startServer({
   port: 0, dataDir, logLevel: "silent", accounts: [`${account.name}:${key}`],
   localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
   ...(process.env.NODES_PER_AGENT === undefined ? {} : { nodesPerAgent: Number(process.env.NODES_PER_AGENT) }),
+  taskIsolation: process.env.TASK_ISOLATION !== "off",
 });
 const request = (options) => batchRequest(server.url, { account, ...options });
 const until = async (probe, intervalInMs = 20) => {
@@ -60,10 +63,12 @@ try {
   }, 100);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(`baseline: xargs -P ${slots} /bin/true × ${total}   ${baseline.toFixed(2)} s  (${(total / baseline).toFixed(0)} tasks/s)`);
-  console.log(`OpenBatch: ${total} tasks on ${nodes} nodes × ${slotsPerNode} slots  ${seconds.toFixed(2)} s  (${(total / seconds).toFixed(0)} tasks/s)`);
+  console.log(`OpenBatch: ${total} tasks on ${nodes} nodes × ${slotsPerNode} slots, task isolation ${server.taskIsolation.mode}  ${seconds.toFixed(2)} s  (${(total / seconds).toFixed(0)} tasks/s)`);
   console.log(`ratio to the raw spawn rate: ${(baseline / seconds).toFixed(3)}× (target ≥ 0.8×)`);
 } finally {
   await server.close();
   spawnSync("pkill", ["-KILL", "-f", "--", `--data-dir ${join(dataDir, "nodes")}`]);
+  // As root, the tasks' OS accounts go with the agents (docs/security.md).
+  removeTaskAccounts(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 }

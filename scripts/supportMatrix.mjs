@@ -8,20 +8,22 @@ import { createHandlerTable, implementedOperations } from "@openbatch/server";
 const taskFilesNote =
   "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
 const scheduleNote = "The schedule's state changes at once (no `terminating`/`deleting` phase is seen).";
+const identityNote =
+  "`userIdentity` (a pool user, or an auto-user of pool or task scope, non-admin or admin) decides the OS account the process runs as when agents run as root with task isolation, each in a sandbox of its node; `AZ_BATCH_TASK_USER_IDENTITY` names the identity and `AZ_BATCH_TASK_USER` the OS account in every mode. Admin gives no host privileges; a user the pool does not have fails the run (`CommandLaunchFailed`). docs/security.md.";
 const notes = {
-  Task_Add: taskFilesNote,
-  Task_AddCollection: taskFilesNote,
+  Task_Add: `${taskFilesNote} ${identityNote}`,
+  Task_AddCollection: `${taskFilesNote} ${identityNote}`,
   JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules; auto pools with lifetime `job` (one per job) or `jobSchedule` (one for the schedule, deleted with it).",
   JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
   JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
   JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
   Certificate_Add: "pfx (password checked) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
   Certificate_Delete: "Gone at once when no pool references it; otherwise `deletefailed` with `deleteCertificateError` code `CertificateInUse` naming the pools.",
-  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`.",
+  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`. The job manager, preparation and release tasks run as their `userIdentity` (see Task_Add); their `containerSettings` are refused (400, no container runtime).",
   Job_Disable: "`requeue` and `terminate` act on running tasks in the same transaction, so the job is `disabled` at once; `wait` keeps it `disabling` until they finish.",
   Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; the job is `terminating` while its release tasks run, else `completed` at once.",
   Job_Delete: "Removes the tasks at once and kills their running processes; a job still active with release tasks to run is `deleting` until they end.",
-  Pool_Add: "Stored and returned faithfully. The local provider runs each node on this machine (its own directory tree, hosted by a node agent process with several nodes each; the image and VM size are recorded, not booted); what it cannot honour (Windows images, containerConfiguration, mountConfiguration, a vmSize outside its table) is refused with 400 naming the field. The pool is `resizing` until every node has been reached by its agent, then `steady`; past `resizeTimeout` it settles with `AllocationTimedOut` in `resizeErrors`.",
+  Pool_Add: "Stored and returned faithfully. The local provider runs each node on this machine (its own directory tree, hosted by a node agent process with several nodes each; the image and VM size are recorded, not booted); what it cannot honour (Windows images, containerConfiguration, startTask.containerSettings, mountConfiguration, a vmSize outside its table) is refused with 400 naming the field, as is an `imageReference` that is neither a marketplace image nor an image id. The pool is `resizing` until every node has been reached by its agent, then `steady`; past `resizeTimeout` it settles with `AllocationTimedOut` in `resizeErrors`. `userAccounts` are the identities processes may run as (`userIdentity.username`; an OS account each when agents run as root, docs/security.md); their passwords, `linuxUserConfiguration` and `windowsUserConfiguration` are recorded only. The start task runs as its `userIdentity`.",
   Pool_Resize: "Leaving nodes follow `nodeDeallocationOption`: requeue (default) or terminate their running tasks, or drain as `leavingpool` until they finish (taskcompletion, retaineddata).",
   Pool_RemoveNodes: "requeue/terminate act at once; taskcompletion/retaineddata drain the named nodes (`leavingpool`, no new tasks). `resizeTimeout` is honoured: on expiry the pool goes steady with `AllocationTimedOut` and keeps nodes still draining.",
   Pool_Delete: "A pool without nodes is removed at once; running tasks of its nodes are requeued.",

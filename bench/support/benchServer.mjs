@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "@openbatch/server";
 import { batchRequest } from "../../tests/dist/support/batchRequest.js";
+import { removeTaskAccounts } from "../../tests/dist/support/taskAccounts.js";
 
 export const api = "api-version=2024-02-01.19.0";
 
@@ -16,6 +17,7 @@ export async function startBenchServer(options = {}) {
   const server = await startServer({
     port: 0, dataDir, logLevel: "silent", accounts: [`${account.name}:${key}`],
     localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
+    taskIsolation: process.env.TASK_ISOLATION !== "off",
     ...options,
   });
   const request = (requestOptions) => batchRequest(server.url, { account, ...requestOptions });
@@ -41,6 +43,8 @@ export async function startBenchServer(options = {}) {
     async close() {
       await server.close();
       spawnSync("pkill", ["-KILL", "-f", "--", `--data-dir ${join(dataDir, "nodes")}`]);
+      // As root, the tasks' OS accounts go with the agents (docs/security.md).
+      removeTaskAccounts(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -16,9 +16,10 @@ const python = "/usr/bin/python3";
 const script = fileURLToPath(new URL("../../conformance/python/autoscale.py", import.meta.url));
 const speed = 60;
 
-describe("autoscale through the Python SDK", { skip: existsSync(python) ? false : "no /usr/bin/python3" }, () => {
+describe("autoscale through the Python SDK", () => {
   let server: TestServer;
   before(async () => {
+    assert.ok(existsSync(python), `${python} with azure-batch is needed (apt-get install -y python3-azure)`);
     const realStart = Date.now();
     server = await startTestServer({
       clock: { now: () => new Date(realStart + (Date.now() - realStart) * speed) },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { developmentAccount } from "@openbatch/server";
 import { SignJWT } from "jose";
 import { apiVersion, batchRequest, signPythonStyle } from "../support/batchRequest.js";
 import { ubuntuVm } from "../support/pools.js";
+import { waitFor } from "../support/waitFor.js";
 
 const main = new URL("../../../packages/cli/dist/src/main.js", import.meta.url).pathname;
 
@@ -209,6 +210,42 @@ describe("openbatch serve", () => {
     assert.match(output, /"status":200/);
     assert.match(output, /"status":403/);
     for (const [label, secret] of secrets) assert.ok(!output.includes(secret), `${label} appears in the output`);
+  });
+
+  it("reads accounts from --accounts-file (keys off the command line) and refuses a file other users may read", async () => {
+    // The README's own line makes the file.
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const makeFile = /^\(umask 077 && .* > accounts\)$/m.exec(readme)?.[0];
+    assert.ok(makeFile !== undefined, "README.md shows how to make an accounts file");
+    assert.equal(spawnSync("/bin/sh", ["-c", makeFile], { cwd: dataDir }).status, 0);
+    const file = join(dataDir, "accounts");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const [name = "", key = ""] = readFileSync(file, "utf8").trim().split(":");
+    writeFileSync(file, `# one account per line\n\n${name}:${key}\n`);
+    const running = await serve(["--data-dir", dataDir, "--accounts-file", file, "--no-task-isolation"]);
+    try {
+      assert.match(running.output(), /Accounts: myaccount\n/);
+      assert.equal((await batchRequest(running.url, { path: `/applications?api-version=${apiVersion}`, account: { name, key } })).status, 200);
+      assert.ok(!readFileSync(`/proc/${running.child.pid}/cmdline`, "utf8").includes(key), "the key is not in argv");
+      // Turned off, isolation is announced where an operator looks: the banner, stderr and /healthz.
+      assert.match(running.output(), /Task isolation: none\n/);
+      // On stderr, which may arrive after the banner on stdout.
+      await waitFor("the warning", async () => /WARNING: tasks are not isolated: task isolation is turned off/.test(running.output()), 10_000);
+      const health = (await (await fetch(`${running.url}/healthz`)).json()) as { details: { taskIsolation: { mode: string; warning: string } } };
+      assert.equal(health.details.taskIsolation.mode, "none");
+      assert.match(health.details.taskIsolation.warning, /^tasks are not isolated/);
+    } finally {
+      await stop(running, "SIGTERM");
+    }
+    chmodSync(file, 0o644);
+    const child = spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir, "--accounts-file", file], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, "close")) as [number];
+    assert.equal(code, 1);
+    assert.match(output, /other users may read it \(mode 644\); make it private: chmod 600/);
+    assert.ok(!output.includes(key));
   });
 
   it("refuses to expose the development account on a non-loopback address", async () => {

@@ -90,7 +90,7 @@ describe("operating the server from the command line", () => {
     }
     const configured = await serve(["--data-dir", dataDir, "--account", `opsacct:${Buffer.from("ops-account-key-0123456789abcdef").toString("base64")}`]);
     try {
-      assert.match(configured.output(), /export AZURE_BATCH_ACCOUNT=opsacct\n  export AZURE_BATCH_ACCESS_KEY=<the key given with --account>\n/);
+      assert.match(configured.output(), /export AZURE_BATCH_ACCOUNT=opsacct\n  export AZURE_BATCH_ACCESS_KEY=<the account's key>\n/);
       const json = (await (await fetch(`${configured.url}/`, { headers: { accept: "application/json" } })).json()) as Record<string, unknown>;
       assert.equal(json.developmentAccount, undefined, "a configured account's key is never shown");
       await waitFor("a JSON log line", async () => running.output() !== "" && /\n\{"level":30/.test(`\n${configured.output()}`));

@@ -82,7 +82,7 @@ it("a newcomer following the README from a fresh clone gets tasks completed and 
   assert.match(stops[0]?.output ?? "", /SIGINT received, shutting down\n[\s\S]*^Stopped\. \d+ node agents? keeps? running with \d+ running tasks?; a server started on this data directory takes them back\./m);
   const ownAccount = steps.filter((step) => step.status === "server")[1] as TourStep;
   assert.match(ownAccount.output, /Accounts: myaccount\n/);
-  assert.match(ownAccount.output, /AZURE_BATCH_ACCESS_KEY=<the key given with --account>/);
+  assert.match(ownAccount.output, /AZURE_BATCH_ACCESS_KEY=<the account's key>/);
 
   assert.match(output((step) => step.command.includes("npm pack")), /^function 2024-02-01\.19\.0$/m, "the packed client works in an empty project");
 });

@@ -16,12 +16,11 @@ import { ubuntuVm } from "../support/pools.js";
 import { pythonSnippet } from "../support/pythonSnippet.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+import { requireRoot } from "../support/requireRoot.js";
 
 const account = testAccounts.alpha;
 const day = 24 * 60 * 60 * 1000;
 
-const skip =
-  process.platform !== "linux" ? "OS accounts are made on Linux only" : process.getuid?.() !== 0 ? "OS accounts need the tests to run as root" : false;
 
 /** Names this file may have made OS accounts of: all deleted in `after()`. */
 const madeNames = new Set<string>();
@@ -54,7 +53,8 @@ function removeOsAccount(name: string): void {
   spawnSync("userdel", ["--remove", "--", name]);
 }
 
-describe("node users as OS accounts (agent running as root)", { skip }, () => {
+describe("node users as OS accounts (agent running as root)", () => {
+  before(() => requireRoot("making OS accounts"));
   let server: TestServer;
   let nodeIds: [string, string];
   const poolId = "osusers";
@@ -218,7 +218,8 @@ describe("node users as OS accounts (agent running as root)", { skip }, () => {
   });
 });
 
-describe("node users stay records when the server does not make OS accounts", { skip }, () => {
+describe("node users stay records when the server does not make OS accounts", () => {
+  before(() => requireRoot("checking OS accounts"));
   let server: TestServer;
   const name = userName();
   after(async () => {

@@ -34,6 +34,8 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
     // Tests run as root: only those that clean up after themselves (tests/nodes/osUsers.test.ts) make OS accounts.
     nodeOsUsers: false,
+    // Tests whose tasks use gate files outside their node run unconfined; tests/security/ turns isolation on.
+    taskIsolation: false,
     ...options,
     dataDir,
   });

@@ -7,8 +7,13 @@
  * fork. The agent keeps every decision (argv splitting, environment, timeouts, kills); this program only starts
  * processes and reaps them. docs/agent-protocol.md ("Starting processes") describes the exchange.
  *
- * Requests on stdin, one frame each: a 4-byte little-endian payload length, then NUL-terminated fields:
+ * Requests on stdin, one frame each: a 4-byte little-endian payload length, then fields, each a 4-byte
+ * little-endian length and that many bytes:
  *   id, cwd, stdout path, stderr path, mode ("w" truncate | "a" append), argc, argv..., envc, env ("K=V")...
+ * Lengths, not terminators, delimit fields, so no value can run into the next one; a field holding a NUL byte
+ * cannot become a C string intact and fails the request (EINVAL) instead of being cut short. Output files are
+ * opened without following a symbolic link in their last component (O_NOFOLLOW): the task directory may belong to
+ * the task's user, who must not turn the agent's open into a write elsewhere.
  * Replies on stdout, one line each:
  *   S <id> <pid>            started; the process leads a new session and process group (pgid = pid)
  *   F <id> <errno> <stage>  not started; stage is "open" (an output file), "cwd" or "exec"
@@ -45,26 +50,57 @@ static void reply(const char *format, ...) {
   va_end(args);
 }
 
-/* The field after `*cursor` within `end`, or NULL when the frame is malformed. */
-static char *next_field(char **cursor, char *end) {
-  char *field = *cursor;
-  char *nul = memchr(field, '\0', (size_t)(end - field));
-  if (nul == NULL) return NULL;
-  *cursor = nul + 1;
+/*
+ * The field at `*cursor` within `end`, copied into a NUL-terminated string (freed with the frame's fields), or NULL
+ * when the frame is malformed or the field holds a NUL byte (`*bad` is then set).
+ */
+static char *next_field(char **cursor, char *end, int *bad) {
+  if (end - *cursor < 4) {
+    *bad = 1;
+    return NULL;
+  }
+  uint8_t *header = (uint8_t *)*cursor;
+  uint32_t length = (uint32_t)header[0] | (uint32_t)header[1] << 8 | (uint32_t)header[2] << 16 | (uint32_t)header[3] << 24;
+  char *data = *cursor + 4;
+  if ((size_t)(end - data) < length || memchr(data, '\0', length) != NULL) {
+    *bad = 1;
+    return NULL;
+  }
+  char *field = malloc((size_t)length + 1);
+  if (field == NULL) {
+    *bad = 1;
+    return NULL;
+  }
+  memcpy(field, data, length);
+  field[length] = '\0';
+  *cursor = data + length;
   return field;
 }
 
-static char **next_list(char **cursor, char *end) {
-  char *count_text = next_field(cursor, end);
+static void free_list(char **list) {
+  if (list == NULL) return;
+  for (char **entry = list; *entry != NULL; entry++) free(*entry);
+  free(list);
+}
+
+static char **next_list(char **cursor, char *end, int *bad) {
+  char *count_text = next_field(cursor, end, bad);
   if (count_text == NULL) return NULL;
   long count = strtol(count_text, NULL, 10);
-  if (count < 0 || count > 1 << 20) return NULL;
+  free(count_text);
+  if (count < 0 || count > 1 << 20) {
+    *bad = 1;
+    return NULL;
+  }
   char **list = calloc((size_t)count + 1, sizeof(char *));
-  if (list == NULL) return NULL;
+  if (list == NULL) {
+    *bad = 1;
+    return NULL;
+  }
   for (long i = 0; i < count; i++) {
-    list[i] = next_field(cursor, end);
+    list[i] = next_field(cursor, end, bad);
     if (list[i] == NULL) {
-      free(list);
+      free_list(list);
       return NULL;
     }
   }
@@ -112,28 +148,25 @@ static int spawn_program(pid_t *pid, const posix_spawn_file_actions_t *actions, 
 
 static void handle_frame(char *frame, size_t length) {
   char *cursor = frame, *end = frame + length;
-  char *id = next_field(&cursor, end);
-  char *cwd = next_field(&cursor, end);
-  char *stdout_path = next_field(&cursor, end);
-  char *stderr_path = next_field(&cursor, end);
-  char *mode = next_field(&cursor, end);
-  char **argv = next_list(&cursor, end);
-  char **env = argv == NULL ? NULL : next_list(&cursor, end);
-  if (id == NULL || mode == NULL || argv == NULL || env == NULL || argv[0] == NULL) {
+  int bad = 0;
+  char *id = next_field(&cursor, end, &bad);
+  char *cwd = bad ? NULL : next_field(&cursor, end, &bad);
+  char *stdout_path = bad ? NULL : next_field(&cursor, end, &bad);
+  char *stderr_path = bad ? NULL : next_field(&cursor, end, &bad);
+  char *mode = bad ? NULL : next_field(&cursor, end, &bad);
+  char **argv = bad ? NULL : next_list(&cursor, end, &bad);
+  char **env = bad ? NULL : next_list(&cursor, end, &bad);
+  if (bad || argv[0] == NULL) {
     reply("F %s %d exec\n", id == NULL ? "?" : id, EINVAL);
-    free(argv);
-    free(env);
-    return;
+    goto done;
   }
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode[0] == 'a' ? O_APPEND : O_TRUNC);
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (mode[0] == 'a' ? O_APPEND : O_TRUNC);
   int out = open(stdout_path, flags, 0644);
   int err = out < 0 ? -1 : open(stderr_path, flags, 0644);
   if (out < 0 || err < 0) {
     reply("F %s %d open\n", id, errno);
     if (out >= 0) close(out);
-    free(argv);
-    free(env);
-    return;
+    goto done;
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -162,8 +195,14 @@ static void handle_frame(char *frame, size_t length) {
     int cwd_missing = stat(cwd, &directory) != 0 || !S_ISDIR(directory.st_mode);
     reply("F %s %d %s\n", id, result, cwd_missing ? "cwd" : "exec");
   }
-  free(argv);
-  free(env);
+done:
+  free(id);
+  free(cwd);
+  free(stdout_path);
+  free(stderr_path);
+  free(mode);
+  free_list(argv);
+  free_list(env);
 }
 
 /* Consumes every complete frame in the input buffer. */

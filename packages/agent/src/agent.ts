@@ -23,6 +23,8 @@ import { ApplicationPackageInstaller } from "./nodes/applicationPackages.js";
 import { NodeHost } from "./nodes/nodeHost.js";
 import { OsUsers, osUserSupport } from "./nodes/osUsers.js";
 import { OsUserRegistry, osUserRegistryDirectory } from "./nodes/osUserRegistry.js";
+import { TaskIdentities, taskIdentityRegistryDirectory } from "./nodes/taskIdentities.js";
+import { detectIsolation, isolationWarning, type Isolation } from "./process/sandbox.js";
 import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
 
@@ -54,6 +56,11 @@ export interface AgentOptions {
   readonly bootId?: string;
   /** Aborting closes the agent, as `close()` does. */
   readonly signal?: AbortSignal;
+  /**
+   * How the node's processes are isolated (process/sandbox.ts). @default what `detectIsolation` finds on this host:
+   * a sandbox, and OS accounts per Batch identity when the agent runs as root.
+   */
+  readonly isolation?: Isolation;
 }
 
 export type AgentStopReason = SyncStopReason;
@@ -95,9 +102,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const dataDirectory = resolve(options.dataDirectory);
   const hostIp = options.hostIp ?? "127.0.0.1";
   const killGracePeriodInMs = options.killGracePeriodInMs ?? 5000;
-  await mkdir(dataDirectory, { recursive: true });
+  // Node trees, the agent's state and the OS-account registries: nobody else's business (tasks see their node only).
+  await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
 
   const osUsers = osUserSupport(process.env, process.platform, process.getuid?.());
+  const isolation = options.isolation ?? (await detectIsolation(process.env, process.platform, process.getuid?.()));
+  const warning = isolationWarning(isolation);
+  if (isolation.mode === "none") logger.log("warn", warning ?? "tasks are not isolated", { isolation: isolation.mode });
+  else logger.log("info", warning ?? "tasks are isolated: each runs in a sandbox as the OS account of its Batch identity", { isolation: isolation.mode });
   let loop: SyncLoop | undefined;
   const nodes = await NodeHost.open({
     agentId: options.agentId,
@@ -113,6 +125,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(osUsers.enabled
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
+    isolation,
+    ...(isolation.mode === "accounts"
+      ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
+      : {}),
   });
   let fileServer;
   try {

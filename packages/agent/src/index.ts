@@ -15,6 +15,20 @@ export {
   type StartedProcess,
 } from "./process/runProcess.js";
 export { defaultLauncher, nodeLauncher, SpawnerLauncher, spawnerBinary, LaunchError, type Launcher, type LaunchRequest, type Launched, type ExitStatus } from "./process/launchers.js";
+export {
+  confine,
+  detectIsolation,
+  isolationWarning,
+  noIsolation,
+  resolveVisibleProgram,
+  sandboxNodeRoot,
+  systemView,
+  toSandboxPath,
+  type Confinement,
+  type Isolation,
+  type IsolationMode,
+  type SandboxTools,
+} from "./process/sandbox.js";
 export { createFileServer, type FileServer, type FileServerOptions } from "./files/fileServer.js";
 export { FileApiError, type FileApiErrorCode } from "./files/fileApiError.js";
 export type { NodeFileProperties } from "./files/nodeFiles.js";

@@ -4,12 +4,21 @@
  *
  * Exit codes: 0 after `shutdown: true` from the server or SIGTERM/SIGINT (processes ended, state saved);
  * 1 when the agent cannot start; 2 for a usage error; 3 when the server refuses the agent's credentials.
+ *
+ * `--probe-isolation` alone prints how this host would isolate tasks (`{"mode":…,"reason":…}`, process/sandbox.ts)
+ * and exits 0: the local provider asks it at server start-up, with the environment it gives agents.
  */
 import { startAgent } from "./agent.js";
 import { createLogger } from "./log.js";
 import { UsageError, parseAgentArguments, usage } from "./options.js";
+import { detectIsolation } from "./process/sandbox.js";
 
 async function main(): Promise<number> {
+  if (process.argv.length === 3 && process.argv[2] === "--probe-isolation") {
+    const { mode, reason } = await detectIsolation(process.env, process.platform, process.getuid?.());
+    process.stdout.write(`${JSON.stringify({ mode, ...(reason === undefined ? {} : { reason }) })}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseAgentArguments(process.argv.slice(2), process.env);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentNodeReport, AgentSyncRequest, StartTask } from "@openbatch/protocol";
-import { silentLogger, startAgent, type Agent } from "../src/index.js";
+import { noIsolation, silentLogger, startAgent, type Agent } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "agent-test-token";
@@ -45,7 +45,7 @@ describe("agent end to end against a fake sync server", () => {
       dataDirectory: directory,
       waitInMs: 2000,
       killGracePeriodInMs: 500,
-      logger: silentLogger,
+      logger: silentLogger, isolation: noIsolation("agent unit tests run unconfined"),
     });
   });
   after(async () => {
@@ -169,7 +169,7 @@ describe("agent start-task failures", () => {
   before(async () => {
     directory = await mkdtemp(join(tmpdir(), "ob-agent-failures-"));
     server = await FakeSyncServer.start({ token, files: { "tool.sh": "#!/bin/sh\necho tool ran\n" } });
-    agent = await startAgent({ serverUrl: server.url, agentId: "agent-2", token, dataDirectory: directory, waitInMs: 2000, killGracePeriodInMs: 500, logger: silentLogger });
+    agent = await startAgent({ serverUrl: server.url, agentId: "agent-2", token, dataDirectory: directory, waitInMs: 2000, killGracePeriodInMs: 500, logger: silentLogger, isolation: noIsolation("agent unit tests run unconfined") });
   });
   after(async () => {
     await agent.close();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentSyncRequest } from "@openbatch/protocol";
-import { localStatePath, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
+import { localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "recovery-test-token";
@@ -40,7 +40,7 @@ describe("agent recovery", () => {
     waitInMs: 2000,
     killGracePeriodInMs: 300,
     backoff: { initialInMs: 20, maxInMs: 200 },
-    logger: silentLogger,
+    logger: silentLogger, isolation: noIsolation("agent unit tests run unconfined"),
   });
   const track = <T extends { close(): Promise<void> }>(closable: T): T => {
     cleanups.push(() => closable.close());

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentSyncRequest, DesiredNode, TaskAssignment, TaskReport } from "@openbatch/protocol";
-import { localStatePath, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
+import { localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "job-task-test-token";
@@ -60,7 +60,7 @@ describe("agent job tasks", () => {
     dataDirectory: directory,
     waitInMs: 2000,
     killGracePeriodInMs: 500,
-    logger: silentLogger,
+    logger: silentLogger, isolation: noIsolation("agent unit tests run unconfined"),
   });
   const node = (nodeId: string, tasks: TaskAssignment[], fields: Partial<DesiredNode> = {}): DesiredNode => desiredNode({ nodeId, tasks, ...fields });
 

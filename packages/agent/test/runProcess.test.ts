@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,6 +16,14 @@ import {
   type Launcher,
   type RunProcessOptions,
 } from "../src/index.js";
+
+async function until(check: () => Promise<boolean>, what: string, timeoutInMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutInMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /** Whether a process runs (a zombie waiting for a reaper that may not exist in a container does not count). */
 async function isAlive(pid: number): Promise<boolean> {
@@ -32,17 +41,19 @@ async function isAlive(pid: number): Promise<boolean> {
 
 const basePath = process.env.PATH ?? "/usr/bin:/bin";
 
-// The spawner is built on `npm ci`/`npm run build` where a C compiler exists; CI installs one, so there it must be.
-const spawnerMissing = process.platform !== "linux" ? "not Linux" : !existsSync(spawnerBinary) && process.env.CI === undefined ? "openbatch-spawner not built (no C compiler)" : false;
+// The spawner is built on `npm ci`/`npm run build` where a C compiler exists; CI installs one. Its suites fail
+// without it rather than skip, so a run without it never passes by testing less.
+const spawnerMissing = process.platform !== "linux" ? "not Linux" : !existsSync(spawnerBinary) ? "openbatch-spawner not built (no C compiler)" : false;
 const launchers: [string, Launcher, string | false][] = [
   ["Node's child_process", nodeLauncher, false],
   ["openbatch-spawner", new SpawnerLauncher(), spawnerMissing],
 ];
 
-for (const [launcherName, launcher, skip] of launchers) describe(`runProcess with ${launcherName}`, { skip }, () => {
+for (const [launcherName, launcher, missing] of launchers) describe(`runProcess with ${launcherName}`, () => {
   let directory: string;
   let counter = 0;
   before(async () => {
+    assert.equal(missing, false, `the launcher must be available: ${String(missing)}`);
     directory = await mkdtemp(join(tmpdir(), "ob-agent-process-"));
   });
   after(async () => {
@@ -139,6 +150,29 @@ for (const [launcherName, launcher, skip] of launchers) describe(`runProcess wit
     await assert.rejects(runProcess(options("./not-executable")), { code: "CommandLaunchFailed" });
   });
 
+  it("refuses a NUL in the program, an argument, an environment name or value, without starting anything", async () => {
+    const marker = join(directory, `nul-${counter}`);
+    const attempts: Partial<RunProcessOptions>[] = [
+      { argv: ["/bin/touch", `${marker}\u0000x`] },
+      { argv: ["/bin/touch\u0000", marker] },
+      { argv: ["/bin/touch", marker], env: { PATH: basePath, VALUE: "a\u0000X=injected" } },
+      { argv: ["/bin/touch", marker], env: { PATH: basePath, "NA\u0000ME": "v" } },
+    ];
+    for (const attempt of attempts) {
+      await assert.rejects(runProcess(options("unused", attempt)), (error: unknown) => error instanceof ProcessLaunchError && error.code === "CommandLaunchFailed" && /NUL/.test(error.message));
+    }
+    assert.equal(existsSync(marker), false, "no attempt ran");
+  });
+
+  it("does not open an output file through a symbolic link", async () => {
+    const target = join(directory, "link-target.txt");
+    await writeFile(target, "precious");
+    const link = join(directory, "stdout-link.txt");
+    await symlink(target, link);
+    await assert.rejects(runProcess(options("/bin/echo overwritten", { stdoutPath: link })), (error: unknown) => error instanceof ProcessLaunchError && error.code === "CommandLaunchFailed");
+    assert.equal(await readFile(target, "utf8"), "precious");
+  });
+
   it("kills a process that ignores SIGTERM when its timeout passes (SIGKILL → 137)", async () => {
     const run = options(`/bin/sh -c "trap '' TERM; echo ready; sleep 30"`, { timeoutInMs: 200 });
     const result = await runProcess(run);
@@ -182,9 +216,11 @@ for (const [launcherName, launcher, skip] of launchers) describe(`runProcess wit
   });
 });
 
-describe("openbatch-spawner", { skip: spawnerMissing }, () => {
+describe("openbatch-spawner", () => {
   let directory: string;
   before(async () => {
+    // Fails rather than skips: CI builds the spawner (gcc is installed), and without it this suite would test nothing.
+    assert.equal(spawnerMissing, false, `the spawner must be built (npm run build with a C compiler): ${String(spawnerMissing)}`);
     directory = await mkdtemp(join(tmpdir(), "ob-agent-spawner-"));
   });
   after(async () => {
@@ -224,6 +260,40 @@ describe("openbatch-spawner", { skip: spawnerMissing }, () => {
     } finally {
       spawner.close();
     }
+  });
+
+  it("delimits fields by length and fails a field holding a NUL instead of cutting it short (raw frames)", async () => {
+    const field = (text: string) => {
+      const bytes = Buffer.from(text, "utf8");
+      const header = Buffer.alloc(4);
+      header.writeUInt32LE(bytes.length);
+      return Buffer.concat([header, bytes]);
+    };
+    const frame = (id: string, env: string[]) => {
+      const fields = [id, directory, join(directory, `raw-${id}.out`), join(directory, `raw-${id}.err`), "w", "3", "/bin/sh", "-c", 'printf "%s|%s" "$A" "${X-unset}"', String(env.length), ...env];
+      const payload = Buffer.concat(fields.map(field));
+      const header = Buffer.alloc(4);
+      header.writeUInt32LE(payload.length);
+      return Buffer.concat([header, payload]);
+    };
+    const child = spawn(spawnerBinary, [], { stdio: ["pipe", "pipe", "inherit"] });
+    let replies = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => (replies += chunk));
+    // What a NUL-terminated frame turned into a new variable (issue #15): here it must fail the request whole.
+    child.stdin.write(frame("1", [`PATH=${basePath}`, "A=x\u0000X=injected"]));
+    // Values with '=', newlines and multi-byte characters arrive as they were sent.
+    child.stdin.write(frame("2", [`PATH=${basePath}`, "A=k=v\nline\u00e9"]));
+    // Until the second process was reaped (`X <pid> 0 0`): then its output is complete.
+    await until(async () => {
+      const pid = /^S 2 (\d+)$/m.exec(replies)?.[1];
+      return pid !== undefined && new RegExp(`^X ${pid} 0 0$`, "m").test(replies);
+    }, "the second request's process to exit");
+    child.stdin.end();
+    await new Promise((resolve) => child.once("close", resolve));
+    assert.match(replies, /^F 1 22 exec$/m, replies);
+    assert.equal(existsSync(join(directory, "raw-1.out")), false);
+    assert.equal(await readFile(join(directory, "raw-2.out"), "utf8"), "k=v\nline\u00e9|unset");
   });
 
   it("reports the signal that ended a process", async () => {

@@ -7,7 +7,7 @@ import { Backoff } from "../src/session/backoff.js";
 import { LocalStateFile } from "../src/localState.js";
 import { parseByteRange } from "../src/files/byteRange.js";
 import { parseRelativePath, resolveForCreation } from "../src/files/nodePaths.js";
-import { userIdentityName } from "../src/nodes/processEnvironment.js";
+import { accountNameFor, identityName, identitySpec, IdentityError } from "../src/nodes/taskIdentities.js";
 import { FileApiError, nodeLayout } from "../src/index.js";
 
 describe("Backoff", () => {
@@ -101,12 +101,36 @@ describe("node paths", () => {
   });
 });
 
-describe("user identity names", () => {
+describe("user identities", () => {
+  const users = [{ name: "Alice", elevationLevel: "admin" as const }, { name: "bob", elevationLevel: "nonadmin" as const }];
+  const nameOf = (identity: Parameters<typeof identitySpec>[0]) => identityName(identitySpec(identity, users));
+
   it("maps user identities to AZ_BATCH_TASK_USER_IDENTITY", () => {
-    assert.equal(userIdentityName(undefined), "PoolNonAdmin");
-    assert.equal(userIdentityName({ autoUser: { elevationLevel: "admin" } }), "PoolAdmin");
-    assert.equal(userIdentityName({ autoUser: { scope: "task" } }), "TaskNonAdmin");
-    assert.equal(userIdentityName({ autoUser: { scope: "task", elevationLevel: "admin" } }), "TaskAdmin");
-    assert.equal(userIdentityName({ username: "alice" }), "alice");
+    assert.equal(nameOf(undefined), "PoolNonAdmin");
+    assert.equal(nameOf({ autoUser: { elevationLevel: "admin" } }), "PoolAdmin");
+    assert.equal(nameOf({ autoUser: { scope: "task" } }), "TaskNonAdmin");
+    assert.equal(nameOf({ autoUser: { scope: "task", elevationLevel: "admin" } }), "TaskAdmin");
+    assert.equal(nameOf({ username: "alice" }), "Alice", "a pool user, found whatever the case, by its own spelling");
+  });
+
+  it("refuses a user name the pool does not have", () => {
+    assert.throws(() => identitySpec({ username: "carol" }, users), IdentityError);
+    assert.throws(() => identitySpec({ username: "alice" }, undefined), IdentityError);
+  });
+
+  it("names OS accounts per pool of each data directory, account and pool, and per run for task scope", () => {
+    const pool = { dataDirectory: "/data/nodes", account: "acct", poolId: "Pool1" };
+    const poolUser = accountNameFor(pool, identitySpec(undefined, users), "run-1");
+    assert.match(poolUser, /^_azbatch_[0-9a-f]{8}$/);
+    assert.equal(accountNameFor({ ...pool, poolId: "pool1" }, identitySpec(undefined, users), "run-2"), poolUser, "pool ids are case-insensitive; runs do not matter");
+    assert.notEqual(accountNameFor({ ...pool, account: "other" }, identitySpec(undefined, users), "run-1"), poolUser);
+    assert.notEqual(accountNameFor({ ...pool, dataDirectory: "/elsewhere" }, identitySpec(undefined, users), "run-1"), poolUser);
+    assert.match(accountNameFor(pool, identitySpec({ autoUser: { elevationLevel: "admin" } }, users), "r"), /^_azbatchsudo_[0-9a-f]{8}$/);
+    const task = accountNameFor(pool, identitySpec({ autoUser: { scope: "task" } }, users), "run-1");
+    assert.match(task, /^_azbatchtask_[0-9a-f]{8}_[0-9a-f]{6}$/);
+    assert.notEqual(accountNameFor(pool, identitySpec({ autoUser: { scope: "task" } }, users), "run-2"), task);
+    const named = accountNameFor(pool, identitySpec({ username: "bob" }, users), "r");
+    assert.match(named, /^_azbatchuser_[0-9a-f]{8}_[0-9a-f]{6}$/);
+    for (const name of [poolUser, task, named]) assert.ok(name.length <= 32, `${name} fits useradd's limit`);
   });
 });

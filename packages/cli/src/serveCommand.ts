@@ -27,7 +27,7 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
-type TuningOption = "nodesPerAgent" | "agentHeartbeatIntervalInSeconds" | "nodeHeartbeatTimeoutInSeconds";
+type TuningOption = "nodesPerAgent" | "agentHeartbeatIntervalInSeconds" | "nodeHeartbeatTimeoutInSeconds" | "unknownNodeTimeoutInSeconds";
 
 /**
  * `{ [name]: value }` from the flag, else from the environment variable, else nothing (the server's default).
@@ -61,9 +61,15 @@ export function serveCommand(): Command {
     .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
     .option(
       "--account <name:base64key>",
-      "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account",
+      "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account. " +
+        "Other users of the machine can read command lines: prefer --accounts-file or the environment",
       collect,
       (process.env["OPENBATCH_ACCOUNTS"] ?? "").split(",").filter((spec) => spec !== ""),
+    )
+    .option(
+      "--accounts-file <path>",
+      "a file of NAME:BASE64KEY lines (# comments), readable by this user only (env OPENBATCH_ACCOUNTS_FILE)",
+      process.env["OPENBATCH_ACCOUNTS_FILE"],
     )
     .option("--jwt-jwks-file <path>", "accept Entra ID bearer tokens signed by the keys in this JWKS file")
     .option("--jwt-public-key-file <path>", "accept bearer tokens signed by this PEM public key")
@@ -85,6 +91,15 @@ export function serveCommand(): Command {
       "--no-node-os-users",
       "keep node user accounts as records only; by default an agent running as root on Linux makes them OS accounts (env OPENBATCH_NODE_OS_USERS=off)",
     )
+    .option(
+      "--no-task-isolation",
+      "run tasks unconfined as the server's OS user; by default each runs in a bubblewrap sandbox showing only its node, as root as its identity's OS account (env OPENBATCH_TASK_ISOLATION=off)",
+    )
+    .option(
+      "--unknown-node-timeout <seconds>",
+      "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
+      positiveInteger,
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
     .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
@@ -98,14 +113,19 @@ export function serveCommand(): Command {
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,
         accounts: options["account"] as string[],
+        ...(typeof options["accountsFile"] === "string" && options["accountsFile"] !== "" ? { accountsFile: options["accountsFile"] } : {}),
+        taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
+        ...tuningOption("unknownNodeTimeoutInSeconds", options["unknownNodeTimeout"], "OPENBATCH_UNKNOWN_NODE_TIMEOUT"),
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
+        // From the environment only, like the connection string: a secret must not show in `ps`.
+        ...(process.env["OPENBATCH_METRICS_TOKEN"] ? { metricsToken: process.env["OPENBATCH_METRICS_TOKEN"] } : {}),
         ...(jwks === undefined && publicKey === undefined
           ? {}
           : {
@@ -123,6 +143,8 @@ export function serveCommand(): Command {
       const server = await startServer(serverOptions);
       // One write, so whoever waits for the banner sees all of it at once.
       process.stdout.write(banner(server));
+      // Said where an operator looks, not only in the log: running other people's task code unconfined is a choice.
+      if (server.taskIsolation.warning !== undefined) process.stderr.write(`WARNING: ${server.taskIsolation.warning}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -173,7 +195,7 @@ function prettyLogs(): NonNullable<ServerOptions["logStream"]> {
 function banner(server: OpenBatchServer): string {
   const { config } = server;
   const names = config.accounts.map((account) => account.name).join(", ");
-  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, ""];
+  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`, ""];
   const account = config.accounts[0];
   if (config.usingDevelopmentAccount && account !== undefined) {
     lines.push(
@@ -188,7 +210,7 @@ function banner(server: OpenBatchServer): string {
       "Point az and the Azure SDKs at this server with:",
       `  export AZURE_BATCH_ENDPOINT=${server.url}`,
       `  export AZURE_BATCH_ACCOUNT=${account?.name ?? "<account>"}`,
-      "  export AZURE_BATCH_ACCESS_KEY=<the key given with --account>",
+      "  export AZURE_BATCH_ACCESS_KEY=<the account's key>",
     );
   }
   lines.push(`Status page: ${server.url}/    Stop: Ctrl-C (node agents keep running their tasks; --stop-agents-on-exit stops them)`);

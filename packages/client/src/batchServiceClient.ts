@@ -19,7 +19,9 @@ import { JobScheduleOperations } from "./operations/jobSchedule.js";
 import { PoolOperations } from "./operations/pool.js";
 import { TaskOperations } from "./operations/task.js";
 import { Pipeline, checkRequestTimeout, defaultRequestTimeoutInMs, resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from "./pipeline.js";
-import { NodeHttpTransport, type HttpTransport } from "./transport.js";
+import { platform } from "#platform";
+import { watchEvents, type WatchEvent, type WatchOptions } from "./events/watch.js";
+import type { HttpTransport } from "./transport.js";
 import {
   waitForNodesIdle,
   waitForPoolSteady,
@@ -52,7 +54,10 @@ export interface BatchServiceClientOptions {
   maxSockets?: number;
   /** Scopes requested from a TokenCredential. @default ["https://batch.core.windows.net//.default"] */
   tokenScopes?: string[];
-  /** Replaces the HTTP transport (tests, proxies); the client closes it on `close()`. */
+  /**
+   * Replaces the HTTP transport (tests, proxies); the client closes it on `close()`. @default NodeHttpTransport on
+   * Node.js, FetchHttpTransport in browsers
+   */
   transport?: HttpTransport;
 }
 
@@ -97,8 +102,8 @@ export class BatchServiceClient {
     if (credential instanceof BatchSharedKeyCredential) pipelineCredential = credential;
     else if (isTokenCredential(credential)) pipelineCredential = new TokenCache(credential, options.tokenScopes ?? [batchScope]);
     else throw new TypeError("credential must be a BatchSharedKeyCredential or a TokenCredential");
-    this.#transport = options.transport ?? new NodeHttpTransport(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets });
-    const userAgent = `${options.userAgentPrefix === undefined ? "" : `${options.userAgentPrefix} `}openbatch-client/${clientVersion} Node/${process.version}`;
+    this.#transport = options.transport ?? platform.defaultTransport(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets });
+    const userAgent = `${options.userAgentPrefix === undefined ? "" : `${options.userAgentPrefix} `}openbatch-client/${clientVersion}${platform.userAgent === "" ? "" : ` ${platform.userAgent}`}`;
     const pipeline = new Pipeline({ transport: this.#transport, credential: pipelineCredential, retryOptions: this.#retryOptions, requestTimeoutInMs, userAgent });
     this.#context = { endpoint: this.endpoint, apiVersion: this.apiVersion, pipeline };
     this.application = new ApplicationOperations(this.#context);
@@ -134,6 +139,14 @@ export class BatchServiceClient {
   /** Polls the job's task counts until no task is active or running (see waiters.ts). */
   waitForTasksComplete(jobId: string, options?: WaitOptions<TasksCompleteProgress>): Promise<TaskCountsResult> {
     return waitForTasksComplete(this, jobId, options);
+  }
+
+  /**
+   * The account's committed entity changes as they happen (OpenBatch's `/_events` extension, docs/events.md):
+   * reconnects with `Last-Event-ID` by itself and yields a `reset` when changes were missed. Not on Azure Batch.
+   */
+  watch(options?: WatchOptions): AsyncGenerator<WatchEvent, void, undefined> {
+    return watchEvents(this.#context, options);
   }
 
   /** Releases pooled connections. Calls made afterwards reject with an AbortError. */

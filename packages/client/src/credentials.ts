@@ -3,7 +3,7 @@
  * rest-api.md §2.1) and any Azure AD `TokenCredential` (the `@azure/core-auth` interface, declared here structurally
  * so `@azure/identity`'s `DefaultAzureCredential` works without this package depending on it).
  */
-import { createHmac } from "node:crypto";
+import { platform } from "#platform";
 import { sharedKeyStringToSign as stringToSign } from "./generated/sharedKey.js";
 
 /** The Batch data-plane scope for Azure AD tokens. */
@@ -56,7 +56,7 @@ export function sharedKeyStringToSign(request: SignableRequest, accountName: str
 /** Signs Batch requests with the account's shared key. */
 export class BatchSharedKeyCredential {
   readonly accountName: string;
-  readonly #key: Buffer;
+  readonly #key: Uint8Array;
 
   /**
    * @param accountName the Batch account name (the first label of `https://{account}.{region}.batch.azure.com`).
@@ -69,13 +69,22 @@ export class BatchSharedKeyCredential {
       throw new TypeError("accountKey must be the base64 account key");
     }
     this.accountName = accountName;
-    this.#key = Buffer.from(accountKey.trim(), "base64");
+    this.#key = Uint8Array.from(atob(accountKey.trim()), (char) => char.charCodeAt(0));
   }
 
-  /** The `Authorization` header value for `request`: `SharedKey {account}:{signature}`. */
+  /**
+   * The `Authorization` header value for `request`: `SharedKey {account}:{signature}`. Node.js only (browsers have
+   * no synchronous HMAC): use `sign` where the code may run in a browser.
+   */
   authorizationHeader(request: SignableRequest): string {
-    const signature = createHmac("sha256", this.#key).update(sharedKeyStringToSign(request, this.accountName), "utf8").digest("base64");
-    return `SharedKey ${this.accountName}:${signature}`;
+    const hmac = platform.hmacSha256Base64Sync;
+    if (hmac === undefined) throw new TypeError("authorizationHeader is synchronous and needs Node.js; use `await credential.sign(request)`");
+    return `SharedKey ${this.accountName}:${hmac(this.#key, sharedKeyStringToSign(request, this.accountName))}`;
+  }
+
+  /** The `Authorization` header value for `request`, on any platform (WebCrypto in browsers). */
+  async sign(request: SignableRequest): Promise<string> {
+    return `SharedKey ${this.accountName}:${await platform.hmacSha256Base64(this.#key, sharedKeyStringToSign(request, this.accountName))}`;
   }
 }
 

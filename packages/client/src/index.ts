@@ -38,7 +38,21 @@ export {
   type PathParameters,
 } from "./operation.js";
 export { defaultRequestTimeoutInMs, retryDelayInMs, resolveRetryOptions, type RetryOptions, type ResolvedRetryOptions, type RetrySafety } from "./pipeline.js";
-export { NodeHttpTransport, TransportError, splitUrl, type HttpTransport, type NodeHttpTransportOptions, type TransportRequest, type TransportResponse } from "./transport.js";
+export {
+  TransportError,
+  chunksOf,
+  discardBody,
+  readText,
+  splitUrl,
+  type HttpTransport,
+  type ResponseBodyStream,
+  type TransportRequest,
+  type TransportResponse,
+} from "./transport.js";
+export { NodeHttpTransport, type NodeHttpTransportOptions } from "#platform";
+export { FetchHttpTransport } from "./transports/fetch.js";
+export { SseParser, type SseMessage } from "./events/sseParser.js";
+export type { EntityChange, WatchEvent, WatchOptions, WatchedKind } from "./events/watch.js";
 export { CreateTasksError, type AddTaskCollectionOptions, type AddTaskCollectionProgress } from "./addTaskCollection.js";
 export type * from "./options.js";
 export type { FileDownload, StreamedResult, StreamedBody } from "./operations/common.js";

@@ -10,7 +10,9 @@
  * - Status: the operation's exact success status (rest-api.md §3); anything else is a `BatchError`.
  */
 import { extensionOperations, operations, type OperationId, type OperationSpec } from "./generated/wireTable.js";
+import { platform } from "#platform";
 import { BatchError, errorFromResponse } from "./batchError.js";
+import { discardBody } from "./transport.js";
 import type { AnyOperationOptions } from "./options.js";
 import type { Pipeline, PipelineResponse, RetrySafety } from "./pipeline.js";
 import { responseInfo, type BatchResponseInfo } from "./responses.js";
@@ -206,10 +208,10 @@ export async function sendOperation(context: OperationContext, operationId: Oper
     }
     headers["ocp-range"] = options.ocpRange;
   }
-  let body: Buffer | undefined;
+  let body: Uint8Array | undefined;
   if (call.body !== undefined) {
     if (spec.requestBody === undefined) throw new TypeError(`${operationId} takes no request body`);
-    body = Buffer.from(JSON.stringify(call.body), "utf8");
+    body = platform.utf8(JSON.stringify(call.body));
     headers["content-type"] = jsonContentType;
   } else if (spec.requestBody !== undefined && spec.requestBodyOptional !== true) {
     throw new TypeError(`${operationId} requires a ${spec.requestBody} body`);
@@ -231,7 +233,7 @@ export async function sendOperation(context: OperationContext, operationId: Oper
   const info = responseInfo(raw);
   options.onResponse?.(info);
   if (raw.status !== spec.status && !(call.alsoAccept ?? []).includes(raw.status)) {
-    raw.stream?.destroy();
+    discardBody(raw.stream);
     throw errorFromResponse(raw);
   }
   let parsed: unknown;

@@ -23,11 +23,19 @@
  * The delay before retry n (0-based) is `Retry-After` / `retry-after-ms` / `x-ms-retry-after-ms` when the service
  * sent one, else a random value in [d/2, d] with d = min(retryDelayInMs · 2ⁿ, maxRetryDelayInMs).
  */
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import { AbortError, BatchError, type BatchRawResponse } from "./batchError.js";
 import { BatchSharedKeyCredential, TokenCache } from "./credentials.js";
-import { readText, splitUrl, TransportError, type HttpTransport } from "./transport.js";
+import { readText, splitUrl, TransportError, type HttpTransport, type ResponseBodyStream } from "./transport.js";
+
+/** A version 4 UUID; `crypto.randomUUID` is missing in browsers' insecure contexts, `getRandomValues` is not. */
+export function randomUUID(): string {
+  if (typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 export interface RetryOptions {
   /** Retries after the first attempt. @default 3 */
@@ -84,7 +92,7 @@ export interface PipelineRequest {
   readonly url: string;
   /** Headers other than auth, date and request ids. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: Buffer;
+  readonly body?: Uint8Array;
   readonly abortSignal?: AbortSignal;
   readonly clientRequestId?: string;
   readonly returnClientRequestId?: boolean;
@@ -101,7 +109,7 @@ export interface PipelineRequest {
 
 export interface PipelineResponse extends BatchRawResponse {
   /** The unread body, for streamed responses with a success status. */
-  readonly stream?: IncomingMessage;
+  readonly stream?: ResponseBodyStream;
 }
 
 export type PipelineCredential = BatchSharedKeyCredential | TokenCache;
@@ -181,7 +189,7 @@ export class Pipeline {
       else if (request.method !== "GET" && request.method !== "HEAD") headers["content-length"] = "0";
       const credential = this.options.credential;
       if (credential instanceof BatchSharedKeyCredential) {
-        headers["authorization"] = credential.authorizationHeader({ method: request.method, rawPath, rawQuery, headers });
+        headers["authorization"] = await credential.sign({ method: request.method, rawPath, rawQuery, headers });
       } else {
         headers["authorization"] = `Bearer ${await credential.getToken(request.abortSignal)}`;
       }

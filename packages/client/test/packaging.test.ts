@@ -1,6 +1,7 @@
 /**
  * The client as it is published: its compiled modules (JS and .d.ts) import nothing but Node built-ins, each other
- * and allowed Azure core packages; package.json declares nothing else; and `npm pack` yields a tarball that a fresh
+ * (also through the package's `#platform` import) and allowed Azure core packages; what a browser loads (the
+ * `browser` condition) imports no Node built-in at all; package.json declares nothing else; and `npm pack` yields a tarball that a fresh
  * project outside the workspace installs offline, runs (a signed request to a local server that verifies the
  * signature with the protocol's string-to-sign) and type-checks against with the repository's TypeScript.
  */
@@ -33,12 +34,25 @@ function filesUnder(directory: string, suffix: string): string[] {
     .map((file) => join(directory, file));
 }
 
+/** The package's own `imports` (`#platform`), per condition, as files of the compiled package. */
+const ownImports = manifest["imports"] as Record<string, Record<string, string>>;
+
+function ownImportTargets(specifier: string): string[] {
+  const conditions = ownImports[specifier];
+  assert.ok(conditions !== undefined, `${specifier} is not in package.json imports`);
+  return Object.values(conditions).map((target) => join(packageDir, target));
+}
+
 /** Every import specifier of the compiled modules, static and dynamic, that is not one of the package's own files. */
 function foreignImports(suffix: ".js" | ".d.ts"): Map<string, string[]> {
   const foreign = new Map<string, string[]>();
   for (const file of filesUnder(distDir, suffix)) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
     for (const { fileName: specifier } of importedFiles) {
+      if (specifier.startsWith("#")) {
+        for (const target of ownImportTargets(specifier)) assert.ok(!relative(distDir, target).startsWith(".."), `${specifier} maps to ${target}, outside the package`);
+        continue;
+      }
       if (specifier.startsWith(".")) {
         const target = resolve(dirname(file), specifier);
         assert.ok(!relative(distDir, target).startsWith(".."), `${file} imports ${specifier}, outside the package`);
@@ -72,6 +86,24 @@ describe("the published package", () => {
     const foreign = foreignImports(".js");
     assert.ok([...foreign.keys()].includes("node:http"), "the walk found the transport's imports");
     assertAllowed(foreign);
+  });
+
+  it("loads no Node built-in under the browser condition: every module reachable from index.js imports only its own files", () => {
+    const seen = new Set<string>();
+    const pending = [join(distDir, "index.js")];
+    while (pending.length > 0) {
+      const file = pending.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      // Type-only imports are erased from the JavaScript, so what is left is what a browser fetches.
+      for (const { fileName: specifier } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
+        if (specifier.startsWith("#")) pending.push(join(packageDir, ownImports[specifier]?.["browser"] ?? assert.fail(`${specifier} has no browser target`)));
+        else if (specifier.startsWith(".")) pending.push(resolve(dirname(file), specifier));
+        else assert.fail(`${relative(distDir, file)} imports ${specifier}, which a browser cannot load`);
+      }
+    }
+    assert.ok(seen.has(join(distDir, "platform", "browser.js")) && !seen.has(join(distDir, "platform", "node.js")), "the walk followed #platform to the browser module");
+    assert.ok(seen.has(join(distDir, "transports", "fetch.js")));
   });
 
   it("publishes types that need nothing but @types/node and allowed Azure core packages", () => {

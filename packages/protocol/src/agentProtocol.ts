@@ -17,7 +17,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Int32, model } from "./schema.js";
 import { StartTask } from "./models/pool.js";
-import { OutputFile, ResourceFile } from "./models/common.js";
+import { OutputFile, ResourceFile, UserIdentity } from "./models/common.js";
+import { ElevationLevel } from "./enums.js";
 
 export const agentProtocolVersion = 1;
 
@@ -181,6 +182,12 @@ export const TaskAssignment = model("TaskAssignment", {
    * run fails with `ApplicationPackageError` and this message, without starting the process.
    */
   applicationPackageError: Type.Optional(Type.String()),
+  /**
+   * Whom the process runs as (the task's, job manager's, preparation's or release task's `userIdentity`); absent:
+   * the pool's non-admin auto-user. Agents that isolate tasks as root run it as that identity's OS account
+   * (docs/security.md).
+   */
+  userIdentity: Type.Optional(UserIdentity),
 });
 export type TaskAssignment = Static<typeof TaskAssignment>;
 
@@ -213,6 +220,16 @@ export const DesiredNodeUser = model("DesiredNodeUser", {
 });
 export type DesiredNodeUser = Static<typeof DesiredNodeUser>;
 
+/**
+ * A named user of the pool (`userAccounts`) that processes may run as (`userIdentity.username`). Passwords and keys
+ * stay on the server: a task identity is never logged in to.
+ */
+export const DesiredUserAccount = model("DesiredUserAccount", {
+  name: Type.String(),
+  elevationLevel: ElevationLevel,
+});
+export type DesiredUserAccount = Static<typeof DesiredUserAccount>;
+
 export const DesiredNode = model("DesiredNode", {
   nodeId: Type.String(),
   poolId: Type.String(),
@@ -239,6 +256,8 @@ export const DesiredNode = model("DesiredNode", {
    * omits them too when it is configured not to manage OS accounts).
    */
   users: Type.Optional(Type.Array(DesiredNodeUser)),
+  /** The pool's `userAccounts`, for processes whose `userIdentity` names one. Absent or empty: none. */
+  userAccounts: Type.Optional(Type.Array(DesiredUserAccount)),
 });
 export type DesiredNode = Static<typeof DesiredNode>;
 

@@ -49,6 +49,7 @@ export {
   AgentSyncResponse,
   DesiredNode,
   DesiredNodeUser,
+  DesiredUserAccount,
   NodeCertificateFile,
   NodeErrorReport,
   ProcessOutcome,

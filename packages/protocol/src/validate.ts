@@ -3,6 +3,11 @@
  * expects, naming the property by its dotted path (`virtualMachineConfiguration.imageReference.publisher`):
  * missing → MissingRequiredProperty, unknown → UnsupportedProperty, anything else → InvalidPropertyValue. Enum
  * values are accepted in any casing and returned in their canonical wire spelling.
+ *
+ * Every string of a body (property names too) must also be fit for a process or a path: no NUL character (C
+ * strings, argv and environment blocks end at the first one, so it would cut values short or smuggle in new ones)
+ * and no lone UTF-16 surrogate (it has no UTF-8 encoding, so it can reach neither a URL, a file name nor the store
+ * intact). Refused once here, with InvalidPropertyValue naming the property, before any handler sees the body.
  */
 import { Kind, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
@@ -95,11 +100,53 @@ function canonicalise(schema: TSchema, value: unknown): unknown {
   return value;
 }
 
+const nul = "\u0000";
+/** With the `u` flag a surrogate pair is one code point, so only unpaired halves match. */
+const loneSurrogate = /\p{Surrogate}/u;
+
+/** Why `text` cannot be used, or undefined when it can. */
+export function unsafeTextReason(text: string): string | undefined {
+  if (text.includes(nul)) return "The value must not contain a NUL character.";
+  if (loneSurrogate.test(text)) return "The value must not contain a lone UTF-16 surrogate.";
+  return undefined;
+}
+
+/** The first string (value or property name) in `value` that `unsafeTextReason` refuses, with its dotted path. */
+function firstUnsafeString(value: unknown, path: string): { path: string; reason: string; value: string } | undefined {
+  if (typeof value === "string") {
+    const reason = unsafeTextReason(value);
+    return reason === undefined ? undefined : { path, reason, value };
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = firstUnsafeString(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const name = path === "" ? key : `${path}.${key}`;
+      const keyReason = unsafeTextReason(key);
+      if (keyReason !== undefined) return { path: name, reason: keyReason, value: key };
+      const found = firstUnsafeString(item, name);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** A value quoted for an error message; JSON escapes NUL and lone surrogates, so it can travel as UTF-8. */
+function visible(text: string): string {
+  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+}
+
 /**
  * Validates a parsed JSON body against a wire model. Returns the body with canonical enum spellings, or throws a
- * ServiceError (400) naming the offending property.
+ * ServiceError (400) naming the offending property. `anyStrings` skips the NUL and lone-surrogate check, for
+ * messages that only report facts (an agent's failure messages quote what a storage service or a process said).
  */
-export function validateBody<T>(schema: TSchema, body: unknown): T {
+export function validateBody<T>(schema: TSchema, body: unknown, options: { readonly anyStrings?: boolean } = {}): T {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw serviceError("InvalidRequestBody", {
       message: "The request body must be a JSON object.",
@@ -110,6 +157,15 @@ export function validateBody<T>(schema: TSchema, body: unknown): T {
   if (!checker.Check(body)) {
     const error = firstError(checker, body);
     throw error === undefined ? serviceError("InvalidRequestBody") : toServiceError(error);
+  }
+  const unsafe = options.anyStrings === true ? undefined : firstUnsafeString(body, "");
+  if (unsafe !== undefined) {
+    // The value goes back with its unusable characters escaped: a lone surrogate cannot be sent as UTF-8 either.
+    const shown = visible(unsafe.value);
+    throw serviceError("InvalidPropertyValue", {
+      message: `The value provided for the property '${unsafe.path}' is invalid: ${shown}. ${unsafe.reason}`,
+      values: propertyDetails(unsafe.path, unsafe.reason, shown),
+    });
   }
   return canonicalise(schema, body) as T;
 }

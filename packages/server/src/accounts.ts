@@ -5,6 +5,8 @@
  * With none configured the server serves the well-known development account below — like Azurite's
  * devstoreaccount1 — and refuses to bind to anything but loopback with it, since its key is public.
  */
+import { readFileSync, statSync } from "node:fs";
+
 export interface Account {
   readonly name: string;
   /** Decoded key bytes; a request signed with any of them is accepted. */
@@ -29,6 +31,30 @@ export function parseAccountSpec(spec: string): { name: string; key: string } {
     throw new Error(`The key of account '${name}' must be base64 of at least 16 bytes`);
   }
   return { name, key };
+}
+
+/**
+ * Reads an accounts file (`--accounts-file`): one `NAME:BASE64KEY` per line, blank lines and `#` comments ignored.
+ * Keys given this way appear in no process's command line or environment. The file must not be readable by other
+ * users (like an SSH private key), or it is refused.
+ */
+export function readAccountsFile(path: string): { name: string; key: string }[] {
+  let mode: number;
+  let text: string;
+  try {
+    mode = statSync(path).mode;
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`The accounts file '${path}' cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new Error(`The accounts file '${path}' holds account keys but other users may read it (mode ${(mode & 0o777).toString(8)}); make it private: chmod 600 '${path}'`);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map(parseAccountSpec);
 }
 
 export class AccountRegistry {

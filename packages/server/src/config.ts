@@ -3,11 +3,11 @@
  * rest of the server reads, with no `undefined` left.
  *
  * Environment equivalents (read by the CLI): OPENBATCH_HOST, OPENBATCH_PORT, OPENBATCH_DATA_DIR,
- * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY).
+ * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE.
  */
 import { isAbsolute, resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
-import { developmentAccount, parseAccountSpec } from "./accounts.js";
+import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
 
@@ -20,6 +20,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** `NAME:BASE64KEY` specs. @default the development account (loopback only) */
   accounts?: readonly string[];
+  /** A file of `NAME:BASE64KEY` lines (mode 0600), read at start-up; its accounts add to `accounts`. */
+  accountsFile?: string;
   /** Accepts Entra ID bearer tokens when set. */
   bearerToken?: BearerTokenOptions;
   /** How far `ocp-date` may be from the server's time. @default 900 */
@@ -49,6 +51,17 @@ export interface ServerOptions {
    */
   nodeOsUsers?: boolean;
   /**
+   * Local agents isolate tasks (docs/security.md): each process in a bubblewrap sandbox that shows only its node,
+   * and as root as the OS account of its Batch identity. Off, tasks run unconfined as the agents' OS user, which
+   * can read the server's data directory: only for trusted task code. @default true
+   */
+  taskIsolation?: boolean;
+  /**
+   * A node `unknown` this long (its agent silent) gives up its runs as lost to a host failure: its tasks are retried
+   * elsewhere (recovery retries), so a node that never comes back does not hold them forever. @default 300
+   */
+  unknownNodeTimeoutInSeconds?: number;
+  /**
    * The auto-storage account behind `ResourceFile.autoStorageContainerName`, shared by every account this server
    * serves. Without it such resource files are refused when a task is added.
    */
@@ -67,6 +80,12 @@ export interface ServerOptions {
   retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /** `GET /metrics` then needs `Authorization: Bearer <token>`. @default open (like /healthz) */
+  metricsToken?: string;
+  /** Entity changes kept per account for event-stream resumption (`Last-Event-ID`). @default 20000 */
+  eventBufferSize?: number;
+  /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
+  dashboardDir?: string;
 }
 
 export interface ResolvedServerConfig {
@@ -86,12 +105,17 @@ export interface ResolvedServerConfig {
   readonly nodesPerAgent: number;
   readonly nodeHeartbeatTimeoutInSeconds: number;
   readonly nodeOsUsers: boolean;
+  readonly taskIsolation: boolean;
+  readonly unknownNodeTimeoutInSeconds: number;
   readonly autoStorage: AutoStorageOptions | undefined;
   readonly maxApplicationPackageBytes: number;
   readonly maxApplicationPackageExpandedBytes: number;
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly metricsToken: string | undefined;
+  readonly eventBufferSize: number;
+  readonly dashboardDir: string | undefined;
 }
 
 export function isLoopback(host: string): boolean {
@@ -103,7 +127,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8090;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Port ${port} is not a TCP port`);
-  const accounts = (options.accounts ?? []).map(parseAccountSpec);
+  const accounts = [...(options.accounts ?? []).map(parseAccountSpec), ...(options.accountsFile === undefined ? [] : readAccountsFile(options.accountsFile))];
   const usingDevelopmentAccount = accounts.length === 0;
   if (usingDevelopmentAccount && !isLoopback(host)) {
     throw new Error(
@@ -111,6 +135,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
         "its key is published. Configure an account with --account NAME:BASE64KEY, or bind to 127.0.0.1.",
     );
   }
+  const unknownNodeTimeout = options.unknownNodeTimeoutInSeconds ?? 300;
+  if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
   const dataDir = options.dataDir ?? "./.openbatch";
   return {
     host,
@@ -129,11 +155,16 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     nodesPerAgent: options.nodesPerAgent ?? 16,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
     nodeOsUsers: options.nodeOsUsers ?? true,
+    taskIsolation: options.taskIsolation ?? true,
+    unknownNodeTimeoutInSeconds: unknownNodeTimeout,
     autoStorage: options.autoStorage,
     maxApplicationPackageBytes: options.maxApplicationPackageBytes ?? 512 * 1024 * 1024,
     maxApplicationPackageExpandedBytes: options.maxApplicationPackageExpandedBytes ?? 4 * 1024 * 1024 * 1024,
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
+    eventBufferSize: options.eventBufferSize ?? 20_000,
+    dashboardDir: options.dashboardDir,
   };
 }

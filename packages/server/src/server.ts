@@ -6,7 +6,6 @@
  * 200) and the pool reconciler has caught up with every pool; `close()` releases long-polling agents, stops
  * accepting requests, lets in-flight ones finish, then closes the store. Local agents are detached and outlive it.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { SqliteStore, type Store } from "@openbatch/store";
@@ -38,16 +37,24 @@ import { createApp } from "./http/app.js";
 import type { HandlerTable } from "./http/context.js";
 import { registerStatusPage } from "./http/statusPage.js";
 import { acquireDataDirLock } from "./dataDirLock.js";
+import { registerDashboardRoute } from "./http/dashboardRoute.js";
+import { EventHub } from "./events/eventHub.js";
+import { registerEventsRoute } from "./events/eventsRoute.js";
+import { observeStore } from "./events/observedStore.js";
+import { registerMetricsRoute } from "./metrics/metricsRoute.js";
+import { ServerMetrics } from "./metrics/serverMetrics.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
 import { AgentTokens } from "./nodes/agentTokens.js";
 import { HeartbeatTracker } from "./nodes/heartbeatTracker.js";
+import { releaseUnresponsiveNodes } from "./nodes/unresponsiveNodes.js";
 import { PoolNotifier } from "./nodes/notifier.js";
 import { PoolReconciler } from "./nodes/poolReconciler.js";
 import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
+import { checkPoolSpec } from "./services/specRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
@@ -66,6 +73,8 @@ import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
 import { createAutoStorage } from "./storage/autoStorage.js";
+import { secureDataDirectory, secureSecretFiles } from "./security/dataDirectory.js";
+import { taskIsolationStatus, type TaskIsolationStatus } from "./security/taskIsolation.js";
 
 export interface Services {
   readonly accounts: AccountService;
@@ -88,6 +97,8 @@ export interface OpenBatchServer {
   /** `http://host:port` */
   readonly url: string;
   readonly config: ResolvedServerConfig;
+  /** How the local agents isolate tasks, as probed at start-up (also in /healthz). */
+  readonly taskIsolation: TaskIsolationStatus;
   readonly services: Services;
   /** The operations this server implements. */
   readonly implementedOperations: ReadonlySet<string>;
@@ -115,25 +126,38 @@ export function createHandlerTable(services: Services): HandlerTable {
 
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
-  mkdirSync(config.dataDir, { recursive: true });
+  secureDataDirectory(config.dataDir);
   const dataDirLock = acquireDataDirLock(config.dataDir);
+  const events = new EventHub({ bufferSize: config.eventBufferSize });
   let store: Store;
   try {
-    store = new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites });
+    // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
+    store = observeStore(new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites }), {
+      committed: (changes) => events.publish(changes),
+      committedIn: (seconds) => metrics.observeCommit(seconds),
+    });
   } catch (error) {
     dataDirLock.release();
     throw error;
   }
+  const metrics = new ServerMetrics({
+    store,
+    accounts: config.accounts.map((account) => account.name),
+    connectedAgents: () => heartbeats.connectedAgents(),
+    eventSubscribers: () => events.subscriberCount,
+  });
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
   const notifier = new PoolNotifier();
   const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
   const tokens = AgentTokens.load(config.dataDir);
   const taskTokens = TaskTokens.load(config.dataDir);
+  secureSecretFiles(config.dataDir);
   const provider =
     config.localAgentEntry === undefined
       ? noProvider
-      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url });
+      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url, taskIsolation: config.taskIsolation });
+  const isolation = await taskIsolationStatus(config);
   let app: ReturnType<typeof createApp> | undefined;
   const heartbeats = new HeartbeatTracker({
     store,
@@ -148,6 +172,18 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         heartbeats.seen(identity, config.clock.now());
         await provider.startAgent({ ...identity, token: tokens.issue(identity) });
       }),
+    abandonAfterInMs: config.unknownNodeTimeoutInSeconds * 1000,
+    onAgentAbandoned: async (identity) => {
+      const released = await releaseUnresponsiveNodes(store, identity, config.clock.now());
+      if (released.nodes === 0) return;
+      app?.log.warn({ ...identity, nodes: released.nodes }, "nodes unknown for too long: their runs were given up as lost");
+      notifier.notify(identity.account, identity.poolId);
+      for (const poolId of released.poolsToWake) notifier.notify(identity.account, poolId);
+      for (const poolId of released.poolsDeleted) void reconciler.kick(identity.account, poolId);
+      scheduling.kick(identity.account);
+      scheduleRunner.kick(identity.account);
+      autoPools.kick(identity.account);
+    },
     onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
   });
   const reconciler = new PoolReconciler({
@@ -170,6 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
+    onRound: metrics.observeSchedulingRound,
   });
   const deadlines: Deadlines = new Deadlines({
     store,
@@ -186,6 +223,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
+    checkPoolSpec(pool);
     checkLocalPoolCapabilities(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   });
@@ -248,14 +286,18 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, authenticator });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolation }) });
+  if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
+  registerEventsRoute(app, { config, authenticator, hub: events });
+  registerMetricsRoute(app, metrics, config.metricsToken);
+  registerDashboardRoute(app, config);
   const packageFiles = new PackageFiles({
     dataDir: config.dataDir,
     maxPackageBytes: config.maxApplicationPackageBytes,
     maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
     maxEntries: 100_000,
   });
-  registerStatusPage(app, { config, isReady: () => ready });
+  registerStatusPage(app, { config, isReady: () => ready, links: [{ href: "/ui/", label: "dashboard" }, { href: "/metrics", label: "metrics (Prometheus)" }] });
   registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
   registerAgentPackageRoute(app, tokens, packageFiles);
   const agentSync = new AgentSync({
@@ -312,6 +354,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   return {
     url,
     config,
+    taskIsolation: isolation,
     services,
     implementedOperations: implementedOperations(handlers),
     close() {

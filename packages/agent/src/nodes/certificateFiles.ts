@@ -17,6 +17,8 @@ export async function placeCertificates(processDirectory: string, files: readonl
   const visible = (files ?? []).filter((file) => file.visibility.includes(consumer));
   if (visible.length === 0) return {};
   const directory = join(processDirectory, "certs");
+  // The task directory may not exist yet: made here, it must be as open as if the run had made it (0755).
+  await mkdir(processDirectory, { recursive: true, mode: 0o755 });
   await mkdir(directory, { recursive: true, mode: 0o700 });
   for (const file of visible) {
     await writeFile(join(directory, file.fileName), Buffer.from(file.contentBase64, "base64"), { mode: 0o600 });

@@ -47,10 +47,12 @@ import type { Logger } from "../log.js";
 import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from "../process/processGroup.js";
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
-import { placeCertificates, placeTaskCertificates } from "./certificateFiles.js";
+import { placeTaskCertificates } from "./certificateFiles.js";
 import { ApplicationPackageFailure, applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
-import { processEnvironment } from "./processEnvironment.js";
+import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
+import type { TaskIdentities } from "./taskIdentities.js";
+import type { Isolation } from "../process/sandbox.js";
 
 export interface NodeContext {
   readonly dataDirectory: string;
@@ -66,6 +68,10 @@ export interface NodeContext {
   persist(): Promise<void>;
   /** Installs application packages under a node's `applications/` (pool packages while preparing, task ones per run). */
   readonly applicationPackages: ApplicationPackageInstaller;
+  /** How processes are isolated (process/sandbox.ts). */
+  readonly isolation: Isolation;
+  /** Batch identities as OS accounts, in `accounts` mode. */
+  readonly identities?: TaskIdentities;
 }
 
 type Phase = "preparing" | "ready" | "removed";
@@ -188,6 +194,11 @@ export class HostedNode {
     this.kick();
   }
 
+  /** `<poolId>/<nodeId>`: how OS account registries name the node. */
+  get key(): string {
+    return `${this.poolId}/${this.nodeId}`;
+  }
+
   /** Removed and no longer desired: the host may forget the node. */
   get forgettable(): boolean {
     return this.phase === "removed" && !this.removing && this.desired === undefined;
@@ -292,6 +303,7 @@ export class HostedNode {
         this.wipePending = false;
       }
       await createNodeDirectories(this.layout);
+      await prepareNodeTree(this.layout, this.context.isolation);
       if (!(await this.installPoolPackages(desired))) return false;
       this.layoutChecked = true;
       this.phase = "ready";
@@ -301,6 +313,7 @@ export class HostedNode {
     }
     if (!this.layoutChecked) {
       await createNodeDirectories(this.layout);
+      await prepareNodeTree(this.layout, this.context.isolation);
       if (!(await this.installPoolPackages(desired))) return false;
       this.layoutChecked = true;
     }
@@ -336,6 +349,7 @@ export class HostedNode {
       await this.context.persist();
     }
     await this.killAll(new Error("The node is being removed."));
+    await this.releaseIdentities();
     await deleteNodeDirectories(this.layout);
     this.removing = false;
     this.phase = "removed";
@@ -351,6 +365,7 @@ export class HostedNode {
   private async rejoin(desired: DesiredNode): Promise<void> {
     if (desired.poolId !== this.poolId) {
       await this.killAll(new Error("The node moved to another pool."));
+      await this.releaseIdentities();
       if (this.phase !== "removed") await deleteNodeDirectories(this.layout);
       this.poolId = desired.poolId;
       this.layout = nodeLayout(this.context.dataDirectory, desired.poolId, this.nodeId);
@@ -403,37 +418,31 @@ export class HostedNode {
     this.logger.log("info", "start task attempt begins", { attempt });
     this.context.changed();
     const layout = this.layout;
-    const environment = processEnvironment({
-      systemPath: this.context.systemPath,
-      userName: this.context.userName,
-      layout,
-      nodeEnvironment: this.nodeEnvironment(desired),
-      taskDirectory: layout.startup,
-      workingDirectory: layout.startupWorkingDirectory,
-      ...(startTask.environmentSettings === undefined ? {} : { settings: startTask.environmentSettings }),
-      ...(startTask.userIdentity === undefined ? {} : { userIdentity: startTask.userIdentity }),
-    });
     const attemptRun = async (): Promise<ProcessOutcome> => {
       // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
       await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
-      const certificates = await placeCertificates(layout.startup, desired.certificates, "starttask");
-      return runStartTaskAttempt({
-        attempt,
-        startTask,
-        layout,
-        environment: { ...environment, ...certificates },
-        signal: controller.signal,
-        clock: this.context.clock,
-        killGracePeriodInMs: this.context.killGracePeriodInMs,
-        onProcess: (pid) => {
-          this.processGroups.add(pid);
-          void readProcessStartTicks(pid).then((startTicks) => {
-            if (this.running?.controller !== controller) return;
-            this.startTaskProcess = { pid, ...(startTicks === undefined ? {} : { startTicks }) };
-            this.context.changed();
-          });
-        },
-      });
+      const identity = await this.identityFor(desired, startTask.userIdentity, `start.${this.generation}.${attempt}`);
+      if (!("userName" in identity)) return { attempt, state: "completed", startTime: this.startTask?.startTime ?? this.context.clock.now().toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
+      try {
+        return await runStartTaskAttempt({
+          attempt,
+          startTask,
+          layout,
+          systemPath: this.context.systemPath,
+          nodeEnvironment: this.nodeEnvironment(desired),
+          certificates: desired.certificates,
+          runAs: identity,
+          signal: controller.signal,
+          clock: this.context.clock,
+          killGracePeriodInMs: this.context.killGracePeriodInMs,
+          onProcess: (pid) =>
+            this.track(pid, (process) => {
+              if (this.running?.controller === controller) this.startTaskProcess = process;
+            }),
+        });
+      } finally {
+        await identity.release().catch((error: unknown) => this.logger.log("error", "releasing the start task's OS account failed", { error }));
+      }
     };
     const done = attemptRun().then(
       (outcome) => this.finishStartTask(controller, outcome),
@@ -521,26 +530,28 @@ export class HostedNode {
       if (packageFailure !== undefined) {
         return { attempt, state: "completed", startTime: startTime.toISOString(), endTime: this.context.clock.now().toISOString(), failure: packageFailure };
       }
-      const certificates = await placeTaskCertificates(layout.root, assignment.taskDirectory, desired.certificates);
-      return runJobTask({
-        assignment,
-        layout,
-        nodeEnvironment: { ...this.nodeEnvironment(desired, assignment), ...certificates },
-        systemPath: this.context.systemPath,
-        userName: this.context.userName,
-        signal: controller.signal,
-        clock: this.context.clock,
-        killGracePeriodInMs: this.context.killGracePeriodInMs,
-        startTime,
-        onProcess: (pid) => {
-          this.processGroups.add(pid);
-          void readProcessStartTicks(pid).then((startTicks) => {
-            if (run.controller !== controller) return;
-            run.process = { pid, ...(startTicks === undefined ? {} : { startTicks }) };
-            this.context.changed();
-          });
-        },
-      });
+      const identity = await this.identityFor(desired, assignment.userIdentity, assignmentId);
+      if (!("userName" in identity)) return { attempt, state: "completed", startTime: startTime.toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
+      try {
+        const certificates = await placeTaskCertificates(layout.root, assignment.taskDirectory, desired.certificates);
+        return await runJobTask({
+          assignment,
+          layout,
+          nodeEnvironment: { ...this.nodeEnvironment(desired, assignment), ...certificates },
+          systemPath: this.context.systemPath,
+          runAs: identity,
+          signal: controller.signal,
+          clock: this.context.clock,
+          killGracePeriodInMs: this.context.killGracePeriodInMs,
+          startTime,
+          onProcess: (pid) =>
+            this.track(pid, (process) => {
+              if (run.controller === controller) run.process = process;
+            }),
+        });
+      } finally {
+        await identity.release().catch((error: unknown) => this.logger.log("error", "releasing a task's OS account failed", { assignmentId, error }));
+      }
     };
     run.done = attemptRun().then(
       (outcome) => this.finishTask(run, controller, outcome),
@@ -555,6 +566,33 @@ export class HostedNode {
         });
       },
     );
+  }
+
+  /** Who a run of this node runs as (runAs.ts); `run` names it within the node (a task-scope identity's account is per node and run). */
+  private identityFor(desired: DesiredNode, identity: TaskAssignment["userIdentity"], run: string): ReturnType<typeof runAsOrFailure> {
+    const { isolation, identities, userName, dataDirectory } = this.context;
+    return runAsOrFailure(
+      { isolation, ...(identities === undefined ? {} : { identities }), agentUserName: userName, dataDirectory },
+      { layout: this.layout, poolId: this.poolId, nodeId: this.nodeId, account: desired.environment["AZ_BATCH_ACCOUNT_NAME"] ?? "", userAccounts: desired.userAccounts },
+      identity,
+      // Preparation and release runs have the same assignment id on every node.
+      `${this.nodeId}/${run}`,
+      this.logger,
+    );
+  }
+
+  /** Keeps a started process's group to kill, and its identity (pid and start time) for a restarted agent. */
+  private track(pid: number, record: (process: PersistedProcess) => void): void {
+    this.processGroups.add(pid);
+    void readProcessStartTicks(pid).then((startTicks) => {
+      record({ pid, ...(startTicks === undefined ? {} : { startTicks }) });
+      this.context.changed();
+    });
+  }
+
+  /** Lets go of the OS accounts the node's identities held (the node leaves this host or its pool). */
+  private async releaseIdentities(): Promise<void> {
+    await this.context.identities?.releaseNode(this.key).catch((error: unknown) => this.logger.log("error", "releasing the node's OS accounts failed", { error }));
   }
 
   /** The node's variables plus the `AZ_BATCH_APP_PACKAGE_*` ones of the pool's and, for a job task, its own packages. */

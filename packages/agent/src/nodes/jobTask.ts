@@ -8,7 +8,9 @@
  * (truncated), with the environment of processEnvironment.ts plus, later layers winning, `AZ_BATCH_JOB_ID` and
  * `AZ_BATCH_TASK_ID` (from the assignment), the assignment's `environment`, and `AZ_BATCH_TASK_DIR` /
  * `AZ_BATCH_TASK_WORKING_DIR` (absolute), and the assignment's `nodePathEnvironment` made absolute under the node root
- * (e.g. `AZ_BATCH_JOB_PREP_DIR`). `maxWallClockTimeInMs` kills the process group when it expires.
+ * (e.g. `AZ_BATCH_JOB_PREP_DIR`). `maxWallClockTimeInMs` kills the process group when it expires. The process runs
+ * as `runAs` says (its identity's account, in a sandbox: runAs.ts), its working directory given to that account
+ * once the resource files are in.
  * The assignment's resource files are downloaded into `wd` first (files/resourceFiles.ts) and its output files
  * uploaded after the process exited, unless it was killed by an abort (files/outputFiles.ts); the run counts as
  * running throughout, as Azure counts it.
@@ -35,6 +37,7 @@ import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
 import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { processEnvironment } from "./processEnvironment.js";
+import type { RunAs } from "./runAs.js";
 import { AgentStopping } from "./startTask.js";
 
 export interface JobTaskRun {
@@ -43,7 +46,8 @@ export interface JobTaskRun {
   /** `DesiredNode.environment`. */
   readonly nodeEnvironment: Readonly<Record<string, string>>;
   readonly systemPath: string;
-  readonly userName: string;
+  /** Who the process runs as, and confined how (runAs.ts). */
+  readonly runAs: RunAs;
   readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly killGracePeriodInMs: number;
@@ -141,7 +145,8 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
 
   const environment = processEnvironment({
     systemPath: run.systemPath,
-    userName: run.userName,
+    userName: run.runAs.userName,
+    identityName: run.runAs.identityName,
     layout,
     nodeEnvironment: run.nodeEnvironment,
     taskDirectory,
@@ -162,6 +167,11 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
   } catch (error) {
     return completed({ failure: signal.aborted ? abortFailure(signal) : resourceFileFailure(error) });
   }
+  try {
+    await run.runAs.own(taskDirectory, workingDirectory);
+  } catch (error) {
+    return launchFailed(`The task's working directory could not be given to its user account: ${(error as Error).message}`);
+  }
 
   try {
     const started = await startProcess({
@@ -174,6 +184,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       killGracePeriodInMs: run.killGracePeriodInMs,
       clock: run.clock,
       ...(assignment.maxWallClockTimeInMs === undefined ? {} : { timeoutInMs: assignment.maxWallClockTimeInMs }),
+      ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
     });
     run.onProcess?.(started.pid);
     const result = await started.result;

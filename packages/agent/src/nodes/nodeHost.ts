@@ -23,6 +23,8 @@ import type { ApplicationPackageInstaller } from "./applicationPackages.js";
 import { HostedNode, type NodeContext } from "./hostedNode.js";
 import { isSafeId } from "./nodeLayout.js";
 import type { NodeKey, OsUsers } from "./osUsers.js";
+import type { TaskIdentities } from "./taskIdentities.js";
+import type { Isolation } from "../process/sandbox.js";
 
 export interface NodeHostOptions {
   readonly agentId: string;
@@ -39,6 +41,10 @@ export interface NodeHostOptions {
   /** Makes node users OS accounts; absent: they stay records, for the reason `osUsersDisabled` gives. */
   readonly osUsers?: OsUsers;
   readonly osUsersDisabled?: string;
+  /** How processes are isolated (process/sandbox.ts). */
+  readonly isolation: Isolation;
+  /** Batch identities as OS accounts, in `accounts` mode (nodes/taskIdentities.ts). */
+  readonly identities?: TaskIdentities;
 }
 
 export class NodeHost {
@@ -66,6 +72,8 @@ export class NodeHost {
       },
       persist: () => this.persist(),
       applicationPackages: options.applicationPackages,
+      isolation: options.isolation,
+      ...(options.identities === undefined ? {} : { identities: options.identities }),
     };
   }
 
@@ -86,6 +94,8 @@ export class NodeHost {
       }
       if (host.nodes.size > 0) options.logger.log("info", "restored nodes from the state file", { nodes: host.nodes.size });
     }
+    // Accounts held for nodes this agent no longer hosts, or for runs that died with the previous process, go.
+    await options.identities?.recover(new Set([...host.nodes.values()].map((node) => node.key)));
     await host.persist();
     return host;
   }

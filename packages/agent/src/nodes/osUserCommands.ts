@@ -16,6 +16,7 @@ const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 const adminGroupCandidates = ["sudo", "wheel"] as const;
 
 export const osUserComment = "OpenBatch node user";
+export const taskAccountComment = "OpenBatch task identity";
 
 export interface OsAccount {
   readonly name: string;
@@ -70,6 +71,21 @@ async function mustRun(command: string, args: readonly string[], options: RunOpt
   return result.stdout;
 }
 
+/**
+ * useradd and userdel exit 1 or 10 when another process holds the lock on /etc/passwd or /etc/group, and userdel 8
+ * while a process of the user is still ending: agents of one host changing accounts at the same time meet these,
+ * so they are retried a few times with a random pause.
+ */
+const transientCodes: Readonly<Record<string, readonly number[]>> = { useradd: [1, 10], userdel: [1, 8, 10] };
+
+async function runRetrying(command: "useradd" | "userdel", args: readonly string[]): Promise<RunResult> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await run(command, args);
+    if (result.code === 0 || attempt >= 8 || !(transientCodes[command] ?? []).includes(result.code)) return result;
+    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100 * attempt));
+  }
+}
+
 /** The account named `name`, or undefined when the system has none. */
 export async function findAccount(name: string): Promise<OsAccount | undefined> {
   const result = await run("getent", ["passwd", name]);
@@ -85,7 +101,20 @@ export async function findAccount(name: string): Promise<OsAccount | undefined> 
 
 export async function createAccount(name: string): Promise<OsAccount> {
   const shell = (await exists("/bin/bash")) ? "/bin/bash" : "/bin/sh";
-  await mustRun("useradd", ["--create-home", "--home-dir", join("/home", name), "--shell", shell, "--comment", osUserComment, "--", name]);
+  const created = await runRetrying("useradd", ["--create-home", "--home-dir", join("/home", name), "--shell", shell, "--comment", osUserComment, "--", name]);
+  if (created.code !== 0) throw new OsUserCommandError(`useradd exited with code ${created.code}: ${created.stdout.trim().slice(0, 500)}`);
+  const account = await findAccount(name);
+  if (account === undefined) throw new OsUserCommandError(`useradd did not create '${name}'`);
+  return account;
+}
+
+/**
+ * An account for running tasks (nodes/taskIdentities.ts): no home (a task's HOME is its working directory), no
+ * login shell, no password; its own group, as useradd gives every user on Debian and Red Hat.
+ */
+export async function createTaskAccount(name: string): Promise<OsAccount> {
+  const created = await runRetrying("useradd", ["--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment", taskAccountComment, "--", name]);
+  if (created.code !== 0) throw new OsUserCommandError(`useradd exited with code ${created.code}: ${created.stdout.trim().slice(0, 500)}`);
   const account = await findAccount(name);
   if (account === undefined) throw new OsUserCommandError(`useradd did not create '${name}'`);
   return account;
@@ -100,10 +129,13 @@ export async function configureAccount(account: OsAccount, user: DesiredNodeUser
   await setAuthorizedKey(account, user.sshPublicKey);
 }
 
-/** Ends the account's processes (a uid must not outlive its account, to be reused) and deletes it with its home. */
-export async function deleteAccount(name: string): Promise<void> {
+/**
+ * Ends the account's processes (a uid must not outlive its account, to be reused) and deletes it, with its home
+ * unless `keepHome` (task accounts have none).
+ */
+export async function deleteAccount(name: string, keepHome = false): Promise<void> {
   await run("pkill", ["--signal", "KILL", "--euid", name]);
-  const result = await run("userdel", ["--remove", "--", name]);
+  const result = await runRetrying("userdel", [...(keepHome ? [] : ["--remove"]), "--", name]);
   // 6: no such user (already gone); 12: the home could not be removed — the account itself is gone.
   if (result.code !== 0 && result.code !== 6 && result.code !== 12) throw new OsUserCommandError(`userdel exited with code ${result.code}: ${result.stdout.trim().slice(0, 500)}`);
 }
@@ -143,6 +175,14 @@ async function setAuthorizedKey(account: OsAccount, key: string | undefined): Pr
   await mustRun("chmod", ["700", "--", directory], asUser);
   await mustRun("tee", ["--", file], { ...asUser, input: `${key.trim()}\n` });
   await mustRun("chmod", ["600", "--", file], asUser);
+}
+
+/**
+ * Gives a directory tree to an account. GNU chown walks it without following symbolic links and with
+ * descriptor-relative calls, so a process of the account racing to swap a directory for a link cannot redirect it.
+ */
+export async function giveTree(directory: string, account: Pick<OsAccount, "uid" | "gid">): Promise<void> {
+  await mustRun("chown", ["--recursive", "--no-dereference", "-P", `${account.uid}:${account.gid}`, "--", directory]);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -4,7 +4,7 @@
  *
  * The attempt: download the resource files into `startup/wd`, split the command line, run it there with
  * `startup/stdout.txt` and `startup/stderr.txt` (truncated per attempt, as Azure keeps only the latest try's
- * output), and the environment of processEnvironment.ts. `startTime` is when the attempt began (downloads
+ * output), and the environment of processEnvironment.ts, as `runAs` says (runAs.ts). `startTime` is when the attempt began (downloads
  * included, as Azure counts it); `endTime` when it ended.
  *
  * Outcome mapping (always `state: "completed"`):
@@ -19,11 +19,14 @@
  *   outcome belongs to a generation that is over and is not reported anyway.
  */
 import type { Clock } from "@openbatch/core";
-import type { ProcessOutcome, StartTask } from "@openbatch/protocol";
+import type { NodeCertificateFile, ProcessOutcome, StartTask } from "@openbatch/protocol";
 import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
 import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFiles.js";
+import { placeCertificates } from "./certificateFiles.js";
+import { processEnvironment } from "./processEnvironment.js";
+import type { RunAs } from "./runAs.js";
 
 /** The abort reason used when the agent itself stops. */
 export class AgentStopping extends Error {
@@ -34,7 +37,14 @@ export interface StartTaskAttempt {
   readonly attempt: number;
   readonly startTask: StartTask;
   readonly layout: NodeLayout;
-  readonly environment: Readonly<Record<string, string>>;
+  /** The agent's PATH, the base of the process's. */
+  readonly systemPath: string;
+  /** The node's variables (`DesiredNode.environment` and its application packages'). */
+  readonly nodeEnvironment: Readonly<Record<string, string>>;
+  /** The node's certificate files; those visible to the start task are placed in `startup/certs`. */
+  readonly certificates: readonly NodeCertificateFile[] | undefined;
+  /** Who the process runs as, and confined how (runAs.ts). */
+  readonly runAs: RunAs;
   readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly killGracePeriodInMs: number;
@@ -78,17 +88,36 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
   } catch (error) {
     return completed({ failure: signal.aborted ? abortFailure(signal) : resourceFileFailure(error) });
   }
+  try {
+    await run.runAs.own(layout.startup, layout.startupWorkingDirectory);
+  } catch (error) {
+    return completed({ failure: { code: "CommandLaunchFailed", message: `The start task's working directory could not be given to its user account: ${(error as Error).message}` } });
+  }
 
+  const environment = {
+    ...processEnvironment({
+      systemPath: run.systemPath,
+      userName: run.runAs.userName,
+      identityName: run.runAs.identityName,
+      layout,
+      nodeEnvironment: run.nodeEnvironment,
+      taskDirectory: layout.startup,
+      workingDirectory: layout.startupWorkingDirectory,
+      ...(run.startTask.environmentSettings === undefined ? {} : { settings: run.startTask.environmentSettings }),
+    }),
+    ...(await placeCertificates(layout.startup, run.certificates, "starttask")),
+  };
   try {
     const started = await startProcess({
       argv,
       cwd: layout.startupWorkingDirectory,
-      env: run.environment,
+      env: environment,
       stdoutPath: layout.startupStdout,
       stderrPath: layout.startupStderr,
       signal,
       killGracePeriodInMs: run.killGracePeriodInMs,
       clock: run.clock,
+      ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
     });
     run.onProcess?.(started.pid);
     const result = await started.result;

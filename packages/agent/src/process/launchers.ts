@@ -7,11 +7,13 @@
  * `OPENBATCH_AGENT_SPAWNER=node`.
  *
  * Both start the program without a shell, in its own session and process group (pgid = pid), with stdin on
- * /dev/null, stdout/stderr to the given files, exactly the given environment, and the program looked up on that
- * environment's PATH.
+ * /dev/null, stdout/stderr to the given files (opened without following a link in their last component), exactly
+ * the given environment, and the program looked up on that environment's PATH. Both refuse (EINVAL) a request with
+ * a NUL in any string, which no C string can carry. Confinement (sandbox.ts) rewrites the request before either
+ * sees it, so both apply it alike.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { constants as fsConstants, existsSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -56,9 +58,16 @@ export interface Launcher {
   launch(request: LaunchRequest): Promise<Launched>;
 }
 
+/** As the spawner opens output files: never through a symbolic link in the last component (spawner.c). */
+function outputFlags(mode: LaunchRequest["outputMode"]): number {
+  const { O_WRONLY, O_CREAT, O_NOFOLLOW, O_APPEND, O_TRUNC } = fsConstants;
+  return O_WRONLY | O_CREAT | O_NOFOLLOW | (mode === "append" ? O_APPEND : O_TRUNC);
+}
+
 export const nodeLauncher: Launcher = {
   async launch(request) {
-    const flags = request.outputMode === "append" ? "a" : "w";
+    checkLaunchRequest(request);
+    const flags = outputFlags(request.outputMode);
     const handles: FileHandle[] = [];
     try {
       try {
@@ -101,6 +110,14 @@ const signalNames = new Map(Object.entries(constants.signals).map(([name, number
 /** The spawner's binary, where buildSpawner.mjs puts it. */
 export const spawnerBinary = fileURLToPath(new URL("../../../native/build/openbatch-spawner", import.meta.url));
 
+/** A frame field: its UTF-8 length (4 bytes, little-endian), then its bytes. */
+function field(text: string): Buffer {
+  const bytes = Buffer.from(text, "utf8");
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(bytes.length);
+  return Buffer.concat([header, bytes]);
+}
+
 function frame(id: number, request: LaunchRequest): Buffer {
   const env = Object.entries(request.env).map(([name, value]) => `${name}=${value}`);
   const fields = [
@@ -108,10 +125,36 @@ function frame(id: number, request: LaunchRequest): Buffer {
     String(1 + request.args.length), request.program, ...request.args,
     String(env.length), ...env,
   ];
-  const payload = Buffer.from(fields.map((field) => `${field}\0`).join(""), "utf8");
+  const payload = Buffer.concat(fields.map(field));
   const header = Buffer.alloc(4);
   header.writeUInt32LE(payload.length);
   return Buffer.concat([header, payload]);
+}
+
+/**
+ * The request's first string that cannot reach a process intact: argv, environment entries and paths are C
+ * strings, which end at a NUL. The API refuses such values; this keeps anything else from being cut short or from
+ * smuggling in an extra variable.
+ */
+function nulField(request: LaunchRequest): string | undefined {
+  const named: [string, string][] = [
+    ["program", request.program],
+    ["working directory", request.cwd],
+    ["stdout path", request.stdoutPath],
+    ["stderr path", request.stderrPath],
+    ...request.args.map((arg, index): [string, string] => [`argument ${index + 1}`, arg]),
+    ...Object.entries(request.env).map(([name, value]): [string, string] => [`environment variable '${name.replace(/\0/g, "\\0")}'`, `${name}=${value}`]),
+  ];
+  return named.find(([, value]) => value.includes("\0"))?.[0];
+}
+
+/** Throws the LaunchError every launcher gives for a request that cannot be passed to a process. */
+export function checkLaunchRequest(request: LaunchRequest): void {
+  const where = nulField(request);
+  if (where !== undefined) throw new LaunchError("EINVAL", "exec", `EINVAL: the ${where} contains a NUL character`);
+  if (Object.keys(request.env).some((name) => name === "" || name.includes("="))) {
+    throw new LaunchError("EINVAL", "exec", "EINVAL: an environment variable name is empty or contains '='");
+  }
 }
 
 /**
@@ -130,6 +173,11 @@ export class SpawnerLauncher implements Launcher {
   constructor(private readonly binary: string = spawnerBinary) {}
 
   launch(request: LaunchRequest): Promise<Launched> {
+    try {
+      checkLaunchRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const child = this.child ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -8,6 +8,8 @@
  * - Output files are truncated when the process starts (`outputMode: "append"` keeps what is there).
  * - The command is looked up on the `PATH` of the given environment; a relative path with a `/` resolves against
  *   `cwd`.
+ * - With `confinement` the process runs in a sandbox (sandbox.ts): the program must be found among what the sandbox
+ *   shows, and paths in the working directory and the environment are translated to the sandbox's.
  * - Launch failures reject with a ProcessLaunchError: `CommandProgramNotFound` when the program does not exist
  *   (ENOENT), `CommandLaunchFailed` for anything else (empty command line, missing working directory, EACCES, …) —
  *   the failure codes Azure Batch reports for these cases (semantics.md §2.4). No exit code exists then.
@@ -20,7 +22,8 @@
  *   process groups when the node reboots or leaves).
  */
 import { systemClock, type Clock } from "@openbatch/core";
-import { defaultLauncher, LaunchError, type Launched, type Launcher } from "./launchers.js";
+import { defaultLauncher, LaunchError, type Launched, type Launcher, type LaunchRequest } from "./launchers.js";
+import { confine, ProgramNotVisible, resolveVisibleProgram, type Confinement } from "./sandbox.js";
 import { exitCodeForSignal, signalGroup } from "./processGroup.js";
 
 export type LaunchFailureCode = "CommandProgramNotFound" | "CommandLaunchFailed";
@@ -55,6 +58,8 @@ export interface RunProcessOptions {
   readonly clock?: Clock;
   /** How the process is started. @default defaultLauncher() */
   readonly launcher?: Launcher;
+  /** Run it in a sandbox (and as an account), as sandbox.ts describes. @default not confined */
+  readonly confinement?: Confinement;
 }
 
 export interface ProcessResult {
@@ -85,16 +90,25 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
   if (options.signal?.aborted === true) throw new ProcessLaunchError("CommandLaunchFailed", "The process was cancelled before it started.");
   let launched: Launched;
   const startTime = clock.now();
+  let request: LaunchRequest = {
+    program,
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    stdoutPath: options.stdoutPath,
+    stderrPath: options.stderrPath,
+    outputMode: options.outputMode ?? "truncate",
+  };
+  if (options.confinement !== undefined) {
+    try {
+      request = confine(request, await resolveVisibleProgram(program, options.env["PATH"] ?? "", options.cwd, options.confinement), options.confinement);
+    } catch (error) {
+      if (error instanceof ProgramNotVisible) throw new ProcessLaunchError("CommandProgramNotFound", error.message);
+      throw error;
+    }
+  }
   try {
-    launched = await (options.launcher ?? defaultLauncher()).launch({
-      program,
-      args,
-      cwd: options.cwd,
-      env: options.env,
-      stdoutPath: options.stdoutPath,
-      stderrPath: options.stderrPath,
-      outputMode: options.outputMode ?? "truncate",
-    });
+    launched = await (options.launcher ?? defaultLauncher()).launch(request);
   } catch (error) {
     if (!(error instanceof LaunchError)) throw error;
     if (error.stage === "exec" && error.code === "ENOENT") {

@@ -1,6 +1,7 @@
 /** Shared plumbing of the operation groups: the three result shapes (body, headers, stream) and paged lists. */
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { platform } from "#platform";
 import type { OperationId } from "../generated/wireTable.js";
 import { BatchError } from "../batchError.js";
 import { sendOperation, type OperationCall, type OperationContext, type OperationResponse } from "../operation.js";
@@ -17,9 +18,12 @@ import {
 
 /** A streamed response body, usable as a Node stream or a web stream (read one of them, once). */
 export interface StreamedBody {
-  /** The body as a Node.js Readable (read it, pipe it, or `destroy()` it to release the connection). */
+  /**
+   * The body as a Node.js Readable (read it, pipe it, or `destroy()` it to release the connection). Node.js only:
+   * in browsers reading it throws; use `body`.
+   */
   readonly readableStreamBody: Readable;
-  /** The same body as a web ReadableStream (created on first access from `readableStreamBody`). */
+  /** The same body as a web ReadableStream (on Node.js created on first access from `readableStreamBody`). */
   readonly body: WebReadableStream<Uint8Array>;
 }
 
@@ -60,14 +64,7 @@ export async function headersResult(context: OperationContext, operationId: Oper
 /** Sends an operation whose body is streamed back. */
 export async function streamResult(context: OperationContext, operationId: OperationId, call: OperationCall): Promise<FileDownload> {
   const response = await sendOperation(context, operationId, { ...call, stream: true });
-  const stream: Readable = response.raw.stream ?? Readable.from([]);
-  let web: WebReadableStream<Uint8Array> | undefined;
-  const result = { ...parseFileHeaders(response.info.headers) } as FileResponseHeaders & StreamedBody;
-  Object.defineProperty(result, "readableStreamBody", { value: stream, enumerable: true });
-  Object.defineProperty(result, "body", {
-    enumerable: true,
-    get: () => (web ??= Readable.toWeb(stream) as WebReadableStream<Uint8Array>),
-  });
+  const result = Object.assign(platform.streamedBody(response.raw.stream), parseFileHeaders(response.info.headers)) as FileResponseHeaders & StreamedBody;
   return attachResponse(result, response.info);
 }
 

@@ -24,11 +24,16 @@ function ocpRange(ctx: RequestContext): string | undefined {
   return range.trim();
 }
 
-/** A task file path stays inside the task's directory: no absolute paths, no `..` segments. */
-function taskFilePath(filePath: string): string {
-  if (filePath.startsWith("/") || filePath.split("/").some((segment) => segment === "..") || filePath.includes("\0")) {
+/**
+ * The `{filePath}` of a file operation: a path to a file, relative to the node's (or the task's) directory. Refused
+ * with 400 InvalidUri: absolute paths, NUL, and `.` or `..` segments (`files/.` or `files/%2e` names the directory
+ * itself, not a file; `..` would leave it). Checked before the task or node is looked up: a path that names no file
+ * is wrong whatever their state.
+ */
+function filePathOf(filePath: string): string {
+  if (filePath.startsWith("/") || filePath.includes("\0") || filePath.split("/").some((segment) => segment === ".." || segment === ".")) {
     throw serviceError("InvalidUri", {
-      message: `The file path '${filePath}' leaves the task's directory.`,
+      message: `The file path '${filePath}' does not name a file: it must be relative, without '.' or '..' segments.`,
       values: [{ key: "FilePath", value: filePath }],
     });
   }
@@ -68,7 +73,7 @@ async function readFile(
   const read =
     "node" in source
       ? await files.read(source.node, filePath, method, range)
-      : await files.read(source.task.target, `${source.task.directory}/${taskFilePath(filePath)}`, method, range, source.task.url(filePath));
+      : await files.read(source.task.target, `${source.task.directory}/${filePath}`, method, range, source.task.url(filePath));
   const lastModified = new Date(read.headers.get("last-modified") ?? Date.now());
   try {
     checkConditions(ctx, { eTag: "", lastModified }, true);
@@ -99,11 +104,18 @@ export function fileHandlers(files: NodeFileService, tasks: TaskService) {
       const page = await files.list(location.target, options, query.recursive ?? false, location.directory, location.url);
       return listResult(ctx, "files", page.items, page.nextKey);
     },
-    File_GetFromTask: async ({ ctx, params }) => readFile(files, ctx, { task: await taskLocation(tasks, ctx, params) }, params.filePath, "GET"),
-    File_GetPropertiesFromTask: async ({ ctx, params }) => readFile(files, ctx, { task: await taskLocation(tasks, ctx, params) }, params.filePath, "HEAD"),
+    File_GetFromTask: async ({ ctx, params }) => {
+      const filePath = filePathOf(params.filePath);
+      return readFile(files, ctx, { task: await taskLocation(tasks, ctx, params) }, filePath, "GET");
+    },
+    File_GetPropertiesFromTask: async ({ ctx, params }) => {
+      const filePath = filePathOf(params.filePath);
+      return readFile(files, ctx, { task: await taskLocation(tasks, ctx, params) }, filePath, "HEAD");
+    },
     File_DeleteFromTask: async ({ ctx, params, query }) => {
+      const filePath = filePathOf(params.filePath);
       const location = await taskLocation(tasks, ctx, params);
-      await files.delete(location.target, `${location.directory}/${taskFilePath(params.filePath)}`, query.recursive ?? false);
+      await files.delete(location.target, `${location.directory}/${filePath}`, query.recursive ?? false);
       return {};
     },
     File_ListFromComputeNode: async ({ ctx, params, query }) => {
@@ -111,10 +123,10 @@ export function fileHandlers(files: NodeFileService, tasks: TaskService) {
       const page = await files.list(target(ctx, params), options, query.recursive ?? false);
       return listResult(ctx, "files", page.items, page.nextKey);
     },
-    File_GetFromComputeNode: ({ ctx, params }) => readFile(files, ctx, { node: target(ctx, params) }, params.filePath, "GET"),
-    File_GetPropertiesFromComputeNode: ({ ctx, params }) => readFile(files, ctx, { node: target(ctx, params) }, params.filePath, "HEAD"),
+    File_GetFromComputeNode: ({ ctx, params }) => readFile(files, ctx, { node: target(ctx, params) }, filePathOf(params.filePath), "GET"),
+    File_GetPropertiesFromComputeNode: ({ ctx, params }) => readFile(files, ctx, { node: target(ctx, params) }, filePathOf(params.filePath), "HEAD"),
     File_DeleteFromComputeNode: async ({ ctx, params, query }) => {
-      await files.delete(target(ctx, params), params.filePath, query.recursive ?? false);
+      await files.delete(target(ctx, params), filePathOf(params.filePath), query.recursive ?? false);
       return {};
     },
   } satisfies Partial<HandlerTable>;

@@ -18,7 +18,8 @@
  *                        request's `timeout`; it gets typed path parameters, query parameters and body
  *   8. response          the operation's exact success status, ETag / Last-Modified / DataServiceId headers
  *
- * `GET /healthz` sits outside the pipeline: no api-version, no authentication.
+ * `GET /healthz` sits outside the pipeline: no api-version, no authentication. Its `details` say how tasks are
+ * isolated (docs/security.md) — "tasks are not isolated" when they are not — and nothing secret.
  */
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
@@ -56,6 +57,8 @@ export interface AppDependencies {
   readonly handlers: HandlerTable;
   /** Answers /healthz: true once the server is ready to serve. */
   readonly isReady: () => boolean;
+  /** Facts /healthz reports beside its status (how tasks are isolated). */
+  readonly healthDetails?: () => Record<string, unknown>;
 }
 
 interface PipelineState {
@@ -122,7 +125,8 @@ export function createApp(deps: AppDependencies): FastifyInstance {
 
   app.get("/healthz", async (_request, reply) => {
     if (!deps.isReady()) return reply.code(503).send({ status: "starting" });
-    return reply.code(200).send({ status: "ok" });
+    const details = deps.healthDetails?.();
+    return reply.code(200).send({ status: "ok", ...(details === undefined ? {} : { details }) });
   });
 
   app.route({

@@ -15,7 +15,7 @@ export function registerAgentRoutes(app: FastifyInstance, tokens: AgentTokens, s
     const identity = authorization.startsWith("Bearer ") ? tokens.verify(authorization.slice(7).trim()) : undefined;
     if (identity === undefined) return reply.code(401).send({ code: "AgentAuthenticationFailed", message: "The agent token is not valid." });
     try {
-      const body = validateBody<AgentSyncRequest>(AgentSyncRequest, parseJsonBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)));
+      const body = validateBody<AgentSyncRequest>(AgentSyncRequest, parseJsonBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)), { anyStrings: true });
       if (body.protocolVersion !== agentProtocolVersion) {
         return reply.code(400).send({ code: "UnsupportedAgentProtocol", message: `This server speaks agent protocol ${agentProtocolVersion}.` });
       }

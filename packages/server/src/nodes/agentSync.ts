@@ -302,6 +302,7 @@ export class AgentSync {
       ...(certificates.length === 0 ? {} : { certificates }),
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       ...(this.options.nodeOsUsers && runtime.users !== undefined && runtime.users.length > 0 ? { users: runtime.users.map(desiredUser) } : {}),
+      ...(runtime.userAccounts === undefined ? {} : { userAccounts: runtime.userAccounts }),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -2,7 +2,9 @@
  * Notices agents that stopped reporting. Every agent sync is a heartbeat; an agent silent for longer than the
  * timeout has its nodes marked `unknown` (semantics.md §6.2: contact lost), once. Its next report recovers them
  * through the normal node lifecycle. Agents known at start-up get a full timeout of grace, as do new ones.
- * A lost agent is also reported (`onAgentLost`), so that the provider can start a dead one again.
+ * A lost agent is also reported (`onAgentLost`), so that the provider can start a dead one again; one still silent
+ * `abandonAfterInMs` after its nodes turned `unknown` is reported once more (`onAgentAbandoned`), for its nodes to
+ * give up their work (unresponsiveNodes.ts).
  */
 import { formatTimestamp, type Clock } from "@openbatch/core";
 import type { Store } from "@openbatch/store";
@@ -19,11 +21,15 @@ export interface HeartbeatTrackerOptions {
   readonly onNodesLost: (account: string, poolId: string) => void;
   /** Called once per silence; the composition root restarts the agent when the provider knows it is gone. */
   readonly onAgentLost?: (identity: AgentIdentity) => void;
+  /** How long nodes stay `unknown` before `onAgentAbandoned`. @default never */
+  readonly abandonAfterInMs?: number;
+  /** Called once per silence, `abandonAfterInMs` after the agent was lost. */
+  readonly onAgentAbandoned?: (identity: AgentIdentity) => Promise<void>;
   readonly onError: (error: unknown) => void;
 }
 
 export class HeartbeatTracker {
-  private readonly lastSeen = new Map<string, { identity: AgentIdentity; at: number; lost: boolean }>();
+  private readonly lastSeen = new Map<string, { identity: AgentIdentity; at: number; lost: boolean; abandoned?: boolean }>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: HeartbeatTrackerOptions) {}
@@ -50,13 +56,26 @@ export class HeartbeatTracker {
     this.timer.unref();
   }
 
+  /** Agents heard from within the timeout (the metrics' connected agents). */
+  connectedAgents(): number {
+    let count = 0;
+    for (const entry of this.lastSeen.values()) if (!entry.lost) count++;
+    return count;
+  }
+
   forget(identity: AgentIdentity): void {
     this.lastSeen.delete(this.key(identity));
   }
 
   async check(): Promise<void> {
     const now = this.options.clock.now();
+    const { abandonAfterInMs, onAgentAbandoned } = this.options;
     for (const entry of this.lastSeen.values()) {
+      if (entry.lost && entry.abandoned !== true && abandonAfterInMs !== undefined && onAgentAbandoned !== undefined && now.getTime() - entry.at > this.options.timeoutInMs + abandonAfterInMs) {
+        entry.abandoned = true;
+        await onAgentAbandoned(entry.identity);
+        continue;
+      }
       if (entry.lost || now.getTime() - entry.at <= this.options.timeoutInMs) continue;
       entry.lost = true;
       const { account, poolId, agentId } = entry.identity;

@@ -341,7 +341,18 @@ export class PoolReconciler {
       ...(pool.virtualMachineConfiguration === undefined
         ? {}
         : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
-      _ob: { agentId: "", generation: 1, generationChange: "reboot", reportedGeneration: 0, startTaskAttempt: 0, action: "run" },
+      _ob: {
+        agentId: "",
+        generation: 1,
+        generationChange: "reboot",
+        reportedGeneration: 0,
+        startTaskAttempt: 0,
+        action: "run",
+        // The identities its processes may run as (userIdentity.username); passwords stay with the pool.
+        ...(pool.userAccounts === undefined || pool.userAccounts.length === 0
+          ? {}
+          : { userAccounts: pool.userAccounts.map((user) => ({ name: user.name, elevationLevel: user.elevationLevel ?? "nonadmin" })) }),
+      },
     };
   }
 

@@ -68,6 +68,7 @@ function roleAssignment(job: CloudJob, jobId: string, role: JobTaskRole, run: nu
     environment: { ...environmentOf(job.commonEnvironmentSettings), ...environmentOf(spec?.environmentSettings), AZ_BATCH_JOB_ID: jobId, AZ_BATCH_TASK_ID: taskId },
     ...(wallClockInMs === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClockInMs) }),
     ...(spec?.resourceFiles === undefined ? {} : { resourceFiles: spec.resourceFiles }),
+    ...(spec?.userIdentity === undefined ? {} : { userIdentity: spec.userIdentity }),
     slots: 0,
     role,
   };

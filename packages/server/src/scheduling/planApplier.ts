@@ -53,6 +53,7 @@ export function taskAssignment(job: CloudJob, task: TaskRecord, attempt: number,
     ...(wallClock === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClock) }),
     ...(task.resourceFiles === undefined ? {} : { resourceFiles: task.resourceFiles }),
     ...(task.outputFiles === undefined ? {} : { outputFiles: task.outputFiles }),
+    ...(task.userIdentity === undefined ? {} : { userIdentity: task.userIdentity }),
     slots,
   };
 }

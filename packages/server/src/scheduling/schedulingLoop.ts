@@ -14,6 +14,7 @@ import { createDependencyIndex, schedule, type ParentState, type RunningTask, ty
 import type { ReadTx, Store } from "@openbatch/store";
 import type { NodeRecord } from "../services/nodeService.js";
 import type { TaskRecord } from "../services/taskService.js";
+import { timed } from "../metrics/timed.js";
 import { TimedPasses } from "../timing/timedPasses.js";
 import { busyTaskFilter, type JobNodeRecord } from "./jobPreparation.js";
 import { heldSlots, type PlanApplier } from "./planApplier.js";
@@ -24,6 +25,8 @@ export interface SchedulingLoopOptions {
   readonly onError: (error: unknown, account: string) => void;
   /** Active tasks considered per job per round. @default 2000 */
   readonly maxCandidates?: number;
+  /** Told each round's duration in seconds (metrics). */
+  readonly onRound?: (seconds: number) => void;
 }
 
 async function listAll<T>(tx: ReadTx, collection: Parameters<ReadTx["list"]>[0], filter?: Parameters<ReadTx["list"]>[1]["filter"], cap = Infinity) {
@@ -43,7 +46,7 @@ export class SchedulingLoop {
   constructor(private readonly options: SchedulingLoopOptions) {
     this.passes = new TimedPasses({
       pass: async (account) => {
-        if (await this.round(account)) this.passes.kick(account);
+        if (await timed(this.options.onRound, () => this.round(account))) this.passes.kick(account);
         return undefined;
       },
       onError: options.onError,

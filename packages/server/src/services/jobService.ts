@@ -20,6 +20,7 @@ import { removeJobRecords, startReleases, type JobNodeRecord } from "../scheduli
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
 import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
+import { checkJobTaskSpecs } from "./specRules.js";
 import { jobManagerTaskRecord } from "./taskService.js";
 import type { AutoPoolOutcome, AutoPools } from "./autoPools.js";
 
@@ -135,6 +136,7 @@ export function checkJobSpecification(job: JobSpecification, autoPools: AutoPool
     }
     if (job.jobReleaseTask.id !== undefined) assertValidId(job.jobReleaseTask.id, "jobReleaseTask.id");
   }
+  checkJobTaskSpecs(job);
 }
 
 /** The job with its server-side defaults filled in. */

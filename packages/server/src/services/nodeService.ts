@@ -4,7 +4,7 @@
  * never leaves the server: `nodeView` strips it.
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ApplicationPackageDeployment, ComputeNode, ComputeNodeUser, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ComputeNode, ComputeNodeUser, DesiredUserAccount, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { forgetPreparations } from "../scheduling/jobPreparation.js";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
@@ -46,6 +46,8 @@ export interface NodeRuntime {
   applicationPackages?: ApplicationPackageDeployment[];
   /** Node user accounts (passwords are kept only as crypt(3) SHA-512 hashes, for the agent's OS accounts). */
   users?: NodeUserRecord[];
+  /** The pool's `userAccounts` (name and elevation) when the node was made, for processes that run as one. */
+  userAccounts?: DesiredUserAccount[];
 }
 
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */

@@ -17,6 +17,7 @@ import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
 import { stopRun, type MultiInstanceRuntime } from "../scheduling/multiInstance.js";
 import { endedTask, killTaskRuns } from "../scheduling/taskEnding.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
+import { checkUserIdentity } from "./specRules.js";
 
 export interface TaskAssignmentRecord {
   assignmentId: string;
@@ -167,6 +168,7 @@ export class TaskService {
       });
     }
     checkExitConditions(job, task.exitConditions);
+    checkUserIdentity(task.userIdentity, "userIdentity");
     if (task.containerSettings !== undefined) {
       throw serviceError("InvalidPropertyValue", {
         message: "containerSettings needs a container runtime, and this server's nodes have none configured.",

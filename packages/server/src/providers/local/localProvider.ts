@@ -8,11 +8,16 @@
  * when its heartbeat is missed: it reloads its local state and reports its nodes, which recover from `unknown`.
  * Whether it is gone is read from /proc (an agent's command line names its id), so a slow agent is never doubled.
  *
+ * Agents get only what they need of the server's environment (`agentEnvironment`): their own token, the agent
+ * settings (`OPENBATCH_AGENT_*`), the locale, the proxies and Node's own variables — never the accounts' keys or the
+ * auto-storage connection string the server may have been given there. With `taskIsolation` off, they are told
+ * (`OPENBATCH_AGENT_ISOLATION=off`) to run tasks unconfined.
+ *
  * A retired agent (told to shut down: no node left) deletes its own state file and the pool directories it leaves
  * empty; once its process has ended, its log is deleted too — unless it recorded an error, so that what went wrong
  * can still be read (docs/agent-protocol.md).
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,6 +30,41 @@ export interface LocalProviderOptions {
   readonly dataDir: string;
   /** The server's URL as agents reach it. */
   readonly serverUrl: () => string;
+  /** Whether agents isolate tasks (ServerOptions.taskIsolation). @default true */
+  readonly taskIsolation?: boolean;
+}
+
+const passedVariables = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]);
+
+/** What an agent process inherits of `environment`: nothing secret (module comment). */
+export function agentEnvironment(environment: NodeJS.ProcessEnv, token: string, taskIsolation: boolean): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    if (value === undefined) continue;
+    if (passedVariables.has(name) || name.startsWith("LC_") || name.startsWith("NODE_") || (name.startsWith("OPENBATCH_AGENT_") && name !== "OPENBATCH_AGENT_TOKEN" && name !== "OPENBATCH_AGENT_TOKEN_FILE")) {
+      result[name] = value;
+    }
+  }
+  result["OPENBATCH_AGENT_TOKEN"] = token;
+  if (!taskIsolation) result["OPENBATCH_AGENT_ISOLATION"] = "off";
+  return result;
+}
+
+/** How the agents of this provider will isolate tasks: what `--probe-isolation` of the agent says here. */
+export async function probeLocalIsolation(agentEntry: string, taskIsolation: boolean): Promise<{ mode: string; reason?: string }> {
+  const probe = await new Promise<{ mode: string; reason?: string }>((resolve) => {
+    execFile(process.execPath, [agentEntry, "--probe-isolation"], { env: agentEnvironment(process.env, "probe", taskIsolation), timeout: 30_000 }, (error, stdout) => {
+      try {
+        if (error !== null) throw error;
+        const parsed = JSON.parse(stdout) as { mode?: unknown; reason?: unknown };
+        if (typeof parsed.mode !== "string") throw new Error("no mode");
+        resolve({ mode: parsed.mode, ...(typeof parsed.reason === "string" ? { reason: parsed.reason } : {}) });
+      } catch (failure) {
+        resolve({ mode: "none", reason: `the agent could not tell how it would isolate tasks (${(failure as Error).message.split("\n")[0] ?? ""})` });
+      }
+    });
+  });
+  return probe;
 }
 
 export function createLocalProvider(options: LocalProviderOptions): ComputeProvider {
@@ -42,7 +82,7 @@ export function createLocalProvider(options: LocalProviderOptions): ComputeProvi
           {
             detached: true,
             stdio: ["ignore", log, log],
-            env: { ...process.env, OPENBATCH_AGENT_TOKEN: launch.token },
+            env: agentEnvironment(process.env, launch.token, options.taskIsolation ?? true),
           },
         );
         child.unref();
