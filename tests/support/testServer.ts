@@ -1,5 +1,9 @@
 /**
  * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs.
+ *
+ * With OPENBATCH_TEST_STORE=postgres the server stores in PostgreSQL instead of SQLite: a fresh database per data
+ * directory (a server restarted on the same directory finds its database again) on one throwaway cluster per test
+ * process (support/postgresCluster.ts). scripts/runTests.mjs runs the conformance suite a second time that way.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -7,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer, type OpenBatchServer, type ServerOptions } from "@openbatch/server";
+import { sharedPostgresCluster } from "./postgresCluster.js";
 
 export interface TestServer extends OpenBatchServer {
   readonly dataDir: string;
@@ -20,6 +25,28 @@ export const testAccounts = {
   alpha: { name: "alphaacct", key: Buffer.from("alpha-account-key-for-tests-0123456789").toString("base64") },
   beta: { name: "betaacct", key: Buffer.from("beta-account-key-for-tests-9876543210").toString("base64") },
 } as const;
+
+/** The PostgreSQL database of each data directory, when OPENBATCH_TEST_STORE=postgres. */
+const databases = new Map<string, string>();
+
+async function testStore(dataDir: string): Promise<Pick<ServerOptions, "store">> {
+  const backend = process.env["OPENBATCH_TEST_STORE"];
+  if (backend === undefined || backend === "" || backend === "sqlite") return {};
+  if (backend !== "postgres") throw new Error(`OPENBATCH_TEST_STORE must be sqlite or postgres, not '${backend}'`);
+  let url = databases.get(dataDir);
+  if (url === undefined) {
+    url = await (await sharedPostgresCluster()).createDatabase();
+    databases.set(dataDir, url);
+  }
+  return { store: url };
+}
+
+async function dropTestStore(dataDir: string): Promise<void> {
+  const url = databases.get(dataDir);
+  if (url === undefined) return;
+  databases.delete(dataDir);
+  await (await sharedPostgresCluster()).dropDatabase(url);
+}
 
 /**
  * Options override the test defaults; pass `localAgentEntry: undefined` for a server that starts no agents
@@ -36,6 +63,7 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     nodeOsUsers: false,
     // Tests whose tasks use gate files outside their node run unconfined; tests/security/ turns isolation on.
     taskIsolation: false,
+    ...(await testStore(dataDir)),
     ...options,
     dataDir,
   });
@@ -53,6 +81,7 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
       await server.close();
       this.killAgents();
       rmSync(dataDir, { recursive: true, force: true });
+      await dropTestStore(dataDir);
     },
   }) as TestServer;
 }

@@ -14,6 +14,7 @@ import { statusCommand } from "./commands/status.js";
 import { taskCommand } from "./commands/task.js";
 import { addJobWait, addPoolWait, addTaskWatch } from "./commands/watch.js";
 import { serveCommand } from "./serveCommand.js";
+import { storeCommand } from "./storeCommand.js";
 
 export const cliVersion = "0.1.0";
 
@@ -45,7 +46,7 @@ export function buildProgram(): Command {
   program.commandsGroup("Connection:");
   for (const command of loginCommands()) program.addCommand(command);
   program.commandsGroup("The server:");
-  program.addCommand(serveCommand()).addCommand(agentsCommand()).addCommand(autoscaleCommand());
+  program.addCommand(serveCommand()).addCommand(agentsCommand()).addCommand(storeCommand()).addCommand(autoscaleCommand());
   finish(program);
   return program;
 }

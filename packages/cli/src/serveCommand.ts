@@ -14,6 +14,7 @@ import { BatchServiceClient, BatchSharedKeyCredential } from "@openbatch/client"
 import type { OpenBatchServer, ServerOptions } from "@openbatch/server";
 import { UsageError } from "./framework/errors.js";
 import { session } from "./framework/session.js";
+import { describeStoreLocation } from "@openbatch/store";
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -59,6 +60,11 @@ export function serveCommand(): Command {
     .option("--host <host>", "interface to bind (env OPENBATCH_HOST)", process.env["OPENBATCH_HOST"] ?? "127.0.0.1")
     .option("--port <port>", "TCP port, 0 for any free one (env OPENBATCH_PORT)", port, Number(process.env["OPENBATCH_PORT"] ?? 8090))
     .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
+    .option(
+      "--store <url>",
+      "the store: postgres://user@host:port/database (password in PGPASSWORD, not in ps) or sqlite:<file> (env OPENBATCH_STORE_URL). Default: SQLite in the data directory",
+      process.env["OPENBATCH_STORE_URL"],
+    )
     .option(
       "--account <name:base64key>",
       "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account. " +
@@ -112,6 +118,7 @@ export function serveCommand(): Command {
         host: options["host"] as string,
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,
+        ...(options["store"] === undefined ? {} : { store: options["store"] as string }),
         accounts: options["account"] as string[],
         ...(typeof options["accountsFile"] === "string" && options["accountsFile"] !== "" ? { accountsFile: options["accountsFile"] } : {}),
         taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
@@ -142,7 +149,7 @@ export function serveCommand(): Command {
       const { startServer, listLocalAgents, stopLocalAgents } = await import("@openbatch/server");
       const server = await startServer(serverOptions);
       // One write, so whoever waits for the banner sees all of it at once.
-      process.stdout.write(banner(server));
+      process.stdout.write(banner(server, server.config.store.backend === "postgres" ? describeStoreLocation(server.config.store.connectionString) : undefined));
       // Said where an operator looks, not only in the log: running other people's task code unconfined is a choice.
       if (server.taskIsolation.warning !== undefined) process.stderr.write(`WARNING: ${server.taskIsolation.warning}\n`);
       let stopping = false;
@@ -192,10 +199,12 @@ function prettyLogs(): NonNullable<ServerOptions["logStream"]> {
   });
 }
 
-function banner(server: OpenBatchServer): string {
+function banner(server: OpenBatchServer, store: string | undefined): string {
   const { config } = server;
   const names = config.accounts.map((account) => account.name).join(", ");
-  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`, ""];
+  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`];
+  if (store !== undefined) lines.push(`Store: ${store}`);
+  lines.push("");
   const account = config.accounts[0];
   if (config.usingDevelopmentAccount && account !== undefined) {
     lines.push(

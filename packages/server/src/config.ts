@@ -3,10 +3,11 @@
  * rest of the server reads, with no `undefined` left.
  *
  * Environment equivalents (read by the CLI): OPENBATCH_HOST, OPENBATCH_PORT, OPENBATCH_DATA_DIR,
- * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE.
+ * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE, OPENBATCH_STORE_URL.
  */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
+import { parseStoreLocation, type StoreLocation } from "@openbatch/store";
 import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
@@ -18,6 +19,11 @@ export interface ServerOptions {
   port?: number;
   /** Where the database and node directories live. @default "./.openbatch" */
   dataDir?: string;
+  /**
+   * The store: `postgres://user:password@host:port/database` for a PostgreSQL database, or `sqlite:<file>`.
+   * @default the SQLite file `openbatch.db` in `dataDir`
+   */
+  store?: string;
   /** `NAME:BASE64KEY` specs. @default the development account (loopback only) */
   accounts?: readonly string[];
   /** A file of `NAME:BASE64KEY` lines (mode 0600), read at start-up; its accounts add to `accounts`. */
@@ -92,6 +98,7 @@ export interface ResolvedServerConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  readonly store: StoreLocation;
   readonly accounts: readonly { name: string; key: string }[];
   readonly usingDevelopmentAccount: boolean;
   readonly bearerToken: BearerTokenOptions | undefined;
@@ -137,11 +144,13 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   }
   const unknownNodeTimeout = options.unknownNodeTimeoutInSeconds ?? 300;
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
-  const dataDir = options.dataDir ?? "./.openbatch";
+  const dataDirOption = options.dataDir ?? "./.openbatch";
+  const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
   return {
     host,
     port,
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    dataDir,
+    store: options.store === undefined || options.store === "" ? { backend: "sqlite", filename: join(dataDir, "openbatch.db") } : parseStoreLocation(options.store),
     accounts: usingDevelopmentAccount ? [{ ...developmentAccount }] : accounts,
     usingDevelopmentAccount,
     bearerToken: options.bearerToken,

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { SqliteStore, type Store } from "@openbatch/store";
+import { openStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   let store: Store;
   try {
     // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
-    store = observeStore(new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites }), {
+    store = observeStore(await openStore(config.store, { now: config.clock.now(), durableWrites: config.durableWrites }), {
       committed: (changes) => events.publish(changes),
       committedIn: (seconds) => metrics.observeCommit(seconds),
     });
