@@ -49,3 +49,4 @@ export {
   zipEntryPathProblem,
   isZipSymlinkEntry,
 } from "./applicationPackages.js";
+export { developmentAccount, defaultLocalEndpoint } from "./developmentAccount.js";

@@ -35,6 +35,8 @@ import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp } from "./http/app.js";
 import type { HandlerTable } from "./http/context.js";
+import { registerStatusPage } from "./http/statusPage.js";
+import { acquireDataDirLock } from "./dataDirLock.js";
 import { registerDashboardRoute } from "./http/dashboardRoute.js";
 import { EventHub } from "./events/eventHub.js";
 import { registerEventsRoute } from "./events/eventsRoute.js";
@@ -125,12 +127,19 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   secureDataDirectory(config.dataDir);
+  const dataDirLock = acquireDataDirLock(config.dataDir);
   const events = new EventHub({ bufferSize: config.eventBufferSize });
-  // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
-  const store: Store = observeStore(await openStore(config.store, { now: config.clock.now(), durableWrites: config.durableWrites }), {
-    committed: (changes) => events.publish(changes),
-    committedIn: (seconds) => metrics.observeCommit(seconds),
-  });
+  let store: Store;
+  try {
+    // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
+    store = observeStore(await openStore(config.store, { now: config.clock.now(), durableWrites: config.durableWrites }), {
+      committed: (changes) => events.publish(changes),
+      committedIn: (seconds) => metrics.observeCommit(seconds),
+    });
+  } catch (error) {
+    dataDirLock.release();
+    throw error;
+  }
   const metrics = new ServerMetrics({
     store,
     accounts: config.accounts.map((account) => account.name),
@@ -288,6 +297,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
     maxEntries: 100_000,
   });
+  registerStatusPage(app, { config, isReady: () => ready, links: [{ href: "/ui/", label: "dashboard" }, { href: "/metrics", label: "metrics (Prometheus)" }] });
   registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
   registerAgentPackageRoute(app, tokens, packageFiles);
   const agentSync = new AgentSync({
@@ -316,11 +326,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
+    dataDirLock.release();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
+  dataDirLock.setUrl(url);
   const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
@@ -360,6 +372,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await reconciler.idle();
         await provider.close();
         await store.close();
+        dataDirLock.release();
       })();
       return closing;
     },
