@@ -74,3 +74,4 @@ export {
   type NodeEvent,
   type CertificateEvent,
 } from "./lifecycles.js";
+export { developmentAccount, defaultLocalEndpoint } from "./developmentAccount.js";

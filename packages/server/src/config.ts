@@ -38,6 +38,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** "silent" for tests. @default "info" */
   logLevel?: "silent" | "error" | "warn" | "info" | "debug";
+  /** Where log lines go instead of stdout (the CLI passes a pretty-printer on a terminal). @default stdout, JSON */
+  logStream?: { write(line: string): unknown };
   /**
    * The node agent's entry script (`@openbatch/agent/main`); the local provider runs it to host nodes. Without it
    * nodes are allocated but stay `creating` until an agent joins from elsewhere.
@@ -114,6 +116,7 @@ export interface ResolvedServerConfig {
   readonly publicUrl: string | undefined;
   readonly clock: Clock;
   readonly logLevel: NonNullable<ServerOptions["logLevel"]>;
+  readonly logStream: ServerOptions["logStream"];
   readonly localAgentEntry: string | undefined;
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
@@ -169,6 +172,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     clock: options.clock ?? systemClock,
     logLevel: options.logLevel ?? "info",
+    logStream: options.logStream,
     localAgentEntry: options.localAgentEntry,
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,

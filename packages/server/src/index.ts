@@ -9,3 +9,6 @@ export { parseFilter } from "./odata/filter.js";
 export { parseListOptions, nextLink, encodeSkipToken, type ListOptions } from "./odata/listQuery.js";
 export { supportedImages, nodeAgentSkuIds } from "./catalogue/supportedImages.js";
 export { createAutoStorage, type AutoStorage, type AutoStorageOptions } from "./storage/autoStorage.js";
+export { acquireDataDirLock, readDataDirLock, DataDirLockedError, lockFileName, type DataDirLock, type LockOwner } from "./dataDirLock.js";
+export { listLocalAgents, stopLocalAgents, type LocalAgentProcess } from "./providers/local/localAgents.js";
+export { openBatchVersion } from "./http/statusPage.js";

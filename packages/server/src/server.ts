@@ -37,6 +37,8 @@ import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp } from "./http/app.js";
 import type { HandlerTable } from "./http/context.js";
+import { registerStatusPage } from "./http/statusPage.js";
+import { acquireDataDirLock } from "./dataDirLock.js";
 import { registerDashboardRoute } from "./http/dashboardRoute.js";
 import { EventHub } from "./events/eventHub.js";
 import { registerEventsRoute } from "./events/eventsRoute.js";
@@ -137,6 +139,7 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   secureDataDirectory(config.dataDir);
+  const dataDirLock = acquireDataDirLock(config.dataDir);
   const events = new EventHub({ bufferSize: config.eventBufferSize });
   let app: ReturnType<typeof createApp> | undefined;
   // What each committed effect does, in one place (effects/effects.ts); the parts it names are made below, before
@@ -160,11 +163,17 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         assertNever(effect);
     }
   };
-  const opened = await openStore(config.store, {
-    now: config.clock.now(),
-    durableWrites: config.durableWrites,
-    onEffectError: (error) => app?.log.error({ err: error }, "after-commit effect failed"),
-  });
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore(config.store, {
+      now: config.clock.now(),
+      durableWrites: config.durableWrites,
+      onEffectError: (error) => app?.log.error({ err: error }, "after-commit effect failed"),
+    });
+  } catch (error) {
+    dataDirLock.release();
+    throw error;
+  }
   // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts) first,
   // then its effects (effects/transaction.ts: outermost, so bodies see the transaction it gives them).
   const observed = observeStore(opened, {
@@ -293,6 +302,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
     maxEntries: 100_000,
   });
+  registerStatusPage(app, { config, isReady: () => ready, links: [{ href: "/ui/", label: "dashboard" }, { href: "/metrics", label: "metrics (Prometheus)" }] });
   registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
   registerAgentPackageRoute(app, tokens, packageFiles);
   const agentSync = new AgentSync({
@@ -314,11 +324,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
+    dataDirLock.release();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
+  dataDirLock.setUrl(url);
   const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
@@ -357,6 +369,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await reconciler.idle();
         await provider.close();
         await store.close();
+        dataDirLock.release();
       })();
       return closing;
     },

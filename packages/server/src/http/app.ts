@@ -105,7 +105,7 @@ function queryError(code: "MissingRequiredQueryParameter" | "InvalidQueryParamet
 export function createApp(deps: AppDependencies): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
-    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel, ...(config.logStream === undefined ? {} : { stream: config.logStream }) },
     // One access line per request is written by the onResponse hook below, without headers (keys, tokens).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.requestBodyMaxBytes,
