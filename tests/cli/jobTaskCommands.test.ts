@@ -178,12 +178,14 @@ describe("openbatch job, task, job-schedule, certificate and application command
   });
 
   it("manages job schedules: create, list, show, set, reset, disable, enable, stop, delete", async () => {
+    // The job manager runs as soon as the job is made, and its end would end the job and, once the schedule is reset
+    // to no recurrence, the schedule: it outlasts the test (stop kills it).
     const created = await cli("job-schedule", "create", "--id", "clisched", "--pool-id", "jobpool", "--recurrence-interval", "PT1H", "--metadata", "owner=cli",
-      "--job-manager-task-command-line", "/bin/true");
+      "--job-manager-task-command-line", "/bin/sleep 307");
     ok(created);
     assert.equal(created.json().schedule.recurrenceInterval, "PT1H");
     assert.deepEqual(created.json().metadata, [{ name: "owner", value: "cli" }]);
-    assert.equal(created.json().jobSpecification.jobManagerTask.commandLine, "/bin/true");
+    assert.equal(created.json().jobSpecification.jobManagerTask.commandLine, "/bin/sleep 307");
     const table = await cli("job-schedule", "list", "-o", "table");
     assert.match(table.stdout, /^Job Schedule Id\s+State\s+Previous State/);
     assert.match(table.stdout, /\nclisched\s+active/);

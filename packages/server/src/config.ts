@@ -86,6 +86,16 @@ export interface ServerOptions {
   retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /**
+   * Time on `clock` between the scheduling loop's safety-net passes, which place work no wake-up announced and count
+   * it as missed (docs/architecture.md). @default 5
+   */
+  schedulingSafetyNetInSeconds?: number;
+  /**
+   * A state change the transition tables do not allow throws (tests), instead of being written and logged as an
+   * error. @default false
+   */
+  strictTransitions?: boolean;
   /** `GET /metrics` then needs `Authorization: Bearer <token>`. @default open (like /healthz) */
   metricsToken?: string;
   /** Entity changes kept per account for event-stream resumption (`Last-Event-ID`). @default 20000 */
@@ -120,6 +130,8 @@ export interface ResolvedServerConfig {
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly schedulingSafetyNetInSeconds: number;
+  readonly strictTransitions: boolean;
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
@@ -146,6 +158,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
   const dataDirOption = options.dataDir ?? "./.openbatch";
   const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
+  const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
+  if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
   return {
     host,
     port,
@@ -172,6 +186,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    schedulingSafetyNetInSeconds: safetyNet,
+    strictTransitions: options.strictTransitions ?? false,
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,

@@ -1,4 +1,4 @@
-export { startServer, createHandlerTable, type OpenBatchServer, type Services } from "./server.js";
+export { startServer, createHandlerTable, type OpenBatchServer, type ServerHealth, type Services } from "./server.js";
 export { implementedOperations } from "./handlers/notImplemented.js";
 export type { HandlerTable, OperationHandler, OperationRequest } from "./http/context.js";
 export { resolveServerConfig, isLoopback, type ServerOptions, type ResolvedServerConfig } from "./config.js";

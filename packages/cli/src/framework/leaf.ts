@@ -14,36 +14,15 @@
  */
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
-import type { BatchServiceClient, ConditionOptions } from "@openbatch/client";
 import type { Connection } from "./connection.js";
 import { UsageError, WorkFailedError } from "./errors.js";
 import { render, type OutputSettings, type TableTransform } from "./output.js";
 import { nonEmpty } from "./profiles.js";
-import type { Terminal } from "./terminal.js";
+import type { Invocation } from "./invocation.js";
 import { session } from "./session.js";
 
-export interface Invocation {
-  /** The ids, camel-cased: `poolId`, `nodeId`, … */
-  readonly ids: Readonly<Record<string, string>>;
-  /** Positional arguments after the ids, as the command declared them. */
-  readonly args: readonly unknown[];
-  /** The parsed flags, camel-cased as commander names them. */
-  readonly options: Readonly<Record<string, unknown>>;
-  readonly terminal: Terminal;
-  readonly output: OutputSettings;
-  /** Ctrl-C. */
-  readonly signal: AbortSignal;
-  connection(): Connection;
-  client(): BatchServiceClient;
-  /** The parsed --json-file, or undefined without one. */
-  jsonFile(): unknown;
-  /** --if-match, --if-none-match, --if-modified-since, --if-unmodified-since, as client options. */
-  conditions(): ConditionOptions;
-  /** --filter, --select, --expand, as client options. */
-  listOptions(): { filter?: string; select?: string; expand?: string };
-}
-
 export type Action = (invocation: Invocation) => Promise<unknown>;
+export type { Invocation };
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 

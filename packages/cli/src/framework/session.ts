@@ -7,7 +7,7 @@ import type { ConditionOptions } from "@openbatch/client";
 import { resolveConnection, type Connection } from "./connection.js";
 import type { ConnectionHint } from "./errors.js";
 import { BatchServiceClient, BatchSharedKeyCredential } from "@openbatch/client";
-import type { Invocation } from "./leaf.js";
+import type { Invocation } from "./invocation.js";
 import { parseOutputFormat, type OutputSettings } from "./output.js";
 import { nonEmpty } from "./profiles.js";
 import { processTerminal, type Terminal } from "./terminal.js";

@@ -1,0 +1,14 @@
+/** Agent rows (`kind = agent`, scope = the pool): a node agent process and what it last said about its host. */
+export interface AgentRecord {
+  id: string;
+  poolId: string;
+  /** The agent's file server, reported on every sync. */
+  fileServerUrl?: string;
+  bootId?: string;
+  hostname?: string;
+  ipAddress?: string;
+  agentVersion?: string;
+  lastSeen?: string;
+  /** The host's CPU use reported with the last sync (autoscale `$CPUPercent`). */
+  cpuPercent?: number;
+}
