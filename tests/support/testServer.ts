@@ -1,5 +1,8 @@
 /**
- * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs.
+ * Starts a real OpenBatch server for a test: its own temp data directory, an ephemeral port, silent logs, state
+ * changes checked strictly against the transition tables, and the scheduling loop's safety net every second.
+ * `dispose()` fails the test when the server saw an illegal transition or placed work no wake-up announced
+ * (docs/architecture.md, "Server core"), so the whole suite proves the wake-ups right.
  *
  * With OPENBATCH_TEST_STORE=postgres the server stores in PostgreSQL instead of SQLite: a fresh database per data
  * directory (a server restarted on the same directory finds its database again) on one throwaway cluster per test
@@ -15,7 +18,10 @@ import { sharedPostgresCluster } from "./postgresCluster.js";
 
 export interface TestServer extends OpenBatchServer {
   readonly dataDir: string;
-  /** Closes the server, stops the agents it started (they are detached) and removes its data directory. */
+  /**
+   * Closes the server, stops the agents it started (they are detached) and removes its data directory; throws
+   * when the server met an illegal state transition or a missed wake-up.
+   */
   dispose(): Promise<void>;
   /** Kills this server's detached agent processes. */
   killAgents(signal?: NodeJS.Signals): void;
@@ -61,6 +67,8 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
     // Tests run as root: only those that clean up after themselves (tests/nodes/osUsers.test.ts) make OS accounts.
     nodeOsUsers: false,
+    strictTransitions: true,
+    schedulingSafetyNetInSeconds: 1,
     // Tests whose tasks use gate files outside their node run unconfined; tests/security/ turns isolation on.
     taskIsolation: false,
     ...(await testStore(dataDir)),
@@ -72,6 +80,7 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
     config: server.config,
     services: server.services,
     implementedOperations: server.implementedOperations,
+    health: () => server.health(),
     close: () => server.close(),
     dataDir,
     killAgents(signal: NodeJS.Signals = "SIGKILL") {
@@ -82,6 +91,9 @@ export async function startTestServer(options: ServerOptions & { keepDataDir?: s
       this.killAgents();
       rmSync(dataDir, { recursive: true, force: true });
       await dropTestStore(dataDir);
+      const { missedWakeUps, illegalTransitions } = server.health();
+      if (missedWakeUps > 0) throw new Error(`${missedWakeUps} task placement(s) came from the scheduling safety net: a change made work placeable without waking the scheduler`);
+      if (illegalTransitions > 0) throw new Error(`${illegalTransitions} state change(s) the transition tables do not allow were attempted`);
     },
   }) as TestServer;
 }

@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { runRemoteAgent } from "@openbatch/agent";
+import { session } from "./framework/session.js";
 
 function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -63,6 +64,8 @@ export function agentCommand(): Command {
       }
       const token = process.env["OPENBATCH_AGENT_TOKEN"];
       if (options.agentId !== undefined && (token === undefined || token === "")) throw new Error("--agent-id needs the agent's token in OPENBATCH_AGENT_TOKEN.");
+      // The agent stops in its own time on Ctrl-C (its processes end, its state is saved).
+      session.interruptHandledByCommand = true;
       const stop = new AbortController();
       for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stop.abort());
       const code = await runRemoteAgent({

@@ -1,27 +1,23 @@
 /**
  * `openbatch pool join-token <pool>`: makes, lists and revokes the join tokens with which agents on other machines
- * join a pool of the `external` provider (`openbatch agent --join-token T`). Tokens are made by the server's admin
- * endpoint (`/_admin/v1/pools/{pool}/join-tokens`), signed with the account's key, so only a holder of the key can
- * make one:
+ * join a pool of the `external` provider (`openbatch agent --join-token T`, docs/deployment.md). Tokens are made by
+ * the server's admin endpoint (`/_admin/v1/pools/{pool}/join-tokens`, SharedKey-signed), so only a holder of the
+ * account's key can make one:
  *
- *   openbatch pool join-token mypool [--lifetime 1d]     prints the token alone (for `T=$(…)`), its id on stderr
- *   openbatch pool join-token mypool --list               the pool's tokens (id, expiry, revoked), never their secret
- *   openbatch pool join-token mypool --revoke <tokenId>   no new agent can join with it
+ *   openbatch pool join-token <pool> [--lifetime 7d]   the token alone on stdout (for `T=$(…)`), its id on stderr;
+ *                                                        with --output, the token's record and the token
+ *   openbatch pool join-token <pool> --list             the pool's tokens (id, expiry, revoked), never their secret
+ *   openbatch pool join-token <pool> --revoke <id>      no new agent can join with it
  *
- * The connection is `--account`, `--key` and `--endpoint`, defaulting to the az CLI's AZURE_BATCH_ACCOUNT,
- * AZURE_BATCH_ACCESS_KEY and AZURE_BATCH_ENDPOINT. A refused request prints the server's code and message.
+ * The connection is the command's usual one (flags, profile, OPENBATCH_* / AZURE_BATCH_*, local server).
  */
-import { Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
 import { BatchSharedKeyCredential } from "@openbatch/client";
-
-interface JoinTokenOptions {
-  readonly account?: string;
-  readonly key?: string;
-  readonly endpoint?: string;
-  readonly lifetime?: number;
-  readonly list?: boolean;
-  readonly revoke?: string;
-}
+import type { Connection } from "./framework/connection.js";
+import { UsageError } from "./framework/errors.js";
+import { flags } from "./framework/body.js";
+import { leaf } from "./framework/leaf.js";
 
 /** `90`, `90s`, `30m`, `12h`, `7d` → seconds. */
 export function parseLifetime(value: string): number {
@@ -31,14 +27,9 @@ export function parseLifetime(value: string): number {
   return Number(match[1]) * unit;
 }
 
-function required(value: string | undefined, flag: string, variable: string): string {
-  if (value === undefined || value === "") throw new Error(`${flag} (or ${variable}) is required.`);
-  return value;
-}
-
-async function adminRequest(options: JoinTokenOptions, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<unknown> {
-  const credential = new BatchSharedKeyCredential(required(options.account, "--account", "AZURE_BATCH_ACCOUNT"), required(options.key, "--key", "AZURE_BATCH_ACCESS_KEY"));
-  const endpoint = new URL(required(options.endpoint, "--endpoint", "AZURE_BATCH_ENDPOINT"));
+async function adminRequest(connection: Connection, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<unknown> {
+  const credential = new BatchSharedKeyCredential(connection.account, connection.key);
+  const endpoint = new URL(connection.endpoint);
   const rawPath = `${endpoint.pathname.replace(/\/+$/, "")}${path}`;
   const text = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { "ocp-date": new Date().toUTCString(), accept: "application/json" };
@@ -65,30 +56,31 @@ async function adminRequest(options: JoinTokenOptions, method: "GET" | "POST" | 
   return parsed;
 }
 
-export function joinTokenCommand(): Command {
-  return new Command("join-token")
-    .description("Make a join token with which agents on other machines join the pool (openbatch agent --join-token); or list or revoke the pool's tokens")
-    .argument("<pool>", "the pool's id (its provider must be 'external')")
-    .option("--lifetime <duration>", "how long the token is good for: seconds, or 30m, 12h, 7d (default 1d)", parseLifetime)
-    .option("--list", "list the pool's tokens instead (never their secrets)")
-    .option("--revoke <tokenId>", "revoke a token instead: agents can no longer join with it")
-    .option("--account <name>", "Batch account name (env AZURE_BATCH_ACCOUNT)", process.env["AZURE_BATCH_ACCOUNT"])
-    .option("--key <base64>", "the account's key (env AZURE_BATCH_ACCESS_KEY)", process.env["AZURE_BATCH_ACCESS_KEY"])
-    .option("--endpoint <url>", "the server's URL, e.g. https://batch.example.org:8090 (env AZURE_BATCH_ENDPOINT)", process.env["AZURE_BATCH_ENDPOINT"])
-    .action(async (pool: string, options: JoinTokenOptions) => {
-      const path = `/_admin/v1/pools/${encodeURIComponent(pool)}/join-tokens`;
-      if (options.list === true && options.revoke !== undefined) throw new Error("give --list or --revoke, not both.");
-      if (options.list === true) {
-        const listed = (await adminRequest(options, "GET", path)) as { value: unknown[] };
-        process.stdout.write(`${JSON.stringify(listed.value, null, 2)}\n`);
-        return;
-      }
-      if (options.revoke !== undefined) {
-        process.stdout.write(`${JSON.stringify(await adminRequest(options, "DELETE", `${path}/${encodeURIComponent(options.revoke)}`), null, 2)}\n`);
-        return;
-      }
-      const created = (await adminRequest(options, "POST", path, options.lifetime === undefined ? {} : { lifetimeInSeconds: options.lifetime })) as { id: string; expiryTime: string; token: string };
-      process.stderr.write(`Join token ${created.id} for pool ${pool}, valid until ${created.expiryTime}. Revoke it with: openbatch pool join-token ${pool} --revoke ${created.id}\n`);
-      process.stdout.write(`${created.token}\n`);
+export function addPoolJoinToken(pool: Command): void {
+  leaf(pool, "join-token", "Make a join token with which agents on other machines join the pool (openbatch agent --join-token); or list or revoke its tokens.")
+    .ids("pool-id")
+    .options((command) =>
+      command
+        .option("--lifetime <duration>", "how long the token is good for: seconds, or 30m, 12h, 7d (default 1d)", parseLifetime)
+        .option("--list", "list the pool's tokens instead (never their secrets)")
+        .option("--revoke <token-id>", "revoke a token instead: no agent can join with it any more"),
+    )
+    .action(async (invocation) => {
+      const poolId = invocation.ids["poolId"] as string;
+      const options = flags<{ lifetime?: number; list?: boolean; revoke?: string }>(invocation);
+      const path = `/_admin/v1/pools/${encodeURIComponent(poolId)}/join-tokens`;
+      if (options.list === true && options.revoke !== undefined) throw new UsageError("give --list or --revoke, not both.");
+      if (options.list === true) return ((await adminRequest(invocation.connection(), "GET", path)) as { value: unknown[] }).value;
+      if (options.revoke !== undefined) return adminRequest(invocation.connection(), "DELETE", `${path}/${encodeURIComponent(options.revoke)}`);
+      const created = (await adminRequest(invocation.connection(), "POST", path, options.lifetime === undefined ? {} : { lifetimeInSeconds: options.lifetime })) as {
+        id: string;
+        expiryTime: string;
+        token: string;
+      };
+      // Asked for a format: the record with its token. Else the token alone, so that `T=$(…)` takes it as it is.
+      if (invocation.options["output"] !== undefined) return created;
+      invocation.terminal.note(`Join token ${created.id} for pool ${poolId}, valid until ${created.expiryTime}. Revoke it with: openbatch pool join-token ${poolId} --revoke ${created.id}`);
+      invocation.terminal.out(`${created.token}\n`);
+      return undefined;
     });
 }

@@ -72,6 +72,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** "silent" for tests. @default "info" */
   logLevel?: "silent" | "error" | "warn" | "info" | "debug";
+  /** Where log lines go instead of stdout (the CLI passes a pretty-printer on a terminal). @default stdout, JSON */
+  logStream?: { write(line: string): unknown };
   /**
    * The node agent's entry script (`@openbatch/agent/main`); the local provider runs it to host nodes. Without it
    * nodes are allocated but stay `creating` until an agent joins from elsewhere.
@@ -127,6 +129,16 @@ export interface ServerOptions {
   slurm?: SlurmOptions;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /**
+   * Time on `clock` between the scheduling loop's safety-net passes, which place work no wake-up announced and count
+   * it as missed (docs/architecture.md). @default 5
+   */
+  schedulingSafetyNetInSeconds?: number;
+  /**
+   * A state change the transition tables do not allow throws (tests), instead of being written and logged as an
+   * error. @default false
+   */
+  strictTransitions?: boolean;
   /** `GET /metrics` then needs `Authorization: Bearer <token>`. @default open (like /healthz) */
   metricsToken?: string;
   /** Entity changes kept per account for event-stream resumption (`Last-Event-ID`). @default 20000 */
@@ -147,6 +159,7 @@ export interface ResolvedServerConfig {
   readonly publicUrl: string | undefined;
   readonly clock: Clock;
   readonly logLevel: NonNullable<ServerOptions["logLevel"]>;
+  readonly logStream: ServerOptions["logStream"];
   readonly localAgentEntry: string | undefined;
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
@@ -163,6 +176,8 @@ export interface ResolvedServerConfig {
   readonly provider: ProviderKind;
   readonly tls: TlsOptions | undefined;
   readonly slurm: SlurmOptions;
+  readonly schedulingSafetyNetInSeconds: number;
+  readonly strictTransitions: boolean;
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
@@ -195,6 +210,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   if (options.slurm !== undefined) checkServerSlurmSettings(options.slurm);
   const badVariable = Object.keys(options.slurm?.pilotEnvironment ?? {}).find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
   if (badVariable !== undefined) throw new Error(`'${badVariable}' is not an environment variable name (slurm.pilotEnvironment)`);
+  const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
+  if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
   return {
     host,
     port,
@@ -207,6 +224,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     clock: options.clock ?? systemClock,
     logLevel: options.logLevel ?? "info",
+    logStream: options.logStream,
     localAgentEntry: options.localAgentEntry,
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
@@ -223,6 +241,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     provider,
     tls: options.tls,
     slurm: options.slurm ?? {},
+    schedulingSafetyNetInSeconds: safetyNet,
+    strictTransitions: options.strictTransitions ?? false,
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,

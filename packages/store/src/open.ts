@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
   readonly now: Date;
   /** SQLite only: fsync every commit (PostgreSQL's durability is the database server's `synchronous_commit`). */
   readonly durableWrites?: boolean;
+  /** Told of an after-commit effect that threw. @default console.error */
+  readonly onEffectError?: (error: unknown) => void;
 }
 
 export type StoreLocation = { readonly backend: "sqlite"; readonly filename: string } | { readonly backend: "postgres"; readonly connectionString: string };
@@ -28,6 +30,6 @@ export function describeStoreLocation(location: string): string {
 
 export async function openStore(location: StoreLocation, options: OpenStoreOptions): Promise<SqliteStore | PostgresStore> {
   return location.backend === "postgres"
-    ? PostgresStore.open({ connectionString: location.connectionString, now: options.now })
-    : new SqliteStore({ filename: location.filename, now: options.now, durableWrites: options.durableWrites ?? false });
+    ? PostgresStore.open({ connectionString: location.connectionString, now: options.now, ...(options.onEffectError === undefined ? {} : { onEffectError: options.onEffectError }) })
+    : new SqliteStore({ filename: location.filename, now: options.now, durableWrites: options.durableWrites ?? false, ...(options.onEffectError === undefined ? {} : { onEffectError: options.onEffectError }) });
 }

@@ -50,7 +50,8 @@ import { runJobTask } from "./jobTask.js";
 import { placeTaskCertificates } from "./certificateFiles.js";
 import { ApplicationPackageFailure, applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
-import { AgentStopping, runStartTaskAttempt } from "./startTask.js";
+import { AgentStopping } from "./agentStopping.js";
+import { runStartTaskAttempt } from "./startTask.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
 

@@ -38,7 +38,7 @@ import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { processEnvironment } from "./processEnvironment.js";
 import type { RunAs } from "./runAs.js";
-import { AgentStopping } from "./startTask.js";
+import { AgentStopping } from "./agentStopping.js";
 
 export interface JobTaskRun {
   readonly assignment: TaskAssignment;

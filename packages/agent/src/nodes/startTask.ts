@@ -27,11 +27,7 @@ import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFil
 import { placeCertificates } from "./certificateFiles.js";
 import { processEnvironment } from "./processEnvironment.js";
 import type { RunAs } from "./runAs.js";
-
-/** The abort reason used when the agent itself stops. */
-export class AgentStopping extends Error {
-  override readonly name = "AgentStopping";
-}
+import { AgentStopping } from "./agentStopping.js";
 
 export interface StartTaskAttempt {
   readonly attempt: number;

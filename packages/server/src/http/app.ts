@@ -122,7 +122,7 @@ export function createApp(deps: AppDependencies): FastifyInstance {
   const https = config.tls === undefined ? {} : { https: tlsMaterial(config.tls) };
   const app = Fastify({
     ...(https as object),
-    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel, ...(config.logStream === undefined ? {} : { stream: config.logStream }) },
     // One access line per request is written by the onResponse hook below, without headers (keys, tokens).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.requestBodyMaxBytes,

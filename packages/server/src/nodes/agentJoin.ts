@@ -14,18 +14,19 @@ import type { Clock } from "@openbatch/core";
 import type { AgentJoinRequest, AgentJoinResponse, CloudPool } from "@openbatch/protocol";
 import type { Store } from "@openbatch/store";
 import type { ProviderSet } from "../providers/providerSet.js";
-import type { NodeRecord } from "../services/nodeService.js";
+import type { AgentRecord } from "../records/agents.js";
+import type { NodeRecord } from "../records/nodes.js";
 import { AgentRefused } from "./agentRefusal.js";
 import type { AgentIdentity, AgentTokens } from "./agentTokens.js";
 import type { JoinTokens } from "./joinTokens.js";
-import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
 
 export interface AgentJoinOptions {
   readonly store: Store;
   readonly tokens: AgentTokens;
   readonly joinTokens: JoinTokens;
   readonly providers: ProviderSet;
-  readonly reconciler: PoolReconciler;
+  /** Runs the pool reconciler; resolves when the run that includes this kick is done. */
+  readonly reconcile: (account: string, poolId: string) => Promise<void>;
   readonly clock: Clock;
   /** Called once the agent is registered (its heartbeat starts being watched). */
   readonly onJoined: (identity: AgentIdentity) => void;
@@ -68,7 +69,7 @@ export class AgentJoin {
       );
     });
     this.options.onJoined(identity);
-    await this.options.reconciler.kick(account, poolId);
+    await this.options.reconcile(account, poolId);
     const hosted = await store.read(async (tx) => {
       const nodes = await tx.list<NodeRecord>({ account, kind: "node", scope: poolId }, { limit: 100_000 });
       return nodes.items.filter((node) => node.body._ob.agentId === agentId).length;

@@ -6,10 +6,10 @@
  */
 import type { AgentNodeReport } from "@openbatch/protocol";
 import type { ReadTx } from "@openbatch/store";
-import type { NodeRecord, StoredNode } from "../services/nodeService.js";
+import type { NodeRecord, StoredNode } from "../records/nodes.js";
+import { poolNumber } from "../records/nodeIds.js";
 import { AgentRefused } from "./agentRefusal.js";
 import type { AgentIdentity } from "./agentTokens.js";
-import { poolNumber } from "./poolReconciler.js";
 
 export async function checkNodeClaims(tx: ReadTx, identity: AgentIdentity, reports: readonly AgentNodeReport[], assigned: readonly StoredNode[]): Promise<void> {
   const own = new Set(assigned.map((node) => node.id.toLowerCase()));

@@ -13,8 +13,9 @@
  * but this interface.
  */
 import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
+import type { ProviderKind } from "../records/agents.js";
 
-export type ProviderKind = "local" | "external" | "slurm";
+export type { ProviderKind } from "../records/agents.js";
 
 export const providerKinds: readonly ProviderKind[] = ["local", "external", "slurm"];
 
