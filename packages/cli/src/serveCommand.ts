@@ -91,6 +91,12 @@ export function serveCommand(): Command {
       "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
       positiveInteger,
     )
+    .option(
+      "--unrestricted-container-account <name>",
+      "an account whose container tasks may use every containerRunOptions (privileged, added capabilities, host namespaces, devices, host paths); repeatable (env OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS, comma-separated)",
+      collect,
+      (process.env["OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS"] ?? "").split(",").filter((name) => name !== ""),
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
@@ -107,6 +113,7 @@ export function serveCommand(): Command {
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
+        unrestrictedContainerAccounts: options["unrestrictedContainerAccount"] as string[],
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
@@ -133,7 +140,8 @@ export function serveCommand(): Command {
         `OpenBatch listening on ${server.url}\n` +
           `Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n` +
           `Data directory: ${server.config.dataDir}\n` +
-          `Task isolation: ${server.taskIsolation.mode}\n`,
+          `Task isolation: ${server.taskIsolation.mode}\n` +
+          `Container runtime: ${"reason" in server.taskIsolation.containerRuntime ? `none (${server.taskIsolation.containerRuntime.reason})` : server.taskIsolation.containerRuntime.name}\n`,
       );
       // Said where an operator looks, not only in the log: running other people's task code unconfined is a choice.
       if (server.taskIsolation.warning !== undefined) process.stderr.write(`WARNING: ${server.taskIsolation.warning}\n`);

@@ -49,3 +49,15 @@ export {
   zipEntryPathProblem,
   isZipSymlinkEntry,
 } from "./applicationPackages.js";
+export {
+  checkContainerRunOptions,
+  containerRunArguments,
+  containerRuntimeChoice,
+  containerNodeRoot,
+  ContainerOptionsError,
+  imageRegistry,
+  qualifiedImageName,
+  readOnlyHostPaths,
+  type ContainerRunOption,
+  type ContainerRunPolicy,
+} from "./containerRunOptions.js";

@@ -53,6 +53,7 @@ import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
+import { checkContainerSettings, type ContainerPolicy } from "./services/containerRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
@@ -149,6 +150,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       ? noProvider
       : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url, taskIsolation: config.taskIsolation });
   const isolation = await taskIsolationStatus(config);
+  const { containerRuntime: _runtime, ...isolationDetails } = isolation;
   let app: ReturnType<typeof createApp> | undefined;
   const heartbeats = new HeartbeatTracker({
     store,
@@ -213,9 +215,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
-  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool) => {
+  const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
+  const runtime = isolation.containerRuntime;
+  const containerRuntime = "reason" in runtime ? { available: false, reason: runtime.reason } : { available: true };
+  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool, account) => {
     checkPoolSpec(pool);
-    checkLocalPoolCapabilities(pool);
+    checkLocalPoolCapabilities(pool, containerRuntime);
+    checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   });
   const autoscale = new AutoscaleService(store, pools);
@@ -244,7 +250,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         deadlines.kick(account);
         autoPools.kick(account);
       },
-    }, fileRules),
+    }, fileRules, containerPolicy),
     jobSchedules: new JobScheduleService(
       store,
       (account) => {
@@ -257,7 +263,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await autoPools.releaseSchedulePool(account, schedule.jobSpecification?.poolInfo?.autoPoolSpecification, schedule._ob.autoPoolId, now);
       },
     ),
-    tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules),
+    tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules, containerPolicy),
     taskControl: new TaskControl(store, (account, poolId) => {
       if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
       scheduling.kick(account);
@@ -277,7 +283,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolation }) });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolationDetails, containerRuntime: isolation.containerRuntime }) });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
   registerEventsRoute(app, { config, authenticator, hub: events });
   registerMetricsRoute(app, metrics, config.metricsToken);
@@ -299,6 +305,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     nodeOsUsers: config.nodeOsUsers,
+    unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => {
       heartbeats.forget(identity);

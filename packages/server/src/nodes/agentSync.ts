@@ -45,6 +45,8 @@ export interface AgentSyncOptions {
    * (`nodeOsUsers`). Off, agents get none, so accounts they made earlier are deleted.
    */
   readonly nodeOsUsers: boolean;
+  /** Accounts whose nodes may use every containerRunOptions (ServerOptions.unrestrictedContainerAccounts). */
+  readonly unrestrictedContainerAccounts?: ReadonlySet<string>;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when slots may have freed up (task runs finished, a node became usable): the scheduling loop runs. */
@@ -131,6 +133,7 @@ export class AgentSync {
         ipAddress: request.host.ipAddress,
         agentVersion: request.host.agentVersion,
         ...(request.host.cpuPercent === undefined ? {} : { cpuPercent: request.host.cpuPercent }),
+        ...(request.host.containerRuntime === undefined ? {} : { containerRuntime: request.host.containerRuntime }),
         lastSeen: formatTimestamp(now),
       }, now);
     }
@@ -303,6 +306,8 @@ export class AgentSync {
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       ...(this.options.nodeOsUsers && runtime.users !== undefined && runtime.users.length > 0 ? { users: runtime.users.map(desiredUser) } : {}),
       ...(runtime.userAccounts === undefined ? {} : { userAccounts: runtime.userAccounts }),
+      ...(runtime.containerConfiguration === undefined ? {} : { containerConfiguration: runtime.containerConfiguration }),
+      ...(this.options.unrestrictedContainerAccounts?.has(identity.account) === true ? { unrestrictedContainerOptions: true } : {}),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

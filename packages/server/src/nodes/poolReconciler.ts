@@ -39,6 +39,8 @@ export interface AgentRecord {
   lastSeen?: string;
   /** The host's CPU use reported with the last sync (autoscale `$CPUPercent`). */
   cpuPercent?: number;
+  /** The container runtime the agent reported (absent: none), for its nodes' containers (docs/containers.md). */
+  containerRuntime?: { name: string; version: string; rootless: boolean };
 }
 
 export interface PoolReconcilerOptions {
@@ -348,6 +350,8 @@ export class PoolReconciler {
         reportedGeneration: 0,
         startTaskAttempt: 0,
         action: "run",
+        // Its images are pulled while it prepares (as on Azure, pool changes reach a node when it is made).
+        ...(pool.virtualMachineConfiguration?.containerConfiguration === undefined ? {} : { containerConfiguration: pool.virtualMachineConfiguration.containerConfiguration }),
         // The identities its processes may run as (userIdentity.username); passwords stay with the pool.
         ...(pool.userAccounts === undefined || pool.userAccounts.length === 0
           ? {}

@@ -4,12 +4,14 @@
  * field — never silently dropped.
  *
  * The local provider runs Linux nodes as directories and processes on this machine, so it refuses Windows images,
- * retired cloud-service pools, container pools (no container runtime is configured) and file-system mounts; VM
+ * retired cloud-service pools, container pools when its agents have no container runtime (the start-up probe,
+ * security/taskIsolation.ts) and file-system mounts; VM
  * details such as data disks, extensions, OS disk and security profiles are recorded and returned as given.
  */
 import { maxTaskSlots, propertyDetails, serviceError, vmSizeInfo } from "@openbatch/core";
 import type { PoolAddParameter } from "@openbatch/protocol";
 import { supportedImages } from "../catalogue/supportedImages.js";
+import { checkContainerConfiguration } from "../services/containerRules.js";
 
 function refuse(property: string, reason: string) {
   return serviceError("InvalidPropertyValue", {
@@ -18,7 +20,13 @@ function refuse(property: string, reason: string) {
   });
 }
 
-export function checkLocalPoolCapabilities(pool: PoolAddParameter): void {
+/** Whether the nodes will have a container runtime, and why not. */
+export interface ContainerRuntimeAvailability {
+  readonly available: boolean;
+  readonly reason?: string;
+}
+
+export function checkLocalPoolCapabilities(pool: PoolAddParameter, containers: ContainerRuntimeAvailability = { available: false, reason: "none was found" }): void {
   const size = vmSizeInfo(pool.vmSize);
   if (size === undefined) throw refuse("vmSize", `'${pool.vmSize}' is not a VM size this server knows (for example Standard_D2s_v3).`);
   const slots = pool.taskSlotsPerNode ?? 1;
@@ -38,9 +46,7 @@ export function checkLocalPoolCapabilities(pool: PoolAddParameter): void {
     if (image.item.osType === "windows" || vm.windowsConfiguration !== undefined) {
       throw refuse("virtualMachineConfiguration.nodeAgentSKUId", "The local provider runs Linux nodes only.");
     }
-    if (vm.containerConfiguration !== undefined) {
-      throw refuse("virtualMachineConfiguration.containerConfiguration", "No container runtime is configured on this server.");
-    }
+    checkContainerConfiguration(vm.containerConfiguration, containers);
   }
   if (pool.mountConfiguration !== undefined && pool.mountConfiguration.length > 0) {
     throw refuse("mountConfiguration", "The local provider cannot mount file systems on its nodes.");

@@ -69,6 +69,7 @@ function roleAssignment(job: CloudJob, jobId: string, role: JobTaskRole, run: nu
     ...(wallClockInMs === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClockInMs) }),
     ...(spec?.resourceFiles === undefined ? {} : { resourceFiles: spec.resourceFiles }),
     ...(spec?.userIdentity === undefined ? {} : { userIdentity: spec.userIdentity }),
+    ...(spec?.containerSettings === undefined ? {} : { containerSettings: spec.containerSettings }),
     slots: 0,
     role,
   };

@@ -87,7 +87,7 @@ export class AutoPools {
   async createInTx(tx: WriteTx, account: string, spec: AutoPoolSpecification, baseUrl: string, now: Date): Promise<AutoPoolOutcome> {
     const poolId = autoPoolId(spec);
     try {
-      const pool = this.pools.newPool({ ...spec.pool, id: poolId } as Parameters<PoolService["newPool"]>[0], `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now);
+      const pool = this.pools.newPool({ ...spec.pool, id: poolId } as Parameters<PoolService["newPool"]>[0], `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now, account);
       await this.pools.insertPool(tx, account, pool, now);
       return { poolId };
     } catch (error) {

@@ -21,6 +21,7 @@ import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@open
 import type { ListOptions } from "../odata/listQuery.js";
 import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
 import { checkJobTaskSpecs } from "./specRules.js";
+import { checkJobContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
 import { jobManagerTaskRecord } from "./taskService.js";
 import type { AutoPoolOutcome, AutoPools } from "./autoPools.js";
 
@@ -231,6 +232,8 @@ export class JobService {
     hooks: JobServiceHooks = {},
     /** What resource files may use (auto-storage). @default no auto-storage account */
     private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
+    /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
+    private readonly containerPolicy: ContainerPolicy = restrictedContainers,
   ) {
     this.onPoolChanged = hooks.onPoolChanged ?? (() => {});
     this.onSchedulable = hooks.onSchedulable ?? (() => {});
@@ -241,6 +244,7 @@ export class JobService {
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
     checkJobFiles(job, this.fileRules);
+    checkJobContainerSettings(job, account, this.containerPolicy);
     const autoPool = await this.makeAutoPool(account, job, url, now);
     try {
       const stored = await this.store.write(async (tx) => {

@@ -4,7 +4,7 @@
  * never leaves the server: `nodeView` strips it.
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ApplicationPackageDeployment, ComputeNode, ComputeNodeUser, DesiredUserAccount, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ComputeNode, ContainerConfiguration, ComputeNodeUser, DesiredUserAccount, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
 import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { forgetPreparations } from "../scheduling/jobPreparation.js";
 import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
@@ -48,6 +48,8 @@ export interface NodeRuntime {
   users?: NodeUserRecord[];
   /** The pool's `userAccounts` (name and elevation) when the node was made, for processes that run as one. */
   userAccounts?: DesiredUserAccount[];
+  /** The pool's container configuration when the node was made (images to pull, registries). */
+  containerConfiguration?: ContainerConfiguration;
 }
 
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */

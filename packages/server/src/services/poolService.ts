@@ -91,20 +91,20 @@ export class PoolService {
     private readonly store: Store,
     private readonly onChange: (account: string, poolId: string) => void = () => {},
     /** The compute provider's refusals of what it cannot honour (providers/poolCapabilities.ts). */
-    private readonly checkCapabilities: (pool: PoolAddParameter) => void = () => {},
+    private readonly checkCapabilities: (pool: PoolAddParameter, account: string) => void = () => {},
   ) {}
 
   async add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
-    const cloudPool = this.newPool(pool, url, now);
+    const cloudPool = this.newPool(pool, url, now, account);
     const stored = await this.store.write((tx) => this.insertPool(tx, account, cloudPool, now));
     this.onChange(account, pool.id);
     return stored;
   }
 
   /** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or provider refuse. */
-  newPool(pool: PoolAddParameter, url: string, now: Date): CloudPool {
+  newPool(pool: PoolAddParameter, url: string, now: Date, account: string): CloudPool {
     checkPoolRules(pool);
-    this.checkCapabilities(pool);
+    this.checkCapabilities(pool, account);
     const time = formatTimestamp(now);
     const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
     const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);

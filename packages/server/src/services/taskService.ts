@@ -17,6 +17,7 @@ import type { ResolvedExitOptions } from "../scheduling/exitOptions.js";
 import { stopRun, type MultiInstanceRuntime } from "../scheduling/multiInstance.js";
 import { endedTask, killTaskRuns } from "../scheduling/taskEnding.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
+import { checkContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
 import { checkUserIdentity } from "./specRules.js";
 
 export interface TaskAssignmentRecord {
@@ -142,9 +143,11 @@ export class TaskService {
     private readonly store: Store,
     private readonly onAdded: (account: string) => void = () => {},
     private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
+    /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
+    private readonly containerPolicy: ContainerPolicy = restrictedContainers,
   ) {}
 
-  private checkTask(job: CloudJob, task: TaskAddParameter): void {
+  private checkTask(account: string, job: CloudJob, task: TaskAddParameter): void {
     assertValidId(task.id, "id");
     const prep = job.jobPreparationTask === undefined ? undefined : (job.jobPreparationTask.id ?? "jobpreparation");
     const release = job.jobReleaseTask === undefined ? undefined : (job.jobReleaseTask.id ?? "jobrelease");
@@ -169,12 +172,7 @@ export class TaskService {
     }
     checkExitConditions(job, task.exitConditions);
     checkUserIdentity(task.userIdentity, "userIdentity");
-    if (task.containerSettings !== undefined) {
-      throw serviceError("InvalidPropertyValue", {
-        message: "containerSettings needs a container runtime, and this server's nodes have none configured.",
-        values: propertyDetails("containerSettings", "No container runtime is configured on this server's nodes."),
-      });
-    }
+    checkContainerSettings(task.containerSettings, "containerSettings", account, this.containerPolicy);
     const instances = task.multiInstanceSettings?.numberOfInstances;
     if (instances !== undefined && instances < 1) {
       throw serviceError("InvalidPropertyValue", { message: "numberOfInstances must be at least 1.", values: propertyDetails("multiInstanceSettings.numberOfInstances") });
@@ -201,7 +199,7 @@ export class TaskService {
   async add(account: string, jobId: string, task: TaskAddParameter, url: string, now: Date): Promise<StoredTask> {
     const stored = await this.store.write(async (tx) => {
       const job = await this.activeJob(tx, account, jobId);
-      this.checkTask(job, task);
+      this.checkTask(account, job, task);
       try {
         return await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, newTaskRecord(job, task, url, formatTimestamp(now)), now);
       } catch (error) {
@@ -227,7 +225,7 @@ export class TaskService {
       const out: TaskAddResult[] = [];
       for (const task of tasks) {
         try {
-          this.checkTask(job, task);
+          this.checkTask(account, job, task);
           const stored = await tx.insert({ account, kind: "task", scope: jobId, id: task.id }, newTaskRecord(job, task, url(task.id), time), now);
           out.push({ status: "success", taskId: task.id, eTag: stored.eTag, lastModified: time, location: url(task.id) });
         } catch (error) {
