@@ -1,6 +1,6 @@
 /**
- * Container images on a node: made present before a container runs, and for a pool's `containerImageNames` while
- * its node prepares (docs/containers.md).
+ * Container images on a node: pulled before a container runs, and for a pool's `containerImageNames` while its
+ * node prepares (docs/containers.md) — every time, with the run's own credentials (`ensureImage`).
  *
  * Names are qualified as docker reads them (core `qualifiedImageName`: `busybox` is `docker.io/library/busybox:latest`),
  * so the runtime's own short-name rules never decide where an image comes from. Credentials come from the task's
@@ -56,11 +56,6 @@ export function qualifyOrFail(imageName: string): string {
   return qualified;
 }
 
-export async function imagePresent(runtime: ContainerRuntime, qualified: string): Promise<boolean> {
-  const result = await runtimeCommand(runtime, runtime.name === "podman" ? ["image", "exists", qualified] : ["image", "inspect", "--format", "{{.Id}}", qualified], { timeoutInMs: 60_000 });
-  return result.ok;
-}
-
 /** Pulls `qualified` with `registry`'s credentials (if any). Throws ImageError. */
 export async function pullImage(runtime: ContainerRuntime, qualified: string, registry: ContainerRegistry | undefined, signal?: AbortSignal): Promise<void> {
   let scratch: string | undefined;
@@ -91,8 +86,12 @@ export async function pullImage(runtime: ContainerRuntime, qualified: string, re
   }
 }
 
-/** Makes `qualified` present: pulled when missing. Throws ImageError. */
+/**
+ * Makes `qualified` present for a run of one account, pulled with that run's credentials — also when the image is
+ * already in the host's store: the store is shared by every account's nodes on the host, and an image another
+ * account pulled with its credentials must not be usable without them. A pull of an image that is up to date asks
+ * the registry for its manifest only. Throws ImageError.
+ */
 export async function ensureImage(runtime: ContainerRuntime, qualified: string, registry: ContainerRegistry | undefined, signal?: AbortSignal): Promise<void> {
-  if (await imagePresent(runtime, qualified)) return;
   await pullImage(runtime, qualified, registry, signal);
 }
