@@ -129,6 +129,8 @@ export function checkJobSpecification(job: JobSpecification, autoPools: AutoPool
   checkConstraints(job.constraints);
   checkMetadata(job.metadata);
   checkPoolInfo(job.poolInfo, autoPools);
+  // What no account may use; JobService.add checks again with the account's policy.
+  checkJobContainerSettings(job, undefined, restrictedContainers);
   if (job.jobManagerTask !== undefined) assertValidId(job.jobManagerTask.id, "jobManagerTask.id");
   if (job.jobPreparationTask?.id !== undefined) assertValidId(job.jobPreparationTask.id, "jobPreparationTask.id");
   if (job.jobReleaseTask !== undefined) {
