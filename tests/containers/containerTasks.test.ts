@@ -15,6 +15,8 @@
  *   lets the account use them; a server whose agents have no runtime refuses container pools with the same 400.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { startAzurite, type Azurite } from "../support/azurite.js";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
@@ -23,6 +25,14 @@ import { ubuntuVm } from "../support/pools.js";
 import { pythonSnippet } from "../support/pythonSnippet.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
+
+const containersDoc = readFileSync(fileURLToPath(new URL("../../../docs/containers.md", import.meta.url)), "utf8");
+/** The first block of this language in docs/containers.md, which this test runs. */
+function docSnippet(language: string): string {
+  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(containersDoc);
+  assert.ok(match !== null, `docs/containers.md has a ${language} block`);
+  return match[1] as string;
+}
 
 const A = testAccounts.alpha;
 const B = testAccounts.beta;
@@ -62,22 +72,11 @@ describe("container pools and tasks on podman", () => {
   });
 
   it("prefetches a pool's images with its registry's credentials (Python SDK) before its nodes turn idle", async () => {
-    const result = await pythonSnippet(server.url, A, `
-registry = batchmodels.ContainerRegistry(registry_server="${world.registry}", user_name="${world.username}", password="${world.password}")
-client.pool.add(batchmodels.PoolAddParameter(
-    id="cpool", vm_size="Standard_D2s_v3", target_dedicated_nodes=2, enable_inter_node_communication=True,
-    virtual_machine_configuration=batchmodels.VirtualMachineConfiguration(
-        image_reference=batchmodels.ImageReference(publisher="microsoft-azure-batch", offer="ubuntu-server-container", sku="20-04-lts"),
-        node_agent_sku_id="batch.node.ubuntu 20.04",
-        container_configuration=batchmodels.ContainerConfiguration(type="dockerCompatible", container_image_names=["${world.image}"], container_registries=[registry])),
-    start_task=batchmodels.StartTask(
-        command_line="/bin/sh -c 'id -u > $AZ_BATCH_NODE_SHARED_DIR/start-uid; echo started in $AZ_BATCH_NODE_STARTUP_DIR'",
-        container_settings=batchmodels.TaskContainerSettings(image_name="${world.image}"),
-        user_identity=batchmodels.UserIdentity(auto_user=batchmodels.AutoUserSpecification(elevation_level="admin")),
-        wait_for_success=True)))
-pool = client.pool.get("cpool")
-emit({"type": pool.virtual_machine_configuration.container_configuration.type, "images": pool.virtual_machine_configuration.container_configuration.container_image_names})
-`);
+    const result = await pythonSnippet(server.url, A, docSnippet("python")
+      .replace('registry_server = "myregistry.example.com"', `registry_server = "${world.registry}"`)
+      .replace('user_name = "batchuser"', `user_name = "${world.username}"`)
+      .replace('password = "secret"', `password = "${world.password}"`)
+      .replace('image = "myregistry.example.com/tools/app:1"', `image = "${world.image}"`));
     assert.deepEqual(result, { type: "dockerCompatible", images: [world.image] });
     const nodes = await idleNodes("cpool", 2);
     // Pulled before idle: the image is in the runtime's store, fetched with the pool's credentials.
@@ -115,6 +114,14 @@ emit({"type": pool.virtual_machine_configuration.container_configuration.type, "
     assert.equal(await taskFile("cjob", "inside", "stderr.txt"), "oops\n");
     assert.equal(await azurite.readBlob("outputs", "inside/result.txt"), "result-hello world\n");
     assert.deepEqual(await world.containers(), []);
+  });
+
+  it("runs the task of docs/containers.md", async () => {
+    const task = JSON.parse(docSnippet("json").replace("myregistry.example.com/tools/app:1", world.image)) as object;
+    assert.equal((await call("POST", "/jobs/cjob/tasks", task)).status, 201);
+    const done = await completed("cjob", "t1");
+    assert.equal(done.executionInfo.exitCode, 0, JSON.stringify(done.executionInfo));
+    assert.equal(await taskFile("cjob", "t1", "stdout.txt"), "/mnt/batch/tasks/workitems/cjob/job-1/t1/wd\n");
   });
 
   it("mounts only the node directories containerHostBatchBindMounts names, read-only where asked", async () => {
