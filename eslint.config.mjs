@@ -33,6 +33,25 @@ export default tseslint.config(
     plugins: { "@typescript-eslint": tseslint.plugin },
   },
   {
+    // Every state change of a stored resource is made in the server's lifecycle layer (docs/architecture.md,
+    // "Server core"), checked against core's transition tables; elsewhere a state is read, never written.
+    files: ["packages/server/src/**/*.ts"],
+    ignores: ["packages/server/src/lifecycle/**", "packages/server/src/records/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Property[key.name=/^(state|previousState|allocationState)$/][value.type='Literal']",
+          message: "States change only in packages/server/src/lifecycle/ (move/created, checked against core's transition tables).",
+        },
+        {
+          selector: "Property[key.name=/^(state|previousState|allocationState)$/][value.type='TSAsExpression'][value.expression.type='Literal']",
+          message: "States change only in packages/server/src/lifecycle/ (move/created, checked against core's transition tables).",
+        },
+      ],
+    },
+  },
+  {
     files: ["packages/core/src/**/*.ts", "packages/protocol/src/**/*.ts", "packages/scheduler/src/**/*.ts", "packages/autoscale/src/**/*.ts"],
     rules: {
       "no-restricted-imports": [

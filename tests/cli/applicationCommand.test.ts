@@ -83,7 +83,7 @@ describe("openbatch application", () => {
     assert.equal(noVersion.code, 1);
     assert.match(noVersion.stderr, /InvalidPropertyValue/);
     const missingFile = await cli(["upload", ...connection(), "cli-tool", "4.0", join(directory, "absent.zip")]);
-    assert.equal(missingFile.code, 1);
+    assert.equal(missingFile.code, 2, "a usage error: nothing was sent");
     assert.match(missingFile.stderr, /not a readable file/);
   });
 });

@@ -215,10 +215,10 @@ describe("openbatch serve", () => {
   it("reads accounts from --accounts-file (keys off the command line) and refuses a file other users may read", async () => {
     // The README's own line makes the file.
     const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-    const makeFile = /^\(umask 077 && .* > accounts\)$/m.exec(readme)?.[0];
+    const makeFile = /^\(umask 077 && .* > "\$HOME\/openbatch-accounts"\)$/m.exec(readme)?.[0];
     assert.ok(makeFile !== undefined, "README.md shows how to make an accounts file");
-    assert.equal(spawnSync("/bin/sh", ["-c", makeFile], { cwd: dataDir }).status, 0);
-    const file = join(dataDir, "accounts");
+    assert.equal(spawnSync("/bin/sh", ["-c", makeFile], { cwd: dataDir, env: { ...process.env, HOME: dataDir } }).status, 0);
+    const file = join(dataDir, "openbatch-accounts");
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const [name = "", key = ""] = readFileSync(file, "utf8").trim().split(":");
     writeFileSync(file, `# one account per line\n\n${name}:${key}\n`);

@@ -72,7 +72,7 @@ describe("openbatch serve agent tuning", () => {
 
   it("refuses a value that is not a positive whole number, from the flag and from the environment", async () => {
     const flag = await exitOf(spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir, "--nodes-per-agent", "0"], { stdio: ["ignore", "pipe", "pipe"] }));
-    assert.equal(flag.code, 1);
+    assert.equal(flag.code, 2, "a usage error");
     assert.match(flag.stderr, /--nodes-per-agent.*at least 1/);
     const environment = await exitOf(
       spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir], {
@@ -80,7 +80,7 @@ describe("openbatch serve agent tuning", () => {
         env: { ...process.env, OPENBATCH_NODE_HEARTBEAT_TIMEOUT: "soon" },
       }),
     );
-    assert.equal(environment.code, 1);
+    assert.equal(environment.code, 2, "a usage error");
     assert.match(environment.stderr, /OPENBATCH_NODE_HEARTBEAT_TIMEOUT must be a whole number/);
   });
 });

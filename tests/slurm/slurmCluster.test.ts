@@ -32,11 +32,12 @@ describe("the throwaway Slurm cluster", () => {
   });
 
   it("lists a running job in squeue and forgets it once cancelled", async () => {
-    const id = cluster.run("sbatch", ["--parsable", "-o", "/dev/null", "--wrap=sleep 300"]).trim();
+    // An odd duration: other test files run `sleep 300` processes at the same time.
+    const id = cluster.run("sbatch", ["--parsable", "-o", "/dev/null", "--wrap=sleep 2741"]).trim();
     await waitFor("the job to run", async () => cluster.jobs()[id] === "RUNNING", 30_000);
     cluster.run("scancel", [id]);
     await waitFor("the job to leave squeue", async () => cluster.jobs()[id] === undefined, 30_000);
-    assert.equal(spawnSync("pgrep", ["-f", "^sleep 300$"]).stdout.toString().trim(), "", "the job's process is gone");
+    assert.equal(spawnSync("pgrep", ["-f", "^sleep 2741$"]).stdout.toString().trim(), "", "the job's process is gone");
   });
 
   it("stops its daemons by PID", async () => {

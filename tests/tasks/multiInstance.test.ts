@@ -67,20 +67,34 @@ describe("multi-instance tasks", () => {
 
   it("rebooting a subtask's node with requeue requeues the whole task, which later completes on 3 nodes", async () => {
     await allIdle();
-    // Every instance waits for the gate, then notes that it passed it: a run whose instances were not all killed
-    // would pass it more than 3 times.
+    // Every instance notes its process id, waits for the gate, then notes that it passed it: a run whose instances
+    // were not all killed would pass it more than 3 times.
     const gates = mkdtempSync(join(tmpdir(), "mpi-gate-"));
     try {
-      const wait = `/bin/sh -c 'while [ ! -f ${gates}/open ]; do sleep 0.1; done; echo passed >> ${gates}/passed'`;
+      const wait = `/bin/sh -c 'echo $$ >> ${gates}/pids; while [ ! -f ${gates}/open ]; do sleep 0.1; done; echo passed >> ${gates}/passed'`;
       assert.equal((await call("POST", "/jobs/mpi/tasks", { id: "requeued", commandLine: "/bin/true", multiInstanceSettings: { numberOfInstances: 3, coordinationCommandLine: wait } })).status, 201);
       await waitFor("requeued to run", async () => ((await get("/jobs/mpi/tasks/requeued")).state === "running" ? true : undefined));
+      const firstRun = await waitFor("the first run's 3 instances to start", async () => {
+        const pids = readFileSync(join(gates, "pids"), "utf8").trim().split("\n").map(Number);
+        return pids.length === 3 ? pids : undefined;
+      });
       const [, subtaskNode] = await nodesOf("requeued");
       assert.equal((await call("POST", `/pools/mpipool/nodes/${subtaskNode}/reboot`, { nodeRebootOption: "requeue" })).status, 202);
       const requeued = await get("/jobs/mpi/tasks/requeued");
-      assert.equal(requeued.state, "active");
       assert.equal(requeued.executionInfo.requeueCount, 1);
       const cut = (await get("/jobs/mpi/tasks/requeued/subtasksinfo")).value as { state: string; failureInfo?: { code: string } }[];
       assert.ok(cut.every((subtask) => subtask.state === "completed" && subtask.failureInfo?.code === "TaskEnded"), JSON.stringify(cut));
+      // The requeued task may be placed again at once (a run being killed holds no slot); the gate opens only once
+      // the agents have killed every process of the first run.
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await waitFor("the first run's instances to be killed", async () => !firstRun.some(alive));
       writeFileSync(join(gates, "open"), "");
       const task = await completed("requeued");
       assert.equal(task.executionInfo.result, "success", JSON.stringify(task.executionInfo));

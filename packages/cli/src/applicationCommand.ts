@@ -1,14 +1,17 @@
 /**
- * `openbatch application …`: manages application packages through the server's admin endpoint
- * (packages/server/src/applications/adminEndpoint.ts), signed with the account's SharedKey.
+ * `openbatch application …`. OpenBatch has no management plane, so packages are uploaded through the server's admin
+ * endpoint (packages/server/src/applications/adminEndpoint.ts), signed with the account's SharedKey:
  *
- *   openbatch application upload <applicationId> <version> <zip> [--display-name N] [--set-default]
- *   openbatch application set-default <applicationId> <version>     (or --clear)
- *   openbatch application show <applicationId>
+ *   openbatch application upload <application-id> <version> <zip> [--display-name N] [--set-default]
+ *   openbatch application set-default <application-id> [<version> | --clear]
+ *   openbatch application show <application-id>          the application, its versions, default and packages
  *
- * Every subcommand takes `--account`, `--key` and `--endpoint`, defaulting to the az CLI's variables
- * AZURE_BATCH_ACCOUNT, AZURE_BATCH_ACCESS_KEY and AZURE_BATCH_ENDPOINT. It prints the application (its versions,
- * default version and packages) as JSON; a refused request prints the server's error code and message and exits 1.
+ * and the Batch API's read-only view, as `az batch application summary list|show`:
+ *
+ *   openbatch application list | summary list | summary show <application-id>
+ *
+ * The connection is the command's usual one (flags, profile, OPENBATCH_* / AZURE_BATCH_*, local server). A refused
+ * admin request prints the server's error code and message and exits 1.
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -16,13 +19,12 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
 import { Command } from "commander";
-import { BatchSharedKeyCredential } from "@openbatch/client";
-
-interface ConnectionOptions {
-  readonly account?: string;
-  readonly key?: string;
-  readonly endpoint?: string;
-}
+import { BatchSharedKeyCredential, toArray } from "@openbatch/client";
+import { flags } from "./framework/body.js";
+import type { Connection } from "./framework/connection.js";
+import { UsageError } from "./framework/errors.js";
+import { leaf, type Invocation } from "./framework/leaf.js";
+import { applicationSummaryRows } from "./commands/tables.js";
 
 interface AdminCall {
   readonly method: "GET" | "PUT" | "PATCH";
@@ -32,25 +34,10 @@ interface AdminCall {
   readonly body?: { readonly contentType: string; readonly length: number; readonly open: () => Readable | Buffer };
 }
 
-function required(value: string | undefined, flag: string, variable: string): string {
-  if (value === undefined || value === "") throw new Error(`${flag} (or ${variable}) is required.`);
-  return value;
-}
-
-function withConnectionOptions(command: Command): Command {
-  return command
-    .option("--account <name>", "Batch account name (env AZURE_BATCH_ACCOUNT)", process.env["AZURE_BATCH_ACCOUNT"])
-    .option("--key <base64>", "the account's key (env AZURE_BATCH_ACCESS_KEY)", process.env["AZURE_BATCH_ACCESS_KEY"])
-    .option("--endpoint <url>", "the server's URL, e.g. http://127.0.0.1:8090 (env AZURE_BATCH_ENDPOINT)", process.env["AZURE_BATCH_ENDPOINT"]);
-}
-
 /** Sends one signed admin request; resolves with the parsed JSON answer or throws with the server's error. */
-async function adminCall(connection: ConnectionOptions, call: AdminCall): Promise<unknown> {
-  const credential = new BatchSharedKeyCredential(
-    required(connection.account, "--account", "AZURE_BATCH_ACCOUNT"),
-    required(connection.key, "--key", "AZURE_BATCH_ACCESS_KEY"),
-  );
-  const endpoint = new URL(required(connection.endpoint, "--endpoint", "AZURE_BATCH_ENDPOINT"));
+async function adminCall(connection: Connection, call: AdminCall): Promise<unknown> {
+  const credential = new BatchSharedKeyCredential(connection.account, connection.key);
+  const endpoint = new URL(connection.endpoint);
   const rawPath = `${endpoint.pathname.replace(/\/+$/, "")}/_admin/v1/applications/${call.path}`;
   const rawQuery = call.query?.toString() ?? "";
   const headers: Record<string, string> = { "ocp-date": new Date().toUTCString(), accept: "application/json" };
@@ -93,11 +80,7 @@ async function adminCall(connection: ConnectionOptions, call: AdminCall): Promis
   return parsed;
 }
 
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function setDefault(connection: ConnectionOptions, applicationId: string, version: string | null): Promise<unknown> {
+function setDefault(connection: Connection, applicationId: string, version: string | null): Promise<unknown> {
   const body = Buffer.from(JSON.stringify({ defaultVersion: version }));
   return adminCall(connection, {
     method: "PATCH",
@@ -106,47 +89,60 @@ function setDefault(connection: ConnectionOptions, applicationId: string, versio
   });
 }
 
-export function applicationCommand(): Command {
-  const command = new Command("application").description("Manage application packages (upload zips, choose default versions)");
+const application = (invocation: Invocation) => invocation.ids["applicationId"] as string;
 
-  withConnectionOptions(command.command("upload"))
-    .description("Upload a zip as the package of an application version (creating the application if needed)")
-    .argument("<applicationId>", "the application's id")
-    .argument("<version>", "the version this zip is")
-    .argument("<zip>", "path of the zip file")
-    .option("--display-name <name>", "the application's display name")
-    .option("--set-default", "also make this version the application's default")
-    .action(async (applicationId: string, version: string, zipPath: string, options: ConnectionOptions & { displayName?: string; setDefault?: boolean }) => {
+function summaryCommands(parent: Command): void {
+  leaf(parent, "list", "List the applications of the account and their versions (the Batch API's summary).")
+    .table(applicationSummaryRows)
+    .action((invocation) => toArray(invocation.client().application.list()));
+}
+
+export function applicationCommand(): Command {
+  const command = new Command("application").description("Manage application packages (upload zips, choose default versions) and list applications.");
+
+  leaf(command, "upload", "Upload a zip as the package of an application version (creating the application if needed).")
+    .ids("application-id", "version", "package-file")
+    .options((options) =>
+      options.option("--display-name <name>", "the application's display name").option("--set-default", "also make this version the application's default"),
+    )
+    .action(async (invocation) => {
+      const zipPath = invocation.ids["packageFile"] as string;
+      const options = flags<{ displayName?: string; setDefault?: boolean }>(invocation);
       const info = await stat(zipPath).catch(() => undefined);
-      if (info === undefined || !info.isFile()) throw new Error(`${zipPath} is not a readable file.`);
+      if (info === undefined || !info.isFile()) throw new UsageError(`${zipPath} is not a readable file.`);
       const query = new URLSearchParams();
       if (options.displayName !== undefined) query.set("displayName", options.displayName);
-      let result = await adminCall(options, {
+      let result = await adminCall(invocation.connection(), {
         method: "PUT",
-        path: `${encodeURIComponent(applicationId)}/versions/${encodeURIComponent(version)}`,
+        path: `${encodeURIComponent(application(invocation))}/versions/${encodeURIComponent(invocation.ids["version"] as string)}`,
         query,
         body: { contentType: "application/zip", length: info.size, open: () => createReadStream(zipPath) },
       });
-      if (options.setDefault === true) result = await setDefault(options, applicationId, version);
-      print(result);
+      if (options.setDefault === true) result = await setDefault(invocation.connection(), application(invocation), invocation.ids["version"] as string);
+      return result;
     });
 
-  withConnectionOptions(command.command("set-default"))
-    .description("Set the version deployed by references that name no version")
-    .argument("<applicationId>", "the application's id")
-    .argument("[version]", "the version to make the default")
-    .option("--clear", "remove the default version instead")
-    .action(async (applicationId: string, version: string | undefined, options: ConnectionOptions & { clear?: boolean }) => {
-      if ((version === undefined) === (options.clear !== true)) throw new Error("give either a version or --clear.");
-      print(await setDefault(options, applicationId, version ?? null));
+  leaf(command, "set-default", "Set the version deployed by references that name no version (or --clear it).")
+    .ids("application-id")
+    .optionalIds("version")
+    .options((options) => options.option("--clear", "remove the default version instead"))
+    .action((invocation) => {
+      const version = invocation.ids["version"];
+      const clear = flags<{ clear?: boolean }>(invocation).clear === true;
+      if ((version === undefined) === !clear) throw new UsageError("give either a version or --clear.");
+      return setDefault(invocation.connection(), application(invocation), version ?? null);
     });
 
-  withConnectionOptions(command.command("show"))
-    .description("Show an application with its versions, default version and packages")
-    .argument("<applicationId>", "the application's id")
-    .action(async (applicationId: string, options: ConnectionOptions) => {
-      print(await adminCall(options, { method: "GET", path: encodeURIComponent(applicationId) }));
-    });
+  leaf(command, "show", "Show an application with its versions, default version and packages.")
+    .ids("application-id")
+    .action((invocation) => adminCall(invocation.connection(), { method: "GET", path: encodeURIComponent(application(invocation)) }));
+
+  summaryCommands(command);
+  const summary = command.command("summary").description("View a summary of the account's applications (the Batch API's Application operations).");
+  summaryCommands(summary);
+  leaf(summary, "show", "Get an application's summary: its display name and versions.")
+    .ids("application-id")
+    .action((invocation) => invocation.client().application.get(application(invocation)));
 
   return command;
 }

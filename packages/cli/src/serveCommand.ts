@@ -1,10 +1,20 @@
 /**
  * `openbatch serve`: starts the whole service with embedded defaults (SQLite in the data directory, the
  * development account on loopback) and runs until SIGTERM or SIGINT, then shuts down cleanly.
+ *
+ * The banner says where it listens and, for the development account (whose key is public), prints the lines that
+ * point az and the SDKs at it. Logs are pretty on a terminal and JSON lines otherwise (--log-format). Node agents
+ * are detached and keep running their tasks when the server stops (a restarted server takes them back); the
+ * shutdown message counts them and says how to stop them, which --stop-agents-on-exit does by itself.
  */
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "commander";
-import { startServer, type ServerOptions } from "@openbatch/server";
+import { Command, InvalidArgumentError, Option } from "commander";
+import pretty from "pino-pretty";
+import { BatchServiceClient, BatchSharedKeyCredential } from "@openbatch/client";
+import type { OpenBatchServer, ServerOptions } from "@openbatch/server";
+import { UsageError } from "./framework/errors.js";
+import { session } from "./framework/session.js";
+import { describeStoreLocation } from "@openbatch/store";
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -31,7 +41,7 @@ function tuningOption<K extends TuningOption>(name: K, flag: unknown, variable: 
     try {
       value = positiveInteger(fromEnvironment);
     } catch (error) {
-      throw new Error(`${variable} ${(error as Error).message}`);
+      throw new UsageError(`${variable} ${(error as Error).message}`);
     }
   }
   return (value === undefined ? {} : { [name]: value }) as Pick<ServerOptions, K>;
@@ -50,6 +60,11 @@ export function serveCommand(): Command {
     .option("--host <host>", "interface to bind (env OPENBATCH_HOST)", process.env["OPENBATCH_HOST"] ?? "127.0.0.1")
     .option("--port <port>", "TCP port, 0 for any free one (env OPENBATCH_PORT)", port, Number(process.env["OPENBATCH_PORT"] ?? 8090))
     .option("--data-dir <dir>", "directory for the database and node files (env OPENBATCH_DATA_DIR)", process.env["OPENBATCH_DATA_DIR"] ?? "./.openbatch")
+    .option(
+      "--store <url>",
+      "the store: postgres://user@host:port/database (password in PGPASSWORD, not in ps) or sqlite:<file> (env OPENBATCH_STORE_URL). Default: SQLite in the data directory",
+      process.env["OPENBATCH_STORE_URL"],
+    )
     .option(
       "--account <name:base64key>",
       "a Batch account to serve; repeatable (env OPENBATCH_ACCOUNTS, comma-separated). Default: the development account. " +
@@ -98,6 +113,8 @@ export function serveCommand(): Command {
       (process.env["OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS"] ?? "").split(",").filter((name) => name !== ""),
     )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
+    .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
+    .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
@@ -107,6 +124,7 @@ export function serveCommand(): Command {
         host: options["host"] as string,
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,
+        ...(options["store"] === undefined ? {} : { store: options["store"] as string }),
         accounts: options["account"] as string[],
         ...(typeof options["accountsFile"] === "string" && options["accountsFile"] !== "" ? { accountsFile: options["accountsFile"] } : {}),
         taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
@@ -133,16 +151,12 @@ export function serveCommand(): Command {
               },
             }),
       };
+      const format = options["logFormat"] === "auto" ? (process.stdout.isTTY === true ? "pretty" : "json") : options["logFormat"];
+      if (format === "pretty") serverOptions.logStream = prettyLogs();
+      const { startServer, listLocalAgents, stopLocalAgents } = await import("@openbatch/server");
       const server = await startServer(serverOptions);
-      const accountNames = server.config.accounts.map((account) => account.name).join(", ");
       // One write, so whoever waits for the banner sees all of it at once.
-      process.stdout.write(
-        `OpenBatch listening on ${server.url}\n` +
-          `Accounts: ${accountNames}${server.config.usingDevelopmentAccount ? " (development account; key in README.md)" : ""}\n` +
-          `Data directory: ${server.config.dataDir}\n` +
-          `Task isolation: ${server.taskIsolation.mode}\n` +
-          `Container runtime: ${"reason" in server.taskIsolation.containerRuntime ? `none (${server.taskIsolation.containerRuntime.reason})` : server.taskIsolation.containerRuntime.name}\n`,
-      );
+      process.stdout.write(banner(server, server.config.store.backend === "postgres" ? describeStoreLocation(server.config.store.connectionString) : undefined));
       // Said where an operator looks, not only in the log: running other people's task code unconfined is a choice.
       if (server.taskIsolation.warning !== undefined) process.stderr.write(`WARNING: ${server.taskIsolation.warning}\n`);
       let stopping = false;
@@ -150,7 +164,18 @@ export function serveCommand(): Command {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`${signal} received, shutting down\n`);
-        server.close().then(
+        const shutdown = async () => {
+          const running = await runningTaskCount(server);
+          await server.close();
+          if (options["stopAgentsOnExit"] === true) {
+            const stopped = await stopLocalAgents(server.config.dataDir);
+            process.stdout.write(`Stopped ${plural(stopped.length, "node agent")} and their tasks.\n`);
+          } else {
+            const agents = listLocalAgents(server.config.dataDir);
+            process.stdout.write(agentsLeftMessage(agents.length, running, server.config.dataDir));
+          }
+        };
+        shutdown().then(
           () => process.exit(0),
           (error: unknown) => {
             process.stderr.write(`Shutdown failed: ${String(error)}\n`);
@@ -158,7 +183,89 @@ export function serveCommand(): Command {
           },
         );
       };
+      session.interruptHandledByCommand = true;
       process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGINT", () => stop("SIGINT"));
     });
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
+/** Readable log lines: the time, the level, and for the access log `GET /pools 200 (3 ms)`. */
+function prettyLogs(): NonNullable<ServerOptions["logStream"]> {
+  return pretty({
+    colorize: process.stdout.isTTY === true && (process.env["NO_COLOR"] ?? "") === "",
+    translateTime: "SYS:HH:MM:ss",
+    ignore: "pid,hostname,reqId,requestId,method,path,status,ms",
+    singleLine: true,
+    sync: true,
+    messageFormat: (log, messageKey) =>
+      log[messageKey] === "request"
+        ? `${String(log["method"])} ${String(log["path"])} ${String(log["status"])} (${String(log["ms"])} ms)${log["account"] === undefined ? "" : ` ${String(log["account"])}`}`
+        : String(log[messageKey]),
+  });
+}
+
+/** The runtime the local agents found, or why there is none (container pools are refused then: docs/containers.md). */
+function containerRuntimeLine(runtime: OpenBatchServer["taskIsolation"]["containerRuntime"]): string {
+  return "reason" in runtime ? `none (${runtime.reason})` : runtime.name;
+}
+
+function banner(server: OpenBatchServer, store: string | undefined): string {
+  const { config } = server;
+  const names = config.accounts.map((account) => account.name).join(", ");
+  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`, `Container runtime: ${containerRuntimeLine(server.taskIsolation.containerRuntime)}`];
+  if (store !== undefined) lines.push(`Store: ${store}`);
+  lines.push("");
+  const account = config.accounts[0];
+  if (config.usingDevelopmentAccount && account !== undefined) {
+    lines.push(
+      "The development account's key is public. Point az and the Azure SDKs at this server with:",
+      `  export AZURE_BATCH_ENDPOINT=${server.url}`,
+      `  export AZURE_BATCH_ACCOUNT=${account.name}`,
+      `  export AZURE_BATCH_ACCESS_KEY=${account.key}`,
+      "`npx openbatch` finds it without them, e.g. `npx openbatch status`.",
+    );
+  } else {
+    lines.push(
+      "Point az and the Azure SDKs at this server with:",
+      `  export AZURE_BATCH_ENDPOINT=${server.url}`,
+      `  export AZURE_BATCH_ACCOUNT=${account?.name ?? "<account>"}`,
+      "  export AZURE_BATCH_ACCESS_KEY=<the account's key>",
+    );
+  }
+  lines.push(`Status page: ${server.url}/    Stop: Ctrl-C (node agents keep running their tasks; --stop-agents-on-exit stops them)`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Tasks running on this server's nodes, read through the API before it closes (undefined if that fails). */
+async function runningTaskCount(server: OpenBatchServer): Promise<number | undefined> {
+  const signal = AbortSignal.timeout(3000);
+  let total = 0;
+  try {
+    for (const account of server.config.accounts) {
+      const client = new BatchServiceClient(server.url, new BatchSharedKeyCredential(account.name, account.key), { retryOptions: { maxRetries: 0 } });
+      try {
+        for await (const pool of client.pool.list({ select: ["id"], abortSignal: signal })) {
+          for await (const node of client.computeNode.list(pool.id as string, { select: ["id", "runningTasksCount"], abortSignal: signal })) {
+            total += node.runningTasksCount ?? 0;
+          }
+        }
+      } finally {
+        await client.close();
+      }
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
+function agentsLeftMessage(agents: number, runningTasks: number | undefined, dataDir: string): string {
+  if (agents === 0) return "Stopped.\n";
+  const tasks = runningTasks === undefined ? "their tasks" : plural(runningTasks, "running task");
+  return (
+    `Stopped. ${plural(agents, "node agent")} keep${agents === 1 ? "s" : ""} running with ${tasks}; a server started on this data directory takes them back.\n` +
+    `To stop them: npx openbatch agents stop --data-dir ${dataDir}   (or start the server with --stop-agents-on-exit)\n`
+  );
 }

@@ -13,8 +13,17 @@
  */
 import type { CloudPool, ComputeNode, ComputeNodeState, TaskCounts, TaskCountsResult } from "./models.js";
 import { AbortError } from "./batchError.js";
-import type { BatchServiceClient } from "./batchServiceClient.js";
+import type { ComputeNodeOperations } from "./operations/computeNode.js";
+import type { JobOperations } from "./operations/job.js";
+import type { PoolOperations } from "./operations/pool.js";
 import { sleep } from "./pipeline.js";
+
+/** What the waiters call: a BatchServiceClient's operation groups (named so, waiters.ts does not import the client back). */
+export interface WaiterClient {
+  readonly pool: Pick<PoolOperations, "get">;
+  readonly computeNode: Pick<ComputeNodeOperations, "list">;
+  readonly job: Pick<JobOperations, "getTaskCounts">;
+}
 
 export interface WaitOptions<Progress> {
   /** Time between polls. @default 5000 */
@@ -70,7 +79,7 @@ async function poll<Progress, Result>(
 
 export type PoolSteadyProgress = CloudPool;
 
-export function waitForPoolSteady(client: BatchServiceClient, poolId: string, options: WaitOptions<PoolSteadyProgress> = {}): Promise<CloudPool> {
+export function waitForPoolSteady(client: WaiterClient, poolId: string, options: WaitOptions<PoolSteadyProgress> = {}): Promise<CloudPool> {
   return poll(`pool ${poolId} to be steady`, options, async () => {
     const pool = await client.pool.get(poolId, options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal });
     return { progress: pool, done: pool.allocationState === "steady", result: pool };
@@ -91,7 +100,7 @@ export interface WaitForNodesIdleOptions extends WaitOptions<NodesIdleProgress> 
   failureStates?: readonly ComputeNodeState[];
 }
 
-export async function waitForNodesIdle(client: BatchServiceClient, poolId: string, options: WaitForNodesIdleOptions = {}): Promise<ComputeNode[]> {
+export async function waitForNodesIdle(client: WaiterClient, poolId: string, options: WaitForNodesIdleOptions = {}): Promise<ComputeNode[]> {
   const call = options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal };
   let minNodes = options.minNodes;
   if (minNodes === undefined) {
@@ -116,7 +125,7 @@ export async function waitForNodesIdle(client: BatchServiceClient, poolId: strin
 
 export type TasksCompleteProgress = TaskCounts;
 
-export function waitForTasksComplete(client: BatchServiceClient, jobId: string, options: WaitOptions<TasksCompleteProgress> = {}): Promise<TaskCountsResult> {
+export function waitForTasksComplete(client: WaiterClient, jobId: string, options: WaitOptions<TasksCompleteProgress> = {}): Promise<TaskCountsResult> {
   return poll(`the tasks of job ${jobId} to complete`, options, async () => {
     const result = await client.job.getTaskCounts(jobId, options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal });
     const counts: TaskCounts = result.taskCounts ?? {};

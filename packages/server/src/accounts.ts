@@ -13,10 +13,7 @@ export interface Account {
   readonly keys: readonly Buffer[];
 }
 
-export const developmentAccount = {
-  name: "devbatch",
-  key: "EhLwoU4d10BwJD9Toq8e/+gUM5VrgkLrqpR1epjKTf1JJqlPCmZ5L4c5HEYkCqk6sd4T/qkt4ptDb4UH4KEEGA==",
-} as const;
+export { developmentAccount } from "@openbatch/core";
 
 const accountNamePattern = /^[a-z0-9]{3,24}$/;
 

@@ -3,10 +3,11 @@
  * rest of the server reads, with no `undefined` left.
  *
  * Environment equivalents (read by the CLI): OPENBATCH_HOST, OPENBATCH_PORT, OPENBATCH_DATA_DIR,
- * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE.
+ * OPENBATCH_ACCOUNTS (comma-separated NAME:BASE64KEY), OPENBATCH_ACCOUNTS_FILE, OPENBATCH_STORE_URL.
  */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
+import { parseStoreLocation, type StoreLocation } from "@openbatch/store";
 import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
@@ -18,6 +19,11 @@ export interface ServerOptions {
   port?: number;
   /** Where the database and node directories live. @default "./.openbatch" */
   dataDir?: string;
+  /**
+   * The store: `postgres://user:password@host:port/database` for a PostgreSQL database, or `sqlite:<file>`.
+   * @default the SQLite file `openbatch.db` in `dataDir`
+   */
+  store?: string;
   /** `NAME:BASE64KEY` specs. @default the development account (loopback only) */
   accounts?: readonly string[];
   /** A file of `NAME:BASE64KEY` lines (mode 0600), read at start-up; its accounts add to `accounts`. */
@@ -32,6 +38,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** "silent" for tests. @default "info" */
   logLevel?: "silent" | "error" | "warn" | "info" | "debug";
+  /** Where log lines go instead of stdout (the CLI passes a pretty-printer on a terminal). @default stdout, JSON */
+  logStream?: { write(line: string): unknown };
   /**
    * The node agent's entry script (`@openbatch/agent/main`); the local provider runs it to host nodes. Without it
    * nodes are allocated but stay `creating` until an agent joins from elsewhere.
@@ -78,6 +86,16 @@ export interface ServerOptions {
   retentionSweepInMs?: number;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
+  /**
+   * Time on `clock` between the scheduling loop's safety-net passes, which place work no wake-up announced and count
+   * it as missed (docs/architecture.md). @default 5
+   */
+  schedulingSafetyNetInSeconds?: number;
+  /**
+   * A state change the transition tables do not allow throws (tests), instead of being written and logged as an
+   * error. @default false
+   */
+  strictTransitions?: boolean;
   /** `GET /metrics` then needs `Authorization: Bearer <token>`. @default open (like /healthz) */
   metricsToken?: string;
   /** Entity changes kept per account for event-stream resumption (`Last-Event-ID`). @default 20000 */
@@ -95,6 +113,7 @@ export interface ResolvedServerConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  readonly store: StoreLocation;
   readonly accounts: readonly { name: string; key: string }[];
   readonly usingDevelopmentAccount: boolean;
   readonly bearerToken: BearerTokenOptions | undefined;
@@ -102,6 +121,7 @@ export interface ResolvedServerConfig {
   readonly publicUrl: string | undefined;
   readonly clock: Clock;
   readonly logLevel: NonNullable<ServerOptions["logLevel"]>;
+  readonly logStream: ServerOptions["logStream"];
   readonly localAgentEntry: string | undefined;
   readonly agentHeartbeatIntervalInSeconds: number;
   readonly nodesPerAgent: number;
@@ -115,6 +135,8 @@ export interface ResolvedServerConfig {
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly schedulingSafetyNetInSeconds: number;
+  readonly strictTransitions: boolean;
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
@@ -144,11 +166,15 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   for (const name of options.unrestrictedContainerAccounts ?? []) {
     if (!served.includes(name)) throw new Error(`unrestrictedContainerAccounts names '${name}', which is not an account of this server`);
   }
-  const dataDir = options.dataDir ?? "./.openbatch";
+  const dataDirOption = options.dataDir ?? "./.openbatch";
+  const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
+  const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
+  if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
   return {
     host,
     port,
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    dataDir,
+    store: options.store === undefined || options.store === "" ? { backend: "sqlite", filename: join(dataDir, "openbatch.db") } : parseStoreLocation(options.store),
     accounts: usingDevelopmentAccount ? [{ ...developmentAccount }] : accounts,
     usingDevelopmentAccount,
     bearerToken: options.bearerToken,
@@ -156,6 +182,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     clock: options.clock ?? systemClock,
     logLevel: options.logLevel ?? "info",
+    logStream: options.logStream,
     localAgentEntry: options.localAgentEntry,
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
     nodesPerAgent: options.nodesPerAgent ?? 16,
@@ -169,6 +196,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    schedulingSafetyNetInSeconds: safetyNet,
+    strictTransitions: options.strictTransitions ?? false,
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,

@@ -1,4 +1,4 @@
-export { startServer, createHandlerTable, type OpenBatchServer, type Services } from "./server.js";
+export { startServer, createHandlerTable, type OpenBatchServer, type ServerHealth, type Services } from "./server.js";
 export { implementedOperations } from "./handlers/notImplemented.js";
 export type { HandlerTable, OperationHandler, OperationRequest } from "./http/context.js";
 export { resolveServerConfig, isLoopback, type ServerOptions, type ResolvedServerConfig } from "./config.js";
@@ -9,3 +9,6 @@ export { parseFilter } from "./odata/filter.js";
 export { parseListOptions, nextLink, encodeSkipToken, type ListOptions } from "./odata/listQuery.js";
 export { supportedImages, nodeAgentSkuIds } from "./catalogue/supportedImages.js";
 export { createAutoStorage, type AutoStorage, type AutoStorageOptions } from "./storage/autoStorage.js";
+export { acquireDataDirLock, readDataDirLock, DataDirLockedError, lockFileName, type DataDirLock, type LockOwner } from "./dataDirLock.js";
+export { listLocalAgents, stopLocalAgents, type LocalAgentProcess } from "./providers/local/localAgents.js";
+export { openBatchVersion } from "./http/statusPage.js";

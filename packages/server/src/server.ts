@@ -8,7 +8,8 @@
  */
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { SqliteStore, type Store } from "@openbatch/store";
+import { assertNever } from "@openbatch/core";
+import { openStore } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -17,8 +18,9 @@ import { resolveServerConfig, type ResolvedServerConfig, type ServerOptions } fr
 import { registerAdminRoutes } from "./applications/adminEndpoint.js";
 import { registerAgentPackageRoute } from "./applications/agentPackageRoute.js";
 import { PackageFiles } from "./applications/packageFiles.js";
-import { AutoscaleLoop } from "./autoscale/autoscaleLoop.js";
 import { AutoscaleService } from "./autoscale/autoscaleService.js";
+import type { Effect } from "./effects/effects.js";
+import { EffectStore } from "./effects/transaction.js";
 import { accountHandlers } from "./handlers/account.js";
 import { autoscaleHandlers } from "./handlers/autoscale.js";
 import { applicationHandlers } from "./handlers/application.js";
@@ -35,40 +37,43 @@ import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
 import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp } from "./http/app.js";
 import type { HandlerTable } from "./http/context.js";
+import { registerStatusPage } from "./http/statusPage.js";
+import { acquireDataDirLock } from "./dataDirLock.js";
 import { registerDashboardRoute } from "./http/dashboardRoute.js";
 import { EventHub } from "./events/eventHub.js";
 import { registerEventsRoute } from "./events/eventsRoute.js";
 import { observeStore } from "./events/observedStore.js";
 import { registerMetricsRoute } from "./metrics/metricsRoute.js";
 import { ServerMetrics } from "./metrics/serverMetrics.js";
+import { releaseUnresponsiveNodes } from "./lifecycle/unresponsiveNodes.js";
+import { AutoscaleLoop } from "./loops/autoscaleLoop.js";
+import { Deadlines } from "./loops/deadlines.js";
+import { HeartbeatTracker } from "./loops/heartbeatTracker.js";
+import { JobScheduleRunner } from "./loops/jobScheduleRunner.js";
+import { PlanApplier } from "./loops/planApplier.js";
+import { PoolReconciler } from "./loops/poolReconciler.js";
+import { SchedulingLoop } from "./loops/schedulingLoop.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
 import { AgentTokens } from "./nodes/agentTokens.js";
-import { HeartbeatTracker } from "./nodes/heartbeatTracker.js";
-import { releaseUnresponsiveNodes } from "./nodes/unresponsiveNodes.js";
 import { PoolNotifier } from "./nodes/notifier.js";
-import { PoolReconciler } from "./nodes/poolReconciler.js";
 import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
 import { checkContainerSettings, type ContainerPolicy } from "./services/containerRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
+import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
 import { ApplicationService } from "./services/applicationService.js";
-import { AutoPools } from "./services/autoPools.js";
 import { CertificateService } from "./services/certificateService.js";
 import { JobService } from "./services/jobService.js";
 import { JobScheduleService } from "./services/jobScheduleService.js";
-import { JobScheduleRunner } from "./jobSchedules/jobScheduleRunner.js";
 import { NodeFileService } from "./services/nodeFileService.js";
 import { NodeService, NodeUsers } from "./services/nodeService.js";
 import { PoolService } from "./services/poolService.js";
 import { TaskControl, TaskService } from "./services/taskService.js";
-import { Deadlines } from "./scheduling/deadlines.js";
-import { PlanApplier } from "./scheduling/planApplier.js";
-import { SchedulingLoop } from "./scheduling/schedulingLoop.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
 import { createAutoStorage } from "./storage/autoStorage.js";
@@ -101,7 +106,16 @@ export interface OpenBatchServer {
   readonly services: Services;
   /** The operations this server implements. */
   readonly implementedOperations: ReadonlySet<string>;
+  /** What /healthz shows of the server core; tests fail when either count is not zero. */
+  health(): ServerHealth;
   close(): Promise<void>;
+}
+
+export interface ServerHealth {
+  /** Task placements the scheduling loop's safety net made because no wake-up announced them (loops/schedulingLoop.ts). */
+  readonly missedWakeUps: number;
+  /** State changes the transition tables do not allow, met since start (lifecycle/transitions.ts). */
+  readonly illegalTransitions: number;
 }
 
 export function createHandlerTable(services: Services): HandlerTable {
@@ -126,12 +140,48 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   secureDataDirectory(config.dataDir);
+  const dataDirLock = acquireDataDirLock(config.dataDir);
   const events = new EventHub({ bufferSize: config.eventBufferSize });
-  // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts).
-  const store: Store = observeStore(new SqliteStore({ filename: join(config.dataDir, "openbatch.db"), now: config.clock.now(), durableWrites: config.durableWrites }), {
+  let app: ReturnType<typeof createApp> | undefined;
+  // What each committed effect does, in one place (effects/effects.ts); the parts it names are made below, before
+  // anything is written.
+  const handleEffect = (effect: Effect): void => {
+    switch (effect.kind) {
+      case "wakeScheduler":
+        return scheduling.wake(effect.account);
+      case "notifyPool":
+        return notifier.notify(effect.account, effect.poolId);
+      case "reconcilePool":
+        return void reconciler.kick(effect.account, effect.poolId);
+      case "kickScheduleRunner":
+        return scheduleRunner.kick(effect.account);
+      case "kickDeadlines":
+        return deadlines.kick(effect.account);
+      case "illegalTransition":
+        app?.log.error({ account: effect.account, entity: effect.entity, id: effect.id, problem: effect.problem }, "illegal state transition written");
+        return;
+      default:
+        assertNever(effect);
+    }
+  };
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore(config.store, {
+      now: config.clock.now(),
+      durableWrites: config.durableWrites,
+      onEffectError: (error) => app?.log.error({ err: error }, "after-commit effect failed"),
+    });
+  } catch (error) {
+    dataDirLock.release();
+    throw error;
+  }
+  // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts) first,
+  // then its effects (effects/transaction.ts: outermost, so bodies see the transaction it gives them).
+  const observed = observeStore(opened, {
     committed: (changes) => events.publish(changes),
     committedIn: (seconds) => metrics.observeCommit(seconds),
   });
+  const store = new EffectStore(observed, { handle: handleEffect, strictTransitions: config.strictTransitions });
   const metrics = new ServerMetrics({
     store,
     accounts: config.accounts.map((account) => account.name),
@@ -151,12 +201,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url, taskIsolation: config.taskIsolation });
   const isolation = await taskIsolationStatus(config);
   const { containerRuntime: _runtime, ...isolationDetails } = isolation;
-  let app: ReturnType<typeof createApp> | undefined;
   const heartbeats = new HeartbeatTracker({
     store,
     clock: config.clock,
     timeoutInMs: config.nodeHeartbeatTimeoutInSeconds * 1000,
-    onNodesLost: (account, poolId) => void reconciler.kick(account, poolId),
     onAgentLost: (identity) =>
       void provider.isAgentGone(identity.agentId).then(async (gone) => {
         const registered = await store.read((tx) => tx.get({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId }));
@@ -167,22 +215,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       }),
     abandonAfterInMs: config.unknownNodeTimeoutInSeconds * 1000,
     onAgentAbandoned: async (identity) => {
-      const released = await releaseUnresponsiveNodes(store, identity, config.clock.now());
-      if (released.nodes === 0) return;
-      app?.log.warn({ ...identity, nodes: released.nodes }, "nodes unknown for too long: their runs were given up as lost");
-      notifier.notify(identity.account, identity.poolId);
-      for (const poolId of released.poolsToWake) notifier.notify(identity.account, poolId);
-      for (const poolId of released.poolsDeleted) void reconciler.kick(identity.account, poolId);
-      scheduling.kick(identity.account);
-      scheduleRunner.kick(identity.account);
-      autoPools.kick(identity.account);
+      const released = await store.write((tx) => releaseUnresponsiveNodes(tx, identity, config.clock.now()));
+      if (released > 0) app?.log.warn({ ...identity, nodes: released }, "nodes unknown for too long: their runs were given up as lost");
     },
     onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
   });
   const reconciler = new PoolReconciler({
     store,
     provider,
-    notifier,
     tokens,
     clock: config.clock,
     nodesPerAgent: config.nodesPerAgent,
@@ -192,13 +232,15 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const scheduling: SchedulingLoop = new SchedulingLoop({
     store,
+    clock: config.clock,
+    safetyNetInMs: config.schedulingSafetyNetInSeconds * 1000,
     applier: new PlanApplier({
       store,
       now: () => config.clock.now(),
-      onAssigned: (account, poolId) => notifier.notify(account, poolId),
       issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
+    onMissedWakeUp: (account, placed) => app?.log.warn({ account, placed }, "the scheduling safety net placed work no wake-up announced"),
     onRound: metrics.observeSchedulingRound,
   });
   const deadlines: Deadlines = new Deadlines({
@@ -210,65 +252,36 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         // A node that left took the files with it; anything else is worth a line in the log.
         if ((error as { code?: string }).code !== "NodeNotFound") app?.log.warn({ err: error, account, poolId, nodeId }, "task directory removal failed");
       }),
-    onPoolChanged: (account, poolId) => notifier.notify(account, poolId),
-    onJobEnded: (account) => scheduleRunner.kick(account),
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
   const runtime = isolation.containerRuntime;
   const containerRuntime = "reason" in runtime ? { available: false, reason: runtime.reason } : { available: true };
-  const pools = new PoolService(store, (account, poolId) => void reconciler.kick(account, poolId), (pool, account) => {
+  const poolCapabilities: PoolCapabilityCheck = (pool, account) => {
     checkPoolSpec(pool);
     checkLocalPoolCapabilities(pool, containerRuntime);
     checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
-  });
-  const autoscale = new AutoscaleService(store, pools);
-  const autoPools = new AutoPools(store, pools, config.clock, (error, account) => app?.log.error({ err: error, account }, "auto pool pass failed"));
-  // Job completions reach the schedule runner from the job service and, for completions caused by tasks, through
-  // the same after-commit signals that wake the scheduling loop (a task finished, a task terminated).
+  };
   const scheduleRunner = new JobScheduleRunner({
     store,
     clock: config.clock,
-    autoPools,
+    poolCapabilities,
     onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
   });
-  const nodes = new NodeService(store, pools, (account, poolId) => void reconciler.kick(account, poolId));
+  const pools = new PoolService(store, poolCapabilities);
+  const nodes = new NodeService(store, pools);
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
     certificates: new CertificateService(store),
     pools,
-    autoscale,
-    jobs: new JobService(store, {
-      autoPools,
-      onPoolChanged: (account, poolId) => notifier.notify(account, poolId),
-      onSchedulable: (account) => scheduling.kick(account),
-      onJobChanged: (account) => {
-        scheduleRunner.kick(account);
-        deadlines.kick(account);
-        autoPools.kick(account);
-      },
-    }, fileRules, containerPolicy),
-    jobSchedules: new JobScheduleService(
-      store,
-      (account) => {
-        scheduleRunner.kick(account);
-        autoPools.kick(account);
-      },
-      (account, poolId) => notifier.notify(account, poolId),
-      async (account, schedule, jobs, now) => {
-        for (const job of jobs) await autoPools.release(account, job, now);
-        await autoPools.releaseSchedulePool(account, schedule.jobSpecification?.poolInfo?.autoPoolSpecification, schedule._ob.autoPoolId, now);
-      },
-    ),
-    tasks: new TaskService(store, (account) => scheduling.kick(account), fileRules, containerPolicy),
-    taskControl: new TaskControl(store, (account, poolId) => {
-      if (poolId !== undefined && poolId !== "") notifier.notify(account, poolId);
-      scheduling.kick(account);
-      scheduleRunner.kick(account);
-    }),
+    autoscale: new AutoscaleService(store, pools),
+    jobs: new JobService(store, { fileRules, poolCapabilities, containerPolicy }),
+    jobSchedules: new JobScheduleService(store, containerPolicy),
+    tasks: new TaskService(store, fileRules, containerPolicy),
+    taskControl: new TaskControl(store),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
     nodeUsers: new NodeUsers(nodes),
@@ -277,13 +290,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   };
   const handlers = createHandlerTable(services);
   let ready = false;
+  const health = (): ServerHealth => ({ missedWakeUps: scheduling.missedWakeUps, illegalTransitions: store.illegalTransitions });
   const authenticator = createAuthenticator({
     accounts: new AccountRegistry(config.accounts),
     bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolationDetails, containerRuntime: isolation.containerRuntime }) });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolationDetails, containerRuntime: isolation.containerRuntime, ...health() }) });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
   registerEventsRoute(app, { config, authenticator, hub: events });
   registerMetricsRoute(app, metrics, config.metricsToken);
@@ -294,12 +308,12 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
     maxEntries: 100_000,
   });
+  registerStatusPage(app, { config, isReady: () => ready, links: [{ href: "/ui/", label: "dashboard" }, { href: "/metrics", label: "metrics (Prometheus)" }] });
   registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
   registerAgentPackageRoute(app, tokens, packageFiles);
   const agentSync = new AgentSync({
     store,
     notifier,
-    reconciler,
     clock: config.clock,
     accountUrl,
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
@@ -311,32 +325,27 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       heartbeats.forget(identity);
       provider.agentRetired?.(identity.agentId);
     },
-    onCapacityFreed: (account) => {
-      scheduling.kick(account);
-      // A task that finished may have ended its job: its schedule and its auto pool move on.
-      scheduleRunner.kick(account);
-      autoPools.kick(account);
-    },
   });
   registerAgentRoutes(app, tokens, agentSync);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
+    dataDirLock.release();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
+  dataDirLock.setUrl(url);
   const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
+  scheduling.start(accountNames);
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
-  autoPools.start(accountNames);
   const autoscaleLoop = new AutoscaleLoop({
     store,
-    service: autoscale,
     clock: config.clock,
     accounts: accountNames,
     tickInMs: config.autoscaleTickInMs,
@@ -352,6 +361,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskIsolation: isolation,
     services,
     implementedOperations: implementedOperations(handlers),
+    health,
     close() {
       closing ??= (async () => {
         ready = false;
@@ -362,11 +372,11 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await server.close();
         await scheduleRunner.close();
         await deadlines.close();
-        await autoPools.close();
         await scheduling.close();
         await reconciler.idle();
         await provider.close();
         await store.close();
+        dataDirLock.release();
       })();
       return closing;
     },

@@ -19,3 +19,7 @@ export {
 } from "./store.js";
 export { SqliteStore, type SqliteStoreOptions } from "./sqlite/sqliteStore.js";
 export { predicateToSql, type SqlFragment } from "./sqlite/predicateSql.js";
+export { PostgresStore, type PostgresStoreOptions } from "./postgres/postgresStore.js";
+export { openStore, parseStoreLocation, describeStoreLocation, type OpenStoreOptions, type StoreLocation } from "./open.js";
+export { pgPredicateSql } from "./postgres/predicateSql.js";
+export type { EntityRow, KindCount } from "./entityRows.js";

@@ -13,7 +13,8 @@
  * counter, so every write of any entity yields an ETag never seen before. Time is passed in (`now`), never read here.
  *
  * Failures are StoreErrors with a `kind` — notFound, conflict, preconditionFailed — that services translate into
- * Batch error codes.
+ * Batch error codes, or `unavailable`: the database cannot be reached or is restarting, or a transaction kept
+ * conflicting after every retry; the request may succeed if sent again (the HTTP layer answers 503 ServerBusy).
  */
 import type { Predicate, ValueKind } from "@openbatch/core";
 
@@ -147,7 +148,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreErrorKind = "notFound" | "conflict" | "preconditionFailed";
+export type StoreErrorKind = "notFound" | "conflict" | "preconditionFailed" | "unavailable";
 
 export class StoreError extends Error {
   override readonly name = "StoreError";

@@ -40,7 +40,7 @@ import type { NodeLayout } from "./nodeLayout.js";
 import { processEnvironment } from "./processEnvironment.js";
 import { containerFailure, launchRun, type NodeContainers } from "./processLaunch.js";
 import type { RunAs } from "./runAs.js";
-import { AgentStopping } from "./startTask.js";
+import { AgentStopping } from "./agentStopping.js";
 
 export interface JobTaskRun {
   readonly assignment: TaskAssignment;

@@ -30,11 +30,7 @@ import { placeCertificates } from "./certificateFiles.js";
 import { processEnvironment } from "./processEnvironment.js";
 import { containerFailure, launchRun, type NodeContainers } from "./processLaunch.js";
 import type { RunAs } from "./runAs.js";
-
-/** The abort reason used when the agent itself stops. */
-export class AgentStopping extends Error {
-  override readonly name = "AgentStopping";
-}
+import { AgentStopping } from "./agentStopping.js";
 
 export interface StartTaskAttempt {
   readonly attempt: number;

@@ -13,8 +13,8 @@
 import type { Predicate } from "@openbatch/core";
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
 import type { ListPage, ReadTx } from "@openbatch/store";
-import type { AgentRecord } from "../nodes/poolReconciler.js";
-import type { NodeRecord } from "../services/nodeService.js";
+import type { AgentRecord } from "../records/agents.js";
+import type { NodeRecord } from "../records/nodes.js";
 
 export type MetricValues = Record<string, number>;
 

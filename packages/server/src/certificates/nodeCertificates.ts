@@ -5,7 +5,7 @@
  */
 import type { CertificateReference, NodeCertificateFile } from "@openbatch/protocol";
 import type { ReadTx } from "@openbatch/store";
-import { certificateKey, type CertificateRecord } from "../services/certificateService.js";
+import { certificateKey, type CertificateRecord } from "../records/certificates.js";
 
 const everyone: NodeCertificateFile["visibility"] = ["starttask", "task", "remoteuser"];
 

@@ -3,7 +3,7 @@ import { checkConditions } from "../http/conditions.js";
 import type { HandlerTable, RequestContext } from "../http/context.js";
 import { entityResult, listResult, listResultFromJson, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
-import { subtasksOf } from "../scheduling/multiInstance.js";
+import { subtasksOf } from "../services/taskService.js";
 import { taskView, type TaskControl, type TaskService } from "../services/taskService.js";
 
 export function taskHandlers(tasks: TaskService, control: TaskControl) {

@@ -41,6 +41,7 @@ import {
   type ApiVersion,
   type OperationId,
 } from "@openbatch/protocol";
+import { isStoreError } from "@openbatch/store";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
 import { batchErrorBody } from "./errorBody.js";
@@ -104,7 +105,7 @@ function queryError(code: "MissingRequiredQueryParameter" | "InvalidQueryParamet
 export function createApp(deps: AppDependencies): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
-    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel, ...(config.logStream === undefined ? {} : { stream: config.logStream }) },
     // One access line per request is written by the onResponse hook below, without headers (keys, tokens).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.requestBodyMaxBytes,
@@ -349,6 +350,12 @@ export function createApp(deps: AppDependencies): FastifyInstance {
           message: "The Content-Type header is missing or invalid.",
           values: [{ key: "HeaderName", value: "Content-Type" }],
         });
+    }
+    // The database is unreachable or restarting (or a transaction kept conflicting): a retryable 503, which the
+    // official SDKs retry, rather than a 500.
+    if (isStoreError(error, "unavailable")) {
+      request.log.warn({ err: error, requestId: request.batch?.requestId }, "store unavailable");
+      return serviceError("ServerBusy");
     }
     const status = (error as { statusCode?: unknown }).statusCode;
     if (typeof status === "number" && status >= 400 && status < 500) {

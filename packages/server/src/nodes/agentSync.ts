@@ -9,27 +9,24 @@
  * notified or `waitInMs` passes.
  */
 import { createHash } from "node:crypto";
-import { formatTimestamp, nextNodeState, type Clock } from "@openbatch/core";
+import { formatTimestamp, type Clock } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, AgentSyncResponse, DesiredNode, DesiredNodeUser, NodeCertificateFile, ProcessOutcome, ResourceFile } from "@openbatch/protocol";
-import type { Store, WriteTx } from "@openbatch/store";
-import type { NodeRecord, NodeTaskAssignment, NodeUserRecord, StoredNode } from "../services/nodeService.js";
-import type { TaskRecord } from "../services/taskService.js";
-import { taskAfterRun } from "../scheduling/taskCompletion.js";
-import { roleRunFinished } from "../scheduling/jobPreparation.js";
-import { instanceRunFinished } from "../scheduling/multiInstance.js";
-import { reactToTask } from "../scheduling/jobReactions.js";
-import type { AgentIdentity } from "./agentTokens.js";
-import { recordNodeReleased } from "./nodeUsage.js";
-import type { PoolNotifier } from "./notifier.js";
-import type { AgentRecord, PoolReconciler } from "./poolReconciler.js";
+import type { ReadTx, Store, WriteTx } from "@openbatch/store";
 import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
-import { recentSubtaskOf, recentTaskOf, withRecentTask } from "./recentTasks.js";
-import { restartIfDrained } from "./nodeRestart.js";
+import { restartIfDrained } from "../lifecycle/nodeOperations.js";
+import { removeNode, reportedNode, writeNode } from "../lifecycle/nodes.js";
+import { runFinished } from "../lifecycle/runReports.js";
+import type { AgentRecord } from "../records/agents.js";
+import { listAll } from "../records/listAll.js";
+import { nodeRef, type NodeRecord, type NodeTaskAssignment, type NodeUserRecord, type StoredNode } from "../records/nodes.js";
+import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recentTasks.js";
+import { taskRef, type TaskRecord } from "../records/tasks.js";
+import type { AgentIdentity } from "./agentTokens.js";
+import type { PoolNotifier } from "./notifier.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
   readonly notifier: PoolNotifier;
-  readonly reconciler: PoolReconciler;
   readonly clock: Clock;
   /** The account's URL as tasks see it (`AZ_BATCH_ACCOUNT_URL`). */
   readonly accountUrl: (account: string) => string;
@@ -49,23 +46,13 @@ export interface AgentSyncOptions {
   readonly unrestrictedContainerAccounts?: ReadonlySet<string>;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
-  /** Called when slots may have freed up (task runs finished, a node became usable): the scheduling loop runs. */
-  readonly onCapacityFreed?: (account: string) => void;
   /** Called when an agent with no nodes left is told to shut down. */
   readonly onRetired?: (identity: AgentIdentity) => void;
 }
 
 interface Applied {
   readonly desired: DesiredNode[];
-  /** A change that may move the pool's allocation state (a node reached, a node gone). */
-  readonly poolChanged: boolean;
   readonly nodesChanged: boolean;
-  /** Slots freed or a node became usable: the scheduling loop should run (after the commit). */
-  readonly capacityFreed: boolean;
-  /** Pools whose agents must wake after the commit (a job ended and killed its other tasks). */
-  readonly poolsToWake: ReadonlySet<string>;
-  /** Auto pools that started deleting with their job (its last release ended): their reconciler runs after the commit. */
-  readonly poolsDeleted: ReadonlySet<string>;
 }
 
 function desiredUser(user: NodeUserRecord): DesiredNodeUser {
@@ -92,13 +79,8 @@ export class AgentSync {
   async sync(identity: AgentIdentity, request: AgentSyncRequest): Promise<AgentSyncResponse> {
     const now = this.options.clock.now();
     this.options.onHeartbeat(identity, now);
+    // What the reports caused — slots freed, jobs ended, nodes reached — is recorded as effects in the transaction.
     const applied = await this.options.store.write((tx) => this.apply(tx, identity, request, now));
-    if (applied.poolChanged) void this.options.reconciler.kick(identity.account, identity.poolId);
-    for (const poolId of applied.poolsDeleted) void this.options.reconciler.kick(identity.account, poolId);
-    // After the commit, so the scheduling round's snapshot sees the freed slots.
-    if (applied.capacityFreed) this.options.onCapacityFreed?.(identity.account);
-    // A job that ended because of these reports killed tasks elsewhere in its pool.
-    for (const poolId of applied.poolsToWake) this.options.notifier.notify(identity.account, poolId);
     let desired = applied.desired;
     // New facts are answered at once (the agent counts on it), even when they changed no record.
     const agentKey = `${identity.account}\u0000${identity.poolId.toLowerCase()}\u0000${identity.agentId}`;
@@ -138,37 +120,29 @@ export class AgentSync {
       }, now);
     }
     const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), inServiceTime(report)]));
-    let poolChanged = false;
+    const { account, poolId } = identity;
     let nodesChanged = false;
-    let tasksFinished = false;
-    const poolsToWake = new Set<string>();
-    const poolsDeleted = new Set<string>();
     const desired: DesiredNode[] = [];
     for (const node of await this.assigned(tx, identity)) {
       const report = reports.get(node.id.toLowerCase());
-      const ref = { account: identity.account, kind: "node" as const, scope: identity.poolId, id: node.id };
       if (report !== undefined && report.phase === "removed" && node.body._ob.action === "remove") {
-        await tx.delete(ref);
-        await recordNodeReleased(tx, identity.account, identity.poolId, node.body, now);
-        poolChanged = true;
+        await removeNode(tx, account, poolId, node.body, now);
         nodesChanged = true;
         continue;
       }
-      const reported = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now, poolsToWake, poolsDeleted);
-      if (reported !== node.body) tasksFinished = true;
+      const reported = report === undefined ? node.body : await this.applyTaskReports(tx, identity, node.body, report, now);
       // A reboot or reimage that waited for the node's tasks (taskcompletion) happens once none is left — checked
       // on every exchange, since a run can also leave the node without a report (a withdrawn held run).
-      const withTasks = await restartIfDrained(tx, identity.account, identity.poolId, reported, now);
-      const updated = report === undefined ? withTasks : this.applyReport(withTasks, report, request, now);
+      const withTasks = await restartIfDrained(tx, account, poolId, reported, now);
+      const updated = report === undefined ? withTasks : reportedNode(tx, account, poolId, withTasks, report, request, now);
       if (JSON.stringify(updated) !== JSON.stringify(node.body)) {
-        await tx.replace(ref, updated, now);
+        // This agent is being answered now; other agents of the pool have nothing to learn from its nodes.
+        await writeNode(tx, account, poolId, node.body, updated, now, { answered: true });
         nodesChanged = true;
-        if (node.body.state === "creating" || node.body.state === "unknown") poolChanged = true;
-        if (updated.state === "idle" && node.body.state !== "idle") tasksFinished = true;
       }
-      desired.push(this.desiredNode(identity, updated, await nodeCertificateFiles(tx, identity.account, updated.certificateReferences)));
+      desired.push(this.desiredNode(identity, updated, await nodeCertificateFiles(tx, account, updated.certificateReferences)));
     }
-    return { desired, poolChanged, nodesChanged, capacityFreed: tasksFinished, poolsToWake, poolsDeleted };
+    return { desired, nodesChanged };
   }
 
   /**
@@ -182,8 +156,6 @@ export class AgentSync {
     node: NodeRecord,
     report: AgentNodeReport,
     now: Date,
-    poolsToWake: Set<string>,
-    poolsDeleted: Set<string>,
   ): Promise<NodeRecord> {
     const assignments = node._ob.assignments ?? [];
     const finished = new Map<string, NonNullable<AgentNodeReport["tasks"]>[number]>();
@@ -201,24 +173,10 @@ export class AgentSync {
       if (taskReport === undefined) continue;
       freedSlots += assignment.slots;
       if (taskReport.outcome.failure === undefined && taskReport.outcome.exitCode === 0) succeeded++;
-      if (assignment.role !== undefined) {
-        const deleted = await roleRunFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, now);
-        if (deleted !== undefined) poolsDeleted.add(deleted);
-        continue;
-      }
-      if (assignment.subtaskId !== undefined) {
-        for (const poolId of await instanceRunFinished(tx, identity.account, assignment, taskReport.outcome, now)) poolsToWake.add(poolId);
-        continue;
-      }
-      const ref = { account: identity.account, kind: "task" as const, scope: assignment.jobId, id: assignment.taskId };
-      const task = await tx.get<TaskRecord>(ref);
-      if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) continue;
-      const after = taskAfterRun(task.body, taskReport.outcome, time);
-      await tx.replace(ref, after, now);
-      for (const poolId of await reactToTask(tx, identity.account, assignment.jobId, after, now)) poolsToWake.add(poolId);
+      await runFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, time, now);
     }
     // A job that ended above may have marked this node's other assignments `kill`: start from the stored record.
-    let fresh = (await tx.get<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId, id: node.id }))?.body ?? node;
+    let fresh = (await tx.get<NodeRecord>(nodeRef(identity.account, identity.poolId, node.id)))?.body ?? node;
     for (const assignment of assignments) {
       if (finished.has(assignment.assignmentId) && assignment.role === undefined) fresh = await this.noteRecentTask(tx, identity.account, fresh, assignment);
     }
@@ -235,46 +193,10 @@ export class AgentSync {
 
   /** The node with the task of a finished run as its newest recent task, showing the task's state now. */
   private async noteRecentTask(tx: WriteTx, account: string, node: NodeRecord, assignment: NodeTaskAssignment): Promise<NodeRecord> {
-    const task = await tx.get<TaskRecord>({ account, kind: "task", scope: assignment.jobId, id: assignment.taskId });
+    const task = await tx.get<TaskRecord>(taskRef(account, assignment.jobId, assignment.taskId));
     if (task === undefined) return node;
     const instance = assignment.subtaskId === undefined || assignment.subtaskId === 0 ? undefined : task.body._ob.multiInstance?.instances.find((entry) => entry.id === assignment.subtaskId);
     return withRecentTask(node, instance === undefined ? recentTaskOf(task.body, assignment.jobId) : recentSubtaskOf(task.body, assignment.jobId, instance));
-  }
-
-  private applyReport(node: NodeRecord, report: AgentNodeReport, request: AgentSyncRequest, now: Date): NodeRecord {
-    const runtime = node._ob;
-    const current = report.generation === runtime.generation;
-    const errors = current ? (report.errors ?? []) : [];
-    const result = nextNodeState({
-      state: node.state ?? "creating",
-      desiredGeneration: runtime.generation,
-      reportedGeneration: report.generation,
-      phase: report.phase,
-      startTask: node.startTask,
-      startTaskAttempt: runtime.startTaskAttempt,
-      outcome: current ? report.startTask : undefined,
-      runningTasks: node.runningTasksCount ?? 0,
-      schedulingEnabled: node.schedulingState !== "disabled",
-      hasErrors: errors.length > 0,
-      restartPending: runtime.pendingRestart !== undefined,
-    });
-    const time = formatTimestamp(now);
-    const updated: NodeRecord = {
-      ...node,
-      ipAddress: request.host.ipAddress,
-      nodeAgentInfo: { version: request.host.agentVersion, lastUpdateTime: node.nodeAgentInfo?.lastUpdateTime ?? time },
-      _ob: { ...runtime, reportedGeneration: report.generation, startTaskAttempt: result.startTaskAttempt, rootDirectory: report.rootDirectory },
-    };
-    if (result.startTaskInfo !== undefined) updated.startTaskInfo = result.startTaskInfo;
-    // The node's errors are what its agent reports for its current generation (ComputeNodeError has the same shape).
-    if (errors.length > 0) updated.errors = errors;
-    else delete updated.errors;
-    if (result.state !== node.state) {
-      updated.state = result.state;
-      updated.stateTransitionTime = time;
-      if (node.state === "creating" || node.state === "rebooting" || node.state === "reimaging") updated.lastBootTime = time;
-    }
-    return updated;
   }
 
   private desiredNode(identity: AgentIdentity, node: NodeRecord, certificates: NodeCertificateFile[]): DesiredNode {
@@ -318,15 +240,9 @@ export class AgentSync {
     };
   }
 
-  private async assigned(tx: WriteTx | Parameters<Parameters<Store["read"]>[0]>[0], identity: AgentIdentity): Promise<StoredNode[]> {
-    const nodes: StoredNode[] = [];
-    let afterKey: string | undefined;
-    do {
-      const page = await tx.list<NodeRecord>({ account: identity.account, kind: "node", scope: identity.poolId }, { limit: 1000, afterKey });
-      nodes.push(...page.items.filter((node) => node.body._ob.agentId === identity.agentId));
-      afterKey = page.nextKey;
-    } while (afterKey !== undefined);
-    return nodes;
+  private async assigned(tx: ReadTx, identity: AgentIdentity): Promise<StoredNode[]> {
+    const nodes = await listAll<NodeRecord>(tx, { account: identity.account, kind: "node", scope: identity.poolId });
+    return nodes.filter((node) => node.body._ob.agentId === identity.agentId);
   }
 
   /** An agent with no nodes left is told to shut down and forgotten. */

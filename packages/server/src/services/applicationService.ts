@@ -1,7 +1,7 @@
 /**
  * Applications registered with the server (the Application group lists them; application packages are
  * deployed from them). Stored per account as `application` entities: the wire ApplicationSummary plus the default
- * version and uploaded packages under `_ob` (applications/applicationRecords.ts), which never leaves the server.
+ * version and uploaded packages under `_ob` (records/applications.ts), which never leaves the server.
  *
  * Versions come from package uploads (the admin endpoint, `registerPackage`) or, without a package, from
  * `register` (tests of the Application group). Ids and versions are case-insensitive, kept as first given.
@@ -10,7 +10,7 @@ import { applicationVersionProblem, assertValidId, formatTimestamp, idKey, servi
 import type { ApplicationSummary } from "@openbatch/protocol";
 import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import type { ListOptions } from "../odata/listQuery.js";
-import { applicationRef, applicationView, type ApplicationRecord } from "../applications/applicationRecords.js";
+import { applicationRef, applicationView, type ApplicationRecord } from "../records/applications.js";
 
 export interface ApplicationRegistration {
   readonly applicationId: string;

@@ -10,60 +10,22 @@
  * - `deletefailed` (previous state `deleting`), with `deleteCertificateError` naming the pools. Delete may be tried
  *   again, or cancel deletion makes it `active`.
  */
-import { formatTimestamp, serviceError, type ErrorDetail } from "@openbatch/core";
-import type { Certificate, CertificateAddParameter, CertificateState, CloudPool } from "@openbatch/protocol";
-import { isStoreError, type ReadTx, type Store, type StoredEntity } from "@openbatch/store";
+import { serviceError } from "@openbatch/core";
+import type { CertificateAddParameter, CloudPool } from "@openbatch/protocol";
+import { isStoreError, type ReadTx, type Store } from "@openbatch/store";
 import { parseCertificate } from "../certificates/certificateData.js";
+import { cancelledDeletion, deleteCertificate, insertCertificate } from "../lifecycle/certificates.js";
 import type { ListOptions } from "../odata/listQuery.js";
+import { certificateKey, type CertificateRecord, type StoredCertificate } from "../records/certificates.js";
+import { certificateNotFound } from "../records/errors.js";
+import { listAll } from "../records/listAll.js";
 
-/** What nodes need to place the certificate's files. */
-export interface CertificateContent {
-  readonly data: string;
-  readonly format: "pfx" | "cer";
-  readonly password?: string;
-}
-
-export type CertificateRecord = Certificate & { _ob: CertificateContent };
-export type StoredCertificate = StoredEntity<CertificateRecord>;
-
-/** `deleteCertificateError.code` when pools still reference the certificate. */
-export const certificateInUseCode = "CertificateInUse";
-
-export function certificateKey(thumbprintAlgorithm: string, thumbprint: string): string {
-  return `${thumbprintAlgorithm.toLowerCase()}-${thumbprint.replace(/ /g, "").toLowerCase()}`;
-}
-
-function certificateNotFound(thumbprintAlgorithm: string, thumbprint: string) {
-  return serviceError("CertificateNotFound", {
-    message: `The specified certificate (${thumbprintAlgorithm}, ${thumbprint}) does not exist.`,
-    values: [
-      { key: "ThumbprintAlgorithm", value: thumbprintAlgorithm },
-      { key: "Thumbprint", value: thumbprint },
-    ],
-  });
-}
-
-export function certificateView(record: CertificateRecord): Certificate {
-  const { _ob: _content, ...view } = record;
-  return view;
-}
-
-function transition(record: CertificateRecord, state: CertificateState, time: string): CertificateRecord {
-  return { ...record, previousState: record.state, previousStateTransitionTime: record.stateTransitionTime, state, stateTransitionTime: time };
-}
+export { certificateView, type StoredCertificate } from "../records/certificates.js";
 
 /** Ids of the account's pools whose `certificateReferences` name the certificate. */
 async function poolsReferencing(tx: ReadTx, account: string, key: string): Promise<string[]> {
-  const pools: string[] = [];
-  let afterKey: string | undefined;
-  do {
-    const page = await tx.list<CloudPool>({ account, kind: "pool", scope: "" }, { limit: 1000, afterKey });
-    for (const pool of page.items) {
-      if ((pool.body.certificateReferences ?? []).some((ref) => certificateKey(ref.thumbprintAlgorithm, ref.thumbprint) === key)) pools.push(pool.body.id ?? pool.id);
-    }
-    afterKey = page.nextKey;
-  } while (afterKey !== undefined);
-  return pools;
+  const pools = await listAll<CloudPool>(tx, { account, kind: "pool", scope: "" });
+  return pools.filter((pool) => (pool.body.certificateReferences ?? []).some((ref) => certificateKey(ref.thumbprintAlgorithm, ref.thumbprint) === key)).map((pool) => pool.body.id ?? pool.id);
 }
 
 export class CertificateService {
@@ -71,19 +33,16 @@ export class CertificateService {
 
   async add(account: string, request: CertificateAddParameter, url: (thumbprintAlgorithm: string, thumbprint: string) => string, now: Date): Promise<StoredCertificate> {
     const parsed = parseCertificate(request);
-    const time = formatTimestamp(now);
     const key = certificateKey(parsed.thumbprintAlgorithm, parsed.thumbprint);
-    const record: CertificateRecord = {
+    const record = {
       thumbprint: parsed.thumbprint,
       thumbprintAlgorithm: parsed.thumbprintAlgorithm,
       url: url(parsed.thumbprintAlgorithm, parsed.thumbprint),
-      state: "active",
-      stateTransitionTime: time,
       publicData: parsed.publicData,
       _ob: { data: request.data, format: parsed.format, ...(request.password === undefined ? {} : { password: request.password }) },
     };
     try {
-      return await this.store.write((tx) => tx.insert({ account, kind: "certificate", scope: "", id: key }, record, now));
+      return await this.store.write((tx) => insertCertificate(tx, account, key, record, now));
     } catch (error) {
       if (isStoreError(error, "conflict")) {
         throw serviceError("CertificateExists", {
@@ -113,25 +72,9 @@ export class CertificateService {
   async delete(account: string, thumbprintAlgorithm: string, thumbprint: string, now: Date): Promise<void> {
     const key = certificateKey(thumbprintAlgorithm, thumbprint);
     await this.store.write(async (tx) => {
-      const ref = { account, kind: "certificate" as const, scope: "", id: key };
-      const current = await tx.get<CertificateRecord>(ref);
+      const current = await tx.get<CertificateRecord>({ account, kind: "certificate", scope: "", id: key });
       if (current === undefined) throw certificateNotFound(thumbprintAlgorithm, thumbprint);
-      const pools = await poolsReferencing(tx, account, key);
-      if (pools.length === 0) {
-        await tx.delete(ref);
-        return;
-      }
-      const time = formatTimestamp(now);
-      const values: ErrorDetail[] = pools.map((poolId) => ({ key: "PoolId", value: poolId }));
-      const failed = transition(transition(current.body, "deleting", time), "deletefailed", time);
-      await tx.replace(ref, {
-        ...failed,
-        deleteCertificateError: {
-          code: certificateInUseCode,
-          message: `The certificate is in use by ${pools.length === 1 ? "a pool" : `${pools.length} pools`}; remove it from their certificateReferences first.`,
-          values,
-        },
-      }, now);
+      await deleteCertificate(tx, account, key, current.body, await poolsReferencing(tx, account, key), now);
     });
   }
 
@@ -139,8 +82,7 @@ export class CertificateService {
   async cancelDeletion(account: string, thumbprintAlgorithm: string, thumbprint: string, now: Date): Promise<StoredCertificate> {
     const key = certificateKey(thumbprintAlgorithm, thumbprint);
     return this.store.write(async (tx) => {
-      const ref = { account, kind: "certificate" as const, scope: "", id: key };
-      const current = await tx.get<CertificateRecord>(ref);
+      const current = await tx.get<CertificateRecord>({ account, kind: "certificate", scope: "", id: key });
       if (current === undefined) throw certificateNotFound(thumbprintAlgorithm, thumbprint);
       if (current.body.state === "deleting") throw serviceError("CertificateBeingDeleted", { values: [{ key: "Thumbprint", value: thumbprint }] });
       if (current.body.state !== "deletefailed") {
@@ -149,8 +91,7 @@ export class CertificateService {
           values: [{ key: "CertificateState", value: current.body.state ?? "active" }],
         });
       }
-      const { deleteCertificateError: _error, ...rest } = current.body;
-      return tx.replace(ref, transition(rest as CertificateRecord, "active", formatTimestamp(now)), now);
+      return cancelledDeletion(tx, account, key, current.body, now);
     });
   }
 }

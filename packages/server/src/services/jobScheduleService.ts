@@ -1,7 +1,8 @@
 /**
  * Job schedules: add, get, list, patch, update, disable, enable, terminate, delete, and the jobs of a schedule
- * (semantics.md §8). When jobs are made is the runner's business (jobSchedules/scheduleAdvance.ts, driven by
- * jobSchedules/jobScheduleRunner.ts); this service stores what users ask and wakes the runner after each commit.
+ * (semantics.md §8). When jobs are made is the runner's business (loops/scheduleAdvance.ts, driven by
+ * loops/jobScheduleRunner.ts); this service stores what users ask, and every change of a schedule's state is
+ * lifecycle/jobSchedules.ts's. Each committed change wakes the runner.
  *
  * States (`state`):
  * - `active` (initial): the runner makes a job per occurrence, one active job at a time;
@@ -15,26 +16,20 @@
  */
 import { assertValidId, firstRunTime, formatTimestamp, isServiceError, limits, minimumScheduleIntervalInMs, parseDuration, propertyDetails, serviceError, ServiceError, type Predicate } from "@openbatch/core";
 import type {
-  CloudJob, CloudJobSchedule, JobScheduleAddParameter, JobSchedulePatchParameter, JobScheduleState, JobScheduleUpdateParameter, JobSpecification,
-  MetadataItem, Schedule,
+  CloudJob, JobScheduleAddParameter, JobSchedulePatchParameter, JobScheduleState, JobScheduleUpdateParameter, JobSpecification, MetadataItem, Schedule,
 } from "@openbatch/protocol";
-import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import { isStoreError, type Store, type WriteTx } from "@openbatch/store";
+import { recordEffect } from "../effects/transaction.js";
+import { deleteSchedule, disabledSchedule, enabledSchedule, insertSchedule, terminatedSchedule } from "../lifecycle/jobSchedules.js";
 import type { ListOptions } from "../odata/listQuery.js";
-import { endRunningTasks } from "../scheduling/jobReactions.js";
-import { checkJobSpecification, type StoredJob } from "./jobService.js";
-import { completeJob } from "./jobStates.js";
-import { scheduleTiming, type JobScheduleRecord } from "../jobSchedules/scheduleAdvance.js";
+import { scheduleNotFound } from "../records/errors.js";
+import type { StoredJob } from "../records/jobs.js";
+import { jobsOfSchedule, scheduleRef, scheduleTiming, type JobScheduleRecord, type StoredJobSchedule } from "../records/jobSchedules.js";
+import { checkJobContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
+import { checkJobSpecification } from "./jobService.js";
+import { clientWrite } from "./storeErrors.js";
 
-export type StoredJobSchedule = StoredEntity<JobScheduleRecord>;
-
-export const terminateJobScheduleReason = "TerminateJobSchedule";
-
-function scheduleNotFound(scheduleId: string) {
-  return serviceError("JobScheduleNotFound", {
-    message: `The specified job schedule '${scheduleId}' does not exist.`,
-    values: [{ key: "JobScheduleId", value: scheduleId }],
-  });
-}
+export { scheduleView, type StoredJobSchedule } from "../records/jobSchedules.js";
 
 function invalid(property: string, reason: string, value?: unknown) {
   return serviceError("InvalidPropertyValue", {
@@ -74,10 +69,11 @@ function checkMetadata(metadata: readonly MetadataItem[] | undefined): void {
   }
 }
 
-/** The job rules, with the properties they name placed under `jobSpecification.`. */
-function checkSpecification(spec: JobSpecification): void {
+/** The job rules (containers with the account's policy), with the properties they name placed under `jobSpecification.`. */
+function checkSpecification(spec: JobSpecification, account: string, containerPolicy: ContainerPolicy): void {
   try {
     checkJobSpecification(spec);
+    checkJobContainerSettings(spec, account, containerPolicy);
   } catch (error) {
     if (!isServiceError(error)) throw error;
     const named = error.values.find((detail) => detail.key === "PropertyName")?.value;
@@ -90,21 +86,6 @@ function checkSpecification(spec: JobSpecification): void {
   }
 }
 
-/** The schedule record as the wire shows it: without the runner's bookkeeping. */
-export function scheduleView(record: JobScheduleRecord): CloudJobSchedule {
-  const { _ob: _runner, ...view } = record;
-  return view;
-}
-
-/** The jobs a schedule made: their ids start with `<scheduleId>:`, which no other job id can contain. */
-export function jobsOfSchedule(scheduleId: string): Predicate {
-  return { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: `${scheduleId.toLowerCase()}:` };
-}
-
-function transition(record: JobScheduleRecord, state: JobScheduleState, time: string): JobScheduleRecord {
-  return { ...record, previousState: record.state, previousStateTransitionTime: record.stateTransitionTime, state, stateTransitionTime: time };
-}
-
 /** The schedule, starting again from `now` after its `schedule` changed (future jobs only). */
 function rescheduled(record: JobScheduleRecord, schedule: Schedule, now: Date): JobScheduleRecord {
   const lastRunTime = record._ob.lastRunTime === undefined ? undefined : new Date(record._ob.lastRunTime);
@@ -114,16 +95,10 @@ function rescheduled(record: JobScheduleRecord, schedule: Schedule, now: Date): 
 }
 
 export class JobScheduleService {
-  /**
-   * @param onScheduleChanged wakes the runner after a commit that may change when jobs are due.
-   * @param onPoolChanged wakes a pool's agents after tasks of a schedule's job were killed.
-   */
   constructor(
     private readonly store: Store,
-    private readonly onScheduleChanged: (account: string) => void = () => {},
-    private readonly onPoolChanged: (account: string, poolId: string) => void = () => {},
-    /** A deleted schedule's auto pools (its own, and those of the jobs deleted with it) go too. */
-    private readonly onScheduleDeleted: (account: string, schedule: JobScheduleRecord, jobs: readonly CloudJob[], now: Date) => Promise<void> = async () => {},
+    /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
+    private readonly containerPolicy: ContainerPolicy = restrictedContainers,
   ) {}
 
   async add(account: string, request: JobScheduleAddParameter, url: string, now: Date): Promise<StoredJobSchedule> {
@@ -132,31 +107,27 @@ export class JobScheduleService {
       throw invalid("displayName", `The display name may be at most ${limits.displayNameMaxLength} characters long.`);
     }
     checkSchedule(request.schedule);
-    checkSpecification(request.jobSpecification);
+    checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
     const time = formatTimestamp(now);
     const next = firstRunTime(scheduleTiming(request.schedule), now);
-    const record: JobScheduleRecord = {
+    const record = {
       ...request,
       url,
       creationTime: time,
-      state: "active",
-      stateTransitionTime: time,
       executionInfo: next === undefined ? {} : { nextRunTime: formatTimestamp(next) },
       _ob: { jobCount: 0 },
     };
     try {
-      const stored = await this.store.write(async (tx) => {
+      return await this.store.write(async (tx) => {
         if ((await tx.get({ account, kind: "job", scope: "", id: request.id })) !== undefined) {
           throw serviceError("JobWithSameIdExists", {
             message: `A job with the id '${request.id}' exists; jobs and job schedules share one id namespace.`,
             values: [{ key: "JobScheduleId", value: request.id }],
           });
         }
-        return tx.insert({ account, kind: "jobSchedule", scope: "", id: request.id }, record, now);
+        return insertSchedule(tx, account, record, now);
       });
-      this.onScheduleChanged(account);
-      return stored;
     } catch (error) {
       if (isStoreError(error, "conflict")) {
         throw serviceError("JobScheduleExists", {
@@ -170,7 +141,7 @@ export class JobScheduleService {
 
   /** The schedule, or 404 JobScheduleNotFound. */
   async get(account: string, scheduleId: string): Promise<StoredJobSchedule> {
-    const schedule = await this.store.read((tx) => tx.get<JobScheduleRecord>({ account, kind: "jobSchedule", scope: "", id: scheduleId }));
+    const schedule = await this.store.read((tx) => tx.get<JobScheduleRecord>(scheduleRef(account, scheduleId)));
     if (schedule === undefined) throw scheduleNotFound(scheduleId);
     return schedule;
   }
@@ -190,34 +161,32 @@ export class JobScheduleService {
   }
 
   /** Changes a schedule in one transaction, only if it is still at the ETag the caller's conditions saw. */
-  private async mutate(
+  private mutate(
     account: string,
     scheduleId: string,
     ifMatch: string,
     now: Date,
     change: (record: JobScheduleRecord, tx: WriteTx) => Promise<JobScheduleRecord> | JobScheduleRecord,
   ): Promise<StoredJobSchedule> {
-    try {
-      const stored = await this.store.write(async (tx) => {
-        const ref = { account, kind: "jobSchedule" as const, scope: "", id: scheduleId };
+    return clientWrite(() =>
+      this.store.write(async (tx) => {
+        const ref = scheduleRef(account, scheduleId);
         const current = await tx.get<JobScheduleRecord>(ref);
         if (current === undefined) throw scheduleNotFound(scheduleId);
         if (current.eTag !== ifMatch) throw serviceError("ConditionNotMet");
         const changed = await change(current.body, tx);
-        return changed === current.body ? current : tx.replace(ref, changed, now, { ifMatch });
-      });
-      this.onScheduleChanged(account);
-      return stored;
-    } catch (error) {
-      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
-      throw error;
-    }
+        if (changed === current.body) return current;
+        // Its next job may be due at another time now.
+        recordEffect(tx, { kind: "kickScheduleRunner", account });
+        return tx.replace(ref, changed, now, { ifMatch });
+      }),
+    );
   }
 
   /** PATCH: replaces the parts given; a new `schedule` starts its occurrences again from now. */
   patch(account: string, scheduleId: string, request: JobSchedulePatchParameter, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
     if (request.schedule !== undefined) checkSchedule(request.schedule);
-    if (request.jobSpecification !== undefined) checkSpecification(request.jobSpecification);
+    if (request.jobSpecification !== undefined) checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
     return this.mutate(account, scheduleId, ifMatch, now, (record) => {
       if (record.state === "completed" || record.state === "terminating" || record.state === "deleting") throw stateConflict(scheduleId, record.state);
@@ -232,7 +201,7 @@ export class JobScheduleService {
   /** PUT: replaces schedule and job specification; metadata left out is emptied. */
   update(account: string, scheduleId: string, request: JobScheduleUpdateParameter, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
     checkSchedule(request.schedule);
-    checkSpecification(request.jobSpecification);
+    checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
     return this.mutate(account, scheduleId, ifMatch, now, (record) => {
       if (record.state === "completed" || record.state === "terminating" || record.state === "deleting") throw stateConflict(scheduleId, record.state);
@@ -242,74 +211,40 @@ export class JobScheduleService {
 
   /** Disable (204): no new jobs until enabled; the active job goes on. Disabling a disabled schedule changes nothing. */
   disable(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
-    return this.mutate(account, scheduleId, ifMatch, now, (record) => {
+    return this.mutate(account, scheduleId, ifMatch, now, (record, tx) => {
       if (record.state === "disabled") return record;
       if (record.state !== "active") throw stateConflict(scheduleId, record.state);
-      return transition(record, "disabled", formatTimestamp(now));
+      return disabledSchedule(tx, account, record, now);
     });
   }
 
   /** Enable (204): a disabled schedule is active again. Enabling an active schedule changes nothing. */
   enable(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
-    return this.mutate(account, scheduleId, ifMatch, now, (record) => {
+    return this.mutate(account, scheduleId, ifMatch, now, (record, tx) => {
       if (record.state === "active") return record;
       if (record.state !== "disabled") throw stateConflict(scheduleId, record.state);
-      return transition(record, "active", formatTimestamp(now));
+      return enabledSchedule(tx, account, record, now);
     });
   }
 
   /** Terminate (202): the active job ends with `TerminateJobSchedule`, the schedule completes and makes no more jobs. */
-  async terminate(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
-    let pools = new Set<string>();
-    const stored = await this.mutate(account, scheduleId, ifMatch, now, async (record, tx) => {
+  terminate(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
+    return this.mutate(account, scheduleId, ifMatch, now, (record, tx) => {
       if (record.state === "completed" || record.state === "terminating" || record.state === "deleting") throw stateConflict(scheduleId, record.state);
-      const time = formatTimestamp(now);
-      const recentJobId = record.executionInfo?.recentJob?.id;
-      if (recentJobId !== undefined) {
-        const ref = { account, kind: "job" as const, scope: "", id: recentJobId };
-        const job = await tx.get<CloudJob>(ref);
-        if (job !== undefined && job.body.state !== "completed") {
-          pools = await endRunningTasks(tx, account, job.id, now);
-          await tx.replace(ref, completeJob(job.body, terminateJobScheduleReason, time), now);
-        }
-      }
-      const { nextRunTime: _dropped, ...executionInfo } = record.executionInfo ?? {};
-      return { ...transition(record, "completed", time), executionInfo: { ...executionInfo, endTime: time } };
+      return terminatedSchedule(tx, account, record, now);
     });
-    for (const poolId of pools) this.onPoolChanged(account, poolId);
-    return stored;
   }
 
   /** Delete (202): the schedule, its jobs and their tasks go at once; running tasks are killed. */
-  async delete(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<void> {
-    const pools = new Set<string>();
-    let deleted: JobScheduleRecord | undefined;
-    const deletedJobs: CloudJob[] = [];
-    try {
-      await this.store.write(async (tx) => {
-        const ref = { account, kind: "jobSchedule" as const, scope: "", id: scheduleId };
-        const current = await tx.get<JobScheduleRecord>(ref);
-        if (current === undefined) throw scheduleNotFound(scheduleId);
-        deleted = current.body;
-        let afterKey: string | undefined;
-        do {
-          const page = await tx.list<CloudJob>({ account, kind: "job", scope: "" }, { limit: 1000, afterKey, filter: jobsOfSchedule(scheduleId) });
-          for (const job of page.items) {
-            for (const poolId of await endRunningTasks(tx, account, job.id, now, "The task was deleted with its job schedule.")) pools.add(poolId);
-            await tx.deleteAll({ account, kind: "task", scope: job.id });
-            await tx.delete({ account, kind: "job", scope: "", id: job.id });
-            deletedJobs.push(job.body);
-          }
-          afterKey = page.nextKey;
-        } while (afterKey !== undefined);
-        await tx.delete(ref, { ifMatch });
-      });
-    } catch (error) {
-      if (isStoreError(error, "notFound")) throw scheduleNotFound(scheduleId);
-      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
-      throw error;
-    }
-    for (const poolId of pools) this.onPoolChanged(account, poolId);
-    if (deleted !== undefined) await this.onScheduleDeleted(account, deleted, deletedJobs, now);
+  delete(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<void> {
+    return clientWrite(
+      () =>
+        this.store.write(async (tx) => {
+          const current = await tx.get<JobScheduleRecord>(scheduleRef(account, scheduleId));
+          if (current === undefined) throw scheduleNotFound(scheduleId);
+          await deleteSchedule(tx, account, current.body, now, ifMatch);
+        }),
+      () => scheduleNotFound(scheduleId),
+    );
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Jobs: add, get, list, patch, update, disable, enable, terminate, delete — the stored side of the job lifecycle
- * (semantics.md §5.1). How jobs act on their running tasks (disable, end) lives in scheduling/jobReactions.ts.
+ * Jobs: add, get, list, patch, update, disable, enable, terminate, delete — the checks and transactions of the Job
+ * operations (semantics.md §5.1). Every change of a job's state, and how it acts on its tasks, is
+ * lifecycle/jobs.ts's.
  *
  * States (`state`): active ⇄ disabling → disabled → active, → completed, → (gone). Disable with `requeue` or
  * `terminate` is done at once (the tasks change state in the same transaction), with `wait` the job stays
@@ -8,30 +9,28 @@
  * with no tasks is "all complete" (§3): `onAllTasksComplete: terminatejob` without a job manager ends it with
  * `AllTasksComplete`.
  */
-import { assertValidId, formatTimestamp, limits, propertyDetails, serviceError } from "@openbatch/core";
+import { assertValidId, limits, propertyDetails, serviceError } from "@openbatch/core";
 import type {
-  CloudTask,
   CloudJob, JobAddParameter, JobConstraints, JobDisableParameter, JobPatchParameter, JobSpecification, JobState, JobUpdateParameter, MetadataItem,
   PoolInformation, TaskCountsResult,
 } from "@openbatch/protocol";
-import { completeJob, transition } from "./jobStates.js";
-import { disableJob, endedJob, endRunningTasks } from "../scheduling/jobReactions.js";
-import { removeJobRecords, startReleases, type JobNodeRecord } from "../scheduling/jobPreparation.js";
-import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
+import { isStoreError, type Store, type WriteTx } from "@openbatch/store";
+import { recordEffect } from "../effects/transaction.js";
+import { createAutoPool } from "../lifecycle/autoPools.js";
+import { deleteJob, disabledJob, enabledJob, endedJob, insertJob, settledJob } from "../lifecycle/jobs.js";
 import type { ListOptions } from "../odata/listQuery.js";
+import { jobNotFound } from "../records/errors.js";
+import { defaultTerminateReason, jobRef, type JobNodeRecord, type StoredJob } from "../records/jobs.js";
+import type { PoolCapabilityCheck } from "../records/poolRules.js";
+import { clientWrite } from "./storeErrors.js";
 import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
 import { checkJobTaskSpecs } from "./specRules.js";
 import { checkJobContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
-import { jobManagerTaskRecord } from "./taskService.js";
-import type { AutoPoolOutcome, AutoPools } from "./autoPools.js";
 
-export type StoredJob = StoredEntity<CloudJob>;
+export type { StoredJob } from "../records/jobs.js";
 
-export const defaultTerminateReason = "UserTerminate";
-export const allTasksCompleteReason = "AllTasksComplete";
-
-function jobNotFound(jobId: string) {
-  return serviceError("JobNotFound", { message: `The specified job '${jobId}' does not exist.`, values: [{ key: "JobId", value: jobId }] });
+function jobExists(jobId: string) {
+  return serviceError("JobExists", { message: `The specified job '${jobId}' already exists.`, values: [{ key: "JobId", value: jobId }] });
 }
 
 function invalid(property: string, reason: string) {
@@ -142,114 +141,36 @@ export function checkJobSpecification(job: JobSpecification, autoPools: AutoPool
   checkJobTaskSpecs(job);
 }
 
-/** The job with its server-side defaults filled in. */
-export function newJob(job: JobAddParameter, url: string, time: string): CloudJob {
-  const { jobManagerTask: manager, jobPreparationTask: preparation, jobReleaseTask: release } = job;
-  return {
-    ...job,
-    url,
-    creationTime: time,
-    state: "active",
-    stateTransitionTime: time,
-    priority: job.priority ?? 0,
-    maxParallelTasks: job.maxParallelTasks ?? -1,
-    ...(manager === undefined
-      ? {}
-      : {
-          jobManagerTask: {
-            ...manager,
-            requiredSlots: manager.requiredSlots ?? 1,
-            killJobOnCompletion: manager.killJobOnCompletion ?? true,
-            runExclusive: manager.runExclusive ?? true,
-            allowLowPriorityNode: manager.allowLowPriorityNode ?? true,
-          },
-        }),
-    ...(preparation === undefined
-      ? {}
-      : {
-          jobPreparationTask: {
-            ...preparation,
-            id: preparation.id ?? "jobpreparation",
-            waitForSuccess: preparation.waitForSuccess ?? true,
-            rerunOnNodeRebootAfterSuccess: preparation.rerunOnNodeRebootAfterSuccess ?? true,
-          },
-        }),
-    ...(release === undefined
-      ? {}
-      : {
-          jobReleaseTask: {
-            ...release,
-            id: release.id ?? "jobrelease",
-            maxWallClockTime: release.maxWallClockTime ?? "PT15M",
-            retentionTime: release.retentionTime ?? "P7D",
-          },
-        }),
-    onAllTasksComplete: job.onAllTasksComplete ?? "noaction",
-    onTaskFailure: job.onTaskFailure ?? "noaction",
-    usesTaskDependencies: job.usesTaskDependencies ?? false,
-    executionInfo: { startTime: time, poolId: job.poolInfo.poolId },
-  };
-}
-
-/**
- * Stores a new job (checked by the caller) in `tx`; a job with `terminatejob`, no job manager and so no task is
- * complete at once. Job schedules make their jobs through here too, so theirs are ordinary jobs.
- */
-export async function insertJob(tx: WriteTx, account: string, job: JobAddParameter, url: string, now: Date, autoPool?: AutoPoolOutcome): Promise<StoredJob> {
-  const time = formatTimestamp(now);
-  let body = newJob(job, url, time);
-  if (autoPool !== undefined && "poolId" in autoPool) body = { ...body, executionInfo: { ...body.executionInfo, poolId: autoPool.poolId } };
-  if (autoPool !== undefined && "schedulingError" in autoPool) {
-    const completed = transition(body, "completed", time);
-    return tx.insert({ account, kind: "job", scope: "", id: job.id }, { ...completed, executionInfo: { startTime: time, endTime: time, schedulingError: autoPool.schedulingError } }, now);
-  }
-  if (body.onAllTasksComplete === "terminatejob" && body.jobManagerTask === undefined) {
-    body = completeJob({ ...body }, allTasksCompleteReason, time);
-  }
-  const manager = jobManagerTaskRecord(body, url, time);
-  if (manager !== undefined) await tx.insert({ account, kind: "task", scope: job.id, id: manager.id }, manager, now);
-  return tx.insert({ account, kind: "job", scope: "", id: job.id }, body, now);
-}
-
-/** How the job service tells the rest of the server what it changed. */
-export interface JobServiceHooks {
-  /** A pool's agents must wake: their desired tasks changed (a job's tasks killed, release tasks started). */
-  readonly onPoolChanged?: (account: string, poolId: string) => void;
-  /** Tasks may be placeable now (a job enabled). */
-  readonly onSchedulable?: (account: string) => void;
-  /** A job was added, changed state or was deleted: its job schedule may make its next job, its deadline moved. */
-  readonly onJobChanged?: (account: string) => void;
-  /** Makes and removes auto pools; without it jobs with an autoPoolSpecification are refused. */
-  readonly autoPools?: AutoPools;
+export interface JobServiceOptions {
+  /** What resource files may use (auto-storage). @default no auto-storage account */
+  readonly fileRules?: TaskFileRules;
+  /** The compute provider's refusals, for the pools of auto pool specifications. @default none */
+  readonly poolCapabilities?: PoolCapabilityCheck;
+  /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
+  readonly containerPolicy?: ContainerPolicy;
 }
 
 export class JobService {
-  private readonly onPoolChanged: (account: string, poolId: string) => void;
-  private readonly onSchedulable: (account: string) => void;
-  private readonly onJobChanged: (account: string) => void;
-  private readonly autoPools: AutoPools | undefined;
+  private readonly fileRules: TaskFileRules;
+  private readonly poolCapabilities: PoolCapabilityCheck;
+  private readonly containerPolicy: ContainerPolicy;
 
   constructor(
     private readonly store: Store,
-    hooks: JobServiceHooks = {},
-    /** What resource files may use (auto-storage). @default no auto-storage account */
-    private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
-    /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
-    private readonly containerPolicy: ContainerPolicy = restrictedContainers,
+    options: JobServiceOptions = {},
   ) {
-    this.onPoolChanged = hooks.onPoolChanged ?? (() => {});
-    this.onSchedulable = hooks.onSchedulable ?? (() => {});
-    this.onJobChanged = hooks.onJobChanged ?? (() => {});
-    this.autoPools = hooks.autoPools;
+    this.fileRules = options.fileRules ?? { autoStorageConfigured: false };
+    this.poolCapabilities = options.poolCapabilities ?? (() => {});
+    this.containerPolicy = options.containerPolicy ?? restrictedContainers;
   }
 
+  /** Adds the job — with its auto pool, made in the same transaction, when it asks for one. */
   async add(account: string, job: JobAddParameter, url: string, now: Date): Promise<StoredJob> {
     checkJobRules(job);
     checkJobFiles(job, this.fileRules);
     checkJobContainerSettings(job, account, this.containerPolicy);
-    const autoPool = await this.makeAutoPool(account, job, url, now);
     try {
-      const stored = await this.store.write(async (tx) => {
+      return await this.store.write(async (tx) => {
         const schedule = await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id });
         if (schedule !== undefined) {
           throw serviceError("JobScheduleWithSameIdExists", {
@@ -257,32 +178,21 @@ export class JobService {
             values: [{ key: "JobId", value: job.id }],
           });
         }
+        // A job id already taken makes no pool (the insert below would refuse it, rolling the pool back anyway).
+        if ((await tx.get(jobRef(account, job.id))) !== undefined) throw jobExists(job.id);
+        const spec = job.poolInfo.autoPoolSpecification;
+        const autoPool = spec === undefined ? undefined : await createAutoPool(tx, account, spec, url.slice(0, url.lastIndexOf("/jobs/")), now, this.poolCapabilities);
         return insertJob(tx, account, job, url, now, autoPool);
       });
-      this.onJobChanged(account);
-      return stored;
     } catch (error) {
-      if (autoPool !== undefined && "poolId" in autoPool) await this.autoPools?.release(account, { poolInfo: job.poolInfo, executionInfo: { poolId: autoPool.poolId } }, now);
-      if (isStoreError(error, "conflict")) {
-        throw serviceError("JobExists", { message: `The specified job '${job.id}' already exists.`, values: [{ key: "JobId", value: job.id }] });
-      }
+      if (isStoreError(error, "conflict")) throw jobExists(job.id);
       throw error;
     }
   }
 
-  /** The job's auto pool, made before the job is stored (a job id already taken makes none). */
-  private async makeAutoPool(account: string, job: JobAddParameter, url: string, now: Date): Promise<AutoPoolOutcome | undefined> {
-    const spec = job.poolInfo.autoPoolSpecification;
-    if (spec === undefined) return undefined;
-    if (this.autoPools === undefined) throw invalid("poolInfo.autoPoolSpecification", "This server makes no auto pools.");
-    const taken = await this.store.read(async (tx) => (await tx.get({ account, kind: "job", scope: "", id: job.id })) ?? (await tx.get({ account, kind: "jobSchedule", scope: "", id: job.id })));
-    if (taken !== undefined) throw serviceError("JobExists", { message: `The specified job '${job.id}' already exists.`, values: [{ key: "JobId", value: job.id }] });
-    return this.autoPools.create(account, spec, url.slice(0, url.lastIndexOf("/jobs/")), now);
-  }
-
   /** The job, or 404 JobNotFound. */
   async get(account: string, jobId: string): Promise<StoredJob> {
-    const job = await this.store.read((tx) => tx.get<CloudJob>({ account, kind: "job", scope: "", id: jobId }));
+    const job = await this.store.read((tx) => tx.get<CloudJob>(jobRef(account, jobId)));
     if (job === undefined) throw jobNotFound(jobId);
     return job;
   }
@@ -327,55 +237,35 @@ export class JobService {
 
   /**
    * Deletes the job and its tasks at once, killing running ones; a job still active with a release task to run is
-   * `deleting` until the releases end (jobPreparation.ts removes it then).
+   * `deleting` until the releases end (lifecycle/jobs.ts).
    */
-  async delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
-    try {
-      let removed: CloudJob | undefined;
-      const pools = await this.store.write(async (tx) => {
-        const ref = { account, kind: "job" as const, scope: "", id: jobId };
-        const job = await tx.get<CloudJob>(ref);
-        if (job === undefined) throw jobNotFound(jobId);
-        if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
-        removed = undefined;
-        const touched = await endRunningTasks(tx, account, job.body.id ?? jobId, now, "The task was deleted with its job.");
-        // Release tasks run when a job still active is deleted, not again after it ended (semantics.md §5.1).
-        const ended = job.body.state === "completed" || job.body.state === "terminating";
-        const releasing = ended ? new Set<string>() : await startReleases(tx, account, job.body.id ?? jobId, job.body, now);
-        if (releasing.size > 0) {
-          await tx.deleteAll({ account, kind: "task", scope: jobId });
-          await tx.replace(ref, transition(job.body, "deleting", formatTimestamp(now)), now, { ifMatch });
-          return new Set([...touched, ...releasing]);
-        }
-        await removeJobRecords(tx, account, jobId);
-        await tx.delete(ref, { ifMatch });
-        removed = job.body;
-        return touched;
-      });
-      for (const poolId of pools) this.onPoolChanged(account, poolId);
-      if (removed !== undefined) await this.autoPools?.release(account, removed, now);
-      this.onJobChanged(account);
-    } catch (error) {
-      if (isStoreError(error, "notFound")) throw jobNotFound(jobId);
-      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
-      throw error;
-    }
+  delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
+    return clientWrite(
+      () =>
+        this.store.write(async (tx) => {
+          const job = await tx.get<CloudJob>(jobRef(account, jobId));
+          if (job === undefined) throw jobNotFound(jobId);
+          if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
+          await deleteJob(tx, account, job.body.id ?? jobId, job.body, now, ifMatch);
+        }),
+      () => jobNotFound(jobId),
+    );
   }
 
   /**
    * Changes a job in one transaction: `ifMatch` is the ETag the caller's conditions were checked against, so the
    * change applies only to that version. Returning the job unchanged writes nothing.
    */
-  private async mutate(
+  private mutate(
     account: string,
     jobId: string,
     ifMatch: string,
     now: Date,
     change: (job: CloudJob, tx: WriteTx) => Promise<CloudJob> | CloudJob,
   ): Promise<StoredJob> {
-    try {
-      const stored = await this.store.write(async (tx) => {
-        const ref = { account, kind: "job" as const, scope: "", id: jobId };
+    return clientWrite(() =>
+      this.store.write(async (tx) => {
+        const ref = jobRef(account, jobId);
         const job = await tx.get<CloudJob>(ref);
         if (job === undefined) throw jobNotFound(jobId);
         if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
@@ -384,21 +274,15 @@ export class JobService {
           if (job.eTag !== ifMatch) throw serviceError("ConditionNotMet");
           return job;
         }
-        return tx.replace(ref, await this.settle(account, jobId, changed, tx, now), now, { ifMatch });
-      });
-      this.onJobChanged(account);
-      return stored;
-    } catch (error) {
-      if (isStoreError(error, "preconditionFailed")) throw serviceError("ConditionNotMet");
-      throw error;
-    }
+        return tx.replace(ref, await settledJob(tx, account, jobId, changed, now), now, { ifMatch });
+      }),
+    );
   }
 
-  /** An active job with `terminatejob` and no unfinished task (its job manager is one) is all complete: it ends at once. */
-  private async settle(account: string, jobId: string, job: CloudJob, tx: WriteTx, now: Date): Promise<CloudJob> {
-    if (job.state !== "active" || job.onAllTasksComplete !== "terminatejob") return job;
-    const unfinished = await tx.count({ account, kind: "task", scope: jobId }, { op: "ne", path: ["state"], kind: "enum", value: "completed" });
-    return unfinished === 0 ? completeJob(job, allTasksCompleteReason, formatTimestamp(now)) : job;
+  /** A change of the job's properties: its priority, parallel-task budget or pool may make tasks placeable; its wall clock may move. */
+  private changed(tx: WriteTx, account: string): void {
+    recordEffect(tx, { kind: "wakeScheduler", account });
+    recordEffect(tx, { kind: "kickDeadlines", account });
   }
 
   /** PATCH /jobs/{id}: replaces only the properties given. */
@@ -408,12 +292,13 @@ export class JobService {
     checkConstraints(request.constraints);
     checkMetadata(request.metadata);
     if (request.poolInfo !== undefined) checkPoolInfo(request.poolInfo, "job");
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+    return this.mutate(account, jobId, ifMatch, now, (job, tx) => {
       checkChangeable(jobId, job, request.poolInfo, request.onAllTasksComplete);
       const updated: CloudJob = { ...job };
       for (const [key, value] of Object.entries(request)) {
         if (value !== undefined) (updated as Record<string, unknown>)[key] = value;
       }
+      this.changed(tx, account);
       return withPoolInfo(updated, request.poolInfo);
     });
   }
@@ -426,7 +311,7 @@ export class JobService {
     checkMetadata(request.metadata);
     checkPoolInfo(request.poolInfo, "job");
     const onAllTasksComplete = request.onAllTasksComplete ?? "noaction";
-    return this.mutate(account, jobId, ifMatch, now, (job) => {
+    return this.mutate(account, jobId, ifMatch, now, (job, tx) => {
       checkChangeable(jobId, job, request.poolInfo, onAllTasksComplete);
       const { constraints: _constraints, metadata: _metadata, ...rest } = job;
       const updated: CloudJob = {
@@ -438,49 +323,38 @@ export class JobService {
         metadata: request.metadata ?? [],
         onAllTasksComplete,
       };
+      this.changed(tx, account);
       return withPoolInfo(updated, request.poolInfo);
     });
   }
 
-  /** POST /jobs/{id}/disable: running tasks are requeued, terminated or waited for (jobReactions.ts `disableJob`). */
-  async disable(account: string, jobId: string, request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
-    let pools = new Set<string>();
-    const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
+  /** POST /jobs/{id}/disable: running tasks are requeued, terminated or waited for (lifecycle/jobs.ts `disabledJob`). */
+  disable(account: string, jobId: string, request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+    return this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "disabled" || job.state === "disabling") return job;
       if (job.state !== "active") throw stateConflict(jobId, job.state);
-      const disabled = await disableJob(tx, account, job.id ?? jobId, job, request.disableTasks, now);
-      pools = disabled.pools;
-      return disabled.job;
+      return disabledJob(tx, account, job.id ?? jobId, job, request.disableTasks, now);
     });
-    for (const poolId of pools) this.onPoolChanged(account, poolId);
-    return stored;
   }
 
   /** POST /jobs/{id}/enable: a disabled job is `active` again and its tasks can be scheduled. */
-  async enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
-    const stored = await this.mutate(account, jobId, ifMatch, now, (job) => {
+  enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
+    return this.mutate(account, jobId, ifMatch, now, (job, tx) => {
       if (job.state === "active" || job.state === "enabling") return job;
       if (job.state !== "disabled") throw stateConflict(jobId, job.state);
-      return transition(job, "active", formatTimestamp(now));
+      return enabledJob(tx, account, job.id ?? jobId, job, now);
     });
-    this.onSchedulable(account);
-    return stored;
   }
 
   /**
    * POST /jobs/{id}/terminate: the job's running tasks are killed (they complete as failed), active ones stay
    * active, and — with no job release task to run yet — the job is `completed` at once.
    */
-  async terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string, now: Date): Promise<StoredJob> {
-    let pools = new Set<string>();
-    const stored = await this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
+  terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string, now: Date): Promise<StoredJob> {
+    return this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
-      const ended = await endedJob(tx, account, job.id ?? jobId, job, reason ?? defaultTerminateReason, now);
-      pools = ended.pools;
-      return ended.job;
+      return endedJob(tx, account, job.id ?? jobId, job, reason ?? defaultTerminateReason, now);
     });
-    for (const poolId of pools) this.onPoolChanged(account, poolId);
-    return stored;
   }
 }
 

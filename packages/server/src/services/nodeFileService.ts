@@ -8,7 +8,7 @@ import type { NodeFile } from "@openbatch/protocol";
 import type { Store } from "@openbatch/store";
 import type { AgentFileEntry, AgentFileRead, AgentFiles } from "../nodes/agentFiles.js";
 import type { AgentTokens } from "../nodes/agentTokens.js";
-import type { AgentRecord } from "../nodes/poolReconciler.js";
+import type { AgentRecord } from "../records/agents.js";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { NodeService } from "./nodeService.js";
 

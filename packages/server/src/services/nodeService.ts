@@ -1,97 +1,27 @@
 /**
- * Compute node records: the wire ComputeNode plus the server's runtime bookkeeping under `_ob` (which agent hosts
- * the node, the generation it should run, the start-task attempt asked for, whether it should be removed). `_ob`
- * never leaves the server: `nodeView` strips it.
+ * Compute nodes: list, get, reboot, reimage, preempt, disable and enable scheduling, and node users — the checks and
+ * transactions of the node operations. The node rows are records/nodes.ts; every change of a node's state is
+ * lifecycle/nodes.ts's or lifecycle/nodeOperations.ts's.
  */
 import { formatTimestamp, parseTimestamp, propertyDetails, serviceError, type ErrorCode } from "@openbatch/core";
-import type { ApplicationPackageDeployment, ComputeNode, ContainerConfiguration, ComputeNodeUser, DesiredUserAccount, NodeUpdateUserParameter, TaskAssignment } from "@openbatch/protocol";
-import { isStoreError, type Store, type StoredEntity, type WriteTx } from "@openbatch/store";
-import { forgetPreparations } from "../scheduling/jobPreparation.js";
-import { releaseNodeTasks, type DeallocationOption } from "../scheduling/requeue.js";
-import type { ListOptions } from "../odata/listQuery.js";
-import { restartNode } from "../nodes/nodeRestart.js";
+import type { ComputeNodeUser, NodeUpdateUserParameter } from "@openbatch/protocol";
+import type { Store, WriteTx } from "@openbatch/store";
+import { recordEffect } from "../effects/transaction.js";
+import { preemptNode, restartNode, schedulingDisabled } from "../lifecycle/nodeOperations.js";
+import { schedulingEnabled, writeNode } from "../lifecycle/nodes.js";
 import { sha512Crypt } from "../nodes/passwordHash.js";
+import type { ListOptions } from "../odata/listQuery.js";
+import { nodeNotFound } from "../records/errors.js";
+import { nodeRef, type DeallocationOption, type NodeRecord, type NodeUserRecord, type StoredNode } from "../records/nodes.js";
 import type { PoolService } from "./poolService.js";
+import { clientWrite } from "./storeErrors.js";
 
-export interface NodeRuntime {
-  /** The agent hosting the node. */
-  agentId: string;
-  /** The incarnation the server wants; reboot and reimage bump it. */
-  generation: number;
-  generationChange: "reboot" | "reimage";
-  /** The incarnation the agent last reported running. */
-  reportedGeneration: number;
-  /** The start-task attempt asked for in this generation (0 = none yet). */
-  startTaskAttempt: number;
-  /**
-   * A reboot or reimage asked with `taskcompletion`/`retaineddata` while tasks ran: it happens once the node's
-   * last task run ends (nodes/nodeRestart.ts); meanwhile the node shows `rebooting`/`reimaging` and takes no tasks.
-   */
-  pendingRestart?: "reboot" | "reimage";
-  /**
-   * Named by remove nodes, to leave with its running tasks handled per this option; while they finish
-   * (taskcompletion, retaineddata) the node is `leavingpool` with action still "run" (nodes/poolReconciler.ts).
-   */
-  removalRequested?: DeallocationOption;
-  /** "remove" once the node is leaving the pool; the agent then deletes it. */
-  action: "run" | "remove";
-  /** The node's root directory on the agent's machine, once reported. */
-  rootDirectory?: string;
-  /** While preempted: the node holds still (no start task) until `recoverAt`, then comes back as `creating`. */
-  suspended?: boolean;
-  recoverAt?: string;
-  /** The task runs placed on this node and not yet reported finished (the agent's desired tasks). */
-  assignments?: NodeTaskAssignment[];
-  /** The pool's application packages, resolved when the node was created, rebooted or reimaged (the agent installs them). */
-  applicationPackages?: ApplicationPackageDeployment[];
-  /** Node user accounts (passwords are kept only as crypt(3) SHA-512 hashes, for the agent's OS accounts). */
-  users?: NodeUserRecord[];
-  /** The pool's `userAccounts` (name and elevation) when the node was made, for processes that run as one. */
-  userAccounts?: DesiredUserAccount[];
-  /** The pool's container configuration when the node was made (images to pull, registries). */
-  containerConfiguration?: ContainerConfiguration;
-}
-
-/** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */
-export type NodeTaskAssignment = TaskAssignment & {
-  slots: number;
-  exclusive?: boolean;
-  /** Set for a job preparation or release run (no slot, not a task row). */
-  role?: "jobPreparation" | "jobRelease";
-  /** Set for one instance of a multi-instance task's coordination phase (0: the primary). */
-  subtaskId?: number;
-  /** Waiting for the job preparation task on this node: counted, but not yet sent to the agent. */
-  held?: boolean;
-};
-
-export interface NodeUserRecord {
-  name: string;
-  isAdmin: boolean;
-  expiryTime: string;
-  hasPassword: boolean;
-  /** `$6$…` of the password (nodes/passwordHash.ts); absent for records stored before hashes were kept. */
-  passwordHash?: string;
-  sshPublicKey?: string;
-}
-
-export type NodeRecord = ComputeNode & { id: string; _ob: NodeRuntime };
-export type StoredNode = StoredEntity<NodeRecord>;
-
-export function nodeView(node: NodeRecord): ComputeNode {
-  const { _ob: _runtime, ...view } = node;
-  return view;
-}
-
-export function nodeNotFound(nodeId: string) {
-  return serviceError("NodeNotFound", { message: `The specified node '${nodeId}' does not exist.`, values: [{ key: "NodeId", value: nodeId }] });
-}
+export { nodeView, type NodeRecord, type StoredNode } from "../records/nodes.js";
 
 export class NodeService {
-  /** @param onChange wakes the pool's agents after a node's desired state changed. */
   constructor(
     private readonly store: Store,
     private readonly pools: PoolService,
-    private readonly onChange: (account: string, poolId: string) => void = () => {},
   ) {}
 
   async list(account: string, poolId: string, options: ListOptions): Promise<{ items: StoredNode[]; nextKey?: string }> {
@@ -103,12 +33,12 @@ export class NodeService {
 
   async get(account: string, poolId: string, nodeId: string): Promise<StoredNode> {
     await this.pools.get(account, poolId);
-    const node = await this.store.read((tx) => tx.get<NodeRecord>({ account, kind: "node", scope: poolId, id: nodeId }));
+    const node = await this.store.read((tx) => tx.get<NodeRecord>(nodeRef(account, poolId, nodeId)));
     if (node === undefined) throw nodeNotFound(nodeId);
     return node;
   }
 
-  /** Changes one node in a transaction, then wakes its agent. */
+  /** Changes one node in a transaction; its agent learns of it, and its pool is reconciled (preemption, restarts). */
   async change(
     account: string,
     poolId: string,
@@ -117,19 +47,16 @@ export class NodeService {
     change: (node: NodeRecord, tx: WriteTx) => NodeRecord | Promise<NodeRecord>,
   ): Promise<StoredNode> {
     await this.pools.get(account, poolId);
-    try {
-      const stored = await this.store.write(async (tx) => {
-        const ref = { account, kind: "node" as const, scope: poolId, id: nodeId };
-        const node = await tx.get<NodeRecord>(ref);
-        if (node === undefined) throw nodeNotFound(nodeId);
-        return tx.replace(ref, await change(node.body, tx), now);
-      });
-      this.onChange(account, poolId);
-      return stored;
-    } catch (error) {
-      if (isStoreError(error, "notFound")) throw nodeNotFound(nodeId);
-      throw error;
-    }
+    return clientWrite(
+      () =>
+        this.store.write(async (tx) => {
+          const node = await tx.get<NodeRecord>(nodeRef(account, poolId, nodeId));
+          if (node === undefined) throw nodeNotFound(nodeId);
+          recordEffect(tx, { kind: "reconcilePool", account, poolId });
+          return writeNode(tx, account, poolId, node.body, await change(node.body, tx), now);
+        }),
+      () => nodeNotFound(nodeId),
+    );
   }
 
   /**
@@ -149,30 +76,14 @@ export class NodeService {
    * `recoverAfterInSeconds` it comes back with the same id through `creating`, as Azure's recovered Spot nodes do.
    */
   preempt(account: string, poolId: string, nodeId: string, recoverAfterInSeconds: number, now: Date): Promise<StoredNode> {
-    return this.change(account, poolId, nodeId, now, async (current, tx) => {
-      const node = await releaseNodeTasks(tx, account, current, "requeue", now);
-      await forgetPreparations(tx, account, poolId, nodeId, "reimage", now);
+    return this.change(account, poolId, nodeId, now, async (node, tx) => {
       if (node.isDedicated !== false) {
         throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is dedicated; only Spot/low-priority nodes can be preempted.` });
       }
       if (node.state === "preempted" || node._ob.action === "remove") {
         throw serviceError("OperationNotValidOnNode", { message: `The node '${nodeId}' is ${node.state}; it cannot be preempted now.` });
       }
-      // A preemption overtakes a restart that waited for the node's tasks: they were just requeued.
-      const { pendingRestart: _overtaken, ...runtime } = node._ob;
-      return {
-        ...node,
-        state: "preempted",
-        stateTransitionTime: formatTimestamp(now),
-        _ob: {
-          ...runtime,
-          generation: node._ob.generation + 1,
-          generationChange: "reimage",
-          startTaskAttempt: 0,
-          suspended: true,
-          recoverAt: formatTimestamp(new Date(now.getTime() + recoverAfterInSeconds * 1000)),
-        },
-      };
+      return preemptNode(tx, account, poolId, node, formatTimestamp(new Date(now.getTime() + recoverAfterInSeconds * 1000)), now);
     });
   }
 
@@ -180,25 +91,14 @@ export class NodeService {
   disableScheduling(account: string, poolId: string, nodeId: string, now: Date, option: DeallocationOption = "requeue"): Promise<StoredNode> {
     return this.change(account, poolId, nodeId, now, async (current, tx) => {
       if (current.schedulingState === "disabled") throw alreadyInState(nodeId, "disabled");
-      const node = await releaseNodeTasks(tx, account, current, option, now);
-      const idle = node.state === "idle";
-      return {
-        ...node,
-        schedulingState: "disabled",
-        ...(idle ? { state: "offline" as const, stateTransitionTime: formatTimestamp(now) } : {}),
-      };
+      return schedulingDisabled(tx, account, poolId, current, option, now);
     });
   }
 
   enableScheduling(account: string, poolId: string, nodeId: string, now: Date): Promise<StoredNode> {
-    return this.change(account, poolId, nodeId, now, (node) => {
+    return this.change(account, poolId, nodeId, now, (node, tx) => {
       if (node.schedulingState !== "disabled") throw alreadyInState(nodeId, "enabled");
-      const offline = node.state === "offline";
-      return {
-        ...node,
-        schedulingState: "enabled",
-        ...(offline ? { state: "idle" as const, stateTransitionTime: formatTimestamp(now) } : {}),
-      };
+      return schedulingEnabled(tx, account, poolId, node, formatTimestamp(now));
     });
   }
 }

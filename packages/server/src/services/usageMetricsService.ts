@@ -1,6 +1,6 @@
 /**
  * Pool usage metrics (semantics.md §6.5): per pool and aggregation interval, the core-hours of the nodes the pool
- * had allocated, computed at query time from the node allocation records (nodes/nodeUsage.ts).
+ * had allocated, computed at query time from the node allocation records (records/usage.ts, written by lifecycle/nodes.ts).
  *
  * - Intervals are 30 minutes, aligned on UTC :00 and :30 (Azure does not document its interval length).
  * - Only complete intervals are reported (those that ended by now); there is no 2-hour publication delay as in
@@ -14,7 +14,7 @@
 import { formatTimestamp, idKey, type Predicate } from "@openbatch/core";
 import type { PoolUsageMetrics } from "@openbatch/protocol";
 import type { Store } from "@openbatch/store";
-import type { UsageRecord } from "../nodes/nodeUsage.js";
+import type { UsageRecord } from "../records/usage.js";
 
 /** The aggregation interval. */
 export const usageIntervalInMs = 30 * 60 * 1000;

@@ -27,6 +27,7 @@ import {
   type WriteTx,
 } from "../store.js";
 import { runEffects } from "../effects.js";
+import type { EntityRow, KindCount } from "../entityRows.js";
 import { dumpSchema as dumpSchemaOf, migrate } from "./migrations.js";
 import { fieldSql, jsonPath, predicateToSql, sqlString } from "./predicateSql.js";
 
@@ -40,6 +41,8 @@ export interface SqliteStoreOptions {
   /** Told of an after-commit effect that threw. @default console.error */
   readonly onEffectError?: (error: unknown) => void;
 }
+
+const exportColumns = "account, kind, scope, id_key AS idKey, id, etag AS eTag, created_at AS createdAt, modified_at AS modifiedAt, body";
 
 interface Row {
   id: string;
@@ -280,6 +283,42 @@ export class SqliteStore implements Store {
     await this.queue;
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
+  }
+
+  /**
+   * Every entity as stored, in key order, `batchSize` rows at a time, from one snapshot (`store copy`): the
+   * server using this file should be stopped, and a write made meanwhile is not seen.
+   */
+  *exportEntities(batchSize = 1000): Generator<EntityRow[]> {
+    this.assertOpen();
+    const snapshot = this.reader !== this.writer;
+    if (snapshot) this.reader.exec("BEGIN");
+    try {
+      const first = this.reader.prepare(`SELECT ${exportColumns} FROM entities ORDER BY account, kind, scope, id_key LIMIT ?`);
+      const next = this.reader.prepare(
+        `SELECT ${exportColumns} FROM entities WHERE (account, kind, scope, id_key) > (?, ?, ?, ?) ORDER BY account, kind, scope, id_key LIMIT ?`,
+      );
+      let rows = first.all(batchSize) as EntityRow[];
+      while (rows.length > 0) {
+        yield rows;
+        const last = rows.at(-1) as EntityRow;
+        rows = next.all(last.account, last.kind, last.scope, last.idKey, batchSize) as EntityRow[];
+      }
+    } finally {
+      if (snapshot) this.reader.exec("COMMIT");
+    }
+  }
+
+  /** How many entities each account has of each kind, in account and kind order. */
+  entityCounts(): KindCount[] {
+    this.assertOpen();
+    return this.reader.prepare("SELECT account, kind, count(*) AS count FROM entities GROUP BY account, kind ORDER BY account, kind").all() as KindCount[];
+  }
+
+  /** The ETag counter: every ETag issued so far is at most this. */
+  eTagVersion(): bigint {
+    this.assertOpen();
+    return this.reader.prepare("SELECT value FROM counters WHERE name = 'etag'").safeIntegers(true).pluck().get() as bigint;
   }
 
   /** The live schema, for the committed dump. */

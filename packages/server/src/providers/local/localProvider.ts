@@ -19,10 +19,11 @@
  * can still be read (docs/agent-protocol.md).
  */
 import { execFile, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentLaunch, ComputeProvider } from "../computeProvider.js";
+import { runningAgentIds } from "./localAgents.js";
 
 export interface LocalProviderOptions {
   /** The agent's entry script (`@openbatch/agent/main`). */
@@ -131,21 +132,4 @@ async function removeLogOnceExited(logPath: string, agentId: string): Promise<vo
   } catch {
     // Already gone (the data directory was removed), or unreadable: leave it.
   }
-}
-
-/** The ids of the agent processes running on this machine, from their command lines. */
-function runningAgentIds(): Set<string> {
-  const ids = new Set<string>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-    } catch {
-      continue; // the process ended while we looked
-    }
-    const at = argv.indexOf("--agent-id");
-    if (at >= 0 && argv[at + 1] !== undefined) ids.add(argv[at + 1] as string);
-  }
-  return ids;
 }

@@ -1,0 +1,112 @@
+/**
+ * One server per data directory. Two servers on the same directory would both run its SQLite store, its agents and
+ * its node directories, and quietly undo each other's work; the second one is refused instead, with a message that
+ * names the first.
+ *
+ * The lock is `<dataDir>/server.lock`, created exclusively (O_EXCL), holding the owner's pid, host name, start time
+ * and, once it listens, URL. A lock whose process is gone (a crash, kill -9) is stale and taken over at once, so a
+ * crashed server never blocks its restart. The check is by pid on this host; a directory shared over the network
+ * with another host is refused while the other host's lock is there (remove it by hand if that host is gone).
+ */
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+
+export interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+  readonly url?: string;
+}
+
+export interface DataDirLock {
+  readonly path: string;
+  /** Records the URL the server listens on, for the message a second server prints. */
+  setUrl(url: string): void;
+  release(): void;
+}
+
+export class DataDirLockedError extends Error {
+  override readonly name = "DataDirLockedError";
+  constructor(
+    readonly dataDir: string,
+    readonly owner: LockOwner,
+  ) {
+    super(
+      `Another OpenBatch server (pid ${owner.pid}${owner.host === hostname() ? "" : ` on ${owner.host}`}` +
+        `${owner.url === undefined ? "" : `, ${owner.url}`}, started ${owner.startedAt}) is using the data directory ${dataDir}. ` +
+        "Stop it first, or give this one another --data-dir.",
+    );
+  }
+}
+
+export const lockFileName = "server.lock";
+
+/** Locks held by this process: a second server in the same process is refused too. */
+const heldHere = new Set<string>();
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The owner recorded in the directory's lock, if a live process holds it. */
+export function readDataDirLock(dataDir: string): LockOwner | undefined {
+  const path = join(dataDir, lockFileName);
+  let owner: LockOwner;
+  try {
+    owner = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+  } catch {
+    return undefined; // none, or half-written by a server starting right now
+  }
+  if (owner.host !== hostname()) return owner;
+  if (owner.pid === process.pid) return heldHere.has(path) ? owner : undefined;
+  return isRunning(owner.pid) ? owner : undefined;
+}
+
+export function acquireDataDirLock(dataDir: string): DataDirLock {
+  const path = join(dataDir, lockFileName);
+  let owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o644);
+      try {
+        writeSync(fd, JSON.stringify(owner));
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 3) throw error;
+      const holder = readDataDirLock(dataDir);
+      if (holder !== undefined) throw new DataDirLockedError(dataDir, holder);
+      // Stale: move it aside under a name of our own (atomic; of two servers taking it over, one renames it).
+      try {
+        renameSync(path, `${path}.stale-${process.pid}`);
+        rmSync(`${path}.stale-${process.pid}`, { force: true });
+      } catch {
+        // the other one moved it first; try again
+      }
+    }
+  }
+  heldHere.add(path);
+  let released = false;
+  return {
+    path,
+    setUrl(url) {
+      if (released) return;
+      owner = { ...owner, url };
+      writeFileSync(path, JSON.stringify(owner));
+    },
+    release() {
+      if (released) return;
+      released = true;
+      heldHere.delete(path);
+      rmSync(path, { force: true });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The server's store: any Store, whose write transactions carry what the server's effects and lifecycle layer need
+ * — the effect handler, a fresh de-duplication set per attempt of a transaction body, and how an illegal state
+ * transition is treated. The Store interface is unchanged; the context is found from the transaction object.
+ */
+import type { ReadTx, Store, WriteTx } from "@openbatch/store";
+import { effectKey, type Effect, type EffectHandler } from "./effects.js";
+
+export interface EffectStoreOptions {
+  /** Runs each committed effect (server.ts wires the loops, notifier and reconciler here). */
+  readonly handle: EffectHandler;
+  /**
+   * Whether a state change the transition tables do not allow throws (tests) or is written and reported as an
+   * `illegalTransition` effect (production: logged loudly). @default false
+   */
+  readonly strictTransitions?: boolean;
+}
+
+export interface TransactionContext {
+  readonly handle: EffectHandler;
+  readonly recorded: Set<string>;
+  readonly strictTransitions: boolean;
+  /** Counts illegal transitions met, whether thrown or written. */
+  readonly noteIllegalTransition: () => void;
+}
+
+const contexts = new WeakMap<WriteTx, TransactionContext>();
+
+export function contextOf(tx: WriteTx): TransactionContext {
+  const context = contexts.get(tx);
+  if (context === undefined) throw new Error("A server transaction was not opened through the server's store (effects/effectStore.ts).");
+  return context;
+}
+
+/** The store the server's layers use; `illegalTransitions` counts those met (tests fail on any). */
+export class EffectStore implements Store {
+  private illegal = 0;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly options: EffectStoreOptions,
+  ) {}
+
+  get illegalTransitions(): number {
+    return this.illegal;
+  }
+
+  read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R> {
+    return this.inner.read(work);
+  }
+
+  write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
+    return this.inner.write((tx) => {
+      // Per attempt: a retried body records its effects again, into a set of its own.
+      contexts.set(tx, {
+        handle: this.options.handle,
+        recorded: new Set(),
+        strictTransitions: this.options.strictTransitions ?? false,
+        noteIllegalTransition: () => this.illegal++,
+      });
+      return work(tx);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Records `effect` to run after `tx` commits (once per transaction, however often it is recorded). */
+export function recordEffect(tx: WriteTx, effect: Effect): void {
+  const context = contextOf(tx);
+  const key = effectKey(effect);
+  if (context.recorded.has(key)) return;
+  context.recorded.add(key);
+  tx.afterCommit(() => context.handle(effect));
+}

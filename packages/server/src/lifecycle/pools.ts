@@ -1,0 +1,99 @@
+/**
+ * Every change of a pool's `state` and `allocationState` (semantics.md §6.1; core's `poolMachine` and
+ * `allocationMachine`): added (`active`, `resizing` or `steady`), deleted (gone at once without nodes, else
+ * `deleting` until the reconciler has seen them leave), resized (manually, by remove nodes or by an autoscale
+ * evaluation), stopped, and settled by the reconciler. The pool's nodes follow through the reconciler, which these
+ * changes wake (lifecycle/transitions.ts).
+ */
+import { formatTimestamp, serviceError } from "@openbatch/core";
+import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
+import { isStoreError, type WriteTx } from "@openbatch/store";
+import { assertPackageReferencesResolve } from "../records/applications.js";
+import { poolNotFound } from "../records/errors.js";
+import { checkPoolRules, type PoolCapabilityCheck } from "../records/poolRules.js";
+import { poolRef, type StoredPool } from "../records/pools.js";
+import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
+
+/** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or the provider refuse. */
+export function newPool(account: string, pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
+  checkPoolRules(pool);
+  checkCapabilities(pool, account);
+  const time = formatTimestamp(now);
+  const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
+  const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);
+  return {
+    ...pool,
+    url,
+    creationTime: time,
+    state: "active",
+    stateTransitionTime: time,
+    allocationState: targetDedicatedNodes + targetLowPriorityNodes > 0 ? "resizing" : "steady",
+    allocationStateTransitionTime: time,
+    resizeTimeout: pool.resizeTimeout ?? "PT15M",
+    currentDedicatedNodes: 0,
+    currentLowPriorityNodes: 0,
+    targetDedicatedNodes,
+    targetLowPriorityNodes,
+    enableAutoScale: pool.enableAutoScale ?? false,
+    ...(pool.enableAutoScale === true ? { autoScaleEvaluationInterval: pool.autoScaleEvaluationInterval ?? "PT15M" } : {}),
+    enableInterNodeCommunication: pool.enableInterNodeCommunication ?? false,
+    taskSlotsPerNode: pool.taskSlotsPerNode ?? 1,
+    taskSchedulingPolicy: pool.taskSchedulingPolicy ?? { nodeFillType: "spread" },
+    targetNodeCommunicationMode: pool.targetNodeCommunicationMode ?? "default",
+    currentNodeCommunicationMode: "simplified",
+  };
+}
+
+/** Stores a pool made by `newPool`; its nodes follow after the commit. 409 PoolExists for a taken id. */
+export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, now: Date): Promise<StoredPool> {
+  const id = pool.id ?? "";
+  await assertPackageReferencesResolve(tx, account, pool.applicationPackageReferences);
+  const ref = poolRef(account, id);
+  created(tx, ref, poolLifecycle, pool.state ?? "active");
+  created(tx, ref, allocationLifecycle, pool.allocationState ?? "steady");
+  try {
+    return await tx.insert(ref, pool, now);
+  } catch (error) {
+    if (isStoreError(error, "conflict")) {
+      throw serviceError("PoolExists", { message: `The specified pool '${id}' already exists.`, values: [{ key: "PoolId", value: id }] });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Deletes the pool: at once without nodes, otherwise `deleting` until the reconciler has removed them. `ifMatch`
+ * applies the delete only to that version (`preconditionFailed` from the store otherwise); `notFound` when absent.
+ */
+export async function deletePool(tx: WriteTx, account: string, poolId: string, now: Date, ifMatch?: string): Promise<void> {
+  const ref = poolRef(account, poolId);
+  const nodes = await tx.count({ account, kind: "node", scope: poolId });
+  if (nodes === 0) return tx.delete(ref, { ifMatch });
+  const pool = await tx.get<CloudPool>(ref);
+  if (pool === undefined) throw poolNotFound(poolId);
+  await tx.replace(ref, move(tx, ref, poolLifecycle, pool.body, "delete", "deleting", formatTimestamp(now)), now, { ifMatch });
+}
+
+/**
+ * The pool resizing towards `targets` (a resize, remove nodes or an autoscale evaluation), the last resize's errors
+ * cleared; a pool already resizing keeps its transition time (the resize timeout counts from its start).
+ */
+export function resizingPool(tx: WriteTx, account: string, pool: CloudPool, targets: Partial<CloudPool>, time: string): CloudPool {
+  const { resizeErrors: _lastErrors, ...rest } = pool;
+  return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...rest, ...targets }, "resize", "resizing", time);
+}
+
+/** Stop resize: the pool keeps the nodes it has (`targets`), `stopping` until the reconciler settles it. */
+export function stoppingPool(tx: WriteTx, account: string, pool: CloudPool, targets: Partial<CloudPool>, time: string): CloudPool {
+  return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...pool, ...targets }, "stop", "stopping", time);
+}
+
+/** The reconciler's allocation state for the pool after a run (steady, resizing, stopping). */
+export function reconciledPool(tx: WriteTx, account: string, pool: CloudPool, changes: Partial<CloudPool>, allocationState: NonNullable<CloudPool["allocationState"]>, time: string): CloudPool {
+  return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...pool, ...changes }, "reconcile", allocationState, time);
+}
+
+/** Removes a deleting pool whose last node has gone (the reconciler). */
+export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string): Promise<void> {
+  await tx.delete(poolRef(account, poolId));
+}

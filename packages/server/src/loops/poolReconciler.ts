@@ -1,0 +1,311 @@
+/**
+ * The pool reconciler: makes a pool's nodes match its targets, the one place that allocates and releases nodes.
+ *
+ * On every change to a pool (add, resize, delete, a node leaving) and at start-up it runs, per pool and never twice
+ * at once for the same pool (later kicks coalesce into one more run), one store transaction that:
+ * - while the pool is `resizing`: creates missing nodes (state `creating`) and assigns each to an agent of the pool
+ *   with room, registering new agents as needed — their processes are started by the compute provider after the
+ *   commit; marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
+ *   a steady pool is left as it is, even below its targets (after a timed-out resize, as Azure leaves it);
+ * - once a resize runs past `resizeTimeout`, gives up the nodes not yet reached, records `resizeErrors`
+ *   (`AllocationTimedOut`) and lets the pool settle (`stopping` → `steady`), as stop resize does;
+ * - for a `deleting` pool, marks every node leaving and removes the pool once no node is left;
+ * - sets `currentDedicatedNodes`/`currentLowPriorityNodes` and `allocationState`: `resizing` until the nodes that
+ *   stay have all been reached by their agent and the leaving ones are gone, then `steady`.
+ * Then it wakes the pool's agents, so they learn their new desired state without polling. The state changes
+ * themselves — nodes allocated, leaving, kept, recovered, removed, the pool's allocation state — are
+ * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { formatTimestamp, parseDuration, type Clock } from "@openbatch/core";
+import type { CloudPool } from "@openbatch/protocol";
+import type { Store, WriteTx } from "@openbatch/store";
+import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
+import { recordEffect } from "../effects/transaction.js";
+import { leavingNode } from "../lifecycle/nodeOperations.js";
+import { insertNodes, keptNode, newNode, recoveredNode, writeNode } from "../lifecycle/nodes.js";
+import { reconciledPool, removeDeletedPool } from "../lifecycle/pools.js";
+import type { AgentTokens } from "../nodes/agentTokens.js";
+import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
+import type { AgentRecord } from "../records/agents.js";
+import { resolvePackageReferences } from "../records/applications.js";
+import { listAll } from "../records/listAll.js";
+import type { NodeRecord, StoredNode } from "../records/nodes.js";
+import { poolRef } from "../records/pools.js";
+
+export type { AgentRecord } from "../records/agents.js";
+
+export interface PoolReconcilerOptions {
+  readonly store: Store;
+  readonly provider: ComputeProvider;
+  readonly tokens: AgentTokens;
+  readonly clock: Clock;
+  /** The absolute URL of a node, for its `url`. */
+  readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
+  /** How many nodes one agent process hosts at most. @default 16 */
+  readonly nodesPerAgent?: number;
+  readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
+  /** Called for each agent registered, before its process starts. */
+  readonly onAgentRegistered?: (launch: AgentLaunch) => void;
+}
+
+function poolNumber(account: string, poolId: string): string {
+  const digest = createHash("sha256").update(`${account}/${poolId.toLowerCase()}`).digest();
+  return String(digest.readUInt32BE(0) % 10_000_000_000).padStart(10, "0");
+}
+
+function nodeIdTime(now: Date): string {
+  const iso = now.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, "")}t${iso.slice(11, 19).replace(/:/g, "")}z`;
+}
+
+function nodeIndex(nodeId: string): number {
+  const match = /_(\d+)-/.exec(nodeId);
+  return match === null ? 0 : Number(match[1]);
+}
+
+/** Idle and not-yet-started nodes go first, newest first: the least work is lost. */
+function removalOrder(a: StoredNode, b: StoredNode): number {
+  const cost = (node: StoredNode) => (node.body.state === "running" ? 2 : node.body.state === "idle" ? 1 : 0);
+  return cost(a) - cost(b) || nodeIndex(b.id) - nodeIndex(a.id);
+}
+
+export class PoolReconciler {
+  private readonly running = new Map<string, Promise<void>>();
+  /** Wake-ups for preempted nodes due to recover. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly again = new Set<string>();
+  private readonly nodesPerAgent: number;
+
+  constructor(private readonly options: PoolReconcilerOptions) {
+    this.nodesPerAgent = options.nodesPerAgent ?? 16;
+  }
+
+  /** Schedules a reconcile of the pool; returns when the run that includes this kick is done. */
+  kick(account: string, poolId: string): Promise<void> {
+    const key = `${account}\u0000${poolId.toLowerCase()}`;
+    const current = this.running.get(key);
+    if (current !== undefined) {
+      this.again.add(key);
+      return current;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(key);
+        try {
+          await this.reconcile(account, poolId);
+        } catch (error) {
+          this.options.onError(error, { account, poolId });
+        }
+      } while (this.again.has(key));
+      // In the same turn as the last check of `again`: a `.finally` would leave a gap in which a kick is lost.
+      this.running.delete(key);
+    })();
+    this.running.set(key, run);
+    return run;
+  }
+
+  /** Reconciles every pool of every account (start-up). */
+  async reconcileAll(accounts: readonly string[]): Promise<void> {
+    for (const account of accounts) {
+      let afterKey: string | undefined;
+      do {
+        const page = await this.options.store.read((tx) => tx.list<CloudPool>({ account, kind: "pool", scope: "" }, { limit: 500, afterKey }));
+        await Promise.all(page.items.map((pool) => this.kick(account, pool.id)));
+        afterKey = page.nextKey;
+      } while (afterKey !== undefined);
+    }
+  }
+
+  /** Waits for every reconcile in flight. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+
+  /** Stops the recovery timers. */
+  close(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private async reconcile(account: string, poolId: string): Promise<void> {
+    const now = this.options.clock.now();
+    const { launches, wakeAt } = await this.options.store.write(async (tx) => {
+      const recovery = await this.recoverPreempted(tx, account, poolId, now);
+      const { launches: launched, draining } = await this.reconcileIn(tx, account, poolId, now);
+      // The pool's agents learn their new desired state without polling.
+      recordEffect(tx, { kind: "notifyPool", account, poolId });
+      const pool = await tx.get<CloudPool>(poolRef(account, poolId));
+      const deadline =
+        pool?.body.allocationState === "resizing" && pool.body.enableAutoScale !== true && pool.body.allocationStateTransitionTime !== undefined
+          ? new Date(pool.body.allocationStateTransitionTime).getTime() + this.resizeTimeoutInMs(pool.body)
+          : undefined;
+      // Draining nodes are looked at again shortly: their tasks' end is reported to the agent sync, not to us.
+      const drainCheck = draining ? now.getTime() + 1000 : undefined;
+      const wake = [recovery, deadline, drainCheck].filter((at): at is number => at !== undefined);
+      return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake) };
+    });
+    const key = `${account}\u0000${poolId.toLowerCase()}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (wakeAt !== undefined) {
+      const timer = setTimeout(() => void this.kick(account, poolId), Math.max(0, wakeAt - now.getTime()));
+      timer.unref();
+      this.timers.set(key, timer);
+    }
+    for (const launch of launches) {
+      this.options.onAgentRegistered?.(launch);
+      await this.options.provider.startAgent(launch);
+    }
+  }
+
+  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<{ launches: AgentLaunch[]; draining: boolean }> {
+    const ref = poolRef(account, poolId);
+    const pool = await tx.get<CloudPool>(ref);
+    if (pool === undefined) return { launches: [], draining: false };
+    const time = formatTimestamp(now);
+    const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
+    const live = nodes.filter((node) => node.body._ob.action === "run");
+    const deleting = pool.body.state === "deleting";
+    const leaving: StoredNode[] = [];
+    const created: NodeRecord[] = [];
+
+    // Nodes named by remove nodes leave whatever the targets say (those already exclude them).
+    const named = live.filter((node) => node.body._ob.removalRequested !== undefined);
+    const resizeErrors = this.resizeTimeoutErrors(pool.body, now);
+    if (deleting) {
+      leaving.push(...live);
+    } else if (resizeErrors !== undefined) {
+      // The resize (or removal) timed out: nodes not yet reached are given up, nodes still draining stay, and the
+      // pool settles with what it has.
+      leaving.push(...live.filter((node) => node.body.state === "creating"));
+    } else {
+      leaving.push(...named);
+    }
+    if (!deleting && resizeErrors === undefined && pool.body.allocationState === "resizing") {
+      for (const isDedicated of [true, false]) {
+        const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
+        const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
+        if (current.length > target) leaving.push(...[...current].sort(removalOrder).slice(0, current.length - target));
+        for (let i = current.length; i < target; i++) {
+          const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
+          const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
+          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time));
+        }
+      }
+    }
+
+    // Nodes leave the way remove nodes asked for them, else the way the last resize asked (`nodeDeallocationOption`)
+    // or the last autoscale evaluation chose (`$NodeDeallocationOption`); requeue when none said, and always when
+    // the pool is being deleted (semantics.md §6.1).
+    const poolOption = deleting ? "requeue" : ((await readAutoscaleState(tx, account, poolId))?.nodeDeallocationOption ?? "requeue");
+    let gone = 0;
+    let draining = 0;
+    for (const node of leaving) {
+      const option = deleting ? "requeue" : (node.body._ob.removalRequested ?? poolOption);
+      const left = await leavingNode(tx, account, poolId, node.body, option, now);
+      if (left === undefined) {
+        gone++;
+        continue;
+      }
+      // A draining node (its tasks finish first) stays, taking no new tasks, until they have.
+      if (left._ob.action === "run") draining++;
+      if (left !== node.body) await writeNode(tx, account, poolId, node.body, left, now);
+    }
+    // A draining node the pool keeps after all (its targets grew again, its removal timed out or was stopped)
+    // takes tasks again.
+    for (const node of live.filter((n) => !leaving.includes(n) && (n.body.state === "leavingpool" || n.body._ob.removalRequested !== undefined))) {
+      await writeNode(tx, account, poolId, node.body, keptNode(tx, account, poolId, node.body, time), now);
+    }
+    const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
+    if (created.length > 0) {
+      // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
+      const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
+      if (deployments.length > 0) for (const node of created) node._ob.applicationPackages = deployments;
+    }
+    await insertNodes(tx, account, pool.body, created, now);
+
+    if (deleting && nodes.length === gone) {
+      await removeDeletedPool(tx, account, poolId);
+      return { launches, draining: false };
+    }
+    const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
+    const leavingCount = nodes.length - live.length + leaving.length - gone;
+    const dedicated = staying.filter((node) => node.isDedicated !== false).length;
+    const lowPriority = staying.length - dedicated;
+    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating");
+    const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
+    const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
+    const changes: Partial<CloudPool> = {};
+    if (resizeErrors !== undefined) changes.resizeErrors = resizeErrors;
+    if (pool.body.currentDedicatedNodes !== dedicated) changes.currentDedicatedNodes = dedicated;
+    if (pool.body.currentLowPriorityNodes !== lowPriority) changes.currentLowPriorityNodes = lowPriority;
+    if (Object.keys(changes).length > 0 || pool.body.allocationState !== allocationState) {
+      await tx.replace(ref, reconciledPool(tx, account, pool.body, changes, allocationState ?? "steady", time), now);
+    }
+    return { launches, draining: draining > 0 };
+  }
+
+  /**
+   * The resize errors to record when the pool's resize has run past its `resizeTimeout` (semantics.md §6.1:
+   * the pool turns steady with what it has and reports why), or undefined while there is time left.
+   */
+  private resizeTimeoutErrors(pool: CloudPool, now: Date): CloudPool["resizeErrors"] | undefined {
+    if (pool.allocationState !== "resizing" || pool.allocationStateTransitionTime === undefined) return undefined;
+    // semantics.md §7.1: resizeTimeout does not apply to autoscale pools.
+    if (pool.enableAutoScale === true) return undefined;
+    const started = new Date(pool.allocationStateTransitionTime).getTime();
+    if (now.getTime() < started + this.resizeTimeoutInMs(pool)) return undefined;
+    return [
+      {
+        code: "AllocationTimedOut",
+        message: "Desired number of nodes could not be allocated as the resize timeout was reached.",
+        values: [{ name: "ResizeTimeout", value: pool.resizeTimeout ?? "PT15M" }],
+      },
+    ];
+  }
+
+  private resizeTimeoutInMs(pool: CloudPool): number {
+    return parseDuration(pool.resizeTimeout ?? "PT15M") ?? 15 * 60_000;
+  }
+
+  /** Brings back preempted nodes whose time has come; returns when the next one is due. */
+  private async recoverPreempted(tx: WriteTx, account: string, poolId: string, now: Date): Promise<number | undefined> {
+    let next: number | undefined;
+    for (const node of await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId })) {
+      const runtime = node.body._ob;
+      if (node.body.state !== "preempted" || runtime.suspended !== true || runtime.recoverAt === undefined) continue;
+      const due = new Date(runtime.recoverAt).getTime();
+      if (due > now.getTime()) {
+        next = Math.min(next ?? due, due);
+        continue;
+      }
+      await writeNode(tx, account, poolId, node.body, recoveredNode(tx, account, poolId, node.body, formatTimestamp(now)), now);
+    }
+    return next;
+  }
+
+  /** Puts each new node on an agent of the pool with room, registering new agents as needed. */
+  private async assignAgents(tx: WriteTx, account: string, poolId: string, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
+    if (created.length === 0) return [];
+    const load = new Map<string, number>();
+    for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) load.set(agent.id, 0);
+    for (const node of staying) {
+      const count = load.get(node.body._ob.agentId);
+      if (count !== undefined) load.set(node.body._ob.agentId, count + 1);
+    }
+    const launches: AgentLaunch[] = [];
+    for (const node of created) {
+      let agentId = [...load.entries()].find(([, count]) => count < this.nodesPerAgent)?.[0];
+      if (agentId === undefined) {
+        agentId = `agent-${randomBytes(6).toString("hex")}`;
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId }, this.options.clock.now());
+        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }) });
+        load.set(agentId, 0);
+      }
+      node._ob.agentId = agentId;
+      load.set(agentId, (load.get(agentId) ?? 0) + 1);
+    }
+    return launches;
+  }
+}

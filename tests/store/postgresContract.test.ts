@@ -1,0 +1,7 @@
+// The Store contract (contract/) on the PostgreSQL store, on a throwaway cluster (support/postgresCluster.ts).
+import { postgresBackend } from "./contract/backends.js";
+import { describeQueryContract } from "./contract/queryContract.js";
+import { describeWriteContract } from "./contract/writeContract.js";
+
+describeWriteContract(postgresBackend);
+describeQueryContract(postgresBackend);
