@@ -3,10 +3,12 @@
  * auth on loopback holding an image built offline (tests/support/podman.ts), Azurite for output files, the real
  * server and agents, the official Python SDK for the container pool and its registry credentials.
  *
- * - a pool with `containerImageNames` pulls them (with the pool's credentials) before its nodes turn idle;
+ * - a pool with `containerImageNames` pulls them (with the pool's credentials) before its nodes turn idle, and
+ *   that pull vouches for the image for later runs with the same credentials (no pull per task), never for others;
  * - a task with `containerSettings` runs in the container: it sees its node at /mnt/batch/tasks and its `AZ_BATCH_*`
  *   paths there, its working directory, its environment; its exit code, stdout and stderr come back; its output file
- *   is uploaded to Azurite; its container is gone afterwards;
+ *   is uploaded to Azurite; its container is gone afterwards; executionInfo.containerInfo says which container ran
+ *   and how it ended (also for start tasks, subtasks, and a command the image lacks);
  * - a missing image fails the task with Azure's failure info (ContainerInvalidImage, usererror);
  * - terminate and maxWallClockTime kill the container, not only the runtime's client;
  * - start tasks and multi-instance tasks (coordination on every instance, application on the primary) run in
@@ -81,6 +83,8 @@ describe("container pools and tasks on podman", () => {
     const nodes = await idleNodes("cpool", 2);
     // Pulled before idle: the image is in the runtime's store, fetched with the pool's credentials.
     assert.match(await world.podman("images", "--format", "{{.Repository}}:{{.Tag}}"), new RegExp(`${world.image.replace(/[.]/g, "\\.")}`));
+    // Once per node (each has its own agent here); the start tasks, with the pool's credentials, did not pull again.
+    assert.equal(await world.pulls(), 2);
     for (const node of nodes) {
       const node_ = await get(`/pools/cpool/nodes/${node.id}`);
       assert.equal(node_.startTaskInfo.result, "success", JSON.stringify(node_.startTaskInfo));
@@ -88,11 +92,14 @@ describe("container pools and tasks on podman", () => {
       assert.equal(stdout, "started in /mnt/batch/tasks/startup\n");
       // An admin start task is root in its container, as on Azure.
       assert.equal((await call("GET", `/pools/cpool/nodes/${node.id}/files/shared%2Fstart-uid`)).text, "0\n");
+      assert.match(node_.startTaskInfo.containerInfo?.containerId ?? "", /^[0-9a-f]{64}$/, JSON.stringify(node_.startTaskInfo));
+      assert.equal(node_.startTaskInfo.containerInfo.state, "exited");
     }
     assert.equal((await call("POST", "/jobs", { id: "cjob", poolInfo: { poolId: "cpool" } })).status, 201);
   });
 
   it("runs a task in its container: node paths, environment, exit code, output, output files; then removes it", async () => {
+    const pulls = await world.pulls();
     const sas = azurite.containerSasUrl("outputs", "racwl");
     const added = await call("POST", "/jobs/cjob/tasks", {
       id: "inside",
@@ -114,6 +121,11 @@ describe("container pools and tasks on podman", () => {
     assert.equal(await taskFile("cjob", "inside", "stderr.txt"), "oops\n");
     assert.equal(await azurite.readBlob("outputs", "inside/result.txt"), "result-hello world\n");
     assert.deepEqual(await world.containers(), []);
+    assert.match(task.executionInfo.containerInfo?.containerId ?? "", /^[0-9a-f]{64}$/, JSON.stringify(task.executionInfo));
+    assert.equal(task.executionInfo.containerInfo.state, "exited");
+    assert.equal(task.executionInfo.containerInfo.error, undefined);
+    // The pool's pull, with the same credentials, vouched for the image: the task did not pull it again.
+    assert.equal(await world.pulls(), pulls);
   });
 
   it("runs the task of docs/containers.md", async () => {
@@ -143,13 +155,27 @@ describe("container pools and tasks on podman", () => {
     assert.equal(task.executionInfo.exitCode, undefined);
     assert.equal(task.executionInfo.failureInfo.code, "ContainerInvalidImage", JSON.stringify(task.executionInfo.failureInfo));
     assert.equal(task.executionInfo.failureInfo.category, "usererror");
+    assert.equal(task.executionInfo.containerInfo, undefined, "no container was made");
     assert.ok((task.executionInfo.failureInfo.details as { name: string; value: string }[]).some((detail) => detail.name === "Message" && detail.value !== ""));
-    // The image is in the host's store (the pool pulled it), but a run is only given it with credentials that work:
-    // the store is shared by every account's nodes on this host.
+    // The image is in the host's store (the pool pulled it, and that pull vouches for it to the pool's credentials),
+    // but a run is only given it with credentials that work: the store is shared by every account's nodes here.
     const wrong = { imageName: world.image, registry: { registryServer: world.registry, username: world.username, password: "wrong" } };
     assert.equal((await call("POST", "/jobs/cjob/tasks", { id: "wrongcreds", commandLine: "/bin/true", containerSettings: wrong })).status, 201);
     const refused = await completed("cjob", "wrongcreds");
     assert.equal(refused.executionInfo.failureInfo.code, "ContainerInvalidRegistry", JSON.stringify(refused.executionInfo.failureInfo));
+  });
+
+  it("reports the runtime's error when the container cannot start its command", async () => {
+    assert.equal((await call("POST", "/jobs/cjob/tasks", { id: "nocommand", commandLine: "/no/such/program", containerSettings: settings() })).status, 201);
+    const task = await completed("cjob", "nocommand");
+    assert.equal(task.executionInfo.result, "failure", JSON.stringify(task.executionInfo));
+    assert.notEqual(task.executionInfo.exitCode, 0);
+    const info = task.executionInfo.containerInfo as { containerId: string; state: string; error: string };
+    assert.match(info.containerId, /^[0-9a-f]{64}$/, JSON.stringify(info));
+    // It was made and never ran: the runtime's state, and its words for why.
+    assert.notEqual(info.state, "exited", JSON.stringify(info));
+    assert.match(info.error, /\/no\/such\/program/, JSON.stringify(info));
+    assert.deepEqual(await world.containers(), []);
   });
 
   it("terminate kills the container, and so does maxWallClockTime", async () => {
@@ -186,6 +212,7 @@ describe("container pools and tasks on podman", () => {
     const subtasks = (await get("/jobs/cjob/tasks/mpi/subtasksinfo")).value as { result: string; nodeInfo: { nodeId: string } }[];
     assert.equal(subtasks.length, 1);
     assert.equal(subtasks[0]?.result, "success");
+    assert.equal((subtasks[0] as { containerInfo?: { state: string } }).containerInfo?.state, "exited", JSON.stringify(subtasks[0]));
     const other = subtasks[0]?.nodeInfo.nodeId as string;
     assert.equal((await call("GET", `/pools/cpool/nodes/${other}/files/shared%2Fcoordinated-mpi`)).text, "false\n");
   });

@@ -8,6 +8,7 @@
  *   `containers.conf` takes `runc` and explicit ulimits: this sandboxed VM has hybrid cgroups, which crun
  *   refuses, and forbids raising RLIMIT_NOFILE/NPROC to podman's defaults (docs/containers.md "Troubleshooting").
  * - A registry: Debian's `docker-registry` on 127.0.0.1 and a free port, basic auth (htpasswd -B from apache2-utils).
+ * - podman's events go to a log of this world (`pulls()` counts the image pulls the agents made).
  * - An image built offline: a root file system of busybox-static (a link per applet) `podman import`ed,
  *   then pushed to the registry with credentials.
  */
@@ -33,6 +34,8 @@ export interface PodmanWorld {
   podman(...args: string[]): Promise<string>;
   /** Names of the containers that exist (any state). */
   containers(): Promise<string[]>;
+  /** How many times an image was pulled in this world so far (podman's events, this world's own log). */
+  pulls(): Promise<number>;
   /** Stops the registry, removes every container and image and the directory, restores the environment. */
   dispose(): Promise<void>;
 }
@@ -58,7 +61,16 @@ export async function startPodmanWorld(): Promise<PodmanWorld> {
   const password = `pw-${Math.random().toString(36).slice(2)}`;
   writeFileSync(
     join(directory, "containers.conf"),
-    ['[containers]', 'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]', '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', ""].join("\n"),
+    [
+      "[containers]",
+      'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]',
+      "[engine]",
+      'runtime = "runc"',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      `events_logfile_path = "${join(directory, "events.log")}"`,
+      "",
+    ].join("\n"),
   );
   writeFileSync(join(directory, "storage.conf"), ["[storage]", 'driver = "overlay"', `graphroot = "${join(directory, "storage")}"`, `runroot = "${join(directory, "run")}"`, ""].join("\n"));
   writeFileSync(join(directory, "registries.conf"), ['unqualified-search-registries = []', "", "[[registry]]", `location = "${registry}"`, "insecure = true", ""].join("\n"));
@@ -123,6 +135,9 @@ export async function startPodmanWorld(): Promise<PodmanWorld> {
       podman,
       async containers() {
         return (await podman("ps", "--all", "--format", "{{.Names}}")).split("\n").filter((line) => line !== "");
+      },
+      async pulls() {
+        return (await podman("events", "--stream=false", "--filter", "event=pull", "--format", "{{.Name}}")).split("\n").filter((line) => line !== "").length;
       },
       dispose,
     };

@@ -17,6 +17,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Int32, model } from "./schema.js";
 import { StartTask } from "./models/pool.js";
+import { TaskContainerExecutionInformation } from "./models/task.js";
 import { OutputFile, ResourceFile, TaskContainerSettings, UserIdentity } from "./models/common.js";
 import { ContainerConfiguration } from "./models/poolConfiguration.js";
 import { ElevationLevel } from "./enums.js";
@@ -54,6 +55,8 @@ export const ProcessOutcome = model("ProcessOutcome", {
   startTime: Type.String(),
   endTime: Type.Optional(Type.String()),
   exitCode: Type.Optional(Int32()),
+  /** A run in a container: the container's id, its state when the run ended, and the runtime's error, if any. */
+  containerInfo: Type.Optional(TaskContainerExecutionInformation),
   /**
    * Set when the run failed other than by its exit code: the process could not be started (command not found, bad
    * working directory, …), a resource file could not be downloaded, output files could not be uploaded, or it was

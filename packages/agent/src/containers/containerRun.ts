@@ -4,8 +4,10 @@
  * wall-clock and abort kills, a StartedProcess whose result resolves once it is over. docs/containers.md and
  * docs/security.md say why it is built this way; in short:
  *
- * 1. The image is made present (images.ts); `containerRunOptions` are checked again (core rules, this node's
- *    account policy) and their node paths translated — a bind through a link that leaves the node is refused.
+ * 1. The image is made present (images.ts: pulled with the run's credentials, or vouched for by a recent pull with
+ *    the same ones) and the container made from the image ID that gave; `containerRunOptions` are checked again
+ *    (core rules, this node's account policy) and their node paths translated — a bind through a link that leaves
+ *    the node is refused.
  * 2. `<runtime> create` makes the container: named after the run, labelled with its node, in the host's network
  *    (as process tasks and Azure's container tasks are), NET_RAW dropped, the node's tree (or the
  *    `containerHostBatchBindMounts` chosen) at `/mnt/batch/tasks`, the working directory there, and the task's
@@ -17,19 +19,21 @@
  *    it streams the container's output into stdout.txt/stderr.txt and exits with the container's exit code;
  *    terminate and wall-clock kills signal it, and it passes SIGTERM on to the container.
  * 4. Whatever ended it, the container is then removed with `rm --force` (which kills it first if it still runs),
- *    so a kill never leaves a container behind; the result resolves after that.
+ *    so a kill never leaves a container behind; the result resolves after that, with the container's id and
+ *    state for executionInfo.containerInfo (`exited`; when the runtime itself failed to start it — its exit codes
+ *    125–127 — the state and error the runtime reports).
  *
  * Failures before the container starts throw a ContainerRunError with Azure's code: ContainerInvalidImage,
  * ContainerInvalidRegistry, ContainerInvalidSettings (refused options, a bad working directory), ContainerMiscError.
  */
 import { createHash } from "node:crypto";
-import { realpath } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { checkContainerRunOptions, containerNodeRoot, containerRunArguments, ContainerOptionsError } from "@openbatch/core";
-import type { ContainerHostBatchBindMountEntry, ContainerRegistry, TaskContainerSettings } from "@openbatch/protocol";
-import { startProcess, type RunProcessOptions, type StartedProcess } from "../process/runProcess.js";
+import type { ContainerHostBatchBindMountEntry, ContainerRegistry, TaskContainerExecutionInformation, TaskContainerSettings } from "@openbatch/protocol";
+import { startProcess, type ProcessResult, type RunProcessOptions, type StartedProcess } from "../process/runProcess.js";
 import { toSandboxPath } from "../process/sandbox.js";
-import { credentialsFor, ensureImage, ImageError, qualifyOrFail } from "./images.js";
+import { credentialsFor, ensureImage, forgetImage, ImageError, qualifyOrFail } from "./images.js";
 import { isRuntimeVariable, runtimeCommand, runtimeMessage, type ContainerRuntime } from "./runtime.js";
 
 export type ContainerFailureCode = "ContainerInvalidImage" | "ContainerInvalidRegistry" | "ContainerInvalidSettings" | "ContainerMiscError";
@@ -114,7 +118,7 @@ function mounts(options: ContainerProcessOptions): string[] {
   return args;
 }
 
-async function createArguments(options: ContainerProcessOptions, name: string, image: string): Promise<{ args: string[]; env: Record<string, string> }> {
+async function createArguments(options: ContainerProcessOptions, name: string, imageId: string): Promise<{ args: string[]; env: Record<string, string> }> {
   const { nodeRoot } = options;
   let runOptions;
   try {
@@ -152,7 +156,7 @@ async function createArguments(options: ContainerProcessOptions, name: string, i
     }
   }
   args.push(...containerRunArguments(runOptions, (nodePath) => translated.get(nodePath) as string));
-  args.push(options.runtime.name === "podman" ? "--pull=never" : "--pull=never", image, ...options.argv);
+  args.push("--pull=never", imageId, ...options.argv);
   return { args, env };
 }
 
@@ -176,23 +180,56 @@ export async function removeNodeContainers(runtime: ContainerRuntime, nodeRoot: 
   for (const id of listed.stdout.split("\n").map((line) => line.trim()).filter((line) => line !== "")) await removeContainer(runtime, id);
 }
 
+/** A run in a container: its process, and a result that says what became of the container. */
+export interface StartedContainer extends StartedProcess {
+  readonly result: Promise<ProcessResult & { readonly containerInfo: TaskContainerExecutionInformation }>;
+}
+
+/** The runtime's error line in what the client wrote to the task's stderr (it attaches to the task's files). */
+async function runtimeErrorLine(stderrPath: string): Promise<string | undefined> {
+  const text = await readFile(stderrPath, "utf8").catch(() => "");
+  return text.split("\n").findLast((line) => line.startsWith("Error: "))?.slice("Error: ".length).trim();
+}
+
+/** executionInfo.containerInfo of a run whose client exited (module comment, step 4). */
+async function endedContainerInfo(runtime: ContainerRuntime, name: string, containerId: string, exitCode: number, stderrPath: string): Promise<TaskContainerExecutionInformation> {
+  // Only the runtime's own exit codes can mean the container never ran; asking costs a command, so only then.
+  if (exitCode < 125 || exitCode > 127) return { containerId, state: "exited" };
+  const inspected = await runtimeCommand(runtime, ["inspect", "--format", "{{.State.Status}}\t{{.State.Error}}", name], { timeoutInMs: 60_000 });
+  const [state = "", reported = ""] = inspected.ok ? inspected.stdout.trim().split("\t") : [];
+  if (state === "" || state === "exited") return { containerId, state: "exited" };
+  const error = reported !== "" ? reported : await runtimeErrorLine(stderrPath);
+  return { containerId, state, ...(error === undefined ? {} : { error }) };
+}
+
 /** Starts the process in its container and resolves once it runs. Throws ContainerRunError or ProcessLaunchError. */
-export async function startContainerProcess(options: ContainerProcessOptions): Promise<StartedProcess> {
+export async function startContainerProcess(options: ContainerProcessOptions): Promise<StartedContainer> {
   const { runtime, settings } = options;
   const name = containerName(options.nodeRoot, options.runName);
+  let containerId: string;
   try {
-    const image = qualifyOrFail(settings.imageName);
-    await ensureImage(runtime, image, credentialsFor(image, settings.registry, options.registries), options.signal);
-    const { args, env } = await createArguments(options, name, image);
-    // A container of this name is the leftover of a run that died half-way (the name is per run).
-    await removeContainer(runtime, name);
-    const created = await runtimeCommand(runtime, args, { env, timeoutInMs: 5 * 60_000, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    const qualified = qualifyOrFail(settings.imageName);
+    const credentials = credentialsFor(qualified, settings.registry, options.registries);
+    const create = async (imageId: string) => {
+      const { args, env } = await createArguments(options, name, imageId);
+      // A container of this name is the leftover of a run that died half-way (the name is per run).
+      await removeContainer(runtime, name);
+      return runtimeCommand(runtime, args, { env, timeoutInMs: 5 * 60_000, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    };
+    const image = await ensureImage(runtime, qualified, credentials, options.signal);
+    let created = await create(image.imageId);
+    if (!created.ok && image.remembered && /image not known|no such image/i.test(runtimeMessage(created))) {
+      // Removed from the store since the pull that vouched for it: pull again, with the run's credentials.
+      forgetImage(runtime, qualified, credentials);
+      created = await create((await ensureImage(runtime, qualified, credentials, options.signal, true)).imageId);
+    }
     if (!created.ok) {
       await removeContainer(runtime, name);
       const detail = runtimeMessage(created);
       const settingsProblem = /unknown flag|invalid argument|invalid (reference|option)|flag needs|no such file or directory|not a directory/i.test(detail);
       throw new ContainerRunError(settingsProblem ? "ContainerInvalidSettings" : "ContainerMiscError", `The container could not be created: ${detail}`, detail);
     }
+    containerId = created.stdout.trim().split("\n").at(-1)?.trim() ?? name;
   } catch (error) {
     if (error instanceof ImageError) throw new ContainerRunError(error.code, error.message, error.detail);
     throw error;
@@ -207,8 +244,9 @@ export async function startContainerProcess(options: ContainerProcessOptions): P
   // A kill ended the runtime's client; the container had SIGTERM passed on and gets the same grace as a process.
   const grace = Math.ceil((options.killGracePeriodInMs ?? 5000) / 1000);
   const result = started.result.then(async (outcome) => {
+    const containerInfo = outcome.killedBy === undefined ? await endedContainerInfo(runtime, name, containerId, outcome.exitCode, options.stderrPath) : { containerId, state: "exited" };
     await removeContainer(runtime, name, outcome.killedBy === undefined ? 0 : grace);
-    return outcome;
+    return { ...outcome, containerInfo };
   });
   return { ...started, result };
 }

@@ -5,7 +5,9 @@
  *
  * `OPENBATCH_AGENT_CONTAINER_RUNTIME` chooses: `off` (no runtime: container pools and tasks are refused), `podman`
  * or `docker` (only that one), or the absolute path of a podman- or docker-compatible binary. Unset: podman, else
- * docker, from the agent's PATH.
+ * docker, from the agent's PATH. `OPENBATCH_AGENT_IMAGE_CHECK_TTL` (seconds, default 300; 0: every run pulls) is how
+ * long a successful pull with a run's credentials lets later runs with the same credentials skip the pull
+ * (checkedImages.ts).
  *
  * The runtime's commands get a small environment (`runtimeEnvironment`): what the runtime itself reads (PATH, HOME,
  * the XDG directories rootless podman needs, `CONTAINERS_*` and `DOCKER_*` configuration, proxies, the locale) and
@@ -15,6 +17,7 @@ import { execFile } from "node:child_process";
 import { access, constants } from "node:fs/promises";
 import { basename, delimiter, isAbsolute, join } from "node:path";
 import { containerRuntimeChoice } from "@openbatch/core";
+import { CheckedImages } from "./checkedImages.js";
 
 export type ContainerRuntimeName = "podman" | "docker";
 
@@ -27,6 +30,8 @@ export interface ContainerRuntime {
   readonly rootless: boolean;
   /** The environment every command of the runtime gets. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Pulls that vouch for later runs with the same credentials, for a while (checkedImages.ts). */
+  readonly checkedImages: CheckedImages;
 }
 
 export type RuntimeDetection = { readonly runtime: ContainerRuntime } | { readonly runtime?: undefined; readonly reason: string };
@@ -107,14 +112,17 @@ async function findOnPath(name: string, searchPath: string): Promise<string | un
   return undefined;
 }
 
-async function check(name: ContainerRuntimeName, binary: string, environment: Record<string, string>, thorough: boolean): Promise<RuntimeDetection> {
+/** The default of OPENBATCH_AGENT_IMAGE_CHECK_TTL: long enough for a job's tasks to share a pull, short enough for a revoked credential to stop working soon. */
+export const defaultImageCheckTtlInSeconds = 300;
+
+async function check(name: ContainerRuntimeName, binary: string, environment: Record<string, string>, thorough: boolean, checkTtlInSeconds: number): Promise<RuntimeDetection> {
   const format = name === "podman" ? (thorough ? "{{.Version.Version}} {{.Host.Security.Rootless}}" : "{{.Client.Version}}") : thorough ? "{{.ServerVersion}} {{json .SecurityOptions}}" : "{{.Server.Version}}";
   const probe = await runtimeCommand({ binary, environment }, [thorough ? "info" : "version", "--format", format], { timeoutInMs: 60_000 });
   if (!probe.ok) return { reason: `${binary} does not work here (${runtimeMessage(probe)})` };
   const [version = "", ...rest] = probe.stdout.trim().split(" ");
   // Without `info`: podman is rootless exactly when it runs as another user than root; docker's daemon says it in `info` only.
   const rootless = thorough ? (name === "podman" ? rest[0] === "true" : rest.join(" ").includes("rootless")) : name === "podman" && process.getuid?.() !== 0;
-  return { runtime: { name, binary, version, rootless, environment } };
+  return { runtime: { name, binary, version, rootless, environment, checkedImages: new CheckedImages(checkTtlInSeconds * 1000) } };
 }
 
 /**
@@ -126,6 +134,9 @@ export async function detectContainerRuntime(env: Readonly<Record<string, string
   const choice = containerRuntimeChoice(env["OPENBATCH_AGENT_CONTAINER_RUNTIME"]);
   if ("off" in choice) return { reason: choice.off };
   if (platform !== "linux") return { reason: `the agent runs on ${platform}; container tasks need Linux` };
+  const ttlText = env["OPENBATCH_AGENT_IMAGE_CHECK_TTL"];
+  const checkTtl = ttlText === undefined || ttlText === "" ? defaultImageCheckTtlInSeconds : Number(ttlText);
+  if (!Number.isFinite(checkTtl) || checkTtl < 0) return { reason: `OPENBATCH_AGENT_IMAGE_CHECK_TTL must be a number of seconds (0 or more), not '${ttlText ?? ""}'` };
   const environment = runtimeEnvironment(env);
   const reasons: string[] = [];
   for (const candidate of choice.candidates) {
@@ -134,7 +145,7 @@ export async function detectContainerRuntime(env: Readonly<Record<string, string
       reasons.push(`${candidate} is not ${isAbsolute(candidate) ? "an executable" : "installed"}`);
       continue;
     }
-    const found = await check(basename(binary).includes("docker") ? "docker" : "podman", binary, environment, thorough);
+    const found = await check(basename(binary).includes("docker") ? "docker" : "podman", binary, environment, thorough, checkTtl);
     if (found.runtime !== undefined) return found;
     reasons.push(found.reason);
   }

@@ -232,6 +232,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       startTime,
       endTime: result.endTime.toISOString(),
       exitCode: result.exitCode,
+      ...(result.containerInfo === undefined ? {} : { containerInfo: result.containerInfo }),
       ...(failure === undefined ? {} : { failure }),
     };
   } catch (error) {

@@ -3,10 +3,10 @@
  * account, as runAs.ts says — or, with `containerSettings`, in a container (containers/containerRun.ts). Both give a
  * StartedProcess with the same contract, so jobTask.ts and startTask.ts treat them alike.
  */
-import type { ContainerHostBatchBindMountEntry, ContainerRegistry, ProcessOutcome, TaskContainerSettings } from "@openbatch/protocol";
+import type { ContainerHostBatchBindMountEntry, ContainerRegistry, ProcessOutcome, TaskContainerExecutionInformation, TaskContainerSettings } from "@openbatch/protocol";
 import { ContainerRunError, startContainerProcess } from "../containers/containerRun.js";
 import type { RuntimeDetection } from "../containers/runtime.js";
-import { startProcess, type RunProcessOptions, type StartedProcess } from "../process/runProcess.js";
+import { startProcess, type ProcessResult, type RunProcessOptions, type StartedProcess } from "../process/runProcess.js";
 import type { RunAs } from "./runAs.js";
 
 /** What a node knows about running containers: its agent's runtime, its pool's registries, its account's policy. */
@@ -27,8 +27,13 @@ export interface RunLaunch extends Omit<RunProcessOptions, "confinement" | "laun
   readonly directories: Readonly<Partial<Record<NonNullable<ContainerHostBatchBindMountEntry["source"]>, string>>>;
 }
 
+/** A started run; in a container, its result says what became of the container (executionInfo.containerInfo). */
+export interface StartedRun extends StartedProcess {
+  readonly result: Promise<ProcessResult & { readonly containerInfo?: TaskContainerExecutionInformation }>;
+}
+
 /** Starts the run's process. Throws ProcessLaunchError or ContainerRunError. */
-export async function launchRun(run: RunLaunch): Promise<StartedProcess> {
+export async function launchRun(run: RunLaunch): Promise<StartedRun> {
   const { runAs, containerSettings, containers, nodeRoot, runName, directories, ...process } = run;
   if (containerSettings === undefined) return startProcess({ ...process, ...(runAs.confinement === undefined ? {} : { confinement: runAs.confinement }) });
   const runtime = containers?.detection.runtime;

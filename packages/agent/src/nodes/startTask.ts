@@ -130,6 +130,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       startTime: startTime.toISOString(),
       endTime: result.endTime.toISOString(),
       exitCode: result.exitCode,
+      ...(result.containerInfo === undefined ? {} : { containerInfo: result.containerInfo }),
       ...(result.killedBy === "abort" ? { failure: abortFailure(signal) } : {}),
       ...(result.killedBy === "lost" ? { failure: { code: "AgentRestarted", category: "servererror", message: "The agent's process spawner stopped while the start task ran; its process was ended." } } : {}),
     };
