@@ -2,9 +2,10 @@
 // A one-node pool with a container image (tests/support/podman.ts: podman with its own storage, a registry with
 // basic auth on loopback, an image of busybox-static); `/bin/true` is run alternately as a process task and as a
 // container task, one at a time. Figures per run, from the server's own timestamps: the run (executionInfo
-// startTime → endTime: for a container, the pull with the run's credentials, create, start, the command, removal)
-// and add → completed. Run after `npm run build`, as root with podman, runc, docker-registry, apache2-utils and
-// busybox-static installed: `node bench/containerStart.mjs [rounds]`.
+// startTime → endTime: for a container, the pull with the run's credentials unless the pool's pull vouches for the
+// image, create, start, the command, removal) and add → completed. Run after `npm run build`, as root with podman,
+// runc, docker-registry, apache2-utils and busybox-static installed: `node bench/containerStart.mjs [rounds]`;
+// `OPENBATCH_AGENT_IMAGE_CHECK_TTL=0 node bench/containerStart.mjs` makes every run pull (docs/containers.md).
 import { startPodmanWorld } from "../tests/dist/support/podman.js";
 import { api, percentile, startBenchServer, until } from "./support/benchServer.mjs";
 
@@ -46,7 +47,8 @@ try {
   }
   for (const list of [...Object.values(runs), ...Object.values(totals)]) list.sort((a, b) => a - b);
   const line = (label, values) => `${label}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p90 ${percentile(values, 0.9).toFixed(0)} ms`;
-  console.log(`${rounds} rounds of /bin/true, alternately as a process and in a container, one node (${bench.server.taskIsolation.mode} isolation)`);
+  const ttl = process.env["OPENBATCH_AGENT_IMAGE_CHECK_TTL"] ?? "default (300)";
+  console.log(`${rounds} rounds of /bin/true, alternately as a process and in a container, one node (${bench.server.taskIsolation.mode} isolation, image check TTL ${ttl} s)`);
   console.log(line("process task, run (start → end)", runs.process));
   console.log(line("container task, run (start → end)", runs.container));
   console.log(line("process task, add → completed", totals.process));
