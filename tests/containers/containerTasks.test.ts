@@ -234,6 +234,17 @@ describe("container pools and tasks on podman", () => {
     assert.equal((await call("POST", "/jobs", { id: "bjob", poolInfo: { poolId: "nopool" } }, B)).status, 201);
     const allowed = await call("POST", "/jobs/bjob/tasks", { id: "caps", commandLine: "/bin/true", containerSettings: { ...settings(), containerRunOptions: "--cap-add NET_ADMIN -v /etc:/host-etc:ro" } }, B);
     assert.equal(allowed.status, 201, allowed.text);
+    // A job schedule's job specification is held to its account's policy when it is added, as a job's is.
+    const schedule = (account: { name: string; key: string }, id: string) =>
+      call("POST", "/jobschedules", {
+        id,
+        schedule: { recurrenceInterval: "PT1H" },
+        jobSpecification: { poolInfo: { poolId: "nopool" }, jobManagerTask: { id: "manager", commandLine: "/bin/true", containerSettings: { ...settings(), containerRunOptions: "--cap-add NET_ADMIN" } } },
+      }, account);
+    const refusedSchedule = await schedule(A, "asched");
+    assert.equal(refusedSchedule.status, 400, refusedSchedule.text);
+    assert.equal((refusedSchedule.json.values as { key: string; value: string }[]).find((detail) => detail.key === "PropertyName")?.value, "jobSpecification.jobManagerTask.containerSettings.containerRunOptions");
+    assert.equal((await schedule(B, "bsched")).status, 201);
   });
 
   it("makes nodes unusable with Azure's error when the pool's image cannot be pulled", async () => {
