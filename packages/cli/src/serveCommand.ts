@@ -106,6 +106,12 @@ export function serveCommand(): Command {
       "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
       positiveInteger,
     )
+    .option(
+      "--unrestricted-container-account <name>",
+      "an account whose container tasks may use every containerRunOptions (privileged, added capabilities, host namespaces, devices, host paths); repeatable (env OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS, comma-separated)",
+      collect,
+      (process.env["OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS"] ?? "").split(",").filter((name) => name !== ""),
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
     .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
@@ -168,6 +174,7 @@ export function serveCommand(): Command {
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
+        unrestrictedContainerAccounts: options["unrestrictedContainerAccount"] as string[],
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
@@ -242,10 +249,15 @@ function prettyLogs(): NonNullable<ServerOptions["logStream"]> {
   });
 }
 
+/** The runtime the local agents found, or why there is none (container pools are refused then: docs/containers.md). */
+function containerRuntimeLine(runtime: OpenBatchServer["taskIsolation"]["containerRuntime"]): string {
+  return "reason" in runtime ? `none (${runtime.reason})` : runtime.name;
+}
+
 function banner(server: OpenBatchServer, store: string | undefined): string {
   const { config } = server;
   const names = config.accounts.map((account) => account.name).join(", ");
-  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`];
+  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`, `Container runtime: ${containerRuntimeLine(server.taskIsolation.containerRuntime)}`];
   if (store !== undefined) lines.push(`Store: ${store}`);
   lines.push("");
   const account = config.accounts[0];

@@ -145,6 +145,11 @@ export interface ServerOptions {
   eventBufferSize?: number;
   /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
   dashboardDir?: string;
+  /**
+   * Accounts whose container tasks may use every `containerRunOptions`: privileged containers, added capabilities,
+   * host namespaces, devices and host paths (docs/containers.md). Others get a 400 naming the option. @default none
+   */
+  unrestrictedContainerAccounts?: readonly string[];
 }
 
 export interface ResolvedServerConfig {
@@ -181,6 +186,7 @@ export interface ResolvedServerConfig {
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
+  readonly unrestrictedContainerAccounts: ReadonlySet<string>;
 }
 
 export function isLoopback(host: string): boolean {
@@ -202,6 +208,10 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   }
   const unknownNodeTimeout = options.unknownNodeTimeoutInSeconds ?? 300;
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
+  const served = usingDevelopmentAccount ? [developmentAccount.name] : accounts.map((account) => account.name);
+  for (const name of options.unrestrictedContainerAccounts ?? []) {
+    if (!served.includes(name)) throw new Error(`unrestrictedContainerAccounts names '${name}', which is not an account of this server`);
+  }
   const dataDirOption = options.dataDir ?? "./.openbatch";
   const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
   const provider = options.provider ?? "local";
@@ -246,5 +256,6 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,
+    unrestrictedContainerAccounts: new Set(options.unrestrictedContainerAccounts ?? []),
   };
 }

@@ -71,6 +71,7 @@ import { registerRemoteEndpoints } from "./nodes/remoteEndpoints.js";
 import type { AgentRecord } from "./records/agents.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
+import { checkContainerSettings, type ContainerPolicy } from "./services/containerRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
@@ -240,6 +241,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   if (slurm !== undefined) providerList.push(slurm);
   const providers = new ProviderSet(providerList, config.provider);
   const isolation = await taskIsolationStatus(config);
+  const { containerRuntime: _runtime, ...isolationDetails } = isolation;
   const heartbeats = new HeartbeatTracker({
     store,
     clock: config.clock,
@@ -299,9 +301,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
-  const poolCapabilities: PoolCapabilityCheck = (pool) => {
+  const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
+  const runtime = isolation.containerRuntime;
+  const containerRuntime = "reason" in runtime ? { available: false, reason: runtime.reason } : { available: true };
+  const poolCapabilities: PoolCapabilityCheck = (pool, account) => {
     checkPoolSpec(pool);
-    providers.checkPool(pool);
+    providers.checkPool(pool, containerRuntime);
+    checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
   const scheduleRunner = new JobScheduleRunner({
@@ -319,9 +325,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     certificates: new CertificateService(store),
     pools,
     autoscale: new AutoscaleService(store, pools),
-    jobs: new JobService(store, { fileRules, poolCapabilities }),
-    jobSchedules: new JobScheduleService(store),
-    tasks: new TaskService(store, fileRules),
+    jobs: new JobService(store, { fileRules, poolCapabilities, containerPolicy }),
+    jobSchedules: new JobScheduleService(store, containerPolicy),
+    tasks: new TaskService(store, fileRules, containerPolicy),
     taskControl: new TaskControl(store),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, agentFiles),
@@ -339,7 +345,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolation, ...health() }) });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolationDetails, containerRuntime: isolation.containerRuntime, ...health() }) });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
   registerEventsRoute(app, { config, authenticator, hub: events });
   registerMetricsRoute(app, metrics, config.metricsToken);
@@ -361,6 +367,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     nodeOsUsers: config.nodeOsUsers,
+    unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => {
       heartbeats.forget(identity);

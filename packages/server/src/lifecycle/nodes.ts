@@ -78,6 +78,8 @@ export function newNode(pool: CloudPool, id: string, url: string, isDedicated: b
       reportedGeneration: 0,
       startTaskAttempt: 0,
       action: "run",
+      // Its images are pulled while it prepares (as on Azure, pool changes reach a node when it is made).
+      ...(pool.virtualMachineConfiguration?.containerConfiguration === undefined ? {} : { containerConfiguration: pool.virtualMachineConfiguration.containerConfiguration }),
       // The identities its processes may run as (userIdentity.username); passwords stay with the pool.
       ...(pool.userAccounts === undefined || pool.userAccounts.length === 0
         ? {}

@@ -15,9 +15,9 @@ import { poolRef, type StoredPool } from "../records/pools.js";
 import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
 
 /** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or the provider refuse. */
-export function newPool(pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
+export function newPool(account: string, pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
   checkPoolRules(pool);
-  checkCapabilities(pool);
+  checkCapabilities(pool, account);
   const time = formatTimestamp(now);
   const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
   const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);

@@ -9,7 +9,7 @@ import type { CloudJob, ProcessOutcome, TaskAddParameter } from "@openbatch/prot
 import type { WriteTx } from "@openbatch/store";
 import { resolveExitOptions, runEnding } from "../records/exitOptions.js";
 import type { NodeTaskAssignment } from "../records/nodes.js";
-import { filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
+import { containerInfoOf, filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
 import { created, move, taskLifecycle } from "./transitions.js";
 
 let sequenceSeed = 0;
@@ -143,7 +143,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
   const maxRetries = task.constraints?.maxTaskRetryCount ?? 0;
   if (exitFailure && (maxRetries === -1 || info.retryCount < maxRetries)) {
     return backToActive(tx, account, jobId, task, "retry", time, () => ({
-      executionInfo: { ...info, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), retryCount: info.retryCount + 1, lastRetryTime: time },
+      executionInfo: { ...info, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), ...containerInfoOf(outcome), retryCount: info.retryCount + 1, lastRetryTime: time },
       _ob: runtime,
     }));
   }
@@ -155,6 +155,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
       ...rest,
       endTime: outcome.endTime ?? time,
       ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      ...containerInfoOf(outcome),
       result: failed ? "failure" : "success",
       ...(failed ? { failureInfo: failureInfoOf(outcome) } : {}),
     },
@@ -196,7 +197,7 @@ export function endedTask(tx: WriteTx, account: string, jobId: string, task: Tas
 
 /** A completed, failed task active again, its retry count reset and its ending forgotten. */
 export function reactivatedTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, time: string): TaskRecord {
-  const { exitCode: _exit, failureInfo: _failure, result: _result, endTime: _end, ...info } = task.executionInfo ?? {};
+  const { exitCode: _exit, failureInfo: _failure, result: _result, endTime: _end, containerInfo: _container, ...info } = task.executionInfo ?? {};
   const { exitOptions: _chosen, filesExpireAt: _expiry, ...runtime } = task._ob;
   return {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "reactivate", "active", time),

@@ -17,6 +17,8 @@ export interface AgentRecord {
   capacity?: number;
   /** An agent that joined: the join token it used. */
   joinTokenId?: string;
+  /** The container runtime the agent reported (absent: none), for its nodes' containers (docs/containers.md). */
+  containerRuntime?: { name: string; version: string; rootless: boolean };
 }
 
 /** The compute providers (providers/computeProvider.ts). */

@@ -9,8 +9,11 @@ export function invalidProperty(property: string, reason: string) {
   });
 }
 
-/** What the compute provider cannot honour (providers/poolCapabilities.ts), refused like a broken rule. */
-export type PoolCapabilityCheck = (pool: PoolAddParameter) => void;
+/**
+ * What the compute provider cannot honour (providers/poolCapabilities.ts) or the account may not ask for (a start
+ * task's containerRunOptions), refused like a broken rule.
+ */
+export type PoolCapabilityCheck = (pool: PoolAddParameter, account: string) => void;
 
 /** Cross-field rules the schema cannot state. */
 export function checkPoolRules(pool: PoolAddParameter): void {
