@@ -6,7 +6,8 @@
  * 3. a file-upload error takes an explicit mapping of the exit code if one matched, else `fileUploadError`, else
  *    `default`.
  * Options left out take the defaults: `jobAction` none for success, terminate otherwise; `dependencyAction` satisfy
- * for success, block otherwise. Pure.
+ * for success, block otherwise. A task ended by a request rather than by its run (`endedByRequest`) met no exit
+ * condition: no job action, its dependants blocked (docs/task-failures.md). Pure.
  */
 import type { DependencyAction, ExitConditions, ExitOptions, JobAction } from "@openbatch/protocol";
 
@@ -20,6 +21,14 @@ export interface RunEnding {
   readonly exitCode?: number;
   readonly error?: "preProcessing" | "fileUpload" | "other";
 }
+
+/**
+ * The options of a task ended by a request — Terminate Task, its job ended or disabled with `terminate`, its node
+ * removed with `terminate` — rather than by how its run ended: none of the exit conditions (exit code,
+ * pre-processing error, file upload error) describes it, so `onTaskFailure` takes no job action, as the service
+ * keeps the job active; its dependants stay blocked, as they would for any task that did not succeed.
+ */
+export const endedByRequest: ResolvedExitOptions = { jobAction: "none", dependencyAction: "block" };
 
 const successDefaults: ResolvedExitOptions = { jobAction: "none", dependencyAction: "satisfy" };
 const failureDefaults: ResolvedExitOptions = { jobAction: "terminate", dependencyAction: "block" };
