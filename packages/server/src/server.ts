@@ -62,6 +62,7 @@ import { noProvider } from "./providers/computeProvider.js";
 import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
+import { checkPoolConfiguration } from "./services/poolConfigurationRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
@@ -255,6 +256,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const poolCapabilities: PoolCapabilityCheck = (pool) => {
     checkPoolSpec(pool);
+    checkPoolConfiguration(pool, { subscriptionId: config.subscriptionId });
     checkLocalPoolCapabilities(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };

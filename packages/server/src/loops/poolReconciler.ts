@@ -28,6 +28,7 @@ import { reconciledPool, removeDeletedPool } from "../lifecycle/pools.js";
 import type { AgentTokens } from "../nodes/agentTokens.js";
 import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
 import type { AgentRecord } from "../records/agents.js";
+import { freeSlot } from "../records/inboundEndpoints.js";
 import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord, StoredNode } from "../records/nodes.js";
@@ -190,7 +191,8 @@ export class PoolReconciler {
         for (let i = current.length; i < target; i++) {
           const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
           const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
-          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time));
+          const slot = freeSlot(new Set([...nodes.map((node) => node.body._ob.slot), ...created.map((node) => node._ob.slot)].filter((taken) => taken !== undefined)));
+          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time, slot));
         }
       }
     }

@@ -45,6 +45,8 @@ export interface NodeRuntime {
   users?: NodeUserRecord[];
   /** The pool's `userAccounts` (name and elevation) when the node was made, for processes that run as one. */
   userAccounts?: DesiredUserAccount[];
+  /** The node's place in its pool (its inbound endpoints' frontend ports, records/inboundEndpoints.ts). */
+  slot?: number;
 }
 
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */
