@@ -53,6 +53,7 @@ import { JobScheduleRunner } from "./loops/jobScheduleRunner.js";
 import { PlanApplier } from "./loops/planApplier.js";
 import { PoolReconciler } from "./loops/poolReconciler.js";
 import { SchedulingLoop } from "./loops/schedulingLoop.js";
+import { SpotEvictions } from "./loops/spotEvictions.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -152,6 +153,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       case "notifyPool":
         return notifier.notify(effect.account, effect.poolId);
       case "reconcilePool":
+        // A pool's nodes changed: Spot nodes that appeared or recovered get their eviction time too.
+        spotEvictions?.kick(effect.account);
         return void reconciler.kick(effect.account, effect.poolId);
       case "kickScheduleRunner":
         return scheduleRunner.kick(effect.account);
@@ -253,6 +256,16 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       }),
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
+  const spotEvictions =
+    config.spotEvictionRatePerHour > 0
+      ? new SpotEvictions({
+          store,
+          clock: config.clock,
+          ratePerHour: config.spotEvictionRatePerHour,
+          recoveryInMs: config.spotRecoveryInSeconds * 1000,
+          onError: (error, account) => app?.log.error({ err: error, account }, "spot eviction pass failed"),
+        })
+      : undefined;
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const poolCapabilities: PoolCapabilityCheck = (pool) => {
     checkPoolSpec(pool);
@@ -339,6 +352,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   scheduling.start(accountNames);
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
+  spotEvictions?.start(accountNames);
   const autoscaleLoop = new AutoscaleLoop({
     store,
     clock: config.clock,
@@ -367,6 +381,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await server.close();
         await scheduleRunner.close();
         await deadlines.close();
+        await spotEvictions?.close();
         await scheduling.close();
         await reconciler.idle();
         await provider.close();

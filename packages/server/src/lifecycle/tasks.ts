@@ -190,7 +190,7 @@ export function endedTask(tx: WriteTx, account: string, jobId: string, task: Tas
   return {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "end", "completed", time),
     executionInfo: { ...counted(task), endTime: time, result: "failure", failureInfo: { category: "usererror", code: "TaskEnded", message } },
-    _ob: { ...runtime, exitOptions: endedByRequest, ...expiry(task, time) },
+    _ob: { ...runtime, exitOptions: endedByRequest(task.exitConditions), ...expiry(task, time) },
   };
 }
 

@@ -7,7 +7,7 @@
  *    `default`.
  * Options left out take the defaults: `jobAction` none for success, terminate otherwise; `dependencyAction` satisfy
  * for success, block otherwise. A task ended by a request rather than by its run (`endedByRequest`) met no exit
- * condition: no job action, its dependants blocked (docs/task-failures.md). Pure.
+ * condition: no job action (docs/compatibility.md). Pure.
  */
 import type { DependencyAction, ExitConditions, ExitOptions, JobAction } from "@openbatch/protocol";
 
@@ -24,11 +24,13 @@ export interface RunEnding {
 
 /**
  * The options of a task ended by a request — Terminate Task, its job ended or disabled with `terminate`, its node
- * removed with `terminate` — rather than by how its run ended: none of the exit conditions (exit code,
+ * removed or restarted with `terminate` — rather than by how its run ended: none of the exit conditions (exit code,
  * pre-processing error, file upload error) describes it, so `onTaskFailure` takes no job action, as the service
- * keeps the job active; its dependants stay blocked, as they would for any task that did not succeed.
+ * keeps the job active (docs/compatibility.md); its dependants follow `default` (block unless it says satisfy).
  */
-export const endedByRequest: ResolvedExitOptions = { jobAction: "none", dependencyAction: "block" };
+export function endedByRequest(conditions: ExitConditions | undefined): ResolvedExitOptions {
+  return { jobAction: "none", dependencyAction: conditions?.default?.dependencyAction ?? "block" };
+}
 
 const successDefaults: ResolvedExitOptions = { jobAction: "none", dependencyAction: "satisfy" };
 const failureDefaults: ResolvedExitOptions = { jobAction: "terminate", dependencyAction: "block" };
