@@ -54,6 +54,7 @@ import { JobScheduleRunner } from "./loops/jobScheduleRunner.js";
 import { PlanApplier } from "./loops/planApplier.js";
 import { PoolReconciler } from "./loops/poolReconciler.js";
 import { SchedulingLoop } from "./loops/schedulingLoop.js";
+import { SpotEvictions } from "./loops/spotEvictions.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -72,6 +73,7 @@ import type { AgentRecord } from "./records/agents.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
 import { checkContainerSettings, type ContainerPolicy } from "./services/containerRules.js";
+import { checkPoolConfiguration } from "./services/poolConfigurationRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
@@ -161,6 +163,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       case "notifyPool":
         return notifier.notify(effect.account, effect.poolId);
       case "reconcilePool":
+        // A pool's nodes changed: Spot nodes that appeared or recovered get their eviction time too.
+        spotEvictions?.kick(effect.account);
         return void reconciler.kick(effect.account, effect.poolId);
       case "kickScheduleRunner":
         return scheduleRunner.kick(effect.account);
@@ -300,12 +304,23 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       }),
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
+  const spotEvictions =
+    config.spotEvictionRatePerHour > 0
+      ? new SpotEvictions({
+          store,
+          clock: config.clock,
+          ratePerHour: config.spotEvictionRatePerHour,
+          recoveryInMs: config.spotRecoveryInSeconds * 1000,
+          onError: (error, account) => app?.log.error({ err: error, account }, "spot eviction pass failed"),
+        })
+      : undefined;
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
   const runtime = isolation.containerRuntime;
   const containerRuntime = "reason" in runtime ? { available: false, reason: runtime.reason } : { available: true };
   const poolCapabilities: PoolCapabilityCheck = (pool, account) => {
     checkPoolSpec(pool);
+    checkPoolConfiguration(pool, { subscriptionId: config.subscriptionId });
     providers.checkPool(pool, containerRuntime);
     checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
@@ -402,6 +417,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
   slurm?.start();
+  spotEvictions?.start(accountNames);
   const autoscaleLoop = new AutoscaleLoop({
     store,
     clock: config.clock,
@@ -431,6 +447,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await server.close();
         await scheduleRunner.close();
         await deadlines.close();
+        await spotEvictions?.close();
         await scheduling.close();
         await reconciler.idle();
         await providers.close();

@@ -7,7 +7,7 @@
 import { formatTimestamp } from "@openbatch/core";
 import type { CloudJob, ProcessOutcome, TaskAddParameter } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
-import { resolveExitOptions, runEnding } from "../records/exitOptions.js";
+import { endedByRequest, resolveExitOptions, runEnding } from "../records/exitOptions.js";
 import type { NodeTaskAssignment } from "../records/nodes.js";
 import { containerInfoOf, filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
 import { created, move, taskLifecycle } from "./transitions.js";
@@ -191,7 +191,7 @@ export function endedTask(tx: WriteTx, account: string, jobId: string, task: Tas
   return {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "end", "completed", time),
     executionInfo: { ...counted(task), endTime: time, result: "failure", failureInfo: { category: "usererror", code: "TaskEnded", message } },
-    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, { error: "other" }), ...expiry(task, time) },
+    _ob: { ...runtime, exitOptions: endedByRequest(task.exitConditions), ...expiry(task, time) },
   };
 }
 

@@ -30,6 +30,7 @@ import type { AgentLaunch, NodePlacement } from "../providers/computeProvider.js
 import { poolNumber } from "../records/nodeIds.js";
 import type { ProviderSet } from "../providers/providerSet.js";
 import type { AgentRecord } from "../records/agents.js";
+import { freeSlot } from "../records/inboundEndpoints.js";
 import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord, StoredNode } from "../records/nodes.js";
@@ -188,7 +189,8 @@ export class PoolReconciler {
         for (let i = current.length; i < target; i++) {
           const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
           const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
-          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time));
+          const slot = freeSlot(new Set([...nodes.map((node) => node.body._ob.slot), ...created.map((node) => node._ob.slot)].filter((taken) => taken !== undefined)));
+          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time, slot));
         }
       }
     }

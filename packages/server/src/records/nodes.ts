@@ -47,6 +47,8 @@ export interface NodeRuntime {
   userAccounts?: DesiredUserAccount[];
   /** The pool's container configuration when the node was made (images to pull, registries). */
   containerConfiguration?: ContainerConfiguration;
+  /** The node's place in its pool (its inbound endpoints' frontend ports, records/inboundEndpoints.ts). */
+  slot?: number;
 }
 
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */

@@ -26,11 +26,11 @@ import { checkUserIdentity } from "./specRules.js";
 
 export { subtasksOf, taskView, type StoredTask, type TaskRecord } from "../records/tasks.js";
 
-/** Why a job takes no new tasks, or undefined when it does (semantics.md §2.5). */
+/** Why a job takes no new or reactivated tasks, or undefined when it does (semantics.md §2.5). */
 function refuseAdd(job: CloudJob) {
   switch (job.state) {
     case "completed":
-      return serviceError("JobCompleted", { message: `The job '${job.id}' is completed; it takes no new tasks.` });
+      return serviceError("JobCompleted", { message: `The job '${job.id}' is completed: tasks can no longer be added to it or reactivated in it.` });
     case "terminating":
       return serviceError("JobBeingTerminated", { message: `The job '${job.id}' is being terminated.` });
     case "deleting":
@@ -226,9 +226,15 @@ export class TaskControl {
     });
   }
 
-  /** Reactivate (204): only a completed, failed task; it becomes active with its retry count reset. */
+  /**
+   * Reactivate (204): only a completed, failed task of a job that still runs tasks; it becomes active with its
+   * retry count reset. In a completed, terminating or deleting job → 409 as adding a task is (semantics.md §2.5).
+   */
   reactivate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, async (tx, task) => {
+      const job = await tx.get<CloudJob>(jobRef(account, jobId));
+      const refusal = job === undefined ? jobNotFound(jobId) : refuseAdd(job.body);
+      if (refusal !== undefined) throw refusal;
       if (task.body.state !== "completed") throw serviceError("TaskNotCompleted", { values: [{ key: "TaskId", value: task.id }] });
       if (task.body.executionInfo?.result !== "failure") throw serviceError("TaskSucceeded", { values: [{ key: "TaskId", value: task.id }] });
       await tx.replace(taskRef(account, jobId, taskId), reactivatedTask(tx, account, jobId, task.body, formatTimestamp(now)), now);
