@@ -74,9 +74,9 @@ export interface ReadTx {
   /** Entities in id-key order, filtered in the store's own query language. */
   list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>>;
   /**
-   * How many entities match. On a task collection, a filter on nothing but `state` and `executionInfo.result`
-   * (enum comparisons) is answered from the maintained task counts (`taskCounts`), in time independent of the
-   * number of tasks; the answer is the same either way.
+   * How many entities match. On a task collection, a count without a filter or with one on nothing but `state`
+   * and `executionInfo.result` (enum comparisons) is answered from the maintained task counts (`taskCounts`), in
+   * time independent of the number of tasks; the answer is the same either way.
    */
   count(collection: CollectionRef, filter?: Predicate): Promise<number>;
   /**

@@ -1,6 +1,6 @@
 /**
- * Counting tasks from the maintained task counts (ReadTx.taskCounts) instead of over the tasks: a filter that reads
- * nothing but `state` and `executionInfo.result` as enums (the lifecycle's "unfinished" and "busy" tasks, the
+ * Counting tasks from the maintained task counts (ReadTx.taskCounts) instead of over the tasks: all of a job's tasks,
+ * or those of a filter that reads nothing but `state` and `executionInfo.result` as enums (the lifecycle's "unfinished" and "busy" tasks, the
  * scheduler's running count) has the same answer for every task of a group, so it is evaluated once per group.
  *
  * The groups hold the values as the database lower-cased them for the filter's own SQL (`lower(…)` of an enum
@@ -14,9 +14,10 @@ function isCountedPath(path: readonly string[]): boolean {
   return (path.length === 1 && path[0] === "state") || (path.length === 2 && path[0] === "executionInfo" && path[1] === "result");
 }
 
-/** Whether `count(collection, filter)` can be answered from the task counts. */
+/** Whether `count(collection, filter)` can be answered from the task counts (no filter counts every group). */
 export function countsAnswer(collection: CollectionRef, filter: Predicate | undefined): boolean {
-  if (collection.kind !== "task" || filter === undefined) return false;
+  if (collection.kind !== "task") return false;
+  if (filter === undefined) return true;
   const visit = (node: Predicate): boolean => {
     switch (node.op) {
       case "and":
@@ -44,8 +45,9 @@ function overGroups(node: Predicate): Predicate {
   }
 }
 
-/** How many tasks of `groups` match `filter` (one `countsAnswer` accepts). */
-export function countFromGroups(groups: readonly TaskCountGroup[], filter: Predicate): number {
+/** How many tasks of `groups` match `filter` (one `countsAnswer` accepts; all of them without one). */
+export function countFromGroups(groups: readonly TaskCountGroup[], filter: Predicate | undefined): number {
+  if (filter === undefined) return groups.reduce((total, group) => total + group.count, 0);
   const predicate = overGroups(filter);
   let total = 0;
   for (const group of groups) {

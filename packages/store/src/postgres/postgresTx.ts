@@ -8,7 +8,7 @@
  * did with it (postgresStore.ts), so a body can never commit half a transaction or swallow a serialization failure.
  */
 import type { PoolClient, QueryResult, QueryResultRow } from "pg";
-import { formatTimestamp, idKey, type Predicate } from "@openbatch/core";
+import { formatTimestamp, idKey } from "@openbatch/core";
 import {
   StoreError,
   type CollectionRef,
@@ -177,7 +177,7 @@ export class PgReadTx implements ReadTx {
   }
 
   async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
-    if (countsAnswer(collection, filter)) return countFromGroups(await this.taskCounts(collection.account, collection.scope), filter as Predicate);
+    if (countsAnswer(collection, filter)) return countFromGroups(await this.taskCounts(collection.account, collection.scope), filter);
     const { where, params } = this.conditions(collection, { filter, limit: 0 });
     const { rows } = await this.session.query<{ n: number }>(`SELECT count(*)::int AS n FROM entities WHERE ${where}`, params, filter === undefined);
     return (rows[0] as { n: number }).n;

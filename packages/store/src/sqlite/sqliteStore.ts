@@ -13,7 +13,7 @@
  * (migrations/0003_task_counts.sql).
  */
 import Database from "better-sqlite3";
-import { formatTimestamp, idKey, type Predicate } from "@openbatch/core";
+import { formatTimestamp, idKey } from "@openbatch/core";
 import {
   StoreError,
   type CollectionRef,
@@ -154,7 +154,7 @@ class SqliteReadTx implements ReadTx {
   }
 
   async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
-    if (countsAnswer(collection, filter)) return countFromGroups(await this.taskCounts(collection.account, collection.scope), filter as Predicate);
+    if (countsAnswer(collection, filter)) return countFromGroups(await this.taskCounts(collection.account, collection.scope), filter);
     const fragment = filter === undefined ? { sql: "1", params: [] } : predicateToSql(filter);
     return statement(this.db, `SELECT count(*) FROM entities WHERE account = ? AND kind = ? AND scope = ? AND ${fragment.sql}`)
       .pluck()
