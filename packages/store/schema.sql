@@ -1,41 +1,20 @@
-CREATE TRIGGER task_counts_delete AFTER DELETE ON entities
-WHEN OLD.kind = 'task' AND EXISTS (SELECT 1 FROM task_counts WHERE account = OLD.account AND scope = OLD.scope) BEGIN
-  UPDATE task_counts SET tasks = tasks - 1, slots = slots - coalesce(json_extract(OLD.body, '$."requiredSlots"'), 1)
-  WHERE account = OLD.account AND scope = OLD.scope
-    AND ifnull(state, x'') = ifnull(lower(json_extract(OLD.body, '$."state"')), x'')
-    AND ifnull(result, x'') = ifnull(lower(json_extract(OLD.body, '$."executionInfo"."result"')), x'');
+CREATE TRIGGER task_counts_delete AFTER DELETE ON entities WHEN OLD.kind = 'task' BEGIN
+  UPDATE task_counts SET tasks = tasks - 1, slots = slots - coalesce(OLD.slots, 1)
+  WHERE account = OLD.account AND scope = OLD.scope AND ifnull(state, x'') = ifnull(OLD.state, x'') AND ifnull(result, x'') = ifnull(OLD.result, x'');
 END;
 
 CREATE TRIGGER task_counts_insert AFTER INSERT ON entities WHEN NEW.kind = 'task' BEGIN
   INSERT INTO task_counts (account, scope, state, result, tasks, slots)
-  VALUES (
-    NEW.account, NEW.scope,
-    lower(json_extract(NEW.body, '$."state"')),
-    lower(json_extract(NEW.body, '$."executionInfo"."result"')),
-    1,
-    coalesce(json_extract(NEW.body, '$."requiredSlots"'), 1)
-  )
+  VALUES (NEW.account, NEW.scope, NEW.state, NEW.result, 1, coalesce(NEW.slots, 1))
   ON CONFLICT (account, scope, ifnull(state, x''), ifnull(result, x'')) DO UPDATE SET tasks = tasks + 1, slots = slots + excluded.slots;
 END;
 
 CREATE TRIGGER task_counts_update AFTER UPDATE OF body ON entities
-WHEN NEW.kind = 'task' AND (
-  lower(json_extract(OLD.body, '$."state"')) IS NOT lower(json_extract(NEW.body, '$."state"'))
-  OR lower(json_extract(OLD.body, '$."executionInfo"."result"')) IS NOT lower(json_extract(NEW.body, '$."executionInfo"."result"'))
-  OR json_extract(OLD.body, '$."requiredSlots"') IS NOT json_extract(NEW.body, '$."requiredSlots"')
-) BEGIN
-  UPDATE task_counts SET tasks = tasks - 1, slots = slots - coalesce(json_extract(OLD.body, '$."requiredSlots"'), 1)
-  WHERE account = OLD.account AND scope = OLD.scope
-    AND ifnull(state, x'') = ifnull(lower(json_extract(OLD.body, '$."state"')), x'')
-    AND ifnull(result, x'') = ifnull(lower(json_extract(OLD.body, '$."executionInfo"."result"')), x'');
+WHEN NEW.kind = 'task' AND (OLD.state IS NOT NEW.state OR OLD.result IS NOT NEW.result OR OLD.slots IS NOT NEW.slots) BEGIN
+  UPDATE task_counts SET tasks = tasks - 1, slots = slots - coalesce(OLD.slots, 1)
+  WHERE account = OLD.account AND scope = OLD.scope AND ifnull(state, x'') = ifnull(OLD.state, x'') AND ifnull(result, x'') = ifnull(OLD.result, x'');
   INSERT INTO task_counts (account, scope, state, result, tasks, slots)
-  VALUES (
-    NEW.account, NEW.scope,
-    lower(json_extract(NEW.body, '$."state"')),
-    lower(json_extract(NEW.body, '$."executionInfo"."result"')),
-    1,
-    coalesce(json_extract(NEW.body, '$."requiredSlots"'), 1)
-  )
+  VALUES (NEW.account, NEW.scope, NEW.state, NEW.result, 1, coalesce(NEW.slots, 1))
   ON CONFLICT (account, scope, ifnull(state, x''), ifnull(result, x'')) DO UPDATE SET tasks = tasks + 1, slots = slots + excluded.slots;
 END;
 
@@ -53,7 +32,11 @@ CREATE TABLE "entities" (
   etag        TEXT NOT NULL,
   created_at  TEXT NOT NULL,
   modified_at TEXT NOT NULL,
-  body        TEXT NOT NULL CHECK (json_valid(body))
+  body        TEXT NOT NULL CHECK (json_valid(body)),
+  state       TEXT GENERATED ALWAYS AS (lower(json_extract(body, '$."state"'))) STORED,
+  result      TEXT GENERATED ALWAYS AS (lower(json_extract(body, '$."executionInfo"."result"'))) STORED,
+  -- No type, so no affinity: the value is exactly what json_extract gives.
+  slots       GENERATED ALWAYS AS (json_extract(body, '$."requiredSlots"')) STORED
 );
 
 CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
@@ -67,13 +50,7 @@ CREATE TABLE task_counts (
   slots   REAL NOT NULL
 );
 
-CREATE INDEX entities_by_state ON entities (
-  account, kind, scope,
-  lower(json_extract(body, '$."state"')),
-  id_key,
-  lower(json_extract(body, '$."executionInfo"."result"')),
-  json_extract(body, '$."requiredSlots"')
-);
+CREATE INDEX entities_by_state ON entities (account, kind, scope, state, id_key, result, slots);
 
 CREATE UNIQUE INDEX entities_key ON entities (account, kind, scope, id_key);
 

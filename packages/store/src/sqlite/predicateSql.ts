@@ -25,8 +25,8 @@ export function sqlString(text: string): string {
 }
 
 /**
- * The SQL expression of a field; the JSON path is an escaped literal so the expression can appear twice. Index
- * expressions (migrations/0002_rowid_entities.sql, 0003_task_counts.sql) must be written exactly as this writes them.
+ * The SQL expression of a field; the JSON path is an escaped literal so the expression can appear twice. Generated
+ * columns (migrations/0003_task_counts.sql) must be defined exactly as this writes their expressions.
  */
 /** Fields kept in columns of their own (id → id_key, lastModified → modified_at), NOT NULL. */
 export function isStoreColumn(path: readonly string[]): boolean {
@@ -36,6 +36,12 @@ export function isStoreColumn(path: readonly string[]): boolean {
 export function fieldSql(path: readonly string[], kind: ValueKind): string {
   if (path.length === 1 && path[0] === "id") return "id_key";
   if (path.length === 1 && path[0] === "lastModified") return "modified_at";
+  // Stored generated columns of exactly the expression below (migrations/0003_task_counts.sql): SQLite matches an
+  // index on a generated column only when the query names the column.
+  if (kind === "enum" || kind === "caseInsensitiveString") {
+    if (path.length === 1 && path[0] === "state") return "state";
+    if (path.length === 2 && path[0] === "executionInfo" && path[1] === "result") return "result";
+  }
   const extracted = `json_extract(body, ${sqlString(jsonPath(path))})`;
   return kind === "caseInsensitiveString" || kind === "enum" ? `lower(${extracted})` : extracted;
 }

@@ -50,6 +50,9 @@ export interface SqliteStoreOptions {
 
 const exportColumns = "account, kind, scope, id_key AS idKey, id, etag AS eTag, created_at AS createdAt, modified_at AS modifiedAt, body";
 
+/** The columns of a Row (the generated ones — state, result, slots — are the body's, for indexes and counts). */
+const rowColumns = "id, id_key, etag, created_at, modified_at, body";
+
 interface Row {
   id: string;
   id_key: string;
@@ -101,13 +104,13 @@ class SqliteReadTx implements ReadTx {
   constructor(protected readonly db: Database.Database) {}
 
   async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
-    const row = statement(this.db, "SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    const row = statement(this.db, `SELECT ${rowColumns} FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?`)
       .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
     return row === undefined ? undefined : toEntity<T>(row);
   }
 
   async list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
-    const { rows, nextKey } = this.page<Row>("*", collection, query);
+    const { rows, nextKey } = this.page<Row>(rowColumns, collection, query);
     return { items: rows.map(toEntity<T>), ...(nextKey === undefined ? {} : { nextKey }) };
   }
 
@@ -203,7 +206,7 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   }
 
   private current(ref: EntityRef, options: WriteOptions | undefined): Row {
-    const row = statement(this.db, "SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    const row = statement(this.db, `SELECT ${rowColumns} FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?`)
       .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
     if (row === undefined) throw new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`);
     if (options?.ifMatch !== undefined && options.ifMatch !== row.etag) {
@@ -221,7 +224,8 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ).run(ref.account, ref.kind, idKey(ref.scope), row.id_key, row.id, row.etag, row.created_at, row.modified_at, row.body);
     if (result.changes === 0) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
-    return written(row, body);
+    // Both times are `now` (stored to the millisecond): no need to parse them back.
+    return { id: row.id, eTag: row.etag, creationTime: new Date(now.getTime()), lastModified: new Date(now.getTime()), body };
   }
 
   async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
