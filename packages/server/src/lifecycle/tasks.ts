@@ -21,17 +21,18 @@ export function newTaskRecord(job: CloudJob, task: TaskAddParameter, url: string
     retentionTime: "P7D",
     ...task.constraints,
   };
-  return {
-    ...task,
+  // Object.assign, not `{ ...task, url, … }` (same keys in the same order): in V8 a literal that spreads and then
+  // adds properties costs ~3.5 µs per task here against ~0.2, a tenth of ingesting a task (issue #16).
+  return Object.assign({}, task, {
     url,
     creationTime: time,
-    state: "active",
+    state: "active" as const,
     stateTransitionTime: time,
     constraints,
     requiredSlots: task.requiredSlots ?? 1,
     executionInfo: { retryCount: 0, requeueCount: 0 },
     _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0, ...runtime },
-  };
+  });
 }
 
 /**

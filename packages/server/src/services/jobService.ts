@@ -221,15 +221,14 @@ export class JobService {
     const zeros = () => ({ active: 0, running: 0, completed: 0, succeeded: 0, failed: 0 });
     const taskCounts = zeros();
     const taskSlotCounts = zeros();
-    const groups = await this.store.read((tx) =>
-      tx.tally({ account, kind: "task", scope: jobId }, [{ path: ["state"], kind: "enum" }, { path: ["executionInfo", "result"], kind: "enum" }], { path: ["requiredSlots"], default: 1 }),
-    );
-    for (const { values: [state, result], count, weight } of groups) {
+    // Maintained by the store with every write: the same cost for 10 tasks as for 1,000,000.
+    const groups = await this.store.read((tx) => tx.taskCounts(account, jobId));
+    for (const { state, result, count, slots } of groups) {
       const keys: (keyof typeof taskCounts)[] =
         state === "completed" ? ["completed", result === "failure" ? "failed" : "succeeded"] : state === "active" ? ["active"] : ["running"];
       for (const key of keys) {
         taskCounts[key] += count;
-        taskSlotCounts[key] += weight;
+        taskSlotCounts[key] += slots;
       }
     }
     return { taskCounts, taskSlotCounts };
