@@ -61,6 +61,8 @@ export interface AgentOptions {
    * a sandbox, and OS accounts per Batch identity when the agent runs as root.
    */
   readonly isolation?: Isolation;
+  /** Time between samples of the nodes' memory and disk (usage/nodeResources.ts). @default 30000 */
+  readonly resourceSampleIntervalInMs?: number;
 }
 
 export type AgentStopReason = SyncStopReason;
@@ -126,6 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
     isolation,
+    resourceSampleIntervalInMs: options.resourceSampleIntervalInMs ?? 30_000,
     ...(isolation.mode === "accounts"
       ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
       : {}),

@@ -12,6 +12,7 @@
  *
  *                           OPENBATCH_AGENT_OS_USERS     `off`: node users stay records even as root (nodes/osUsers.ts)
  *                           OPENBATCH_AGENT_ISOLATION    `off`: tasks run unconfined as the agent's user (process/sandbox.ts)
+ *                           OPENBATCH_AGENT_SAMPLE_SECONDS  seconds between samples of the nodes' memory and disk (30)
  *
  * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
  * other users of the machine can read argv. Errors never quote the token (nor any other value given).
@@ -28,7 +29,8 @@ export const usage = `usage: openbatch-agent --server <url> --agent-id <id> --da
 environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, OPENBATCH_AGENT_TOKEN_FILE,
              OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT,
              OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set),
-             OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set)
+             OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set),
+             OPENBATCH_AGENT_SAMPLE_SECONDS (seconds between samples of the nodes' memory and disk; 30)
        openbatch-agent --probe-isolation   prints how this host would isolate tasks, as JSON`;
 
 const flags = {
@@ -43,7 +45,7 @@ const flags = {
 type Flag = keyof typeof flags;
 
 export interface ParsedArguments {
-  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort">;
+  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "resourceSampleIntervalInMs">;
   readonly verbose: boolean;
 }
 
@@ -99,6 +101,9 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
   const fileServerPort = port === undefined ? 0 : Number(port);
   if (!Number.isInteger(fileServerPort) || fileServerPort < 0 || fileServerPort > 65535) throw new UsageError("--file-server-port must be a port number.");
   const hostIp = read("--host-ip");
+  const sampleSeconds = env["OPENBATCH_AGENT_SAMPLE_SECONDS"];
+  const sampleInterval = sampleSeconds === undefined || sampleSeconds === "" ? undefined : Number(sampleSeconds) * 1000;
+  if (sampleInterval !== undefined && !(sampleInterval >= 100 && Number.isFinite(sampleInterval))) throw new UsageError("OPENBATCH_AGENT_SAMPLE_SECONDS must be a number of seconds, at least 0.1.");
   return {
     options: {
       serverUrl,
@@ -107,6 +112,7 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
       dataDirectory: required("--data-dir"),
       ...(hostIp === undefined ? {} : { hostIp }),
       fileServerPort,
+      ...(sampleInterval === undefined ? {} : { resourceSampleIntervalInMs: sampleInterval }),
     },
     verbose,
   };
