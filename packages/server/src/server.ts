@@ -30,7 +30,7 @@ import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js
 import { fileHandlers } from "./handlers/file.js";
 import { jobHandlers } from "./handlers/job.js";
 import { jobScheduleHandlers } from "./handlers/jobSchedule.js";
-import { implementedOperations, lifetimeStatisticsHandlers } from "./handlers/notImplemented.js";
+import { implementedOperations } from "./handlers/notImplemented.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
@@ -75,6 +75,7 @@ import { PoolService } from "./services/poolService.js";
 import { TaskControl, TaskService } from "./services/taskService.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
+import { StatisticsService } from "./services/statisticsService.js";
 import { createAutoStorage } from "./storage/autoStorage.js";
 import { secureDataDirectory, secureSecretFiles } from "./security/dataDirectory.js";
 import { taskIsolationStatus, type TaskIsolationStatus } from "./security/taskIsolation.js";
@@ -94,6 +95,7 @@ export interface Services {
   readonly nodeUsers: NodeUsers;
   readonly usageMetrics: UsageMetricsService;
   readonly serviceLogs: ServiceLogService;
+  readonly statistics: StatisticsService;
 }
 
 export interface OpenBatchServer {
@@ -122,17 +124,16 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
     ...certificateHandlers(services.certificates),
-    ...poolHandlers(services.pools, services.autoscale),
+    ...poolHandlers(services.pools, services.autoscale, services.statistics),
     ...autoscaleHandlers(services.pools, services.autoscale),
-    ...jobHandlers(services.jobs),
-    ...jobScheduleHandlers(services.jobSchedules),
+    ...jobHandlers(services.jobs, services.statistics),
+    ...jobScheduleHandlers(services.jobSchedules, services.statistics),
     ...taskHandlers(services.tasks, services.taskControl),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
     ...fileHandlers(services.nodeFiles, services.tasks),
     ...poolUsageMetricsHandlers(services.usageMetrics),
     ...serviceLogHandlers(services.serviceLogs),
-    ...lifetimeStatisticsHandlers(),
   };
 }
 
@@ -281,6 +282,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     nodeUsers: new NodeUsers(nodes),
     usageMetrics: new UsageMetricsService(store),
     serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents") }),
+    statistics: new StatisticsService(store),
   };
   const handlers = createHandlerTable(services);
   let ready = false;

@@ -34,7 +34,12 @@ export type EntityKind =
   | "jobNode"
   /** An autoscale pool's bookkeeping (scope "", id: the pool) and its metric samples (scope: the pool). */
   | "autoscale"
-  | "autoscaleSample";
+  | "autoscaleSample"
+  /**
+   * Usage statistics the server aggregates (server/src/records/statistics.ts): scope `job` (id: the job), `pool`
+   * (id: the pool) and `account` (ids `jobs`, `pools`: what deleted jobs and pools used).
+   */
+  | "statistics";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

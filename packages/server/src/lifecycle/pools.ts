@@ -12,6 +12,7 @@ import { assertPackageReferencesResolve } from "../records/applications.js";
 import { poolNotFound } from "../records/errors.js";
 import { checkPoolRules, type PoolCapabilityCheck } from "../records/poolRules.js";
 import { poolRef, type StoredPool } from "../records/pools.js";
+import { retiredPoolFigures } from "./statistics.js";
 import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
 
 /** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or the provider refuse. */
@@ -68,7 +69,10 @@ export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, 
 export async function deletePool(tx: WriteTx, account: string, poolId: string, now: Date, ifMatch?: string): Promise<void> {
   const ref = poolRef(account, poolId);
   const nodes = await tx.count({ account, kind: "node", scope: poolId });
-  if (nodes === 0) return tx.delete(ref, { ifMatch });
+  if (nodes === 0) {
+    await tx.delete(ref, { ifMatch });
+    return retiredPoolFigures(tx, account, poolId, now);
+  }
   const pool = await tx.get<CloudPool>(ref);
   if (pool === undefined) throw poolNotFound(poolId);
   await tx.replace(ref, move(tx, ref, poolLifecycle, pool.body, "delete", "deleting", formatTimestamp(now)), now, { ifMatch });
@@ -93,7 +97,8 @@ export function reconciledPool(tx: WriteTx, account: string, pool: CloudPool, ch
   return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...pool, ...changes }, "reconcile", allocationState, time);
 }
 
-/** Removes a deleting pool whose last node has gone (the reconciler). */
-export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string): Promise<void> {
+/** Removes a deleting pool whose last node has gone (the reconciler); its statistics go to the account's. */
+export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string, now: Date): Promise<void> {
   await tx.delete(poolRef(account, poolId));
+  await retiredPoolFigures(tx, account, poolId, now);
 }

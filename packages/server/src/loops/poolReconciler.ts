@@ -226,7 +226,7 @@ export class PoolReconciler {
     await insertNodes(tx, account, pool.body, created, now);
 
     if (deleting && nodes.length === gone) {
-      await removeDeletedPool(tx, account, poolId);
+      await removeDeletedPool(tx, account, poolId, now);
       return { launches, draining: false };
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
