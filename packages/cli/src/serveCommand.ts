@@ -106,6 +106,13 @@ export function serveCommand(): Command {
       "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
       positiveInteger,
     )
+    .option(
+      "--quota <[account:]name=value>",
+      "an account quota, for every account or the one named: dedicatedCores, lowPriorityCores, pools or activeJobsAndSchedules; repeatable " +
+        "(env OPENBATCH_QUOTAS, comma-separated). Default: cores from this host's CPUs and memory, 100 pools, 300 active jobs and schedules",
+      collect,
+      (process.env["OPENBATCH_QUOTAS"] ?? "").split(",").filter((spec) => spec !== ""),
+    )
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
     .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
@@ -114,6 +121,13 @@ export function serveCommand(): Command {
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
       // From the environment only: a connection string carries an account key, which must not show in `ps`.
       const autoStorage = process.env["OPENBATCH_AUTO_STORAGE_CONNECTION_STRING"];
+      const { parseQuotaSpecs } = await import("@openbatch/server");
+      let quotaSettings;
+      try {
+        quotaSettings = parseQuotaSpecs(options["quota"] as string[]);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const serverOptions: ServerOptions = {
         host: options["host"] as string,
         port: options["port"] as number,
@@ -124,6 +138,8 @@ export function serveCommand(): Command {
         taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
+        quotas: quotaSettings.quotas,
+        accountQuotas: quotaSettings.accountQuotas,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),

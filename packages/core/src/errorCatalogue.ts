@@ -131,8 +131,8 @@ export const errorCatalogue = {
   TaskIdSameAsJobReleaseTask: { status: 409, message: "The task id is the same as that of the job release task." },
   JobPreparationTaskNotSpecified: { status: 409, message: "The job does not have a job preparation task." },
   JobReleaseTaskNotSpecified: { status: 409, message: "The job does not have a job release task." },
-  ActiveJobAndScheduleQuotaReached: { status: 409, message: "The active job and job schedule quota has been reached." },
-  PoolQuotaReached: { status: 409, message: "The pool quota has been reached." },
+  ActiveJobAndScheduleQuotaReached: { status: 409, message: "Active job and schedule quota for the account has been reached." },
+  PoolQuotaReached: { status: 409, message: "Pool quota for the account has been reached." },
   InvalidApplicationPackageReferences: { status: 409, message: "One or more application package references are invalid." },
   CertificateBeingDeleted: { status: 409, message: "The specified certificate is being deleted." },
 

@@ -11,6 +11,7 @@ import { parseStoreLocation, type StoreLocation } from "@openbatch/store";
 import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
+import { checkQuotaSettings, hostDefaultQuotas, Quotas, type QuotaSettings } from "./quotas.js";
 
 export interface ServerOptions {
   /** Interface to bind. @default "127.0.0.1" */
@@ -102,6 +103,13 @@ export interface ServerOptions {
   eventBufferSize?: number;
   /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
   dashboardDir?: string;
+  /**
+   * Quotas of every account (docs/quotas.md): dedicated and Spot cores, pools, active jobs and job schedules.
+   * @default cores from this host's CPUs and memory (quotas.ts), 100 pools, 300 active jobs and schedules
+   */
+  quotas?: QuotaSettings;
+  /** Quotas of single accounts, by account name, over `quotas`. */
+  accountQuotas?: Readonly<Record<string, QuotaSettings>>;
 }
 
 export interface ResolvedServerConfig {
@@ -135,6 +143,7 @@ export interface ResolvedServerConfig {
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
+  readonly quotas: Quotas;
 }
 
 export function isLoopback(host: string): boolean {
@@ -191,5 +200,10 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,
+    quotas: new Quotas(
+      hostDefaultQuotas(),
+      checkQuotaSettings(options.quotas ?? {}, "quotas"),
+      Object.fromEntries(Object.entries(options.accountQuotas ?? {}).map(([name, settings]) => [name, checkQuotaSettings(settings, `the quotas of account '${name}'`)])),
+    ),
   };
 }

@@ -225,6 +225,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     tokens,
     clock: config.clock,
     nodesPerAgent: config.nodesPerAgent,
+    quotas: config.quotas,
     nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
     onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
     onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
@@ -263,9 +264,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     store,
     clock: config.clock,
     poolCapabilities,
+    quotas: config.quotas,
     onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
   });
-  const pools = new PoolService(store, poolCapabilities);
+  const pools = new PoolService(store, poolCapabilities, config.quotas);
   const nodes = new NodeService(store, pools);
   const services: Services = {
     accounts: new AccountService(store),
@@ -273,8 +275,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     certificates: new CertificateService(store),
     pools,
     autoscale: new AutoscaleService(store, pools),
-    jobs: new JobService(store, { fileRules, poolCapabilities }),
-    jobSchedules: new JobScheduleService(store),
+    jobs: new JobService(store, { fileRules, poolCapabilities, quotas: config.quotas }),
+    jobSchedules: new JobScheduleService(store, config.quotas),
     tasks: new TaskService(store, fileRules),
     taskControl: new TaskControl(store),
     nodes,

@@ -12,6 +12,7 @@ import { assertPackageReferencesResolve } from "../records/applications.js";
 import { poolNotFound } from "../records/errors.js";
 import { checkPoolRules, type PoolCapabilityCheck } from "../records/poolRules.js";
 import { poolRef, type StoredPool } from "../records/pools.js";
+import { assertPoolQuota } from "../records/quotas.js";
 import { retiredPoolFigures } from "./statistics.js";
 import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
 
@@ -45,10 +46,14 @@ export function newPool(pool: PoolAddParameter, url: string, now: Date, checkCap
   };
 }
 
-/** Stores a pool made by `newPool`; its nodes follow after the commit. 409 PoolExists for a taken id. */
-export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, now: Date): Promise<StoredPool> {
+/**
+ * Stores a pool made by `newPool`; its nodes follow after the commit. 409 PoolExists for a taken id, 409
+ * PoolQuotaReached when the account has `poolQuota` pools already.
+ */
+export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, now: Date, poolQuota: number): Promise<StoredPool> {
   const id = pool.id ?? "";
   await assertPackageReferencesResolve(tx, account, pool.applicationPackageReferences);
+  if ((await tx.get(poolRef(account, id))) === undefined) await assertPoolQuota(tx, account, poolQuota);
   const ref = poolRef(account, id);
   created(tx, ref, poolLifecycle, pool.state ?? "active");
   created(tx, ref, allocationLifecycle, pool.allocationState ?? "steady");

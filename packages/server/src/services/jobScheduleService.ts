@@ -25,6 +25,8 @@ import type { ListOptions } from "../odata/listQuery.js";
 import { scheduleNotFound } from "../records/errors.js";
 import type { StoredJob } from "../records/jobs.js";
 import { jobsOfSchedule, scheduleRef, scheduleTiming, type JobScheduleRecord, type StoredJobSchedule } from "../records/jobSchedules.js";
+import { assertActiveJobQuota } from "../records/quotas.js";
+import type { Quotas } from "../quotas.js";
 import { checkJobSpecification } from "./jobService.js";
 import { clientWrite } from "./storeErrors.js";
 
@@ -93,7 +95,11 @@ function rescheduled(record: JobScheduleRecord, schedule: Schedule, now: Date): 
 }
 
 export class JobScheduleService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** The accounts' quotas of active jobs and schedules (quotas.ts); without them, none. */
+    private readonly quotas?: Quotas,
+  ) {}
 
   async add(account: string, request: JobScheduleAddParameter, url: string, now: Date): Promise<StoredJobSchedule> {
     assertValidId(request.id, "id");
@@ -120,6 +126,7 @@ export class JobScheduleService {
             values: [{ key: "JobScheduleId", value: request.id }],
           });
         }
+        if ((await tx.get(scheduleRef(account, request.id))) === undefined) await assertActiveJobQuota(tx, account, this.quotas?.of(account).activeJobsAndSchedules ?? Infinity);
         return insertSchedule(tx, account, record, now);
       });
     } catch (error) {
