@@ -185,7 +185,7 @@ export function poolStatistics(url: string, startTime: string | undefined, lastU
   return {
     url,
     ...window,
-    usageStats: { ...window, dedicatedCoreTime: formatDuration(figures.dedicatedCoreMs) } as NonNullable<PoolStatistics["usageStats"]>,
+    usageStats: { ...window, dedicatedCoreTime: formatDuration(figures.dedicatedCoreMs) },
     resourceStats: {
       ...window,
       avgCPUPercentage: figures.coreMs > 0 ? Math.round(((totals.cpuMicroseconds / 1000 / figures.coreMs) * 100) * 1e6) / 1e6 : 0,
@@ -200,6 +200,6 @@ export function poolStatistics(url: string, startTime: string | undefined, lastU
       // Task processes use the host's network directly, which Linux does not account per process.
       networkReadGiB: 0,
       networkWriteGiB: 0,
-    } as NonNullable<PoolStatistics["resourceStats"]>,
+    },
   };
 }
