@@ -3,6 +3,9 @@
  * node-file server and the sync loop with the server, and wires them together — node changes wake the loop, the
  * loop's answers drive the nodes, the file server asks the host where a node's files are.
  *
+ * The agent opens every connection itself: the sync, and the reverse file channel over which the server reads its
+ * nodes' files (session/fileChannelClient.ts), relayed to the file server it runs on the loopback address only.
+ *
  * Lifecycle: running until `close()`, a `shutdown: true` answer, or a 401/403 from the server. After a shutdown
  * answer the nodes it no longer lists are removed (killed, directories deleted) first, and once stopped the agent
  * deletes its state file and the pool directories it leaves empty. Stopping ends the sync
@@ -16,6 +19,9 @@ import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
 import { createFileServer } from "./files/fileServer.js";
+import { FileChannelClient } from "./session/fileChannelClient.js";
+import { detectHostAddress } from "./session/hostAddress.js";
+import { openServerConnection } from "./session/serverConnection.js";
 import { LocalStateFile, localStatePath } from "./localState.js";
 import { createLogger, type Logger } from "./log.js";
 import { isSafeId } from "./nodes/nodeLayout.js";
@@ -25,6 +31,7 @@ import { OsUsers, osUserSupport } from "./nodes/osUsers.js";
 import { OsUserRegistry, osUserRegistryDirectory } from "./nodes/osUserRegistry.js";
 import { TaskIdentities, taskIdentityRegistryDirectory } from "./nodes/taskIdentities.js";
 import { detectIsolation, isolationWarning, type Isolation } from "./process/sandbox.js";
+import { detectContainerRuntime, type RuntimeDetection } from "./containers/runtime.js";
 import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
 
@@ -36,10 +43,19 @@ export interface AgentOptions {
   readonly token: string;
   /** Where node directories and the state file live; created if missing. */
   readonly dataDirectory: string;
-  /** The address reported to the server and the file server's listening address. @default "127.0.0.1" */
+  /**
+   * The host's address reported to the server (the nodes' `ipAddress`, where remote login points). @default the
+   * address this host reaches the server from
+   */
   readonly hostIp?: string;
-  /** @default 0 (any free port) */
+  /** The loopback file server's port. @default 0 (any free port) */
   readonly fileServerPort?: number;
+  /** PEM file of the CAs to verify an `https://` server with (default: the system's). */
+  readonly caFile?: string;
+  /** Trust exactly the certificate(s) of `caFile`, whatever names they carry (agents of the local provider). */
+  readonly pinCertificate?: boolean;
+  /** Where the agent's own log files are (its Batch service logs, served to the server on request). */
+  readonly serviceLogDirectory?: string;
   /** The longest the server may hold a sync request. @default 20000 */
   readonly waitInMs?: number;
   /** Time between SIGTERM and SIGKILL when ending processes. @default 5000 */
@@ -63,6 +79,8 @@ export interface AgentOptions {
   readonly isolation?: Isolation;
   /** Time between samples of the nodes' memory and disk (usage/nodeResources.ts). @default 30000 */
   readonly resourceSampleIntervalInMs?: number;
+  /** The container runtime (containers/runtime.ts). @default what `detectContainerRuntime` finds on this host */
+  readonly containers?: RuntimeDetection;
 }
 
 export type AgentStopReason = SyncStopReason;
@@ -70,7 +88,7 @@ export type AgentStopReason = SyncStopReason;
 export interface Agent {
   readonly agentId: string;
   readonly bootId: string;
-  /** `http://<hostIp>:<port>` of the node-file server. */
+  /** `http://127.0.0.1:<port>` of the node-file server. */
   readonly fileServerUrl: string;
   /** Resolves once the agent has stopped, with the reason. */
   readonly stopped: Promise<AgentStopReason>;
@@ -102,7 +120,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? createLogger({ redact: [options.token] })).child({ agentId: options.agentId });
   const dataDirectory = resolve(options.dataDirectory);
-  const hostIp = options.hostIp ?? "127.0.0.1";
+  const connection = openServerConnection({
+    serverUrl: serverUrl.href,
+    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    ...(options.pinCertificate === true ? { pinCertificate: true } : {}),
+  });
+  const hostIp = options.hostIp ?? (await detectHostAddress(serverUrl));
   const killGracePeriodInMs = options.killGracePeriodInMs ?? 5000;
   // Node trees, the agent's state and the OS-account registries: nobody else's business (tasks see their node only).
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
@@ -112,6 +135,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const warning = isolationWarning(isolation);
   if (isolation.mode === "none") logger.log("warn", warning ?? "tasks are not isolated", { isolation: isolation.mode });
   else logger.log("info", warning ?? "tasks are isolated: each runs in a sandbox as the OS account of its Batch identity", { isolation: isolation.mode });
+  const containers = options.containers ?? (await detectContainerRuntime(process.env, process.platform));
+  if (containers.runtime === undefined) logger.log("info", "no container runtime: container pools and container tasks cannot run here", { reason: containers.reason });
+  else logger.log("info", "container runtime found", { runtime: containers.runtime.name, version: containers.runtime.version, rootless: containers.runtime.rootless });
   let loop: SyncLoop | undefined;
   const nodes = await NodeHost.open({
     agentId: options.agentId,
@@ -123,7 +149,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     systemPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     userName: userInfo().username,
     onChange: () => loop?.wake(),
-    applicationPackages: new ApplicationPackageInstaller({ serverUrl: serverUrl.href, token: options.token }),
+    applicationPackages: new ApplicationPackageInstaller({ serverUrl: serverUrl.href, token: options.token, fetch: connection.fetch }),
     ...(osUsers.enabled
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
@@ -132,14 +158,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(isolation.mode === "accounts"
       ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
       : {}),
+    containers,
   });
   let fileServer;
   try {
     fileServer = await createFileServer({
-      host: hostIp,
+      // Only the agent itself talks to it: the server reaches node files over the agent's own connection.
+      host: "127.0.0.1",
       port: options.fileServerPort ?? 0,
       token: options.token,
       nodeRoot: (nodeId) => nodes.nodeRoot(nodeId),
+      ...(options.serviceLogDirectory === undefined ? {} : { serviceLogDirectory: options.serviceLogDirectory }),
       logger,
     });
   } catch (error) {
@@ -147,17 +176,32 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     throw error;
   }
   const files = fileServer;
+  const channel = new FileChannelClient({
+    serverUrl: serverUrl.href,
+    fetch: connection.fetch,
+    token: options.token,
+    fileServerUrl: files.url,
+    logger,
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+  });
   loop = new SyncLoop({
     serverUrl: serverUrl.href,
+    fetch: connection.fetch,
     token: options.token,
     agentId: options.agentId,
     ...(options.bootId === undefined ? {} : { bootId: options.bootId }),
     fileServerUrl: files.url,
-    host: { hostname: options.hostname ?? hostname(), ipAddress: hostIp, agentVersion },
+    host: {
+      hostname: options.hostname ?? hostname(),
+      ipAddress: hostIp,
+      agentVersion,
+      ...(containers.runtime === undefined ? {} : { containerRuntime: { name: containers.runtime.name, version: containers.runtime.version, rootless: containers.runtime.rootless } }),
+    },
     ...(options.waitInMs === undefined ? {} : { waitInMs: options.waitInMs }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger,
     reports: () => nodes.reports(),
+    onReconnected: () => channel.reconnect(),
     apply: (response) => nodes.apply(response.nodes),
   });
   const session = loop;
@@ -169,7 +213,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await nodes.close();
     // Retired by the server: nothing of this agent is left to remember.
     if (reason === "shutdown") await nodes.retire();
+    await channel.close();
     await files.close();
+    await connection.close();
     logger.log("info", "agent stopped", { reason });
     return reason;
   });

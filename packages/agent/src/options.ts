@@ -6,12 +6,15 @@
  *   --token <token>           OPENBATCH_AGENT_TOKEN        the agent's bearer token (required, one of the three)
  *   --token-file <path>       OPENBATCH_AGENT_TOKEN_FILE   …or a file holding it (whitespace trimmed)
  *   --data-dir <dir>          OPENBATCH_AGENT_DATA_DIR     node directories and state (required)
- *   --host-ip <ip>            OPENBATCH_AGENT_HOST_IP      reported address, file-server address (127.0.0.1)
- *   --file-server-port <n>    OPENBATCH_AGENT_FILE_PORT    file-server port (0 = any free port)
+ *   --host-ip <ip>            OPENBATCH_AGENT_HOST_IP      reported address (default: the one that reaches the server)
+ *   --file-server-port <n>    OPENBATCH_AGENT_FILE_PORT    loopback file-server port (0 = any free port)
+ *   --ca-file <pem>           OPENBATCH_AGENT_CA_FILE      CAs to verify an https server with
+ *                             OPENBATCH_AGENT_PIN_CERTIFICATE=1  trust exactly the certificate in the CA file
  *   --verbose                                              debug logs
  *
  *                           OPENBATCH_AGENT_OS_USERS     `off`: node users stay records even as root (nodes/osUsers.ts)
  *                           OPENBATCH_AGENT_ISOLATION    `off`: tasks run unconfined as the agent's user (process/sandbox.ts)
+ *                           OPENBATCH_AGENT_CONTAINER_RUNTIME  `off`, `podman`, `docker` or a binary's path (containers/runtime.ts)
  *                           OPENBATCH_AGENT_SAMPLE_SECONDS  seconds between samples of the nodes' memory and disk (30)
  *
  * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
@@ -25,13 +28,15 @@ export class UsageError extends Error {
 }
 
 export const usage = `usage: openbatch-agent --server <url> --agent-id <id> --data-dir <dir> [--token <token> | --token-file <path>]
-                       [--host-ip <ip>] [--file-server-port <port>] [--verbose]
+                       [--host-ip <ip>] [--file-server-port <port>] [--ca-file <pem>] [--verbose]
 environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, OPENBATCH_AGENT_TOKEN_FILE,
-             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT,
+             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT, OPENBATCH_AGENT_CA_FILE,
+             OPENBATCH_AGENT_PIN_CERTIFICATE=1 (trust exactly the certificate in the CA file),
              OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set),
              OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set),
+             OPENBATCH_AGENT_CONTAINER_RUNTIME=off|podman|docker|<path> (default: podman, else docker, if it works),
              OPENBATCH_AGENT_SAMPLE_SECONDS (seconds between samples of the nodes' memory and disk; 30)
-       openbatch-agent --probe-isolation   prints how this host would isolate tasks, as JSON`;
+       openbatch-agent --probe-isolation   prints how this host would isolate tasks and run containers, as JSON`;
 
 const flags = {
   "--server": "OPENBATCH_AGENT_SERVER",
@@ -41,11 +46,12 @@ const flags = {
   "--data-dir": "OPENBATCH_AGENT_DATA_DIR",
   "--host-ip": "OPENBATCH_AGENT_HOST_IP",
   "--file-server-port": "OPENBATCH_AGENT_FILE_PORT",
+  "--ca-file": "OPENBATCH_AGENT_CA_FILE",
 } as const;
 type Flag = keyof typeof flags;
 
 export interface ParsedArguments {
-  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "resourceSampleIntervalInMs">;
+  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "caFile" | "pinCertificate" | "resourceSampleIntervalInMs">;
   readonly verbose: boolean;
 }
 
@@ -104,8 +110,11 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
   const sampleSeconds = env["OPENBATCH_AGENT_SAMPLE_SECONDS"];
   const sampleInterval = sampleSeconds === undefined || sampleSeconds === "" ? undefined : Number(sampleSeconds) * 1000;
   if (sampleInterval !== undefined && !(sampleInterval >= 100 && Number.isFinite(sampleInterval))) throw new UsageError("OPENBATCH_AGENT_SAMPLE_SECONDS must be a number of seconds, at least 0.1.");
+  const caFile = read("--ca-file");
   return {
     options: {
+      ...(caFile === undefined ? {} : { caFile }),
+      ...(caFile !== undefined && env["OPENBATCH_AGENT_PIN_CERTIFICATE"] === "1" ? { pinCertificate: true } : {}),
       serverUrl,
       agentId: required("--agent-id"),
       token,

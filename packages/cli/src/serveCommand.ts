@@ -47,8 +47,31 @@ function tuningOption<K extends TuningOption>(name: K, flag: unknown, variable: 
   return (value === undefined ? {} : { [name]: value }) as Pick<ServerOptions, K>;
 }
 
+function nonNegativeNumber(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError("must be a number of at least 0");
+  return parsed;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** The Spot eviction options from their flags, the rate else from OPENBATCH_SPOT_EVICTION_RATE. */
+function spotOptions(rate: unknown, recovery: unknown): Pick<ServerOptions, "spotEvictionRatePerHour" | "spotRecoveryInSeconds"> {
+  const fromEnvironment = process.env["OPENBATCH_SPOT_EVICTION_RATE"];
+  let ratePerHour = typeof rate === "number" ? rate : undefined;
+  if (ratePerHour === undefined && fromEnvironment !== undefined && fromEnvironment !== "") {
+    try {
+      ratePerHour = nonNegativeNumber(fromEnvironment);
+    } catch (error) {
+      throw new UsageError(`OPENBATCH_SPOT_EVICTION_RATE ${(error as Error).message}`);
+    }
+  }
+  return {
+    ...(ratePerHour === undefined ? {} : { spotEvictionRatePerHour: ratePerHour }),
+    ...(typeof recovery === "number" ? { spotRecoveryInSeconds: recovery } : {}),
+  };
 }
 
 export function serveCommand(): Command {
@@ -113,9 +136,40 @@ export function serveCommand(): Command {
       collect,
       (process.env["OPENBATCH_QUOTAS"] ?? "").split(",").filter((spec) => spec !== ""),
     )
+    .option(
+      "--unrestricted-container-account <name>",
+      "an account whose container tasks may use every containerRunOptions (privileged, added capabilities, host namespaces, devices, host paths); repeatable (env OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS, comma-separated)",
+      collect,
+      (process.env["OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS"] ?? "").split(",").filter((name) => name !== ""),
+    )
+    .option(
+      "--subscription-id <guid>",
+      "the Azure subscription the accounts belong to: ARM ids in requests (a pool's subnetId, custom image) must name it (env OPENBATCH_SUBSCRIPTION_ID)",
+      process.env["OPENBATCH_SUBSCRIPTION_ID"],
+    )
+    .option(
+      "--spot-eviction-rate <per-hour>",
+      "evict each Spot/low-priority node at random this many times an hour on average, to test code against preemption (env OPENBATCH_SPOT_EVICTION_RATE; default 0: never)",
+      nonNegativeNumber,
+    )
+    .option("--spot-recovery <seconds>", "how long an evicted Spot node stays preempted before it comes back (default 30)", nonNegativeNumber)
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
     .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
+    .option("--provider <kind>", "compute provider of pools whose metadata names none: local, external or slurm (env OPENBATCH_PROVIDER)", process.env["OPENBATCH_PROVIDER"] ?? "local")
+    .option("--tls-cert <pem>", "serve HTTPS with this certificate chain (env OPENBATCH_TLS_CERT)", process.env["OPENBATCH_TLS_CERT"])
+    .option("--tls-key <pem>", "the certificate's private key (env OPENBATCH_TLS_KEY)", process.env["OPENBATCH_TLS_KEY"])
+    .option("--public-url <url>", "the URL clients and agents reach this server at, when it differs from the listening address")
+    .option("--slurm-partition <name>", "Slurm partition of pilot jobs")
+    .option("--slurm-account <name>", "Slurm account of pilot jobs")
+    .option("--slurm-qos <name>", "Slurm QoS of pilot jobs")
+    .option("--slurm-time-limit <time>", "pilot jobs' time limit, in Slurm's format (60, 1:30:00, 1-0)")
+    .option("--slurm-drain-before <seconds>", "how long before a pilot's time limit its node is drained and replaced (default 300, or a tenth of the limit)", positiveInteger)
+    .option("--slurm-sbatch-option <option>", "an extra sbatch option for every pilot job (repeatable)", collect, [])
+    .option("--slurm-work-dir <dir>", "where pilots keep node directories on the Slurm nodes (default <data-dir>/slurm)")
+    .option("--slurm-server-url <url>", "the server's URL as Slurm nodes reach it (default --public-url, else the listening address)")
+    .option("--slurm-ca-file <pem>", "CA file on the Slurm nodes with which pilots verify an https server")
+    .option("--slurm-pilot-env <name=value>", "a variable for pilot jobs' environment, e.g. OPENBATCH_AGENT_ISOLATION=off (repeatable)", collect, [])
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
@@ -128,7 +182,36 @@ export function serveCommand(): Command {
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
+      const provider = options["provider"] as string;
+      if (provider !== "local" && provider !== "external" && provider !== "slurm") throw new Error(`--provider must be local, external or slurm, not '${provider}'`);
+      const tlsCert = options["tlsCert"] as string | undefined;
+      const tlsKey = options["tlsKey"] as string | undefined;
+      if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
+      const text = (name: string) => (options[name] === undefined ? {} : { [name.replace(/^slurm(.)/, (_m, first: string) => first.toLowerCase())]: options[name] as string });
+      const slurmSbatchOptions = options["slurmSbatchOption"] as string[];
+      const pilotEnvironment = (options["slurmPilotEnv"] as string[]).map((entry) => {
+        const equals = entry.indexOf("=");
+        if (equals < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.slice(0, equals))) throw new Error(`--slurm-pilot-env takes NAME=VALUE, not '${entry}'`);
+        return [entry.slice(0, equals), entry.slice(equals + 1)] as const;
+      });
       const serverOptions: ServerOptions = {
+        provider,
+        ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { certFile: tlsCert, keyFile: tlsKey } }),
+        ...(options["publicUrl"] === undefined ? {} : { publicUrl: options["publicUrl"] as string }),
+        slurm: {
+          // Pilot jobs run this same command, `openbatch agent`, with this same Node.js.
+          agentCommand: [process.execPath, fileURLToPath(new URL("./main.js", import.meta.url)), "agent"],
+          ...text("slurmPartition"),
+          ...text("slurmAccount"),
+          ...text("slurmQos"),
+          ...text("slurmTimeLimit"),
+          ...text("slurmServerUrl"),
+          ...text("slurmCaFile"),
+          ...(options["slurmWorkDir"] === undefined ? {} : { workDir: options["slurmWorkDir"] as string }),
+          ...(options["slurmDrainBefore"] === undefined ? {} : { drainBeforeInSeconds: options["slurmDrainBefore"] as number }),
+          ...(slurmSbatchOptions.length === 0 ? {} : { sbatchOptions: slurmSbatchOptions }),
+          ...(pilotEnvironment.length === 0 ? {} : { pilotEnvironment: Object.fromEntries(pilotEnvironment) }),
+        },
         host: options["host"] as string,
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,
@@ -141,10 +224,13 @@ export function serveCommand(): Command {
         quotas: quotaSettings.quotas,
         accountQuotas: quotaSettings.accountQuotas,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
+        unrestrictedContainerAccounts: options["unrestrictedContainerAccount"] as string[],
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
         ...tuningOption("unknownNodeTimeoutInSeconds", options["unknownNodeTimeout"], "OPENBATCH_UNKNOWN_NODE_TIMEOUT"),
+        ...(typeof options["subscriptionId"] === "string" && options["subscriptionId"] !== "" ? { subscriptionId: options["subscriptionId"] } : {}),
+        ...spotOptions(options["spotEvictionRate"], options["spotRecovery"]),
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
         // From the environment only, like the connection string: a secret must not show in `ps`.
@@ -215,10 +301,15 @@ function prettyLogs(): NonNullable<ServerOptions["logStream"]> {
   });
 }
 
+/** The runtime the local agents found, or why there is none (container pools are refused then: docs/containers.md). */
+function containerRuntimeLine(runtime: OpenBatchServer["taskIsolation"]["containerRuntime"]): string {
+  return "reason" in runtime ? `none (${runtime.reason})` : runtime.name;
+}
+
 function banner(server: OpenBatchServer, store: string | undefined): string {
   const { config } = server;
   const names = config.accounts.map((account) => account.name).join(", ");
-  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`];
+  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`, `Container runtime: ${containerRuntimeLine(server.taskIsolation.containerRuntime)}`];
   if (store !== undefined) lines.push(`Store: ${store}`);
   lines.push("");
   const account = config.accounts[0];

@@ -12,6 +12,40 @@ import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accoun
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
 import { checkQuotaSettings, hostDefaultQuotas, Quotas, type QuotaSettings } from "./quotas.js";
+import { providerKinds, type ProviderKind } from "./providers/computeProvider.js";
+import { checkServerSlurmSettings, type SlurmSettings } from "./providers/slurm/slurmOptions.js";
+
+/** HTTPS for the Batch API and the agent protocol. */
+export interface TlsOptions {
+  /** PEM certificate chain (the server's certificate first). */
+  readonly certFile: string;
+  /** PEM private key of the certificate. */
+  readonly keyFile: string;
+}
+
+/** The Slurm provider's settings (docs/deployment.md, "On a Slurm cluster"); pools override them in metadata. */
+export interface SlurmOptions extends SlurmSettings {
+  /**
+   * How a pilot job starts the agent on a Slurm node, e.g. `["/usr/bin/node", "/opt/openbatch/packages/cli/dist/src/main.js", "agent"]`
+   * (`serve` passes its own node and CLI). Without it `slurm` pools are refused.
+   */
+  readonly agentCommand?: readonly string[];
+  /** Where pilots keep their nodes' directories, on the Slurm nodes. @default `<dataDir>/slurm` */
+  readonly workDir?: string;
+  /** The server's URL as pilots reach it. @default `publicUrl`, else the server's own URL */
+  readonly serverUrl?: string;
+  /** A CA certificate file on the Slurm nodes with which pilots verify a TLS server. */
+  readonly caFile?: string;
+  /** Environment for Slurm's commands on top of the server's (`SLURM_CONF`…). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Variables for the pilot jobs' environment (a proxy, `OPENBATCH_AGENT_ISOLATION`…). Nothing else of the server's
+   * environment reaches a pilot but `PATH` and the agent's token.
+   */
+  readonly pilotEnvironment?: Readonly<Record<string, string>>;
+  /** How often pilots are looked at with `squeue`. @default 5000 */
+  readonly pollIntervalInMs?: number;
+}
 
 export interface ServerOptions {
   /** Interface to bind. @default "127.0.0.1" */
@@ -85,6 +119,15 @@ export interface ServerOptions {
   durableWrites?: boolean;
   /** Longest real wait between sweeps for task directories whose retention ended. @default 60000 */
   retentionSweepInMs?: number;
+  /**
+   * The compute provider of pools whose metadata names none (`openbatch.provider`): `local` (agents on this
+   * machine), `external` (agents join with a join token) or `slurm` (pilot jobs). @default "local"
+   */
+  provider?: ProviderKind;
+  /** Serve HTTPS (Batch API and agent protocol) with this certificate and key. */
+  tls?: TlsOptions;
+  /** The Slurm provider's settings. */
+  slurm?: SlurmOptions;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
   /**
@@ -110,6 +153,22 @@ export interface ServerOptions {
   quotas?: QuotaSettings;
   /** Quotas of single accounts, by account name, over `quotas`. */
   accountQuotas?: Readonly<Record<string, QuotaSettings>>;
+   * Accounts whose container tasks may use every `containerRunOptions`: privileged containers, added capabilities,
+   * host namespaces, devices and host paths (docs/containers.md). Others get a 400 naming the option. @default none
+   */
+  unrestrictedContainerAccounts?: readonly string[];
+  /**
+   * The Azure subscription this server's accounts belong to: ARM ids in requests (a pool's `subnetId`, custom image,
+   * public IPs) must name it, as the service refuses another subscription's. @default `developmentSubscriptionId`
+   */
+  subscriptionId?: string;
+  /**
+   * How often, on average, each Spot/low-priority node is evicted (preempted), per hour of the injected clock; 0
+   * turns evictions off. For testing code against preemption without calling the preempt extension. @default 0
+   */
+  spotEvictionRatePerHour?: number;
+  /** How long an evicted Spot node stays `preempted` before it comes back. @default 30 */
+  spotRecoveryInSeconds?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -138,13 +197,28 @@ export interface ResolvedServerConfig {
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly provider: ProviderKind;
+  readonly tls: TlsOptions | undefined;
+  readonly slurm: SlurmOptions;
   readonly schedulingSafetyNetInSeconds: number;
   readonly strictTransitions: boolean;
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
   readonly quotas: Quotas;
+  readonly unrestrictedContainerAccounts: ReadonlySet<string>;
+  readonly subscriptionId: string;
+  readonly spotEvictionRatePerHour: number;
+  readonly spotRecoveryInSeconds: number;
 }
+
+/**
+ * The subscription of a server that names none: a fixed, made-up id (docs/compatibility.md), so that ARM ids of any
+ * real subscription — or the all-zero placeholder of Azure's own tests — are refused as another subscription's.
+ */
+export const developmentSubscriptionId = "6f70656e-6261-7463-6800-000000000000";
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -165,10 +239,26 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   }
   const unknownNodeTimeout = options.unknownNodeTimeoutInSeconds ?? 300;
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
+  const served = usingDevelopmentAccount ? [developmentAccount.name] : accounts.map((account) => account.name);
+  for (const name of options.unrestrictedContainerAccounts ?? []) {
+    if (!served.includes(name)) throw new Error(`unrestrictedContainerAccounts names '${name}', which is not an account of this server`);
+  }
   const dataDirOption = options.dataDir ?? "./.openbatch";
   const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
+  const provider = options.provider ?? "local";
+  if (!providerKinds.includes(provider)) throw new Error(`The compute provider '${String(provider)}' is not one of ${providerKinds.join(", ")}`);
+  if (provider === "slurm" && options.slurm?.agentCommand === undefined) throw new Error("The slurm provider needs the agent command pilot jobs run (slurm.agentCommand)");
+  if (options.slurm !== undefined) checkServerSlurmSettings(options.slurm);
+  const badVariable = Object.keys(options.slurm?.pilotEnvironment ?? {}).find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+  if (badVariable !== undefined) throw new Error(`'${badVariable}' is not an environment variable name (slurm.pilotEnvironment)`);
   const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
   if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
+  const subscriptionId = options.subscriptionId ?? developmentSubscriptionId;
+  if (!guidPattern.test(subscriptionId)) throw new Error(`subscriptionId must be a GUID, like ${developmentSubscriptionId}, not '${subscriptionId}'`);
+  const evictionRate = options.spotEvictionRatePerHour ?? 0;
+  if (!(evictionRate >= 0 && Number.isFinite(evictionRate))) throw new Error(`spotEvictionRatePerHour must be a number of evictions per hour, 0 or more, not ${evictionRate}`);
+  const spotRecovery = options.spotRecoveryInSeconds ?? 30;
+  if (!(spotRecovery >= 0 && spotRecovery <= 86_400)) throw new Error(`spotRecoveryInSeconds must be between 0 and 86400 seconds, not ${spotRecovery}`);
   return {
     host,
     port,
@@ -195,6 +285,9 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    provider,
+    tls: options.tls,
+    slurm: options.slurm ?? {},
     schedulingSafetyNetInSeconds: safetyNet,
     strictTransitions: options.strictTransitions ?? false,
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
@@ -205,5 +298,9 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
       checkQuotaSettings(options.quotas ?? {}, "quotas"),
       Object.fromEntries(Object.entries(options.accountQuotas ?? {}).map(([name, settings]) => [name, checkQuotaSettings(settings, `the quotas of account '${name}'`)])),
     ),
+    unrestrictedContainerAccounts: new Set(options.unrestrictedContainerAccounts ?? []),
+    subscriptionId,
+    spotEvictionRatePerHour: evictionRate,
+    spotRecoveryInSeconds: spotRecovery,
   };
 }

@@ -8,6 +8,11 @@
  * 512 MiB), and at least 16 — enough for the pools people try things with, and small enough that a typo of 5000
  * nodes allocates a few dozen instead of swamping the machine. Any of them can be set for every account and for
  * each account (`--quota [account:]name=value`).
+ *
+ * A core quota that is set covers the account's pools of every compute provider, as an Azure account's quota covers
+ * all its pools. One left at the host's default covers only the local provider's pools, the ones that run on this
+ * host: nodes of joined agents and Slurm pilots run elsewhere, bounded by the room their agents offer and by the
+ * cluster's own scheduler (docs/quotas.md).
  */
 import { availableParallelism, totalmem } from "node:os";
 
@@ -61,6 +66,17 @@ export function parseQuotaSpecs(specs: readonly string[]): { quotas: QuotaSettin
   return { quotas, accountQuotas };
 }
 
+/** A core quota, and whether it is the host's default (which covers only pools of the local provider). */
+export interface CoreQuota {
+  readonly cores: number;
+  readonly hostDefault: boolean;
+}
+
+export interface AccountCoreQuotas {
+  readonly dedicated: CoreQuota;
+  readonly lowPriority: CoreQuota;
+}
+
 /** The quotas of each account: its own settings over the settings for all over the defaults. */
 export class Quotas {
   constructor(
@@ -71,5 +87,15 @@ export class Quotas {
 
   of(account: string): AccountQuotas {
     return { ...this.defaults, ...this.forAll, ...this.perAccount[account] };
+  }
+
+  /** The account's core quotas, each marked when it was set nowhere (the host's default). */
+  coreQuotas(account: string): AccountCoreQuotas {
+    const quotas = this.of(account);
+    const set = (name: "dedicatedCores" | "lowPriorityCores") => this.forAll[name] !== undefined || this.perAccount[account]?.[name] !== undefined;
+    return {
+      dedicated: { cores: quotas.dedicatedCores, hostDefault: !set("dedicatedCores") },
+      lowPriority: { cores: quotas.lowPriorityCores, hostDefault: !set("lowPriorityCores") },
+    };
   }
 }

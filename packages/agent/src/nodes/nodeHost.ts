@@ -29,6 +29,7 @@ import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
 import { NodeResourceSampler } from "../usage/nodeResources.js";
+import type { RuntimeDetection } from "../containers/runtime.js";
 
 export interface NodeHostOptions {
   readonly agentId: string;
@@ -51,6 +52,8 @@ export interface NodeHostOptions {
   readonly identities?: TaskIdentities;
   /** Time between samples of the nodes' memory and disk. @default 30000 */
   readonly resourceSampleIntervalInMs?: number;
+  /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
+  readonly containers: RuntimeDetection;
 }
 
 export class NodeHost {
@@ -85,6 +88,7 @@ export class NodeHost {
       applicationPackages: options.applicationPackages,
       isolation: options.isolation,
       ...(options.identities === undefined ? {} : { identities: options.identities }),
+      containers: options.containers,
     };
   }
 

@@ -16,15 +16,58 @@ import { assertPoolQuota } from "../records/quotas.js";
 import { retiredPoolFigures } from "./statistics.js";
 import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
 
+/**
+ * The configuration blocks with the defaults the service fills in and reads back (its recordings): a marketplace
+ * image's `version` `latest`, data disks' `caching` `none` and `storageAccountType` `standard_lrs`, the network's
+ * `dynamicVNetAssignmentScope` `none`, security rules' `sourcePortRanges` `["*"]`.
+ */
+function configurationDefaults(pool: PoolAddParameter): Partial<CloudPool> {
+  const vm = pool.virtualMachineConfiguration;
+  const network = pool.networkConfiguration;
+  const endpoints = network?.endpointConfiguration;
+  return {
+    ...(vm === undefined
+      ? {}
+      : {
+          virtualMachineConfiguration: {
+            ...vm,
+            imageReference: vm.imageReference.virtualMachineImageId === undefined ? { ...vm.imageReference, version: vm.imageReference.version ?? "latest" } : vm.imageReference,
+            ...(vm.dataDisks === undefined ? {} : { dataDisks: vm.dataDisks.map((disk) => ({ ...disk, caching: disk.caching ?? "none", storageAccountType: disk.storageAccountType ?? "standard_lrs" })) }),
+          },
+        }),
+    ...(network === undefined
+      ? {}
+      : {
+          networkConfiguration: {
+            ...network,
+            dynamicVNetAssignmentScope: network.dynamicVNetAssignmentScope ?? "none",
+            ...(endpoints === undefined
+              ? {}
+              : {
+                  endpointConfiguration: {
+                    inboundNATPools: endpoints.inboundNATPools.map((natPool) => ({
+                      ...natPool,
+                      ...(natPool.networkSecurityGroupRules === undefined
+                        ? {}
+                        : { networkSecurityGroupRules: natPool.networkSecurityGroupRules.map((rule) => ({ ...rule, sourcePortRanges: rule.sourcePortRanges ?? ["*"] })) }),
+                    })),
+                  },
+                }),
+          },
+        }),
+  };
+}
+
 /** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or the provider refuse. */
-export function newPool(pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
+export function newPool(account: string, pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
   checkPoolRules(pool);
-  checkCapabilities(pool);
+  checkCapabilities(pool, account);
   const time = formatTimestamp(now);
   const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
   const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);
   return {
     ...pool,
+    ...configurationDefaults(pool),
     url,
     creationTime: time,
     state: "active",
@@ -102,8 +145,10 @@ export function reconciledPool(tx: WriteTx, account: string, pool: CloudPool, ch
   return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...pool, ...changes }, "reconcile", allocationState, time);
 }
 
-/** Removes a deleting pool whose last node has gone (the reconciler); its statistics go to the account's. */
+/** Removes a deleting pool whose last node has gone (the reconciler), and its join tokens; its statistics go to the account's. */
 export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string, now: Date): Promise<void> {
   await tx.delete(poolRef(account, poolId));
+  // A pool made again under the same id must not honour the old pool's join tokens (nodes/joinTokens.ts).
+  for (const token of (await tx.list({ account, kind: "joinToken", scope: poolId }, { limit: 10_000 })).items) await tx.delete({ account, kind: "joinToken", scope: poolId, id: token.id });
   await retiredPoolFigures(tx, account, poolId, now);
 }

@@ -8,8 +8,9 @@
  *   commit; marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
  *   a steady pool is left as it is, even below its targets (after a timed-out resize, as Azure leaves it);
  * - allocates no more cores than the account's quotas allow (quotas.ts; a node has the cores of its VM size, counted
- *   against the dedicated or the Spot quota): a pool asking for more gets what fits and the resize error
- *   `AccountCoreQuotaReached` / `AccountLowPriorityCoreQuotaReached`, and settles with it, as Azure stops allocating;
+ *   against the dedicated or the Spot quota; a quota left at the host's default covers only the local provider's
+ *   pools): a pool asking for more gets what fits and the resize error `AccountCoreQuotaReached` /
+ *   `AccountLowPriorityCoreQuotaReached`, and settles with it, as Azure stops allocating;
  * - creates at most `maxNodesPerPass` nodes per transaction and runs again for the rest, so that a large resize does
  *   not hold the store for long while requests wait;
  * - once a resize runs past `resizeTimeout`, gives up the nodes not yet reached, records `resizeErrors`
@@ -21,7 +22,7 @@
  * themselves — nodes allocated, leaving, kept, recovered, removed, the pool's allocation state — are
  * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { formatTimestamp, idKey, parseDuration, vmSizeInfo, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
@@ -31,25 +32,27 @@ import { leavingNode } from "../lifecycle/nodeOperations.js";
 import { insertNodes, keptNode, newNode, recoveredNode, writeNode } from "../lifecycle/nodes.js";
 import { reconciledPool, removeDeletedPool } from "../lifecycle/pools.js";
 import type { AgentTokens } from "../nodes/agentTokens.js";
-import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
+import type { AgentLaunch, NodePlacement } from "../providers/computeProvider.js";
+import { poolNumber } from "../records/nodeIds.js";
+import type { ProviderSet } from "../providers/providerSet.js";
 import type { AgentRecord } from "../records/agents.js";
+import { freeSlot } from "../records/inboundEndpoints.js";
 import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord, StoredNode } from "../records/nodes.js";
 import { poolRef } from "../records/pools.js";
-import type { AccountQuotas, Quotas } from "../quotas.js";
+import type { AccountCoreQuotas, CoreQuota, Quotas } from "../quotas.js";
 
 export type { AgentRecord } from "../records/agents.js";
 
 export interface PoolReconcilerOptions {
   readonly store: Store;
-  readonly provider: ComputeProvider;
+  /** Each pool's compute provider starts the agents of its nodes, or its agents join by themselves. */
+  readonly providers: ProviderSet;
   readonly tokens: AgentTokens;
   readonly clock: Clock;
   /** The absolute URL of a node, for its `url`. */
   readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
-  /** How many nodes one agent process hosts at most. @default 16 */
-  readonly nodesPerAgent?: number;
   /** The accounts' core quotas (quotas.ts). @default none */
   readonly quotas?: Quotas;
   /** The most nodes one transaction creates; a pool needing more gets them over several. @default 200 */
@@ -57,11 +60,6 @@ export interface PoolReconcilerOptions {
   readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
   /** Called for each agent registered, before its process starts. */
   readonly onAgentRegistered?: (launch: AgentLaunch) => void;
-}
-
-function poolNumber(account: string, poolId: string): string {
-  const digest = createHash("sha256").update(`${account}/${poolId.toLowerCase()}`).digest();
-  return String(digest.readUInt32BE(0) % 10_000_000_000).padStart(10, "0");
 }
 
 function nodeIdTime(now: Date): string {
@@ -99,10 +97,8 @@ export class PoolReconciler {
   /** Wake-ups for preempted nodes due to recover. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly again = new Set<string>();
-  private readonly nodesPerAgent: number;
 
   constructor(private readonly options: PoolReconcilerOptions) {
-    this.nodesPerAgent = options.nodesPerAgent ?? 16;
   }
 
   /** Schedules a reconcile of the pool; returns when the run that includes this kick is done. */
@@ -181,7 +177,7 @@ export class PoolReconciler {
     }
     for (const launch of launches) {
       this.options.onAgentRegistered?.(launch);
-      await this.options.provider.startAgent(launch);
+      await this.options.providers.forPool(launch.pool).startAgent(launch);
     }
   }
 
@@ -193,6 +189,7 @@ export class PoolReconciler {
     const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
     const live = nodes.filter((node) => node.body._ob.action === "run");
     const deleting = pool.body.state === "deleting";
+    const placement = this.options.providers.forPool(pool.body).placement;
     const leaving: StoredNode[] = [];
     const created: NodeRecord[] = [];
 
@@ -210,11 +207,15 @@ export class PoolReconciler {
     } else {
       leaving.push(...named);
     }
-    if (!deleting && resizeErrors === undefined && pool.body.allocationState === "resizing") {
-      const quotas = this.options.quotas?.of(account);
+    // Agents that joined by themselves get nodes whenever the targets want more, also after a resize gave up on
+    // them: a host started late is still welcome.
+    const growing = pool.body.allocationState === "resizing" || (placement.kind === "joined" && pool.body.allocationState === "steady");
+    if (!deleting && resizeErrors === undefined && growing) {
+      const quotas = this.options.quotas?.coreQuotas(account);
       const room = quotas === undefined ? undefined : await this.coresLeft(tx, account, pool.body, quotas);
       const cores = vmSizeInfo(pool.body.vmSize ?? "")?.cores ?? 0;
       let nextIndex = Math.max(0, ...nodes.map((node) => nodeIndex(node.id))) + 1;
+      const slots = new Set(nodes.map((node) => node.body._ob.slot).filter((taken) => taken !== undefined));
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
         const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
@@ -222,14 +223,16 @@ export class PoolReconciler {
         // Nodes the quota allows the pool (never fewer than it has: a lowered quota does not remove nodes).
         const coresLeft = room === undefined ? Infinity : isDedicated ? room.dedicated : room.lowPriority;
         const allowed = cores === 0 ? Infinity : Math.max(current.length, Math.floor(coresLeft / cores));
-        if (target > allowed && quotas !== undefined) quotaErrors.push(coreQuotaError(isDedicated, isDedicated ? quotas.dedicatedCores : quotas.lowPriorityCores, pool.body));
+        if (target > allowed && quotas !== undefined) quotaErrors.push(coreQuotaError(isDedicated, (isDedicated ? quotas.dedicated : quotas.lowPriority).cores, pool.body));
         for (let i = current.length; i < Math.min(target, allowed); i++) {
           if (created.length >= (this.options.maxNodesPerPass ?? 200)) {
             more = true;
             break;
           }
           const id = `tvm-${poolNumber(account, pool.id)}_${nextIndex++}-${nodeIdTime(now)}`;
-          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time));
+          const slot = freeSlot(slots);
+          slots.add(slot);
+          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time, slot));
         }
       }
       // The resize ends short of its targets with the reason, as Azure's does; unchanged errors are not written again.
@@ -258,7 +261,16 @@ export class PoolReconciler {
     for (const node of live.filter((n) => !leaving.includes(n) && (n.body.state === "leavingpool" || n.body._ob.removalRequested !== undefined))) {
       await writeNode(tx, account, poolId, node.body, keptNode(tx, account, poolId, node.body, time), now);
     }
-    const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
+    // Every node an agent still has counts against its room, leaving ones too: a draining agent (a Slurm pilot being
+    // replaced) must not take the node that replaces its own.
+    const launches = await this.assignAgents(tx, account, pool.body, placement, nodes, created);
+    // Joined agents without room for them: those nodes are not made (yet).
+    if (placement.kind === "joined") {
+      const placed = created.filter((node) => node._ob.agentId !== "");
+      // No room for the rest until another agent joins (which kicks the pool): no further pass now.
+      if (placed.length < created.length) more = false;
+      created.splice(0, created.length, ...placed);
+    }
     if (created.length > 0) {
       // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
       const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
@@ -274,7 +286,11 @@ export class PoolReconciler {
     const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
     const lowPriority = staying.length - dedicated;
-    const settled = !deleting && !more && leavingCount === 0 && staying.every((node) => node.state !== "creating");
+    // A resize settles once its targets are met (joined pools fall short while they wait for agents), it timed out,
+    // or the account's core quota stopped it short.
+    const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
+    const settled =
+      !deleting && !more && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || quotaErrors.length > 0 || targetsMet);
     const timedOut = resizeErrors !== undefined && quotaErrors.length === 0;
     const unsettled = timedOut || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
     const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
@@ -289,17 +305,22 @@ export class PoolReconciler {
   }
 
   /**
-   * The cores the account has left for this pool, dedicated and Spot: its quotas less what its other pools hold
-   * (their current nodes, those still being created included, times their VM size's cores).
+   * The cores the account has left for this pool, dedicated and Spot: each quota less what the account's other pools
+   * it covers hold (their current nodes, those still being created included, times their VM size's cores). A quota
+   * that is the host's default covers only pools of the local provider (docs/quotas.md): other providers' pools get
+   * Infinity from it.
    */
-  private async coresLeft(tx: WriteTx, account: string, pool: CloudPool, quotas: AccountQuotas): Promise<{ dedicated: number; lowPriority: number }> {
-    let dedicated = quotas.dedicatedCores;
-    let lowPriority = quotas.lowPriorityCores;
+  private async coresLeft(tx: WriteTx, account: string, pool: CloudPool, quotas: AccountCoreQuotas): Promise<{ dedicated: number; lowPriority: number }> {
+    const local = (candidate: CloudPool) => this.options.providers.kindOf(candidate) === "local";
+    const covers = (quota: CoreQuota, candidate: CloudPool) => !quota.hostDefault || local(candidate);
+    let dedicated = covers(quotas.dedicated, pool) ? quotas.dedicated.cores : Infinity;
+    let lowPriority = covers(quotas.lowPriority, pool) ? quotas.lowPriority.cores : Infinity;
+    if (dedicated === Infinity && lowPriority === Infinity) return { dedicated, lowPriority };
     for (const other of await listAll<CloudPool>(tx, { account, kind: "pool", scope: "" })) {
       if (idKey(other.id) === idKey(pool.id ?? "")) continue;
       const cores = vmSizeInfo(other.body.vmSize ?? "")?.cores ?? 0;
-      dedicated -= (other.body.currentDedicatedNodes ?? 0) * cores;
-      lowPriority -= (other.body.currentLowPriorityNodes ?? 0) * cores;
+      if (covers(quotas.dedicated, other.body)) dedicated -= (other.body.currentDedicatedNodes ?? 0) * cores;
+      if (covers(quotas.lowPriority, other.body)) lowPriority -= (other.body.currentLowPriorityNodes ?? 0) * cores;
     }
     return { dedicated: Math.max(0, dedicated), lowPriority: Math.max(0, lowPriority) };
   }
@@ -343,23 +364,36 @@ export class PoolReconciler {
     return next;
   }
 
-  /** Puts each new node on an agent of the pool with room, registering new agents as needed. */
-  private async assignAgents(tx: WriteTx, account: string, poolId: string, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
+  /**
+   * Puts each new node on an agent of the pool with room: registering new agents as needed when the provider
+   * starts them, or only on agents that joined, up to the nodes each offered (a node without room keeps no agent).
+   */
+  private async assignAgents(tx: WriteTx, account: string, pool: CloudPool, placement: NodePlacement, hosted: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
     if (created.length === 0) return [];
+    const poolId = pool.id as string;
+    const provider = this.options.providers.kindOf(pool);
     const load = new Map<string, number>();
-    for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) load.set(agent.id, 0);
-    for (const node of staying) {
+    const room = new Map<string, number>();
+    for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) {
+      // Agents keep the provider that started them: a spawning provider fills only its own agents.
+      if ((agent.body.provider ?? "local") !== provider) continue;
+      load.set(agent.id, 0);
+      room.set(agent.id, placement.kind === "joined" ? (agent.body.capacity ?? 0) : placement.nodesPerAgent);
+    }
+    for (const node of hosted) {
       const count = load.get(node.body._ob.agentId);
       if (count !== undefined) load.set(node.body._ob.agentId, count + 1);
     }
     const launches: AgentLaunch[] = [];
     for (const node of created) {
-      let agentId = [...load.entries()].find(([, count]) => count < this.nodesPerAgent)?.[0];
+      let agentId = [...load.entries()].find(([id, count]) => count < (room.get(id) ?? 0))?.[0];
+      if (agentId === undefined && placement.kind === "joined") continue;
       if (agentId === undefined) {
         agentId = `agent-${randomBytes(6).toString("hex")}`;
-        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId }, this.options.clock.now());
-        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }) });
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, provider }, this.options.clock.now());
+        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }), pool });
         load.set(agentId, 0);
+        room.set(agentId, placement.kind === "spawn" ? placement.nodesPerAgent : 0);
       }
       node._ob.agentId = agentId;
       load.set(agentId, (load.get(agentId) ?? 0) + 1);

@@ -24,6 +24,7 @@ import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recent
 import { taskRef, type TaskRecord } from "../records/tasks.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import type { PoolNotifier } from "./notifier.js";
+import { checkNodeClaims } from "./nodeClaims.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -43,6 +44,8 @@ export interface AgentSyncOptions {
    * (`nodeOsUsers`). Off, agents get none, so accounts they made earlier are deleted.
    */
   readonly nodeOsUsers: boolean;
+  /** Accounts whose nodes may use every containerRunOptions (ServerOptions.unrestrictedContainerAccounts). */
+  readonly unrestrictedContainerAccounts?: ReadonlySet<string>;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when an agent with no nodes left is told to shut down. */
@@ -114,6 +117,7 @@ export class AgentSync {
         ipAddress: request.host.ipAddress,
         agentVersion: request.host.agentVersion,
         ...(request.host.cpuPercent === undefined ? {} : { cpuPercent: request.host.cpuPercent }),
+        ...(request.host.containerRuntime === undefined ? {} : { containerRuntime: request.host.containerRuntime }),
         lastSeen: formatTimestamp(now),
       }, now);
     }
@@ -121,7 +125,9 @@ export class AgentSync {
     const { account, poolId } = identity;
     let nodesChanged = false;
     const desired: DesiredNode[] = [];
-    for (const node of await this.assigned(tx, identity)) {
+    const assigned = await this.assigned(tx, identity);
+    await checkNodeClaims(tx, identity, request.nodes, assigned);
+    for (const node of assigned) {
       const report = reports.get(node.id.toLowerCase());
       if (report !== undefined && report.phase === "removed" && node.body._ob.action === "remove") {
         await removeNode(tx, account, poolId, node.body, now);
@@ -226,6 +232,8 @@ export class AgentSync {
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       ...(this.options.nodeOsUsers && runtime.users !== undefined && runtime.users.length > 0 ? { users: runtime.users.map(desiredUser) } : {}),
       ...(runtime.userAccounts === undefined ? {} : { userAccounts: runtime.userAccounts }),
+      ...(runtime.containerConfiguration === undefined ? {} : { containerConfiguration: runtime.containerConfiguration }),
+      ...(this.options.unrestrictedContainerAccounts?.has(identity.account) === true ? { unrestrictedContainerOptions: true } : {}),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -4,7 +4,7 @@
  * it should be removed, its task runs). `_ob` never leaves the server: `nodeView` strips it. Types and pure helpers
  * only; every change of a node's state is made by lifecycle/nodes.ts.
  */
-import type { ApplicationPackageDeployment, ComputeNode, DesiredUserAccount, TaskAssignment } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ComputeNode, ContainerConfiguration, DesiredUserAccount, TaskAssignment } from "@openbatch/protocol";
 import type { StoredEntity } from "@openbatch/store";
 import type { NodeUsage } from "./statistics.js";
 
@@ -48,6 +48,10 @@ export interface NodeRuntime {
   userAccounts?: DesiredUserAccount[];
   /** What its processes used and its memory and disk samples (lifecycle/statistics.ts). */
   usage?: NodeUsage;
+  /** The pool's container configuration when the node was made (images to pull, registries). */
+  containerConfiguration?: ContainerConfiguration;
+  /** The node's place in its pool (its inbound endpoints' frontend ports, records/inboundEndpoints.ts). */
+  slot?: number;
 }
 
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */

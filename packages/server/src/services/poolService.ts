@@ -39,7 +39,7 @@ export class PoolService {
 
   /** Adds the pool (409 PoolQuotaReached when the account has its quota of pools); its nodes follow (the reconciler, woken by the commit). */
   add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
-    const cloudPool = newPool(pool, url, now, this.checkCapabilities);
+    const cloudPool = newPool(account, pool, url, now, this.checkCapabilities);
     return this.store.write((tx) => insertPool(tx, account, cloudPool, now, this.quotas?.of(account).pools ?? Infinity));
   }
 
