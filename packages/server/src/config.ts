@@ -153,6 +153,7 @@ export interface ServerOptions {
   quotas?: QuotaSettings;
   /** Quotas of single accounts, by account name, over `quotas`. */
   accountQuotas?: Readonly<Record<string, QuotaSettings>>;
+  /**
    * Accounts whose container tasks may use every `containerRunOptions`: privileged containers, added capabilities,
    * host namespaces, devices and host paths (docs/containers.md). Others get a 400 naming the option. @default none
    */
