@@ -119,6 +119,7 @@ export async function deletePool(tx: WriteTx, account: string, poolId: string, n
   const nodes = await tx.count({ account, kind: "node", scope: poolId });
   if (nodes === 0) {
     await tx.delete(ref, { ifMatch });
+    await deleteJoinTokens(tx, account, poolId);
     return retiredPoolFigures(tx, account, poolId, now);
   }
   const pool = await tx.get<CloudPool>(ref);
@@ -148,7 +149,11 @@ export function reconciledPool(tx: WriteTx, account: string, pool: CloudPool, ch
 /** Removes a deleting pool whose last node has gone (the reconciler), and its join tokens; its statistics go to the account's. */
 export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string, now: Date): Promise<void> {
   await tx.delete(poolRef(account, poolId));
-  // A pool made again under the same id must not honour the old pool's join tokens (nodes/joinTokens.ts).
-  for (const token of (await tx.list({ account, kind: "joinToken", scope: poolId }, { limit: 10_000 })).items) await tx.delete({ account, kind: "joinToken", scope: poolId, id: token.id });
+  await deleteJoinTokens(tx, account, poolId);
   await retiredPoolFigures(tx, account, poolId, now);
+}
+
+/** A pool made again under the same id must not honour the removed pool's join tokens (nodes/joinTokens.ts). */
+async function deleteJoinTokens(tx: WriteTx, account: string, poolId: string): Promise<void> {
+  for (const token of (await tx.list({ account, kind: "joinToken", scope: poolId }, { limit: 10_000 })).items) await tx.delete({ account, kind: "joinToken", scope: poolId, id: token.id });
 }
