@@ -1,9 +1,9 @@
 /**
  * Account quotas through the official SDKs (issue #14 item 8; docs/quotas.md): dedicated and Spot core quotas stop
  * an allocation short with the resize errors Azure gives, the pool quota refuses a pool (409 PoolQuotaReached) and
- * fails a job's auto pool (AutoPoolCreationFailedWithQuotaReached), the quota of active jobs and job schedules
- * refuses a job or a schedule (409 ActiveJobAndScheduleQuotaReached) until one completes — each configurable for
- * every account and per account.
+ * fails a job's or a job schedule's auto pool (AutoPoolCreationFailedWithQuotaReached), the quota of active jobs and
+ * job schedules refuses a job or a schedule (409 ActiveJobAndScheduleQuotaReached) until one completes — each
+ * configurable for every account and per account.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -84,7 +84,7 @@ describe("account quotas through the official SDKs", () => {
     assert.deepEqual(second.errors.map((error) => error.code), ["AccountCoreQuotaReached"]);
   });
 
-  it("refuses a pool beyond the pool quota, and fails a job's auto pool there with the service's scheduling error", async () => {
+  it("refuses a pool beyond the pool quota, and fails a job's and a schedule's auto pool there with the service's scheduling error", async () => {
     const refusal: Refusal = await python(alpha, `emit(refused(lambda: client.pool.add(pool("third"))))`);
     assert.deepEqual({ status: refusal.status, code: refusal.code }, { status: 409, code: "PoolQuotaReached" });
     assert.match(refusal.message, /^Pool quota for the account has been reached\./);
@@ -98,6 +98,26 @@ client.job.add(batchmodels.JobAddParameter(id="autojob", pool_info=batchmodels.P
 job = client.job.get("autojob")
 emit({"state": job.state, "error": {"code": job.execution_info.scheduling_error.code, "category": job.execution_info.scheduling_error.category}})`);
     assert.deepEqual(job, { state: "completed", error: { code: "AutoPoolCreationFailedWithQuotaReached", category: "usererror" } });
+
+    // A job schedule's auto pool meets the same quota when the schedule makes its job; the schedule is then ended, so
+    // that it does not count as active below.
+    await python(alpha, `
+client.job_schedule.add(batchmodels.JobScheduleAddParameter(id="autosched", schedule=batchmodels.Schedule(recurrence_interval="PT1H"),
+    job_specification=batchmodels.JobSpecification(pool_info=batchmodels.PoolInformation(auto_pool_specification=batchmodels.AutoPoolSpecification(
+        pool_lifetime_option="job", pool=batchmodels.PoolSpecification(vm_size="Standard_D2s_v3", target_dedicated_nodes=1,
+            virtual_machine_configuration=batchmodels.VirtualMachineConfiguration(
+                image_reference=batchmodels.ImageReference(publisher="canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts"),
+                node_agent_sku_id="batch.node.ubuntu 22.04")))))))
+emit(True)`);
+    const scheduled: { state: string; error: { code: string; category: string } } = await waitFor("the schedule's job to fail on the pool quota", async () => {
+      const found: { state: string; error: { code: string; category: string } } | null = await python(alpha, `
+jobs = [j for j in client.job.list() if j.id.startswith("autosched:")]
+j = jobs[0] if jobs else None
+emit(None if j is None or j.state != "completed" else {"state": j.state, "error": {"code": j.execution_info.scheduling_error.code, "category": j.execution_info.scheduling_error.category}})`);
+      return found ?? undefined;
+    }, 60_000, 200);
+    assert.deepEqual(scheduled, { state: "completed", error: { code: "AutoPoolCreationFailedWithQuotaReached", category: "usererror" } });
+    await python(alpha, `client.job_schedule.terminate("autosched"); emit(True)`);
 
     // The JavaScript SDK sees the same refusal.
     const client = new BatchServiceClient(new BatchSharedKeyCredentials(alpha.name, alpha.key), server.url);
