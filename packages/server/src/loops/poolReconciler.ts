@@ -203,7 +203,9 @@ export class PoolReconciler {
     } else if (resizeErrors !== undefined) {
       // The resize (or removal) timed out: nodes not yet reached are given up, nodes still draining stay, and the
       // pool settles with what it has.
-      leaving.push(...live.filter((node) => node.body.state === "creating"));
+      const unreached = live.filter((node) => node.body.state === "creating");
+      leaving.push(...unreached);
+      if (placement.kind === "joined") await this.giveUpAgents(tx, account, poolId, unreached, time, now);
     } else {
       leaving.push(...named);
     }
@@ -364,6 +366,15 @@ export class PoolReconciler {
     return next;
   }
 
+  /** Joined agents that never reached their nodes before the resize timed out (`AgentRecord.givenUpAt`). */
+  private async giveUpAgents(tx: WriteTx, account: string, poolId: string, unreached: readonly StoredNode[], time: string, now: Date): Promise<void> {
+    for (const agentId of new Set(unreached.map((node) => node.body._ob.agentId).filter((id) => id !== ""))) {
+      const ref = { account, kind: "agent" as const, scope: poolId, id: agentId };
+      const agent = await tx.get<AgentRecord>(ref);
+      if (agent !== undefined) await tx.replace(ref, { ...agent.body, givenUpAt: time }, now);
+    }
+  }
+
   /**
    * Puts each new node on an agent of the pool with room: registering new agents as needed when the provider
    * starts them, or only on agents that joined, up to the nodes each offered (a node without room keeps no agent).
@@ -377,6 +388,7 @@ export class PoolReconciler {
     for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) {
       // Agents keep the provider that started them: a spawning provider fills only its own agents.
       if ((agent.body.provider ?? "local") !== provider) continue;
+      if (agent.body.givenUpAt !== undefined && !(agent.body.lastSeen !== undefined && agent.body.lastSeen > agent.body.givenUpAt)) continue;
       load.set(agent.id, 0);
       room.set(agent.id, placement.kind === "joined" ? (agent.body.capacity ?? 0) : placement.nodesPerAgent);
     }
