@@ -132,7 +132,7 @@ export function serveCommand(): Command {
     .option(
       "--quota <[account:]name=value>",
       "an account quota, for every account or the one named: dedicatedCores, lowPriorityCores, pools or activeJobsAndSchedules; repeatable " +
-        "(env OPENBATCH_QUOTAS, comma-separated). Default: cores from this host's CPUs and memory, 100 pools, 300 active jobs and schedules",
+        "(env OPENBATCH_QUOTAS, comma-separated). Default: cores from this host's CPUs and memory (for local pools only), 100 pools, 300 active jobs and schedules",
       collect,
       (process.env["OPENBATCH_QUOTAS"] ?? "").split(",").filter((spec) => spec !== ""),
     )
