@@ -147,10 +147,12 @@ emit({"job": job_stats(job.stats), "listed": job_stats(listed.stats)})`);
   });
 
   it("shows the pool's usage and resource statistics from its node's measurements and samples", async () => {
-    // The node's disk sample must have seen big.bin (agents sample every second here).
-    const pool: PoolStats = await waitFor("a disk sample with the task's file", async () => {
+    // The node's disk samples must have seen big.bin (agents sample every second here), and the average must span
+    // an interval after it: each interval is weighted by its first sample, so the sample that first saw the file
+    // raises the peak before it raises the average.
+    const pool: PoolStats = await waitFor("disk samples with the task's file", async () => {
       const stats: PoolStats = await python(`emit(pool_stats(client.pool.get("statspool", pool_get_options=batchmodels.PoolGetOptions(expand="stats")).stats))`);
-      return stats.peakDiskGiB * gib >= 8 * mib ? stats : undefined;
+      return stats.peakDiskGiB * gib >= 8 * mib && stats.avgDiskGiB > 0 ? stats : undefined;
     }, 60_000, 500);
     assert.match(pool.url, /\/pools\/statspool\/stats$/);
     assert.ok(pool.dedicatedCoreTime > 0, "a dedicated node of 2 cores is core time");
