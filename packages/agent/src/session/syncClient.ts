@@ -7,7 +7,6 @@
  * `{code, message}` body is quoted), or a response that is not a valid AgentSyncResponse. An abort through
  * `signal` rethrows the abort error unchanged.
  */
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { AgentSyncResponse, agentSyncPath, validateBody, type AgentSyncRequest } from "@openbatch/protocol";
 
 export class SyncRejected extends Error {
@@ -26,12 +25,15 @@ export class SyncFailed extends Error {
 
 export interface SyncExchange {
   readonly serverUrl: string;
+  /** How to reach the server (its TLS settings). @default the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
   readonly token: string;
   readonly request: AgentSyncRequest;
   readonly signal: AbortSignal;
 }
 
-function errorText(text: string): string {
+async function errorText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => "");
   try {
     const body = JSON.parse(text) as { code?: unknown; message?: unknown };
     if (typeof body.code === "string") return `${body.code}: ${typeof body.message === "string" ? body.message : ""}`;
@@ -41,60 +43,30 @@ function errorText(text: string): string {
   return text.slice(0, 200);
 }
 
-/** The connection to the server is kept open between exchanges (one per agent and server, as a long poll needs). */
-const httpAgent = new HttpAgent({ keepAlive: true });
-let httpsTransport: Promise<{ request: typeof httpRequest; agent: HttpAgent }> | undefined;
-
-/** `node:https` is loaded only for an https server (remote agents): local agents never need TLS. */
-function transportFor(url: URL): Promise<{ request: typeof httpRequest; agent: HttpAgent }> {
-  if (url.protocol !== "https:") return Promise.resolve({ request: httpRequest, agent: httpAgent });
-  httpsTransport ??= import("node:https").then((https) => ({ request: https.request, agent: new https.Agent({ keepAlive: true }) }));
-  return httpsTransport;
-}
-
-class Unreachable extends Error {
-  override readonly name = "Unreachable";
-}
-
-/**
- * POSTs `body` and reads the whole answer. Node's own HTTP client rather than `fetch`: fetch loads undici (and
- * HTTP/2) into every agent — ~35 MB more per idle agent and more CPU per exchange, paid by each of many agents.
- */
-async function post(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
-  const { request, agent } = await transportFor(url);
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, agent, signal }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", reject);
-      response.on("close", () => {
-        if (response.complete) resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-        else reject(new Error("the connection closed before the answer was complete"));
-      });
-    });
-    outgoing.on("error", (error: NodeJS.ErrnoException) => reject(new Unreachable(error.code ?? error.message)));
-    outgoing.end(body);
-  });
-}
-
 export async function exchange(options: SyncExchange): Promise<AgentSyncResponse> {
-  const url = new URL(`${options.serverUrl.replace(/\/+$/, "")}${agentSyncPath}`);
-  let response: { status: number; text: string };
+  const url = `${options.serverUrl.replace(/\/+$/, "")}${agentSyncPath}`;
+  let response: Response;
   try {
-    response = await post(url, { authorization: `Bearer ${options.token}`, "content-type": "application/json", accept: "application/json" }, JSON.stringify(options.request), options.signal);
+    response = await (options.fetch ?? fetch)(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(options.request),
+      signal: options.signal,
+    });
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
-    if (error instanceof Unreachable) throw new SyncFailed(`The server cannot be reached: ${error.message}`);
-    throw new SyncFailed(`The server's answer could not be read: ${(error as Error).message}`);
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new SyncFailed(`The server cannot be reached: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
   }
   if (response.status === 401 || response.status === 403) {
-    throw new SyncRejected(response.status, `The server refused the agent's credentials (HTTP ${response.status}) ${errorText(response.text)}`);
+    throw new SyncRejected(response.status, `The server refused the agent's credentials (HTTP ${response.status}) ${await errorText(response)}`);
   }
-  if (response.status < 200 || response.status > 299) throw new SyncFailed(`The server answered HTTP ${response.status}: ${errorText(response.text)}`);
+  if (!response.ok) throw new SyncFailed(`The server answered HTTP ${response.status}: ${await errorText(response)}`);
   let body: unknown;
   try {
-    body = JSON.parse(response.text);
+    body = await response.json();
   } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
     throw new SyncFailed(`The server's answer is not JSON: ${(error as Error).message}`);
   }
   try {

@@ -29,6 +29,8 @@ export type SyncStopReason = "shutdown" | "unauthorized" | "closed";
 
 export interface SyncLoopOptions {
   readonly serverUrl: string;
+  /** How to reach the server (its TLS settings). @default the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
   readonly token: string;
   readonly agentId: string;
   /** @default a random UUID */
@@ -43,6 +45,8 @@ export interface SyncLoopOptions {
   readonly reports: () => AgentNodeReport[];
   /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
   readonly apply: (response: AgentSyncResponse) => void;
+  /** The server answered again after failures (the network or the server is back). */
+  readonly onReconnected?: () => void;
 }
 
 /** How long past `waitInMs` an answer may take before the request counts as failed. */
@@ -117,10 +121,19 @@ export class SyncLoop {
       this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
       const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
       try {
-        const response = await exchange({ serverUrl: this.options.serverUrl, token: this.options.token, request: this.request(reports), signal });
+        const response = await exchange({
+          serverUrl: this.options.serverUrl,
+          ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
+          token: this.options.token,
+          request: this.request(reports),
+          signal,
+        });
         this.inFlight = undefined;
         this.answeredReports = reportsText;
-        if (this.backoff.count > 0) logger.log("info", "connected to the server again", { failures: this.backoff.count });
+        if (this.backoff.count > 0) {
+          logger.log("info", "connected to the server again", { failures: this.backoff.count });
+          this.options.onReconnected?.();
+        }
         this.backoff.reset();
         this.exchanges++;
         this.knownVersion = response.version;
