@@ -7,49 +7,34 @@
 //
 // Run after `npm run build`: `node bench/pool1000.mjs [nodes]`. Environment: NODES_PER_AGENT (the server's
 // `nodesPerAgent`; default the server's own), TASK_ISOLATION=off (start tasks unconfined), PROFILE_DIR=<dir>
-// (CPU profiles of the server and every agent: `--cpu-prof` through NODE_OPTIONS, which agents inherit).
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir, uptime } from "node:os";
+// (a CPU profile of every agent, support/profiledAgent.mjs; for the server's, run this script with
+// `node --cpu-prof --cpu-prof-dir=<dir>`: the forked server inherits the flags).
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { uptime } from "node:os";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { batchRequest } from "../tests/dist/support/batchRequest.js";
-import { removeTaskAccounts } from "../tests/dist/support/taskAccounts.js";
+import { startServerProcess } from "./support/serverProcess.mjs";
 
 const total = Number(process.argv[2] ?? 1000);
-const key = Buffer.from("benchmark-account-key-0123456789").toString("base64");
-const account = { name: "benchacct", key };
-const dataDir = mkdtempSync(join(tmpdir(), "openbatch-bench-"));
-const nodesDir = join(dataDir, "nodes");
 const api = "api-version=2024-02-01.19.0";
 const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 console.log(`pool of ${total} local nodes; load average at start ${loadAverage()} (uptime ${Math.round(uptime() / 60)} min)`);
 
-const serverOptions = {
-  dataDir,
-  accounts: [`${account.name}:${key}`],
-  taskIsolation: process.env.TASK_ISOLATION !== "off",
-  ...(process.env.NODES_PER_AGENT === undefined ? {} : { nodesPerAgent: Number(process.env.NODES_PER_AGENT) }),
-};
+const serverOptions = process.env.NODES_PER_AGENT === undefined ? {} : { nodesPerAgent: Number(process.env.NODES_PER_AGENT) };
 const profileDir = process.env.PROFILE_DIR === undefined ? undefined : resolve(process.env.PROFILE_DIR);
 if (profileDir !== undefined) {
   mkdirSync(profileDir, { recursive: true });
-  // Agents inherit OPENBATCH_AGENT_* (providers/local/localProvider.ts).
+  // Agents inherit OPENBATCH_AGENT_* (providers/local/localProvider.ts); the forked server inherits our environment.
+  process.env.OPENBATCH_AGENT_PROFILE_DIR = profileDir;
   serverOptions.localAgentEntry = fileURLToPath(new URL("support/profiledAgent.mjs", import.meta.url));
 }
-const serverProcess = spawn(
-  process.execPath,
-  [...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]), fileURLToPath(new URL("support/serverProcess.mjs", import.meta.url)), JSON.stringify(serverOptions)],
-  { stdio: ["ignore", "pipe", "inherit"], env: profileDir === undefined ? process.env : { ...process.env, OPENBATCH_AGENT_PROFILE_DIR: profileDir } },
-);
-const started = await new Promise((done, fail) => {
-  serverProcess.once("exit", (code) => fail(new Error(`the server exited (${code})`)));
-  createInterface({ input: serverProcess.stdout }).once("line", (line) => done(JSON.parse(line)));
-});
+// Task isolation follows TASK_ISOLATION (support/benchServer.mjs).
+const started = await startServerProcess(serverOptions);
 const serverUrl = started.url;
-const request = (options) => batchRequest(serverUrl, { account, ...options });
+const nodesDir = join(started.dataDir, "nodes");
+const request = (options) => batchRequest(serverUrl, { account: started.account, ...options });
 
 /** Every process of this run: the server, the agents (their command line names our node directory) and their children. */
 function processes() {
@@ -220,11 +205,8 @@ try {
   });
   console.log(`nodes brought up per second: ${(total / up.seconds).toFixed(1)}; load average at end ${loadAverage()}`);
 } finally {
-  if (serverProcess.exitCode === null) {
-    serverProcess.kill("SIGTERM");
-    await new Promise((done) => serverProcess.once("exit", done));
-  }
-  // Agents outlive a server on purpose: end this run's by pid (their command line names its node directory).
+  // Agents outlive a server on purpose: end this run's by pid first (their command line names its node directory),
+  // then the server, which removes the data directory and, as root, the tasks' OS accounts (support/benchServer.mjs).
   const { agents, helpers } = processes();
   for (const pid of [...helpers, ...agents]) {
     try {
@@ -233,7 +215,5 @@ try {
       // gone already
     }
   }
-  // As root, the tasks' OS accounts go with the agents (docs/security.md).
-  removeTaskAccounts(dataDir);
-  rmSync(dataDir, { recursive: true, force: true });
+  await started.stop();
 }
