@@ -22,7 +22,11 @@ const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice
 
 console.log(`pool of ${total} local nodes; load average at start ${loadAverage()} (uptime ${Math.round(uptime() / 60)} min)`);
 
-const serverOptions = process.env.NODES_PER_AGENT === undefined ? {} : { nodesPerAgent: Number(process.env.NODES_PER_AGENT) };
+const serverOptions = {
+  // Beyond the host's default core quota (docs/quotas.md): the pool's size is what is measured (Standard_D2s_v3: 2 cores).
+  quotas: { dedicatedCores: 2 * total },
+  ...(process.env.NODES_PER_AGENT === undefined ? {} : { nodesPerAgent: Number(process.env.NODES_PER_AGENT) }),
+};
 const profileDir = process.env.PROFILE_DIR === undefined ? undefined : resolve(process.env.PROFILE_DIR);
 if (profileDir !== undefined) {
   mkdirSync(profileDir, { recursive: true });

@@ -116,7 +116,8 @@ describe(`a pool of ${size} local nodes with the default agents and isolation`, 
   }
 
   before(async () => {
-    server = await startTestServer({ taskIsolation: true, agentHeartbeatIntervalInSeconds: 2 });
+    // Beyond this host's default core quota (docs/quotas.md): this test is about a pool of this size.
+    server = await startTestServer({ taskIsolation: true, agentHeartbeatIntervalInSeconds: 2, quotas: { dedicatedCores: 2 * size } });
     nodesDir = join(server.dataDir, "nodes");
   });
   after(async () => {
