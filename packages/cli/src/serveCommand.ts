@@ -105,7 +105,7 @@ export function serveCommand(): Command {
     .option("--jwt-issuer <issuer>", "required bearer token issuer")
     .option("--jwt-audience <audience>", "required bearer token audience", "https://batch.core.windows.net/")
     .option("--log-level <level>", "silent, error, warn, info or debug", "info")
-    .option("--nodes-per-agent <n>", "compute nodes one local agent process hosts at most (env OPENBATCH_NODES_PER_AGENT; default 16)", positiveInteger)
+    .option("--nodes-per-agent <n>", "compute nodes one local agent process hosts at most (env OPENBATCH_NODES_PER_AGENT; default 128)", positiveInteger)
     .option(
       "--agent-heartbeat-interval <seconds>",
       "how often an idle agent reports, and the longest a report is held (env OPENBATCH_AGENT_HEARTBEAT_INTERVAL; default 10)",

@@ -82,7 +82,10 @@ export interface ServerOptions {
   localAgentEntry?: string;
   /** How often an idle agent reports; also the longest a long poll is held. @default 10 */
   agentHeartbeatIntervalInSeconds?: number;
-  /** Nodes per local agent process. @default 16 */
+  /**
+   * Nodes per local agent process. @default 128 — an agent's fixed cost (a Node process, ~75 MB and ~0.5 s of CPU
+   * to start) is paid per 128 nodes, so 1,000 nodes take 8 processes (docs/architecture.md, "Lighter local nodes").
+   */
   nodesPerAgent?: number;
   /** An agent silent this long has its nodes marked `unknown`. @default 30 */
   nodeHeartbeatTimeoutInSeconds?: number;
@@ -275,7 +278,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     logStream: options.logStream,
     localAgentEntry: options.localAgentEntry,
     agentHeartbeatIntervalInSeconds: options.agentHeartbeatIntervalInSeconds ?? 10,
-    nodesPerAgent: options.nodesPerAgent ?? 16,
+    nodesPerAgent: options.nodesPerAgent ?? 128,
     nodeHeartbeatTimeoutInSeconds: options.nodeHeartbeatTimeoutInSeconds ?? 30,
     nodeOsUsers: options.nodeOsUsers ?? true,
     taskIsolation: options.taskIsolation ?? true,

@@ -66,6 +66,8 @@ export class NodeHost {
   /** The state file is gone for good: nothing is saved any more. */
   private retired = false;
   private toldUsersAreRecords = false;
+  /** A change was noted in this turn of the event loop and will be passed on once at its end. */
+  private changeNoted = false;
   private readonly resources: NodeResourceSampler;
 
   private constructor(private readonly options: NodeHostOptions) {
@@ -80,9 +82,17 @@ export class NodeHost {
       killGracePeriodInMs: options.killGracePeriodInMs,
       systemPath: options.systemPath,
       userName: options.userName,
+      // Passed on once per turn: the sync loop compares every node's report and the state names every node, so
+      // hundreds of nodes changing in one turn (a desired state applied, a burst of exits) must not cost that
+      // hundreds of times.
       changed: () => {
-        options.onChange();
-        this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
+        if (this.changeNoted) return;
+        this.changeNoted = true;
+        setImmediate(() => {
+          this.changeNoted = false;
+          options.onChange();
+          this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
+        });
       },
       persist: () => this.persist(),
       applicationPackages: options.applicationPackages,
@@ -229,10 +239,10 @@ export class NodeHost {
 
   private persist(): Promise<void> {
     if (this.retired) return Promise.resolve();
-    return this.options.stateFile.save({
+    return this.options.stateFile.save(() => ({
       version: localStateVersion,
       agentId: this.options.agentId,
       nodes: [...this.nodes.values()].map((node) => node.persisted()),
-    });
+    }));
   }
 }

@@ -18,7 +18,10 @@
  * - for a `deleting` pool, marks every node leaving and removes the pool once no node is left;
  * - sets `currentDedicatedNodes`/`currentLowPriorityNodes` and `allocationState`: `resizing` until the nodes that
  *   stay have all been reached by their agent and the leaving ones are gone, then `steady`.
- * Then it wakes the pool's agents, so they learn their new desired state without polling. The state changes
+ * Then it wakes the pool's agents, so they learn their new desired state without polling. A run with nothing to
+ * create, remove, keep or recover — most runs: every node first reached by its agent kicks one — only settles the
+ * pool's counts and allocation state from a census of its nodes grouped by the store (`settleOnly`), reading no node
+ * row and waking no agent: a 1,000-node pool coming up must not cost a full read of its nodes per node. The state changes
  * themselves — nodes allocated, leaving, kept, recovered, removed, the pool's allocation state — are
  * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
  */
@@ -76,6 +79,63 @@ function nodeIndex(nodeId: string): number {
 function removalOrder(a: StoredNode, b: StoredNode): number {
   const cost = (node: StoredNode) => (node.body.state === "running" ? 2 : node.body.state === "idle" ? 1 : 0);
   return cost(a) - cost(b) || nodeIndex(b.id) - nodeIndex(a.id);
+}
+
+interface PoolCounts {
+  readonly dedicated: number;
+  readonly lowPriority: number;
+  /** Nodes leaving (or asked to) and not gone yet. */
+  readonly leaving: number;
+  /** Whether a node the pool keeps has not been reached by its agent yet. */
+  readonly creating: boolean;
+  readonly resizeErrors: CloudPool["resizeErrors"] | undefined;
+  /** The account's core quota stopped the resize short (`resizeErrors` then says so). */
+  readonly quotaLimited: boolean;
+  /** More nodes are to be made in another pass (`maxNodesPerPass`). */
+  readonly more: boolean;
+}
+
+/** A pool's nodes counted by what the reconciler looks at, grouped by the store (`tally`: no row is parsed here). */
+interface NodeCensus {
+  /** Staying nodes (action run, not named by remove nodes), dedicated and low-priority. */
+  readonly dedicated: number;
+  readonly lowPriority: number;
+  /** Staying nodes not yet reached by their agent. */
+  readonly creating: number;
+  /** Nodes on their way out (action remove). */
+  readonly leaving: number;
+  /** Nodes named by remove nodes and still running. */
+  readonly named: number;
+  /** Running nodes in `leavingpool` (draining, or kept after a drain). */
+  readonly liveLeaving: number;
+  readonly preempted: number;
+}
+
+async function nodeCensus(tx: WriteTx, account: string, poolId: string): Promise<NodeCensus> {
+  const groups = await tx.tally({ account, kind: "node", scope: poolId }, [
+    { path: ["_ob", "action"], kind: "string" },
+    { path: ["state"], kind: "enum" },
+    { path: ["isDedicated"], kind: "bool" },
+    { path: ["_ob", "removalRequested"], kind: "string" },
+  ]);
+  const census = { dedicated: 0, lowPriority: 0, creating: 0, leaving: 0, named: 0, liveLeaving: 0, preempted: 0 };
+  for (const { values: [action, state, isDedicated, removalRequested], count } of groups) {
+    if (state === "preempted") census.preempted += count;
+    if (action !== "run") {
+      census.leaving += count;
+      continue;
+    }
+    if (removalRequested !== null && removalRequested !== undefined) {
+      census.named += count;
+      continue;
+    }
+    if (state === "leavingpool") census.liveLeaving += count;
+    if (state === "creating") census.creating += count;
+    // A missing isDedicated is dedicated, as everywhere else (`isDedicated ?? true`).
+    if (isDedicated === 0) census.lowPriority += count;
+    else census.dedicated += count;
+  }
+  return census;
 }
 
 /** The resize error of a pool stopped short by the account's dedicated or Spot core quota. */
@@ -151,10 +211,13 @@ export class PoolReconciler {
   private async reconcile(account: string, poolId: string): Promise<void> {
     const now = this.options.clock.now();
     const { launches, wakeAt, more } = await this.options.store.write(async (tx) => {
-      const recovery = await this.recoverPreempted(tx, account, poolId, now);
-      const { launches: launched, draining, more: unfinished } = await this.reconcileIn(tx, account, poolId, now);
-      // The pool's agents learn their new desired state without polling.
-      recordEffect(tx, { kind: "notifyPool", account, poolId });
+      const census = await nodeCensus(tx, account, poolId);
+      const recovery = census.preempted > 0 ? await this.recoverPreempted(tx, account, poolId, now) : undefined;
+      // Preempted nodes (recovered just now or waiting) need the full run: its census would be out of date.
+      const settled = census.preempted === 0 && (await this.settleOnly(tx, account, poolId, census, now));
+      const { launches: launched, draining, more: unfinished } = settled ? { launches: [], draining: false, more: false } : await this.reconcileIn(tx, account, poolId, now);
+      // The pool's agents learn their new desired state without polling (settling alone changes no node).
+      if (!settled) recordEffect(tx, { kind: "notifyPool", account, poolId });
       const pool = await tx.get<CloudPool>(poolRef(account, poolId));
       const deadline =
         pool?.body.allocationState === "resizing" && pool.body.enableAutoScale !== true && pool.body.allocationStateTransitionTime !== undefined
@@ -285,24 +348,16 @@ export class PoolReconciler {
       return { launches, draining: false, more: false };
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
-    const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
-    const lowPriority = staying.length - dedicated;
-    // A resize settles once its targets are met (joined pools fall short while they wait for agents), it timed out,
-    // or the account's core quota stopped it short.
-    const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
-    const settled =
-      !deleting && !more && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || quotaErrors.length > 0 || targetsMet);
-    const timedOut = resizeErrors !== undefined && quotaErrors.length === 0;
-    const unsettled = timedOut || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
-    const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
-    const changes: Partial<CloudPool> = {};
-    if (resizeErrors !== undefined) changes.resizeErrors = resizeErrors;
-    if (pool.body.currentDedicatedNodes !== dedicated) changes.currentDedicatedNodes = dedicated;
-    if (pool.body.currentLowPriorityNodes !== lowPriority) changes.currentLowPriorityNodes = lowPriority;
-    if (Object.keys(changes).length > 0 || pool.body.allocationState !== allocationState) {
-      await tx.replace(ref, reconciledPool(tx, account, pool.body, changes, allocationState ?? "steady", time), now);
-    }
+    await this.settle(tx, account, pool.body, {
+      dedicated,
+      lowPriority: staying.length - dedicated,
+      leaving: nodes.length - live.length + leaving.length - gone,
+      creating: staying.some((node) => node.state === "creating"),
+      resizeErrors,
+      quotaLimited: quotaErrors.length > 0,
+      more,
+    }, now);
     return { launches, draining: draining > 0, more };
   }
 
@@ -325,6 +380,44 @@ export class PoolReconciler {
       if (covers(quotas.lowPriority, other.body)) lowPriority -= (other.body.currentLowPriorityNodes ?? 0) * cores;
     }
     return { dedicated: Math.max(0, dedicated), lowPriority: Math.max(0, lowPriority) };
+  }
+
+  /**
+   * The pool's node counts and allocation state from its nodes' census, when that is all a run has to do: nothing
+   * to create, remove, keep or recover (the common case by far — every node first reached by its agent kicks a
+   * run, to see whether the pool is steady now). Reads no node rows; false when the full run is needed.
+   */
+  private async settleOnly(tx: WriteTx, account: string, poolId: string, census: NodeCensus, now: Date): Promise<boolean> {
+    const pool = await tx.get<CloudPool>(poolRef(account, poolId));
+    if (pool === undefined || pool.body.state === "deleting" || census.named > 0 || census.liveLeaving > 0) return false;
+    if (this.resizeTimeoutErrors(pool.body, now) !== undefined) return false;
+    // While nodes may still be wanted (a resize, or a joined pool short of its targets waiting for agents), only a
+    // pool at its targets is settled here: making nodes is the full run's.
+    const growing = pool.body.allocationState === "resizing" || this.options.providers.forPool(pool.body).placement.kind === "joined";
+    if (growing && (census.dedicated !== (pool.body.targetDedicatedNodes ?? 0) || census.lowPriority !== (pool.body.targetLowPriorityNodes ?? 0))) return false;
+    await this.settle(tx, account, pool.body, { dedicated: census.dedicated, lowPriority: census.lowPriority, leaving: census.leaving, creating: census.creating > 0, resizeErrors: undefined, quotaLimited: false, more: false }, now);
+    return true;
+  }
+
+  /** Writes the pool's current node counts and allocation state: `steady` once every node it keeps was reached and none is leaving. */
+  private async settle(tx: WriteTx, account: string, pool: CloudPool, counts: PoolCounts, now: Date): Promise<void> {
+    const deleting = pool.state === "deleting";
+    // A resize settles once its targets are met (joined pools fall short while they wait for agents), it timed out,
+    // or the account's core quota stopped it short.
+    const targetsMet = counts.dedicated >= (pool.targetDedicatedNodes ?? 0) && counts.lowPriority >= (pool.targetLowPriorityNodes ?? 0);
+    const settled =
+      !deleting && !counts.more && counts.leaving === 0 && !counts.creating && (pool.allocationState !== "resizing" || counts.resizeErrors !== undefined || counts.quotaLimited || targetsMet);
+    const timedOut = counts.resizeErrors !== undefined && !counts.quotaLimited;
+    const unsettled = timedOut || pool.allocationState === "stopping" ? "stopping" : "resizing";
+    const allocationState = deleting ? pool.allocationState : settled ? "steady" : unsettled;
+    const changes: Partial<CloudPool> = {};
+    if (counts.resizeErrors !== undefined) changes.resizeErrors = counts.resizeErrors;
+    if (pool.currentDedicatedNodes !== counts.dedicated) changes.currentDedicatedNodes = counts.dedicated;
+    if (pool.currentLowPriorityNodes !== counts.lowPriority) changes.currentLowPriorityNodes = counts.lowPriority;
+    if (Object.keys(changes).length > 0 || pool.allocationState !== allocationState) {
+      const poolId = pool.id ?? "";
+      await tx.replace(poolRef(account, poolId), reconciledPool(tx, account, pool, changes, allocationState ?? "steady", formatTimestamp(now)), now);
+    }
   }
 
   /**

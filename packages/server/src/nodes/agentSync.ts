@@ -244,9 +244,9 @@ export class AgentSync {
     };
   }
 
+  /** The agent's nodes, selected by the store: an agent of a 1,000-node pool must not parse every node of it per exchange. */
   private async assigned(tx: ReadTx, identity: AgentIdentity): Promise<StoredNode[]> {
-    const nodes = await listAll<NodeRecord>(tx, { account: identity.account, kind: "node", scope: identity.poolId });
-    return nodes.filter((node) => node.body._ob.agentId === identity.agentId);
+    return listAll<NodeRecord>(tx, { account: identity.account, kind: "node", scope: identity.poolId }, { op: "eq", path: ["_ob", "agentId"], kind: "string", value: identity.agentId });
   }
 
   /** An agent with no nodes left is told to shut down and forgotten. */
