@@ -20,6 +20,20 @@
  *   X <pid> <code> <signal> exited: exit status, or -1 and the signal number that ended it
  * The program is looked up on the PATH of the request's environment (execvpe's rule); a program naming a `/`
  * resolves against cwd. End of stdin ends the spawner; processes it started keep running (they are reparented).
+ *
+ * A frame whose first field is "K" is a kill request instead: fields "K", a target and a signal number, passed to
+ * kill(2) as they are (a negative target is a process group); nothing is replied. The agent uses it where it cannot
+ * signal the processes itself: inside a node's long-lived sandbox (process/nodeSandboxes.ts), whose first process
+ * this spawner then is. There, once no process of the sandbox is left (every orphan is its child), it replies
+ *   E                       the sandbox is empty
+ * and the end of stdin ends the sandbox with everything in it.
+ *
+ * `--drop UID GID` (a sandbox of one Batch identity, the spawner started as root inside it with CAP_SETUID,
+ * CAP_SETGID and CAP_SETPCAP): at start the spawner clears its supplementary groups, takes GID as every group id and
+ * UID as its real user id while its effective id stays root — so it can still open output files in the agent's task
+ * directories — empties its bounding, ambient and inheritable capability sets and keeps nothing but CAP_SETUID and
+ * CAP_SETGID. Every process it starts resets its effective ids to the real ones (POSIX_SPAWN_RESETIDS), so the
+ * program runs as UID and GID only and, its user ids all non-zero after exec, with no capability.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,11 +42,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +59,10 @@
 
 static char *input;
 static size_t input_length, input_capacity;
+/* Set by --drop: children reset their effective ids to the (dropped) real ones. */
+static short spawn_flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+/* The first process of a sandbox: reports when no process is left in it. */
+static int sandbox_init;
 
 static void reply(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static void reply(const char *format, ...) {
@@ -150,6 +172,15 @@ static void handle_frame(char *frame, size_t length) {
   char *cursor = frame, *end = frame + length;
   int bad = 0;
   char *id = next_field(&cursor, end, &bad);
+  if (!bad && strcmp(id, "K") == 0) {
+    char *target = next_field(&cursor, end, &bad);
+    char *number = bad ? NULL : next_field(&cursor, end, &bad);
+    if (!bad) kill((pid_t)strtol(target, NULL, 10), (int)strtol(number, NULL, 10));
+    free(id);
+    free(target);
+    free(number);
+    return;
+  }
   char *cwd = bad ? NULL : next_field(&cursor, end, &bad);
   char *stdout_path = bad ? NULL : next_field(&cursor, end, &bad);
   char *stderr_path = bad ? NULL : next_field(&cursor, end, &bad);
@@ -181,7 +212,7 @@ static void handle_frame(char *frame, size_t length) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attributes, spawn_flags);
   pid_t pid;
   int result = spawn_program(&pid, &actions, &attributes, argv, env);
   posix_spawnattr_destroy(&attributes);
@@ -225,13 +256,47 @@ static void reap(void) {
   for (;;) {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid < 0 && errno == ECHILD && sandbox_init) reply("E\n");
     if (pid <= 0) return;
     if (WIFEXITED(status)) reply("X %d %d 0\n", (int)pid, WEXITSTATUS(status));
     else if (WIFSIGNALED(status)) reply("X %d -1 %d\n", (int)pid, WTERMSIG(status));
   }
 }
 
-int main(void) {
+/* --drop UID GID: see the top. Returns 0, or -1 when the ids cannot be taken. */
+static int drop_to(const char *uid_text, const char *gid_text) {
+  char *end;
+  long uid = strtol(uid_text, &end, 10);
+  if (*end != '\0' || uid <= 0) return -1;
+  long gid = strtol(gid_text, &end, 10);
+  if (*end != '\0' || gid <= 0) return -1;
+  if (setgroups(0, NULL) != 0 || setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) return -1;
+  if (setresuid((uid_t)uid, 0, 0) != 0) return -1;
+  /*
+   * Nothing may reach the programs: a capability in the ambient or inheritable set would survive their exec (the
+   * saved id is still 0 when a child resets its effective id, so the kernel does not clear them then).
+   */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return -1;
+  /* Nor can anything be gained later (the bounding set, which needs CAP_SETPCAP to change); keep only what resets ids. */
+  for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+  }
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  data[0].effective = data[0].permitted = (1u << CAP_SETUID) | (1u << CAP_SETGID);
+  if (syscall(SYS_capset, &header, data) != 0) return -1;
+  spawn_flags |= POSIX_SPAWN_RESETIDS;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--drop") == 0) {
+    if (drop_to(argv[2], argv[3]) != 0) return 3;
+  } else if (argc != 1) {
+    return 3;
+  }
+  sandbox_init = getpid() == 1;
   sigset_t child;
   sigemptyset(&child);
   sigaddset(&child, SIGCHLD);

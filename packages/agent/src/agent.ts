@@ -24,6 +24,9 @@ import { NodeHost } from "./nodes/nodeHost.js";
 import { OsUsers, osUserSupport } from "./nodes/osUsers.js";
 import { OsUserRegistry, osUserRegistryDirectory } from "./nodes/osUserRegistry.js";
 import { TaskIdentities, taskIdentityRegistryDirectory } from "./nodes/taskIdentities.js";
+import { existsSync } from "node:fs";
+import { spawnerBinary } from "./process/launchers.js";
+import { NodeSandboxes } from "./process/nodeSandboxes.js";
 import { detectIsolation, isolationWarning, type Isolation } from "./process/sandbox.js";
 import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
@@ -106,7 +109,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
 
   const osUsers = osUserSupport(process.env, process.platform, process.getuid?.());
-  const isolation = options.isolation ?? (await detectIsolation(process.env, process.platform, process.getuid?.()));
+  const isolation = options.isolation ?? (await detectIsolation(process.env, process.platform, process.getuid?.(), existsSync(spawnerBinary) ? spawnerBinary : undefined));
+  const spawner = isolation.tools?.spawner;
+  const sandboxes = isolation.tools === undefined || spawner === undefined ? undefined : new NodeSandboxes({ tools: isolation.tools, spawner, logger });
   const warning = isolationWarning(isolation);
   if (isolation.mode === "none") logger.log("warn", warning ?? "tasks are not isolated", { isolation: isolation.mode });
   else logger.log("info", warning ?? "tasks are isolated: each runs in a sandbox as the OS account of its Batch identity", { isolation: isolation.mode });
@@ -126,6 +131,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
     isolation,
+    ...(sandboxes === undefined ? {} : { sandboxes }),
     ...(isolation.mode === "accounts"
       ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
       : {}),

@@ -11,11 +11,13 @@
 import { startAgent } from "./agent.js";
 import { createLogger } from "./log.js";
 import { UsageError, parseAgentArguments, usage } from "./options.js";
+import { existsSync } from "node:fs";
+import { spawnerBinary } from "./process/launchers.js";
 import { detectIsolation } from "./process/sandbox.js";
 
 async function main(): Promise<number> {
   if (process.argv.length === 3 && process.argv[2] === "--probe-isolation") {
-    const { mode, reason } = await detectIsolation(process.env, process.platform, process.getuid?.());
+    const { mode, reason } = await detectIsolation(process.env, process.platform, process.getuid?.(), existsSync(spawnerBinary) ? spawnerBinary : undefined);
     process.stdout.write(`${JSON.stringify({ mode, ...(reason === undefined ? {} : { reason }) })}\n`);
     return 0;
   }

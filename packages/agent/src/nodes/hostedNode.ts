@@ -54,6 +54,7 @@ import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import type { NodeSandboxes } from "../process/nodeSandboxes.js";
 
 export interface NodeContext {
   readonly dataDirectory: string;
@@ -73,6 +74,8 @@ export interface NodeContext {
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode. */
   readonly identities?: TaskIdentities;
+  /** Long-lived sandboxes per node and account (process/nodeSandboxes.ts), where they work. */
+  readonly sandboxes?: NodeSandboxes;
 }
 
 type Phase = "preparing" | "ready" | "removed";
@@ -407,6 +410,8 @@ export class HostedNode {
       await terminateGroups(this.processGroups, this.context.killGracePeriodInMs);
       this.processGroups.clear();
     }
+    // What the node's processes left running in its sandboxes ends with them.
+    await this.context.sandboxes?.closeNode(this.layout.root, this.context.killGracePeriodInMs);
   }
 
   private launchStartTask(desired: DesiredNode, attempt: number): void {
@@ -571,9 +576,9 @@ export class HostedNode {
 
   /** Who a run of this node runs as (runAs.ts); `run` names it within the node (a task-scope identity's account is per node and run). */
   private identityFor(desired: DesiredNode, identity: TaskAssignment["userIdentity"], run: string): ReturnType<typeof runAsOrFailure> {
-    const { isolation, identities, userName, dataDirectory } = this.context;
+    const { isolation, identities, sandboxes, userName, dataDirectory } = this.context;
     return runAsOrFailure(
-      { isolation, ...(identities === undefined ? {} : { identities }), agentUserName: userName, dataDirectory },
+      { isolation, ...(identities === undefined ? {} : { identities }), ...(sandboxes === undefined ? {} : { sandboxes }), agentUserName: userName, dataDirectory },
       { layout: this.layout, poolId: this.poolId, nodeId: this.nodeId, account: desired.environment["AZ_BATCH_ACCOUNT_NAME"] ?? "", userAccounts: desired.userAccounts },
       identity,
       // Preparation and release runs have the same assignment id on every node.

@@ -53,7 +53,7 @@ export interface JobTaskRun {
   readonly killGracePeriodInMs: number;
   /** When the run began (the `running` outcome's startTime). */
   readonly startTime: Date;
-  /** Called once the process runs, before it ends. */
+  /** Called once the process runs, before it ends, when it runs on this host (a node sandbox's pids are its own). */
   readonly onProcess?: (pid: number) => void;
 }
 
@@ -186,7 +186,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       ...(assignment.maxWallClockTimeInMs === undefined ? {} : { timeoutInMs: assignment.maxWallClockTimeInMs }),
       ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
     });
-    run.onProcess?.(started.pid);
+    if (started.onHost) run.onProcess?.(started.pid);
     const result = await started.result;
     let failure: Failure | undefined =
       result.killedBy === "abort"

@@ -25,6 +25,7 @@ import { isSafeId } from "./nodeLayout.js";
 import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import type { NodeSandboxes } from "../process/nodeSandboxes.js";
 
 export interface NodeHostOptions {
   readonly agentId: string;
@@ -45,6 +46,8 @@ export interface NodeHostOptions {
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode (nodes/taskIdentities.ts). */
   readonly identities?: TaskIdentities;
+  /** Long-lived sandboxes per node and account, where they work (process/nodeSandboxes.ts). */
+  readonly sandboxes?: NodeSandboxes;
 }
 
 export class NodeHost {
@@ -74,6 +77,7 @@ export class NodeHost {
       applicationPackages: options.applicationPackages,
       isolation: options.isolation,
       ...(options.identities === undefined ? {} : { identities: options.identities }),
+      ...(options.sandboxes === undefined ? {} : { sandboxes: options.sandboxes }),
     };
   }
 
@@ -172,6 +176,7 @@ export class NodeHost {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.nodes.values()].map((node) => node.close()));
+    await this.options.sandboxes?.close(this.options.killGracePeriodInMs);
     // Commands under way finish (none is cut half-way); nothing new starts, as no desired state is applied.
     await this.options.osUsers?.settled();
     await this.persist();

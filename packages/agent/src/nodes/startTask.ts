@@ -44,7 +44,7 @@ export interface StartTaskAttempt {
   readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly killGracePeriodInMs: number;
-  /** Called once the process runs, before it ends. */
+  /** Called once the process runs, before it ends, when it runs on this host (a node sandbox's pids are its own). */
   readonly onProcess?: (pid: number) => void;
 }
 
@@ -115,7 +115,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       clock: run.clock,
       ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
     });
-    run.onProcess?.(started.pid);
+    if (started.onHost) run.onProcess?.(started.pid);
     const result = await started.result;
     return {
       attempt: run.attempt,
