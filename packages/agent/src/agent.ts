@@ -161,7 +161,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger,
     reports: () => nodes.reports(),
-    apply: (response) => nodes.apply(response.nodes),
+    apply: (response, sentAt) => nodes.apply(response.nodes, response.dispatchLeaseInMs === undefined ? undefined : sentAt + response.dispatchLeaseInMs),
   });
   const session = loop;
   logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: serverUrl.origin });

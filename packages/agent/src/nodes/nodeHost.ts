@@ -60,6 +60,8 @@ export class NodeHost {
   /** The state file is gone for good: nothing is saved any more. */
   private retired = false;
   private toldUsersAreRecords = false;
+  /** The end of the dispatch lease of the desired state applied last (performance.now() time); none: no limit. */
+  private startRunsUntil: number | undefined;
 
   private constructor(private readonly options: NodeHostOptions) {
     this.context = {
@@ -74,6 +76,7 @@ export class NodeHost {
         this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
       },
       persist: () => this.persist(),
+      mayStartRuns: () => this.startRunsUntil === undefined || performance.now() < this.startRunsUntil,
       applicationPackages: options.applicationPackages,
       isolation: options.isolation,
       ...(options.identities === undefined ? {} : { identities: options.identities }),
@@ -104,9 +107,13 @@ export class NodeHost {
     return host;
   }
 
-  /** Applies the full desired state; returns at once (the nodes converge in the background). */
-  apply(desired: readonly DesiredNode[]): void {
+  /**
+   * Applies the full desired state; returns at once (the nodes converge in the background). `startRunsUntil`
+   * (performance.now() time) ends the dispatch lease it comes with (agentProtocol.ts `dispatchLeaseInMs`).
+   */
+  apply(desired: readonly DesiredNode[], startRunsUntil?: number): void {
     if (this.closed) return;
+    this.startRunsUntil = startRunsUntil;
     const wanted = new Map<string, DesiredNode>();
     for (const node of desired) {
       if (isSafeId(node.nodeId) && isSafeId(node.poolId)) {

@@ -42,7 +42,8 @@ export interface SyncLoopOptions {
   /** The current reports of every hosted node. */
   readonly reports: () => AgentNodeReport[];
   /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
-  readonly apply: (response: AgentSyncResponse) => void;
+  /** Applies an answer; `sentAt` (performance.now()) is when its request left, where the dispatch lease starts. */
+  readonly apply: (response: AgentSyncResponse, sentAt: number) => void;
 }
 
 /** How long past `waitInMs` an answer may take before the request counts as failed. */
@@ -116,6 +117,8 @@ export class SyncLoop {
       const reportsText = JSON.stringify(reports);
       this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
       const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
+      // The dispatch lease runs from before the server could have seen the request (agentProtocol.ts).
+      const sentAt = performance.now();
       try {
         const response = await exchange({ serverUrl: this.options.serverUrl, token: this.options.token, request: this.request(reports), signal });
         this.inFlight = undefined;
@@ -125,7 +128,7 @@ export class SyncLoop {
         this.exchanges++;
         this.knownVersion = response.version;
         this.waitInMs = Math.max(0, Math.min(this.configuredWaitInMs, response.heartbeatIntervalInMs));
-        this.options.apply(response);
+        this.options.apply(response, sentAt);
         if (response.shutdown) {
           logger.log("info", "the server asked the agent to shut down");
           return "shutdown";
