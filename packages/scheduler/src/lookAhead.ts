@@ -87,7 +87,9 @@ export function planLookAhead(input: LookAheadInput): { placements: Placement[];
         for (const run of node.waiting ?? []) {
           if (alreadyWithdrawn.has(run.assignmentId)) continue;
           const job = jobsByKey.get(idKey(run.jobId));
-          const waiting: Waiting = { run, node: slot, priority: job?.priority ?? -1001, jobSequence: job?.sequence ?? 0, withdrawn: false };
+          // A run of a job no longer active yields to any job (schedule.ts waitingOfInactiveJob).
+          const priority = job === undefined ? -1001 : (job.priority ?? 0);
+          const waiting: Waiting = { run, node: slot, priority, jobSequence: job?.sequence ?? 0, withdrawn: false };
           const onNode = state.waitingByNode.get(slot) ?? [];
           onNode.push(waiting);
           state.waitingByNode.set(slot, onNode);
