@@ -45,3 +45,5 @@ export {
   extractZip,
   type ApplicationPackageSource,
 } from "./nodes/applicationPackages.js";
+export { runRemoteAgent, type RemoteAgentOptions, type RemoteAgentExit } from "./remote/runRemoteAgent.js";
+export { readIdentity, identityPath, type AgentIdentityFile } from "./remote/identityFile.js";

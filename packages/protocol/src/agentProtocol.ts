@@ -20,7 +20,11 @@ import { StartTask } from "./models/pool.js";
 import { OutputFile, ResourceFile, UserIdentity } from "./models/common.js";
 import { ElevationLevel } from "./enums.js";
 
-export const agentProtocolVersion = 1;
+/**
+ * 2: pipelined dispatch — desired nodes list runs beyond their slots (`slots`, `order`, `withdraw`, the dispatch
+ * lease); an agent of version 1 would start them all at once, so the server refuses it.
+ */
+export const agentProtocolVersion = 2;
 
 /** Path of the sync endpoint, outside the Batch API's pipeline. */
 export const agentSyncPath = "/_agent/v1/sync";

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { assertNever } from "@openbatch/core";
+import type { CloudPool } from "@openbatch/protocol";
 import { openStore } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
@@ -58,8 +59,16 @@ import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
 import { AgentTokens } from "./nodes/agentTokens.js";
 import { PoolNotifier } from "./nodes/notifier.js";
-import { noProvider } from "./providers/computeProvider.js";
-import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
+import type { ComputeProvider } from "./providers/computeProvider.js";
+import { createExternalProvider } from "./providers/external/externalProvider.js";
+import { ProviderSet } from "./providers/providerSet.js";
+import { createSlurmProvider, slurmServerTag } from "./providers/slurm/slurmProvider.js";
+import { slurmCommands } from "./providers/slurm/slurmCommands.js";
+import { AgentJoin, checkJoinable } from "./nodes/agentJoin.js";
+import { FileChannel } from "./nodes/fileChannel.js";
+import { JoinTokens } from "./nodes/joinTokens.js";
+import { registerRemoteEndpoints } from "./nodes/remoteEndpoints.js";
+import type { AgentRecord } from "./records/agents.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
@@ -194,23 +203,61 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const tokens = AgentTokens.load(config.dataDir);
   const taskTokens = TaskTokens.load(config.dataDir);
   secureSecretFiles(config.dataDir);
-  const provider =
-    config.localAgentEntry === undefined
-      ? noProvider
-      : createLocalProvider({ agentEntry: config.localAgentEntry, dataDir: config.dataDir, serverUrl: () => url, taskIsolation: config.taskIsolation });
+  const channel = new FileChannel();
+  const accountNames = config.accounts.map((account) => account.name);
+  const agentServerUrl = () => config.publicUrl ?? url;
+  const providerList: ComputeProvider[] = [
+    createLocalProvider({
+      agentEntry: config.localAgentEntry,
+      dataDir: config.dataDir,
+      serverUrl: () => url,
+      nodesPerAgent: config.nodesPerAgent,
+      taskIsolation: config.taskIsolation,
+      ...(config.tls === undefined ? {} : { serverCertificateFile: config.tls.certFile }),
+    }),
+    createExternalProvider(),
+  ];
+  const slurmAgentCommand = config.slurm.agentCommand;
+  const slurm =
+    slurmAgentCommand === undefined
+      ? undefined
+      : createSlurmProvider({
+          store,
+          clock: config.clock,
+          commands: slurmCommands({ ...process.env, ...config.slurm.environment }),
+          accounts: () => accountNames,
+          settings: config.slurm,
+          agentCommand: slurmAgentCommand,
+          workDirectory: config.slurm.workDir ?? join(config.dataDir, "slurm"),
+          serverUrl: () => config.slurm.serverUrl ?? agentServerUrl(),
+          ...(config.slurm.caFile === undefined ? {} : { caFile: config.slurm.caFile }),
+          ...(config.slurm.pilotEnvironment === undefined ? {} : { pilotEnvironment: config.slurm.pilotEnvironment }),
+          serverTag: slurmServerTag(config.dataDir),
+          ...(config.slurm.pollIntervalInMs === undefined ? {} : { pollIntervalInMs: config.slurm.pollIntervalInMs }),
+          onPoolChanged: (account, poolId) => void reconciler.kick(account, poolId),
+          log: (level, message, fields) => app?.log[level](fields, message),
+        });
+  if (slurm !== undefined) providerList.push(slurm);
+  const providers = new ProviderSet(providerList, config.provider);
   const isolation = await taskIsolationStatus(config);
   const heartbeats = new HeartbeatTracker({
     store,
     clock: config.clock,
     timeoutInMs: config.nodeHeartbeatTimeoutInSeconds * 1000,
     onAgentLost: (identity) =>
-      void provider.isAgentGone(identity.agentId).then(async (gone) => {
-        const registered = await store.read((tx) => tx.get({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId }));
-        if (gone !== true || registered === undefined) return;
+      void (async () => {
+        const found = await store.read(async (tx) => {
+          const agent = await tx.get<AgentRecord>({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId });
+          const pool = await tx.get<CloudPool>({ account: identity.account, kind: "pool", scope: "", id: identity.poolId });
+          return agent === undefined || pool === undefined ? undefined : { agent: agent.body, pool: pool.body };
+        });
+        if (found === undefined) return;
+        const provider = providers.of(found.agent.provider ?? "local");
+        if ((await provider.isAgentGone(identity)) !== true) return;
         app?.log.warn({ ...identity }, "agent process gone; starting it again");
         heartbeats.seen(identity, config.clock.now());
-        await provider.startAgent({ ...identity, token: tokens.issue(identity) });
-      }),
+        await provider.startAgent({ ...identity, token: tokens.issue(identity), pool: found.pool });
+      })().catch((error: unknown) => app?.log.error({ err: error, ...identity }, "restarting a lost agent failed")),
     abandonAfterInMs: config.unknownNodeTimeoutInSeconds * 1000,
     onAgentAbandoned: async (identity) => {
       const released = await store.write((tx) => releaseUnresponsiveNodes(tx, identity, config.clock.now()));
@@ -220,10 +267,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const reconciler = new PoolReconciler({
     store,
-    provider,
+    providers,
     tokens,
     clock: config.clock,
-    nodesPerAgent: config.nodesPerAgent,
     nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
     onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
     onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
@@ -257,7 +303,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const poolCapabilities: PoolCapabilityCheck = (pool) => {
     checkPoolSpec(pool);
-    checkLocalPoolCapabilities(pool);
+    providers.checkPool(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
   const scheduleRunner = new JobScheduleRunner({
@@ -268,6 +314,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   });
   const pools = new PoolService(store, poolCapabilities);
   const nodes = new NodeService(store, pools);
+  const agentFiles = new AgentFiles(channel);
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
@@ -279,16 +326,17 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     tasks: new TaskService(store, fileRules),
     taskControl: new TaskControl(store),
     nodes,
-    nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
+    nodeFiles: new NodeFileService(store, nodes, agentFiles),
     nodeUsers: new NodeUsers(nodes),
     usageMetrics: new UsageMetricsService(store),
-    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents") }),
+    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents"), agentFiles }),
   };
   const handlers = createHandlerTable(services);
   let ready = false;
   const health = (): ServerHealth => ({ missedWakeUps: scheduling.missedWakeUps, illegalTransitions: store.illegalTransitions });
+  const accountRegistry = new AccountRegistry(config.accounts);
   const authenticator = createAuthenticator({
-    accounts: new AccountRegistry(config.accounts),
+    accounts: accountRegistry,
     bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
@@ -320,10 +368,20 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => {
       heartbeats.forget(identity);
-      provider.agentRetired?.(identity.agentId);
+      channel.forgetAgent(identity);
+      providers.agentRetired(identity);
     },
   });
   registerAgentRoutes(app, tokens, agentSync);
+  const joinTokens = new JoinTokens(store, accountRegistry, (pool) => checkJoinable(providers, pool));
+  registerRemoteEndpoints(app, {
+    config,
+    authenticator,
+    tokens,
+    joinTokens,
+    channel,
+    join: new AgentJoin({ store, tokens, joinTokens, providers, reconcile: (account, poolId) => reconciler.kick(account, poolId), clock: config.clock, onJoined: (identity) => heartbeats.seen(identity, config.clock.now()) }),
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -333,14 +391,14 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  url = `http://${host}:${address.port}`;
+  url = `${config.tls === undefined ? "http" : "https"}://${host}:${address.port}`;
   dataDirLock.setUrl(url);
-  const accountNames = config.accounts.map((account) => account.name);
   await heartbeats.start(accountNames);
   await reconciler.reconcileAll(accountNames);
   scheduling.start(accountNames);
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
+  slurm?.start();
   const autoscaleLoop = new AutoscaleLoop({
     store,
     clock: config.clock,
@@ -363,6 +421,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       closing ??= (async () => {
         ready = false;
         notifier.close();
+        channel.close();
         heartbeats.close();
         reconciler.close();
         await autoscaleLoop.close();
@@ -371,7 +430,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await deadlines.close();
         await scheduling.close();
         await reconciler.idle();
-        await provider.close();
+        await providers.close();
         await store.close();
         dataDirLock.release();
       })();

@@ -34,7 +34,9 @@ export type EntityKind =
   | "jobNode"
   /** An autoscale pool's bookkeeping (scope "", id: the pool) and its metric samples (scope: the pool). */
   | "autoscale"
-  | "autoscaleSample";
+  | "autoscaleSample"
+  /** A join token of a pool (scope: the pool): lets agents started elsewhere join it (revocable, expiring). */
+  | "joinToken";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

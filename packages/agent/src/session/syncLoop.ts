@@ -29,6 +29,8 @@ export type SyncStopReason = "shutdown" | "unauthorized" | "closed";
 
 export interface SyncLoopOptions {
   readonly serverUrl: string;
+  /** How to reach the server (its TLS settings). @default the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
   readonly token: string;
   readonly agentId: string;
   /** @default a random UUID */
@@ -41,9 +43,13 @@ export interface SyncLoopOptions {
   readonly logger: Logger;
   /** The current reports of every hosted node. */
   readonly reports: () => AgentNodeReport[];
-  /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
-  /** Applies an answer; `sentAt` (performance.now()) is when its request left, where the dispatch lease starts. */
+  /**
+   * Applies an answer's desired nodes (must not throw, must not wait for the work it causes); `sentAt`
+   * (performance.now()) is when its request left, where the dispatch lease starts.
+   */
   readonly apply: (response: AgentSyncResponse, sentAt: number) => void;
+  /** The server answered again after failures (the network or the server is back). */
+  readonly onReconnected?: () => void;
 }
 
 /** How long past `waitInMs` an answer may take before the request counts as failed. */
@@ -120,10 +126,19 @@ export class SyncLoop {
       // The dispatch lease runs from before the server could have seen the request (agentProtocol.ts).
       const sentAt = performance.now();
       try {
-        const response = await exchange({ serverUrl: this.options.serverUrl, token: this.options.token, request: this.request(reports), signal });
+        const response = await exchange({
+          serverUrl: this.options.serverUrl,
+          ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
+          token: this.options.token,
+          request: this.request(reports),
+          signal,
+        });
         this.inFlight = undefined;
         this.answeredReports = reportsText;
-        if (this.backoff.count > 0) logger.log("info", "connected to the server again", { failures: this.backoff.count });
+        if (this.backoff.count > 0) {
+          logger.log("info", "connected to the server again", { failures: this.backoff.count });
+          this.options.onReconnected?.();
+        }
         this.backoff.reset();
         this.exchanges++;
         this.knownVersion = response.version;

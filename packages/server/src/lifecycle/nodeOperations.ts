@@ -103,6 +103,14 @@ export async function leavingNode(tx: WriteTx, account: string, poolId: string, 
     await removeNode(tx, account, poolId, node, now);
     return undefined;
   }
+  if (node.state === "unknown") {
+    // Its agent is out of contact and may never come back to confirm a removal (an agent on another machine): the
+    // node goes at once, its tasks released as the option says (above); an agent that returns finds it gone and
+    // kills what still ran there. It stopped starting waiting runs when its dispatch lease lapsed, before the node
+    // became unknown (docs/architecture.md "Pipelined dispatch").
+    await removeNode(tx, account, poolId, node, now);
+    return undefined;
+  }
   const leaving = move(tx, ref, nodeLifecycle, node, "leave", "leavingpool", time);
   return { ...leaving, stateTransitionTime: time, _ob: { ...leaving._ob, action: "remove" } };
 }

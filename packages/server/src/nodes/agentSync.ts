@@ -23,6 +23,7 @@ import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recent
 import { taskRef, type TaskRecord } from "../records/tasks.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import type { PoolNotifier } from "./notifier.js";
+import { checkNodeClaims } from "./nodeClaims.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -152,6 +153,7 @@ export class AgentSync {
     let nodesChanged = false;
     const desired: DesiredJson[] = [];
     const nodes = await this.assigned(tx, identity);
+    await checkNodeClaims(tx, identity, request.nodes, nodes);
     const taskSlots = await this.taskSlotsOf(tx, identity, nodes);
     for (const node of nodes) {
       const report = reports.get(node.id.toLowerCase());

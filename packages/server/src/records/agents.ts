@@ -11,4 +11,13 @@ export interface AgentRecord {
   lastSeen?: string;
   /** The host's CPU use reported with the last sync (autoscale `$CPUPercent`). */
   cpuPercent?: number;
+  /** The provider that started the agent (absent: `local`, for agents registered before providers were chosen per pool). */
+  provider?: ProviderKind;
+  /** An agent that joined (external provider): how many nodes it hosts at most. */
+  capacity?: number;
+  /** An agent that joined: the join token it used. */
+  joinTokenId?: string;
 }
+
+/** The compute providers (providers/computeProvider.ts). */
+export type ProviderKind = "local" | "external" | "slurm";
