@@ -54,6 +54,7 @@ import { JobScheduleRunner } from "./loops/jobScheduleRunner.js";
 import { PlanApplier } from "./loops/planApplier.js";
 import { PoolReconciler } from "./loops/poolReconciler.js";
 import { SchedulingLoop } from "./loops/schedulingLoop.js";
+import { SpotEvictions } from "./loops/spotEvictions.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -71,6 +72,8 @@ import { registerRemoteEndpoints } from "./nodes/remoteEndpoints.js";
 import type { AgentRecord } from "./records/agents.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
+import { checkContainerSettings, type ContainerPolicy } from "./services/containerRules.js";
+import { checkPoolConfiguration } from "./services/poolConfigurationRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
@@ -160,6 +163,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       case "notifyPool":
         return notifier.notify(effect.account, effect.poolId);
       case "reconcilePool":
+        // A pool's nodes changed: Spot nodes that appeared or recovered get their eviction time too.
+        spotEvictions?.kick(effect.account);
         return void reconciler.kick(effect.account, effect.poolId);
       case "kickScheduleRunner":
         return scheduleRunner.kick(effect.account);
@@ -240,6 +245,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   if (slurm !== undefined) providerList.push(slurm);
   const providers = new ProviderSet(providerList, config.provider);
   const isolation = await taskIsolationStatus(config);
+  const { containerRuntime: _runtime, ...isolationDetails } = isolation;
   const heartbeats = new HeartbeatTracker({
     store,
     clock: config.clock,
@@ -300,10 +306,25 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       }),
     onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
   });
+  const spotEvictions =
+    config.spotEvictionRatePerHour > 0
+      ? new SpotEvictions({
+          store,
+          clock: config.clock,
+          ratePerHour: config.spotEvictionRatePerHour,
+          recoveryInMs: config.spotRecoveryInSeconds * 1000,
+          onError: (error, account) => app?.log.error({ err: error, account }, "spot eviction pass failed"),
+        })
+      : undefined;
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
-  const poolCapabilities: PoolCapabilityCheck = (pool) => {
+  const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
+  const runtime = isolation.containerRuntime;
+  const containerRuntime = "reason" in runtime ? { available: false, reason: runtime.reason } : { available: true };
+  const poolCapabilities: PoolCapabilityCheck = (pool, account) => {
     checkPoolSpec(pool);
-    providers.checkPool(pool);
+    checkPoolConfiguration(pool, { subscriptionId: config.subscriptionId });
+    providers.checkPool(pool, containerRuntime);
+    checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
   const scheduleRunner = new JobScheduleRunner({
@@ -321,9 +342,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     certificates: new CertificateService(store),
     pools,
     autoscale: new AutoscaleService(store, pools),
-    jobs: new JobService(store, { fileRules, poolCapabilities }),
-    jobSchedules: new JobScheduleService(store),
-    tasks: new TaskService(store, fileRules),
+    jobs: new JobService(store, { fileRules, poolCapabilities, containerPolicy }),
+    jobSchedules: new JobScheduleService(store, containerPolicy),
+    tasks: new TaskService(store, fileRules, containerPolicy),
     taskControl: new TaskControl(store),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, agentFiles),
@@ -341,7 +362,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolation, ...health() }) });
+  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolationDetails, containerRuntime: isolation.containerRuntime, ...health() }) });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
   registerEventsRoute(app, { config, authenticator, hub: events });
   registerMetricsRoute(app, metrics, config.metricsToken);
@@ -365,6 +386,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     // Three quarters of the time after which the agent's nodes are given up (their waiting runs go elsewhere).
     dispatchLeaseInMs: Math.max(1, Math.floor(config.nodeHeartbeatTimeoutInSeconds * 750)),
     nodeOsUsers: config.nodeOsUsers,
+    unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
     onRetired: (identity) => {
       heartbeats.forget(identity);
@@ -399,6 +421,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   scheduleRunner.start(accountNames);
   deadlines.start(accountNames);
   slurm?.start();
+  spotEvictions?.start(accountNames);
   const autoscaleLoop = new AutoscaleLoop({
     store,
     clock: config.clock,
@@ -428,6 +451,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         await server.close();
         await scheduleRunner.close();
         await deadlines.close();
+        await spotEvictions?.close();
         await scheduling.close();
         await reconciler.idle();
         await providers.close();

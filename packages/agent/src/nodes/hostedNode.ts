@@ -52,7 +52,7 @@ import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
 import { placeTaskCertificates } from "./certificateFiles.js";
-import { ApplicationPackageFailure, applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
+import { applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
@@ -60,6 +60,8 @@ import { compareStartOrder, taskReport } from "./taskQueue.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
 import type { NodeSandboxes } from "../process/nodeSandboxes.js";
+import type { RuntimeDetection } from "../containers/runtime.js";
+import { nodeContainers, prepareNodeContent, removeContainersOf } from "./nodeContent.js";
 
 export interface NodeContext {
   readonly dataDirectory: string;
@@ -86,6 +88,8 @@ export interface NodeContext {
   readonly identities?: TaskIdentities;
   /** Long-lived sandboxes per node and account (process/nodeSandboxes.ts), where they work. */
   readonly sandboxes?: NodeSandboxes;
+  /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
+  readonly containers: RuntimeDetection;
 }
 
 type Phase = "preparing" | "ready" | "removed";
@@ -213,6 +217,8 @@ export class HostedNode {
         signalGroup(orphan.process.pid, "SIGKILL");
       }
     }
+    // Containers outlive their runtime's client: those of runs the previous agent process did not finish go too.
+    if (orphans.length > 0) await this.removeContainers();
   }
 
   /** The latest desired state; undefined when the server no longer lists the node. */
@@ -356,22 +362,12 @@ export class HostedNode {
     return false;
   }
 
-  /**
-   * Installs the pool's application packages; false (and the node's `errors` set) when one cannot be installed.
-   * Other failures (the disk) are thrown and retried like any step.
-   */
+  /** Installs the pool's packages and pulls its images; false (and the node's `errors` set) when one cannot be had. */
   private async installPoolPackages(desired: DesiredNode): Promise<boolean> {
-    try {
-      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
-      return true;
-    } catch (error) {
-      if (!(error instanceof ApplicationPackageFailure)) throw error;
-      const details = error.deployment === undefined ? [] : [{ name: "ApplicationId", value: error.deployment.applicationId }, { name: "Version", value: error.deployment.version }];
-      this.errors = [{ code: error.code, message: error.message, ...(details.length === 0 ? {} : { errorDetails: details }) }];
-      this.logger.log("error", "a pool application package could not be installed; the node is unusable", { error });
-      this.context.changed();
-      return false;
-    }
+    this.errors = await prepareNodeContent(this.context.applicationPackages, this.context.containers, this.layout.applications, desired, this.logger);
+    if (this.errors.length === 0) return true;
+    this.context.changed();
+    return false;
   }
 
   private async remove(): Promise<void> {
@@ -440,6 +436,11 @@ export class HostedNode {
     }
     // What the node's processes left running in its sandboxes ends with them.
     await this.context.sandboxes?.closeNode(this.layout.root, this.context.killGracePeriodInMs);
+    await this.removeContainers();
+  }
+
+  private removeContainers(): Promise<void> {
+    return removeContainersOf(this.context.containers, this.layout.root, this.logger);
   }
 
   private launchStartTask(desired: DesiredNode, attempt: number): void {
@@ -466,6 +467,7 @@ export class HostedNode {
           nodeEnvironment: this.nodeEnvironment(desired),
           certificates: desired.certificates,
           runAs: identity,
+          containers: nodeContainers(this.context.containers, desired),
           signal: controller.signal,
           clock: this.context.clock,
           killGracePeriodInMs: this.context.killGracePeriodInMs,
@@ -607,6 +609,7 @@ export class HostedNode {
           nodeEnvironment: { ...this.nodeEnvironment(desired, assignment), ...certificates },
           systemPath: this.context.systemPath,
           runAs: identity,
+          containers: nodeContainers(this.context.containers, desired),
           signal: controller.signal,
           clock: this.context.clock,
           killGracePeriodInMs: this.context.killGracePeriodInMs,

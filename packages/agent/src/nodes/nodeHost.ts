@@ -26,6 +26,7 @@ import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
 import type { NodeSandboxes } from "../process/nodeSandboxes.js";
+import type { RuntimeDetection } from "../containers/runtime.js";
 
 export interface NodeHostOptions {
   readonly agentId: string;
@@ -48,6 +49,8 @@ export interface NodeHostOptions {
   readonly identities?: TaskIdentities;
   /** Long-lived sandboxes per node and account, where they work (process/nodeSandboxes.ts). */
   readonly sandboxes?: NodeSandboxes;
+  /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
+  readonly containers: RuntimeDetection;
 }
 
 export class NodeHost {
@@ -81,6 +84,7 @@ export class NodeHost {
       isolation: options.isolation,
       ...(options.identities === undefined ? {} : { identities: options.identities }),
       ...(options.sandboxes === undefined ? {} : { sandboxes: options.sandboxes }),
+      containers: options.containers,
     };
   }
 

@@ -48,6 +48,8 @@ export interface RunAs {
   readonly userName: string;
   /** `AZ_BATCH_TASK_USER_IDENTITY`. */
   readonly identityName: string;
+  /** The identity is an admin (root in a container, as on Azure). */
+  readonly elevated: boolean;
   readonly confinement?: Confinement;
   /** Gives the run's working directory and its certificate files to its account (accounts mode). */
   own(taskDirectory: string, workingDirectory: string): Promise<void>;
@@ -81,13 +83,14 @@ export async function runAs(context: NodeIsolation, node: RunNode, identity: Use
   const name = identityName(spec);
   const { isolation } = context;
   const tools = isolation.tools;
-  if (isolation.mode === "none" || tools === undefined) return { userName: context.agentUserName, identityName: name, own: noOwner, release: noOwner };
+  const elevated = spec.admin;
+  if (isolation.mode === "none" || tools === undefined) return { userName: context.agentUserName, identityName: name, elevated, own: noOwner, release: noOwner };
   const base = { tools, nodeRoot: node.layout.root, tmpDirectory: nodeTmpDirectory(node.layout) };
   const sandboxes = context.sandboxes;
   const identities = context.identities;
   if (isolation.mode === "sandbox" || identities === undefined) {
     const confinement: Confinement = sandboxes === undefined ? base : { ...base, sandbox: sandboxes.sandboxFor(base) };
-    return { userName: context.agentUserName, identityName: name, confinement, own: noOwner, release: noOwner };
+    return { userName: context.agentUserName, identityName: name, elevated, confinement, own: noOwner, release: noOwner };
   }
   const nodeKey = `${node.poolId}/${node.nodeId}`;
   const accountName = accountNameFor({ dataDirectory: context.dataDirectory, account: node.account, poolId: node.poolId }, spec, run);
@@ -99,6 +102,7 @@ export async function runAs(context: NodeIsolation, node: RunNode, identity: Use
   return {
     userName: account.name,
     identityName: name,
+    elevated,
     confinement: shared ? { ...confined, sandbox: sandboxes.sandboxFor(confined) } : confined,
     own: (taskDirectory, workingDirectory) => giveRun(account, taskDirectory, workingDirectory),
     release: hold === nodeKey ? noOwner : () => identities.release(accountName, hold),

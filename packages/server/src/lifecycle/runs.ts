@@ -16,7 +16,7 @@ import type { WriteTx } from "@openbatch/store";
 import { listAll } from "../records/listAll.js";
 import { nodeRef, type DeallocationOption, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recentTasks.js";
-import { taskRef, type InstanceRun, type TaskAssignmentRecord, type TaskRecord } from "../records/tasks.js";
+import { containerInfoOf, taskRef, type InstanceRun, type TaskAssignmentRecord, type TaskRecord } from "../records/tasks.js";
 import { writeNode } from "./nodes.js";
 import { endedTask, requeuedTask, unassignedTask } from "./tasks.js";
 
@@ -111,6 +111,7 @@ export function endedInstance(instance: InstanceRun, outcome: ProcessOutcome, ti
     stateTransitionTime: time,
     endTime: outcome.endTime ?? time,
     ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    ...containerInfoOf(outcome),
     result: failureInfo === undefined ? "success" : "failure",
     ...(failureInfo === undefined ? {} : { failureInfo }),
   };

@@ -48,6 +48,8 @@ export interface AgentSyncOptions {
    * (`nodeOsUsers`). Off, agents get none, so accounts they made earlier are deleted.
    */
   readonly nodeOsUsers: boolean;
+  /** Accounts whose nodes may use every containerRunOptions (ServerOptions.unrestrictedContainerAccounts). */
+  readonly unrestrictedContainerAccounts?: ReadonlySet<string>;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when an agent with no nodes left is told to shut down. */
@@ -140,12 +142,14 @@ export class AgentSync {
         ipAddress: request.host.ipAddress,
         agentVersion: request.host.agentVersion,
         ...(request.host.cpuPercent === undefined ? {} : { cpuPercent: request.host.cpuPercent }),
+        ...(request.host.containerRuntime === undefined ? {} : { containerRuntime: request.host.containerRuntime }),
         lastSeen: formatTimestamp(now),
       };
       // Written when the agent's facts about itself change, else now and then: an exchange per finished task must
       // not rewrite the row each time for its last-seen time.
       const stale = now.getTime() - (Date.parse(agent.body.lastSeen ?? "") || 0) >= agentRowRefreshInMs;
-      const moved = agent.body.fileServerUrl !== record.fileServerUrl || agent.body.bootId !== record.bootId || agent.body.hostname !== record.hostname || agent.body.ipAddress !== record.ipAddress || agent.body.agentVersion !== record.agentVersion;
+      const moved = agent.body.fileServerUrl !== record.fileServerUrl || agent.body.bootId !== record.bootId || agent.body.hostname !== record.hostname || agent.body.ipAddress !== record.ipAddress || agent.body.agentVersion !== record.agentVersion ||
+        JSON.stringify(agent.body.containerRuntime) !== JSON.stringify(record.containerRuntime);
       if (stale || moved) await tx.replace<AgentRecord>(agentRef, record, now);
     }
     const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), inServiceTime(report)]));
@@ -325,6 +329,8 @@ export class AgentSync {
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       ...(this.options.nodeOsUsers && runtime.users !== undefined && runtime.users.length > 0 ? { users: runtime.users.map(desiredUser) } : {}),
       ...(runtime.userAccounts === undefined ? {} : { userAccounts: runtime.userAccounts }),
+      ...(runtime.containerConfiguration === undefined ? {} : { containerConfiguration: runtime.containerConfiguration }),
+      ...(this.options.unrestrictedContainerAccounts?.has(identity.account) === true ? { unrestrictedContainerOptions: true } : {}),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -25,6 +25,7 @@ import type { EntityRow, KindCount } from "../entityRows.js";
 import { classify, isUnavailable, RetryableConflict, unavailable } from "./failures.js";
 import { migrate } from "./migrations.js";
 import { PgReadTx, PgWriteTx, Session, SpeculationFailed } from "./postgresTx.js";
+import { TaskCountFolder } from "./taskCountRows.js";
 import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
 
 export interface PostgresStoreOptions {
@@ -62,6 +63,8 @@ export class PostgresStore implements Store {
   retries = 0;
   /** Write transactions run again because a deferred insert met an existing entity (postgresTx.ts). */
   rerunsWithoutDeferring = 0;
+  /** Folds the task counts' delta rows (taskCountRows.ts). */
+  readonly folder: TaskCountFolder;
 
   private constructor(
     private readonly readers: Pool,
@@ -70,6 +73,10 @@ export class PostgresStore implements Store {
   ) {
     this.onEffectError = options.onEffectError ?? ((error) => console.error("after-commit effect failed", error));
     this.maxAttempts = options.maxAttempts ?? 20;
+    // A fold that failed changes nothing; only a failure other than an unreachable database is worth a report.
+    this.folder = new TaskCountFolder(writers, (error) => {
+      if (!isUnavailable(error)) this.onEffectError(error);
+    });
   }
 
   /** Connects, applies the migrations this database lacks, and returns the store. */
@@ -105,7 +112,7 @@ export class PostgresStore implements Store {
 
   async read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R> {
     this.assertOpen();
-    const outcome = await this.attempt(this.readers, readBegin, (session) => work(new PgReadTx(session)));
+    const outcome = await this.attempt(this.readers, readBegin, (session) => work(new PgReadTx(session, this.folder)));
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
@@ -116,7 +123,7 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       let tx: PgWriteTx | undefined;
       const outcome = await this.attempt(this.writers, writeBegin, async (session) => {
-        tx = new PgWriteTx(session, deferInserts);
+        tx = new PgWriteTx(session, deferInserts, this.folder);
         let result: R;
         try {
           result = await work(tx);
@@ -130,6 +137,7 @@ export class PostgresStore implements Store {
         return result;
       });
       if (outcome.ok) {
+        this.folder.committed((tx as PgWriteTx).taskJobs);
         runEffects((tx as PgWriteTx).effects, this.onEffectError);
         return outcome.value;
       }
@@ -188,6 +196,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.folder.settle();
     await Promise.all([this.readers.end(), this.writers.end()]);
   }
 
