@@ -44,3 +44,17 @@ export function parseDuration(text: string): number | undefined {
   const [days, hours, minutes, seconds] = match.slice(1, 5).map((part) => Number(part ?? 0)) as [number, number, number, number];
   return Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
 }
+
+/**
+ * The `time` of the first line of a JSON-lines log (agents write their logs so), given the file's first bytes; for
+ * file systems without birth times. Undefined when the line is not such a record.
+ */
+export function firstLogLineTime(head: string): number | undefined {
+  try {
+    const time = (JSON.parse(head.split("\n", 1)[0] ?? "") as { time?: unknown }).time;
+    const parsed = typeof time === "string" ? Date.parse(time) : Number.NaN;
+    return Number.isNaN(parsed) ? undefined : parsed;
+  } catch {
+    return undefined;
+  }
+}
