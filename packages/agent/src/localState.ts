@@ -91,9 +91,12 @@ function isPersistedNode(value: unknown): value is PersistedNode {
   );
 }
 
+/** The state to save, or how to make it: made only when it is written, so a burst of changes builds it once. */
+export type StateSource = PersistedState | (() => PersistedState);
+
 export class LocalStateFile {
   private writing: Promise<void> | undefined;
-  private pending: { state: PersistedState; waiters: { resolve: () => void; reject: (error: unknown) => void }[] } | undefined;
+  private pending: { state: StateSource; waiters: { resolve: () => void; reject: (error: unknown) => void }[] } | undefined;
 
   constructor(readonly path: string) {}
 
@@ -118,8 +121,11 @@ export class LocalStateFile {
     }
   }
 
-  /** Writes the state; resolves once it (or a newer state) is on disk. */
-  save(state: PersistedState): Promise<void> {
+  /**
+   * Writes the state; resolves once it (or a newer state) is on disk. A function is called when the write begins
+   * (an agent of a thousand nodes changes state thousands of times while one write is in flight).
+   */
+  save(state: StateSource): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.pending === undefined) this.pending = { state, waiters: [] };
       this.pending.state = state;
@@ -134,7 +140,7 @@ export class LocalStateFile {
         const { state, waiters } = this.pending;
         this.pending = undefined;
         try {
-          await this.write(state);
+          await this.write(typeof state === "function" ? state() : state);
           for (const waiter of waiters) waiter.resolve();
         } catch (error) {
           for (const waiter of waiters) waiter.reject(error);
@@ -148,7 +154,7 @@ export class LocalStateFile {
   private async write(state: PersistedState): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
     await rename(temporary, this.path);
   }
 

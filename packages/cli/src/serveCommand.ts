@@ -105,7 +105,7 @@ export function serveCommand(): Command {
     .option("--jwt-issuer <issuer>", "required bearer token issuer")
     .option("--jwt-audience <audience>", "required bearer token audience", "https://batch.core.windows.net/")
     .option("--log-level <level>", "silent, error, warn, info or debug", "info")
-    .option("--nodes-per-agent <n>", "compute nodes one local agent process hosts at most (env OPENBATCH_NODES_PER_AGENT; default 16)", positiveInteger)
+    .option("--nodes-per-agent <n>", "compute nodes one local agent process hosts at most (env OPENBATCH_NODES_PER_AGENT; default 128)", positiveInteger)
     .option(
       "--agent-heartbeat-interval <seconds>",
       "how often an idle agent reports, and the longest a report is held (env OPENBATCH_AGENT_HEARTBEAT_INTERVAL; default 10)",
@@ -128,6 +128,13 @@ export function serveCommand(): Command {
       "--unknown-node-timeout <seconds>",
       "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
       positiveInteger,
+    )
+    .option(
+      "--quota <[account:]name=value>",
+      "an account quota, for every account or the one named: dedicatedCores, lowPriorityCores, pools or activeJobsAndSchedules; repeatable " +
+        "(env OPENBATCH_QUOTAS, comma-separated). Default: cores from this host's CPUs and memory (for local pools only), 100 pools, 300 active jobs and schedules",
+      collect,
+      (process.env["OPENBATCH_QUOTAS"] ?? "").split(",").filter((spec) => spec !== ""),
     )
     .option(
       "--unrestricted-container-account <name>",
@@ -168,6 +175,13 @@ export function serveCommand(): Command {
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
       // From the environment only: a connection string carries an account key, which must not show in `ps`.
       const autoStorage = process.env["OPENBATCH_AUTO_STORAGE_CONNECTION_STRING"];
+      const { parseQuotaSpecs } = await import("@openbatch/server");
+      let quotaSettings;
+      try {
+        quotaSettings = parseQuotaSpecs(options["quota"] as string[]);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const provider = options["provider"] as string;
       if (provider !== "local" && provider !== "external" && provider !== "slurm") throw new Error(`--provider must be local, external or slurm, not '${provider}'`);
       const tlsCert = options["tlsCert"] as string | undefined;
@@ -207,6 +221,8 @@ export function serveCommand(): Command {
         taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
+        quotas: quotaSettings.quotas,
+        accountQuotas: quotaSettings.accountQuotas,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
         unrestrictedContainerAccounts: options["unrestrictedContainerAccount"] as string[],
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),

@@ -58,3 +58,25 @@ export function firstLogLineTime(head: string): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * An ISO-8601 duration as the service writes one (.NET's XmlConvert of a TimeSpan): days, hours, minutes and
+ * seconds with up to 7 fractional digits, zero parts left out (`PT0S`, `PT1.5S`, `PT1H2M3.25S`, `P1DT2H`).
+ */
+export function formatDuration(milliseconds: number): string {
+  const ticks = Math.max(0, Math.round(milliseconds * 10_000));
+  const ticksPerSecond = 10_000_000;
+  const totalSeconds = Math.floor(ticks / ticksPerSecond);
+  const fraction = ticks % ticksPerSecond;
+  const days = Math.floor(totalSeconds / 86_400);
+  const hours = Math.floor((totalSeconds % 86_400) / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  const secondsText = fraction === 0 ? String(seconds) : `${seconds}.${String(fraction).padStart(7, "0").replace(/0+$/, "")}`;
+  let time = "";
+  if (hours > 0) time += `${hours}H`;
+  if (minutes > 0) time += `${minutes}M`;
+  if (seconds > 0 || fraction > 0) time += `${secondsText}S`;
+  if (days === 0 && time === "") return "PT0S";
+  return `P${days > 0 ? `${days}D` : ""}${time === "" ? "" : `T${time}`}`;
+}

@@ -18,13 +18,12 @@
  */
 import { realpath, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { AnonymousCredential, ContainerClient, type BlobHTTPHeaders } from "@azure/storage-blob";
+import type { BlobHTTPHeaders, ContainerClient } from "@azure/storage-blob";
 import type { OutputFile, ProcessOutcome } from "@openbatch/protocol";
 import { blobPropertyUploadHeaders, uploadMetadataHeaderPrefix } from "@openbatch/protocol";
-import { glob } from "tinyglobby";
 import { blobNameFor, expandVariables, splitPattern } from "./filePattern.js";
 import { isInside } from "./nodePaths.js";
-import { classifyStorageError, displayUrl, storageClientOptions } from "./storageErrors.js";
+import { blobStorage, classifyStorageError, displayUrl, storageClientOptions } from "./storageErrors.js";
 
 type Failure = NonNullable<ProcessOutcome["failure"]>;
 
@@ -85,6 +84,8 @@ async function matchesOf(pattern: string, upload: OutputUpload, realRoot: string
   if (wildcards === undefined) {
     candidates.push({ path: base, relativePath: base.slice(base.lastIndexOf("/") + 1) });
   } else {
+    // Loaded on first use, like the storage SDK (storageErrors.ts): most tasks upload nothing.
+    const { glob } = await import("tinyglobby");
     const found = await glob(wildcards, {
       cwd: base,
       dot: false,
@@ -145,6 +146,7 @@ export async function uploadOutputFiles(upload: OutputUpload): Promise<Failure |
       continue;
     }
     const shown = displayUrl(destination.containerUrl);
+    const { AnonymousCredential, ContainerClient } = await blobStorage();
     let container: ContainerClient;
     try {
       if (!/^https?:\/\//i.test(destination.containerUrl)) throw new Error("not an http(s) URL");

@@ -25,11 +25,11 @@ import { posix } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { AnonymousCredential, ContainerClient } from "@azure/storage-blob";
+import type { ContainerClient } from "@azure/storage-blob";
 import type { ProcessOutcome, ResourceFile } from "@openbatch/protocol";
 import { FileApiError } from "./fileApiError.js";
 import { resolveForCreation } from "./nodePaths.js";
-import { classifyStorageError, displayUrl, storageClientOptions } from "./storageErrors.js";
+import { blobStorage, classifyStorageError, displayUrl, storageClientOptions } from "./storageErrors.js";
 
 export type ResourceFileFailureCode =
   | "BlobNotFound"
@@ -156,6 +156,7 @@ async function downloadHttp(url: URL, filePath: string, target: Target): Promise
 async function downloadContainer(url: URL, blobPrefix: string | undefined, directory: string, target: Target): Promise<void> {
   const { signal, name } = target;
   const shown = displayUrl(url);
+  const { AnonymousCredential, ContainerClient } = await blobStorage();
   let container: ContainerClient;
   try {
     container = new ContainerClient(url.toString(), new AnonymousCredential(), storageClientOptions);

@@ -2,8 +2,26 @@
  * Turning blob-storage and HTTP failures into the Batch failure codes a task reports (semantics.md §2.4, §10), and
  * the storage client options the agent uses for both directions. URLs may carry a SAS: messages name only a URL's
  * origin and path, never its query.
+ *
+ * The storage SDK itself is loaded on first use (`blobStorage`): it is a quarter of an idle agent's memory (about
+ * 25 MB of code and heap), and most nodes never touch a container — an agent hosting hundreds of nodes with start
+ * tasks only must not pay for it.
  */
-import { RestError, type StoragePipelineOptions } from "@azure/storage-blob";
+import type { RestError, StoragePipelineOptions } from "@azure/storage-blob";
+
+type BlobStorage = typeof import("@azure/storage-blob");
+let loading: Promise<BlobStorage> | undefined;
+
+/** `@azure/storage-blob`, imported once, when a resource or output file first needs a container. */
+export function blobStorage(): Promise<BlobStorage> {
+  loading ??= import("@azure/storage-blob");
+  return loading;
+}
+
+/** A storage service's error answer (the SDK's RestError), told without loading the SDK. */
+function isRestError(error: unknown): error is RestError {
+  return error instanceof Error && error.name === "RestError";
+}
 
 /** The URL without its query (a SAS), for messages and logs. */
 export function displayUrl(url: string | URL): string {
@@ -29,7 +47,7 @@ export interface StorageFailure {
 }
 
 export function classifyStorageError(error: unknown): StorageFailure {
-  if (error instanceof RestError) {
+  if (isRestError(error)) {
     const status = error.statusCode;
     const storageCode = error.code ?? (error.details as { errorCode?: string } | undefined)?.errorCode;
     const reason = status === undefined ? error.message : `HTTP ${status}${storageCode === undefined ? "" : ` ${storageCode}`}`;

@@ -23,7 +23,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import yauzl from "yauzl";
+import type yauzl from "yauzl";
 import { applicationPackageDirectoryName, applicationPackageVariableNames, isZipSymlinkEntry, zipEntryPathProblem } from "@openbatch/core";
 import { agentApplicationPackagePath, type ApplicationPackageDeployment, type TaskAssignment } from "@openbatch/protocol";
 
@@ -77,7 +77,9 @@ export async function extractZip(zipPath: string, target: string): Promise<void>
   const root = resolve(target);
   await mkdir(root, { recursive: true, mode: 0o755 });
   // strictFileNames: a backslash stays in the name and is refused, instead of silently becoming a separator.
-  const zip = await yauzl.openPromise(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
+  // Loaded on first use: pools without application packages never need a zip reader.
+  const { default: zipReader } = await import("yauzl");
+  const zip = await zipReader.openPromise(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true });
   try {
     for await (const entry of zip.eachEntry()) {
       const name = entry.fileName;

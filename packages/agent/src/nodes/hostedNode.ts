@@ -131,6 +131,13 @@ export class HostedNode {
   /** Why the node cannot be made ready in this generation (empty: nothing wrong). */
   private errors: NodeErrorReport[] = [];
   private desired: DesiredNode | undefined;
+  /**
+   * Whether a container of this node may exist, so that removing the node asks the runtime for them (one `ps` of
+   * the runtime, a Go program's start and a storage lock, per node: most nodes never run a container, and a pool of
+   * hundreds shrinking must not queue hundreds of them). A node this process made has none until a run of it used a
+   * container; a node restored from the state file may have some that a crash left.
+   */
+  private mayHaveContainers = true;
   private running: RunningStartTask | undefined;
   /** Process groups started on this node in this generation whose members may still run. */
   private readonly processGroups = new Set<number>();
@@ -161,7 +168,9 @@ export class HostedNode {
 
   /** A node the agent did not host before. */
   static create(desired: DesiredNode, context: NodeContext): HostedNode {
-    return new HostedNode(desired.nodeId, desired.poolId, desired.generation, "preparing", context);
+    const node = new HostedNode(desired.nodeId, desired.poolId, desired.generation, "preparing", context);
+    node.mayHaveContainers = false;
+    return node;
   }
 
   /**
@@ -235,6 +244,11 @@ export class HostedNode {
   /** Removed and no longer desired: the host may forget the node. */
   get forgettable(): boolean {
     return this.phase === "removed" && !this.removing && this.desired === undefined;
+  }
+
+  /** The process groups the node started whose processes may still run (their memory is the node's). */
+  get runningGroups(): ReadonlySet<number> {
+    return this.processGroups;
   }
 
   /** The directory the file server may serve, or undefined while the node is being removed or is gone. */
@@ -440,6 +454,7 @@ export class HostedNode {
   }
 
   private removeContainers(): Promise<void> {
+    if (!this.mayHaveContainers) return Promise.resolve();
     return removeContainersOf(this.context.containers, this.layout.root, this.logger);
   }
 
@@ -459,6 +474,7 @@ export class HostedNode {
       const identity = await this.identityFor(desired, startTask.userIdentity, `start.${this.generation}.${attempt}`);
       if (!("userName" in identity)) return { attempt, state: "completed", startTime: this.startTask?.startTime ?? this.context.clock.now().toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
       try {
+        if (startTask.containerSettings !== undefined) this.mayHaveContainers = true;
         return await runStartTaskAttempt({
           attempt,
           startTask,
@@ -603,6 +619,7 @@ export class HostedNode {
       if (!("userName" in identity)) return { attempt, state: "completed", startTime: startTime.toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
       try {
         const certificates = await placeTaskCertificates(layout.root, assignment.taskDirectory, desired.certificates);
+        if (assignment.containerSettings !== undefined) this.mayHaveContainers = true;
         return await runJobTask({
           assignment,
           layout,

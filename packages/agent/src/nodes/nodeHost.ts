@@ -12,6 +12,9 @@
  * `[A-Za-z0-9_-]` ids.
  *
  * Node users: the users of every node that runs go to `osUsers` (nodes/osUsers.ts) with each desired state.
+ *
+ * Resources: every `resourceSampleIntervalInMs` the nodes' memory and disk are sampled (usage/nodeResources.ts); each
+ * report carries its node's latest sample.
  */
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,6 +29,7 @@ import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
 import type { NodeSandboxes } from "../process/nodeSandboxes.js";
+import { NodeResourceSampler } from "../usage/nodeResources.js";
 import type { RuntimeDetection } from "../containers/runtime.js";
 
 export interface NodeHostOptions {
@@ -49,6 +53,8 @@ export interface NodeHostOptions {
   readonly identities?: TaskIdentities;
   /** Long-lived sandboxes per node and account, where they work (process/nodeSandboxes.ts). */
   readonly sandboxes?: NodeSandboxes;
+  /** Time between samples of the nodes' memory and disk. @default 30000 */
+  readonly resourceSampleIntervalInMs?: number;
   /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
   readonly containers: RuntimeDetection;
 }
@@ -65,8 +71,15 @@ export class NodeHost {
   private toldUsersAreRecords = false;
   /** The end of the dispatch lease of the desired state applied last (performance.now() time); none: no limit. */
   private startRunsUntil: number | undefined;
+  /** A change was noted in this turn of the event loop and will be passed on once at its end. */
+  private changeNoted = false;
+  private readonly resources: NodeResourceSampler;
 
   private constructor(private readonly options: NodeHostOptions) {
+    this.resources = new NodeResourceSampler(
+      () => [...this.nodes.values()].map((node) => ({ nodeId: node.nodeId, root: node.servedRoot, processGroups: node.runningGroups })),
+      options.resourceSampleIntervalInMs ?? 30_000,
+    );
     this.context = {
       dataDirectory: options.dataDirectory,
       clock: options.clock,
@@ -74,9 +87,17 @@ export class NodeHost {
       killGracePeriodInMs: options.killGracePeriodInMs,
       systemPath: options.systemPath,
       userName: options.userName,
+      // Passed on once per turn: the sync loop compares every node's report and the state names every node, so
+      // hundreds of nodes changing in one turn (a desired state applied, a burst of exits) must not cost that
+      // hundreds of times.
       changed: () => {
-        options.onChange();
-        this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
+        if (this.changeNoted) return;
+        this.changeNoted = true;
+        setImmediate(() => {
+          this.changeNoted = false;
+          options.onChange();
+          this.persist().catch((error: unknown) => options.logger.log("error", "saving the agent state failed", { error }));
+        });
       },
       persist: () => this.persist(),
       mayStartRuns: () => this.startRunsUntil === undefined || performance.now() < this.startRunsUntil,
@@ -108,6 +129,7 @@ export class NodeHost {
     // Accounts held for nodes this agent no longer hosts, or for runs that died with the previous process, go.
     await options.identities?.recover(new Set([...host.nodes.values()].map((node) => node.key)));
     await host.persist();
+    host.resources.start();
     return host;
   }
 
@@ -168,7 +190,16 @@ export class NodeHost {
   }
 
   reports(): AgentNodeReport[] {
-    return [...this.nodes.values()].map((node) => node.report());
+    return [...this.nodes.values()].map((node) => {
+      const report = node.report();
+      const resources = report.phase === "removed" ? undefined : this.resources.sampleOf(node.nodeId);
+      return resources === undefined ? report : { ...report, resources };
+    });
+  }
+
+  /** Samples every node's memory and disk now (tests). */
+  sampleResources(): Promise<void> {
+    return this.resources.sample();
   }
 
   /** The root directory of a hosted node the file server may serve. */
@@ -186,6 +217,7 @@ export class NodeHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.resources.stop();
     await Promise.all([...this.nodes.values()].map((node) => node.close()));
     await this.options.sandboxes?.close(this.options.killGracePeriodInMs);
     // Commands under way finish (none is cut half-way); nothing new starts, as no desired state is applied.
@@ -219,10 +251,10 @@ export class NodeHost {
 
   private persist(): Promise<void> {
     if (this.retired) return Promise.resolve();
-    return this.options.stateFile.save({
+    return this.options.stateFile.save(() => ({
       version: localStateVersion,
       agentId: this.options.agentId,
       nodes: [...this.nodes.values()].map((node) => node.persisted()),
-    });
+    }));
   }
 }

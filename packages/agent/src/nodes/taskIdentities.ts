@@ -28,7 +28,7 @@ import { join } from "node:path";
 import type { DesiredUserAccount, UserIdentity } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
 import * as system from "./osUserCommands.js";
-import type { OsUserRegistry } from "./osUserRegistry.js";
+import type { OsUserHolder, OsUserRegistry } from "./osUserRegistry.js";
 
 /** Beside the pool directories and the node users' registry (`.os-users`). */
 export function taskIdentityRegistryDirectory(dataDirectory: string): string {
@@ -94,9 +94,33 @@ export interface TaskIdentitiesOptions {
 /** A hold on an account: `<poolId>/<nodeId>` for a node's pool-wide accounts, `…#<run>` for a task-scope run's. */
 export type HoldKey = string;
 
+/** One change to an account's holders, in the order asked. */
+interface HoldChange {
+  readonly hold: HoldKey;
+  readonly add: boolean;
+}
+
+/** The changes to one account gathered while the previous batch for it was being written. */
+interface Batch {
+  readonly changes: HoldChange[];
+  /** The account once the batch is written (undefined when it only dropped holds). */
+  readonly done: Promise<system.OsAccount | undefined>;
+}
+
+/**
+ * Holds are per node, so a pool of many nodes on one agent asks for the same account once per node at about the
+ * same time (every start task). Those requests are written to the registry as one batch per account: the first
+ * change starts a batch, and every change asked while it waits for (or holds) the account's lock goes into the next
+ * one. So an agent takes the host-wide lock, reads the registry and looks the account up once per batch instead
+ * of once per node (1,000 nodes on a host took the lock 1,000 times in a row, each waiting for the last).
+ */
 export class TaskIdentities {
   /** Accounts this agent process holds, with the holds it has on each. */
   private readonly held = new Map<string, { account: system.OsAccount; holds: Set<HoldKey> }>();
+  /** The batch still gathering changes, per account. */
+  private readonly gathering = new Map<string, Batch>();
+  /** The last batch started per account: the next one is written after it. */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: TaskIdentitiesOptions) {}
 
@@ -104,21 +128,8 @@ export class TaskIdentities {
   async acquire(name: string, hold: HoldKey): Promise<system.OsAccount> {
     const known = this.held.get(name);
     if (known !== undefined && known.holds.has(hold)) return known.account;
-    const { registry, agentId, logger } = this.options;
-    const account = await registry.locked(name, async () => {
-      const entry = await registry.read(name);
-      let found = await system.findAccount(name);
-      if (entry === undefined && found !== undefined) {
-        throw new IdentityError(`An OS account named '${name}' exists and OpenBatch did not create it; the task cannot run as it.`);
-      }
-      // Claimed before useradd: a failure half-way is retried, never mistaken for someone else's account.
-      await registry.write({ name, holders: { ...entry?.holders, [hold]: { agentId, fingerprint: "" } } });
-      if (found === undefined) {
-        found = await system.createTaskAccount(name);
-        logger.log("info", "created an OS account for a task identity", { userName: name, uid: found.uid });
-      }
-      return found;
-    });
+    const account = await this.change(name, { hold, add: true });
+    if (account === undefined) throw new IdentityError(`The OS account '${name}' could not be had.`);
     const record = this.held.get(name) ?? { account, holds: new Set<HoldKey>() };
     record.holds.add(hold);
     this.held.set(name, record);
@@ -130,14 +141,16 @@ export class TaskIdentities {
     const record = this.held.get(name);
     record?.holds.delete(hold);
     if (record !== undefined && record.holds.size === 0) this.held.delete(name);
-    await this.drop(name, (key) => key === hold);
+    await this.change(name, { hold, add: false });
   }
 
   /** Drops every hold of a node (`<poolId>/<nodeId>`), its task-scope runs' included: the node left or moved. */
   async releaseNode(node: string): Promise<void> {
+    const releases: Promise<void>[] = [];
     for (const [name, record] of [...this.held]) {
-      for (const hold of [...record.holds]) if (hold === node || hold.startsWith(`${node}#`)) await this.release(name, hold);
+      for (const hold of [...record.holds]) if (hold === node || hold.startsWith(`${node}#`)) releases.push(this.release(name, hold));
     }
+    await Promise.all(releases);
   }
 
   /**
@@ -157,6 +170,63 @@ export class TaskIdentities {
         logger.log("error", "could not release a task identity's OS account", { userName: name, error });
       }
     }
+  }
+
+  /** Queues a change into the account's gathering batch; resolves with that batch's outcome. */
+  private change(name: string, change: HoldChange): Promise<system.OsAccount | undefined> {
+    let batch = this.gathering.get(name);
+    if (batch === undefined) {
+      const changes: HoldChange[] = [];
+      const previous = this.tails.get(name) ?? Promise.resolve();
+      const done = previous.then(() => {
+        // From here on, changes go into the next batch.
+        if (this.gathering.get(name) === batch) this.gathering.delete(name);
+        return this.write(name, changes);
+      });
+      batch = { changes, done };
+      this.gathering.set(name, batch);
+      const tail = done.catch(() => undefined);
+      this.tails.set(name, tail);
+      void tail.then(() => {
+        if (this.tails.get(name) === tail) this.tails.delete(name);
+      });
+    }
+    batch.changes.push(change);
+    return batch.done;
+  }
+
+  /** Applies a batch to the registry under the account's lock; makes the account when it is wanted and missing. */
+  private async write(name: string, changes: readonly HoldChange[]): Promise<system.OsAccount | undefined> {
+    const { registry, agentId, logger } = this.options;
+    const wanted = changes.some((change) => change.add);
+    return registry.locked(name, async () => {
+      const entry = await registry.read(name);
+      // While one of our holds is registered no agent deletes the account: what we found earlier still stands.
+      const ours = Object.values(entry?.holders ?? {}).some((holder) => holder.agentId === agentId);
+      let found = wanted ? (ours ? this.held.get(name)?.account : undefined) ?? (await system.findAccount(name)) : undefined;
+      if (wanted && entry === undefined && found !== undefined) {
+        throw new IdentityError(`An OS account named '${name}' exists and OpenBatch did not create it; the task cannot run as it.`);
+      }
+      const holders: Record<string, OsUserHolder> = { ...entry?.holders };
+      for (const change of changes) {
+        if (change.add) holders[change.hold] = { agentId, fingerprint: "" };
+        else delete holders[change.hold];
+      }
+      if (Object.keys(holders).length === 0) {
+        if (entry === undefined) return undefined;
+        await system.deleteAccount(name, true);
+        await registry.remove(name);
+        logger.log("info", "deleted a task identity's OS account no node holds any more", { userName: name });
+        return undefined;
+      }
+      // Claimed before useradd: a failure half-way is retried, never mistaken for someone else's account.
+      await registry.write({ name, holders });
+      if (wanted && found === undefined) {
+        found = await system.createTaskAccount(name);
+        logger.log("info", "created an OS account for a task identity", { userName: name, uid: found.uid });
+      }
+      return found;
+    });
   }
 
   private async drop(name: string, matches: (hold: HoldKey, holder: { agentId: string }) => boolean): Promise<void> {

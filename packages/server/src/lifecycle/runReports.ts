@@ -7,7 +7,8 @@
  * - finished (`runFinished`): a task's run moves the task on (lifecycle/tasks.ts `taskAfterRun`) and lets its job
  *   react; a multi-instance instance goes to lifecycle/multiInstance.ts; a preparation or release run to
  *   lifecycle/preparation.ts, after which an ending job may finish.
- * A report for a run the task no longer has (requeued, taken back, deleted, replaced) leaves the task alone.
+ * A report for a run the task no longer has (requeued, taken back, deleted, replaced) changes no task; what the run
+ * used counts for its job all the same (lifecycle/statistics.ts).
  */
 import type { ProcessOutcome } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
@@ -18,6 +19,7 @@ import { finishJobIfReleased, reactToTask } from "./jobs.js";
 import { instanceRunFinished } from "./multiInstance.js";
 import { withStartedRun } from "./nodes.js";
 import { roleRunFinished } from "./preparation.js";
+import { measuredJobRun, measuredRun } from "./statistics.js";
 import { startedTask, taskAfterRun, unassignedTask } from "./tasks.js";
 
 /** Whether the task still holds this run, not yet begun as far as the service knows. */
@@ -49,6 +51,7 @@ export async function runWithdrawn(tx: WriteTx, account: string, assignment: Nod
 /** A finished run applied; returns the task as written when it was a task's own run (for the node's recent tasks). */
 export async function runFinished(tx: WriteTx, account: string, poolId: string, nodeId: string, assignment: NodeTaskAssignment, outcome: ProcessOutcome, time: string, now: Date): Promise<TaskRecord | undefined> {
   if (assignment.role !== undefined) {
+    measuredJobRun(tx, account, assignment.jobId, outcome, time);
     if (await roleRunFinished(tx, account, poolId, nodeId, assignment, outcome, now)) await finishJobIfReleased(tx, account, assignment.jobId, now);
     return undefined;
   }
@@ -58,8 +61,12 @@ export async function runFinished(tx: WriteTx, account: string, poolId: string, 
   }
   const ref = taskRef(account, assignment.jobId, assignment.taskId);
   const task = await tx.get<TaskRecord>(ref);
-  if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) return undefined;
-  const after = taskAfterRun(tx, account, assignment.jobId, task.body, outcome, time);
+  if (task === undefined || task.body._ob.assignment?.assignmentId !== assignment.assignmentId) {
+    // A run its task no longer follows (killed by a terminate or requeue, or the task deleted) counts for its job.
+    measuredJobRun(tx, account, assignment.jobId, outcome, time);
+    return undefined;
+  }
+  const after = taskAfterRun(tx, account, assignment.jobId, measuredRun(tx, account, assignment.jobId, task.body, outcome, time), outcome, time);
   await tx.replace(ref, after, now);
   await reactToTask(tx, account, assignment.jobId, after, now);
   return after;

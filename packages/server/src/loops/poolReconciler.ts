@@ -7,17 +7,26 @@
  *   with room, registering new agents as needed — their processes are started by the compute provider after the
  *   commit; marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
  *   a steady pool is left as it is, even below its targets (after a timed-out resize, as Azure leaves it);
+ * - allocates no more cores than the account's quotas allow (quotas.ts; a node has the cores of its VM size, counted
+ *   against the dedicated or the Spot quota; a quota left at the host's default covers only the local provider's
+ *   pools): a pool asking for more gets what fits and the resize error `AccountCoreQuotaReached` /
+ *   `AccountLowPriorityCoreQuotaReached`, and settles with it, as Azure stops allocating;
+ * - creates at most `maxNodesPerPass` nodes per transaction and runs again for the rest, so that a large resize does
+ *   not hold the store for long while requests wait;
  * - once a resize runs past `resizeTimeout`, gives up the nodes not yet reached, records `resizeErrors`
  *   (`AllocationTimedOut`) and lets the pool settle (`stopping` → `steady`), as stop resize does;
  * - for a `deleting` pool, marks every node leaving and removes the pool once no node is left;
  * - sets `currentDedicatedNodes`/`currentLowPriorityNodes` and `allocationState`: `resizing` until the nodes that
  *   stay have all been reached by their agent and the leaving ones are gone, then `steady`.
- * Then it wakes the pool's agents, so they learn their new desired state without polling. The state changes
+ * Then it wakes the pool's agents, so they learn their new desired state without polling. A run with nothing to
+ * create, remove, keep or recover — most runs: every node first reached by its agent kicks one — only settles the
+ * pool's counts and allocation state from a census of its nodes grouped by the store (`settleOnly`), reading no node
+ * row and waking no agent: a 1,000-node pool coming up must not cost a full read of its nodes per node. The state changes
  * themselves — nodes allocated, leaving, kept, recovered, removed, the pool's allocation state — are
  * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
  */
 import { randomBytes } from "node:crypto";
-import { formatTimestamp, parseDuration, type Clock } from "@openbatch/core";
+import { formatTimestamp, idKey, parseDuration, vmSizeInfo, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
@@ -35,6 +44,7 @@ import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord, StoredNode } from "../records/nodes.js";
 import { poolRef } from "../records/pools.js";
+import type { AccountCoreQuotas, CoreQuota, Quotas } from "../quotas.js";
 
 export type { AgentRecord } from "../records/agents.js";
 
@@ -46,6 +56,10 @@ export interface PoolReconcilerOptions {
   readonly clock: Clock;
   /** The absolute URL of a node, for its `url`. */
   readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
+  /** The accounts' core quotas (quotas.ts). @default none */
+  readonly quotas?: Quotas;
+  /** The most nodes one transaction creates; a pool needing more gets them over several. @default 200 */
+  readonly maxNodesPerPass?: number;
   readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
   /** Called for each agent registered, before its process starts. */
   readonly onAgentRegistered?: (launch: AgentLaunch) => void;
@@ -65,6 +79,77 @@ function nodeIndex(nodeId: string): number {
 function removalOrder(a: StoredNode, b: StoredNode): number {
   const cost = (node: StoredNode) => (node.body.state === "running" ? 2 : node.body.state === "idle" ? 1 : 0);
   return cost(a) - cost(b) || nodeIndex(b.id) - nodeIndex(a.id);
+}
+
+interface PoolCounts {
+  readonly dedicated: number;
+  readonly lowPriority: number;
+  /** Nodes leaving (or asked to) and not gone yet. */
+  readonly leaving: number;
+  /** Whether a node the pool keeps has not been reached by its agent yet. */
+  readonly creating: boolean;
+  readonly resizeErrors: CloudPool["resizeErrors"] | undefined;
+  /** The account's core quota stopped the resize short (`resizeErrors` then says so). */
+  readonly quotaLimited: boolean;
+  /** More nodes are to be made in another pass (`maxNodesPerPass`). */
+  readonly more: boolean;
+}
+
+/** A pool's nodes counted by what the reconciler looks at, grouped by the store (`tally`: no row is parsed here). */
+interface NodeCensus {
+  /** Staying nodes (action run, not named by remove nodes), dedicated and low-priority. */
+  readonly dedicated: number;
+  readonly lowPriority: number;
+  /** Staying nodes not yet reached by their agent. */
+  readonly creating: number;
+  /** Nodes on their way out (action remove). */
+  readonly leaving: number;
+  /** Nodes named by remove nodes and still running. */
+  readonly named: number;
+  /** Running nodes in `leavingpool` (draining, or kept after a drain). */
+  readonly liveLeaving: number;
+  readonly preempted: number;
+}
+
+async function nodeCensus(tx: WriteTx, account: string, poolId: string): Promise<NodeCensus> {
+  const groups = await tx.tally({ account, kind: "node", scope: poolId }, [
+    { path: ["_ob", "action"], kind: "string" },
+    { path: ["state"], kind: "enum" },
+    { path: ["isDedicated"], kind: "bool" },
+    { path: ["_ob", "removalRequested"], kind: "string" },
+  ]);
+  const census = { dedicated: 0, lowPriority: 0, creating: 0, leaving: 0, named: 0, liveLeaving: 0, preempted: 0 };
+  for (const { values: [action, state, isDedicated, removalRequested], count } of groups) {
+    if (state === "preempted") census.preempted += count;
+    if (action !== "run") {
+      census.leaving += count;
+      continue;
+    }
+    if (removalRequested !== null && removalRequested !== undefined) {
+      census.named += count;
+      continue;
+    }
+    if (state === "leavingpool") census.liveLeaving += count;
+    if (state === "creating") census.creating += count;
+    // A missing isDedicated is dedicated, as everywhere else (`isDedicated ?? true`).
+    if (isDedicated === 0) census.lowPriority += count;
+    else census.dedicated += count;
+  }
+  return census;
+}
+
+/** The resize error of a pool stopped short by the account's dedicated or Spot core quota. */
+function coreQuotaError(dedicated: boolean, quota: number, pool: CloudPool): NonNullable<CloudPool["resizeErrors"]>[number] {
+  return {
+    code: dedicated ? "AccountCoreQuotaReached" : "AccountLowPriorityCoreQuotaReached",
+    message: dedicated
+      ? "Desired number of dedicated nodes could not be allocated as the account has reached its dedicated core quota."
+      : "Desired number of low priority nodes could not be allocated as the account has reached its low priority core quota.",
+    values: [
+      { name: "CoreQuota", value: String(quota) },
+      { name: "VmSize", value: pool.vmSize ?? "" },
+    ],
+  };
 }
 
 export class PoolReconciler {
@@ -125,11 +210,14 @@ export class PoolReconciler {
 
   private async reconcile(account: string, poolId: string): Promise<void> {
     const now = this.options.clock.now();
-    const { launches, wakeAt } = await this.options.store.write(async (tx) => {
-      const recovery = await this.recoverPreempted(tx, account, poolId, now);
-      const { launches: launched, draining } = await this.reconcileIn(tx, account, poolId, now);
-      // The pool's agents learn their new desired state without polling.
-      recordEffect(tx, { kind: "notifyPool", account, poolId });
+    const { launches, wakeAt, more } = await this.options.store.write(async (tx) => {
+      const census = await nodeCensus(tx, account, poolId);
+      const recovery = census.preempted > 0 ? await this.recoverPreempted(tx, account, poolId, now) : undefined;
+      // Preempted nodes (recovered just now or waiting) need the full run: its census would be out of date.
+      const settled = census.preempted === 0 && (await this.settleOnly(tx, account, poolId, census, now));
+      const { launches: launched, draining, more: unfinished } = settled ? { launches: [], draining: false, more: false } : await this.reconcileIn(tx, account, poolId, now);
+      // The pool's agents learn their new desired state without polling (settling alone changes no node).
+      if (!settled) recordEffect(tx, { kind: "notifyPool", account, poolId });
       const pool = await tx.get<CloudPool>(poolRef(account, poolId));
       const deadline =
         pool?.body.allocationState === "resizing" && pool.body.enableAutoScale !== true && pool.body.allocationStateTransitionTime !== undefined
@@ -138,9 +226,11 @@ export class PoolReconciler {
       // Draining nodes are looked at again shortly: their tasks' end is reported to the agent sync, not to us.
       const drainCheck = draining ? now.getTime() + 1000 : undefined;
       const wake = [recovery, deadline, drainCheck].filter((at): at is number => at !== undefined);
-      return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake) };
+      return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake), more: unfinished };
     });
     const key = `${account}\u0000${poolId.toLowerCase()}`;
+    // More nodes to create: another pass, after whatever waits for the store.
+    if (more) this.again.add(key);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     if (wakeAt !== undefined) {
@@ -154,10 +244,10 @@ export class PoolReconciler {
     }
   }
 
-  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<{ launches: AgentLaunch[]; draining: boolean }> {
+  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<{ launches: AgentLaunch[]; draining: boolean; more: boolean }> {
     const ref = poolRef(account, poolId);
     const pool = await tx.get<CloudPool>(ref);
-    if (pool === undefined) return { launches: [], draining: false };
+    if (pool === undefined) return { launches: [], draining: false, more: false };
     const time = formatTimestamp(now);
     const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
     const live = nodes.filter((node) => node.body._ob.action === "run");
@@ -168,7 +258,9 @@ export class PoolReconciler {
 
     // Nodes named by remove nodes leave whatever the targets say (those already exclude them).
     const named = live.filter((node) => node.body._ob.removalRequested !== undefined);
-    const resizeErrors = this.resizeTimeoutErrors(pool.body, now);
+    let resizeErrors = this.resizeTimeoutErrors(pool.body, now);
+    const quotaErrors: NonNullable<CloudPool["resizeErrors"]> = [];
+    let more = false;
     if (deleting) {
       leaving.push(...live);
     } else if (resizeErrors !== undefined) {
@@ -184,17 +276,32 @@ export class PoolReconciler {
     // them: a host started late is still welcome.
     const growing = pool.body.allocationState === "resizing" || (placement.kind === "joined" && pool.body.allocationState === "steady");
     if (!deleting && resizeErrors === undefined && growing) {
+      const quotas = this.options.quotas?.coreQuotas(account);
+      const room = quotas === undefined ? undefined : await this.coresLeft(tx, account, pool.body, quotas);
+      const cores = vmSizeInfo(pool.body.vmSize ?? "")?.cores ?? 0;
+      let nextIndex = Math.max(0, ...nodes.map((node) => nodeIndex(node.id))) + 1;
+      const slots = new Set(nodes.map((node) => node.body._ob.slot).filter((taken) => taken !== undefined));
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
         const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
         if (current.length > target) leaving.push(...[...current].sort(removalOrder).slice(0, current.length - target));
-        for (let i = current.length; i < target; i++) {
-          const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
-          const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
-          const slot = freeSlot(new Set([...nodes.map((node) => node.body._ob.slot), ...created.map((node) => node._ob.slot)].filter((taken) => taken !== undefined)));
+        // Nodes the quota allows the pool (never fewer than it has: a lowered quota does not remove nodes).
+        const coresLeft = room === undefined ? Infinity : isDedicated ? room.dedicated : room.lowPriority;
+        const allowed = cores === 0 ? Infinity : Math.max(current.length, Math.floor(coresLeft / cores));
+        if (target > allowed && quotas !== undefined) quotaErrors.push(coreQuotaError(isDedicated, (isDedicated ? quotas.dedicated : quotas.lowPriority).cores, pool.body));
+        for (let i = current.length; i < Math.min(target, allowed); i++) {
+          if (created.length >= (this.options.maxNodesPerPass ?? 200)) {
+            more = true;
+            break;
+          }
+          const id = `tvm-${poolNumber(account, pool.id)}_${nextIndex++}-${nodeIdTime(now)}`;
+          const slot = freeSlot(slots);
+          slots.add(slot);
           created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time, slot));
         }
       }
+      // The resize ends short of its targets with the reason, as Azure's does; unchanged errors are not written again.
+      if (quotaErrors.length > 0 && JSON.stringify(quotaErrors) !== JSON.stringify(pool.body.resizeErrors)) resizeErrors = quotaErrors;
     }
 
     // Nodes leave the way remove nodes asked for them, else the way the last resize asked (`nodeDeallocationOption`)
@@ -223,7 +330,12 @@ export class PoolReconciler {
     // replaced) must not take the node that replaces its own.
     const launches = await this.assignAgents(tx, account, pool.body, placement, nodes, created);
     // Joined agents without room for them: those nodes are not made (yet).
-    if (placement.kind === "joined") created.splice(0, created.length, ...created.filter((node) => node._ob.agentId !== ""));
+    if (placement.kind === "joined") {
+      const placed = created.filter((node) => node._ob.agentId !== "");
+      // No room for the rest until another agent joins (which kicks the pool): no further pass now.
+      if (placed.length < created.length) more = false;
+      created.splice(0, created.length, ...placed);
+    }
     if (created.length > 0) {
       // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
       const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
@@ -232,26 +344,80 @@ export class PoolReconciler {
     await insertNodes(tx, account, pool.body, created, now);
 
     if (deleting && nodes.length === gone) {
-      await removeDeletedPool(tx, account, poolId);
-      return { launches, draining: false };
+      await removeDeletedPool(tx, account, poolId, now);
+      return { launches, draining: false, more: false };
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
-    const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
-    const lowPriority = staying.length - dedicated;
-    // A resize settles once its targets are met (joined pools fall short while they wait for agents) or it timed out.
-    const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
-    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || targetsMet);
-    const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
-    const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
-    const changes: Partial<CloudPool> = {};
-    if (resizeErrors !== undefined) changes.resizeErrors = resizeErrors;
-    if (pool.body.currentDedicatedNodes !== dedicated) changes.currentDedicatedNodes = dedicated;
-    if (pool.body.currentLowPriorityNodes !== lowPriority) changes.currentLowPriorityNodes = lowPriority;
-    if (Object.keys(changes).length > 0 || pool.body.allocationState !== allocationState) {
-      await tx.replace(ref, reconciledPool(tx, account, pool.body, changes, allocationState ?? "steady", time), now);
+    await this.settle(tx, account, pool.body, {
+      dedicated,
+      lowPriority: staying.length - dedicated,
+      leaving: nodes.length - live.length + leaving.length - gone,
+      creating: staying.some((node) => node.state === "creating"),
+      resizeErrors,
+      quotaLimited: quotaErrors.length > 0,
+      more,
+    }, now);
+    return { launches, draining: draining > 0, more };
+  }
+
+  /**
+   * The cores the account has left for this pool, dedicated and Spot: each quota less what the account's other pools
+   * it covers hold (their current nodes, those still being created included, times their VM size's cores). A quota
+   * that is the host's default covers only pools of the local provider (docs/quotas.md): other providers' pools get
+   * Infinity from it.
+   */
+  private async coresLeft(tx: WriteTx, account: string, pool: CloudPool, quotas: AccountCoreQuotas): Promise<{ dedicated: number; lowPriority: number }> {
+    const local = (candidate: CloudPool) => this.options.providers.kindOf(candidate) === "local";
+    const covers = (quota: CoreQuota, candidate: CloudPool) => !quota.hostDefault || local(candidate);
+    let dedicated = covers(quotas.dedicated, pool) ? quotas.dedicated.cores : Infinity;
+    let lowPriority = covers(quotas.lowPriority, pool) ? quotas.lowPriority.cores : Infinity;
+    if (dedicated === Infinity && lowPriority === Infinity) return { dedicated, lowPriority };
+    for (const other of await listAll<CloudPool>(tx, { account, kind: "pool", scope: "" })) {
+      if (idKey(other.id) === idKey(pool.id ?? "")) continue;
+      const cores = vmSizeInfo(other.body.vmSize ?? "")?.cores ?? 0;
+      if (covers(quotas.dedicated, other.body)) dedicated -= (other.body.currentDedicatedNodes ?? 0) * cores;
+      if (covers(quotas.lowPriority, other.body)) lowPriority -= (other.body.currentLowPriorityNodes ?? 0) * cores;
     }
-    return { launches, draining: draining > 0 };
+    return { dedicated: Math.max(0, dedicated), lowPriority: Math.max(0, lowPriority) };
+  }
+
+  /**
+   * The pool's node counts and allocation state from its nodes' census, when that is all a run has to do: nothing
+   * to create, remove, keep or recover (the common case by far — every node first reached by its agent kicks a
+   * run, to see whether the pool is steady now). Reads no node rows; false when the full run is needed.
+   */
+  private async settleOnly(tx: WriteTx, account: string, poolId: string, census: NodeCensus, now: Date): Promise<boolean> {
+    const pool = await tx.get<CloudPool>(poolRef(account, poolId));
+    if (pool === undefined || pool.body.state === "deleting" || census.named > 0 || census.liveLeaving > 0) return false;
+    if (this.resizeTimeoutErrors(pool.body, now) !== undefined) return false;
+    // While nodes may still be wanted (a resize, or a joined pool short of its targets waiting for agents), only a
+    // pool at its targets is settled here: making nodes is the full run's.
+    const growing = pool.body.allocationState === "resizing" || this.options.providers.forPool(pool.body).placement.kind === "joined";
+    if (growing && (census.dedicated !== (pool.body.targetDedicatedNodes ?? 0) || census.lowPriority !== (pool.body.targetLowPriorityNodes ?? 0))) return false;
+    await this.settle(tx, account, pool.body, { dedicated: census.dedicated, lowPriority: census.lowPriority, leaving: census.leaving, creating: census.creating > 0, resizeErrors: undefined, quotaLimited: false, more: false }, now);
+    return true;
+  }
+
+  /** Writes the pool's current node counts and allocation state: `steady` once every node it keeps was reached and none is leaving. */
+  private async settle(tx: WriteTx, account: string, pool: CloudPool, counts: PoolCounts, now: Date): Promise<void> {
+    const deleting = pool.state === "deleting";
+    // A resize settles once its targets are met (joined pools fall short while they wait for agents), it timed out,
+    // or the account's core quota stopped it short.
+    const targetsMet = counts.dedicated >= (pool.targetDedicatedNodes ?? 0) && counts.lowPriority >= (pool.targetLowPriorityNodes ?? 0);
+    const settled =
+      !deleting && !counts.more && counts.leaving === 0 && !counts.creating && (pool.allocationState !== "resizing" || counts.resizeErrors !== undefined || counts.quotaLimited || targetsMet);
+    const timedOut = counts.resizeErrors !== undefined && !counts.quotaLimited;
+    const unsettled = timedOut || pool.allocationState === "stopping" ? "stopping" : "resizing";
+    const allocationState = deleting ? pool.allocationState : settled ? "steady" : unsettled;
+    const changes: Partial<CloudPool> = {};
+    if (counts.resizeErrors !== undefined) changes.resizeErrors = counts.resizeErrors;
+    if (pool.currentDedicatedNodes !== counts.dedicated) changes.currentDedicatedNodes = counts.dedicated;
+    if (pool.currentLowPriorityNodes !== counts.lowPriority) changes.currentLowPriorityNodes = counts.lowPriority;
+    if (Object.keys(changes).length > 0 || pool.allocationState !== allocationState) {
+      const poolId = pool.id ?? "";
+      await tx.replace(poolRef(account, poolId), reconciledPool(tx, account, pool, changes, allocationState ?? "steady", formatTimestamp(now)), now);
+    }
   }
 
   /**

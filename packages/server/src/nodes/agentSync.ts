@@ -16,6 +16,7 @@ import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 import { restartIfDrained } from "../lifecycle/nodeOperations.js";
 import { removeNode, reportedChanges, reportedNode, writeNode } from "../lifecycle/nodes.js";
 import { runFinished, runStarted, runWithdrawn } from "../lifecycle/runReports.js";
+import { measuredNodeRuns } from "../lifecycle/statistics.js";
 import type { AgentRecord } from "../records/agents.js";
 import { listAll } from "../records/listAll.js";
 import { nodeRef, runningCounts, type NodeRecord, type NodeTaskAssignment, type NodeUserRecord, type StoredNode } from "../records/nodes.js";
@@ -256,7 +257,8 @@ export class AgentSync {
       const entry = task === undefined ? await this.recentTaskOf(tx, account, assignment) : recentTaskOf(task, assignment.jobId);
       if (entry !== undefined) recent.push(entry);
     }
-    const fresh = (await tx.get<NodeRecord>(nodeRef(account, poolId, node.id)))?.body ?? current;
+    // What the finished runs used counts for the node (lifecycle/statistics.ts).
+    const fresh = measuredNodeRuns((await tx.get<NodeRecord>(nodeRef(account, poolId, node.id)))?.body ?? current, [...finished.values()]);
     const remaining = (fresh._ob.assignments ?? []).filter((assignment) => !finished.has(assignment.assignmentId));
     let after: NodeRecord = {
       ...fresh,
@@ -341,9 +343,9 @@ export class AgentSync {
     };
   }
 
+  /** The agent's nodes, selected by the store: an agent of a 1,000-node pool must not parse every node of it per exchange. */
   private async assigned(tx: ReadTx, identity: AgentIdentity): Promise<StoredNode[]> {
-    const nodes = await listAll<NodeRecord>(tx, { account: identity.account, kind: "node", scope: identity.poolId });
-    return nodes.filter((node) => node.body._ob.agentId === identity.agentId);
+    return listAll<NodeRecord>(tx, { account: identity.account, kind: "node", scope: identity.poolId }, { op: "eq", path: ["_ob", "agentId"], kind: "string", value: identity.agentId });
   }
 
   /** An agent with no nodes left is told to shut down and forgotten. */

@@ -35,11 +35,6 @@ function emptyCounts(): Required<NodeCounts> {
   };
 }
 
-interface NodeFacts {
-  readonly state?: ComputeNodeState;
-  readonly isDedicated?: boolean;
-}
-
 export class AccountService {
   constructor(private readonly store: Store) {}
 
@@ -57,16 +52,13 @@ export class AccountService {
       for (const pool of pools.items) {
         const dedicated = emptyCounts();
         const lowPriority = emptyCounts();
-        let afterKey: string | undefined;
-        do {
-          const nodes = await tx.list<NodeFacts>({ account, kind: "node", scope: pool.id }, { limit: 1000, afterKey });
-          for (const node of nodes.items) {
-            const counts = node.body.isDedicated === false ? lowPriority : dedicated;
-            counts[countKeyByState[node.body.state ?? "unknown"] ?? "unknown"]++;
-            counts.total++;
-          }
-          afterKey = nodes.nextKey;
-        } while (afterKey !== undefined);
+        // Counted by the store (GROUP BY), not by parsing every node row: pools of thousands of nodes are polled.
+        const groups = await tx.tally({ account, kind: "node", scope: pool.id }, [{ path: ["state"], kind: "enum" }, { path: ["isDedicated"], kind: "bool" }]);
+        for (const { values: [state, isDedicated], count } of groups) {
+          const counts = isDedicated === 0 ? lowPriority : dedicated;
+          counts[countKeyByState[(state ?? "unknown") as ComputeNodeState] ?? "unknown"] += count;
+          counts.total += count;
+        }
         items.push({ poolId: pool.body.id, dedicated, lowPriority });
       }
       return { items, ...(pools.nextKey === undefined ? {} : { nextKey: pools.nextKey }) };

@@ -43,6 +43,14 @@ export interface LocalProviderOptions {
   readonly taskIsolation?: boolean;
 }
 
+/**
+ * V8 settings of agent processes. Semi-spaces of 2 MB instead of Node's 16: an agent's garbage is short-lived (sync
+ * messages, process bookkeeping), and with the default young generation it kept ~25 MB more per agent for no
+ * measurable CPU (bench/README.md, "Lighter local nodes"). The old generation keeps V8's own sizing; an operator's
+ * NODE_OPTIONS still reach agents (below).
+ */
+export const agentNodeFlags: readonly string[] = ["--max-semi-space-size=2"];
+
 const passedVariables = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "REGISTRIES_CONFIG_PATH"]);
 
 /** The container runtime's own configuration (containers.conf, storage.conf, registries.conf; rootless podman's XDG directories; docker's client settings). */
@@ -105,7 +113,7 @@ export function createLocalProvider(options: LocalProviderOptions): ComputeProvi
       try {
         const child = spawn(
           process.execPath,
-          [agentEntry, "--server", options.serverUrl(), "--agent-id", launch.agentId, "--data-dir", nodesDir],
+          [...agentNodeFlags, agentEntry, "--server", options.serverUrl(), "--agent-id", launch.agentId, "--data-dir", nodesDir],
           {
             detached: true,
             stdio: ["ignore", log, log],
