@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -90,6 +91,8 @@ static size_t input_length, input_capacity;
 static short spawn_flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 /* The first process of a sandbox: reports when no process is left in it. */
 static int sandbox_init;
+/* Set by --drop: the identity's user id, which the spawner's children run as. */
+static uid_t dropped_uid;
 
 static long long now_ms(void) {
   struct timespec now;
@@ -327,15 +330,23 @@ static void add_io(pid_t pid, struct spawned_group *group) {
   char path[64], name[32];
   unsigned long long value;
   snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+  /*
+   * After --drop the spawner keeps no capability to read another user's counters: a zombie's /proc/<pid>/io is
+   * root's and owner-only, which the spawner's file-system id (still root) opens, but each read checks ptrace
+   * access against the file-system ids, which only the children's own user passes.
+   */
   FILE *file = fopen(path, "re");
-  if (file == NULL) return;
-  while (fscanf(file, "%31[^:]: %llu\n", name, &value) == 2) {
-    if (strcmp(name, "rchar") == 0) group->read_bytes += value;
-    else if (strcmp(name, "wchar") == 0) group->write_bytes += value;
-    else if (strcmp(name, "syscr") == 0) group->read_ops += value;
-    else if (strcmp(name, "syscw") == 0) group->write_ops += value;
+  if (dropped_uid != 0) setfsuid(dropped_uid);
+  if (file != NULL) {
+    while (fscanf(file, "%31[^:]: %llu\n", name, &value) == 2) {
+      if (strcmp(name, "rchar") == 0) group->read_bytes += value;
+      else if (strcmp(name, "wchar") == 0) group->write_bytes += value;
+      else if (strcmp(name, "syscr") == 0) group->read_ops += value;
+      else if (strcmp(name, "syscw") == 0) group->write_ops += value;
+    }
+    fclose(file);
   }
-  fclose(file);
+  if (dropped_uid != 0) setfsuid(0);
 }
 
 static void report_exit(struct spawned_group *group) {
@@ -431,6 +442,7 @@ static int drop_to(const char *uid_text, const char *gid_text) {
   data[0].effective = data[0].permitted = (1u << CAP_SETUID) | (1u << CAP_SETGID);
   if (syscall(SYS_capset, &header, data) != 0) return -1;
   spawn_flags |= POSIX_SPAWN_RESETIDS;
+  dropped_uid = (uid_t)uid;
   return 0;
 }
 
