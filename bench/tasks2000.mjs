@@ -1,7 +1,8 @@
 // Benchmark: end-to-end throughput of N trivial tasks (`/bin/true`) on a local pool with enough slots, against the
 // raw spawn rate of `seq N | xargs -P <slots> -n1 /bin/true` measured in the same run (issue #4 target: ≥ 0.8×).
 // Run after `npm run build`: `node bench/tasks2000.mjs [tasks] [nodes] [slotsPerNode]`; `TASK_ISOLATION=off` runs the
-// tasks unconfined (by default each runs in a sandbox, as root as its pool's OS account: docs/security.md).
+// tasks unconfined (by default each runs in a sandbox, as root as its pool's OS account: docs/security.md);
+// `DISPATCH_LOOKAHEAD=<n>` sets the server's look-ahead per slot (pipelined dispatch; 0 turns it off).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +30,7 @@ const server = await startServer({
   localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
   ...(process.env.NODES_PER_AGENT === undefined ? {} : { nodesPerAgent: Number(process.env.NODES_PER_AGENT) }),
   taskIsolation: process.env.TASK_ISOLATION !== "off",
+  ...(process.env.DISPATCH_LOOKAHEAD === undefined ? {} : { dispatchLookAhead: Number(process.env.DISPATCH_LOOKAHEAD) }),
 });
 const request = (options) => batchRequest(server.url, { account, ...options });
 const until = async (probe, intervalInMs = 20) => {

@@ -23,6 +23,20 @@
  * The program is looked up on the PATH of the request's environment (execvpe's rule); a program naming a `/`
  * resolves against cwd. End of stdin ends the spawner; processes it started keep running (they are reparented).
  *
+ * A frame whose first field is "K" is a kill request instead: fields "K", a target and a signal number, passed to
+ * kill(2) as they are (a negative target is a process group); nothing is replied. The agent uses it where it cannot
+ * signal the processes itself: inside a node's long-lived sandbox (process/nodeSandboxes.ts), whose first process
+ * this spawner then is. There, once no process of the sandbox is left (every orphan is its child), it replies
+ *   E                       the sandbox is empty
+ * and the end of stdin ends the sandbox with everything in it.
+ *
+ * `--drop UID GID` (a sandbox of one Batch identity, the spawner started as root inside it with CAP_SETUID,
+ * CAP_SETGID and CAP_SETPCAP): at start the spawner clears its supplementary groups, takes GID as every group id and
+ * UID as its real user id while its effective id stays root — so it can still open output files in the agent's task
+ * directories — empties its bounding, ambient and inheritable capability sets and keeps nothing but CAP_SETUID and
+ * CAP_SETGID. Every process it starts resets its effective ids to the real ones (POSIX_SPAWN_RESETIDS), so the
+ * program runs as UID and GID only and, its user ids all non-zero after exec, with no capability.
+ *
  * What a process group used (the task's statistics, docs/statistics.md): the spawner is a child subreaper, so the
  * group's processes that outlive their parent become its children too (a sandbox's init once bwrap exits). Every
  * process it reaps is looked at while still a zombie (waitid WNOWAIT): its process group (/proc/<pid>/stat) and I/O
@@ -38,13 +52,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,7 +73,7 @@
 #define GROUP_GRACE_MS 200
 
 /* A process group the spawner started, and what its processes reaped so far used. */
-struct group {
+struct spawned_group {
   pid_t leader;
   int exited;           /* the leader was reaped: code/signal hold its status */
   int code, signal;
@@ -64,11 +82,17 @@ struct group {
   long max_rss_kib;
 };
 
-static struct group *groups;
+static struct spawned_group *groups;
 static size_t group_count, group_capacity;
 
 static char *input;
 static size_t input_length, input_capacity;
+/* Set by --drop: children reset their effective ids to the (dropped) real ones. */
+static short spawn_flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+/* The first process of a sandbox: reports when no process is left in it. */
+static int sandbox_init;
+/* Set by --drop: the identity's user id, which the spawner's children run as. */
+static uid_t dropped_uid;
 
 static long long now_ms(void) {
   struct timespec now;
@@ -79,7 +103,7 @@ static long long now_ms(void) {
 static void track_group(pid_t leader) {
   if (group_count == group_capacity) {
     size_t capacity = group_capacity == 0 ? 64 : group_capacity * 2;
-    struct group *grown = realloc(groups, capacity * sizeof *groups);
+    struct spawned_group *grown = realloc(groups, capacity * sizeof *groups);
     if (grown == NULL) return; /* untracked: its exit is reported without figures */
     groups = grown;
     group_capacity = capacity;
@@ -88,7 +112,7 @@ static void track_group(pid_t leader) {
   groups[group_count++].leader = leader;
 }
 
-static struct group *group_of(pid_t pgid) {
+static struct spawned_group *group_of(pid_t pgid) {
   for (size_t i = 0; i < group_count; i++) {
     if (groups[i].leader == pgid) return &groups[i];
   }
@@ -203,6 +227,15 @@ static void handle_frame(char *frame, size_t length) {
   char *cursor = frame, *end = frame + length;
   int bad = 0;
   char *id = next_field(&cursor, end, &bad);
+  if (!bad && strcmp(id, "K") == 0) {
+    char *target = next_field(&cursor, end, &bad);
+    char *number = bad ? NULL : next_field(&cursor, end, &bad);
+    if (!bad) kill((pid_t)strtol(target, NULL, 10), (int)strtol(number, NULL, 10));
+    free(id);
+    free(target);
+    free(number);
+    return;
+  }
   char *cwd = bad ? NULL : next_field(&cursor, end, &bad);
   char *stdout_path = bad ? NULL : next_field(&cursor, end, &bad);
   char *stderr_path = bad ? NULL : next_field(&cursor, end, &bad);
@@ -234,7 +267,7 @@ static void handle_frame(char *frame, size_t length) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attributes, spawn_flags);
   pid_t pid;
   int result = spawn_program(&pid, &actions, &attributes, argv, env);
   posix_spawnattr_destroy(&attributes);
@@ -293,22 +326,30 @@ static pid_t zombie_group(pid_t pid) {
 }
 
 /* Adds a zombie's I/O counters (/proc/<pid>/io, its reaped descendants included) to the group. */
-static void add_io(pid_t pid, struct group *group) {
+static void add_io(pid_t pid, struct spawned_group *group) {
   char path[64], name[32];
   unsigned long long value;
   snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+  /*
+   * After --drop the spawner keeps no capability to read another user's counters: a zombie's /proc/<pid>/io is
+   * root's and owner-only, which the spawner's file-system id (still root) opens, but each read checks ptrace
+   * access against the file-system ids, which only the children's own user passes.
+   */
   FILE *file = fopen(path, "re");
-  if (file == NULL) return;
-  while (fscanf(file, "%31[^:]: %llu\n", name, &value) == 2) {
-    if (strcmp(name, "rchar") == 0) group->read_bytes += value;
-    else if (strcmp(name, "wchar") == 0) group->write_bytes += value;
-    else if (strcmp(name, "syscr") == 0) group->read_ops += value;
-    else if (strcmp(name, "syscw") == 0) group->write_ops += value;
+  if (dropped_uid != 0) setfsuid(dropped_uid);
+  if (file != NULL) {
+    while (fscanf(file, "%31[^:]: %llu\n", name, &value) == 2) {
+      if (strcmp(name, "rchar") == 0) group->read_bytes += value;
+      else if (strcmp(name, "wchar") == 0) group->write_bytes += value;
+      else if (strcmp(name, "syscr") == 0) group->read_ops += value;
+      else if (strcmp(name, "syscw") == 0) group->write_ops += value;
+    }
+    fclose(file);
   }
-  fclose(file);
+  if (dropped_uid != 0) setfsuid(0);
 }
 
-static void report_exit(struct group *group) {
+static void report_exit(struct spawned_group *group) {
   reply("X %d %d %d %llu %llu %llu %llu %llu %llu %ld\n", (int)group->leader, group->code, group->signal, group->user_us, group->kernel_us,
         group->read_ops, group->write_ops, group->read_bytes, group->write_bytes, group->max_rss_kib);
   *group = groups[--group_count];
@@ -318,7 +359,7 @@ static void report_exit(struct group *group) {
 static void report_finished(void) {
   long long now = now_ms();
   for (size_t i = 0; i < group_count;) {
-    struct group *group = &groups[i];
+    struct spawned_group *group = &groups[i];
     if (group->exited && ((kill(-group->leader, 0) != 0 && errno == ESRCH) || now >= group->deadline_ms)) {
       report_exit(group); /* moves the last group into slot i */
       continue;
@@ -338,12 +379,15 @@ static int next_deadline(void) {
 }
 
 static void reap(void) {
+  int empty = 0;
   for (;;) {
     siginfo_t info;
     info.si_pid = 0;
-    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+    int waited = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+    if (waited != 0 && errno == ECHILD) empty = 1;
+    if (waited != 0 || info.si_pid == 0) break;
     pid_t pid = info.si_pid;
-    struct group *group = group_of(zombie_group(pid));
+    struct spawned_group *group = group_of(zombie_group(pid));
     if (group == NULL) group = group_of(pid);
     if (group != NULL) add_io(pid, group);
     int status;
@@ -370,9 +414,45 @@ static void reap(void) {
     }
   }
   report_finished();
+  /* A sandbox's first process: nothing of the sandbox is left (every orphan is its child), exits reported first. */
+  if (empty && sandbox_init) reply("E\n");
 }
 
-int main(void) {
+/* --drop UID GID: see the top. Returns 0, or -1 when the ids cannot be taken. */
+static int drop_to(const char *uid_text, const char *gid_text) {
+  char *end;
+  long uid = strtol(uid_text, &end, 10);
+  if (*end != '\0' || uid <= 0) return -1;
+  long gid = strtol(gid_text, &end, 10);
+  if (*end != '\0' || gid <= 0) return -1;
+  if (setgroups(0, NULL) != 0 || setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) return -1;
+  if (setresuid((uid_t)uid, 0, 0) != 0) return -1;
+  /*
+   * Nothing may reach the programs: a capability in the ambient or inheritable set would survive their exec (the
+   * saved id is still 0 when a child resets its effective id, so the kernel does not clear them then).
+   */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return -1;
+  /* Nor can anything be gained later (the bounding set, which needs CAP_SETPCAP to change); keep only what resets ids. */
+  for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+  }
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  data[0].effective = data[0].permitted = (1u << CAP_SETUID) | (1u << CAP_SETGID);
+  if (syscall(SYS_capset, &header, data) != 0) return -1;
+  spawn_flags |= POSIX_SPAWN_RESETIDS;
+  dropped_uid = (uid_t)uid;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--drop") == 0) {
+    if (drop_to(argv[2], argv[3]) != 0) return 3;
+  } else if (argc != 1) {
+    return 3;
+  }
+  sandbox_init = getpid() == 1;
   sigset_t child;
   sigemptyset(&child);
   sigaddset(&child, SIGCHLD);

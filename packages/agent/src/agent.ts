@@ -30,6 +30,9 @@ import { NodeHost } from "./nodes/nodeHost.js";
 import { OsUsers, osUserSupport } from "./nodes/osUsers.js";
 import { OsUserRegistry, osUserRegistryDirectory } from "./nodes/osUserRegistry.js";
 import { TaskIdentities, taskIdentityRegistryDirectory } from "./nodes/taskIdentities.js";
+import { existsSync } from "node:fs";
+import { spawnerBinary } from "./process/launchers.js";
+import { NodeSandboxes } from "./process/nodeSandboxes.js";
 import { detectIsolation, isolationWarning, type Isolation } from "./process/sandbox.js";
 import { detectContainerRuntime, type RuntimeDetection } from "./containers/runtime.js";
 import type { BackoffOptions } from "./session/backoff.js";
@@ -131,7 +134,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
 
   const osUsers = osUserSupport(process.env, process.platform, process.getuid?.());
-  const isolation = options.isolation ?? (await detectIsolation(process.env, process.platform, process.getuid?.()));
+  const isolation = options.isolation ?? (await detectIsolation(process.env, process.platform, process.getuid?.(), existsSync(spawnerBinary) ? spawnerBinary : undefined));
+  const spawner = isolation.tools?.spawner;
+  const sandboxes = isolation.tools === undefined || spawner === undefined ? undefined : new NodeSandboxes({ tools: isolation.tools, spawner, logger });
   const warning = isolationWarning(isolation);
   if (isolation.mode === "none") logger.log("warn", warning ?? "tasks are not isolated", { isolation: isolation.mode });
   else logger.log("info", warning ?? "tasks are isolated: each runs in a sandbox as the OS account of its Batch identity", { isolation: isolation.mode });
@@ -154,6 +159,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
     isolation,
+    ...(sandboxes === undefined ? {} : { sandboxes }),
     resourceSampleIntervalInMs: options.resourceSampleIntervalInMs ?? 30_000,
     ...(isolation.mode === "accounts"
       ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
@@ -202,7 +208,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     logger,
     reports: () => nodes.reports(),
     onReconnected: () => channel.reconnect(),
-    apply: (response) => nodes.apply(response.nodes),
+    apply: (response, sentAt) => nodes.apply(response.nodes, response.dispatchLeaseInMs === undefined ? undefined : sentAt + response.dispatchLeaseInMs),
   });
   const session = loop;
   logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: serverUrl.origin });

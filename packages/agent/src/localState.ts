@@ -27,10 +27,12 @@ export interface PersistedProcess {
   readonly startTicks?: string;
 }
 
-/** A task assignment the node still reports: its latest outcome and, while it runs, its process. */
+/** A task assignment the node still reports: its latest outcome (none once withdrawn) and, while it runs, its process. */
 export interface PersistedTask {
   readonly assignmentId: string;
-  readonly outcome: ProcessOutcome;
+  readonly outcome?: ProcessOutcome;
+  /** Withdrawn by the server before it began: never started. */
+  readonly withdrawn?: boolean;
   readonly process?: PersistedProcess;
 }
 
@@ -68,7 +70,9 @@ function isPersistedTask(value: unknown): value is PersistedTask {
   if (value === null || typeof value !== "object") return false;
   const task = value as Record<string, unknown>;
   const outcome = task.outcome as Record<string, unknown> | null | undefined;
-  return typeof task.assignmentId === "string" && typeof outcome === "object" && outcome !== null && (outcome.state === "running" || outcome.state === "completed");
+  if (typeof task.assignmentId !== "string") return false;
+  if (outcome === undefined) return task.withdrawn === true;
+  return typeof outcome === "object" && outcome !== null && (outcome.state === "running" || outcome.state === "completed");
 }
 
 function isPersistedNode(value: unknown): value is PersistedNode {

@@ -11,12 +11,14 @@
 import { startAgent } from "./agent.js";
 import { createLogger } from "./log.js";
 import { UsageError, parseAgentArguments, usage } from "./options.js";
+import { existsSync } from "node:fs";
+import { spawnerBinary } from "./process/launchers.js";
 import { detectIsolation } from "./process/sandbox.js";
 import { detectContainerRuntime } from "./containers/runtime.js";
 
 async function main(): Promise<number> {
   if (process.argv.length === 3 && process.argv[2] === "--probe-isolation") {
-    const { mode, reason } = await detectIsolation(process.env, process.platform, process.getuid?.());
+    const { mode, reason } = await detectIsolation(process.env, process.platform, process.getuid?.(), existsSync(spawnerBinary) ? spawnerBinary : undefined);
     const { runtime, reason: noRuntime } = await detectContainerRuntime(process.env, process.platform, true).then((found) => ({ runtime: found.runtime, reason: found.runtime === undefined ? found.reason : undefined }));
     const containerRuntime = runtime === undefined ? { reason: noRuntime } : { name: runtime.name, version: runtime.version, rootless: runtime.rootless };
     process.stdout.write(`${JSON.stringify({ mode, ...(reason === undefined ? {} : { reason }), containerRuntime })}\n`);

@@ -3,7 +3,7 @@ import { access, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { AgentNodeReport, AgentSyncRequest, StartTask } from "@openbatch/protocol";
+import { agentProtocolVersion, type AgentNodeReport, type AgentSyncRequest, type StartTask } from "@openbatch/protocol";
 import { noIsolation, silentLogger, startAgent, type Agent } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
@@ -56,7 +56,7 @@ describe("agent end to end against a fake sync server", () => {
 
   it("introduces itself with its facts", async () => {
     const request = await server.waitForRequest(() => true);
-    assert.equal(request.protocolVersion, 1);
+    assert.equal(request.protocolVersion, agentProtocolVersion);
     assert.equal(request.agentId, "agent-1");
     assert.equal(request.bootId, agent.bootId);
     assert.equal(request.fileServerUrl, agent.fileServerUrl);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,7 +24,7 @@ function taskOf(request: AgentSyncRequest, nodeId: string, assignmentId: string)
 }
 
 function stateOf(nodeId: string, assignmentId: string, state: "running" | "completed") {
-  return (request: AgentSyncRequest): boolean => taskOf(request, nodeId, assignmentId)?.outcome.state === state;
+  return (request: AgentSyncRequest): boolean => taskOf(request, nodeId, assignmentId)?.outcome?.state === state;
 }
 
 function processAlive(pid: number): boolean {
@@ -84,17 +84,17 @@ describe("agent job tasks", () => {
     });
     const three = assignment({ assignmentId: "a2", taskId: "task2", commandLine: "/bin/sh -c 'sleep 0.5; exit 3'" });
     const sleeper = assignment({ assignmentId: "a3", taskId: "task3", commandLine: "sleep 60" });
-    server.setDesired([node("node-t", [echo, three, sleeper])]);
+    server.setDesired([node("node-t", [echo, three, sleeper], { taskSlots: 3 })]);
 
     const running = await server.waitForRequest((r) => ["a1", "a2", "a3"].every((id) => stateOf("node-t", id, "running")(r)));
-    assert.equal(taskOf(running, "node-t", "a1")?.outcome.attempt, 1);
-    assert.ok(Date.parse(taskOf(running, "node-t", "a1")?.outcome.startTime ?? "") > 0);
+    assert.equal(taskOf(running, "node-t", "a1")?.outcome?.attempt, 1);
+    assert.ok(Date.parse(taskOf(running, "node-t", "a1")?.outcome?.startTime ?? "") > 0);
 
     const done = await server.waitForRequest((r) => stateOf("node-t", "a1", "completed")(r) && stateOf("node-t", "a2", "completed")(r));
-    assert.equal(taskOf(done, "node-t", "a1")?.outcome.exitCode, 0);
-    assert.equal(taskOf(done, "node-t", "a1")?.outcome.failure, undefined);
-    assert.equal(taskOf(done, "node-t", "a2")?.outcome.exitCode, 3);
-    assert.equal(taskOf(done, "node-t", "a3")?.outcome.state, "running", "the sleeper still runs");
+    assert.equal(taskOf(done, "node-t", "a1")?.outcome?.exitCode, 0);
+    assert.equal(taskOf(done, "node-t", "a1")?.outcome?.failure, undefined);
+    assert.equal(taskOf(done, "node-t", "a2")?.outcome?.exitCode, 3);
+    assert.equal(taskOf(done, "node-t", "a3")?.outcome?.state, "running", "the sleeper still runs");
 
     const root = join(directory, "pool-1", "node-t");
     const taskDirectory = join(root, "workitems", "job1", "job-1", "task1");
@@ -115,12 +115,39 @@ describe("agent job tasks", () => {
     assert.equal(env.get("CUSTOM"), "from the task");
     assert.equal(env.get("OPENBATCH_AGENT_TOKEN"), undefined);
 
-    server.setDesired([node("node-t", [echo, three, { ...sleeper, kill: true }])]);
+    server.setDesired([node("node-t", [echo, three, { ...sleeper, kill: true }], { taskSlots: 3 })]);
     const killed = await server.waitForRequest(stateOf("node-t", "a3", "completed"));
     const outcome = taskOf(killed, "node-t", "a3")?.outcome;
     assert.equal(outcome?.failure?.code, "TaskEnded");
     assert.equal(outcome?.exitCode, 143);
-    assert.equal(taskOf(killed, "node-t", "a1")?.outcome.exitCode, 0, "completed assignments stay reported");
+    assert.equal(taskOf(killed, "node-t", "a1")?.outcome?.exitCode, 0, "completed assignments stay reported");
+  });
+
+  it("starts runs beyond its slots in their order as slots free, never a withdrawn or killed one", async () => {
+    const gate = join(directory, "gate-q");
+    const first = assignment({ assignmentId: "q1", taskId: "first", commandLine: `/bin/sh -c 'while [ ! -e ${gate} ]; do sleep 0.05; done'`, order: [0, 0, 1] });
+    const later = assignment({ assignmentId: "q2", taskId: "later", commandLine: "true", order: [0, 0, 3] });
+    const sooner = assignment({ assignmentId: "q3", taskId: "sooner", commandLine: "true", order: [0, 0, 2] });
+    const dropped = assignment({ assignmentId: "q4", taskId: "dropped", commandLine: "true", order: [0, 0, 4] });
+    const killed = assignment({ assignmentId: "q5", taskId: "killed", commandLine: "true", order: [0, 0, 5] });
+    server.setDesired([node("node-q", [later, first, sooner, dropped, killed])]);
+    const running = await server.waitForRequest(stateOf("node-q", "q1", "running"));
+    for (const id of ["q2", "q3", "q4", "q5"]) assert.equal(taskOf(running, "node-q", id), undefined, `${id} waits unreported for the one slot`);
+
+    server.setDesired([node("node-q", [later, first, sooner, { ...dropped, withdraw: true }, { ...killed, kill: true }])]);
+    const letGo = await server.waitForRequest((r) => taskOf(r, "node-q", "q4")?.withdrawn === true && stateOf("node-q", "q5", "completed")(r));
+    assert.equal(taskOf(letGo, "node-q", "q4")?.outcome, undefined, "a withdrawn run has no outcome");
+    assert.equal(taskOf(letGo, "node-q", "q5")?.outcome?.failure?.code, "TaskEnded");
+    assert.equal(taskOf(letGo, "node-q", "q5")?.outcome?.exitCode, undefined, "killed before it began, it never ran");
+    assert.equal(taskOf(letGo, "node-q", "q1")?.outcome?.state, "running");
+
+    await writeFile(gate, "");
+    const done = await server.waitForRequest((r) => ["q1", "q2", "q3"].every((id) => stateOf("node-q", id, "completed")(r)));
+    const outcome = (id: string) => taskOf(done, "node-q", id)?.outcome;
+    assert.ok(Date.parse(outcome("q3")?.startTime ?? "") >= Date.parse(outcome("q1")?.endTime ?? ""), "q3 waited for the slot");
+    assert.ok(Date.parse(outcome("q2")?.startTime ?? "") >= Date.parse(outcome("q3")?.endTime ?? ""), "q3 (order 2) before q2 (order 3)");
+    assert.equal(taskOf(done, "node-q", "q4")?.withdrawn, true, "the withdrawn run never started");
+    await assert.rejects(access(join(directory, "pool-1", "node-q", "workitems", "job1", "job-1", "dropped")), "no directory for the withdrawn run");
   });
 
   it("kills an assignment when its maxWallClockTime expires", async () => {
@@ -163,7 +190,7 @@ describe("agent job tasks", () => {
       assert.equal(outcome?.failure?.code, "CommandLaunchFailed", id);
       assert.equal(outcome?.exitCode, undefined, id);
     }
-    assert.equal(taskOf(request, "node-x", "x3")?.outcome.failure?.code, "CommandProgramNotFound");
+    assert.equal(taskOf(request, "node-x", "x3")?.outcome?.failure?.code, "CommandProgramNotFound");
     await assert.rejects(access(join(directory, "pool-1", "escape")));
     await assert.rejects(access(join(directory, "absolute")));
   });
@@ -174,10 +201,10 @@ describe("agent job tasks", () => {
     await server.waitForRequest((r) => stateOf("node-b", "b1", "running")(r) && r.nodes.find((n) => n.nodeId === "node-b")?.startTask?.state === "completed");
     server.setDesired([node("node-b", [long], { generation: 1 })]);
     const request = await server.waitForRequest((r) => r.nodes.find((n) => n.nodeId === "node-b")?.generation === 1 && stateOf("node-b", "b1", "completed")(r));
-    assert.equal(taskOf(request, "node-b", "b1")?.outcome.failure?.code, "TaskEnded");
+    assert.equal(taskOf(request, "node-b", "b1")?.outcome?.failure?.code, "TaskEnded");
     // The assignment is known: it is not started again in the new generation.
     await server.waitForRequest((r) => r.nodes.find((n) => n.nodeId === "node-b")?.phase === "ready" && r.nodes.find((n) => n.nodeId === "node-b")?.generation === 1);
-    assert.equal(taskOf(server.latest as AgentSyncRequest, "node-b", "b1")?.outcome.state, "completed");
+    assert.equal(taskOf(server.latest as AgentSyncRequest, "node-b", "b1")?.outcome?.state, "completed");
   });
 
   it("persists task outcomes: a restarted agent reports them, a running one as AgentRestarted", async () => {
@@ -193,14 +220,14 @@ describe("agent job tasks", () => {
       await until(async () => (await readState(restartDirectory, "agent-restart"))?.nodes[0]?.tasks?.find((t) => t.assignmentId === "p2")?.process !== undefined, "the task's process to be saved");
       await first.close();
       const saved = (await readState(restartDirectory, "agent-restart"))?.nodes[0]?.tasks;
-      assert.equal(saved?.find((t) => t.assignmentId === "p2")?.outcome.failure?.code, "AgentRestarted");
+      assert.equal(saved?.find((t) => t.assignmentId === "p2")?.outcome?.failure?.code, "AgentRestarted");
 
       const second = await startAgent(restartOptions);
       try {
         const request = await restartServer.waitForRequest((r) => r.bootId === second.bootId);
-        assert.equal(taskOf(request, "node-p", "p1")?.outcome.exitCode, 0);
-        assert.equal(taskOf(request, "node-p", "p2")?.outcome.state, "completed");
-        assert.equal(taskOf(request, "node-p", "p2")?.outcome.failure?.code, "AgentRestarted");
+        assert.equal(taskOf(request, "node-p", "p1")?.outcome?.exitCode, 0);
+        assert.equal(taskOf(request, "node-p", "p2")?.outcome?.state, "completed");
+        assert.equal(taskOf(request, "node-p", "p2")?.outcome?.failure?.code, "AgentRestarted");
       } finally {
         await second.close();
       }

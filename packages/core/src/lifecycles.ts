@@ -57,9 +57,14 @@ export const taskMachine = {
   states: ["active", "preparing", "running", "completed"],
   initial: ["active"],
   transitions: {
-    /** The plan applier places it on a node; `preparing` while the job preparation task runs there first. */
+    /**
+     * The plan applier places it on a node: `preparing` while the job preparation task runs there first, `running` at
+     * once for the instances of a multi-instance task. Any other run stays `active` until its agent starts it.
+     */
     place: { from: ["active"], to: ["running", "preparing"] },
-    /** Its node prepared the job: the held run starts. */
+    /** Its node's agent started the run placed there (docs/architecture.md "Pipelined dispatch"). */
+    start: { from: ["active", "preparing"], to: ["running"] },
+    /** Its node prepared the job: the held run of a multi-instance task starts. */
     prepared: { from: ["preparing"], to: ["running"] },
     /** Its node failed to prepare the job: back to `active`, to go elsewhere. */
     unprepared: { from: ["preparing"], to: ["active"] },

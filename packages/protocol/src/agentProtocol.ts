@@ -22,7 +22,11 @@ import { OutputFile, ResourceFile, TaskContainerSettings, UserIdentity } from ".
 import { ContainerConfiguration } from "./models/poolConfiguration.js";
 import { ElevationLevel } from "./enums.js";
 
-export const agentProtocolVersion = 1;
+/**
+ * 2: pipelined dispatch — desired nodes list runs beyond their slots (`slots`, `order`, `withdraw`, the dispatch
+ * lease); an agent of version 1 would start them all at once, so the server refuses it.
+ */
+export const agentProtocolVersion = 2;
 
 /** Path of the sync endpoint, outside the Batch API's pipeline. */
 export const agentSyncPath = "/_agent/v1/sync";
@@ -108,10 +112,16 @@ export const ProcessOutcome = model("ProcessOutcome", {
 });
 export type ProcessOutcome = Static<typeof ProcessOutcome>;
 
-/** What an agent knows of one task assignment it was given. */
+/**
+ * What an agent knows of one task assignment it started (or let go of, `withdrawn`). Assignments waiting for a slot
+ * are not reported: a run is the agent's fact from the moment it begins.
+ */
 export const TaskReport = model("TaskReport", {
   assignmentId: Type.String(),
-  outcome: ProcessOutcome,
+  /** The run's latest outcome; absent when `withdrawn`. */
+  outcome: Type.Optional(ProcessOutcome),
+  /** The server withdrew the run (`TaskAssignment.withdraw`) before the agent began it, and it never will. */
+  withdrawn: Type.Optional(Type.Boolean()),
 });
 export type TaskReport = Static<typeof TaskReport>;
 
@@ -140,7 +150,7 @@ export const AgentNodeReport = model("AgentNodeReport", {
   startTask: Type.Optional(ProcessOutcome),
   /** Absolute path of the node's root directory on the agent's machine. */
   rootDirectory: Type.String(),
-  /** Every task assignment of this node the agent still knows (running, or completed and not yet dropped). */
+  /** Every task assignment of this node the agent started or withdrew and still knows (until the server drops it). */
   tasks: Type.Optional(Type.Array(TaskReport)),
   /**
    * Set while the node cannot be made ready in this generation: the agent stops preparing it (no start task, no
@@ -191,6 +201,11 @@ export type AgentSyncRequest = Static<typeof AgentSyncRequest>;
  * One run of one task on a node. The agent starts it once (an assignment id is never reused: a retry is a new
  * attempt with a new id), kills it when `kill` is set, and keeps reporting its outcome until the assignment no
  * longer appears in the desired state.
+ *
+ * Pipelined dispatch (docs/agent-protocol.md "Task slots and the look-ahead"): a node may be given more runs than it
+ * has slots. The agent starts a run as soon as the node has room for its `slots` (counting the runs in progress that
+ * are not being killed), runs without slots (`slots: 0`: job preparation and release) at once, and waiting runs in
+ * `order` — never one while a run before it waits for room. It reports each run the moment it begins.
  */
 export const TaskAssignment = model("TaskAssignment", {
   assignmentId: Type.String(),
@@ -207,8 +222,24 @@ export const TaskAssignment = model("TaskAssignment", {
   nodePathEnvironment: Type.Optional(Type.Record(Type.String(), Type.String())),
   /** Kill the process after this long (the task's maxWallClockTime). */
   maxWallClockTimeInMs: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** The server wants the process killed (terminate, job terminate, requeue). */
+  /**
+   * The server wants the process killed (terminate, job terminate, requeue); one not started yet is recorded as
+   * ended (`TaskEnded`) without running.
+   */
   kill: Type.Optional(Type.Boolean()),
+  /** Task slots the run takes while it runs. @default 1 */
+  slots: Type.Optional(Int32({ minimum: 0 })),
+  /**
+   * Where the run stands among the node's runs waiting for a slot: waiting runs start in ascending order (compared
+   * element by element: the job's priority negated, the job's and then the task's addition order). @default []
+   */
+  order: Type.Optional(Type.Array(Type.Number(), { maxItems: 8 })),
+  /**
+   * The server takes the run back unless it has begun (a higher-priority job or a free node elsewhere needs it, or
+   * its job's `maxParallelTasks` went down): not started yet, the agent never starts it and reports it `withdrawn`;
+   * begun, it runs on and is reported as usual.
+   */
+  withdraw: Type.Optional(Type.Boolean()),
   /**
    * Downloaded into `wd` before the command runs. The server resolves `autoStorageContainerName` into a
    * `storageContainerUrl` carrying a read/list SAS, so agents never hold storage account keys.
@@ -287,6 +318,7 @@ export const DesiredNode = model("DesiredNode", {
   generationChange: Type.Union([Type.Literal("reboot"), Type.Literal("reimage")]),
   action: Type.Union([Type.Literal("run"), Type.Literal("remove")]),
   isDedicated: Type.Boolean(),
+  /** The node's task slots (the pool's `taskSlotsPerNode`): how many slots its runs may hold at once. */
   taskSlots: Int32({ minimum: 1 }),
   startTask: Type.Optional(StartTask),
   /** Run the start task until this attempt has run (0: do not run it). */
@@ -325,6 +357,14 @@ export const AgentSyncResponse = model("AgentSyncResponse", {
   heartbeatIntervalInMs: Type.Integer({ minimum: 1 }),
   /** When true the agent has no nodes left and should exit. */
   shutdown: Type.Boolean(),
+  /**
+   * The dispatch lease: the agent starts task runs it has not begun yet only within this long after it sent the
+   * request this answers. An agent that cannot reach the server longer stops starting runs (those in progress go on)
+   * until an exchange succeeds again: by then the server may have given its nodes up and their waiting runs to other
+   * nodes, so a run started from the stale desired state could run twice. The server keeps it below its node
+   * heartbeat timeout. Absent: no limit.
+   */
+  dispatchLeaseInMs: Type.Optional(Type.Integer({ minimum: 1 })),
   nodes: Type.Array(DesiredNode),
 });
 export type AgentSyncResponse = Static<typeof AgentSyncResponse>;

@@ -22,6 +22,7 @@ export {
   nodeFillTypes,
   schedulerJobStates,
   unplacedReasons,
+  withdrawalReasons,
   type BlockedTask,
   type NodeFillType,
   type Placement,
@@ -38,4 +39,7 @@ export {
   type SchedulerTask,
   type UnplacedReason,
   type UnplacedTask,
+  type WaitingRun,
+  type Withdrawal,
+  type WithdrawalReason,
 } from "./types.js";

@@ -26,9 +26,13 @@ export function compareTasks(a: SchedulerTask, b: SchedulerTask): number {
   return a.sequence - b.sequence || compareIds(a.id, b.id);
 }
 
-/** Preemption victims: lowest job priority first, then most recently started, then job and task id. */
+/**
+ * Preemption victims: runs not begun yet (waiting) before any that runs — withdrawing them stops nothing — then
+ * lowest job priority first, then most recently started, then job and task id.
+ */
 export function compareVictims(a: RunningTask, b: RunningTask): number {
   return (
+    (a.waiting === true ? 0 : 1) - (b.waiting === true ? 0 : 1) ||
     (a.jobPriority ?? 0) - (b.jobPriority ?? 0) ||
     b.sequence - a.sequence ||
     compareIds(a.jobId, b.jobId) ||

@@ -10,6 +10,9 @@
  *
  * Multi-instance tasks never trigger preemption (all-or-nothing over several nodes); a multi-instance task can be a
  * victim, which frees its slot on every node it runs on.
+ *
+ * Runs waiting on a node for their agent to start them (pipelined dispatch) are victims too, whatever their job
+ * allows, and the first ones taken: withdrawing a run that has not begun costs nothing.
  */
 import { idKey } from "@openbatch/core";
 import { compareVictims } from "./order.js";
@@ -68,10 +71,12 @@ export function createVictimSet(table: SlotTable, running: readonly RunningTask[
   const alive = new Int32Array(table.nodes.length);
   for (const [node, list] of byNode) alive[node.rank] = list.length;
   let lowest = 0;
+  // Waiting runs sort first whatever their priority: the floor walks the victims by priority alone.
+  const byPriority = [...victims].sort((a, b) => a.priority - b.priority);
   /** The lowest priority among victims not yet preempted. */
   const floor = (): number => {
-    while (lowest < victims.length && (victims[lowest] as Victim).preempted) lowest++;
-    return victims[lowest]?.priority ?? Infinity;
+    while (lowest < byPriority.length && (byPriority[lowest] as Victim).preempted) lowest++;
+    return byPriority[lowest]?.priority ?? Infinity;
   };
   const capacity = table.taskSlotsPerNode;
   const widest = victims.reduce((max, v) => Math.max(max, v.slots), 1);
@@ -90,8 +95,13 @@ export function createVictimSet(table: SlotTable, running: readonly RunningTask[
       used -= holder.slots;
     }
     for (const victim of list) {
-      if (victim.priority >= request.priority || capacity - used >= request.slots) break;
+      if (capacity - used >= request.slots) break;
       if (victim.preempted || victim === holder) continue;
+      // Waiting runs come first, each group lowest priority first: past the request's priority, only running ones stop the scan.
+      if (victim.priority >= request.priority) {
+        if (victim.task.waiting === true) continue;
+        break;
+      }
       chosen.push(victim);
       used -= victim.slots;
     }

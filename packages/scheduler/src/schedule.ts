@@ -33,6 +33,7 @@ import { idKey } from "@openbatch/core";
 import { evaluateDependencies } from "./dependencies.js";
 import { compareJobs, compareTasks } from "./order.js";
 import { createVictimSet, type VictimSet } from "./preemption.js";
+import { planLookAhead } from "./lookAhead.js";
 import { createSlotTable, type NodeSlot, type SlotTable } from "./slotTable.js";
 import type {
   BlockedTask,
@@ -48,6 +49,7 @@ import type {
   SchedulerTask,
   UnplacedReason,
   UnplacedTask,
+  Withdrawal,
 } from "./types.js";
 
 /** The defaults of `ScheduleOptions`. */
@@ -77,6 +79,7 @@ export function schedule(state: SchedulerState, options?: ScheduleOptions): Plan
   const config = resolveScheduleOptions(options);
   const placements: Placement[] = [];
   const preemptions: Preemption[] = [];
+  const withdrawals: Withdrawal[] = [];
   const unplaced: UnplacedTask[] = [];
   const blocked: BlockedTask[] = [];
   let examinedTasks = 0;
@@ -85,11 +88,25 @@ export function schedule(state: SchedulerState, options?: ScheduleOptions): Plan
   const pools = new Map<string, SchedulerPool>();
   for (const pool of state.pools) if (!pools.has(idKey(pool.id))) pools.set(idKey(pool.id), pool);
   const runningByPool = new Map<string, RunningTask[]>();
-  for (const task of state.running ?? []) {
+  const addRunning = (task: RunningTask): void => {
     const key = idKey(task.poolId);
     const list = runningByPool.get(key);
     if (list === undefined) runningByPool.set(key, [task]);
     else list.push(task);
+  };
+  for (const task of state.running ?? []) addRunning(task);
+  // Runs waiting on nodes are victims any placement may take back (preemption.ts).
+  const priorities = jobPriorities(state.jobs);
+  for (const pool of pools.values()) {
+    for (const node of pool.nodes) {
+      for (const run of node.waiting ?? []) {
+        addRunning({
+          poolId: pool.id, jobId: run.jobId, taskId: run.taskId, nodeIds: [node.id], slots: run.slots ?? 1,
+          jobPriority: priorities.get(idKey(run.jobId)) ?? waitingOfInactiveJob, allowTaskPreemption: true, sequence: run.sequence,
+          waiting: true, assignmentId: run.assignmentId,
+        });
+      }
+    }
   }
   const contexts = new Map<string, PoolContext | undefined>();
   const poolContext = (poolId: string): PoolContext | undefined => {
@@ -153,6 +170,7 @@ export function schedule(state: SchedulerState, options?: ScheduleOptions): Plan
         slots: 1,
         needsPreemption: nodes.some((node) => node.preempting),
         jobPreparationNodeIds: preparationNodes(nodes),
+        lookAhead: false,
       });
       return true;
     };
@@ -178,7 +196,9 @@ export function schedule(state: SchedulerState, options?: ScheduleOptions): Plan
         if (choice !== undefined) {
           victims.apply(choice);
           for (const victim of choice.victims) {
-            preemptions.push({ jobId: victim.task.jobId, taskId: victim.task.taskId, nodeIds: victim.task.nodeIds, forJobId: job.id, forTaskId: task.id });
+            const { jobId, taskId, nodeIds, assignmentId } = victim.task;
+            if (victim.task.waiting === true && assignmentId !== undefined) withdrawals.push({ jobId, taskId, nodeId: nodeIds[0] ?? "", assignmentId, reason: "priority" });
+            else preemptions.push({ jobId, taskId, nodeIds, forJobId: job.id, forTaskId: task.id });
           }
           context.minFailedSlots = Infinity;
           memo = Infinity;
@@ -201,6 +221,7 @@ export function schedule(state: SchedulerState, options?: ScheduleOptions): Plan
         slots: required,
         needsPreemption: node.preempting,
         jobPreparationNodeIds: preparationNodes([node]),
+        lookAhead: false,
       });
       return true;
     };
@@ -258,7 +279,28 @@ export function schedule(state: SchedulerState, options?: ScheduleOptions): Plan
       break;
     }
   }
-  return { placements, preemptions, unplaced, blocked, truncated, examinedTasks };
+  if (!truncated) {
+    const ahead = planLookAhead({
+      jobs: state.jobs.filter((job) => job.state === "active").sort(compareJobs),
+      pools,
+      tableOf: (poolId) => poolContext(poolId)?.table,
+      placements,
+      withdrawals,
+      maxPlacements: config.maxPlacements,
+    });
+    placements.push(...ahead.placements);
+    withdrawals.push(...ahead.withdrawals);
+  }
+  return { placements, preemptions, withdrawals, unplaced, blocked, truncated, examinedTasks };
+}
+
+/** A waiting run whose job is not among the active jobs: any job may take its place. */
+const waitingOfInactiveJob = -1001;
+
+function jobPriorities(jobs: readonly SchedulerJob[]): Map<string, number> {
+  const priorities = new Map<string, number>();
+  for (const job of jobs) if (job.state === "active") priorities.set(idKey(job.id), job.priority ?? 0);
+  return priorities;
 }
 
 /** The task's affinity node when it is eligible and has room; Azure treats affinity as a hint only. */

@@ -33,6 +33,22 @@ export interface SchedulerNode {
   readonly exclusive?: boolean;
   /** What a task's `affinityInfo.affinityId` must equal to prefer this node. @default the node id */
   readonly affinityId?: string;
+  /**
+   * Runs placed on the node that its agent has not started yet and that the plan may withdraw (pipelined dispatch).
+   * Their slots are part of `usedSlots`. @default none
+   */
+  readonly waiting?: readonly WaitingRun[];
+}
+
+/** A task's run placed on a node and not yet begun there (docs/architecture.md "Pipelined dispatch"). */
+export interface WaitingRun {
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly assignmentId: string;
+  /** @default 1 */
+  readonly slots?: number;
+  /** The task's sequence in its job (the agent starts waiting runs in job, then task order). */
+  readonly sequence: number;
 }
 
 export interface SchedulerPool {
@@ -43,6 +59,11 @@ export interface SchedulerPool {
   readonly nodeFillType?: NodeFillType;
   /** Multi-instance tasks need it (and `taskSlotsPerNode` 1), else they stay active. @default false */
   readonly enableInterNodeCommunication?: boolean;
+  /**
+   * The look-ahead: slots of work each node may be given beyond its `taskSlotsPerNode`, waiting for its agent to start
+   * them as slots free (pipelined dispatch). Only ordinary single-node tasks use it. @default 0
+   */
+  readonly lookAheadSlotsPerNode?: number;
   readonly nodes: readonly SchedulerNode[];
 }
 
@@ -79,7 +100,7 @@ export interface SchedulerJob {
   readonly allowTaskPreemption?: boolean;
   /** Creation order across jobs; breaks priority ties (older first). */
   readonly sequence: number;
-  /** The job's tasks preparing or running now, job manager included. @default 0 */
+  /** The job's tasks preparing or running now, job manager included, and its runs waiting on nodes. @default 0 */
   readonly runningTaskCount?: number;
   /** The job has a job preparation task: placements mark nodes where it has not run yet. @default false */
   readonly hasJobPreparationTask?: boolean;
@@ -110,6 +131,13 @@ export interface RunningTask {
   readonly sequence: number;
   /** A job manager with `runExclusive` (its node is `exclusive`). @default false */
   readonly runExclusive?: boolean;
+  /**
+   * A run its agent has not begun (the scheduler makes these from the nodes' `waiting` runs): withdrawing it stops
+   * nothing, so it goes first and whatever its job allows. @default false
+   */
+  readonly waiting?: boolean;
+  /** The waiting run's assignment. */
+  readonly assignmentId?: string;
 }
 
 /**
@@ -167,6 +195,31 @@ export interface Placement {
   readonly needsPreemption: boolean;
   /** Nodes among `nodeIds` where the job preparation task must run (and, with waitForSuccess, succeed) first. */
   readonly jobPreparationNodeIds: readonly string[];
+  /**
+   * Placed in the node's look-ahead, beyond its free slots: its agent starts it when a slot frees (never for
+   * multi-instance tasks and job managers).
+   */
+  readonly lookAhead: boolean;
+}
+
+/** Why a waiting run is withdrawn. */
+export const withdrawalReasons = [
+  /** A higher-priority job's task takes its place (a real slot, or a look-ahead place). */
+  "priority",
+  /** Its job's `maxParallelTasks` went below its running and waiting tasks. */
+  "maxParallelTasks",
+  /** Another node of the pool has free slots it can use now, while it waits here. */
+  "rebalance",
+] as const;
+export type WithdrawalReason = (typeof withdrawalReasons)[number];
+
+/** A waiting run to take back before it begins: its task becomes placeable again once its agent confirms. */
+export interface Withdrawal {
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly nodeId: string;
+  readonly assignmentId: string;
+  readonly reason: WithdrawalReason;
 }
 
 /** A running task to stop and requeue (back to `active`) so that `forJobId`/`forTaskId` can use its slots. */
@@ -197,6 +250,8 @@ export interface Plan {
   readonly placements: readonly Placement[];
   /** Grouped by the placement they serve, each group lowest priority first, then most recently started. */
   readonly preemptions: readonly Preemption[];
+  /** Waiting runs to withdraw; the plan applier applies them before any placement. */
+  readonly withdrawals: readonly Withdrawal[];
   readonly unplaced: readonly UnplacedTask[];
   readonly blocked: readonly BlockedTask[];
   /** A budget (maxPlacements, maxExaminedTasks) ended the round with candidates left: schedule again soon. */

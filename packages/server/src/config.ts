@@ -139,6 +139,12 @@ export interface ServerOptions {
    */
   schedulingSafetyNetInSeconds?: number;
   /**
+   * Pipelined dispatch: runs each node may be given per task slot beyond its slots, which its agent starts the moment
+   * a slot frees, so that short tasks follow each other without waiting for the server (docs/architecture.md
+   * "Pipelined dispatch"). 0 gives nodes only what their free slots can start. @default 2
+   */
+  dispatchLookAhead?: number;
+  /**
    * A state change the transition tables do not allow throws (tests), instead of being written and logged as an
    * error. @default false
    */
@@ -205,6 +211,7 @@ export interface ResolvedServerConfig {
   readonly tls: TlsOptions | undefined;
   readonly slurm: SlurmOptions;
   readonly schedulingSafetyNetInSeconds: number;
+  readonly dispatchLookAhead: number;
   readonly strictTransitions: boolean;
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
@@ -257,6 +264,8 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   if (badVariable !== undefined) throw new Error(`'${badVariable}' is not an environment variable name (slurm.pilotEnvironment)`);
   const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
   if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
+  const lookAhead = options.dispatchLookAhead ?? 2;
+  if (!(Number.isInteger(lookAhead) && lookAhead >= 0 && lookAhead <= 64)) throw new Error(`dispatchLookAhead must be a whole number of runs per task slot from 0 to 64, not ${lookAhead}`);
   const subscriptionId = options.subscriptionId ?? developmentSubscriptionId;
   if (!guidPattern.test(subscriptionId)) throw new Error(`subscriptionId must be a GUID, like ${developmentSubscriptionId}, not '${subscriptionId}'`);
   const evictionRate = options.spotEvictionRatePerHour ?? 0;
@@ -293,6 +302,7 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     tls: options.tls,
     slurm: options.slurm ?? {},
     schedulingSafetyNetInSeconds: safetyNet,
+    dispatchLookAhead: lookAhead,
     strictTransitions: options.strictTransitions ?? false,
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,

@@ -286,10 +286,12 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     store,
     clock: config.clock,
     safetyNetInMs: config.schedulingSafetyNetInSeconds * 1000,
+    lookAheadPerSlot: config.dispatchLookAhead,
     applier: new PlanApplier({
       store,
       now: () => config.clock.now(),
       issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
+      lookAheadPerSlot: config.dispatchLookAhead,
     }),
     onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
     onMissedWakeUp: (account, placed) => app?.log.warn({ account, placed }, "the scheduling safety net placed work no wake-up announced"),
@@ -385,6 +387,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     accountUrl,
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
+    // Three quarters of the time after which the agent's nodes are given up (their waiting runs go elsewhere).
+    dispatchLeaseInMs: Math.max(1, Math.floor(config.nodeHeartbeatTimeoutInSeconds * 750)),
     nodeOsUsers: config.nodeOsUsers,
     unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
     onHeartbeat: (identity, now) => heartbeats.seen(identity, now),

@@ -21,14 +21,18 @@
  * starts over; the server asks for attempt 1 again. A different `poolId` for the same node id is treated as a
  * new node (the old root is deleted).
  *
- * Job tasks (TaskAssignment, run by jobTask.ts): in phase `ready`, every assignment of the desired state the node
- * does not know yet is started at once (several run concurrently; the server counts slots), independently of the
- * start task. Its outcome is `running` from the moment it begins and `completed` when it ends; both wake the sync
- * loop. `kill: true` on a running assignment ends its process group (`TaskEnded`); on one not yet started it is
- * recorded as completed with `TaskEnded` without running. An assignment the desired state no longer lists is killed
- * if it runs and is then forgotten (no longer reported). A reboot, reimage or removal ends running assignments
- * (`TaskEnded`); their outcomes stay reported until the server drops them. Assignment ids are never reused, so one
- * the node knows is never started again, whatever generation it ran in.
+ * Job tasks (TaskAssignment, run by jobTask.ts): in phase `ready`, assignments of the desired state the node does
+ * not know yet start independently of the start task, as the node has room for them (pipelined dispatch,
+ * docs/agent-protocol.md "Task slots and the look-ahead"): one without slots (job preparation, release) at once,
+ * the others in their `order` while the slots of the runs in progress (not being killed) and theirs fit in the
+ * node's `taskSlots` — never one while an earlier one waits for room. Whenever a run ends, the next ones start at
+ * once, without asking the server. A run's outcome is `running` from the moment it begins and `completed` when it
+ * ends; both wake the sync loop. `kill: true` on a running assignment ends its process group (`TaskEnded`); on one
+ * not yet started it is recorded as completed with `TaskEnded` without running; `withdraw: true` on one not yet
+ * started records it as withdrawn (reported so) and it never starts, while one begun runs on. An assignment the
+ * desired state no longer lists is killed if it runs and is then forgotten (no longer reported). A reboot, reimage
+ * or removal ends running assignments (`TaskEnded`); their outcomes stay reported until the server drops them.
+ * Assignment ids are never reused, so one the node knows is never started again, whatever generation it ran in.
  *
  * Killing: the running start task's group gets SIGTERM, then SIGKILL after the grace period; groups of earlier
  * processes whose leader exited but which left processes behind are ended the same way.
@@ -52,8 +56,10 @@ import { applicationPackageEnvironment, taskPackageFailure, type ApplicationPack
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
+import { compareStartOrder, taskReport } from "./taskQueue.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import type { NodeSandboxes } from "../process/nodeSandboxes.js";
 import type { RuntimeDetection } from "../containers/runtime.js";
 import { nodeContainers, prepareNodeContent, removeContainersOf } from "./nodeContent.js";
 
@@ -69,22 +75,33 @@ export interface NodeContext {
   changed(): void;
   /** Saves the host's state; resolves once written. */
   persist(): Promise<void>;
+  /**
+   * Whether the dispatch lease of the current desired state holds (agentProtocol.ts `dispatchLeaseInMs`): new runs
+   * start only while it does; the next answer from the server renews it and kicks every node.
+   */
+  mayStartRuns(): boolean;
   /** Installs application packages under a node's `applications/` (pool packages while preparing, task ones per run). */
   readonly applicationPackages: ApplicationPackageInstaller;
   /** How processes are isolated (process/sandbox.ts). */
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode. */
   readonly identities?: TaskIdentities;
+  /** Long-lived sandboxes per node and account (process/nodeSandboxes.ts), where they work. */
+  readonly sandboxes?: NodeSandboxes;
   /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
   readonly containers: RuntimeDetection;
 }
 
 type Phase = "preparing" | "ready" | "removed";
 
-/** A task assignment the node knows: its latest outcome and, while its process runs, how to end it. */
+/** A task assignment the node knows: its latest outcome (or its withdrawal) and, while its process runs, how to end it. */
 interface TaskRun {
   readonly assignmentId: string;
-  outcome: ProcessOutcome;
+  /** Absent for a run withdrawn before it began. */
+  outcome?: ProcessOutcome;
+  withdrawn?: boolean;
+  /** Task slots it holds while it runs. */
+  slots: number;
   /** The process, once it runs (for a restarted agent to end it). */
   process?: PersistedProcess;
   /** Set while the run is in progress. */
@@ -128,6 +145,8 @@ export class HostedNode {
   private readonly tasks = new Map<string, TaskRun>();
   private reconciling: Promise<void> | undefined;
   private again = false;
+  /** The dispatch lease lapsed while runs waited (logged once per lapse). */
+  private leaseLapsed = false;
   private closed = false;
   /** Whether the directories were (re)created by this agent process: a restored node checks them once. */
   private layoutChecked = false;
@@ -167,11 +186,18 @@ export class HostedNode {
     node.startTaskProcess = saved.startTaskProcess;
     node.errors = [...(saved.errors ?? [])];
     for (const task of saved.tasks ?? []) {
-      const outcome: ProcessOutcome =
-        task.outcome.state === "running"
+      const outcome: ProcessOutcome | undefined =
+        task.outcome?.state === "running"
           ? { ...task.outcome, state: "completed", endTime: context.clock.now().toISOString(), failure: { code: "AgentRestarted", category: "servererror", message: agentRestartedTask } }
           : task.outcome;
-      node.tasks.set(task.assignmentId, { assignmentId: task.assignmentId, outcome, ...(task.process === undefined ? {} : { process: task.process }), dropped: false });
+      node.tasks.set(task.assignmentId, {
+        assignmentId: task.assignmentId,
+        ...(outcome === undefined ? {} : { outcome }),
+        ...(task.withdrawn === true ? { withdrawn: true } : {}),
+        slots: 0,
+        ...(task.process === undefined ? {} : { process: task.process }),
+        dropped: false,
+      });
     }
     if (saved.startTask?.state === "running") {
       node.startTask = {
@@ -237,7 +263,7 @@ export class HostedNode {
       phase: this.phase,
       ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
       rootDirectory: this.layout.root,
-      ...(this.tasks.size === 0 ? {} : { tasks: [...this.tasks.values()].filter((run) => !run.dropped).map((run) => ({ assignmentId: run.assignmentId, outcome: run.outcome })) }),
+      ...(this.tasks.size === 0 ? {} : { tasks: [...this.tasks.values()].filter((run) => !run.dropped).map(taskReport) }),
       ...(this.errors.length === 0 ? {} : { errors: this.errors }),
     };
   }
@@ -258,7 +284,12 @@ export class HostedNode {
         ? {}
         : {
             tasks: [...this.tasks.values()].map(
-              (run): PersistedTask => ({ assignmentId: run.assignmentId, outcome: run.outcome, ...(run.process === undefined ? {} : { process: run.process }) }),
+              (run): PersistedTask => ({
+                assignmentId: run.assignmentId,
+                ...(run.outcome === undefined ? {} : { outcome: run.outcome }),
+                ...(run.withdrawn === true ? { withdrawn: true } : {}),
+                ...(run.process === undefined ? {} : { process: run.process }),
+              }),
             ),
           }),
     };
@@ -417,6 +448,8 @@ export class HostedNode {
       await terminateGroups(this.processGroups, this.context.killGracePeriodInMs);
       this.processGroups.clear();
     }
+    // What the node's processes left running in its sandboxes ends with them.
+    await this.context.sandboxes?.closeNode(this.layout.root, this.context.killGracePeriodInMs);
     await this.removeContainers();
   }
 
@@ -510,8 +543,12 @@ export class HostedNode {
     if (changed) this.context.changed();
   }
 
-  /** Starts the assignments the node does not know yet and kills those the server wants killed. */
+  /**
+   * Kills the runs the server wants killed, lets go of those it withdraws before they begin, and starts the others as
+   * the node has room: slotless ones at once, the rest in their order while their slots fit (module comment).
+   */
   private runTasks(desired: DesiredNode): void {
+    const waiting: TaskAssignment[] = [];
     for (const assignment of desired.tasks ?? []) {
       const run = this.tasks.get(assignment.assignmentId);
       if (run === undefined) {
@@ -520,16 +557,45 @@ export class HostedNode {
           this.tasks.set(assignment.assignmentId, {
             assignmentId: assignment.assignmentId,
             outcome: { attempt: assignment.attempt, state: "completed", startTime: now, endTime: now, failure: { code: "TaskEnded", message: "The task was killed before it started." } },
+            slots: 0,
             dropped: false,
           });
           this.context.changed();
+        } else if (assignment.withdraw === true) {
+          this.tasks.set(assignment.assignmentId, { assignmentId: assignment.assignmentId, withdrawn: true, slots: 0, dropped: false });
+          this.context.changed();
         } else {
-          this.launchTask(desired, assignment);
+          waiting.push(assignment);
         }
       } else if (assignment.kill === true && run.controller !== undefined && !run.controller.signal.aborted) {
         this.logger.log("info", "killing a task assignment at the server's request", { assignmentId: assignment.assignmentId });
         run.controller.abort(new Error("The task was killed at the server's request."));
       }
+    }
+    if (waiting.length === 0) return;
+    if (!this.context.mayStartRuns()) {
+      if (!this.leaseLapsed) this.logger.log("warn", "not starting task runs: no word from the server within the dispatch lease", { waiting: waiting.length });
+      this.leaseLapsed = true;
+      return;
+    }
+    this.leaseLapsed = false;
+    let used = 0;
+    for (const run of this.tasks.values()) if (run.controller !== undefined && !run.controller.signal.aborted) used += run.slots;
+    waiting.sort(compareStartOrder);
+    let blocked = false;
+    for (const assignment of waiting) {
+      const slots = assignment.slots ?? 1;
+      if (slots === 0) {
+        this.launchTask(desired, assignment);
+        continue;
+      }
+      // Strictly in order: a run that does not fit yet keeps those after it waiting.
+      if (blocked || used + slots > desired.taskSlots) {
+        blocked = true;
+        continue;
+      }
+      used += slots;
+      this.launchTask(desired, assignment);
     }
   }
 
@@ -537,7 +603,7 @@ export class HostedNode {
     const { assignmentId, attempt } = assignment;
     const controller = new AbortController();
     const startTime = this.context.clock.now();
-    const run: TaskRun = { assignmentId, outcome: { attempt, state: "running", startTime: startTime.toISOString() }, controller, dropped: false };
+    const run: TaskRun = { assignmentId, outcome: { attempt, state: "running", startTime: startTime.toISOString() }, slots: assignment.slots ?? 1, controller, dropped: false };
     this.tasks.set(assignmentId, run);
     this.logger.log("info", "task assignment begins", { assignmentId, jobId: assignment.jobId, taskId: assignment.taskId, attempt });
     this.context.changed();
@@ -591,9 +657,9 @@ export class HostedNode {
 
   /** Who a run of this node runs as (runAs.ts); `run` names it within the node (a task-scope identity's account is per node and run). */
   private identityFor(desired: DesiredNode, identity: TaskAssignment["userIdentity"], run: string): ReturnType<typeof runAsOrFailure> {
-    const { isolation, identities, userName, dataDirectory } = this.context;
+    const { isolation, identities, sandboxes, userName, dataDirectory } = this.context;
     return runAsOrFailure(
-      { isolation, ...(identities === undefined ? {} : { identities }), agentUserName: userName, dataDirectory },
+      { isolation, ...(identities === undefined ? {} : { identities }), ...(sandboxes === undefined ? {} : { sandboxes }), agentUserName: userName, dataDirectory },
       { layout: this.layout, poolId: this.poolId, nodeId: this.nodeId, account: desired.environment["AZ_BATCH_ACCOUNT_NAME"] ?? "", userAccounts: desired.userAccounts },
       identity,
       // Preparation and release runs have the same assignment id on every node.

@@ -56,7 +56,7 @@ export interface JobTaskRun {
   readonly killGracePeriodInMs: number;
   /** When the run began (the `running` outcome's startTime). */
   readonly startTime: Date;
-  /** Called once the process runs, before it ends. */
+  /** Called once the process runs, before it ends, when it runs on this host (a node sandbox's pids are its own). */
   readonly onProcess?: (pid: number) => void;
   /** How this node runs containers (an assignment with `containerSettings` runs in one). */
   readonly containers?: NodeContainers;
@@ -205,7 +205,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
         ...(preparation === undefined ? {} : { JobPrep: preparation }),
       },
     });
-    run.onProcess?.(started.pid);
+    if (started.onHost) run.onProcess?.(started.pid);
     const result = await started.result;
     let failure: Failure | undefined =
       result.killedBy === "abort"

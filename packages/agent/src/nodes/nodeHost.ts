@@ -28,6 +28,7 @@ import { isSafeId } from "./nodeLayout.js";
 import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import type { NodeSandboxes } from "../process/nodeSandboxes.js";
 import { NodeResourceSampler } from "../usage/nodeResources.js";
 import type { RuntimeDetection } from "../containers/runtime.js";
 
@@ -50,6 +51,8 @@ export interface NodeHostOptions {
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode (nodes/taskIdentities.ts). */
   readonly identities?: TaskIdentities;
+  /** Long-lived sandboxes per node and account, where they work (process/nodeSandboxes.ts). */
+  readonly sandboxes?: NodeSandboxes;
   /** Time between samples of the nodes' memory and disk. @default 30000 */
   readonly resourceSampleIntervalInMs?: number;
   /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
@@ -66,6 +69,8 @@ export class NodeHost {
   /** The state file is gone for good: nothing is saved any more. */
   private retired = false;
   private toldUsersAreRecords = false;
+  /** The end of the dispatch lease of the desired state applied last (performance.now() time); none: no limit. */
+  private startRunsUntil: number | undefined;
   /** A change was noted in this turn of the event loop and will be passed on once at its end. */
   private changeNoted = false;
   private readonly resources: NodeResourceSampler;
@@ -95,9 +100,11 @@ export class NodeHost {
         });
       },
       persist: () => this.persist(),
+      mayStartRuns: () => this.startRunsUntil === undefined || performance.now() < this.startRunsUntil,
       applicationPackages: options.applicationPackages,
       isolation: options.isolation,
       ...(options.identities === undefined ? {} : { identities: options.identities }),
+      ...(options.sandboxes === undefined ? {} : { sandboxes: options.sandboxes }),
       containers: options.containers,
     };
   }
@@ -126,9 +133,13 @@ export class NodeHost {
     return host;
   }
 
-  /** Applies the full desired state; returns at once (the nodes converge in the background). */
-  apply(desired: readonly DesiredNode[]): void {
+  /**
+   * Applies the full desired state; returns at once (the nodes converge in the background). `startRunsUntil`
+   * (performance.now() time) ends the dispatch lease it comes with (agentProtocol.ts `dispatchLeaseInMs`).
+   */
+  apply(desired: readonly DesiredNode[], startRunsUntil?: number): void {
     if (this.closed) return;
+    this.startRunsUntil = startRunsUntil;
     const wanted = new Map<string, DesiredNode>();
     for (const node of desired) {
       if (isSafeId(node.nodeId) && isSafeId(node.poolId)) {
@@ -208,6 +219,7 @@ export class NodeHost {
     this.closed = true;
     this.resources.stop();
     await Promise.all([...this.nodes.values()].map((node) => node.close()));
+    await this.options.sandboxes?.close(this.options.killGracePeriodInMs);
     // Commands under way finish (none is cut half-way); nothing new starts, as no desired state is applied.
     await this.options.osUsers?.settled();
     await this.persist();

@@ -16,6 +16,7 @@ import { chmod, chown, lchown, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { DesiredUserAccount, ProcessOutcome, UserIdentity } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
+import type { NodeSandboxes } from "../process/nodeSandboxes.js";
 import type { Confinement, Isolation } from "../process/sandbox.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { giveTree, type OsAccount } from "./osUserCommands.js";
@@ -29,6 +30,8 @@ export interface NodeIsolation {
   readonly agentUserName: string;
   /** The agents' data directory (account names depend on it). */
   readonly dataDirectory: string;
+  /** Long-lived sandboxes per node and account (process/nodeSandboxes.ts); absent: a sandbox per process. */
+  readonly sandboxes?: NodeSandboxes;
 }
 
 export interface RunNode {
@@ -83,19 +86,24 @@ export async function runAs(context: NodeIsolation, node: RunNode, identity: Use
   const elevated = spec.admin;
   if (isolation.mode === "none" || tools === undefined) return { userName: context.agentUserName, identityName: name, elevated, own: noOwner, release: noOwner };
   const base = { tools, nodeRoot: node.layout.root, tmpDirectory: nodeTmpDirectory(node.layout) };
+  const sandboxes = context.sandboxes;
   const identities = context.identities;
   if (isolation.mode === "sandbox" || identities === undefined) {
-    return { userName: context.agentUserName, identityName: name, elevated, confinement: base, own: noOwner, release: noOwner };
+    const confinement: Confinement = sandboxes === undefined ? base : { ...base, sandbox: sandboxes.sandboxFor(base) };
+    return { userName: context.agentUserName, identityName: name, elevated, confinement, own: noOwner, release: noOwner };
   }
   const nodeKey = `${node.poolId}/${node.nodeId}`;
   const accountName = accountNameFor({ dataDirectory: context.dataDirectory, account: node.account, poolId: node.poolId }, spec, run);
   const hold = spec.kind === "auto" && spec.scope === "task" ? `${nodeKey}#${run}` : nodeKey;
   const account = await identities.acquire(accountName, hold);
+  const confined = { ...base, account: { uid: account.uid, gid: account.gid } };
+  // A task-scope identity's account lives for one run: its process keeps a sandbox of its own.
+  const shared = hold === nodeKey && sandboxes !== undefined;
   return {
     userName: account.name,
     identityName: name,
     elevated,
-    confinement: { ...base, account: { uid: account.uid, gid: account.gid } },
+    confinement: shared ? { ...confined, sandbox: sandboxes.sandboxFor(confined) } : confined,
     own: (taskDirectory, workingDirectory) => giveRun(account, taskDirectory, workingDirectory),
     release: hold === nodeKey ? noOwner : () => identities.release(accountName, hold),
   };

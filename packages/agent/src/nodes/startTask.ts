@@ -47,7 +47,7 @@ export interface StartTaskAttempt {
   readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly killGracePeriodInMs: number;
-  /** Called once the process runs, before it ends. */
+  /** Called once the process runs, before it ends, when it runs on this host (a node sandbox's pids are its own). */
   readonly onProcess?: (pid: number) => void;
   /** How this node runs containers (a start task with `containerSettings` runs in one). */
   readonly containers?: NodeContainers;
@@ -122,7 +122,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       runName: `start-task-${run.attempt}`,
       directories: { Shared: layout.shared, Startup: layout.startup, VfsMounts: layout.mounts, Applications: layout.applications, Task: layout.startup },
     });
-    run.onProcess?.(started.pid);
+    if (started.onHost) run.onProcess?.(started.pid);
     const result = await started.result;
     return {
       attempt: run.attempt,

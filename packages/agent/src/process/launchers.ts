@@ -41,9 +41,14 @@ export interface ExitStatus {
 }
 
 export interface Launched {
+  /** Its process id where the launcher started it: on this host, or inside a node's long-lived sandbox. */
   readonly pid: number;
+  /** Whether `pid` is a process (and group) of this host, which the agent may signal and find in /proc itself. */
+  readonly onHost: boolean;
   /** Resolves when the process exits; never rejects. */
   readonly exited: Promise<ExitStatus>;
+  /** Signals the process group the process leads (whatever is left of it once the leader exited). */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
 /** A process that could not be started; `code` is the errno name (ENOENT, EACCES, …), `stage` what failed. */
@@ -109,8 +114,9 @@ export const nodeLauncher: Launcher = {
       }
       // Errors after a successful spawn (a failed kill) must not crash the agent; kills report their own failures.
       child.on("error", () => undefined);
-      if (child.exitCode === null && child.signalCode === null) nodeSampler.track(child.pid as number);
-      return { pid: child.pid as number, exited };
+      const pid = child.pid as number;
+      if (child.exitCode === null && child.signalCode === null) nodeSampler.track(pid);
+      return { pid, onHost: true, exited, signalGroup: (signal) => void signalGroup(pid, signal) };
     } finally {
       await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
     }
@@ -131,17 +137,39 @@ function field(text: string): Buffer {
   return Buffer.concat([header, bytes]);
 }
 
-function frame(id: number, request: LaunchRequest): Buffer {
-  const env = Object.entries(request.env).map(([name, value]) => `${name}=${value}`);
-  const fields = [
-    String(id), request.cwd, request.stdoutPath, request.stderrPath, request.outputMode === "append" ? "a" : "w",
-    String(1 + request.args.length), request.program, ...request.args,
-    String(env.length), ...env,
-  ];
+function frameOf(fields: readonly string[]): Buffer {
   const payload = Buffer.concat(fields.map(field));
   const header = Buffer.alloc(4);
   header.writeUInt32LE(payload.length);
   return Buffer.concat([header, payload]);
+}
+
+function frame(id: number, request: LaunchRequest): Buffer {
+  const env = Object.entries(request.env).map(([name, value]) => `${name}=${value}`);
+  return frameOf([
+    String(id), request.cwd, request.stdoutPath, request.stderrPath, request.outputMode === "append" ? "a" : "w",
+    String(1 + request.args.length), request.program, ...request.args,
+    String(env.length), ...env,
+  ]);
+}
+
+/** A kill request: the spawner calls kill(target, signal) itself (negative targets are process groups). */
+function killFrame(target: number, signal: NodeJS.Signals): Buffer {
+  return frameOf(["K", String(target), String(constants.signals[signal])]);
+}
+
+/**
+ * How a SpawnerLauncher runs its spawner: by default the binary itself on this host; a node sandbox
+ * (nodeSandboxes.ts) runs it as the first process of a long-lived bubblewrap sandbox instead, where the pids it
+ * reports are the sandbox's own and only the spawner can signal them.
+ */
+export interface SpawnerCommand {
+  readonly program: string;
+  readonly args: readonly string[];
+  /** The spawner runs inside a sandbox: its pids are not this host's. */
+  readonly sandboxed: boolean;
+  /** Told when the sandbox has no process left (the spawner's `E`). */
+  readonly onEmpty?: () => void;
 }
 
 /**
@@ -172,18 +200,27 @@ export function checkLaunchRequest(request: LaunchRequest): void {
 
 /**
  * One `openbatch-spawner` process, started on first use and again after it died. Requests are written as frames;
- * replies arrive as lines (`S id pid`, `F id errno stage`, `X pid code signal` and what the group used). If the spawner dies, the processes
- * it started can no longer be reaped by anyone who knows their exit status: their groups are killed and their exits
- * reported `lost` (the task fails as after an agent restart).
+ * replies arrive as lines (`S id pid`, `F id errno stage`, `X pid code signal` and what the group used, `E`). If the
+ * spawner dies, the processes it started can no longer be reaped by anyone who knows their exit status: their groups
+ * are killed (a sandbox's die with it) and their exits reported `lost` (the task fails as after an agent restart).
  */
 export class SpawnerLauncher implements Launcher {
   private child: ChildProcess | undefined;
+  private exitedChild: Promise<void> = Promise.resolve();
   private nextId = 1;
   private readonly starting = new Map<number, { resolve: (launched: Launched) => void; reject: (error: Error) => void; request: LaunchRequest }>();
   private readonly running = new Map<number, (status: ExitStatus) => void>();
   private pending = "";
+  private readonly command: SpawnerCommand;
 
-  constructor(private readonly binary: string = spawnerBinary) {}
+  constructor(binaryOrCommand: string | SpawnerCommand = spawnerBinary) {
+    this.command = typeof binaryOrCommand === "string" ? { program: binaryOrCommand, args: [], sandboxed: false } : binaryOrCommand;
+  }
+
+  /** Processes started and not yet reported ended. */
+  get runningCount(): number {
+    return this.running.size + this.starting.size;
+  }
 
   launch(request: LaunchRequest): Promise<Launched> {
     try {
@@ -200,14 +237,27 @@ export class SpawnerLauncher implements Launcher {
     });
   }
 
-  /** Ends the spawner (its processes keep running); for tests and agent shutdown. */
-  close(): void {
-    this.child?.stdin?.end();
+  /**
+   * Ends the spawner; resolves once it exited. Processes it started on this host keep running; a sandbox ends with
+   * everything in it.
+   */
+  close(): Promise<void> {
+    const child = this.child;
+    // Whoever waits for the end must keep the event loop alive until it comes.
+    for (const handle of [child, child?.stdout] as ({ ref?: () => void } | null | undefined)[]) handle?.ref?.();
+    child?.stdin?.end();
+    return this.exitedChild;
+  }
+
+  /** Signals `target` (a negative target: a process group) from inside the spawner's sandbox. */
+  signalInside(target: number, signal: NodeJS.Signals): void {
+    this.child?.stdin?.write(killFrame(target, signal));
   }
 
   private start(): ChildProcess {
-    const child = spawn(this.binary, [], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(this.command.program, [...this.command.args], { stdio: ["pipe", "pipe", "inherit"] });
     this.child = child;
+    this.exitedChild = new Promise((resolve) => child.once("close", () => resolve()));
     child.stdout?.setEncoding("utf8");
     child.stdout?.on("data", (chunk: string) => this.receive(chunk));
     child.on("error", (error) => this.lose(child, error));
@@ -236,6 +286,7 @@ export class SpawnerLauncher implements Launcher {
       if (kind === "S") this.started(Number(first), Number(second));
       else if (kind === "F") this.failed(Number(first), Number(second), third);
       else if (kind === "X") this.exited(Number(first), Number(second), Number(third), exitUsage(line));
+      else if (kind === "E") this.command.onEmpty?.();
     }
   }
 
@@ -244,7 +295,8 @@ export class SpawnerLauncher implements Launcher {
     if (waiting === undefined) return;
     this.starting.delete(id);
     const exited = new Promise<ExitStatus>((resolve) => this.running.set(pid, resolve));
-    waiting.resolve({ pid, exited });
+    const onHost = !this.command.sandboxed;
+    waiting.resolve({ pid, onHost, exited, signalGroup: (signal) => (onHost ? void signalGroup(pid, signal) : this.signalInside(-pid, signal)) });
   }
 
   private failed(id: number, errno: number, stage: string): void {
@@ -276,7 +328,8 @@ export class SpawnerLauncher implements Launcher {
     }
     for (const [pid, resolve] of this.running) {
       this.running.delete(pid);
-      signalGroup(pid, "SIGKILL");
+      // A sandbox's processes ended with its first process, and its pids are not this host's to signal.
+      if (!this.command.sandboxed) signalGroup(pid, "SIGKILL");
       resolve({ code: null, signal: "SIGKILL", lost: true });
     }
   }

@@ -9,7 +9,9 @@
  * - The command is looked up on the `PATH` of the given environment; a relative path with a `/` resolves against
  *   `cwd`.
  * - With `confinement` the process runs in a sandbox (sandbox.ts): the program must be found among what the sandbox
- *   shows, and paths in the working directory and the environment are translated to the sandbox's.
+ *   shows, and paths in the working directory and the environment are translated to the sandbox's. A confinement
+ *   with a node's long-lived sandbox (nodeSandboxes.ts) starts it there, through that sandbox's spawner; otherwise
+ *   in a sandbox of its own.
  * - Launch failures reject with a ProcessLaunchError: `CommandProgramNotFound` when the program does not exist
  *   (ENOENT), `CommandLaunchFailed` for anything else (empty command line, missing working directory, EACCES, …) —
  *   the failure codes Azure Batch reports for these cases (semantics.md §2.4). No exit code exists then.
@@ -25,8 +27,8 @@
 import { systemClock, type Clock } from "@openbatch/core";
 import type { ProcessUsage } from "@openbatch/protocol";
 import { defaultLauncher, LaunchError, type Launched, type Launcher, type LaunchRequest } from "./launchers.js";
-import { confine, ProgramNotVisible, resolveVisibleProgram, type Confinement } from "./sandbox.js";
-import { exitCodeForSignal, signalGroup } from "./processGroup.js";
+import { confine, insideSandbox, ProgramNotVisible, resolveVisibleProgram, type Confinement } from "./sandbox.js";
+import { exitCodeForSignal } from "./processGroup.js";
 
 export type LaunchFailureCode = "CommandProgramNotFound" | "CommandLaunchFailed";
 
@@ -79,7 +81,9 @@ export interface ProcessResult {
 }
 
 export interface StartedProcess {
+  /** Its pid where it runs: on this host when `onHost`, else inside its node's long-lived sandbox. */
   readonly pid: number;
+  readonly onHost: boolean;
   readonly startTime: Date;
   /** Resolves when the process exits; never rejects. */
   readonly result: Promise<ProcessResult>;
@@ -103,16 +107,24 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
     stderrPath: options.stderrPath,
     outputMode: options.outputMode ?? "truncate",
   };
-  if (options.confinement !== undefined) {
+  let launcher = options.launcher ?? defaultLauncher();
+  const confinement = options.confinement;
+  if (confinement !== undefined) {
     try {
-      request = confine(request, await resolveVisibleProgram(program, options.env["PATH"] ?? "", options.cwd, options.confinement), options.confinement);
+      const visible = await resolveVisibleProgram(program, options.env["PATH"] ?? "", options.cwd, confinement);
+      if (confinement.sandbox === undefined) {
+        request = confine(request, visible, confinement);
+      } else {
+        request = insideSandbox(request, visible, confinement.nodeRoot);
+        launcher = confinement.sandbox;
+      }
     } catch (error) {
       if (error instanceof ProgramNotVisible) throw new ProcessLaunchError("CommandProgramNotFound", error.message);
       throw error;
     }
   }
   try {
-    launched = await (options.launcher ?? defaultLauncher()).launch(request);
+    launched = await launcher.launch(request);
   } catch (error) {
     if (!(error instanceof LaunchError)) throw error;
     if (error.stage === "exec" && error.code === "ENOENT") {
@@ -122,6 +134,7 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
     throw new ProcessLaunchError("CommandLaunchFailed", `The program '${program}' could not be started: ${error.message}`);
   }
   const pid = launched.pid;
+  const signalGroup = (signal: NodeJS.Signals): void => launched.signalGroup(signal);
   const exited = launched.exited.then((status) => [status, clock.now()] as const);
 
   const result = new Promise<ProcessResult>((resolve) => {
@@ -130,8 +143,8 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
     const kill = (reason: "timeout" | "abort"): void => {
       if (killedBy !== undefined) return;
       killedBy = reason;
-      signalGroup(pid, "SIGTERM");
-      graceTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), grace);
+      signalGroup("SIGTERM");
+      graceTimer = setTimeout(() => signalGroup("SIGKILL"), grace);
     };
     const onAbort = (): void => kill("abort");
     const timeoutTimer = options.timeoutInMs === undefined ? undefined : setTimeout(() => kill("timeout"), options.timeoutInMs);
@@ -143,13 +156,13 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
       options.signal?.removeEventListener("abort", onAbort);
-      if (killedBy !== undefined) signalGroup(pid, "SIGKILL");
+      if (killedBy !== undefined) signalGroup("SIGKILL");
       const exitCode = code ?? (signal === null ? 0 : exitCodeForSignal(signal));
       const by = lost === true ? "lost" : killedBy;
       resolve({ pid, exitCode, signal, startTime, endTime, ...(by === undefined ? {} : { killedBy: by }), ...(usage === undefined ? {} : { usage }) });
     });
   });
-  return { pid, startTime, result };
+  return { pid, onHost: launched.onHost, startTime, result };
 }
 
 /** Runs the process to its end. Rejects with ProcessLaunchError when it cannot be started. */

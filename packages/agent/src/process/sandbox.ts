@@ -29,7 +29,7 @@ import { constants } from "node:fs";
 import { access, lstat, mkdtemp, readlink, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from "node:path";
-import type { LaunchRequest } from "./launchers.js";
+import { SpawnerLauncher, type Launcher, type LaunchRequest, type SpawnerCommand } from "./launchers.js";
 
 export type IsolationMode = "accounts" | "sandbox" | "none";
 
@@ -41,6 +41,11 @@ export interface SandboxTools {
   readonly systemArguments: readonly string[];
   /** The directories those arguments make visible, to tell whether a program can be found inside. */
   readonly systemDirectories: readonly string[];
+  /**
+   * The spawner binary that runs inside node sandboxes (nodeSandboxes.ts), when they work here; absent: each process
+   * gets a sandbox of its own.
+   */
+  readonly spawner?: string;
 }
 
 export interface Isolation {
@@ -75,6 +80,11 @@ export interface Confinement {
   /** A directory of the node shown at `/tmp`. */
   readonly tmpDirectory: string;
   readonly account?: { readonly uid: number; readonly gid: number };
+  /**
+   * The node's long-lived sandbox for this account (nodeSandboxes.ts): the process starts there, through its
+   * spawner, instead of in a bubblewrap sandbox of its own. Absent: a sandbox per process.
+   */
+  readonly sandbox?: Launcher;
 }
 
 /** Thrown when the program cannot be found where the sandbox can see it. */
@@ -124,6 +134,47 @@ export async function resolveVisibleProgram(program: string, environmentPath: st
   throw new ProgramNotVisible(`The program '${program}' was not found in the node's directories or the system directories a sandboxed task can see.`);
 }
 
+/** The bwrap arguments that make a node's sandbox: its mounts and namespaces (the module comment). */
+export function sandboxArguments(confinement: Pick<Confinement, "tools" | "nodeRoot" | "tmpDirectory">): string[] {
+  return [
+    ...confinement.tools.systemArguments,
+    "--dev", "/dev",
+    // A private, world-writable /dev/shm (POSIX semaphores and shared memory), as on any Linux host.
+    "--perms", "1777", "--tmpfs", "/dev/shm",
+    "--proc", "/proc",
+    // Directories bwrap makes on its own are 0700: /mnt/batch must be traversable by the task's account.
+    "--dir", "/mnt", "--dir", "/mnt/batch",
+    "--bind", confinement.nodeRoot, sandboxNodeRoot,
+    "--bind", confinement.tmpDirectory, "/tmp",
+    "--unshare-pid", "--unshare-ipc", "--unshare-cgroup-try",
+  ];
+}
+
+/** Where the spawner's binary is shown inside a node sandbox. */
+const spawnerInside = "/.openbatch/spawner";
+
+/**
+ * The command that starts a node's long-lived sandbox with the spawner as its first process (nodeSandboxes.ts):
+ * as root, with only the capabilities the spawner needs to run processes as `account` (spawner.c `--drop`).
+ */
+export function nodeSandboxCommand(
+  tools: SandboxTools,
+  spawner: string,
+  place: Pick<Confinement, "nodeRoot" | "tmpDirectory" | "account">,
+  onEmpty?: () => void,
+): SpawnerCommand {
+  const account = place.account;
+  const args = [
+    ...sandboxArguments({ tools, nodeRoot: place.nodeRoot, tmpDirectory: place.tmpDirectory }),
+    "--as-pid-1", "--die-with-parent",
+    "--ro-bind", spawner, spawnerInside,
+    ...(account === undefined
+      ? ["--", spawnerInside]
+      : ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP", "--", spawnerInside, "--drop", String(account.uid), String(account.gid)]),
+  ];
+  return { program: tools.bwrap, args, sandboxed: true, ...(onEmpty === undefined ? {} : { onEmpty }) };
+}
+
 /**
  * The request that runs `request` confined: bwrap with the sandbox's mounts, then (accounts mode) setpriv dropping
  * every privilege for the account, then the program. `program` must be a host path from `resolveVisibleProgram`.
@@ -131,19 +182,7 @@ export async function resolveVisibleProgram(program: string, environmentPath: st
 export function confine(request: LaunchRequest, program: string, confinement: Confinement): LaunchRequest {
   const { tools, nodeRoot } = confinement;
   const inside = (text: string): string => toSandboxPath(nodeRoot, text);
-  const args: string[] = [
-    ...tools.systemArguments,
-    "--dev", "/dev",
-    // A private, world-writable /dev/shm (POSIX semaphores and shared memory), as on any Linux host.
-    "--perms", "1777", "--tmpfs", "/dev/shm",
-    "--proc", "/proc",
-    // Directories bwrap makes on its own are 0700: /mnt/batch must be traversable by the task's account.
-    "--dir", "/mnt", "--dir", "/mnt/batch",
-    "--bind", nodeRoot, sandboxNodeRoot,
-    "--bind", confinement.tmpDirectory, "/tmp",
-    "--unshare-pid", "--unshare-ipc", "--unshare-cgroup-try",
-    "--chdir", inside(request.cwd),
-  ];
+  const args: string[] = [...sandboxArguments(confinement), "--chdir", inside(request.cwd)];
   if (confinement.account !== undefined) {
     if (tools.setpriv === undefined) throw new Error("Running a task as its account needs setpriv.");
     const { uid, gid } = confinement.account;
@@ -156,6 +195,18 @@ export function confine(request: LaunchRequest, program: string, confinement: Co
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.env)) env[name] = inside(value);
   return { ...request, program: tools.bwrap, args, env };
+}
+
+/**
+ * The request as a node's long-lived sandbox runs it: every path (program, working directory, output files,
+ * environment values) translated to the sandbox's view of the node. `program` must be a host path from
+ * `resolveVisibleProgram`.
+ */
+export function insideSandbox(request: LaunchRequest, program: string, nodeRoot: string): LaunchRequest {
+  const inside = (text: string): string => toSandboxPath(nodeRoot, text);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.env)) env[name] = inside(value);
+  return { ...request, program: inside(program), cwd: inside(request.cwd), stdoutPath: inside(request.stdoutPath), stderrPath: inside(request.stderrPath), env };
 }
 
 function run(command: string, args: readonly string[]): Promise<{ ok: boolean; output: string }> {
@@ -200,11 +251,27 @@ export async function systemView(): Promise<Pick<SandboxTools, "systemArguments"
   return { systemArguments, systemDirectories };
 }
 
+/** Runs `/bin/true` through a node sandbox on `scratch`, as the agent's tasks would run; ok when it exits 0. */
+async function probeNodeSandbox(tools: SandboxTools, spawner: string, scratch: string, account: Confinement["account"]): Promise<{ ok: boolean; output: string }> {
+  const launcher = new SpawnerLauncher(nodeSandboxCommand(tools, spawner, { nodeRoot: scratch, tmpDirectory: scratch, ...(account === undefined ? {} : { account }) }));
+  try {
+    const launched = await launcher.launch({ program: "/bin/true", args: [], cwd: "/", env: {}, stdoutPath: `${sandboxNodeRoot}/probe.out`, stderrPath: `${sandboxNodeRoot}/probe.err`, outputMode: "truncate" });
+    const status = await launched.exited;
+    return { ok: status.code === 0, output: `exit ${String(status.code ?? status.signal)}` };
+  } catch (error) {
+    return { ok: false, output: (error as Error).message };
+  } finally {
+    await launcher.close();
+  }
+}
+
 /**
  * What this agent can do to isolate processes, probed by running `/bin/true` the way tasks will run (so a kernel
- * that forbids namespaces, or a missing setpriv, shows up here and not in the first task).
+ * that forbids namespaces, or a missing setpriv, shows up here and not in the first task). Given the spawner
+ * binary, node sandboxes (nodeSandboxes.ts) are probed first and used when they work; otherwise every process gets
+ * a sandbox of its own.
  */
-export async function detectIsolation(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform, uid: number | undefined): Promise<Isolation> {
+export async function detectIsolation(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform, uid: number | undefined, spawner?: string): Promise<Isolation> {
   if (env["OPENBATCH_AGENT_ISOLATION"] === "off") return noIsolation("isolation is turned off (OPENBATCH_AGENT_ISOLATION=off)");
   if (platform !== "linux") return noIsolation(`the agent runs on ${platform}; sandboxes need Linux namespaces`);
   const searchPath = env["PATH"] ?? "";
@@ -218,6 +285,11 @@ export async function detectIsolation(env: Readonly<Record<string, string | unde
   const scratch = await mkdtemp(join(tmpdir(), "openbatch-isolation-probe-"));
   let result: { ok: boolean; output: string };
   try {
+    if (spawner !== undefined && env["OPENBATCH_AGENT_NODE_SANDBOXES"] !== "off") {
+      // An empty node tree; nobody (65534) stands in for a task's account.
+      const sandboxed = await probeNodeSandbox(tools, spawner, scratch, root ? { uid: 65534, gid: 65534 } : undefined);
+      if (sandboxed.ok) return root ? { mode: "accounts", tools: { ...tools, spawner } } : { mode: "sandbox", reason: "the agent does not run as root, so it cannot switch users", tools: { ...tools, spawner } };
+    }
     // An empty node tree; nobody (65534) stands in for a task's account.
     const probe = confine(
       { program: "/bin/true", args: [], cwd: scratch, env: {}, stdoutPath: "", stderrPath: "", outputMode: "truncate" },

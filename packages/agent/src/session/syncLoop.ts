@@ -43,8 +43,11 @@ export interface SyncLoopOptions {
   readonly logger: Logger;
   /** The current reports of every hosted node. */
   readonly reports: () => AgentNodeReport[];
-  /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
-  readonly apply: (response: AgentSyncResponse) => void;
+  /**
+   * Applies an answer's desired nodes (must not throw, must not wait for the work it causes); `sentAt`
+   * (performance.now()) is when its request left, where the dispatch lease starts.
+   */
+  readonly apply: (response: AgentSyncResponse, sentAt: number) => void;
   /** The server answered again after failures (the network or the server is back). */
   readonly onReconnected?: () => void;
 }
@@ -120,6 +123,8 @@ export class SyncLoop {
       const reportsText = JSON.stringify(reports);
       this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
       const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
+      // The dispatch lease runs from before the server could have seen the request (agentProtocol.ts).
+      const sentAt = performance.now();
       try {
         const response = await exchange({
           serverUrl: this.options.serverUrl,
@@ -138,7 +143,7 @@ export class SyncLoop {
         this.exchanges++;
         this.knownVersion = response.version;
         this.waitInMs = Math.max(0, Math.min(this.configuredWaitInMs, response.heartbeatIntervalInMs));
-        this.options.apply(response);
+        this.options.apply(response, sentAt);
         if (response.shutdown) {
           logger.log("info", "the server asked the agent to shut down");
           return "shutdown";

@@ -7,11 +7,12 @@
 import { formatTimestamp } from "@openbatch/core";
 import type { CloudJob } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
-import { jobRef, terminateJobScheduleReason } from "../records/jobs.js";
+import { jobPoolId, jobRef, terminateJobScheduleReason } from "../records/jobs.js";
 import { jobsOfSchedule, scheduleRef, type JobScheduleRecord, type StoredJobSchedule } from "../records/jobSchedules.js";
 import { listAll } from "../records/listAll.js";
 import { releaseScheduleAutoPool } from "./autoPools.js";
 import { endRunningTasks, removeJob, scheduleTerminatedJob } from "./jobs.js";
+import { takeBackJobRuns } from "./runs.js";
 import { created, jobScheduleLifecycle, move } from "./transitions.js";
 
 /** Adds a schedule (`active`); `conflict` from the store when the id is taken. */
@@ -57,6 +58,7 @@ export async function terminatedSchedule(tx: WriteTx, account: string, record: J
 export async function deleteSchedule(tx: WriteTx, account: string, record: JobScheduleRecord, now: Date, ifMatch: string): Promise<void> {
   const scheduleId = record.id ?? "";
   for (const job of await listAll<CloudJob>(tx, { account, kind: "job", scope: "" }, jobsOfSchedule(scheduleId))) {
+    await takeBackJobRuns(tx, account, job.id, jobPoolId(job.body), now);
     await endRunningTasks(tx, account, job.id, now, "The task was deleted with its job schedule.");
     await removeJob(tx, account, job.id, job.body, now);
   }

@@ -9,18 +9,20 @@
  *   failed, `TaskEnded`), its active tasks stay active, and it is `terminating` while release tasks run, then
  *   `completed`;
  * - deleted: at once with its tasks, or `deleting` while release tasks run, then removed.
+ * Whenever a job stops being `active`, its runs still waiting on nodes (pipelined dispatch) are taken back before
+ * they begin (lifecycle/runs.ts `takeBackJobRuns`): its active tasks stay active and nothing of it starts any more.
  * A job that completes or goes takes its own auto pool along (lifecycle/autoPools.ts).
  */
 import { formatTimestamp } from "@openbatch/core";
 import type { CloudJob, DisableJobOption, JobAddParameter } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import { recordEffect } from "../effects/transaction.js";
-import { allTasksCompleteReason, jobRef, type StoredJob } from "../records/jobs.js";
+import { allTasksCompleteReason, jobPoolId, jobRef, type StoredJob } from "../records/jobs.js";
 import { listAll } from "../records/listAll.js";
 import { busyTaskFilter, taskRef, unfinishedTaskFilter, type TaskRecord } from "../records/tasks.js";
 import { releaseJobAutoPool, type AutoPoolOutcome } from "./autoPools.js";
 import { releasesRunning, startReleases } from "./preparation.js";
-import { stopRun } from "./runs.js";
+import { stopRun, takeBackJobRuns } from "./runs.js";
 import { retiredJobFigures } from "./statistics.js";
 import { endedTask, insertTask, jobManagerTaskRecord, requeuedTask } from "./tasks.js";
 import { created, jobLifecycle, move } from "./transitions.js";
@@ -129,6 +131,7 @@ export async function endRunningTasks(tx: WriteTx, account: string, jobId: strin
  */
 export async function disabledJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, option: DisableJobOption, now: Date): Promise<CloudJob> {
   const time = formatTimestamp(now);
+  await takeBackJobRuns(tx, account, jobId, jobPoolId(job), now);
   const running = await listAll<TaskRecord>(tx, { account, kind: "task", scope: jobId }, busyTaskFilter);
   if (option !== "wait") {
     for (const task of running) {
@@ -152,6 +155,7 @@ export function enabledJob(tx: WriteTx, account: string, jobId: string, job: Clo
  * tasks, when it has some to run (it is `terminating` meanwhile).
  */
 export async function endedJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, reason: string, now: Date): Promise<CloudJob> {
+  await takeBackJobRuns(tx, account, jobId, jobPoolId(job), now);
   await endRunningTasks(tx, account, jobId, now);
   if (!(await startReleases(tx, account, jobId, job, now))) return completedJob(tx, account, jobId, job, "end", reason, now);
   const terminating = move(tx, jobRef(account, jobId), jobLifecycle, job, "end", "terminating", formatTimestamp(now));
@@ -174,6 +178,7 @@ export async function settledJob(tx: WriteTx, account: string, jobId: string, jo
 export async function scheduleTerminatedJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, reason: string, now: Date): Promise<void> {
   // A job being deleted goes anyway; nothing to complete.
   if (job.state === "completed" || job.state === "deleting") return;
+  await takeBackJobRuns(tx, account, jobId, jobPoolId(job), now);
   await endRunningTasks(tx, account, jobId, now);
   await tx.replace(jobRef(account, jobId), await completedJob(tx, account, jobId, job, "scheduleTerminated", reason, now), now);
 }
@@ -230,6 +235,7 @@ export async function removeJob(tx: WriteTx, account: string, jobId: string, job
  * tasks gone, until the releases end (`finishJobIfReleased` removes it then); otherwise it goes at once.
  */
 export async function deleteJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, now: Date, ifMatch: string): Promise<void> {
+  await takeBackJobRuns(tx, account, jobId, jobPoolId(job), now);
   await endRunningTasks(tx, account, jobId, now, "The task was deleted with its job.");
   // Release tasks run when a job still active is deleted, not again after it ended (semantics.md §5.1).
   const ended = job.state === "completed" || job.state === "terminating";

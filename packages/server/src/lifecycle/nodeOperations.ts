@@ -35,12 +35,14 @@ async function forget(tx: WriteTx, account: string, poolId: string, nodeId: stri
 }
 
 /** Starts a reboot or reimage of an idle or running node, handling its running tasks per `option`. */
-export async function restartNode(tx: WriteTx, account: string, poolId: string, node: NodeRecord, kind: RestartKind, option: DeallocationOption, now: Date): Promise<NodeRecord> {
+export async function restartNode(tx: WriteTx, account: string, poolId: string, current: NodeRecord, kind: RestartKind, option: DeallocationOption, now: Date): Promise<NodeRecord> {
+  // Runs not begun are taken back with every option; those that run are released or waited for.
+  const node = await releaseNodeTasks(tx, account, current, option, now);
   if (drains(option, node)) {
     const waiting = move(tx, nodeRef(account, poolId, node.id), nodeLifecycle, node, "restart", restartingState(kind), formatTimestamp(now));
     return { ...waiting, _ob: { ...node._ob, pendingRestart: kind } };
   }
-  return restartNow(tx, account, poolId, await releaseNodeTasks(tx, account, node, option, now), kind, now);
+  return restartNow(tx, account, poolId, node, kind, now);
 }
 
 /** The node restarted if a restart waits for its tasks and none is left; otherwise the node as it is. */
@@ -86,9 +88,11 @@ export async function preemptNode(tx: WriteTx, account: string, poolId: string, 
  * otherwise its runs are requeued or terminated and it is `leavingpool` with action remove (its agent deletes it).
  * Returns the node to write, or undefined when it is gone.
  */
-export async function leavingNode(tx: WriteTx, account: string, poolId: string, node: NodeRecord, option: DeallocationOption, now: Date, removalRequested = false): Promise<NodeRecord | undefined> {
+export async function leavingNode(tx: WriteTx, account: string, poolId: string, current: NodeRecord, option: DeallocationOption, now: Date, removalRequested = false): Promise<NodeRecord | undefined> {
   const time = formatTimestamp(now);
-  const ref = nodeRef(account, poolId, node.id);
+  const ref = nodeRef(account, poolId, current.id);
+  // Runs not begun are taken back with every option; those that run are released or waited for.
+  const node = await releaseNodeTasks(tx, account, current, option, now);
   if (drains(option, node)) {
     const draining = move(tx, ref, nodeLifecycle, node, "leave", "leavingpool", time);
     return removalRequested ? { ...draining, _ob: { ...draining._ob, removalRequested: option } } : draining;
@@ -101,13 +105,13 @@ export async function leavingNode(tx: WriteTx, account: string, poolId: string, 
   }
   if (node.state === "unknown") {
     // Its agent is out of contact and may never come back to confirm a removal (an agent on another machine): the
-    // node goes at once, its tasks released as the option says; an agent that returns finds it gone and kills what
-    // still ran there.
-    await removeNode(tx, account, poolId, await releaseNodeTasks(tx, account, node, option, now), now);
+    // node goes at once, its tasks released as the option says (above); an agent that returns finds it gone and
+    // kills what still ran there. It stopped starting waiting runs when its dispatch lease lapsed, before the node
+    // became unknown (docs/architecture.md "Pipelined dispatch").
+    await removeNode(tx, account, poolId, node, now);
     return undefined;
   }
-  const released = await releaseNodeTasks(tx, account, node, option, now);
-  const leaving = move(tx, ref, nodeLifecycle, released, "leave", "leavingpool", time);
+  const leaving = move(tx, ref, nodeLifecycle, node, "leave", "leavingpool", time);
   return { ...leaving, stateTransitionTime: time, _ob: { ...leaving._ob, action: "remove" } };
 }
 

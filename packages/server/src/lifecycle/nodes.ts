@@ -15,7 +15,7 @@ import type { AgentNodeReport, AgentSyncRequest, CloudPool } from "@openbatch/pr
 import { isStoreError, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { recordEffect } from "../effects/transaction.js";
 import { endpointsAt, inboundEndpoints } from "../records/inboundEndpoints.js";
-import { heldSlots, isSchedulable, nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
+import { heldSlots, isSchedulable, nodeRef, runningCounts, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { usageRef, type UsageRecord } from "../records/usage.js";
 import { measuredNodeRuns, retiredNodeFigures, sampledNode } from "./statistics.js";
 import { created, move, nodeLifecycle } from "./transitions.js";
@@ -30,7 +30,7 @@ function desiredOf(node: NodeRecord): string {
   const runtime = node._ob;
   return JSON.stringify([
     runtime.generation, runtime.generationChange, runtime.action, runtime.startTaskAttempt, runtime.suspended,
-    (runtime.assignments ?? []).filter((assignment) => assignment.held !== true).map((assignment) => [assignment.assignmentId, assignment.kill]),
+    (runtime.assignments ?? []).filter((assignment) => assignment.held !== true).map((assignment) => [assignment.assignmentId, assignment.kill, assignment.withdraw, assignment.order]),
     runtime.applicationPackages, runtime.users, node.startTask, node.certificateReferences,
   ]);
 }
@@ -42,15 +42,31 @@ export function writeNode(tx: WriteTx, account: string, poolId: string, before: 
   return tx.replace(nodeRef(account, poolId, after.id), after, now);
 }
 
-/** The node with one more run, counted as running (the plan applier's placement). */
+/** The node with one more run counted as running at once (a multi-instance instance, placed and started together). */
 export function withRun(tx: WriteTx, account: string, poolId: string, node: NodeRecord, assignment: NodeTaskAssignment, time: string): NodeRecord {
   const running = move(tx, nodeRef(account, poolId, node.id), nodeLifecycle, node, "place", "running", time);
-  return {
-    ...running,
-    runningTasksCount: (node.runningTasksCount ?? 0) + 1,
-    runningTaskSlotsCount: (node.runningTaskSlotsCount ?? 0) + assignment.slots,
-    _ob: { ...node._ob, assignments: [...(node._ob.assignments ?? []), assignment] },
-  };
+  const assignments = [...(node._ob.assignments ?? []), { ...assignment, started: true }];
+  return { ...running, ...runningCounts(assignments), _ob: { ...node._ob, assignments } };
+}
+
+/** The node with one more run for its agent to start when it has room (the plan applier's placement). */
+export function withWaitingRun(node: NodeRecord, assignment: NodeTaskAssignment): NodeRecord {
+  return { ...node, _ob: { ...node._ob, assignments: [...(node._ob.assignments ?? []), assignment] } };
+}
+
+/**
+ * The node once its agent has begun `assignmentId`: the run counts as running there, and an idle node runs. (A node
+ * in another state — one draining or leaving, whose waiting runs were withdrawn while its agent began one — keeps it.)
+ */
+export function withStartedRun(tx: WriteTx, account: string, poolId: string, node: NodeRecord, assignmentId: string, time: string): NodeRecord {
+  // A run begun before its withdrawal reached the agent runs on: it is no longer being withdrawn.
+  const assignments = (node._ob.assignments ?? []).map((assignment) => {
+    if (assignment.assignmentId !== assignmentId) return assignment;
+    const { withdraw: _late, ...begun } = assignment;
+    return { ...begun, started: true };
+  });
+  const counted: NodeRecord = { ...node, ...runningCounts(assignments), _ob: { ...node._ob, assignments } };
+  return node.state === "idle" ? move(tx, nodeRef(account, poolId, node.id), nodeLifecycle, counted, "place", "running", time) : counted;
 }
 
 /**
@@ -79,6 +95,7 @@ export function newNode(pool: CloudPool, id: string, url: string, isDedicated: b
     ...(pool.virtualMachineConfiguration === undefined ? {} : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
     _ob: {
       agentId: "",
+      taskSlots: pool.taskSlotsPerNode ?? 1,
       generation: 1,
       generationChange: "reboot",
       reportedGeneration: 0,
@@ -169,6 +186,20 @@ export function reportedNode(tx: WriteTx, account: string, poolId: string, node:
   if (result.state === node.state) return updated;
   const moved = move(tx, nodeRef(account, poolId, node.id), nodeLifecycle, updated, "agentReport", result.state, time);
   return node.state === "creating" || node.state === "rebooting" || node.state === "reimaging" ? { ...moved, lastBootTime: time } : moved;
+}
+
+/** What `reportedNode` may change, to tell whether a node must be written after its agent's report. */
+function reportedFields(node: NodeRecord): string {
+  const runtime = node._ob;
+  return JSON.stringify([
+    node.state, node.stateTransitionTime, node.lastBootTime, node.ipAddress, node.nodeAgentInfo?.version, node.startTaskInfo, node.errors,
+    runtime.reportedGeneration, runtime.startTaskAttempt, runtime.rootDirectory,
+  ]);
+}
+
+/** Whether `reportedNode` changed anything of `before` (cheaper than comparing whole rows with their runs). */
+export function reportedChanges(before: NodeRecord, after: NodeRecord): boolean {
+  return before !== after && reportedFields(before) !== reportedFields(after);
 }
 
 /** Disable scheduling on a node with nothing running: `offline`. */

@@ -4,8 +4,9 @@
  *
  * - preparation starts on a node when the plan applier first places one of the job's tasks there. With
  *   `waitForSuccess` that task is `preparing` and its assignment `held` (not sent to the agent) until the
- *   preparation succeeds; it is retried per its own `maxTaskRetryCount`; a final failure sends the held tasks back to
- *   `active` and excludes the node for the job until it is reimaged.
+ *   preparation succeeds, then released to the agent; the task is `running` once its agent begins it. Preparation is
+ *   retried per its own `maxTaskRetryCount`; a final failure sends the held tasks back to `active` and excludes the
+ *   node for the job until it is reimaged.
  * - release runs when the job ends, on every node where preparation completed; the job stays `terminating` (or
  *   `deleting`) until every release has ended — lifecycle/jobs.ts `finishJobIfReleased` then completes (or removes) it.
  */
@@ -15,7 +16,7 @@ import type { WriteTx } from "@openbatch/store";
 import { environmentOf } from "../records/environment.js";
 import { jobNodeRef, jobPoolId, jobRef, jobTaskDirectory, type JobNodeRecord, type JobTaskRole } from "../records/jobs.js";
 import { listAll } from "../records/listAll.js";
-import { nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
+import { nodeRef, runningCounts, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { containerInfoOf, taskRef, type TaskRecord } from "../records/tasks.js";
 import { writeNode } from "./nodes.js";
 import { runsInstance, stopRun } from "./runs.js";
@@ -92,7 +93,7 @@ async function changeNode(tx: WriteTx, account: string, poolId: string, nodeId: 
   const node = await tx.get<NodeRecord>(nodeRef(account, poolId, nodeId));
   if (node === undefined) return false;
   const assignments = change(node.body._ob.assignments ?? []);
-  await writeNode(tx, account, poolId, node.body, { ...node.body, runningTasksCount: assignments.filter((a) => a.role === undefined).length, _ob: { ...node.body._ob, assignments } }, now);
+  await writeNode(tx, account, poolId, node.body, { ...node.body, ...runningCounts(assignments), _ob: { ...node.body._ob, assignments } }, now);
   return true;
 }
 
@@ -174,9 +175,10 @@ export async function roleRunFinished(tx: WriteTx, account: string, poolId: stri
     if (excluded) {
       const whole = task.body._ob.multiInstance === undefined ? task.body : await stopRun(tx, account, task.body, "The node of an instance of the multi-instance task could not prepare the job.", now);
       await tx.replace(taskKey, unpreparedTask(tx, account, assignment.jobId, whole, time), now);
-    } else {
+    } else if (task.body._ob.multiInstance !== undefined) {
       await tx.replace(taskKey, preparedTask(tx, account, assignment.jobId, task.body, time), now);
     }
+    // An ordinary task stays `preparing` until its agent begins the run released now (lifecycle/runReports.ts).
   }
   return false;
 }

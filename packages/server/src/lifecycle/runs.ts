@@ -4,15 +4,75 @@
  * assignments are marked `kill` — the agent kills the process, and its report then frees the slots — and every
  * multi-instance instance still running counts as ended. What becomes of the task (requeued, ended) is the caller's
  * choice, through lifecycle/tasks.ts. A held assignment never reached its agent and is simply dropped.
+ *
+ * A run still waiting on its node for its agent to start it (pipelined dispatch) is killed the same way — its agent
+ * then never starts it, or kills it at once if it began in the meantime — and its task, still `active`, is simply
+ * given its run back (`unassignedTask`): what follows for the task is decided as if nothing had run, since from the
+ * service's view nothing did.
  */
 import { formatTimestamp } from "@openbatch/core";
 import type { ProcessOutcome, TaskFailureInformation } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
+import { listAll } from "../records/listAll.js";
 import { nodeRef, type DeallocationOption, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recentTasks.js";
 import { containerInfoOf, taskRef, type InstanceRun, type TaskAssignmentRecord, type TaskRecord } from "../records/tasks.js";
 import { writeNode } from "./nodes.js";
-import { endedTask, requeuedTask } from "./tasks.js";
+import { endedTask, requeuedTask, unassignedTask } from "./tasks.js";
+
+/** Whether the assignment is a task's run its agent has not begun (as far as the server knows). */
+function unstartedTaskRun(assignment: NodeTaskAssignment): boolean {
+  return assignment.started !== true && assignment.role === undefined && assignment.subtaskId === undefined && assignment.gated !== true && assignment.held !== true;
+}
+
+/**
+ * Takes back the runs in `assignments` that wait on their node (see the module comment): each is marked `kill`, and
+ * its task — `active`, holding that run — gets it back. Returns the assignments as they must be written.
+ */
+async function takeBackWaiting(tx: WriteTx, account: string, assignments: readonly NodeTaskAssignment[], taken: (assignment: NodeTaskAssignment) => boolean, now: Date): Promise<NodeTaskAssignment[]> {
+  const result: NodeTaskAssignment[] = [];
+  for (const assignment of assignments) {
+    if (!unstartedTaskRun(assignment) || assignment.kill === true || !taken(assignment)) {
+      result.push(assignment);
+      continue;
+    }
+    const ref = taskRef(account, assignment.jobId, assignment.taskId);
+    const task = await tx.get<TaskRecord>(ref);
+    if (task !== undefined && task.body.state === "active" && task.body._ob.assignment?.assignmentId === assignment.assignmentId) {
+      await tx.replace(ref, unassignedTask(tx, account, task.body), now);
+    }
+    const { withdraw: _superseded, ...killed } = assignment;
+    result.push({ ...killed, kill: true });
+  }
+  return result;
+}
+
+/** The job's priority changed: its runs waiting on nodes of `poolId` move in their agents' start order (agentProtocol.ts `order`). */
+export async function reorderJobRuns(tx: WriteTx, account: string, jobId: string, poolId: string, priority: number, now: Date): Promise<void> {
+  const key = jobId.toLowerCase();
+  for (const node of await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId })) {
+    const assignments = node.body._ob.assignments ?? [];
+    if (!assignments.some((assignment) => assignment.jobId.toLowerCase() === key && unstartedTaskRun(assignment))) continue;
+    const reordered = assignments.map((assignment) =>
+      assignment.jobId.toLowerCase() === key && unstartedTaskRun(assignment) ? { ...assignment, order: [-priority, ...(assignment.order ?? []).slice(1)] } : assignment,
+    );
+    await writeNode(tx, account, poolId, node.body, { ...node.body, _ob: { ...node.body._ob, assignments: reordered } }, now);
+  }
+}
+
+/**
+ * Takes back every run of the job waiting on a node of `poolId` (the job is disabled, ends or goes): its tasks stay
+ * `active` with no run, and no agent starts them. Jobs whose pool has no node do nothing.
+ */
+export async function takeBackJobRuns(tx: WriteTx, account: string, jobId: string, poolId: string, now: Date): Promise<void> {
+  const key = jobId.toLowerCase();
+  for (const node of await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId })) {
+    const assignments = node.body._ob.assignments ?? [];
+    if (!assignments.some((assignment) => assignment.jobId.toLowerCase() === key && unstartedTaskRun(assignment) && assignment.kill !== true)) continue;
+    const taken = await takeBackWaiting(tx, account, assignments, (assignment) => assignment.jobId.toLowerCase() === key, now);
+    await writeNode(tx, account, poolId, node.body, { ...node.body, _ob: { ...node.body._ob, assignments: taken } }, now);
+  }
+}
 
 /** Marks one assignment of a node `kill` (or drops it, if held); false when the node is gone. */
 export async function killAssignment(tx: WriteTx, account: string, assignment: TaskAssignmentRecord | undefined, now: Date): Promise<boolean> {
@@ -92,15 +152,21 @@ function recentOf(task: TaskRecord, assignment: NodeTaskAssignment) {
  * §6.1, §2.2): `requeue` (the default) kills them and puts their tasks back to `active` (requeueCount + 1, no
  * retry used); `terminate` kills them and completes their tasks as failed (`TaskEnded`); `taskcompletion` and
  * `retaineddata` let them finish. A multi-instance task one of whose instances runs there is requeued or ended as a
- * whole, its instances on the other nodes killed too (semantics.md §11). Returns the node with its assignments
- * marked, for the caller to change further and write.
+ * whole, its instances on the other nodes killed too (semantics.md §11). Runs not begun are taken back with every
+ * option. Returns the node with its assignments marked, for the caller to change further and write.
  */
-export async function releaseNodeTasks(tx: WriteTx, account: string, node: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
+export async function releaseNodeTasks(tx: WriteTx, account: string, current: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
+  // Whatever the option, runs that have not begun do not begin there now: their tasks get them back.
+  const waiting = current._ob.assignments ?? [];
+  const node = waiting.some((assignment) => unstartedTaskRun(assignment) && assignment.kill !== true)
+    ? { ...current, _ob: { ...current._ob, assignments: await takeBackWaiting(tx, account, waiting, () => true, now) } }
+    : current;
   const assignments = node._ob.assignments ?? [];
   if (assignments.length === 0 || option === "taskcompletion" || option === "retaineddata") return node;
   const time = formatTimestamp(now);
   let released = node;
   for (const assignment of assignments) {
+    if (assignment.kill === true && unstartedTaskRun(assignment)) continue;
     const ref = taskRef(account, assignment.jobId, assignment.taskId);
     const task = await tx.get<TaskRecord>(ref);
     if (task === undefined) continue;

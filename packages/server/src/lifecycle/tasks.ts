@@ -7,6 +7,7 @@
 import { formatTimestamp } from "@openbatch/core";
 import type { CloudJob, ProcessOutcome, TaskAddParameter } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
+import { recordEffect } from "../effects/transaction.js";
 import { endedByRequest, resolveExitOptions, runEnding } from "../records/exitOptions.js";
 import type { NodeTaskAssignment } from "../records/nodes.js";
 import { containerInfoOf, filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
@@ -72,6 +73,37 @@ export interface NodeInfo {
   nodeId: string;
   taskRootDirectory: string;
   taskRootDirectoryUrl: string;
+}
+
+/**
+ * The task, given a run on a node that its agent will start when the node has room (pipelined dispatch): it stays
+ * `active` — Azure shows no state for work dispatched but not begun — with the attempt and assignment recorded, so
+ * that no scheduling round places it again and every operation that ends or withdraws it finds its run.
+ */
+export function assignedTask(task: TaskRecord, assignment: NodeTaskAssignment, poolId: string, nodeId: string): TaskRecord {
+  return { ...task, _ob: { ...task._ob, attempts: assignment.attempt, assignment: { assignmentId: assignment.assignmentId, nodeId, poolId, attempt: assignment.attempt } } };
+}
+
+/**
+ * The task whose run its node's agent reports begun at `startTime` (clamped between its last state change and now):
+ * `running` from then, on that node.
+ */
+export function startedTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, nodeInfo: NodeInfo, startTime: string, time: string): TaskRecord {
+  const since = Date.parse(task.stateTransitionTime ?? "");
+  const reported = Date.parse(startTime);
+  const at = Number.isNaN(reported) || reported > Date.parse(time) ? time : !Number.isNaN(since) && reported < since ? (task.stateTransitionTime as string) : startTime;
+  const moved = move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "start", "running", at);
+  return { ...moved, nodeInfo, executionInfo: { ...counted(task), startTime: at } };
+}
+
+/**
+ * The task's run taken back before it began (withdrawn, or its node restarting, leaving or lost): it is `active` and
+ * placeable again, no retry or requeue counted — nothing ran.
+ */
+export function unassignedTask(tx: WriteTx, account: string, task: TaskRecord): TaskRecord {
+  const { assignment: _released, ...runtime } = task._ob;
+  recordEffect(tx, { kind: "wakeScheduler", account });
+  return { ...task, _ob: runtime };
 }
 
 /** The task, placed on a node now: `running` (or `preparing`, held), with the attempt and assignment recorded. */

@@ -6,6 +6,7 @@
  * up as lost to a host failure, exactly as if its agent had restarted and reported them lost (`AgentRestarted`), so
  * that a node that never comes back does not hold tasks forever:
  *
+ * - a run its agent had not begun (pipelined dispatch) gives its task, still `active`, its run back;
  * - a task's run ends in a recovery retry (semantics.md §2.2): back to `active` without counting a retry or a
  *   requeue, at most `maxRecoveries` times (lifecycle/tasks.ts); a multi-instance task's instance ends its run as a
  *   whole, which the task then retries the same way;
@@ -22,9 +23,9 @@ import type { ProcessOutcome } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord } from "../records/nodes.js";
-import { nodeRef } from "../records/nodes.js";
+import { nodeRef, runningCounts } from "../records/nodes.js";
 import { writeNode } from "./nodes.js";
-import { runFinished } from "./runReports.js";
+import { runFinished, runWithdrawn } from "./runReports.js";
 
 /** The agent whose nodes are given up (the heartbeat tracker's identity of it). */
 export interface SilentAgent {
@@ -45,6 +46,11 @@ export async function releaseUnresponsiveNodes(tx: WriteTx, agent: SilentAgent, 
     if (stored.body._ob.agentId !== agentId || stored.body.state !== "unknown" || given.length === 0) continue;
     for (const assignment of given) {
       if (assignment.held === true || assignment.kill === true) continue;
+      // A run not begun (as far as the server knows) lost nothing: its task is placeable again, nothing counted.
+      if (assignment.started !== true && assignment.role === undefined && assignment.subtaskId === undefined && assignment.gated !== true) {
+        await runWithdrawn(tx, account, assignment, now);
+        continue;
+      }
       const failure = assignment.role === undefined ? { code: "AgentRestarted", category: "servererror" as const, message: lostMessage } : { code: "TaskEnded", category: "servererror" as const, message: lostMessage };
       const lost: ProcessOutcome = { attempt: assignment.attempt, state: "completed", startTime: time, endTime: time, failure };
       await runFinished(tx, account, poolId, stored.id, assignment, lost, time, now);
@@ -54,12 +60,7 @@ export async function releaseUnresponsiveNodes(tx: WriteTx, agent: SilentAgent, 
     const current = (await tx.get<NodeRecord>(nodeRef(account, poolId, stored.id)))?.body ?? stored.body;
     const gone = new Set(given.filter((assignment) => assignment.held !== true).map((assignment) => assignment.assignmentId));
     const remaining = (current._ob.assignments ?? []).filter((assignment) => !gone.has(assignment.assignmentId));
-    await writeNode(tx, account, poolId, current, {
-      ...current,
-      runningTasksCount: remaining.filter((assignment) => assignment.role === undefined).length,
-      runningTaskSlotsCount: remaining.reduce((sum, assignment) => sum + (assignment.kill === true ? 0 : assignment.slots), 0),
-      _ob: { ...current._ob, assignments: remaining },
-    }, now);
+    await writeNode(tx, account, poolId, current, { ...current, ...runningCounts(remaining), _ob: { ...current._ob, assignments: remaining } }, now);
     released++;
   }
   return released;

@@ -1,26 +1,30 @@
 /**
- * The plan applier: the only one that places task runs. It re-checks each placement of a scheduler plan against the
- * store — the task is still active, its job active, each node usable with enough free slots and not kept by an
- * exclusive job manager (nor, for such a job manager, busy) — and commits the plan in one transaction: the task is
- * placed (lifecycle/tasks.ts: `running`, or `preparing` while the job preparation task runs first on that node,
- * lifecycle/preparation.ts) with its `nodeInfo` and a new assignment (attempt n+1), and each node gets the run
- * (lifecycle/nodes.ts: its agent's desired tasks and its running counts). A multi-instance task gets one assignment
- * per node (lifecycle/multiInstance.ts). A placement that no longer holds is skipped; the next round sees the new
- * state.
+ * The plan applier: the only one that places task runs. It re-checks each entry of a scheduler plan against the
+ * store and commits the plan in one transaction:
+ * - withdrawals first: a run still waiting on its node is marked `withdraw` (its agent never starts it and says so;
+ *   a run begun meanwhile runs on);
+ * - then placements: the task is still active and holds no run, its job active, each node usable with room for it —
+ *   within its slots, or within slots plus look-ahead for a look-ahead placement — and not kept by an exclusive job
+ *   manager (nor, for such a job manager, busy). The task gets a new assignment (attempt n+1) and stays `active`
+ *   until the node's agent reports the run begun (lifecycle/tasks.ts `assignedTask`; `preparing`, held, while the job
+ *   preparation task runs first on that node, lifecycle/preparation.ts); the node gets the run, with its place in
+ *   the agent's start order (the job's priority, the job's and the task's order). A multi-instance task gets one
+ *   assignment per node, started at once (lifecycle/multiInstance.ts).
+ * A placement that no longer holds is skipped; the next round sees the new state.
  */
 import { formatTimestamp, parseDuration } from "@openbatch/core";
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
 import type { Placement, Plan } from "@openbatch/scheduler";
 import type { Store, StoredEntity, WriteTx } from "@openbatch/store";
 import { instanceEnvironment, multiInstanceRuntime } from "../lifecycle/multiInstance.js";
-import { withRun, writeNode } from "../lifecycle/nodes.js";
+import { withRun, withWaitingRun, writeNode } from "../lifecycle/nodes.js";
 import { excludedFromJob, gateOnPreparation, type PreparationGate } from "../lifecycle/preparation.js";
 import { stopRun } from "../lifecycle/runs.js";
-import { placedTask, requeuedTask, type NodeInfo } from "../lifecycle/tasks.js";
+import { assignedTask, placedTask, requeuedTask } from "../lifecycle/tasks.js";
 import { describeProblems, resolvePackageReferences } from "../records/applications.js";
 import { environmentOf } from "../records/environment.js";
 import { jobPoolId, jobRef, jobTaskDirectory } from "../records/jobs.js";
-import { isSchedulable, heldSlots, nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
+import { isSchedulable, heldSlots, nodeInfoOf, nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recentTasks.js";
 import { taskRef, type InstanceRun, type TaskRecord } from "../records/tasks.js";
 
@@ -29,6 +33,13 @@ export interface PlanApplierOptions {
   readonly now: () => Date;
   /** Mints `AZ_BATCH_AUTHENTICATION_TOKEN` for a task whose authenticationTokenSettings ask for job access. */
   readonly issueTaskToken?: (account: string, jobId: string, now: Date) => Promise<string>;
+  /** The look-ahead: runs each node may be given per task slot beyond its slots (pipelined dispatch). @default 0 */
+  readonly lookAheadPerSlot?: number;
+}
+
+/** Where a run stands among its node's waiting runs: the agent starts them in this order (agentProtocol.ts). */
+export function startOrder(job: CloudJob, task: TaskRecord): number[] {
+  return [-(job.priority ?? 0), Date.parse(job.creationTime ?? "") || 0, task._ob.sequence];
 }
 
 /** What one run of a task on one node needs, before the node-specific parts. */
@@ -64,18 +75,6 @@ async function packageFields(tx: WriteTx, account: string, task: TaskRecord): Pr
   };
 }
 
-function nodeInfoOf(node: NodeRecord, poolId: string, taskDirectory: string): NodeInfo {
-  const nodeUrl = node.url ?? "";
-  return {
-    affinityId: node.affinityId,
-    nodeUrl,
-    poolId,
-    nodeId: node.id,
-    taskRootDirectory: taskDirectory,
-    taskRootDirectoryUrl: `${nodeUrl}/files/${encodeURIComponent(taskDirectory)}`,
-  };
-}
-
 interface Target {
   readonly job: CloudJob;
   readonly jobId: string;
@@ -91,6 +90,7 @@ export class PlanApplier {
   apply(account: string, plan: Plan): Promise<number> {
     const now = this.options.now();
     return this.options.store.write(async (tx) => {
+      await this.withdraw(tx, account, plan.withdrawals, now);
       let count = 0;
       for (const placement of plan.placements) {
         if (placement.needsPreemption) await this.preempt(tx, account, plan, placement, now);
@@ -98,6 +98,31 @@ export class PlanApplier {
       }
       return count;
     });
+  }
+
+  /** Marks the plan's withdrawals on their nodes: each run not begun yet (as far as the server knows) is taken back. */
+  private async withdraw(tx: WriteTx, account: string, withdrawals: Plan["withdrawals"], now: Date): Promise<void> {
+    const byNode = new Map<string, { jobId: string; nodeId: string; ids: Set<string> }>();
+    for (const withdrawal of withdrawals) {
+      const job = await tx.get<CloudJob>(jobRef(account, withdrawal.jobId));
+      if (job === undefined) continue;
+      const key = `${jobPoolId(job.body).toLowerCase()}\u0000${withdrawal.nodeId}`;
+      const entry = byNode.get(key) ?? { jobId: withdrawal.jobId, nodeId: withdrawal.nodeId, ids: new Set<string>() };
+      entry.ids.add(withdrawal.assignmentId);
+      byNode.set(key, entry);
+    }
+    for (const [key, entry] of byNode) {
+      const poolId = key.slice(0, key.indexOf("\u0000"));
+      const node = await tx.get<NodeRecord>(nodeRef(account, poolId, entry.nodeId));
+      if (node === undefined) continue;
+      let changed = false;
+      const assignments = (node.body._ob.assignments ?? []).map((assignment) => {
+        if (!entry.ids.has(assignment.assignmentId) || assignment.started === true || assignment.kill === true || assignment.withdraw === true) return assignment;
+        changed = true;
+        return { ...assignment, withdraw: true };
+      });
+      if (changed) await writeNode(tx, account, poolId, node.body, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
+    }
   }
 
   /**
@@ -124,7 +149,7 @@ export class PlanApplier {
     const nodes: StoredEntity<NodeRecord>[] = [];
     for (const nodeId of placement.nodeIds) {
       const node = await tx.get<NodeRecord>(nodeRef(account, target.poolId, nodeId));
-      if (node === undefined || !this.canTake(target, node.body, placement.slots)) return false;
+      if (node === undefined || !this.canTake(target, node.body, placement.slots, placement.lookAhead)) return false;
       nodes.push(node);
     }
     const instances = target.task.body.multiInstanceSettings === undefined ? undefined : (target.task.body.multiInstanceSettings.numberOfInstances ?? 1);
@@ -138,16 +163,19 @@ export class PlanApplier {
     if (job === undefined || job.body.state !== "active") return undefined;
     const poolId = jobPoolId(job.body);
     const task = await tx.get<TaskRecord>(taskRef(account, placement.jobId, placement.taskId));
-    if (task === undefined || task.body.state !== "active") return undefined;
+    // An active task holding a run already has one waiting on a node.
+    if (task === undefined || task.body.state !== "active" || task.body._ob.assignment !== undefined) return undefined;
     const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
     if (pool === undefined) return undefined;
     return { job: { ...job.body, id: job.body.id ?? placement.jobId }, jobId: placement.jobId, poolId, pool: pool.body, task };
   }
 
-  private canTake(target: Target, node: NodeRecord, slots: number): boolean {
-    const assignments = (node._ob.assignments ?? []).filter((assignment) => assignment.kill !== true);
+  private canTake(target: Target, node: NodeRecord, slots: number, lookAhead: boolean): boolean {
+    const assignments = (node._ob.assignments ?? []).filter((assignment) => assignment.kill !== true && assignment.withdraw !== true);
     const used = heldSlots(node);
-    if (!isSchedulable(node) || used + slots > (target.pool.taskSlotsPerNode ?? 1)) return false;
+    const taskSlots = target.pool.taskSlotsPerNode ?? 1;
+    const room = lookAhead ? taskSlots + taskSlots * Math.max(0, this.options.lookAheadPerSlot ?? 0) : taskSlots;
+    if (!isSchedulable(node) || used + slots > room) return false;
     const exclusive = target.task.body._ob.jobManager?.runExclusive === true;
     return !(assignments.some((held) => held.exclusive === true) || (exclusive && assignments.length > 0));
   }
@@ -171,14 +199,18 @@ export class PlanApplier {
       ...base,
       environment: { ...base.environment, ...(await this.tokenVariables(account, target.jobId, task, now)) },
       ...(await packageFields(tx, account, task)),
+      order: startOrder(target.job, task),
       ...(exclusive ? { exclusive } : {}),
-      ...(held ? { held } : {}),
+      ...(held ? { held, gated: true } : {}),
     };
-    const nodeInfo = nodeInfoOf(node.body, target.pool.id ?? target.poolId, assignment.taskDirectory);
-    const started = placedTask(tx, account, target.jobId, task, nodeInfo, assignment, time, held);
-    await tx.replace(taskRef(account, target.jobId, task.id), started, now);
-    const placed = withRecentTask(withRun(tx, account, target.poolId, gated.node, assignment, time), recentTaskOf(started, target.jobId));
-    await writeNode(tx, account, target.poolId, node.body, placed, now);
+    const poolId = target.pool.id ?? target.poolId;
+    // Held behind the job preparation task it is `preparing` (Azure's state for that); else `active` until its agent begins it.
+    const placed = held
+      ? placedTask(tx, account, target.jobId, task, nodeInfoOf(node.body, poolId, assignment.taskDirectory), assignment, time, true)
+      : assignedTask(task, assignment, poolId, node.id);
+    await tx.replace(taskRef(account, target.jobId, task.id), placed, now);
+    const onNode = withWaitingRun(gated.node, assignment);
+    await writeNode(tx, account, target.poolId, node.body, held ? withRecentTask(onNode, recentTaskOf(placed, target.jobId)) : onNode, now);
     return true;
   }
 

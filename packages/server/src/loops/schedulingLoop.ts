@@ -11,8 +11,10 @@
  * checked by every test's server on dispose) and logged, and the work still starts, late.
  *
  * The snapshot reads active jobs, their pools and nodes, and each job's active tasks (as many as its pool's free
- * slots can take, at most `maxCandidates` per job per round), then the plan applier re-checks every placement
- * against the store and commits the plan in one transaction.
+ * slots and look-ahead can take, at most `maxCandidates` per job per round), then the plan applier re-checks every
+ * placement against the store and commits the plan in one transaction. Active tasks whose run waits on a node for its
+ * agent (pipelined dispatch) are not candidates; they count towards their job's `maxParallelTasks`, and the scheduler
+ * sees them as the nodes' waiting runs, which it may withdraw.
  */
 import { isObservableClock, type Clock } from "@openbatch/core";
 import type { CloudJob, CloudPool } from "@openbatch/protocol";
@@ -20,7 +22,7 @@ import { createDependencyIndex, schedule, type ParentState, type RunningTask, ty
 import type { ReadTx, Store } from "@openbatch/store";
 import { jobPoolId, type JobNodeRecord } from "../records/jobs.js";
 import { listAll } from "../records/listAll.js";
-import { heldSlots, type NodeRecord } from "../records/nodes.js";
+import { heldSlots, isWaitingRun, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { busyTaskFilter, type TaskRecord } from "../records/tasks.js";
 import { timed } from "../metrics/timed.js";
 import type { PlanApplier } from "./planApplier.js";
@@ -39,6 +41,13 @@ export interface SchedulingLoopOptions {
   readonly safetyNetInMs?: number;
   /** Told each round's duration in seconds (metrics). */
   readonly onRound?: (seconds: number) => void;
+  /** The look-ahead: runs each node may be given per task slot beyond its slots (pipelined dispatch). @default 0 */
+  readonly lookAheadPerSlot?: number;
+}
+
+/** A task run its node's agent has not begun, whose task is still `active` (waiting, or being withdrawn). */
+function assignedToActiveTask(assignment: NodeTaskAssignment): boolean {
+  return assignment.started !== true && assignment.role === undefined && assignment.subtaskId === undefined && assignment.gated !== true && assignment.held !== true && assignment.kill !== true;
 }
 
 export class SchedulingLoop {
@@ -139,24 +148,41 @@ export class SchedulingLoop {
     const jobs = await listAll<CloudJob>(tx, { account, kind: "job", scope: "" }, { op: "eq", path: ["state"], kind: "enum", value: "active" });
     const poolIds = new Set(jobs.map((job) => jobPoolId(job.body).toLowerCase()));
     const pools: SchedulerPool[] = [];
+    /** Per job (lower-cased id), its tasks that hold a run not begun yet. */
+    const assignedByJob = new Map<string, number>();
+    const lookAheadPerSlot = Math.max(0, this.options.lookAheadPerSlot ?? 0);
     for (const poolId of poolIds) {
       const pool = await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId });
       if (pool === undefined || pool.body.state !== "active") continue;
       const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
+      const taskSlotsPerNode = pool.body.taskSlotsPerNode ?? 1;
       pools.push({
         id: pool.body.id ?? pool.id,
-        taskSlotsPerNode: pool.body.taskSlotsPerNode ?? 1,
+        taskSlotsPerNode,
         nodeFillType: pool.body.taskSchedulingPolicy?.nodeFillType ?? "spread",
         enableInterNodeCommunication: pool.body.enableInterNodeCommunication ?? false,
-        nodes: nodes.map((node) => ({
-          id: node.body.id,
-          state: node.body.state ?? "unknown",
-          schedulingState: node.body.schedulingState ?? "enabled",
-          isDedicated: node.body.isDedicated !== false,
-          usedSlots: heldSlots(node.body),
-          exclusive: (node.body._ob.assignments ?? []).some((assignment) => assignment.exclusive === true),
-          ...(node.body.affinityId === undefined ? {} : { affinityId: node.body.affinityId }),
-        })),
+        lookAheadSlotsPerNode: taskSlotsPerNode * lookAheadPerSlot,
+        nodes: nodes.map((node) => {
+          const assignments = node.body._ob.assignments ?? [];
+          for (const assignment of assignments) {
+            if (!assignedToActiveTask(assignment)) continue;
+            const key = assignment.jobId.toLowerCase();
+            assignedByJob.set(key, (assignedByJob.get(key) ?? 0) + 1);
+          }
+          const waiting = assignments.filter(isWaitingRun);
+          return {
+            id: node.body.id,
+            state: node.body.state ?? "unknown",
+            schedulingState: node.body.schedulingState ?? "enabled",
+            isDedicated: node.body.isDedicated !== false,
+            usedSlots: heldSlots(node.body),
+            exclusive: assignments.some((assignment) => assignment.exclusive === true && assignment.kill !== true),
+            ...(node.body.affinityId === undefined ? {} : { affinityId: node.body.affinityId }),
+            ...(waiting.length === 0
+              ? {}
+              : { waiting: waiting.map((run) => ({ jobId: run.jobId, taskId: run.taskId, assignmentId: run.assignmentId, slots: run.slots, sequence: run.order?.[2] ?? 0 })) }),
+          };
+        }),
       });
     }
     const cap = this.options.maxCandidates ?? 2000;
@@ -165,13 +191,15 @@ export class SchedulingLoop {
     for (const job of jobs) {
       const poolKey = jobPoolId(job.body).toLowerCase();
       const pool = pools.find((candidate) => candidate.id.toLowerCase() === poolKey);
-      const candidates = candidateBudget(job.body, pool, running.length > 0, cap);
-      if (candidates === 0) continue;
-      const tasks = await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "active" }, candidates);
-      if (tasks.length === 0) continue;
+      const assigned = assignedByJob.get(job.id.toLowerCase()) ?? 0;
       const maxParallelTasks = job.body.maxParallelTasks ?? -1;
-      const runningTaskCount =
-        maxParallelTasks > 0 ? await tx.count({ account, kind: "task", scope: job.id }, busyTaskFilter) : 0;
+      const runningTaskCount = maxParallelTasks > 0 ? (await tx.count({ account, kind: "task", scope: job.id }, busyTaskFilter)) + assigned : 0;
+      // A job whose cap went below its running and waiting tasks is looked at even with nothing to place.
+      const budget = candidateBudget(job.body, pool, running.length > 0, cap);
+      if (budget === 0 && !(maxParallelTasks > 0 && runningTaskCount > maxParallelTasks)) continue;
+      // Tasks holding a run that has not begun are active too: read past them.
+      const listed = budget === 0 ? [] : await listAll<TaskRecord>(tx, { account, kind: "task", scope: job.id }, { op: "eq", path: ["state"], kind: "enum", value: "active" }, budget + assigned);
+      const tasks = listed.filter((task) => task.body._ob.assignment === undefined);
       schedulerJobs.push({
         ...(job.body.usesTaskDependencies === true ? { dependencies: await this.dependencyIndex(tx, account, job.id) } : {}),
         ...(job.body.jobPreparationTask === undefined ? {} : await this.preparationView(tx, account, job.id)),
@@ -251,10 +279,13 @@ export class SchedulingLoop {
 function candidateBudget(job: CloudJob, pool: SchedulerPool | undefined, preemptionPossible: boolean, cap: number): number {
   if (pool === undefined) return 0;
   if (job.usesTaskDependencies === true || preemptionPossible) return cap;
-  const slotsPerNode = pool.taskSlotsPerNode ?? 1;
+  // Free slots and look-ahead room; waiting runs of other jobs may make room for this one (a higher priority).
+  const slotsPerNode = (pool.taskSlotsPerNode ?? 1) + (pool.lookAheadSlotsPerNode ?? 0);
   const free = pool.nodes.reduce((sum, node) => {
     const usable = (node.state === "idle" || node.state === "running") && node.schedulingState === "enabled" && node.exclusive !== true;
-    return usable ? sum + Math.max(0, slotsPerNode - (node.usedSlots ?? 0)) : sum;
+    const jobKey = (job.id ?? "").toLowerCase();
+    const waiting = (node.waiting ?? []).reduce((slots, run) => slots + (run.jobId.toLowerCase() === jobKey ? 0 : (run.slots ?? 1)), 0);
+    return usable ? sum + Math.max(0, slotsPerNode - (node.usedSlots ?? 0) + waiting) : sum;
   }, 0);
   return free === 0 ? 0 : Math.min(cap, free * 2 + 16);
 }

@@ -21,7 +21,7 @@ export function registerAgentRoutes(app: FastifyInstance, tokens: AgentTokens, s
         return reply.code(400).send({ code: "UnsupportedAgentProtocol", message: `This server speaks agent protocol ${agentProtocolVersion}.` });
       }
       if (body.agentId !== identity.agentId) return reply.code(403).send({ code: "AgentMismatch", message: "The token belongs to another agent." });
-      return reply.code(200).send(await sync.sync(identity, body));
+      return reply.code(200).type("application/json; charset=utf-8").send(await sync.sync(identity, body));
     } catch (error) {
       if (isServiceError(error) || error instanceof AgentRefused) return reply.code(error.status).send({ code: error.code, message: error.message });
       throw error;

@@ -38,8 +38,13 @@ export interface NodeRuntime {
   /** While preempted: the node holds still (no start task) until `recoverAt`, then comes back as `creating`. */
   suspended?: boolean;
   recoverAt?: string;
-  /** The task runs placed on this node and not yet reported finished (the agent's desired tasks). */
+  /**
+   * The task runs placed on this node and not yet reported finished (the agent's desired tasks): started ones and,
+   * with pipelined dispatch, runs waiting for the agent to start them (docs/architecture.md "Pipelined dispatch").
+   */
   assignments?: NodeTaskAssignment[];
+  /** The pool's `taskSlotsPerNode` (fixed for a pool's life), for the agent's slot count. Absent on older rows. */
+  taskSlots?: number;
   /** The pool's application packages, resolved when the node was created, rebooted or reimaged (the agent installs them). */
   applicationPackages?: ApplicationPackageDeployment[];
   /** Node user accounts (passwords are kept only as crypt(3) SHA-512 hashes, for the agent's OS accounts). */
@@ -57,6 +62,13 @@ export interface NodeRuntime {
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */
 export type NodeTaskAssignment = TaskAssignment & {
   slots: number;
+  /**
+   * The server has applied the run's start (its agent reported it begun; a multi-instance instance counts as started
+   * when placed). Until then the run is waiting on the node and its task, if any, is not yet `running`.
+   */
+  started?: boolean;
+  /** Placed behind the job preparation task: its task is `preparing`, not a waiting `active` one. */
+  gated?: boolean;
   exclusive?: boolean;
   /** Set for a job preparation or release run (no slot, not a task row). */
   role?: "jobPreparation" | "jobRelease";
@@ -84,13 +96,49 @@ export function nodeView(node: NodeRecord): ComputeNode {
   return view;
 }
 
+/** A task's `nodeInfo` for a run on `node` in `taskDirectory`. */
+export function nodeInfoOf(node: NodeRecord, poolId: string, taskDirectory: string) {
+  const nodeUrl = node.url ?? "";
+  return {
+    affinityId: node.affinityId,
+    nodeUrl,
+    poolId,
+    nodeId: node.id,
+    taskRootDirectory: taskDirectory,
+    taskRootDirectoryUrl: `${nodeUrl}/files/${encodeURIComponent(taskDirectory)}`,
+  };
+}
+
 export function nodeRef(account: string, poolId: string, nodeId: string) {
   return { account, kind: "node" as const, scope: poolId, id: nodeId };
 }
 
-/** Slots a node's assignments hold; a run being killed holds none (its process is on its way out). */
+/**
+ * Slots a node's assignments hold, started or waiting; a run being killed or withdrawn holds none (it is on its way
+ * out, or will never start).
+ */
 export function heldSlots(node: NodeRecord): number {
-  return (node._ob.assignments ?? []).reduce((sum, assignment) => sum + (assignment.kill === true ? 0 : assignment.slots), 0);
+  return (node._ob.assignments ?? []).reduce((sum, assignment) => sum + (assignment.kill === true || assignment.withdraw === true ? 0 : assignment.slots), 0);
+}
+
+/** Whether the assignment is a task's run waiting on its node that the scheduler may still withdraw. */
+export function isWaitingRun(assignment: NodeTaskAssignment): boolean {
+  return (
+    assignment.started !== true && assignment.role === undefined && assignment.subtaskId === undefined && assignment.gated !== true &&
+    assignment.held !== true && assignment.kill !== true && assignment.withdraw !== true
+  );
+}
+
+/** The node's `runningTasksCount` and `runningTaskSlotsCount` for these assignments: their started task runs. */
+export function runningCounts(assignments: readonly NodeTaskAssignment[]): { runningTasksCount: number; runningTaskSlotsCount: number } {
+  let runningTasksCount = 0;
+  let runningTaskSlotsCount = 0;
+  for (const assignment of assignments) {
+    if (assignment.started !== true || assignment.role !== undefined) continue;
+    runningTasksCount++;
+    runningTaskSlotsCount += assignment.slots;
+  }
+  return { runningTasksCount, runningTaskSlotsCount };
 }
 
 /** Whether new task runs may be placed on the node (the plan applier's and the scheduler's view). */

@@ -18,9 +18,10 @@ import { isStoreError, type Store, type WriteTx } from "@openbatch/store";
 import { recordEffect } from "../effects/transaction.js";
 import { createAutoPool } from "../lifecycle/autoPools.js";
 import { deleteJob, disabledJob, enabledJob, endedJob, insertJob, settledJob } from "../lifecycle/jobs.js";
+import { reorderJobRuns } from "../lifecycle/runs.js";
 import type { ListOptions } from "../odata/listQuery.js";
 import { jobNotFound } from "../records/errors.js";
-import { defaultTerminateReason, jobRef, type JobNodeRecord, type StoredJob } from "../records/jobs.js";
+import { defaultTerminateReason, jobPoolId, jobRef, type JobNodeRecord, type StoredJob } from "../records/jobs.js";
 import type { PoolCapabilityCheck } from "../records/poolRules.js";
 import { assertActiveJobQuota } from "../records/quotas.js";
 import type { Quotas } from "../quotas.js";
@@ -286,10 +287,14 @@ export class JobService {
     );
   }
 
-  /** A change of the job's properties: its priority, parallel-task budget or pool may make tasks placeable; its wall clock may move. */
-  private changed(tx: WriteTx, account: string): void {
+  /**
+   * A change of the job's properties: its priority, parallel-task budget or pool may make tasks placeable; its wall
+   * clock may move. A new priority also moves the job's runs waiting on nodes in their agents' start order.
+   */
+  private async changed(tx: WriteTx, account: string, before: CloudJob, after: CloudJob, now: Date): Promise<void> {
     recordEffect(tx, { kind: "wakeScheduler", account });
     recordEffect(tx, { kind: "kickDeadlines", account });
+    if ((before.priority ?? 0) !== (after.priority ?? 0)) await reorderJobRuns(tx, account, after.id ?? "", jobPoolId(before), after.priority ?? 0, now);
   }
 
   /** PATCH /jobs/{id}: replaces only the properties given. */
@@ -299,13 +304,13 @@ export class JobService {
     checkConstraints(request.constraints);
     checkMetadata(request.metadata);
     if (request.poolInfo !== undefined) checkPoolInfo(request.poolInfo, "job");
-    return this.mutate(account, jobId, ifMatch, now, (job, tx) => {
+    return this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       checkChangeable(jobId, job, request.poolInfo, request.onAllTasksComplete);
       const updated: CloudJob = { ...job };
       for (const [key, value] of Object.entries(request)) {
         if (value !== undefined) (updated as Record<string, unknown>)[key] = value;
       }
-      this.changed(tx, account);
+      await this.changed(tx, account, job, updated, now);
       return withPoolInfo(updated, request.poolInfo);
     });
   }
@@ -318,7 +323,7 @@ export class JobService {
     checkMetadata(request.metadata);
     checkPoolInfo(request.poolInfo, "job");
     const onAllTasksComplete = request.onAllTasksComplete ?? "noaction";
-    return this.mutate(account, jobId, ifMatch, now, (job, tx) => {
+    return this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       checkChangeable(jobId, job, request.poolInfo, onAllTasksComplete);
       const { constraints: _constraints, metadata: _metadata, ...rest } = job;
       const updated: CloudJob = {
@@ -330,7 +335,7 @@ export class JobService {
         metadata: request.metadata ?? [],
         onAllTasksComplete,
       };
-      this.changed(tx, account);
+      await this.changed(tx, account, job, updated, now);
       return withPoolInfo(updated, request.poolInfo);
     });
   }
