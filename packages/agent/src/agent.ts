@@ -16,6 +16,7 @@ import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
 import { createFileServer } from "./files/fileServer.js";
+import { ServerUrls, parseServerUrls } from "./session/serverUrls.js";
 import { LocalStateFile, localStatePath } from "./localState.js";
 import { createLogger, type Logger } from "./log.js";
 import { isSafeId } from "./nodes/nodeLayout.js";
@@ -29,7 +30,10 @@ import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
 
 export interface AgentOptions {
-  /** The server's base URL (`http://127.0.0.1:7200`). */
+  /**
+   * The server's base URL (`http://127.0.0.1:7200`), or the URLs of several replicas, comma-separated: the agent
+   * talks to one at a time and fails over to the next (session/serverUrls.ts).
+   */
   readonly serverUrl: string;
   /** Given by the server with the token; `[A-Za-z0-9_-]`. */
   readonly agentId: string;
@@ -91,11 +95,11 @@ export const agentVersion = readAgentVersion();
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   if (!isSafeId(options.agentId)) throw new Error("The agent id must consist of letters, digits, '_' and '-'.");
   if (options.token === "") throw new Error("The agent token must not be empty.");
-  let serverUrl: URL;
+  let servers: ServerUrls;
   try {
-    serverUrl = new URL(options.serverUrl);
+    servers = new ServerUrls(parseServerUrls(options.serverUrl));
   } catch {
-    throw new Error("The server URL is not a valid URL.");
+    throw new Error("The server URL is not a valid URL (or comma-separated list of URLs).");
   }
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? createLogger({ redact: [options.token] })).child({ agentId: options.agentId });
@@ -121,7 +125,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     systemPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     userName: userInfo().username,
     onChange: () => loop?.wake(),
-    applicationPackages: new ApplicationPackageInstaller({ serverUrl: serverUrl.href, token: options.token }),
+    applicationPackages: new ApplicationPackageInstaller({
+      get serverUrl() {
+        return servers.current;
+      },
+      token: options.token,
+    }),
     ...(osUsers.enabled
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
@@ -145,7 +154,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const files = fileServer;
   loop = new SyncLoop({
-    serverUrl: serverUrl.href,
+    servers,
     token: options.token,
     agentId: options.agentId,
     ...(options.bootId === undefined ? {} : { bootId: options.bootId }),
@@ -158,7 +167,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     apply: (response) => nodes.apply(response.nodes),
   });
   const session = loop;
-  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: serverUrl.origin });
+  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, servers: servers.all });
 
   const stopped = session.stopped.then(async (reason) => {
     // A shutdown answer lists no nodes: let the removal of any node still hosted finish first.

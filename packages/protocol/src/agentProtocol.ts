@@ -268,5 +268,10 @@ export const AgentSyncResponse = model("AgentSyncResponse", {
   /** When true the agent has no nodes left and should exit. */
   shutdown: Type.Boolean(),
   nodes: Type.Array(DesiredNode),
+  /**
+   * The server URLs the agent may fail over to, best first (with replicas: the live ones); the agent adds them to
+   * those it was started with. Absent from a single server.
+   */
+  serverUrls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
 });
 export type AgentSyncResponse = Static<typeof AgentSyncResponse>;

@@ -17,6 +17,7 @@
  * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { formatTimestamp, parseDuration, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
@@ -299,7 +300,7 @@ export class PoolReconciler {
       let agentId = [...load.entries()].find(([, count]) => count < this.nodesPerAgent)?.[0];
       if (agentId === undefined) {
         agentId = `agent-${randomBytes(6).toString("hex")}`;
-        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId }, this.options.clock.now());
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, launchedOn: hostname() }, this.options.clock.now());
         launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }) });
         load.set(agentId, 0);
       }

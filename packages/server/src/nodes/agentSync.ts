@@ -46,6 +46,8 @@ export interface AgentSyncOptions {
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when an agent with no nodes left is told to shut down. */
   readonly onRetired?: (identity: AgentIdentity) => void;
+  /** The server URLs agents may fail over to (replicas: cluster/replica.ts); absent from a single server. */
+  readonly serverUrls?: () => string[];
 }
 
 interface Applied {
@@ -98,6 +100,7 @@ export class AgentSync {
       heartbeatIntervalInMs: this.options.heartbeatIntervalInMs,
       shutdown: desired.length === 0 && (await this.retireIfEmpty(identity)),
       nodes: desired,
+      ...(this.options.serverUrls === undefined ? {} : { serverUrls: this.options.serverUrls().slice(0, 64) }),
     };
   }
 

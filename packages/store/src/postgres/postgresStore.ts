@@ -25,6 +25,8 @@ import type { EntityRow, KindCount } from "../entityRows.js";
 import { classify, isUnavailable, RetryableConflict, unavailable } from "./failures.js";
 import { migrate } from "./migrations.js";
 import { PgReadTx, PgWriteTx, Session, SpeculationFailed } from "./postgresTx.js";
+import { PgCoordination, type CoordinationOptions } from "./coordination.js";
+import { PgSharedData } from "./sharedData.js";
 import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
 
 export interface PostgresStoreOptions {
@@ -70,6 +72,23 @@ export class PostgresStore implements Store {
   ) {
     this.onEffectError = options.onEffectError ?? ((error) => console.error("after-commit effect failed", error));
     this.maxAttempts = options.maxAttempts ?? 20;
+    this.connectionString = options.connectionString;
+  }
+
+  private readonly connectionString: string;
+
+  /**
+   * Opens this process's coordination connection to the database: LISTEN on what transactions `notify`, advisory
+   * locks for the election of background work, the replica registry (coordination.ts).
+   */
+  coordinate(options: Omit<CoordinationOptions, "connectionString">): Promise<PgCoordination> {
+    this.assertOpen();
+    return PgCoordination.open({ ...options, connectionString: this.connectionString });
+  }
+
+  /** Secrets and files every replica holds alike (sharedData.ts). */
+  sharedData(): PgSharedData {
+    return new PgSharedData(this.writers);
   }
 
   /** Connects, applies the migrations this database lacks, and returns the store. */
@@ -127,6 +146,7 @@ export class PostgresStore implements Store {
           throw error;
         }
         await tx.flush();
+        await tx.sendNotifications();
         return result;
       });
       if (outcome.ok) {
