@@ -267,15 +267,22 @@ describe("three replicas on one PostgreSQL database", () => {
       tasks.filter((task) => task.state !== "completed" || task.executionInfo?.exitCode !== 0 || task.executionInfo.retryCount !== 0 || task.executionInfo.requeueCount !== 0).map((task) => task.id),
       [],
     );
-    // The agents the killed replica started are the same processes, and went on with the other replicas.
+    // The agents the killed replica started are the same processes; those that were talking to it (each starts
+    // with the replicas' URLs in turn, the first agent with its starter's own) went on with another replica.
     assert.deepEqual(listLocalAgents(dataDir).map((agent) => agent.pid).sort(), agentsBefore.map((agent) => agent.pid).sort(), "no agent was restarted");
+    let failedOver = 0;
     for (const agent of agentsBefore) {
-      const log = readFileSync(join(dataDir, "agents", `${agent.agentId}.log`), "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { msg: string; time: string });
+      const log = readFileSync(join(dataDir, "agents", `${agent.agentId}.log`), "utf8").split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { msg: string; time: string; servers?: string[] });
+      const servers = log.find((line) => line.msg === "agent started")?.servers ?? [];
+      assert.deepEqual([...servers].sort(), everStarted.slice(0, 3).map((replica) => replica.url).sort(), "started with the three replicas' URLs");
+      if (servers[0] !== leader.url) continue;
+      failedOver++;
       assert.ok(
         log.some((line) => line.msg === "connected to the server again" && Date.parse(line.time) > killedAt),
         `agent ${agent.agentId} reconnected to another replica`,
       );
     }
+    assert.ok(failedOver >= 1, "an agent was talking to the killed replica");
     const nodes = await call(replicas[0] as ReplicaProcess, { path: `/pools/rpool/nodes?api-version=${apiVersion}` });
     assert.deepEqual(nodes.json.value.map((node: { state: string }) => node.state), ["idle", "idle", "idle", "idle"]);
     for (const replica of replicas) {

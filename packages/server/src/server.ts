@@ -220,7 +220,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
           agentEntry: config.localAgentEntry,
           dataDir: config.dataDir,
           // Replicas start agents with every live replica's URL, to fail over between.
-          serverUrl: () => (replica === undefined ? url : replica.serverUrls().join(",")),
+          serverUrl: () => (replica === undefined ? url : replica.agentUrls().join(",")),
           taskIsolation: config.taskIsolation,
         });
   const isolation = await taskIsolationStatus(config);

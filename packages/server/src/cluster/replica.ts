@@ -65,6 +65,7 @@ export class Replica {
   private nextBarrier = 0;
   private live: string[] = [];
   private url = "";
+  private launches = 0;
   private readonly listTimer: NodeJS.Timeout;
 
   private constructor(
@@ -162,6 +163,17 @@ export class Replica {
   /** The URLs agents may use, best first: the load balancer's, this replica's, the other live replicas'. */
   serverUrls(): string[] {
     return [...new Set([...(this.options.publicUrl === undefined ? [] : [this.options.publicUrl]), ...(this.url === "" ? [] : [this.url]), ...this.live])];
+  }
+
+  /**
+   * The URLs a local agent is started with: as `serverUrls`, but without a load balancer the replicas in turn start
+   * the list, so that the agents' syncs — most of the work tasks make — spread over the replicas.
+   */
+  agentUrls(): string[] {
+    const all = this.serverUrls();
+    if (this.options.publicUrl !== undefined || all.length < 2) return all;
+    const first = this.launches++ % all.length;
+    return [...all.slice(first), ...all.slice(0, first)];
   }
 
   missedWakeUps(): number {
