@@ -136,8 +136,9 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
       "the Slurm node to be idle",
       async () => {
         if (failures.length > 0) raise(failures);
-        const state = spawnSync("sinfo", ["-h", "-N", "-o", "%T"], { env, encoding: "utf8" }).stdout.trim();
-        return state === "idle";
+        // One line per partition the node is in.
+        const states = spawnSync("sinfo", ["-h", "-N", "-o", "%T"], { env, encoding: "utf8" }).stdout.trim().split("\n");
+        return states.every((state) => state.trim() === "idle");
       },
       60_000,
       100,

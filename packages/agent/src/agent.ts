@@ -3,6 +3,9 @@
  * node-file server and the sync loop with the server, and wires them together — node changes wake the loop, the
  * loop's answers drive the nodes, the file server asks the host where a node's files are.
  *
+ * The agent opens every connection itself: the sync, and the reverse file channel over which the server reads its
+ * nodes' files (session/fileChannelClient.ts), relayed to the file server it runs on the loopback address only.
+ *
  * Lifecycle: running until `close()`, a `shutdown: true` answer, or a 401/403 from the server. After a shutdown
  * answer the nodes it no longer lists are removed (killed, directories deleted) first, and once stopped the agent
  * deletes its state file and the pool directories it leaves empty. Stopping ends the sync
@@ -17,6 +20,9 @@ import { resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
 import { createFileServer } from "./files/fileServer.js";
 import { ServerUrls, parseServerUrls } from "./session/serverUrls.js";
+import { FileChannelClient } from "./session/fileChannelClient.js";
+import { detectHostAddress } from "./session/hostAddress.js";
+import { openServerConnection } from "./session/serverConnection.js";
 import { LocalStateFile, localStatePath } from "./localState.js";
 import { createLogger, type Logger } from "./log.js";
 import { isSafeId } from "./nodes/nodeLayout.js";
@@ -40,10 +46,19 @@ export interface AgentOptions {
   readonly token: string;
   /** Where node directories and the state file live; created if missing. */
   readonly dataDirectory: string;
-  /** The address reported to the server and the file server's listening address. @default "127.0.0.1" */
+  /**
+   * The host's address reported to the server (the nodes' `ipAddress`, where remote login points). @default the
+   * address this host reaches the server from
+   */
   readonly hostIp?: string;
-  /** @default 0 (any free port) */
+  /** The loopback file server's port. @default 0 (any free port) */
   readonly fileServerPort?: number;
+  /** PEM file of the CAs to verify an `https://` server with (default: the system's). */
+  readonly caFile?: string;
+  /** Trust exactly the certificate(s) of `caFile`, whatever names they carry (agents of the local provider). */
+  readonly pinCertificate?: boolean;
+  /** Where the agent's own log files are (its Batch service logs, served to the server on request). */
+  readonly serviceLogDirectory?: string;
   /** The longest the server may hold a sync request. @default 20000 */
   readonly waitInMs?: number;
   /** Time between SIGTERM and SIGKILL when ending processes. @default 5000 */
@@ -72,7 +87,7 @@ export type AgentStopReason = SyncStopReason;
 export interface Agent {
   readonly agentId: string;
   readonly bootId: string;
-  /** `http://<hostIp>:<port>` of the node-file server. */
+  /** `http://127.0.0.1:<port>` of the node-file server. */
   readonly fileServerUrl: string;
   /** Resolves once the agent has stopped, with the reason. */
   readonly stopped: Promise<AgentStopReason>;
@@ -104,7 +119,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? createLogger({ redact: [options.token] })).child({ agentId: options.agentId });
   const dataDirectory = resolve(options.dataDirectory);
-  const hostIp = options.hostIp ?? "127.0.0.1";
+  const connection = openServerConnection({
+    serverUrl: servers.current,
+    ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    ...(options.pinCertificate === true ? { pinCertificate: true } : {}),
+  });
+  const hostIp = options.hostIp ?? (await detectHostAddress(new URL(servers.current)));
   const killGracePeriodInMs = options.killGracePeriodInMs ?? 5000;
   // Node trees, the agent's state and the OS-account registries: nobody else's business (tasks see their node only).
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
@@ -130,6 +150,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         return servers.current;
       },
       token: options.token,
+      fetch: connection.fetch,
     }),
     ...(osUsers.enabled
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
@@ -142,10 +163,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let fileServer;
   try {
     fileServer = await createFileServer({
-      host: hostIp,
+      // Only the agent itself talks to it: the server reaches node files over the agent's own connection.
+      host: "127.0.0.1",
       port: options.fileServerPort ?? 0,
       token: options.token,
       nodeRoot: (nodeId) => nodes.nodeRoot(nodeId),
+      ...(options.serviceLogDirectory === undefined ? {} : { serviceLogDirectory: options.serviceLogDirectory }),
       logger,
     });
   } catch (error) {
@@ -153,8 +176,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     throw error;
   }
   const files = fileServer;
+  const channel = new FileChannelClient({
+    servers,
+    fetch: connection.fetch,
+    token: options.token,
+    fileServerUrl: files.url,
+    logger,
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+  });
   loop = new SyncLoop({
     servers,
+    fetch: connection.fetch,
     token: options.token,
     agentId: options.agentId,
     ...(options.bootId === undefined ? {} : { bootId: options.bootId }),
@@ -164,6 +196,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger,
     reports: () => nodes.reports(),
+    onReconnected: () => channel.reconnect(),
+    onServersLearned: () => channel.addServers(),
     apply: (response) => nodes.apply(response.nodes),
   });
   const session = loop;
@@ -175,7 +209,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await nodes.close();
     // Retired by the server: nothing of this agent is left to remember.
     if (reason === "shutdown") await nodes.retire();
+    await channel.close();
     await files.close();
+    await connection.close();
     logger.log("info", "agent stopped", { reason });
     return reason;
   });

@@ -6,8 +6,10 @@
  *   --token <token>           OPENBATCH_AGENT_TOKEN        the agent's bearer token (required, one of the three)
  *   --token-file <path>       OPENBATCH_AGENT_TOKEN_FILE   …or a file holding it (whitespace trimmed)
  *   --data-dir <dir>          OPENBATCH_AGENT_DATA_DIR     node directories and state (required)
- *   --host-ip <ip>            OPENBATCH_AGENT_HOST_IP      reported address, file-server address (127.0.0.1)
- *   --file-server-port <n>    OPENBATCH_AGENT_FILE_PORT    file-server port (0 = any free port)
+ *   --host-ip <ip>            OPENBATCH_AGENT_HOST_IP      reported address (default: the one that reaches the server)
+ *   --file-server-port <n>    OPENBATCH_AGENT_FILE_PORT    loopback file-server port (0 = any free port)
+ *   --ca-file <pem>           OPENBATCH_AGENT_CA_FILE      CAs to verify an https server with
+ *                             OPENBATCH_AGENT_PIN_CERTIFICATE=1  trust exactly the certificate in the CA file
  *   --verbose                                              debug logs
  *
  *                           OPENBATCH_AGENT_OS_USERS     `off`: node users stay records even as root (nodes/osUsers.ts)
@@ -25,9 +27,10 @@ export class UsageError extends Error {
 }
 
 export const usage = `usage: openbatch-agent --server <url>[,<url>...] --agent-id <id> --data-dir <dir> [--token <token> | --token-file <path>]
-                       [--host-ip <ip>] [--file-server-port <port>] [--verbose]
+                       [--host-ip <ip>] [--file-server-port <port>] [--ca-file <pem>] [--verbose]
 environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, OPENBATCH_AGENT_TOKEN_FILE,
-             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT,
+             OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT, OPENBATCH_AGENT_CA_FILE,
+             OPENBATCH_AGENT_PIN_CERTIFICATE=1 (trust exactly the certificate in the CA file),
              OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set),
              OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set)
        openbatch-agent --probe-isolation   prints how this host would isolate tasks, as JSON`;
@@ -40,11 +43,12 @@ const flags = {
   "--data-dir": "OPENBATCH_AGENT_DATA_DIR",
   "--host-ip": "OPENBATCH_AGENT_HOST_IP",
   "--file-server-port": "OPENBATCH_AGENT_FILE_PORT",
+  "--ca-file": "OPENBATCH_AGENT_CA_FILE",
 } as const;
 type Flag = keyof typeof flags;
 
 export interface ParsedArguments {
-  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort">;
+  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "caFile" | "pinCertificate">;
   readonly verbose: boolean;
 }
 
@@ -100,8 +104,11 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
   const fileServerPort = port === undefined ? 0 : Number(port);
   if (!Number.isInteger(fileServerPort) || fileServerPort < 0 || fileServerPort > 65535) throw new UsageError("--file-server-port must be a port number.");
   const hostIp = read("--host-ip");
+  const caFile = read("--ca-file");
   return {
     options: {
+      ...(caFile === undefined ? {} : { caFile }),
+      ...(caFile !== undefined && env["OPENBATCH_AGENT_PIN_CERTIFICATE"] === "1" ? { pinCertificate: true } : {}),
       serverUrl,
       agentId: required("--agent-id"),
       token,

@@ -14,6 +14,8 @@ import { statusCommand } from "./commands/status.js";
 import { taskCommand } from "./commands/task.js";
 import { addJobWait, addPoolWait, addTaskWatch } from "./commands/watch.js";
 import { serveCommand } from "./serveCommand.js";
+import { agentCommand } from "./agentCommand.js";
+import { addPoolJoinToken } from "./joinTokenCommand.js";
 import { storeCommand } from "./storeCommand.js";
 
 export const cliVersion = "0.1.0";
@@ -28,6 +30,7 @@ function finish(command: Command): void {
 export function buildProgram(): Command {
   const pool = poolCommand();
   addPoolWait(pool);
+  addPoolJoinToken(pool);
   const job = jobCommand();
   addJobWait(job);
   const task = taskCommand();
@@ -47,6 +50,7 @@ export function buildProgram(): Command {
   for (const command of loginCommands()) program.addCommand(command);
   program.commandsGroup("The server:");
   program.addCommand(serveCommand()).addCommand(agentsCommand()).addCommand(storeCommand()).addCommand(autoscaleCommand());
+  program.addCommand(agentCommand());
   finish(program);
   return program;
 }

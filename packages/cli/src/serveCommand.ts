@@ -109,12 +109,55 @@ export function serveCommand(): Command {
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
     .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
+    .option("--provider <kind>", "compute provider of pools whose metadata names none: local, external or slurm (env OPENBATCH_PROVIDER)", process.env["OPENBATCH_PROVIDER"] ?? "local")
+    .option("--tls-cert <pem>", "serve HTTPS with this certificate chain (env OPENBATCH_TLS_CERT)", process.env["OPENBATCH_TLS_CERT"])
+    .option("--tls-key <pem>", "the certificate's private key (env OPENBATCH_TLS_KEY)", process.env["OPENBATCH_TLS_KEY"])
+    .option("--public-url <url>", "the URL clients and agents reach this server at, when it differs from the listening address")
+    .option("--slurm-partition <name>", "Slurm partition of pilot jobs")
+    .option("--slurm-account <name>", "Slurm account of pilot jobs")
+    .option("--slurm-qos <name>", "Slurm QoS of pilot jobs")
+    .option("--slurm-time-limit <time>", "pilot jobs' time limit, in Slurm's format (60, 1:30:00, 1-0)")
+    .option("--slurm-drain-before <seconds>", "how long before a pilot's time limit its node is drained and replaced (default 300, or a tenth of the limit)", positiveInteger)
+    .option("--slurm-sbatch-option <option>", "an extra sbatch option for every pilot job (repeatable)", collect, [])
+    .option("--slurm-work-dir <dir>", "where pilots keep node directories on the Slurm nodes (default <data-dir>/slurm)")
+    .option("--slurm-server-url <url>", "the server's URL as Slurm nodes reach it (default --public-url, else the listening address)")
+    .option("--slurm-ca-file <pem>", "CA file on the Slurm nodes with which pilots verify an https server")
+    .option("--slurm-pilot-env <name=value>", "a variable for pilot jobs' environment, e.g. OPENBATCH_AGENT_ISOLATION=off (repeatable)", collect, [])
     .action(async (options: Record<string, string | string[] | number | boolean | undefined>) => {
       const jwks = options["jwtJwksFile"] as string | undefined;
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
       // From the environment only: a connection string carries an account key, which must not show in `ps`.
       const autoStorage = process.env["OPENBATCH_AUTO_STORAGE_CONNECTION_STRING"];
+      const provider = options["provider"] as string;
+      if (provider !== "local" && provider !== "external" && provider !== "slurm") throw new Error(`--provider must be local, external or slurm, not '${provider}'`);
+      const tlsCert = options["tlsCert"] as string | undefined;
+      const tlsKey = options["tlsKey"] as string | undefined;
+      if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new Error("--tls-cert and --tls-key go together");
+      const text = (name: string) => (options[name] === undefined ? {} : { [name.replace(/^slurm(.)/, (_m, first: string) => first.toLowerCase())]: options[name] as string });
+      const slurmSbatchOptions = options["slurmSbatchOption"] as string[];
+      const pilotEnvironment = (options["slurmPilotEnv"] as string[]).map((entry) => {
+        const equals = entry.indexOf("=");
+        if (equals < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.slice(0, equals))) throw new Error(`--slurm-pilot-env takes NAME=VALUE, not '${entry}'`);
+        return [entry.slice(0, equals), entry.slice(equals + 1)] as const;
+      });
       const serverOptions: ServerOptions = {
+        provider,
+        ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { certFile: tlsCert, keyFile: tlsKey } }),
+        ...(options["publicUrl"] === undefined ? {} : { publicUrl: options["publicUrl"] as string }),
+        slurm: {
+          // Pilot jobs run this same command, `openbatch agent`, with this same Node.js.
+          agentCommand: [process.execPath, fileURLToPath(new URL("./main.js", import.meta.url)), "agent"],
+          ...text("slurmPartition"),
+          ...text("slurmAccount"),
+          ...text("slurmQos"),
+          ...text("slurmTimeLimit"),
+          ...text("slurmServerUrl"),
+          ...text("slurmCaFile"),
+          ...(options["slurmWorkDir"] === undefined ? {} : { workDir: options["slurmWorkDir"] as string }),
+          ...(options["slurmDrainBefore"] === undefined ? {} : { drainBeforeInSeconds: options["slurmDrainBefore"] as number }),
+          ...(slurmSbatchOptions.length === 0 ? {} : { sbatchOptions: slurmSbatchOptions }),
+          ...(pilotEnvironment.length === 0 ? {} : { pilotEnvironment: Object.fromEntries(pilotEnvironment) }),
+        },
         host: options["host"] as string,
         port: options["port"] as number,
         dataDir: options["dataDir"] as string,

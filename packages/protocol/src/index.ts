@@ -56,5 +56,20 @@ export {
   TaskAssignment,
   TaskReport,
 } from "./agentProtocol.js";
+export {
+  agentJoinPath,
+  agentFilePollPath,
+  agentFileReplyPath,
+  agentFileStatusHeader,
+  joinTokensAdminPath,
+  providerMetadataKey,
+  AgentJoinRequest,
+  AgentJoinResponse,
+  AgentFileRequest,
+  AgentFilePollRequest,
+  AgentFilePollResponse,
+  JoinTokenCreateRequest,
+  JoinTokenInfo,
+} from "./agentRemote.js";
 export { sharedKeySignedHeaders, sharedKeyStringToSign, type StringToSignInput } from "./sharedKey.js";
 export { blobPropertyUploadHeaders, isSupportedUploadHeader, uploadMetadataHeaderPrefix, type BlobPropertyName } from "./uploadHeaders.js";

@@ -11,6 +11,40 @@ import { parseStoreLocation, type StoreLocation } from "@openbatch/store";
 import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
+import { providerKinds, type ProviderKind } from "./providers/computeProvider.js";
+import { checkServerSlurmSettings, type SlurmSettings } from "./providers/slurm/slurmOptions.js";
+
+/** HTTPS for the Batch API and the agent protocol. */
+export interface TlsOptions {
+  /** PEM certificate chain (the server's certificate first). */
+  readonly certFile: string;
+  /** PEM private key of the certificate. */
+  readonly keyFile: string;
+}
+
+/** The Slurm provider's settings (docs/deployment.md, "On a Slurm cluster"); pools override them in metadata. */
+export interface SlurmOptions extends SlurmSettings {
+  /**
+   * How a pilot job starts the agent on a Slurm node, e.g. `["/usr/bin/node", "/opt/openbatch/packages/cli/dist/src/main.js", "agent"]`
+   * (`serve` passes its own node and CLI). Without it `slurm` pools are refused.
+   */
+  readonly agentCommand?: readonly string[];
+  /** Where pilots keep their nodes' directories, on the Slurm nodes. @default `<dataDir>/slurm` */
+  readonly workDir?: string;
+  /** The server's URL as pilots reach it. @default `publicUrl`, else the server's own URL */
+  readonly serverUrl?: string;
+  /** A CA certificate file on the Slurm nodes with which pilots verify a TLS server. */
+  readonly caFile?: string;
+  /** Environment for Slurm's commands on top of the server's (`SLURM_CONF`…). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Variables for the pilot jobs' environment (a proxy, `OPENBATCH_AGENT_ISOLATION`…). Nothing else of the server's
+   * environment reaches a pilot but `PATH` and the agent's token.
+   */
+  readonly pilotEnvironment?: Readonly<Record<string, string>>;
+  /** How often pilots are looked at with `squeue`. @default 5000 */
+  readonly pollIntervalInMs?: number;
+}
 
 export interface ServerOptions {
   /** Interface to bind. @default "127.0.0.1" */
@@ -84,6 +118,15 @@ export interface ServerOptions {
   durableWrites?: boolean;
   /** Longest real wait between sweeps for task directories whose retention ended. @default 60000 */
   retentionSweepInMs?: number;
+  /**
+   * The compute provider of pools whose metadata names none (`openbatch.provider`): `local` (agents on this
+   * machine), `external` (agents join with a join token) or `slurm` (pilot jobs). @default "local"
+   */
+  provider?: ProviderKind;
+  /** Serve HTTPS (Batch API and agent protocol) with this certificate and key. */
+  tls?: TlsOptions;
+  /** The Slurm provider's settings. */
+  slurm?: SlurmOptions;
   /** Real time between autoscale passes, which evaluate pools whose interval has passed on `clock`. @default 1000 */
   autoscaleTickInMs?: number;
   /**
@@ -130,6 +173,9 @@ export interface ResolvedServerConfig {
   readonly autoscaleTickInMs: number;
   readonly retentionSweepInMs: number;
   readonly durableWrites: boolean;
+  readonly provider: ProviderKind;
+  readonly tls: TlsOptions | undefined;
+  readonly slurm: SlurmOptions;
   readonly schedulingSafetyNetInSeconds: number;
   readonly strictTransitions: boolean;
   readonly metricsToken: string | undefined;
@@ -158,6 +204,12 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
   const dataDirOption = options.dataDir ?? "./.openbatch";
   const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
+  const provider = options.provider ?? "local";
+  if (!providerKinds.includes(provider)) throw new Error(`The compute provider '${String(provider)}' is not one of ${providerKinds.join(", ")}`);
+  if (provider === "slurm" && options.slurm?.agentCommand === undefined) throw new Error("The slurm provider needs the agent command pilot jobs run (slurm.agentCommand)");
+  if (options.slurm !== undefined) checkServerSlurmSettings(options.slurm);
+  const badVariable = Object.keys(options.slurm?.pilotEnvironment ?? {}).find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+  if (badVariable !== undefined) throw new Error(`'${badVariable}' is not an environment variable name (slurm.pilotEnvironment)`);
   const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
   if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
   return {
@@ -186,6 +238,9 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     autoscaleTickInMs: options.autoscaleTickInMs ?? 1000,
     retentionSweepInMs: options.retentionSweepInMs ?? 60_000,
     durableWrites: options.durableWrites ?? false,
+    provider,
+    tls: options.tls,
+    slurm: options.slurm ?? {},
     schedulingSafetyNetInSeconds: safetyNet,
     strictTransitions: options.strictTransitions ?? false,
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,

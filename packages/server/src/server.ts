@@ -55,8 +55,16 @@ import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
 import { AgentTokens } from "./nodes/agentTokens.js";
 import { PoolNotifier } from "./nodes/notifier.js";
-import { noProvider } from "./providers/computeProvider.js";
-import { checkLocalPoolCapabilities } from "./providers/poolCapabilities.js";
+import type { ComputeProvider } from "./providers/computeProvider.js";
+import { createExternalProvider } from "./providers/external/externalProvider.js";
+import { ProviderSet } from "./providers/providerSet.js";
+import { createSlurmProvider, slurmServerTag } from "./providers/slurm/slurmProvider.js";
+import { slurmCommands } from "./providers/slurm/slurmCommands.js";
+import { AgentJoin, checkJoinable } from "./nodes/agentJoin.js";
+import { FileChannel } from "./nodes/fileChannel.js";
+import { JoinTokens } from "./nodes/joinTokens.js";
+import { registerRemoteEndpoints } from "./nodes/remoteEndpoints.js";
+import type { AgentRecord } from "./records/agents.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
@@ -213,25 +221,59 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const tokens = secrets?.agentTokens ?? AgentTokens.load(config.dataDir);
   const taskTokens = secrets?.taskTokens ?? TaskTokens.load(config.dataDir);
   secureSecretFiles(config.dataDir);
-  const provider =
-    config.localAgentEntry === undefined
-      ? noProvider
-      : createLocalProvider({
-          agentEntry: config.localAgentEntry,
-          dataDir: config.dataDir,
-          // Replicas start agents with every live replica's URL, to fail over between.
-          serverUrl: () => (replica === undefined ? url : replica.agentUrls().join(",")),
-          taskIsolation: config.taskIsolation,
+  const channel = new FileChannel();
+  const accountNames = config.accounts.map((account) => account.name);
+  const agentServerUrl = () => config.publicUrl ?? url;
+  const providerList: ComputeProvider[] = [
+    createLocalProvider({
+      agentEntry: config.localAgentEntry,
+      dataDir: config.dataDir,
+      // Replicas start agents with every live replica's URL, to fail over between.
+      serverUrl: () => (replica === undefined ? url : replica.agentUrls().join(",")),
+      nodesPerAgent: config.nodesPerAgent,
+      taskIsolation: config.taskIsolation,
+      ...(config.tls === undefined ? {} : { serverCertificateFile: config.tls.certFile }),
+    }),
+    createExternalProvider(),
+  ];
+  /** Runs the pool reconciler of a pool now: here if this process runs the account's work, else where it runs. */
+  const reconcile = async (account: string, poolId: string): Promise<void> => {
+    const work = workFor(account);
+    if (work !== undefined) return work.reconcile(account, poolId);
+    await replica?.send({ kind: "reconcilePool", account, poolId });
+  };
+  const slurmAgentCommand = config.slurm.agentCommand;
+  const slurm =
+    slurmAgentCommand === undefined
+      ? undefined
+      : createSlurmProvider({
+          store,
+          clock: config.clock,
+          commands: slurmCommands({ ...process.env, ...config.slurm.environment }),
+          accounts: () => accountNames,
+          settings: config.slurm,
+          agentCommand: slurmAgentCommand,
+          workDirectory: config.slurm.workDir ?? join(config.dataDir, "slurm"),
+          serverUrl: () => config.slurm.serverUrl ?? agentServerUrl(),
+          ...(config.slurm.caFile === undefined ? {} : { caFile: config.slurm.caFile }),
+          ...(config.slurm.pilotEnvironment === undefined ? {} : { pilotEnvironment: config.slurm.pilotEnvironment }),
+          serverTag: slurmServerTag(config.dataDir),
+          ...(config.slurm.pollIntervalInMs === undefined ? {} : { pollIntervalInMs: config.slurm.pollIntervalInMs }),
+          onPoolChanged: (account, poolId) => void reconcile(account, poolId).catch((error: unknown) => app?.log.error({ err: error, account, poolId }, "pool reconcile failed")),
+          log: (level, message, fields) => app?.log[level](fields, message),
         });
+  if (slurm !== undefined) providerList.push(slurm);
+  const providers = new ProviderSet(providerList, config.provider);
   const isolation = await taskIsolationStatus(config);
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const poolCapabilities: PoolCapabilityCheck = (pool) => {
     checkPoolSpec(pool);
-    checkLocalPoolCapabilities(pool);
+    providers.checkPool(pool);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
   const pools = new PoolService(store, poolCapabilities);
   const nodes = new NodeService(store, pools);
+  const agentFiles = new AgentFiles(channel);
   const services: Services = {
     accounts: new AccountService(store),
     applications: new ApplicationService(store),
@@ -243,17 +285,17 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     tasks: new TaskService(store, fileRules),
     taskControl: new TaskControl(store),
     nodes,
-    nodeFiles: new NodeFileService(store, nodes, tokens, new AgentFiles()),
+    nodeFiles: new NodeFileService(store, nodes, agentFiles),
     nodeUsers: new NodeUsers(nodes),
     usageMetrics: new UsageMetricsService(store),
-    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents") }),
+    serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents"), agentFiles }),
   };
   const makeWork = (accounts: readonly string[], workStore: Store) =>
     new BackgroundWork({
       accounts,
       store: workStore,
       config,
-      provider,
+      providers,
       tokens,
       issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
       nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
@@ -271,8 +313,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   const handlers = createHandlerTable(services);
   let ready = false;
   const health = (): ServerHealth => ({ missedWakeUps: replica === undefined ? (work?.missedWakeUps ?? 0) : replica.missedWakeUps(), illegalTransitions: store.illegalTransitions });
+  const accountRegistry = new AccountRegistry(config.accounts);
   const authenticator = createAuthenticator({
-    accounts: new AccountRegistry(config.accounts),
+    accounts: accountRegistry,
     bearer: config.bearerToken === undefined ? undefined : await createBearerTokenVerifier(config.bearerToken),
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
@@ -309,11 +352,21 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     onHeartbeat: (identity, now) => workFor(identity.account)?.seen(identity, now),
     onRetired: (identity) => {
       workFor(identity.account)?.forget(identity);
-      provider.agentRetired?.(identity.agentId);
+      channel.forgetAgent(identity);
+      providers.agentRetired(identity);
     },
     ...(replica === undefined ? {} : { serverUrls: () => (replica as Replica).serverUrls() }),
   });
   registerAgentRoutes(app, tokens, agentSync);
+  const joinTokens = new JoinTokens(store, accountRegistry, (pool) => checkJoinable(providers, pool));
+  registerRemoteEndpoints(app, {
+    config,
+    authenticator,
+    tokens,
+    joinTokens,
+    channel,
+    join: new AgentJoin({ store, tokens, joinTokens, providers, reconcile, clock: config.clock, onJoined: (identity) => workFor(identity.account)?.seen(identity, config.clock.now()) }),
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -324,9 +377,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  url = `http://${host}:${address.port}`;
+  url = `${config.tls === undefined ? "http" : "https"}://${host}:${address.port}`;
   lock.setUrl(url);
-  const accountNames = config.accounts.map((account) => account.name);
   if (replica === undefined) {
     work = makeWork(accountNames, store);
     await work.start();
@@ -336,6 +388,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     for (const account of accountNames) await packageFiles.publishLocal(account);
     await replica.elect({ store, accounts: accountNames, clock: config.clock, makeWork: (account, workStore) => makeWork([account], workStore) });
   }
+  slurm?.start();
   ready = true;
   let closing: Promise<void> | undefined;
   const server = app;
@@ -350,11 +403,12 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       closing ??= (async () => {
         ready = false;
         notifier.close();
+        channel.close();
         await server.close();
         // Then background work (a replica hands its accounts to the others at once), once no request can wake it.
         await work?.close();
         await replica?.close();
-        await provider.close();
+        await providers.close();
         await store.close();
         lock.release();
       })();

@@ -36,7 +36,9 @@ export type EntityKind =
   | "autoscale"
   | "autoscaleSample"
   /** Which server process runs an account's background work, and its term (scope "", id "background"; replicas). */
-  | "leadership";
+  | "leadership"
+  /** A join token of a pool (scope: the pool): lets agents started elsewhere join it (revocable, expiring). */
+  | "joinToken";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

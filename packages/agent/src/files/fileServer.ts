@@ -7,6 +7,8 @@
  *   GET    /nodes/{nodeId}/file?path=<p>   [Range|ocp-range: bytes=a-b] → 200, the bytes (streamed)
  *   HEAD   /nodes/{nodeId}/file?path=<p>   → 200, the same headers, no body
  *   DELETE /nodes/{nodeId}/file?path=<p>&recursive=true|false → 200, no body
+ *   GET    /service-logs                 → 200 {"files":[{name, sizeInBytes, createdMs, modifiedMs}…]} (the agent's logs)
+ *   GET    /service-logs/file?name=<n>   → 200, the log file's bytes
  *
  * `path` is relative to the node root (`''` or absent = the root), `/`-separated, percent-encoded as any query
  * value; listing names are relative to the node root too. GET/HEAD answer with `content-type:
@@ -21,6 +23,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
@@ -38,6 +42,8 @@ export interface FileServerOptions {
   readonly token: string;
   /** The root directory of a node this agent serves, or undefined when it hosts no such node (now). */
   readonly nodeRoot: (nodeId: string) => string | undefined;
+  /** Where the agent writes its own log files (its Batch service logs); absent: it has none to serve. */
+  readonly serviceLogDirectory?: string;
   readonly logger: Logger;
 }
 
@@ -76,6 +82,47 @@ function fileHeaders(properties: NodeFileProperties): Record<string, string> {
   };
 }
 
+/** Log files are named `<something>.log` (with a rotation suffix): nothing else of the directory is served. */
+const logNamePattern = /^[A-Za-z0-9_.-]+\.log(\.\d+)?$/;
+
+async function serveServiceLogs(directory: string | undefined, url: URL, response: ServerResponse): Promise<void> {
+  const names = directory === undefined ? [] : (await readdir(directory).catch(() => [] as string[])).filter((name) => logNamePattern.test(name));
+  if (url.pathname === "/service-logs") {
+    const files = [];
+    for (const name of names.sort()) {
+      const info = await stat(join(directory as string, name)).catch(() => undefined);
+      if (info === undefined || !info.isFile()) continue;
+      files.push({ name, sizeInBytes: info.size, createdMs: info.birthtimeMs > 0 ? info.birthtimeMs : ((await firstLineTime(join(directory as string, name))) ?? info.ctimeMs), modifiedMs: info.mtimeMs });
+    }
+    sendJson(response, 200, { files });
+    return;
+  }
+  const name = url.searchParams.get("name") ?? "";
+  if (!names.includes(name)) throw new FileApiError("FileNotFound", `The agent has no log file '${name}'.`);
+  const path = join(directory as string, name);
+  const info = await stat(path);
+  response.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": info.size });
+  await pipeline(createReadStream(path, { start: 0, end: Math.max(info.size - 1, 0) }), response);
+}
+
+/** The `time` of a JSON-lines log's first line, for file systems without birth times. */
+async function firstLineTime(path: string): Promise<number | undefined> {
+  const handle = await open(path, "r").catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const line = buffer.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0] ?? "";
+    const time = (JSON.parse(line) as { time?: unknown }).time;
+    const parsed = typeof time === "string" ? Date.parse(time) : Number.NaN;
+    return Number.isNaN(parsed) ? undefined : parsed;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function createFileServer(options: FileServerOptions): Promise<FileServer> {
   const expected = digest(`Bearer ${options.token}`);
   const logger = options.logger.child({ component: "fileServer" });
@@ -85,6 +132,14 @@ export async function createFileServer(options: FileServerOptions): Promise<File
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (!authorized(request)) throw new FileApiError("AuthenticationFailed", "The request needs the agent's bearer token.");
     const url = new URL(request.url ?? "/", "http://agent.invalid");
+    if (url.pathname === "/service-logs" || url.pathname === "/service-logs/file") {
+      if (request.method !== "GET") {
+        response.setHeader("allow", "GET");
+        throw new FileApiError("UnsupportedHttpVerb", `${request.method ?? ""} is not supported on service logs.`);
+      }
+      await serveServiceLogs(options.serviceLogDirectory, url, response);
+      return;
+    }
     const match = /^\/nodes\/([^/]+)\/(list|file)$/.exec(url.pathname);
     if (match === null) throw new FileApiError("ResourceNotFound", "No such resource on the node-file server.");
     let nodeId: string;

@@ -42,6 +42,8 @@ export class ApplicationPackageFailure extends Error {
 export interface ApplicationPackageSource {
   readonly serverUrl: string;
   readonly token: string;
+  /** How to reach the server (its TLS settings). @default the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
 }
 
 /** The directory a deployment is installed in, under the node's `applications/`. */
@@ -160,7 +162,7 @@ export class ApplicationPackageInstaller {
     const url = `${this.source.serverUrl.replace(/\/+$/, "")}${agentApplicationPackagePath(deployment.sha256)}`;
     let response: Response;
     try {
-      response = await fetch(url, { headers: { authorization: `Bearer ${this.source.token}` } });
+      response = await (this.source.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${this.source.token}` } });
     } catch (error) {
       throw new ApplicationPackageFailure(`The application package ${label} could not be downloaded: ${(error as Error).message}`);
     }

@@ -25,6 +25,8 @@ export class SyncFailed extends Error {
 
 export interface SyncExchange {
   readonly serverUrl: string;
+  /** How to reach the server (its TLS settings). @default the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
   readonly token: string;
   readonly request: AgentSyncRequest;
   readonly signal: AbortSignal;
@@ -45,7 +47,7 @@ export async function exchange(options: SyncExchange): Promise<AgentSyncResponse
   const url = `${options.serverUrl.replace(/\/+$/, "")}${agentSyncPath}`;
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await (options.fetch ?? fetch)(url, {
       method: "POST",
       headers: { authorization: `Bearer ${options.token}`, "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(options.request),

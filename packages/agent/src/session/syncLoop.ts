@@ -31,6 +31,10 @@ export type SyncStopReason = "shutdown" | "unauthorized" | "closed";
 export interface SyncLoopOptions {
   /** The servers to sync with, one at a time: a failed exchange moves on to the next (serverUrls.ts). */
   readonly servers: ServerUrls;
+  /** How to reach the servers (their TLS settings). @default the global fetch */
+  readonly fetch?: typeof globalThis.fetch;
+  /** The servers named more servers to fail over to (the file channel polls them too). */
+  readonly onServersLearned?: () => void;
   readonly token: string;
   readonly agentId: string;
   /** @default a random UUID */
@@ -45,6 +49,8 @@ export interface SyncLoopOptions {
   readonly reports: () => AgentNodeReport[];
   /** Applies an answer's desired nodes (must not throw, must not wait for the work it causes). */
   readonly apply: (response: AgentSyncResponse) => void;
+  /** The server answered again after failures (the network or the server is back). */
+  readonly onReconnected?: () => void;
 }
 
 /** How long past `waitInMs` an answer may take before the request counts as failed. */
@@ -120,13 +126,25 @@ export class SyncLoop {
       const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
       const server = this.options.servers.current;
       try {
-        const response = await exchange({ serverUrl: server, token: this.options.token, request: this.request(reports), signal });
+        const response = await exchange({
+          serverUrl: server,
+          ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
+          token: this.options.token,
+          request: this.request(reports),
+          signal,
+        });
         this.inFlight = undefined;
         this.answeredReports = reportsText;
-        if (this.backoff.count > 0) logger.log("info", "connected to the server again", { failures: this.backoff.count, server });
+        if (this.backoff.count > 0) {
+          logger.log("info", "connected to the server again", { failures: this.backoff.count, server });
+          this.options.onReconnected?.();
+        }
         this.backoff.reset();
         const learned = this.options.servers.learn(response.serverUrls);
-        if (learned.length > 0) logger.log("info", "learned more servers to fail over to", { servers: learned });
+        if (learned.length > 0) {
+          logger.log("info", "learned more servers to fail over to", { servers: learned });
+          this.options.onServersLearned?.();
+        }
         this.exchanges++;
         this.knownVersion = response.version;
         this.waitInMs = Math.max(0, Math.min(this.configuredWaitInMs, response.heartbeatIntervalInMs));

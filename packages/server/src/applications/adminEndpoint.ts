@@ -12,14 +12,12 @@
  * installable zip (packageArchive.ts), 400 InvalidPropertyValue for a bad id or version, checked before the body is
  * read. The upload is not bound by the Batch API's 1 MiB body limit: it streams to disk (packageFiles.ts).
  */
-import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { applicationVersionProblem, assertValidId, isServiceError, limits, serviceError, type ServiceError } from "@openbatch/core";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { ResolvedServerConfig } from "../config.js";
-import { batchErrorBody } from "../http/errorBody.js";
-import { firstHeader } from "../http/headers.js";
+import { adminOperations } from "../http/adminOperation.js";
 import { parseJsonBody } from "../http/jsonBody.js";
 import type { ApplicationService } from "../services/applicationService.js";
 import { InvalidPackageArchive, PackageTooLarge, type PackageFiles } from "./packageFiles.js";
@@ -56,27 +54,6 @@ function checkVersion(version: string): void {
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminEndpointDependencies): void {
   const { config } = deps;
 
-  async function authenticate(request: FastifyRequest, now: Date): Promise<string> {
-    const rawUrl = request.raw.url ?? "/";
-    const queryStart = rawUrl.indexOf("?");
-    const contentLength = firstHeader(request.headers["content-length"]);
-    const principal = await deps.authenticator.authenticate(
-      {
-        method: request.method,
-        rawPath: queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart),
-        rawQuery: queryStart < 0 ? "" : rawUrl.slice(queryStart + 1),
-        headers: request.headers,
-        bodyIsEmpty: contentLength === undefined || contentLength === "0",
-        host: firstHeader(request.headers.host),
-      },
-      now,
-    );
-    if (principal.jobId !== undefined) {
-      throw serviceError("InsufficientAccountPermissions", { message: "A task authentication token cannot manage applications." });
-    }
-    return principal.account;
-  }
-
   function translate(error: unknown): ServiceError {
     if (isServiceError(error)) return error;
     if (error instanceof PackageTooLarge) {
@@ -88,30 +65,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminEndpointDep
     throw error;
   }
 
-  /** Runs one admin operation with the Batch conventions: request id, SharedKey, Batch error bodies. */
-  function operation(
-    run: (request: FastifyRequest, account: string, now: Date) => Promise<{ status: number; body: unknown }>,
-  ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-    return async (request, reply) => {
-      const requestId = randomUUID();
-      const now = config.clock.now();
-      reply.header("request-id", requestId);
-      try {
-        const account = await authenticate(request, now);
-        const result = await run(request, account, now);
-        return reply.code(result.status).header("content-type", "application/json").send(JSON.stringify(result.body));
-      } catch (caught) {
-        const error = translate(caught);
-        const baseUrl = config.publicUrl ?? `${request.protocol}://${request.headers.host ?? `${config.host}:${config.port}`}`;
-        // An upload refused before its body was read: close the connection rather than read the rest of it.
-        if (!request.raw.readableEnded) reply.header("connection", "close");
-        return reply
-          .code(error.status)
-          .header("content-type", "application/json")
-          .send(JSON.stringify(batchErrorBody(baseUrl, error.code, error.message, requestId, now, error.values)));
-      }
-    };
-  }
+  const operation = adminOperations(deps, translate);
 
   void app.register(async (scope) => {
     // Bodies are read by the handlers (a zip streams to disk); nothing is buffered or parsed beforehand.

@@ -28,6 +28,7 @@ export interface ElectionCoordination {
 export interface AccountWork {
   start(): Promise<void>;
   handle(effect: Effect): void;
+  reconcile(account: string, poolId: string): Promise<void>;
   seen(identity: AgentIdentity, now: Date): void;
   forget(identity: AgentIdentity): void;
   connectedAgents(): number;

@@ -131,6 +131,14 @@ export class Replica {
     return this.election?.workOf(account);
   }
 
+  /**
+   * Sends an effect decided outside a transaction (an agent joined: its pool needs a reconcile) to every replica,
+   * for the one that runs the account's work.
+   */
+  async send(effect: Effect): Promise<void> {
+    await this.coordination.notify(encodeMessage({ type: "effect", from: "", effect }));
+  }
+
   /** Whether a failure is a fenced write of a term that ended (expected, not an error). */
   static isExpected(error: unknown): boolean {
     return isLeadershipLost(error);

@@ -22,6 +22,7 @@
  * isolated (docs/security.md) — "tasks are not isolated" when they are not — and nothing secret.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
@@ -102,9 +103,25 @@ function queryError(code: "MissingRequiredQueryParameter" | "InvalidQueryParamet
   return serviceError(code, { message, values });
 }
 
+/** The certificate and key of `config.tls`, read once; a file that cannot be read is named. */
+function tlsMaterial(tls: NonNullable<AppDependencies["config"]["tls"]>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`The TLS ${what} file '${file}' cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  };
+  return { cert: read(tls.certFile, "certificate"), key: read(tls.keyFile, "key") };
+}
+
 export function createApp(deps: AppDependencies): FastifyInstance {
   const { config } = deps;
+  // HTTPS serves the Batch API and the agent protocol alike; Fastify's types tie the instance to the server kind,
+  // which nothing else here depends on.
+  const https = config.tls === undefined ? {} : { https: tlsMaterial(config.tls) };
   const app = Fastify({
+    ...(https as object),
     logger: config.logLevel === "silent" ? false : { level: config.logLevel, ...(config.logStream === undefined ? {} : { stream: config.logStream }) },
     // One access line per request is written by the onResponse hook below, without headers (keys, tokens).
     logController: new LogController({ disableRequestLogging: true }),

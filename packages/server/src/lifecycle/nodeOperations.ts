@@ -99,6 +99,13 @@ export async function leavingNode(tx: WriteTx, account: string, poolId: string, 
     await removeNode(tx, account, poolId, node, now);
     return undefined;
   }
+  if (node.state === "unknown") {
+    // Its agent is out of contact and may never come back to confirm a removal (an agent on another machine): the
+    // node goes at once, its tasks released as the option says; an agent that returns finds it gone and kills what
+    // still ran there.
+    await removeNode(tx, account, poolId, await releaseNodeTasks(tx, account, node, option, now), now);
+    return undefined;
+  }
   const released = await releaseNodeTasks(tx, account, node, option, now);
   const leaving = move(tx, ref, nodeLifecycle, released, "leave", "leavingpool", time);
   return { ...leaving, stateTransitionTime: time, _ob: { ...leaving._ob, action: "remove" } };

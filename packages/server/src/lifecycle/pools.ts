@@ -93,7 +93,9 @@ export function reconciledPool(tx: WriteTx, account: string, pool: CloudPool, ch
   return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...pool, ...changes }, "reconcile", allocationState, time);
 }
 
-/** Removes a deleting pool whose last node has gone (the reconciler). */
+/** Removes a deleting pool whose last node has gone (the reconciler), and its join tokens. */
 export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string): Promise<void> {
   await tx.delete(poolRef(account, poolId));
+  // A pool made again under the same id must not honour the old pool's join tokens (nodes/joinTokens.ts).
+  for (const token of (await tx.list({ account, kind: "joinToken", scope: poolId }, { limit: 10_000 })).items) await tx.delete({ account, kind: "joinToken", scope: poolId, id: token.id });
 }

@@ -8,12 +8,13 @@
  * `handle` takes the effects that concern background work (server.ts routes the others).
  */
 import { hostname } from "node:os";
+import type { CloudPool } from "@openbatch/protocol";
 import type { Store } from "@openbatch/store";
 import type { ResolvedServerConfig } from "../config.js";
 import type { Effect } from "../effects/effects.js";
 import { releaseUnresponsiveNodes } from "../lifecycle/unresponsiveNodes.js";
 import type { AgentIdentity, AgentTokens } from "../nodes/agentTokens.js";
-import type { ComputeProvider } from "../providers/computeProvider.js";
+import type { ProviderSet } from "../providers/providerSet.js";
 import type { AgentRecord } from "../records/agents.js";
 import type { PoolCapabilityCheck } from "../records/poolRules.js";
 import { AutoscaleLoop } from "./autoscaleLoop.js";
@@ -36,7 +37,7 @@ export interface BackgroundWorkOptions {
   /** The server's store (with replicas: fenced, so that a process that lost its election cannot write). */
   readonly store: Store;
   readonly config: ResolvedServerConfig;
-  readonly provider: ComputeProvider;
+  readonly providers: ProviderSet;
   readonly tokens: AgentTokens;
   readonly issueTaskToken: (account: string, jobId: string, now: Date) => Promise<string>;
   readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
@@ -59,7 +60,7 @@ export class BackgroundWork {
   private readonly autoscale: AutoscaleLoop;
 
   constructor(private readonly options: BackgroundWorkOptions) {
-    const { store, config, provider, tokens } = options;
+    const { store, config, providers, tokens } = options;
     const failed = (message: string) => (error: unknown, context: object) => {
       if (options.isExpected?.(error) === true) return;
       options.log()?.error({ err: error, ...context }, message);
@@ -78,10 +79,9 @@ export class BackgroundWork {
     });
     this.reconciler = new PoolReconciler({
       store,
-      provider,
+      providers,
       tokens,
       clock: config.clock,
-      nodesPerAgent: config.nodesPerAgent,
       nodeUrl: options.nodeUrl,
       onError: (error, context) => failed("pool reconcile failed")(error, context),
       onAgentRegistered: (launch) => this.heartbeats.seen(launch, config.clock.now()),
@@ -145,6 +145,11 @@ export class BackgroundWork {
     }
   }
 
+  /** Runs the pool's reconciler; resolves when the run that includes this kick is done. */
+  reconcile(account: string, poolId: string): Promise<void> {
+    return this.reconciler.kick(account, poolId);
+  }
+
   /** An agent synced with this server process (its heartbeat). */
   seen(identity: AgentIdentity, now: Date): void {
     this.heartbeats.seen(identity, now);
@@ -174,20 +179,26 @@ export class BackgroundWork {
   }
 
   /**
-   * Starts a silent agent again when the provider knows its process is gone — only one this host started (a
-   * process elsewhere cannot tell whether it runs), and through a write transaction, so that a server process that
-   * lost its election (a fenced store) starts nothing.
+   * Starts a silent agent again when its provider knows its process is gone — for a local agent, only one this
+   * host started (a process elsewhere cannot tell whether it runs) — and through a write transaction, so that a
+   * server process that lost its election (a fenced store) starts nothing.
    */
   private async restartIfGone(identity: AgentIdentity): Promise<void> {
-    const { provider, tokens, config } = this.options;
-    if ((await provider.isAgentGone(identity.agentId)) !== true) return;
-    const restart = await this.options.store.write(async (tx) => {
+    const { providers, tokens, config } = this.options;
+    const found = await this.options.store.read(async (tx) => {
       const agent = await tx.get<AgentRecord>({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId });
-      return agent !== undefined && (agent.body.launchedOn === undefined || agent.body.launchedOn === hostname());
+      const pool = await tx.get<CloudPool>({ account: identity.account, kind: "pool", scope: "", id: identity.poolId });
+      return agent === undefined || pool === undefined ? undefined : { agent: agent.body, pool: pool.body };
     });
-    if (!restart) return;
+    if (found === undefined) return;
+    const kind = found.agent.provider ?? "local";
+    if (kind === "local" && found.agent.launchedOn !== undefined && found.agent.launchedOn !== hostname()) return;
+    const provider = providers.of(kind);
+    if ((await provider.isAgentGone(identity)) !== true) return;
+    const confirmed = await this.options.store.write(async (tx) => (await tx.get<AgentRecord>({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId })) !== undefined);
+    if (!confirmed) return;
     this.options.log()?.warn({ ...identity }, "agent process gone; starting it again");
     this.heartbeats.seen(identity, config.clock.now());
-    await provider.startAgent({ ...identity, token: tokens.issue(identity) });
+    await provider.startAgent({ ...identity, token: tokens.issue(identity), pool: found.pool });
   }
 }

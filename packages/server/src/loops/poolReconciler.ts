@@ -27,7 +27,9 @@ import { leavingNode } from "../lifecycle/nodeOperations.js";
 import { insertNodes, keptNode, newNode, recoveredNode, writeNode } from "../lifecycle/nodes.js";
 import { reconciledPool, removeDeletedPool } from "../lifecycle/pools.js";
 import type { AgentTokens } from "../nodes/agentTokens.js";
-import type { AgentLaunch, ComputeProvider } from "../providers/computeProvider.js";
+import type { AgentLaunch, NodePlacement } from "../providers/computeProvider.js";
+import { poolNumber } from "../records/nodeIds.js";
+import type { ProviderSet } from "../providers/providerSet.js";
 import type { AgentRecord } from "../records/agents.js";
 import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
@@ -38,21 +40,15 @@ export type { AgentRecord } from "../records/agents.js";
 
 export interface PoolReconcilerOptions {
   readonly store: Store;
-  readonly provider: ComputeProvider;
+  /** Each pool's compute provider starts the agents of its nodes, or its agents join by themselves. */
+  readonly providers: ProviderSet;
   readonly tokens: AgentTokens;
   readonly clock: Clock;
   /** The absolute URL of a node, for its `url`. */
   readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
-  /** How many nodes one agent process hosts at most. @default 16 */
-  readonly nodesPerAgent?: number;
   readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
   /** Called for each agent registered, before its process starts. */
   readonly onAgentRegistered?: (launch: AgentLaunch) => void;
-}
-
-function poolNumber(account: string, poolId: string): string {
-  const digest = createHash("sha256").update(`${account}/${poolId.toLowerCase()}`).digest();
-  return String(digest.readUInt32BE(0) % 10_000_000_000).padStart(10, "0");
 }
 
 function nodeIdTime(now: Date): string {
@@ -76,10 +72,8 @@ export class PoolReconciler {
   /** Wake-ups for preempted nodes due to recover. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly again = new Set<string>();
-  private readonly nodesPerAgent: number;
 
   constructor(private readonly options: PoolReconcilerOptions) {
-    this.nodesPerAgent = options.nodesPerAgent ?? 16;
   }
 
   /** Schedules a reconcile of the pool; returns when the run that includes this kick is done. */
@@ -156,7 +150,7 @@ export class PoolReconciler {
     }
     for (const launch of launches) {
       this.options.onAgentRegistered?.(launch);
-      await this.options.provider.startAgent(launch);
+      await this.options.providers.forPool(launch.pool).startAgent(launch);
     }
   }
 
@@ -168,6 +162,7 @@ export class PoolReconciler {
     const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
     const live = nodes.filter((node) => node.body._ob.action === "run");
     const deleting = pool.body.state === "deleting";
+    const placement = this.options.providers.forPool(pool.body).placement;
     const leaving: StoredNode[] = [];
     const created: NodeRecord[] = [];
 
@@ -183,7 +178,10 @@ export class PoolReconciler {
     } else {
       leaving.push(...named);
     }
-    if (!deleting && resizeErrors === undefined && pool.body.allocationState === "resizing") {
+    // Agents that joined by themselves get nodes whenever the targets want more, also after a resize gave up on
+    // them: a host started late is still welcome.
+    const growing = pool.body.allocationState === "resizing" || (placement.kind === "joined" && pool.body.allocationState === "steady");
+    if (!deleting && resizeErrors === undefined && growing) {
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
         const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
@@ -218,7 +216,11 @@ export class PoolReconciler {
     for (const node of live.filter((n) => !leaving.includes(n) && (n.body.state === "leavingpool" || n.body._ob.removalRequested !== undefined))) {
       await writeNode(tx, account, poolId, node.body, keptNode(tx, account, poolId, node.body, time), now);
     }
-    const launches = await this.assignAgents(tx, account, pool.body.id ?? poolId, live.filter((node) => !leaving.includes(node)), created);
+    // Every node an agent still has counts against its room, leaving ones too: a draining agent (a Slurm pilot being
+    // replaced) must not take the node that replaces its own.
+    const launches = await this.assignAgents(tx, account, pool.body, placement, nodes, created);
+    // Joined agents without room for them: those nodes are not made (yet).
+    if (placement.kind === "joined") created.splice(0, created.length, ...created.filter((node) => node._ob.agentId !== ""));
     if (created.length > 0) {
       // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
       const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
@@ -234,7 +236,9 @@ export class PoolReconciler {
     const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
     const lowPriority = staying.length - dedicated;
-    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating");
+    // A resize settles once its targets are met (joined pools fall short while they wait for agents) or it timed out.
+    const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
+    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || targetsMet);
     const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
     const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
     const changes: Partial<CloudPool> = {};
@@ -286,23 +290,36 @@ export class PoolReconciler {
     return next;
   }
 
-  /** Puts each new node on an agent of the pool with room, registering new agents as needed. */
-  private async assignAgents(tx: WriteTx, account: string, poolId: string, staying: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
+  /**
+   * Puts each new node on an agent of the pool with room: registering new agents as needed when the provider
+   * starts them, or only on agents that joined, up to the nodes each offered (a node without room keeps no agent).
+   */
+  private async assignAgents(tx: WriteTx, account: string, pool: CloudPool, placement: NodePlacement, hosted: StoredNode[], created: NodeRecord[]): Promise<AgentLaunch[]> {
     if (created.length === 0) return [];
+    const poolId = pool.id as string;
+    const provider = this.options.providers.kindOf(pool);
     const load = new Map<string, number>();
-    for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) load.set(agent.id, 0);
-    for (const node of staying) {
+    const room = new Map<string, number>();
+    for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) {
+      // Agents keep the provider that started them: a spawning provider fills only its own agents.
+      if ((agent.body.provider ?? "local") !== provider) continue;
+      load.set(agent.id, 0);
+      room.set(agent.id, placement.kind === "joined" ? (agent.body.capacity ?? 0) : placement.nodesPerAgent);
+    }
+    for (const node of hosted) {
       const count = load.get(node.body._ob.agentId);
       if (count !== undefined) load.set(node.body._ob.agentId, count + 1);
     }
     const launches: AgentLaunch[] = [];
     for (const node of created) {
-      let agentId = [...load.entries()].find(([, count]) => count < this.nodesPerAgent)?.[0];
+      let agentId = [...load.entries()].find(([id, count]) => count < (room.get(id) ?? 0))?.[0];
+      if (agentId === undefined && placement.kind === "joined") continue;
       if (agentId === undefined) {
         agentId = `agent-${randomBytes(6).toString("hex")}`;
-        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, launchedOn: hostname() }, this.options.clock.now());
-        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }) });
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, provider, launchedOn: hostname() }, this.options.clock.now());
+        launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }), pool });
         load.set(agentId, 0);
+        room.set(agentId, placement.kind === "spawn" ? placement.nodesPerAgent : 0);
       }
       node._ob.agentId = agentId;
       load.set(agentId, (load.get(agentId) ?? 0) + 1);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { isServiceError } from "@openbatch/core";
 import { AgentSyncRequest, agentProtocolVersion, agentSyncPath, validateBody } from "@openbatch/protocol";
 import { parseJsonBody } from "../http/jsonBody.js";
+import { AgentRefused } from "./agentRefusal.js";
 import type { AgentTokens } from "./agentTokens.js";
 import type { AgentSync } from "./agentSync.js";
 
@@ -22,7 +23,7 @@ export function registerAgentRoutes(app: FastifyInstance, tokens: AgentTokens, s
       if (body.agentId !== identity.agentId) return reply.code(403).send({ code: "AgentMismatch", message: "The token belongs to another agent." });
       return reply.code(200).send(await sync.sync(identity, body));
     } catch (error) {
-      if (isServiceError(error)) return reply.code(error.status).send({ code: error.code, message: error.message });
+      if (isServiceError(error) || error instanceof AgentRefused) return reply.code(error.status).send({ code: error.code, message: error.message });
       throw error;
     }
   });

@@ -1,10 +1,13 @@
 /**
- * Reads node files through the agent that hosts the node (the agent's file API, packages/agent/README.md). The
- * server never touches node directories itself, so local and remote agents behave alike. Agent errors come back as
- * `{code, message}` and are turned into Batch errors here.
+ * Reads node files through the agent that hosts the node (the agent's file API, packages/agent/README.md), over
+ * the reverse channel the agent keeps open to the server (fileChannel.ts). The server never touches node
+ * directories itself nor connects to an agent, so local agents, agents on other machines and agents behind NAT
+ * behave alike. Agent errors come back as `{code, message}` and are turned into Batch errors here.
  */
 import { Readable } from "node:stream";
 import { serviceError, type ErrorCode } from "@openbatch/core";
+import type { AgentRef } from "../providers/computeProvider.js";
+import type { FileChannel } from "./fileChannel.js";
 
 export interface AgentFileEntry {
   readonly name: string;
@@ -21,9 +24,13 @@ export interface AgentFileRead {
   readonly body: Readable | undefined;
 }
 
-export interface AgentEndpoint {
-  readonly fileServerUrl: string;
-  readonly token: string;
+export interface ServiceLogFile {
+  /** The file's name on the agent's host (below its work directory). */
+  readonly name: string;
+  readonly sizeInBytes: number;
+  /** When it was created (birth time, else its first line's), ms since the epoch. */
+  readonly createdMs: number;
+  readonly modifiedMs: number;
 }
 
 const codeMap: Record<string, ErrorCode> = {
@@ -60,19 +67,25 @@ function unreachable(cause: unknown): never {
 }
 
 export class AgentFiles {
-  async list(agent: AgentEndpoint, nodeId: string, directory: string, recursive: boolean): Promise<AgentFileEntry[]> {
-    const url = `${agent.fileServerUrl}/nodes/${encodeURIComponent(nodeId)}/list?path=${encodeURIComponent(directory)}&recursive=${recursive}`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${agent.token}` } }).catch(unreachable);
+  constructor(private readonly channel: FileChannel) {}
+
+  /** Whether the agent is connected, so that its files can be read now. */
+  reachable(agent: AgentRef): boolean {
+    return this.channel.connected(agent);
+  }
+
+  async list(agent: AgentRef, nodeId: string, directory: string, recursive: boolean): Promise<AgentFileEntry[]> {
+    const path = `/nodes/${encodeURIComponent(nodeId)}/list?path=${encodeURIComponent(directory)}&recursive=${recursive}`;
+    const response = await this.channel.fetch(agent, "GET", path).catch(unreachable);
     if (!response.ok) return agentError(response, directory);
     return ((await response.json()) as { files: AgentFileEntry[] }).files;
   }
 
-  async read(agent: AgentEndpoint, nodeId: string, filePath: string, method: "GET" | "HEAD", range: string | undefined): Promise<AgentFileRead> {
-    const url = `${agent.fileServerUrl}/nodes/${encodeURIComponent(nodeId)}/file?path=${encodeURIComponent(filePath)}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${agent.token}` };
-    if (range !== undefined) headers["range"] = range;
-    const response = await fetch(url, { method, headers }).catch(unreachable);
+  async read(agent: AgentRef, nodeId: string, filePath: string, method: "GET" | "HEAD", range: string | undefined): Promise<AgentFileRead> {
+    const path = `/nodes/${encodeURIComponent(nodeId)}/file?path=${encodeURIComponent(filePath)}`;
+    const response = await this.channel.fetch(agent, method, path, range).catch(unreachable);
     if (!response.ok) return agentError(response, filePath);
+    if (method === "HEAD") await response.body?.cancel();
     return {
       status: response.status,
       headers: response.headers,
@@ -80,9 +93,24 @@ export class AgentFiles {
     };
   }
 
-  async delete(agent: AgentEndpoint, nodeId: string, filePath: string, recursive: boolean): Promise<void> {
-    const url = `${agent.fileServerUrl}/nodes/${encodeURIComponent(nodeId)}/file?path=${encodeURIComponent(filePath)}&recursive=${recursive}`;
-    const response = await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${agent.token}` } }).catch(unreachable);
+  async delete(agent: AgentRef, nodeId: string, filePath: string, recursive: boolean): Promise<void> {
+    const path = `/nodes/${encodeURIComponent(nodeId)}/file?path=${encodeURIComponent(filePath)}&recursive=${recursive}`;
+    const response = await this.channel.fetch(agent, "DELETE", path).catch(unreachable);
     if (!response.ok) await agentError(response, filePath);
+    await response.body?.cancel();
+  }
+
+  /** The agent's own log files (its service logs), for agents whose logs stay on their host. */
+  async serviceLogs(agent: AgentRef): Promise<ServiceLogFile[]> {
+    const response = await this.channel.fetch(agent, "GET", "/service-logs").catch(unreachable);
+    if (!response.ok) return agentError(response, "service logs");
+    return ((await response.json()) as { files: ServiceLogFile[] }).files;
+  }
+
+  /** One of the agent's log files, streamed. */
+  async serviceLog(agent: AgentRef, name: string): Promise<Readable> {
+    const response = await this.channel.fetch(agent, "GET", `/service-logs/file?name=${encodeURIComponent(name)}`).catch(unreachable);
+    if (!response.ok || response.body === null) return agentError(response, name);
+    return Readable.fromWeb(response.body as never);
   }
 }

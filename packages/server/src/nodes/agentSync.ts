@@ -23,6 +23,7 @@ import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recent
 import { taskRef, type TaskRecord } from "../records/tasks.js";
 import type { AgentIdentity } from "./agentTokens.js";
 import type { PoolNotifier } from "./notifier.js";
+import { checkNodeClaims } from "./nodeClaims.js";
 
 export interface AgentSyncOptions {
   readonly store: Store;
@@ -123,7 +124,9 @@ export class AgentSync {
     const { account, poolId } = identity;
     let nodesChanged = false;
     const desired: DesiredNode[] = [];
-    for (const node of await this.assigned(tx, identity)) {
+    const assigned = await this.assigned(tx, identity);
+    await checkNodeClaims(tx, identity, request.nodes, assigned);
+    for (const node of assigned) {
       const report = reports.get(node.id.toLowerCase());
       if (report !== undefined && report.phase === "removed" && node.body._ob.action === "remove") {
         await removeNode(tx, account, poolId, node.body, now);

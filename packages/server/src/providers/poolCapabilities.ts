@@ -1,9 +1,10 @@
 /**
- * What the compute provider can honour of a pool's configuration. Everything a pool asks for is either applied in
+ * What the compute providers can honour of a pool's configuration. Everything a pool asks for is either applied in
  * the closest real way, recorded (and returned) where it has no local meaning, or refused here with 400 naming the
  * field — never silently dropped.
  *
- * The local provider runs Linux nodes as directories and processes on this machine, so it refuses Windows images,
+ * Every provider runs Linux nodes as directories and processes of an OpenBatch agent (on this machine, on a joined
+ * host or in a Slurm pilot job), so they all refuse Windows images,
  * retired cloud-service pools, container pools (no container runtime is configured) and file-system mounts; VM
  * details such as data disks, extensions, OS disk and security profiles are recorded and returned as given.
  */
@@ -36,13 +37,13 @@ export function checkLocalPoolCapabilities(pool: PoolAddParameter): void {
       throw refuse("virtualMachineConfiguration.nodeAgentSKUId", `'${vm.nodeAgentSKUId}' is not a node agent SKU of this server (see list supported images).`);
     }
     if (image.item.osType === "windows" || vm.windowsConfiguration !== undefined) {
-      throw refuse("virtualMachineConfiguration.nodeAgentSKUId", "The local provider runs Linux nodes only.");
+      throw refuse("virtualMachineConfiguration.nodeAgentSKUId", "OpenBatch nodes run Linux only.");
     }
     if (vm.containerConfiguration !== undefined) {
       throw refuse("virtualMachineConfiguration.containerConfiguration", "No container runtime is configured on this server.");
     }
   }
   if (pool.mountConfiguration !== undefined && pool.mountConfiguration.length > 0) {
-    throw refuse("mountConfiguration", "The local provider cannot mount file systems on its nodes.");
+    throw refuse("mountConfiguration", "OpenBatch cannot mount file systems on its nodes.");
   }
 }

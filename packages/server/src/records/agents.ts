@@ -17,4 +17,13 @@ export interface AgentRecord {
    * still runs there).
    */
   launchedOn?: string;
+  /** The provider that started the agent (absent: `local`, for agents registered before providers were chosen per pool). */
+  provider?: ProviderKind;
+  /** An agent that joined (external provider): how many nodes it hosts at most. */
+  capacity?: number;
+  /** An agent that joined: the join token it used. */
+  joinTokenId?: string;
 }
+
+/** The compute providers (providers/computeProvider.ts). */
+export type ProviderKind = "local" | "external" | "slurm";

@@ -7,7 +7,6 @@ import { matchesPredicate, serviceError } from "@openbatch/core";
 import type { NodeFile } from "@openbatch/protocol";
 import type { Store } from "@openbatch/store";
 import type { AgentFileEntry, AgentFileRead, AgentFiles } from "../nodes/agentFiles.js";
-import type { AgentTokens } from "../nodes/agentTokens.js";
 import type { AgentRecord } from "../records/agents.js";
 import type { ListOptions } from "../odata/listQuery.js";
 import type { NodeService } from "./nodeService.js";
@@ -22,7 +21,6 @@ export class NodeFileService {
   constructor(
     private readonly store: Store,
     private readonly nodes: NodeService,
-    private readonly tokens: AgentTokens,
     private readonly files: AgentFiles,
   ) {}
 
@@ -30,16 +28,13 @@ export class NodeFileService {
     const node = await this.nodes.get(target.account, target.poolId, target.nodeId);
     const agentId = node.body._ob.agentId;
     const agent = await this.store.read((tx) => tx.get<AgentRecord>({ account: target.account, kind: "agent", scope: target.poolId, id: agentId }));
-    if (agent?.body.fileServerUrl === undefined) {
+    if (agent?.body.lastSeen === undefined) {
       throw serviceError("OperationNotValidOnNode", {
         message: `The node '${target.nodeId}' has not started yet; its files are not available.`,
         values: [{ key: "NodeId", value: target.nodeId }],
       });
     }
-    return {
-      node,
-      endpoint: { fileServerUrl: agent.body.fileServerUrl, token: this.tokens.issue({ account: target.account, poolId: target.poolId, agentId }) },
-    };
+    return { node, endpoint: { account: target.account, poolId: target.poolId, agentId } };
   }
 
   /**

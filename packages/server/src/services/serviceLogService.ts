@@ -1,11 +1,13 @@
 /**
  * Uploads a node's Batch service logs to a blob container (ComputeNode_UploadBatchServiceLogs, semantics.md §6.5).
  *
- * A node's service logs are the files of the software that hosts it, here the log of its agent process
- * (`<dataDir>/agents/<agentId>.log`, written by the local provider; one agent hosts several nodes of a pool, so it
- * carries their lines too). A file is uploaded whole when its lifetime — created (birth time, else change time) to
- * last written — overlaps [startTime, endTime or now]. Blobs go under `{poolId}/{nodeId}/{uuid}/`, keeping the
- * file's path below the data directory (`…/agents/<agentId>.log`).
+ * A node's service logs are the files of the software that hosts it, here the log of its agent process: for a
+ * local agent `<dataDir>/agents/<agentId>.log` (written by the local provider; one agent hosts several nodes of a
+ * pool, so it carries their lines too), read here; for an agent on another machine (joined, or a Slurm pilot) the
+ * log files it keeps in its work directory, read from it over the reverse file channel (nodes/agentFiles.ts). A
+ * file is uploaded whole when its lifetime — created (birth time, else change time) to last written — overlaps
+ * [startTime, endTime or now]. Blobs go under `{poolId}/{nodeId}/{uuid}/`, keeping the file's path below the data
+ * directory (`…/agents/<agentId>.log`) or the agent's work directory (`…/agent-logs/agent.log`).
  *
  * The upload happens before the answer (Azure's node agent uploads after answering): failures are reported, as
  * Batch errors from ServiceLogUploadError (mapped in handlers/serviceLogs.ts). When no file overlaps the window,
@@ -17,6 +19,8 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient } from "@azure/storage-blob";
 import type { UploadBatchServiceLogsResult } from "@openbatch/protocol";
+import type { Readable } from "node:stream";
+import type { AgentFiles } from "../nodes/agentFiles.js";
 import type { NodeService } from "./nodeService.js";
 import type { PoolService } from "./poolService.js";
 
@@ -25,6 +29,8 @@ export interface ServiceLogServiceOptions {
   readonly agentLogDirectory: string;
   /** Retries of one blob request on transient storage errors. @default 3 tries */
   readonly maxTries?: number;
+  /** Reads the logs of agents on other machines; without it only local agents' logs are found. */
+  readonly agentFiles?: AgentFiles;
 }
 
 export interface ServiceLogUploadRequest {
@@ -52,7 +58,8 @@ export class ServiceLogUploadError extends Error {
 interface LogFile {
   /** The blob name below the virtual directory. */
   readonly name: string;
-  readonly path: string;
+  /** A file of this machine, or a stream from the agent's. */
+  readonly source: { readonly path: string } | { readonly open: () => Promise<Readable> };
 }
 
 /** The container URL without its query (the SAS), for messages. */
@@ -73,11 +80,22 @@ export class ServiceLogService {
     const from = request.startTime.getTime();
     const to = (request.endTime ?? now).getTime();
     const files: LogFile[] = [];
-    for (const file of this.logFiles(node.body._ob.agentId)) {
+    const agentId = node.body._ob.agentId;
+    for (const file of this.logFiles(agentId)) {
       const info = await stat(file.path).catch(() => undefined);
       if (info === undefined || !info.isFile()) continue;
       const created = info.birthtimeMs > 0 ? info.birthtimeMs : ((await firstLogTime(file.path)) ?? info.ctimeMs);
-      if (Math.min(created, info.mtimeMs) <= to && info.mtimeMs >= from) files.push(file);
+      if (Math.min(created, info.mtimeMs) <= to && info.mtimeMs >= from) files.push({ name: file.name, source: { path: file.path } });
+    }
+    const agentFiles = this.options.agentFiles;
+    const agent = { account, poolId, agentId };
+    // No log of it here: an agent on another machine, which keeps its own.
+    if (files.length === 0 && agentId !== "" && agentFiles !== undefined && agentFiles.reachable(agent)) {
+      for (const file of await agentFiles.serviceLogs(agent)) {
+        if (Math.min(file.createdMs, file.modifiedMs) <= to && file.modifiedMs >= from) {
+          files.push({ name: `agent-logs/${file.name}`, source: { open: () => agentFiles.serviceLog(agent, file.name) } });
+        }
+      }
     }
     const virtualDirectoryName = `${pool.body.id ?? poolId}/${node.body.id ?? node.id}/${randomUUID()}`;
     if (files.length > 0) {
@@ -91,10 +109,10 @@ export class ServiceLogService {
       }
       for (const file of files) {
         try {
-          await container.getBlockBlobClient(`${virtualDirectoryName}/${file.name}`).uploadFile(file.path, {
-            abortSignal: signal,
-            blobHTTPHeaders: { blobContentType: "text/plain; charset=utf-8" },
-          });
+          const blob = container.getBlockBlobClient(`${virtualDirectoryName}/${file.name}`);
+          const blobHTTPHeaders = { blobContentType: "text/plain; charset=utf-8" };
+          if ("path" in file.source) await blob.uploadFile(file.source.path, { abortSignal: signal, blobHTTPHeaders });
+          else await blob.uploadStream(await file.source.open(), undefined, undefined, { abortSignal: signal, blobHTTPHeaders });
         } catch (error) {
           throw uploadError(error, request.container, signal);
         }
@@ -103,8 +121,8 @@ export class ServiceLogService {
     return { virtualDirectoryName, numberOfFilesUploaded: files.length };
   }
 
-  /** The service log files of a node hosted by `agentId`. */
-  private logFiles(agentId: string): LogFile[] {
+  /** The service log files of a node hosted by `agentId` on this machine. */
+  private logFiles(agentId: string): { name: string; path: string }[] {
     if (agentId === "" || !/^[\w.-]+$/.test(agentId)) return [];
     return [{ name: `agents/${agentId}.log`, path: join(this.options.agentLogDirectory, `${agentId}.log`) }];
   }

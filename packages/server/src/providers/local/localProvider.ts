@@ -21,15 +21,23 @@ import { execFile, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { AgentLaunch, ComputeProvider } from "../computeProvider.js";
+import type { AgentLaunch, AgentRef, ComputeProvider } from "../computeProvider.js";
+import { checkLocalPoolCapabilities } from "../poolCapabilities.js";
 import { runningAgentIds } from "./localAgents.js";
 
 export interface LocalProviderOptions {
-  /** The agent's entry script (`@openbatch/agent/main`). */
-  readonly agentEntry: string;
+  /** The agent's entry script (`@openbatch/agent/main`); without it no agent is started (nodes stay `creating`). */
+  readonly agentEntry: string | undefined;
   readonly dataDir: string;
   /** The server's URL as agents reach it. */
   readonly serverUrl: () => string;
+  /** How many nodes one agent process hosts at most. */
+  readonly nodesPerAgent: number;
+  /**
+   * With TLS: the server's certificate file. Agents on this machine trust exactly that certificate (whatever
+   * names it carries: they connect to the loopback address), so no CA has to be set up for them.
+   */
+  readonly serverCertificateFile?: string;
   /** Whether agents isolate tasks (ServerOptions.taskIsolation). @default true */
   readonly taskIsolation?: boolean;
 }
@@ -72,17 +80,25 @@ export function createLocalProvider(options: LocalProviderOptions): ComputeProvi
   const nodesDir = join(options.dataDir, "nodes");
   mkdirSync(logDir, { recursive: true });
   mkdirSync(nodesDir, { recursive: true });
+  const agentEntry = options.agentEntry;
   return {
+    kind: "local",
+    placement: { kind: "spawn", nodesPerAgent: options.nodesPerAgent },
+    checkPool: checkLocalPoolCapabilities,
     async startAgent(launch: AgentLaunch) {
+      if (agentEntry === undefined) return;
       const log = openSync(join(logDir, `${launch.agentId}.log`), "a");
       try {
         const child = spawn(
           process.execPath,
-          [options.agentEntry, "--server", options.serverUrl(), "--agent-id", launch.agentId, "--data-dir", nodesDir],
+          [agentEntry, "--server", options.serverUrl(), "--agent-id", launch.agentId, "--data-dir", nodesDir],
           {
             detached: true,
             stdio: ["ignore", log, log],
-            env: agentEnvironment(process.env, launch.token, options.taskIsolation ?? true),
+            env: {
+              ...agentEnvironment(process.env, launch.token, options.taskIsolation ?? true),
+              ...(options.serverCertificateFile === undefined ? {} : { OPENBATCH_AGENT_CA_FILE: options.serverCertificateFile, OPENBATCH_AGENT_PIN_CERTIFICATE: "1" }),
+            },
           },
         );
         child.unref();
@@ -90,11 +106,11 @@ export function createLocalProvider(options: LocalProviderOptions): ComputeProvi
         closeSync(log);
       }
     },
-    async isAgentGone(agentId: string) {
-      return !runningAgentIds().has(agentId);
+    async isAgentGone(agent: AgentRef) {
+      return agentEntry === undefined ? undefined : !runningAgentIds().has(agent.agentId);
     },
-    agentRetired(agentId: string) {
-      void removeLogOnceExited(join(logDir, `${agentId}.log`), agentId);
+    agentRetired(agent: AgentRef) {
+      void removeLogOnceExited(join(logDir, `${agent.agentId}.log`), agent.agentId);
     },
     async close() {},
   };
