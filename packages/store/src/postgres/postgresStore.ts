@@ -29,6 +29,9 @@ import { PgCoordination, type CoordinationOptions } from "./coordination.js";
 import { PgSharedData } from "./sharedData.js";
 import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
 
+/** How long a connection may sit idle inside a transaction before PostgreSQL ends its session. */
+const idleInTransactionTimeoutInMs = 10_000;
+
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database?…`, as libpq and the `pg` driver read it. */
   readonly connectionString: string;
@@ -100,6 +103,10 @@ export class PostgresStore implements Store {
         connectionTimeoutMillis: options.connectTimeoutInMs ?? 5000,
         idleTimeoutMillis: 30_000,
         application_name: `openbatch-${name}`,
+        // A process frozen or cut off in the middle of a transaction would hold its row locks until TCP gives up
+        // (hours): with replicas, the one taking over its work would wait on them. Transactions here never pause
+        // between statements for long, so a session that does is ended, and its locks with it.
+        idle_in_transaction_session_timeout: idleInTransactionTimeoutInMs,
         types: { getTypeParser: typeParser },
       });
       // An idle connection that the server closes (a restart) emits this; the pool drops it, and the next
