@@ -7,23 +7,29 @@ import { createHandlerTable, implementedOperations } from "@openbatch/server";
 /** What an implemented operation does not do yet, or how it differs from Azure. */
 const taskFilesNote =
   "Resource and output files go through blob storage with SAS URLs; `autoStorageContainerName` needs the server's `autoStorage` option, `identityReference` is refused (no managed identities), and `uploadHeaders` are limited to blob properties and `x-ms-meta-*`.";
+const containerNote =
+  "`containerSettings` run the task in a container (podman, or docker; docs/containers.md): the node's tree at `/mnt/batch/tasks`, the host's network, the image pulled with the run's credentials; `containerRunOptions` that reach outside the container are refused (400 naming the option) unless the server lets the account use them.";
 const scheduleNote = "The schedule's state changes at once (no `terminating`/`deleting` phase is seen).";
 const identityNote =
   "`userIdentity` (a pool user, or an auto-user of pool or task scope, non-admin or admin) decides the OS account the process runs as when agents run as root with task isolation, each in a sandbox of its node; `AZ_BATCH_TASK_USER_IDENTITY` names the identity and `AZ_BATCH_TASK_USER` the OS account in every mode. Admin gives no host privileges; a user the pool does not have fails the run (`CommandLaunchFailed`). docs/security.md.";
 const notes = {
-  Task_Add: `${taskFilesNote} ${identityNote}`,
-  Task_AddCollection: `${taskFilesNote} ${identityNote}`,
+  Task_Add: `${taskFilesNote} ${identityNote} ${containerNote}`,
+  Task_AddCollection: `${taskFilesNote} ${identityNote} ${containerNote}`,
   JobSchedule_Add: "Jobs `<id>:job-N` are made by a runner on the server's clock; `jobSpecification` follows Job_Add's rules; auto pools with lifetime `job` (one per job) or `jobSchedule` (one for the schedule, deleted with it).",
   JobSchedule_Terminate: `Ends the active job with \`TerminateJobSchedule\`. ${scheduleNote}`,
   JobSchedule_Delete: `Deletes the schedule's jobs and tasks in the same transaction. ${scheduleNote}`,
   JobSchedule_Get: "`$expand=stats` returns zeros: statistics are not collected yet.",
-  Certificate_Add: "pfx (password checked) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
+  Certificate_Add: "pfx (password checked; legacy RC2-40/3DES/SHA-1-MAC files too) or cer; the SHA-1 thumbprint must match the data. Files reach nodes of pools that reference it, in `$AZ_BATCH_CERTIFICATES_DIR`.",
+  Certificate_CancelDeletion: "A `deletefailed` certificate is `active` again; an `active` one is 409 `CertificateStateActive`.",
   Certificate_Delete: "Gone at once when no pool references it; otherwise `deletefailed` with `deleteCertificateError` code `CertificateInUse` naming the pools.",
-  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`. The job manager, preparation and release tasks run as their `userIdentity` (see Task_Add); their `containerSettings` are refused (400, no container runtime).",
+  Job_Add: "Auto pools with lifetime `job` are made at once (`executionInfo.poolId`) and deleted when the job completes or is deleted (unless `keepAlive`); a refused pool specification completes the job with `schedulingError` `InvalidAutoPoolSettings`. The job manager, preparation and release tasks run as their `userIdentity` (see Task_Add); their `containerSettings` run them in containers (docs/containers.md).",
   Job_Disable: "`requeue` and `terminate` act on running tasks in the same transaction, so the job is `disabled` at once; `wait` keeps it `disabling` until they finish.",
   Job_Terminate: "Running tasks are killed (completed as failed, `TaskEnded`), active ones stay active; the job is `terminating` while its release tasks run, else `completed` at once.",
   Job_Delete: "Removes the tasks at once and kills their running processes; a job still active with release tasks to run is `deleting` until they end.",
-  Pool_Add: "Stored and returned faithfully. The local provider runs each node on this machine (its own directory tree, hosted by a node agent process with several nodes each; the image and VM size are recorded, not booted); what it cannot honour (Windows images, containerConfiguration, startTask.containerSettings, mountConfiguration, a vmSize outside its table) is refused with 400 naming the field, as is an `imageReference` that is neither a marketplace image nor an image id. The pool is `resizing` until every node has been reached by its agent, then `steady`; past `resizeTimeout` it settles with `AllocationTimedOut` in `resizeErrors`. `userAccounts` are the identities processes may run as (`userIdentity.username`; an OS account each when agents run as root, docs/security.md); their passwords, `linuxUserConfiguration` and `windowsUserConfiguration` are recorded only. The start task runs as its `userIdentity`.",
+  Pool_Add: "Stored and returned faithfully. The local provider runs each node on this machine (its own directory tree, hosted by a node agent process with several nodes each; the image and VM size are recorded, not booted); `containerConfiguration` pools pull their `containerImageNames` on every node before it turns idle (a failed pull makes the node `unusable` with `ContainerInvalidImage` or `ContainerInvalidRegistry`) and are refused where the agents have no container runtime (docs/containers.md); what it cannot honour (Windows images, mountConfiguration, a vmSize outside its table) is refused with 400 naming the field, as is an `imageReference` that is neither a marketplace image nor an image id. The pool is `resizing` until every node has been reached by its agent, then `steady`; past `resizeTimeout` it settles with `AllocationTimedOut` in `resizeErrors`. `userAccounts` are the identities processes may run as (`userIdentity.username`; an OS account each when agents run as root, docs/security.md); their passwords, `linuxUserConfiguration` and `windowsUserConfiguration` are recorded only. The start task runs as its `userIdentity`. Without target counts (and autoscale) both targets are 0. Configuration recorded without local meaning is validated as the service does: ARM ids (`subnetId`, `virtualMachineImageId`, public IP ids, service artifact) must be in the server's subscription (`--subscription-id`), and NAT pool rules, disks, disk encryption, extensions, security profile, license type and upgrade policy are checked (docs/compatibility.md).",
+  Task_Terminate: "The task completes as failed (`TaskEnded`); a task ended by a request takes no `onTaskFailure` job action (docs/compatibility.md).",
+  Task_Reactivate: "Only a failed, completed task of a job that is not completed, terminating or deleting (409 `JobCompleted`, `JobBeingTerminated`, `JobBeingDeleted`).",
+  ComputeNode_List: "`endpointConfiguration.inboundEndpoints` lists each inbound NAT pool and the default SSH rule with per-node frontend ports, as Azure does; nothing translates them locally (docs/compatibility.md).",
   Pool_Resize: "Leaving nodes follow `nodeDeallocationOption`: requeue (default) or terminate their running tasks, or drain as `leavingpool` until they finish (taskcompletion, retaineddata).",
   Pool_RemoveNodes: "requeue/terminate act at once; taskcompletion/retaineddata drain the named nodes (`leavingpool`, no new tasks). `resizeTimeout` is honoured: on expiry the pool goes steady with `AllocationTimedOut` and keeps nodes still draining.",
   Pool_Delete: "A pool without nodes is removed at once; running tasks of its nodes are requeued.",
@@ -46,7 +52,7 @@ const notes = {
 
 const extensionNotes = {
   OpenBatch_GetAutoScaleHistory: "The pool's recorded metric samples (last 25 h) and evaluations, in the file format `openbatch autoscale simulate --history` reads.",
-  OpenBatch_PreemptNode: "Preempts a Spot/low-priority node now (`recoverafterseconds`, default 30): it turns `preempted`, loses its files, and comes back with the same id.",
+  OpenBatch_PreemptNode: "Preempts a Spot/low-priority node now (`recoverafterseconds`, default 30): it turns `preempted`, loses its files, and comes back with the same id. `--spot-eviction-rate` does it at random on its own.",
 };
 
 // Every operation has a handler (the table type says so); those that only answer 501 are not counted.

@@ -1,9 +1,10 @@
-// The client side of bench/taskStore.mjs, run in a worker thread so that its own work (signing, JSON, HTTP parsing)
-// does not share the server's event loop, as a separate client process would not.
+// The client side of bench/taskStore.mjs and bench/millionTasks.mjs, run in a worker thread so that its own work
+// (signing, JSON, HTTP parsing) does not share the server's event loop, as a separate client process would not.
+// Phases: `ingest` (trivial requests, then add-collections), `trivial`, `add`, and `list`.
 import { parentPort, workerData } from "node:worker_threads";
 import { batchRequest } from "../../tests/dist/support/batchRequest.js";
 
-const { url, account, phase, total, parallel } = workerData;
+const { url, account, phase, total, parallel, digits = 6 } = workerData;
 const api = "api-version=2024-02-01.19.0";
 const request = (options) => batchRequest(url, { account, ...options });
 
@@ -17,21 +18,36 @@ async function inParallel(count, work) {
   }));
 }
 
-if (phase === "ingest") {
-  const requests = Math.ceil(total / 100);
-  const baselineStart = performance.now();
+/** `requests` signed GETs of the job, `parallel` at a time: the trivial-request baseline. */
+async function trivial(requests) {
+  const started = performance.now();
   await inParallel(requests, async () => {
     const read = await request({ path: `/jobs/big?${api}` });
     if (read.status !== 200) throw new Error(read.text);
   });
-  const baselineMs = performance.now() - baselineStart;
-  const ingestStart = performance.now();
+  return performance.now() - started;
+}
+
+/** `total` tasks in add-collections of 100, `parallel` at a time. */
+async function add() {
+  const requests = Math.ceil(total / 100);
+  const started = performance.now();
   await inParallel(requests, async (index) => {
-    const value = Array.from({ length: Math.min(100, total - index * 100) }, (_, k) => ({ id: `task-${String(index * 100 + k).padStart(6, "0")}`, commandLine: "/bin/true" }));
+    const value = Array.from({ length: Math.min(100, total - index * 100) }, (_, k) => ({ id: `task-${String(index * 100 + k).padStart(digits, "0")}`, commandLine: "/bin/true" }));
     const added = await request({ method: "POST", path: `/jobs/big/addtaskcollection?${api}`, body: { value } });
     if (added.status !== 200 || added.json.value.some((result) => result.status !== "success")) throw new Error(added.text.slice(0, 500));
   });
-  parentPort.postMessage({ requests, baselineMs, ingestMs: performance.now() - ingestStart });
+  return performance.now() - started;
+}
+
+if (phase === "ingest") {
+  const requests = Math.ceil(total / 100);
+  const baselineMs = await trivial(requests);
+  parentPort.postMessage({ requests, baselineMs, ingestMs: await add() });
+} else if (phase === "trivial") {
+  parentPort.postMessage({ requests: total, ms: await trivial(total) });
+} else if (phase === "add") {
+  parentPort.postMessage({ requests: Math.ceil(total / 100), ms: await add() });
 } else {
   const pageTimes = async (filter) => {
     const times = [];

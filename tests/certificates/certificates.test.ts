@@ -88,7 +88,7 @@ describe("certificates", () => {
     assert.equal(pool.status, 201, pool.text);
     const notActive = await call("POST", `${path(thumbprint)}/canceldelete`);
     assert.equal(notActive.status, 409);
-    assert.equal(batchErrorCode(notActive), "OperationInvalidForCurrentState");
+    assert.equal(batchErrorCode(notActive), "CertificateStateActive");
 
     assert.equal((await call("DELETE", path(thumbprint))).status, 202);
     let got = (await call("GET", path(thumbprint))).json;

@@ -109,6 +109,36 @@ describe("openbatch serve", () => {
     }
   });
 
+  it("lets the accounts --unrestricted-container-account names use every containerRunOptions, and says its container runtime", async () => {
+    const trusted = { name: "trusted", key: Buffer.from("trusted-account-key-0123456789ab").toString("base64") };
+    const other = { name: "other", key: Buffer.from("other-account-key-0123456789abcd").toString("base64") };
+    const running = await serve(["--data-dir", dataDir, "--no-task-isolation", "--account", `${trusted.name}:${trusted.key}`, "--account", `${other.name}:${other.key}`, "--unrestricted-container-account", "trusted"]);
+    try {
+      assert.match(running.output(), /Container runtime: podman\n/);
+      const health = (await (await fetch(`${running.url}/healthz`)).json()) as { details: { containerRuntime: { name?: string } } };
+      assert.equal(health.details.containerRuntime.name, "podman", JSON.stringify(health.details));
+      const call = (account: typeof trusted, path: string, body: object) => batchRequest(running.url, { method: "POST", path: `${path}?api-version=${apiVersion}`, account, body });
+      const task = { id: "caps", commandLine: "/bin/true", containerSettings: { imageName: "busybox", containerRunOptions: "--cap-add NET_ADMIN" } };
+      for (const account of [trusted, other]) assert.equal((await call(account, "/jobs", { id: "cjob", poolInfo: { poolId: "nopool" } })).status, 201);
+      assert.equal((await call(trusted, "/jobs/cjob/tasks", task)).status, 201);
+      const refused = await call(other, "/jobs/cjob/tasks", task);
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal((refused.json.values as { key: string; value: string }[]).find((detail) => detail.key === "PropertyName")?.value, "containerSettings.containerRunOptions");
+    } finally {
+      await stop(running, "SIGTERM");
+    }
+    // The environment names them too; an account the server does not serve is refused at start.
+    const child = spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir, "--no-task-isolation", "--account", `${other.name}:${other.key}`], {
+      env: { ...process.env, OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS: "other,nosuch" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, "close")) as [number];
+    assert.equal(code, 1);
+    assert.match(stderr, /unrestrictedContainerAccounts names 'nosuch', which is not an account of this server/);
+  });
+
   it("takes its accounts, port and data directory from the environment alone", async () => {
     const envDataDir = mkdtempSync(join(tmpdir(), "openbatch-serve-env-"));
     const firstKey = Buffer.from("first-environment-account-key-01").toString("base64");

@@ -1,6 +1,7 @@
 /**
  * `openbatch serve`'s agent tuning flags reach the server: with `--nodes-per-agent 1` a pool of two nodes is hosted
  * by two agent processes (the default, 16, would host both in one); bad values are refused before the server starts.
+ * `--subscription-id` and the Spot eviction flags (issue #14 items 2 and 11) likewise.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -82,5 +83,41 @@ describe("openbatch serve agent tuning", () => {
     );
     assert.equal(environment.code, 2, "a usage error");
     assert.match(environment.stderr, /OPENBATCH_NODE_HEARTBEAT_TIMEOUT must be a whole number/);
+  });
+
+  it("--subscription-id is the subscription ARM ids must name; bad Spot eviction rates are refused", async () => {
+    const subscription = "12345678-1234-4234-8234-123456789abc";
+    const child = spawn(process.execPath, [main, "serve", "--port", "0", "--log-level", "warn", "--data-dir", dataDir, "--subscription-id", subscription, "--spot-eviction-rate", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server = child;
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const url = await waitFor("the serve banner", async () => /listening on (http:\/\/\S+)\n[\s\S]*Data directory: /.exec(output)?.[1], 30_000);
+    const subnet = (id: string) => `/subscriptions/${id}/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/s`;
+    const add = (id: string, subscriptionId: string) =>
+      batchRequest(url, {
+        method: "POST",
+        path: `/pools?api-version=${apiVersion}`,
+        account,
+        body: { id, vmSize: "standard_d2s_v3", virtualMachineConfiguration: ubuntuVm, networkConfiguration: { subnetId: subnet(subscriptionId) } },
+      });
+    assert.equal((await add("mine", subscription)).status, 201);
+    const other = await add("theirs", "6f70656e-6261-7463-6800-000000000000");
+    assert.equal(other.status, 400, other.text);
+    assert.equal(other.json.code, "InvalidPropertyValue");
+    const stopped = once(child, "exit");
+    child.kill("SIGTERM");
+    assert.equal(((await stopped) as [number | null])[0], 0);
+    server = undefined;
+
+    const negative = await exitOf(spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir, "--spot-eviction-rate", "-1"], { stdio: ["ignore", "pipe", "pipe"] }));
+    assert.equal(negative.code, 2, "a usage error");
+    assert.match(negative.stderr, /--spot-eviction-rate.*at least 0/);
+    const environment = await exitOf(
+      spawn(process.execPath, [main, "serve", "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OPENBATCH_SPOT_EVICTION_RATE: "often" } }),
+    );
+    assert.equal(environment.code, 2, "a usage error");
+    assert.match(environment.stderr, /OPENBATCH_SPOT_EVICTION_RATE must be a number/);
   });
 });

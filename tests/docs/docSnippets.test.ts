@@ -12,6 +12,8 @@ import { documentationFiles, executableLanguages, repositoryRoot, snippetsOf } f
 export const snippetRunners: Readonly<Record<string, string>> = {
   "README.md": "tests/docs/readmeTour.test.ts",
   "docs/autoscale.md": "tests/docs/autoscaleDoc.test.ts",
+  "docs/containers.md": "tests/docs/containersDoc.test.ts",
+  "docs/deployment.md": "tests/docs/deploymentDoc.test.ts",
   "docs/events.md": "tests/docs/eventsDoc.test.ts",
 };
 

@@ -237,7 +237,12 @@ describe("task resource and output files through blob storage", () => {
       [{ resourceFiles: [{ httpUrl: blobUrl("inputs", "tool.sh"), storageContainerUrl: azurite.containerSasUrl("inputs", "rl"), filePath: "x" }] }, "InvalidPropertyValue", "resourceFiles[0]"],
       [{ resourceFiles: [{ storageContainerUrl: "ftp://host/c" }] }, "InvalidPropertyValue", "resourceFiles[0].storageContainerUrl"],
       [{ resourceFiles: [{ autoStorageContainerName: "inputs", fileMode: "rwx" }] }, "InvalidPropertyValue", "resourceFiles[0].fileMode"],
-      [{ resourceFiles: [{ autoStorageContainerName: "inputs", identityReference: { resourceId: "/x" } }] }, "UnsupportedProperty", "resourceFiles[0].identityReference"],
+      [{ resourceFiles: [{ autoStorageContainerName: "inputs", identityReference: { resourceId: "/x" } }] }, "InvalidPropertyValue", "resourceId"],
+      [
+        { resourceFiles: [{ autoStorageContainerName: "inputs", identityReference: { resourceId: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i" } }] },
+        "UnsupportedProperty",
+        "resourceFiles[0].identityReference",
+      ],
       [
         { outputFiles: [{ filePattern: "*.txt", destination: { container: { containerUrl: azurite.containerSasUrl("outputs", "cw"), uploadHeaders: [{ name: "x-ms-blob-type", value: "PageBlob" }] } }, uploadOptions: { uploadCondition: "taskcompletion" } }] },
         "InvalidPropertyValue",

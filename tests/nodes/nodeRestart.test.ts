@@ -76,7 +76,7 @@ describe("nodes across a server restart", () => {
       [{ mountConfiguration: [{ nfsMountConfiguration: { source: "host:/x", relativeMountPath: "x" } }] }, "mountConfiguration"],
       [{ virtualMachineConfiguration: { imageReference: { publisher: "microsoftwindowsserver", offer: "windowsserver", sku: "2022-datacenter" }, nodeAgentSKUId: "batch.node.windows amd64" } }, "virtualMachineConfiguration.nodeAgentSKUId"],
       [{ virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "x", sku: "y" }, nodeAgentSKUId: "batch.node.nothing 1.0" } }, "virtualMachineConfiguration.nodeAgentSKUId"],
-      [{ virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "x", sku: "y" }, nodeAgentSKUId: "batch.node.ubuntu 22.04", containerConfiguration: { type: "dockerCompatible" } } }, "virtualMachineConfiguration.containerConfiguration"],
+      [{ virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "x", sku: "y" }, nodeAgentSKUId: "batch.node.ubuntu 22.04", containerConfiguration: { type: "dockerCompatible", containerImageNames: ["Not an image"] } } }, "virtualMachineConfiguration.containerConfiguration.containerImageNames[0]"],
     ];
     for (const [override, property] of cases) {
       const response = await batchRequest(server.url, { method: "POST", path: `/pools?api-version=${apiVersion}`, account, body: { ...pool("refused"), ...override } });

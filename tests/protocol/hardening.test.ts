@@ -8,7 +8,7 @@
  *   before anything reaches a process (it used to let a task replace its whole environment);
  * - `files/.` and `files/%2e`: 400 InvalidUri, not the directory's 200 with an empty body;
  * - `imageReference: {}`: neither a marketplace image nor an image id;
- * - `containerSettings` on the start, job manager, preparation and release tasks (Python SDK), user identities
+ * - `containerRunOptions` no account may use on the start, job manager, preparation and release tasks (Python SDK), user identities
  *   naming both a user and an auto-user, pool user accounts of one name twice.
  */
 import assert from "node:assert/strict";
@@ -131,9 +131,9 @@ describe("input hardening", () => {
     assert.equal((await call("GET", "/pools/imagepool")).status, 404);
   });
 
-  it("refuses containerSettings on start, job manager, preparation and release tasks (Python SDK)", async () => {
+  it("refuses containerRunOptions no account may use on start, job manager, preparation and release tasks (Python SDK)", async () => {
     const outcome = await pythonSnippet(server.url, account, `
-container = batchmodels.TaskContainerSettings(image_name="ubuntu:22.04")
+container = batchmodels.TaskContainerSettings(image_name="ubuntu:22.04", container_run_options="--rm --name mine")
 pool_info = batchmodels.PoolInformation(pool_id="hardpool")
 attempts = {
   "startTask.containerSettings": lambda: client.pool.add(batchmodels.PoolAddParameter(id="containerpool", vm_size="Standard_D2s_v3", target_dedicated_nodes=0,
@@ -163,7 +163,7 @@ for expected, attempt in attempts.items():
         result[expected] = [error.response.status_code, error.error.code, values.get("PropertyName")]
 emit(result)`);
     for (const [property, answer] of Object.entries(outcome as Record<string, unknown>)) {
-      assert.deepEqual(answer, [400, "InvalidPropertyValue", property], property);
+      assert.deepEqual(answer, [400, "InvalidPropertyValue", `${property}.containerRunOptions`], property);
     }
     for (const path of ["/pools/containerpool", "/jobs/jm", "/jobs/prep", "/jobs/release", "/jobschedules/schedule"]) assert.equal((await call("GET", path)).status, 404, path);
   });

@@ -1,12 +1,14 @@
 /**
- * What the PostgreSQL store adds to the contract (contract/): snapshot reads, retried serialization failures,
- * concurrent migrations, the seeded ETag sequence and the indexes the filters use.
+ * What the PostgreSQL store adds to the contract (contract/): retried serialization failures,
+ * concurrent migrations, the seeded ETag sequence, the indexes the filters use, and the task counts' delta rows.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { isStoreError, pgPredicateSql, PostgresStore, type EntityRef, type Store } from "@openbatch/store";
 import { sharedPostgresCluster, type PostgresCluster } from "../support/postgresCluster.js";
+import { waitFor } from "../support/waitFor.js";
 
 const t0 = new Date("2024-03-05T10:00:00.000Z");
 const ref = (id: string): EntityRef => ({ account: "a1", kind: "pool", scope: "", id });
@@ -40,23 +42,6 @@ describe("PostgresStore", () => {
   after(async () => {
     await store.close();
     await cluster.dropDatabase(url);
-  });
-
-  it("gives a read one snapshot, whatever commits while it runs", async () => {
-    await store.write((tx) => tx.insert(ref("snapshot"), { v: 1 }, t0));
-    const seen = await store.read(async (tx) => {
-      const first = await tx.get<{ v: number }>(ref("snapshot"));
-      const countBefore = await tx.count({ account: "a1", kind: "pool", scope: "" });
-      await store.write(async (w) => {
-        await w.replace(ref("snapshot"), { v: 2 }, t0);
-        await w.insert(ref("snapshot-new"), {}, t0);
-      });
-      const second = await tx.get<{ v: number }>(ref("snapshot"));
-      const countAfter = await tx.count({ account: "a1", kind: "pool", scope: "" });
-      return [first?.body.v, second?.body.v, countAfter - countBefore];
-    });
-    assert.deepEqual(seen, [1, 1, 0]);
-    assert.equal((await store.read((tx) => tx.get<{ v: number }>(ref("snapshot"))))?.body.v, 2);
   });
 
   it("runs a transaction that lost a serialization conflict again, with only the final attempt's effects", async () => {
@@ -183,5 +168,82 @@ describe("PostgresStore", () => {
     }
     const active = await store.read((tx) => tx.count({ account: "a1", kind: "task", scope: "job" }, { op: "eq", path: ["state"], kind: "enum", value: "active" }));
     assert.equal(active, 200);
+  });
+
+  it("reads id ranges, equalities and prefixes as ranges of the key index", async () => {
+    await store.write(async (tx) => {
+      for (let i = 0; i < 2000; i++) await tx.insert({ account: "a1", kind: "task", scope: "range-job", id: `T${String(i).padStart(5, "0")}` }, { state: "active", pad: "x".repeat(500) }, t0);
+    });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query("ANALYZE entities");
+      for (const filter of [
+        { op: "ge", path: ["id"], kind: "caseInsensitiveString", value: "t01900" },
+        { op: "eq", path: ["id"], kind: "caseInsensitiveString", value: "t01900" },
+        { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "t019" },
+        { op: "and", left: { op: "lt", path: ["id"], kind: "caseInsensitiveString", value: "t00100" }, right: { op: "eq", path: ["state"], kind: "enum", value: "active" } },
+      ] as const) {
+        const params: unknown[] = ["a1", "task", "range-job"];
+        const where = pgPredicateSql(filter, params);
+        const { rows } = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN SELECT id FROM entities WHERE account = $1 AND kind = $2 AND scope = $3 AND ${where} ORDER BY id_key LIMIT 1000`, params);
+        const text = rows.map((row) => row["QUERY PLAN"]).join("\n");
+        assert.match(text, /Index Cond: .*id_key [<>=]/, `${JSON.stringify(filter)}:\n${text}`);
+        assert.doesNotMatch(text, /Seq Scan/, text);
+      }
+    } finally {
+      await client.end();
+    }
+    const listed = await store.read((tx) => tx.list({ account: "a1", kind: "task", scope: "range-job" }, { limit: 1000, filter: { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "t019" } }));
+    assert.equal(listed.items.length, 100);
+  });
+
+  it("folds a job's task count rows, and the counts stay what they were", async () => {
+    const job = { account: "fold", kind: "task" as const, scope: "job" };
+    const rows = async () => Number((await sql<{ n: string }>(url, "SELECT count(*) AS n FROM task_counts WHERE account = 'fold' AND scope = 'job'"))[0]?.n);
+    const foldsBefore = store.folder.folds;
+    for (let i = 0; i < 20; i++) {
+      await store.write(async (tx) => {
+        await tx.insert({ ...job, id: `a${i}` }, { state: "active" }, t0);
+        await tx.insert({ ...job, id: `b${i}` }, { state: "running", requiredSlots: 2 }, t0);
+      });
+    }
+    // Twenty transactions, each adding a row per group: more rows than groups, and no fold yet.
+    assert.equal(await rows(), 40);
+    assert.equal(store.folder.folds, foldsBefore);
+    for (let i = 0; i < 20; i++) await store.write((tx) => tx.replace({ ...job, id: `a${i}` }, { state: "completed", executionInfo: { result: "success" } }, t0));
+    // The 32nd transaction that changed the job's tasks asked for a fold; it runs after the commit, on its own.
+    await waitFor("the fold asked for by the writes", async () => store.folder.folds > foldsBefore);
+    assert.ok((await rows()) < 40, `folded: ${await rows()} rows`);
+    const counts = await store.read((tx) => tx.taskCounts("fold", "JOB"));
+    assert.deepEqual(
+      counts.map((group) => [group.state, group.result, group.count, group.slots]).sort(),
+      [["completed", "success", 20, 20], ["running", null, 20, 40]],
+    );
+    // Rows written by another server (here: by hand) are folded when a read meets many of them.
+    for (let i = 0; i < 40; i++) await sql(url, "INSERT INTO task_counts VALUES ('fold', 'job', 'running', NULL, 0, 0)");
+    const folds = store.folder.folds;
+    await store.read((tx) => tx.taskCounts("fold", "job"));
+    await waitFor("the fold asked for by the read", async () => store.folder.folds > folds);
+    assert.equal(await rows(), 2);
+  });
+
+  it("counts the tasks a database held before the counts were kept", async () => {
+    const fresh = await cluster.createDatabase();
+    const first = await readFile(new URL("../../../packages/store/migrations/postgres/0001_entities.sql", import.meta.url), "utf8");
+    await sql(fresh, first);
+    await sql(fresh, "CREATE TABLE migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)");
+    await sql(fresh, "INSERT INTO migrations VALUES (1, 'entities', '2024-01-01T00:00:00.000Z')");
+    for (const [id, body] of [["t1", { state: "active" }], ["t2", { state: "Completed", executionInfo: { result: "failure" }, requiredSlots: 3 }], ["t3", { state: "active", requiredSlots: 2 }]] as const) {
+      await sql(fresh, "INSERT INTO entities VALUES ('a1', 'task', 'job', $1, $1, '0x1', 'x', 'x', $2)", [id, JSON.stringify(body)]);
+    }
+    const upgraded = await PostgresStore.open({ connectionString: fresh, now: t0 });
+    try {
+      const counts = await upgraded.read((tx) => tx.taskCounts("a1", "job"));
+      assert.deepEqual(counts.map((group) => [group.state, group.result, group.count, group.slots]).sort(), [["active", null, 2, 3], ["completed", "failure", 1, 3]]);
+    } finally {
+      await upgraded.close();
+      await cluster.dropDatabase(fresh);
+    }
   });
 });

@@ -32,6 +32,7 @@ import { OsUsers, osUserSupport } from "./nodes/osUsers.js";
 import { OsUserRegistry, osUserRegistryDirectory } from "./nodes/osUserRegistry.js";
 import { TaskIdentities, taskIdentityRegistryDirectory } from "./nodes/taskIdentities.js";
 import { detectIsolation, isolationWarning, type Isolation } from "./process/sandbox.js";
+import { detectContainerRuntime, type RuntimeDetection } from "./containers/runtime.js";
 import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
 
@@ -80,6 +81,8 @@ export interface AgentOptions {
    * a sandbox, and OS accounts per Batch identity when the agent runs as root.
    */
   readonly isolation?: Isolation;
+  /** The container runtime (containers/runtime.ts). @default what `detectContainerRuntime` finds on this host */
+  readonly containers?: RuntimeDetection;
 }
 
 export type AgentStopReason = SyncStopReason;
@@ -134,6 +137,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const warning = isolationWarning(isolation);
   if (isolation.mode === "none") logger.log("warn", warning ?? "tasks are not isolated", { isolation: isolation.mode });
   else logger.log("info", warning ?? "tasks are isolated: each runs in a sandbox as the OS account of its Batch identity", { isolation: isolation.mode });
+  const containers = options.containers ?? (await detectContainerRuntime(process.env, process.platform));
+  if (containers.runtime === undefined) logger.log("info", "no container runtime: container pools and container tasks cannot run here", { reason: containers.reason });
+  else logger.log("info", "container runtime found", { runtime: containers.runtime.name, version: containers.runtime.version, rootless: containers.runtime.rootless });
   let loop: SyncLoop | undefined;
   const nodes = await NodeHost.open({
     agentId: options.agentId,
@@ -159,6 +165,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(isolation.mode === "accounts"
       ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
       : {}),
+    containers,
   });
   let fileServer;
   try {
@@ -191,7 +198,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     agentId: options.agentId,
     ...(options.bootId === undefined ? {} : { bootId: options.bootId }),
     fileServerUrl: files.url,
-    host: { hostname: options.hostname ?? hostname(), ipAddress: hostIp, agentVersion },
+    host: {
+      hostname: options.hostname ?? hostname(),
+      ipAddress: hostIp,
+      agentVersion,
+      ...(containers.runtime === undefined ? {} : { containerRuntime: { name: containers.runtime.name, version: containers.runtime.version, rootless: containers.runtime.rootless } }),
+    },
     ...(options.waitInMs === undefined ? {} : { waitInMs: options.waitInMs }),
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger,

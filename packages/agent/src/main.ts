@@ -6,17 +6,20 @@
  * 1 when the agent cannot start; 2 for a usage error; 3 when the server refuses the agent's credentials.
  *
  * `--probe-isolation` alone prints how this host would isolate tasks (`{"mode":…,"reason":…}`, process/sandbox.ts)
- * and exits 0: the local provider asks it at server start-up, with the environment it gives agents.
+ * and which container runtime it has (`"containerRuntime":{"name":…,"version":…}` or `{"reason":…}`) and exits 0: the local provider asks it at server start-up, with the environment it gives agents.
  */
 import { startAgent } from "./agent.js";
 import { createLogger } from "./log.js";
 import { UsageError, parseAgentArguments, usage } from "./options.js";
 import { detectIsolation } from "./process/sandbox.js";
+import { detectContainerRuntime } from "./containers/runtime.js";
 
 async function main(): Promise<number> {
   if (process.argv.length === 3 && process.argv[2] === "--probe-isolation") {
     const { mode, reason } = await detectIsolation(process.env, process.platform, process.getuid?.());
-    process.stdout.write(`${JSON.stringify({ mode, ...(reason === undefined ? {} : { reason }) })}\n`);
+    const { runtime, reason: noRuntime } = await detectContainerRuntime(process.env, process.platform, true).then((found) => ({ runtime: found.runtime, reason: found.runtime === undefined ? found.reason : undefined }));
+    const containerRuntime = runtime === undefined ? { reason: noRuntime } : { name: runtime.name, version: runtime.version, rootless: runtime.rootless };
+    process.stdout.write(`${JSON.stringify({ mode, ...(reason === undefined ? {} : { reason }), containerRuntime })}\n`);
     return 0;
   }
   let parsed;

@@ -14,6 +14,7 @@
  *
  *                           OPENBATCH_AGENT_OS_USERS     `off`: node users stay records even as root (nodes/osUsers.ts)
  *                           OPENBATCH_AGENT_ISOLATION    `off`: tasks run unconfined as the agent's user (process/sandbox.ts)
+ *                           OPENBATCH_AGENT_CONTAINER_RUNTIME  `off`, `podman`, `docker` or a binary's path (containers/runtime.ts)
  *
  * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
  * other users of the machine can read argv. Errors never quote the token (nor any other value given).
@@ -32,8 +33,9 @@ environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, 
              OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT, OPENBATCH_AGENT_CA_FILE,
              OPENBATCH_AGENT_PIN_CERTIFICATE=1 (trust exactly the certificate in the CA file),
              OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set),
-             OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set)
-       openbatch-agent --probe-isolation   prints how this host would isolate tasks, as JSON`;
+             OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set),
+             OPENBATCH_AGENT_CONTAINER_RUNTIME=off|podman|docker|<path> (default: podman, else docker, if it works)
+       openbatch-agent --probe-isolation   prints how this host would isolate tasks and run containers, as JSON`;
 
 const flags = {
   "--server": "OPENBATCH_AGENT_SERVER",

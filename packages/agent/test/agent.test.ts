@@ -169,7 +169,7 @@ describe("agent start-task failures", () => {
   before(async () => {
     directory = await mkdtemp(join(tmpdir(), "ob-agent-failures-"));
     server = await FakeSyncServer.start({ token, files: { "tool.sh": "#!/bin/sh\necho tool ran\n" } });
-    agent = await startAgent({ serverUrl: server.url, agentId: "agent-2", token, dataDirectory: directory, waitInMs: 2000, killGracePeriodInMs: 500, logger: silentLogger, isolation: noIsolation("agent unit tests run unconfined") });
+    agent = await startAgent({ serverUrl: server.url, agentId: "agent-2", token, dataDirectory: directory, waitInMs: 2000, killGracePeriodInMs: 500, logger: silentLogger, isolation: noIsolation("agent unit tests run unconfined"), containers: { reason: "agent unit tests have no container runtime" } });
   });
   after(async () => {
     await agent.close();
@@ -177,7 +177,7 @@ describe("agent start-task failures", () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it("reports CommandProgramNotFound without an exit code, CommandLaunchFailed for a bad quote or container settings", async () => {
+  it("reports CommandProgramNotFound without an exit code, CommandLaunchFailed for a bad quote, a Container… code for a container that cannot be made", async () => {
     server.setDesired([
       desiredNode({ nodeId: "missing", startTask: { commandLine: "/no/such/program --flag" }, startTaskAttempt: 1 }),
       desiredNode({ nodeId: "quote", startTask: { commandLine: "echo 'unterminated" }, startTaskAttempt: 1 }),
@@ -189,8 +189,8 @@ describe("agent start-task failures", () => {
     assert.equal(missing?.failure?.code, "CommandProgramNotFound");
     assert.equal(nodeIn(request, "quote")?.startTask?.failure?.code, "CommandLaunchFailed");
     const container = nodeIn(request, "container")?.startTask?.failure;
-    assert.equal(container?.code, "CommandLaunchFailed");
-    assert.match(container?.message ?? "", /startTask\.containerSettings/);
+    assert.equal(container?.code, "ContainerMiscError");
+    assert.match(container?.message ?? "", /no container runtime \(agent unit tests have no container runtime\)/);
   });
 
   it("downloads httpUrl resource files into startup/wd and reports an unreachable blob container as BlobDownloadMiscError", async () => {

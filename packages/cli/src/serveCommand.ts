@@ -47,8 +47,31 @@ function tuningOption<K extends TuningOption>(name: K, flag: unknown, variable: 
   return (value === undefined ? {} : { [name]: value }) as Pick<ServerOptions, K>;
 }
 
+function nonNegativeNumber(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError("must be a number of at least 0");
+  return parsed;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** The Spot eviction options from their flags, the rate else from OPENBATCH_SPOT_EVICTION_RATE. */
+function spotOptions(rate: unknown, recovery: unknown): Pick<ServerOptions, "spotEvictionRatePerHour" | "spotRecoveryInSeconds"> {
+  const fromEnvironment = process.env["OPENBATCH_SPOT_EVICTION_RATE"];
+  let ratePerHour = typeof rate === "number" ? rate : undefined;
+  if (ratePerHour === undefined && fromEnvironment !== undefined && fromEnvironment !== "") {
+    try {
+      ratePerHour = nonNegativeNumber(fromEnvironment);
+    } catch (error) {
+      throw new UsageError(`OPENBATCH_SPOT_EVICTION_RATE ${(error as Error).message}`);
+    }
+  }
+  return {
+    ...(ratePerHour === undefined ? {} : { spotEvictionRatePerHour: ratePerHour }),
+    ...(typeof recovery === "number" ? { spotRecoveryInSeconds: recovery } : {}),
+  };
 }
 
 export function serveCommand(): Command {
@@ -106,6 +129,23 @@ export function serveCommand(): Command {
       "a node unknown this long gives up its running tasks, which are retried elsewhere (env OPENBATCH_UNKNOWN_NODE_TIMEOUT; default 300)",
       positiveInteger,
     )
+    .option(
+      "--unrestricted-container-account <name>",
+      "an account whose container tasks may use every containerRunOptions (privileged, added capabilities, host namespaces, devices, host paths); repeatable (env OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS, comma-separated)",
+      collect,
+      (process.env["OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS"] ?? "").split(",").filter((name) => name !== ""),
+    )
+    .option(
+      "--subscription-id <guid>",
+      "the Azure subscription the accounts belong to: ARM ids in requests (a pool's subnetId, custom image) must name it (env OPENBATCH_SUBSCRIPTION_ID)",
+      process.env["OPENBATCH_SUBSCRIPTION_ID"],
+    )
+    .option(
+      "--spot-eviction-rate <per-hour>",
+      "evict each Spot/low-priority node at random this many times an hour on average, to test code against preemption (env OPENBATCH_SPOT_EVICTION_RATE; default 0: never)",
+      nonNegativeNumber,
+    )
+    .option("--spot-recovery <seconds>", "how long an evicted Spot node stays preempted before it comes back (default 30)", nonNegativeNumber)
     .option("--durable-writes", "fsync every store commit (survives power loss; slower)", process.env["OPENBATCH_DURABLE_WRITES"] === "1")
     .addOption(new Option("--log-format <format>", "pretty (readable, for a terminal) or json (one object per line); default: pretty on a terminal").choices(["auto", "pretty", "json"]).default("auto"))
     .option("--stop-agents-on-exit", "stop the node agents (and their tasks) when the server stops, instead of leaving them running")
@@ -168,10 +208,13 @@ export function serveCommand(): Command {
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
+        unrestrictedContainerAccounts: options["unrestrictedContainerAccount"] as string[],
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),
         ...tuningOption("agentHeartbeatIntervalInSeconds", options["agentHeartbeatInterval"], "OPENBATCH_AGENT_HEARTBEAT_INTERVAL"),
         ...tuningOption("nodeHeartbeatTimeoutInSeconds", options["nodeHeartbeatTimeout"], "OPENBATCH_NODE_HEARTBEAT_TIMEOUT"),
         ...tuningOption("unknownNodeTimeoutInSeconds", options["unknownNodeTimeout"], "OPENBATCH_UNKNOWN_NODE_TIMEOUT"),
+        ...(typeof options["subscriptionId"] === "string" && options["subscriptionId"] !== "" ? { subscriptionId: options["subscriptionId"] } : {}),
+        ...spotOptions(options["spotEvictionRate"], options["spotRecovery"]),
         localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
         ...(autoStorage === undefined || autoStorage === "" ? {} : { autoStorage: { connectionString: autoStorage } }),
         // From the environment only, like the connection string: a secret must not show in `ps`.
@@ -242,10 +285,15 @@ function prettyLogs(): NonNullable<ServerOptions["logStream"]> {
   });
 }
 
+/** The runtime the local agents found, or why there is none (container pools are refused then: docs/containers.md). */
+function containerRuntimeLine(runtime: OpenBatchServer["taskIsolation"]["containerRuntime"]): string {
+  return "reason" in runtime ? `none (${runtime.reason})` : runtime.name;
+}
+
 function banner(server: OpenBatchServer, store: string | undefined): string {
   const { config } = server;
   const names = config.accounts.map((account) => account.name).join(", ");
-  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`];
+  const lines = [`OpenBatch listening on ${server.url}`, `Accounts: ${names}${config.usingDevelopmentAccount ? " (the development account)" : ""}`, `Data directory: ${config.dataDir}`, `Task isolation: ${server.taskIsolation.mode}`, `Container runtime: ${containerRuntimeLine(server.taskIsolation.containerRuntime)}`];
   if (store !== undefined) lines.push(`Store: ${store}`);
   lines.push("");
   const account = config.accounts[0];

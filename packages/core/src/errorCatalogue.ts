@@ -135,6 +135,7 @@ export const errorCatalogue = {
   PoolQuotaReached: { status: 409, message: "The pool quota has been reached." },
   InvalidApplicationPackageReferences: { status: 409, message: "One or more application package references are invalid." },
   CertificateBeingDeleted: { status: 409, message: "The specified certificate is being deleted." },
+  CertificateStateActive: { status: 409, message: "The specified certificate is in active state." },
 
   // 304 / 412
   ConditionNotMet: { status: 412, message: "The condition specified using HTTP conditional header(s) is not met." },

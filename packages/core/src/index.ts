@@ -50,6 +50,18 @@ export {
   isZipSymlinkEntry,
 } from "./applicationPackages.js";
 export {
+  checkContainerRunOptions,
+  containerRunArguments,
+  containerRuntimeChoice,
+  containerNodeRoot,
+  ContainerOptionsError,
+  imageRegistry,
+  qualifiedImageName,
+  readOnlyHostPaths,
+  type ContainerRunOption,
+  type ContainerRunPolicy,
+} from "./containerRunOptions.js";
+export {
   transitionProblem,
   taskMachine,
   jobMachine,

@@ -37,6 +37,8 @@ export interface ProcessReport {
   readonly startTime: string;
   readonly endTime?: string;
   readonly exitCode?: number;
+  /** A start task in a container: the container's id, state and the runtime's error. */
+  readonly containerInfo?: { readonly containerId?: string; readonly state?: string; readonly error?: string };
   readonly failure?: { readonly code: string; readonly message: string; readonly category?: "usererror" | "servererror" };
 }
 
@@ -64,6 +66,7 @@ export interface StartTaskInfoValue {
   startTime: string;
   endTime?: string;
   exitCode?: number;
+  containerInfo?: { containerId?: string; state?: string; error?: string };
   retryCount: number;
   lastRetryTime?: string;
   result?: "success" | "failure";
@@ -94,6 +97,7 @@ export function startTaskInfoOf(outcome: ProcessReport, retryCount: number, last
   if (outcome.endTime !== undefined) info.endTime = outcome.endTime;
   if (outcome.state === "completed") {
     if (outcome.exitCode !== undefined) info.exitCode = outcome.exitCode;
+    if (outcome.containerInfo !== undefined) info.containerInfo = { ...outcome.containerInfo };
     const failed = startTaskFailed(outcome);
     info.result = failed ? "failure" : "success";
     if (failed) {

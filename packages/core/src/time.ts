@@ -6,7 +6,9 @@
 
 /** `2024-03-05T10:00:00.1230000Z`. */
 export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, ".$10000Z");
+  // toISOString always ends in `.sssZ`; slicing is several times cheaper than a regular expression, and this runs
+  // for every entity written.
+  return `${date.toISOString().slice(0, -1)}0000Z`;
 }
 
 /** `Tue, 05 Mar 2024 10:00:00 GMT`. */

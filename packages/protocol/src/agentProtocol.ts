@@ -17,7 +17,9 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Int32, model } from "./schema.js";
 import { StartTask } from "./models/pool.js";
-import { OutputFile, ResourceFile, UserIdentity } from "./models/common.js";
+import { TaskContainerExecutionInformation } from "./models/task.js";
+import { OutputFile, ResourceFile, TaskContainerSettings, UserIdentity } from "./models/common.js";
+import { ContainerConfiguration } from "./models/poolConfiguration.js";
 import { ElevationLevel } from "./enums.js";
 
 export const agentProtocolVersion = 1;
@@ -53,6 +55,8 @@ export const ProcessOutcome = model("ProcessOutcome", {
   startTime: Type.String(),
   endTime: Type.Optional(Type.String()),
   exitCode: Type.Optional(Int32()),
+  /** A run in a container: the container's id, its state when the run ended, and the runtime's error, if any. */
+  containerInfo: Type.Optional(TaskContainerExecutionInformation),
   /**
    * Set when the run failed other than by its exit code: the process could not be started (command not found, bad
    * working directory, …), a resource file could not be downloaded, output files could not be uploaded, or it was
@@ -137,6 +141,11 @@ export const AgentSyncRequest = model("AgentSyncRequest", {
     agentVersion: Type.String(),
     /** The host's CPU use since the agent's previous request, in percent of all cores (autoscale `$CPUPercent`). */
     cpuPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /**
+     * The container runtime the agent found and checked at start-up (docs/containers.md); absent: none, so the
+     * nodes it hosts cannot run container pools or container tasks.
+     */
+    containerRuntime: Type.Optional(model("AgentContainerRuntime", { name: Type.String(), version: Type.String(), rootless: Type.Boolean() })),
   }),
 });
 export type AgentSyncRequest = Static<typeof AgentSyncRequest>;
@@ -188,6 +197,8 @@ export const TaskAssignment = model("TaskAssignment", {
    * (docs/security.md).
    */
   userIdentity: Type.Optional(UserIdentity),
+  /** Run the command in a container of this image (the task's, job manager's, preparation's or release task's). */
+  containerSettings: Type.Optional(TaskContainerSettings),
 });
 export type TaskAssignment = Static<typeof TaskAssignment>;
 
@@ -258,6 +269,16 @@ export const DesiredNode = model("DesiredNode", {
   users: Type.Optional(Type.Array(DesiredNodeUser)),
   /** The pool's `userAccounts`, for processes whose `userIdentity` names one. Absent or empty: none. */
   userAccounts: Type.Optional(Type.Array(DesiredUserAccount)),
+  /**
+   * The pool's container configuration as the node was made: its images are pulled while the node prepares (a pull
+   * that fails makes the node unusable), its registries' credentials used for them and for task images.
+   */
+  containerConfiguration: Type.Optional(ContainerConfiguration),
+  /**
+   * The node's account may use every `containerRunOptions` (privileged containers, host namespaces, devices, host
+   * paths): the server's per-account setting (docs/containers.md). Absent: those are refused on the node too.
+   */
+  unrestrictedContainerOptions: Type.Optional(Type.Boolean()),
 });
 export type DesiredNode = Static<typeof DesiredNode>;
 

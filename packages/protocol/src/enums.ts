@@ -78,6 +78,14 @@ export const ContainerTypeValues = ["dockerCompatible", "criCompatible"] as cons
 export const ContainerType = batchEnum(ContainerTypeValues);
 export type ContainerType = Static<typeof ContainerType>;
 
+/**
+ * Which node directory a container task mounts (ContainerHostBatchBindMountEntry.source). From api-version
+ * 2024-07-01.20.0; accepted ahead of it (docs/containers.md). Pascal-case on the wire.
+ */
+export const ContainerHostDataPathValues = ["Shared", "Startup", "VfsMounts", "Task", "JobPrep", "Applications"] as const;
+export const ContainerHostDataPath = batchEnum(ContainerHostDataPathValues);
+export type ContainerHostDataPath = Static<typeof ContainerHostDataPath>;
+
 export const ContainerWorkingDirectoryValues = ["taskWorkingDirectory", "containerImageDefault"] as const;
 export const ContainerWorkingDirectory = batchEnum(ContainerWorkingDirectoryValues);
 export type ContainerWorkingDirectory = Static<typeof ContainerWorkingDirectory>;
@@ -258,6 +266,7 @@ export const wireEnums = {
   ComputeNodeReimageOption,
   ComputeNodeFillType,
   ComputeNodeState,
+  ContainerHostDataPath,
   ContainerType,
   ContainerWorkingDirectory,
   DependencyAction,

@@ -242,10 +242,12 @@ describe("enums", () => {
     assert.ok(enums.ComputeNodeStateValues.includes("upgradingos"));
     assert.deepEqual(enums.ComputeNodeRebootOptionValues, enums.ComputeNodeDeallocationOptionValues);
     assert.deepEqual(enums.StartTaskStateValues, ["running", "completed"]);
+    // From api-version 2024-07-01.20.0, accepted ahead of it (containerHostBatchBindMounts).
+    assert.deepEqual(enums.ContainerHostDataPathValues, ["Shared", "Startup", "VfsMounts", "Task", "JobPrep", "Applications"]);
   });
 
   it("list each enum once with distinct values", () => {
-    assert.equal(Object.keys(enums.wireEnums).length, 52);
+    assert.equal(Object.keys(enums.wireEnums).length, 53);
     for (const [name, schema] of Object.entries(enums.wireEnums)) {
       const values = schema.enum as readonly string[];
       assert.equal(new Set(values.map((value) => value.toLowerCase())).size, values.length, name);

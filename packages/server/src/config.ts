@@ -145,6 +145,23 @@ export interface ServerOptions {
   eventBufferSize?: number;
   /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
   dashboardDir?: string;
+  /**
+   * Accounts whose container tasks may use every `containerRunOptions`: privileged containers, added capabilities,
+   * host namespaces, devices and host paths (docs/containers.md). Others get a 400 naming the option. @default none
+   */
+  unrestrictedContainerAccounts?: readonly string[];
+  /**
+   * The Azure subscription this server's accounts belong to: ARM ids in requests (a pool's `subnetId`, custom image,
+   * public IPs) must name it, as the service refuses another subscription's. @default `developmentSubscriptionId`
+   */
+  subscriptionId?: string;
+  /**
+   * How often, on average, each Spot/low-priority node is evicted (preempted), per hour of the injected clock; 0
+   * turns evictions off. For testing code against preemption without calling the preempt extension. @default 0
+   */
+  spotEvictionRatePerHour?: number;
+  /** How long an evicted Spot node stays `preempted` before it comes back. @default 30 */
+  spotRecoveryInSeconds?: number;
 }
 
 export interface ResolvedServerConfig {
@@ -181,7 +198,19 @@ export interface ResolvedServerConfig {
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
+  readonly unrestrictedContainerAccounts: ReadonlySet<string>;
+  readonly subscriptionId: string;
+  readonly spotEvictionRatePerHour: number;
+  readonly spotRecoveryInSeconds: number;
 }
+
+/**
+ * The subscription of a server that names none: a fixed, made-up id (docs/compatibility.md), so that ARM ids of any
+ * real subscription — or the all-zero placeholder of Azure's own tests — are refused as another subscription's.
+ */
+export const developmentSubscriptionId = "6f70656e-6261-7463-6800-000000000000";
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -202,6 +231,10 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   }
   const unknownNodeTimeout = options.unknownNodeTimeoutInSeconds ?? 300;
   if (!(unknownNodeTimeout > 0)) throw new Error("unknownNodeTimeoutInSeconds must be a positive number of seconds");
+  const served = usingDevelopmentAccount ? [developmentAccount.name] : accounts.map((account) => account.name);
+  for (const name of options.unrestrictedContainerAccounts ?? []) {
+    if (!served.includes(name)) throw new Error(`unrestrictedContainerAccounts names '${name}', which is not an account of this server`);
+  }
   const dataDirOption = options.dataDir ?? "./.openbatch";
   const dataDir = isAbsolute(dataDirOption) ? dataDirOption : resolve(dataDirOption);
   const provider = options.provider ?? "local";
@@ -212,6 +245,12 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
   if (badVariable !== undefined) throw new Error(`'${badVariable}' is not an environment variable name (slurm.pilotEnvironment)`);
   const safetyNet = options.schedulingSafetyNetInSeconds ?? 5;
   if (!(safetyNet > 0 && Number.isFinite(safetyNet))) throw new Error(`schedulingSafetyNetInSeconds must be a positive number of seconds, not ${safetyNet}`);
+  const subscriptionId = options.subscriptionId ?? developmentSubscriptionId;
+  if (!guidPattern.test(subscriptionId)) throw new Error(`subscriptionId must be a GUID, like ${developmentSubscriptionId}, not '${subscriptionId}'`);
+  const evictionRate = options.spotEvictionRatePerHour ?? 0;
+  if (!(evictionRate >= 0 && Number.isFinite(evictionRate))) throw new Error(`spotEvictionRatePerHour must be a number of evictions per hour, 0 or more, not ${evictionRate}`);
+  const spotRecovery = options.spotRecoveryInSeconds ?? 30;
+  if (!(spotRecovery >= 0 && spotRecovery <= 86_400)) throw new Error(`spotRecoveryInSeconds must be between 0 and 86400 seconds, not ${spotRecovery}`);
   return {
     host,
     port,
@@ -246,5 +285,9 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,
+    unrestrictedContainerAccounts: new Set(options.unrestrictedContainerAccounts ?? []),
+    subscriptionId,
+    spotEvictionRatePerHour: evictionRate,
+    spotRecoveryInSeconds: spotRecovery,
   };
 }

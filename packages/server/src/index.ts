@@ -1,7 +1,7 @@
 export { startServer, createHandlerTable, type OpenBatchServer, type ServerHealth, type Services } from "./server.js";
 export { implementedOperations } from "./handlers/notImplemented.js";
 export type { HandlerTable, OperationHandler, OperationRequest } from "./http/context.js";
-export { resolveServerConfig, isLoopback, type ServerOptions, type ResolvedServerConfig } from "./config.js";
+export { resolveServerConfig, isLoopback, developmentSubscriptionId, type ServerOptions, type ResolvedServerConfig } from "./config.js";
 export { developmentAccount, parseAccountSpec, AccountRegistry, type Account } from "./accounts.js";
 export { stringsToSign, sign, verifySharedKey, type SignableRequest } from "./auth/sharedKey.js";
 export { batchAudience, type BearerTokenOptions } from "./auth/bearerToken.js";

@@ -67,6 +67,8 @@ import { registerRemoteEndpoints } from "./nodes/remoteEndpoints.js";
 import type { AgentRecord } from "./records/agents.js";
 import { checkResourceFiles } from "./services/taskFileSpecs.js";
 import { checkPoolSpec } from "./services/specRules.js";
+import { checkContainerSettings, type ContainerPolicy } from "./services/containerRules.js";
+import { checkPoolConfiguration } from "./services/poolConfigurationRules.js";
 import { createLocalProvider } from "./providers/local/localProvider.js";
 import type { PoolCapabilityCheck } from "./records/poolRules.js";
 import { AccountService } from "./services/accountService.js";
@@ -265,10 +267,16 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
   if (slurm !== undefined) providerList.push(slurm);
   const providers = new ProviderSet(providerList, config.provider);
   const isolation = await taskIsolationStatus(config);
+  const { containerRuntime: _runtime, ...isolationDetails } = isolation;
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
-  const poolCapabilities: PoolCapabilityCheck = (pool) => {
+  const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
+  const runtime = isolation.containerRuntime;
+  const containerRuntime = "reason" in runtime ? { available: false, reason: runtime.reason } : { available: true };
+  const poolCapabilities: PoolCapabilityCheck = (pool, account) => {
     checkPoolSpec(pool);
-    providers.checkPool(pool);
+    checkPoolConfiguration(pool, { subscriptionId: config.subscriptionId });
+    providers.checkPool(pool, containerRuntime);
+    checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
   const pools = new PoolService(store, poolCapabilities);
@@ -280,9 +288,9 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     certificates: new CertificateService(store),
     pools,
     autoscale: new AutoscaleService(store, pools),
-    jobs: new JobService(store, { fileRules, poolCapabilities }),
-    jobSchedules: new JobScheduleService(store),
-    tasks: new TaskService(store, fileRules),
+    jobs: new JobService(store, { fileRules, poolCapabilities, containerPolicy }),
+    jobSchedules: new JobScheduleService(store, containerPolicy),
+    tasks: new TaskService(store, fileRules, containerPolicy),
     taskControl: new TaskControl(store),
     nodes,
     nodeFiles: new NodeFileService(store, nodes, agentFiles),
@@ -325,7 +333,12 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     handlers,
     isReady: () => ready,
     authenticator,
-    healthDetails: () => ({ taskIsolation: isolation, ...health(), ...(replica === undefined ? {} : { replica: replica.health() }) }),
+    healthDetails: () => ({
+      taskIsolation: isolationDetails,
+      containerRuntime: isolation.containerRuntime,
+      ...health(),
+      ...(replica === undefined ? {} : { replica: replica.health() }),
+    }),
   });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
   registerEventsRoute(app, { config, authenticator, hub: events });
@@ -349,6 +362,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     ...(autoStorage === undefined ? {} : { resolveResourceFiles: (files, now) => autoStorage.resolveResourceFiles(files, now) }),
     heartbeatIntervalInMs: config.agentHeartbeatIntervalInSeconds * 1000,
     nodeOsUsers: config.nodeOsUsers,
+    unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
     onHeartbeat: (identity, now) => workFor(identity.account)?.seen(identity, now),
     onRetired: (identity) => {
       workFor(identity.account)?.forget(identity);

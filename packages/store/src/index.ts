@@ -15,6 +15,7 @@ export {
   type TallyField,
   type TallyGroup,
   type TallyWeight,
+  type TaskCountGroup,
   type WriteOptions,
   type WriteTx,
 } from "./store.js";

@@ -77,6 +77,11 @@ export interface ReadTx {
   get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined>;
   /** Entities in id-key order, filtered in the store's own query language. */
   list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>>;
+  /**
+   * How many entities match. On a task collection, a count without a filter or with one on nothing but `state`
+   * and `executionInfo.result` (enum comparisons) is answered from the maintained task counts (`taskCounts`), in
+   * time independent of the number of tasks; the answer is the same either way.
+   */
   count(collection: CollectionRef, filter?: Predicate): Promise<number>;
   /**
    * As `list`, but the page as UTF-8 JSON made by the store: the entities' bodies without the `omit` top-level
@@ -90,6 +95,23 @@ export interface ReadTx {
    * without reading every entity into memory.
    */
   tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]>;
+  /**
+   * The tasks of one job (or, without `jobId`, of every job of the account) by state and result, with their slots:
+   * counts the store maintains in the transaction of every write, so reading them costs the same whatever the
+   * number of tasks. Groups of no task are left out; the order is unspecified.
+   */
+  taskCounts(account: string, jobId?: string): Promise<TaskCountGroup[]>;
+}
+
+/** Tasks of one state and result, as `tally` would group them by those two enum fields weighted by `requiredSlots`. */
+export interface TaskCountGroup {
+  /** The task's `state`, lower-cased as filters compare it; null when missing. */
+  readonly state: string | null;
+  /** Its `executionInfo.result`, lower-cased; null when missing (a task that has not completed). */
+  readonly result: string | null;
+  readonly count: number;
+  /** The sum of their `requiredSlots`, 1 for a task without it. */
+  readonly slots: number;
 }
 
 export interface JsonPage {

@@ -55,6 +55,25 @@ const parityPredicates: Predicate[] = [
   { op: "lt", path: ["id"], kind: "caseInsensitiveString", value: "item-050" },
   { op: "ge", path: ["id"], kind: "caseInsensitiveString", value: "item-1" },
   { op: "eq", path: ["id"], kind: "caseInsensitiveString", value: "item-007" },
+  // Id comparisons read a range of the key index; the key is the lower-cased id, as the matcher compares it.
+  { op: "gt", path: ["id"], kind: "caseInsensitiveString", value: "item-100" },
+  { op: "le", path: ["id"], kind: "caseInsensitiveString", value: "item-010" },
+  { op: "ne", path: ["id"], kind: "caseInsensitiveString", value: "item-007" },
+  { op: "eq", path: ["id"], kind: "caseInsensitiveString", value: "ITEM-007" },
+  { op: "ge", path: ["id"], kind: "caseInsensitiveString", value: "ITEM-050" },
+  { op: "lt", path: ["id"], kind: "caseInsensitiveString", value: "item-" },
+  { op: "eq", path: ["id"], kind: "caseInsensitiveString", value: null },
+  { op: "ne", path: ["id"], kind: "caseInsensitiveString", value: null },
+  { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "item-09" },
+  { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "item-1" },
+  { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "" },
+  { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "Item-1" },
+  { op: "not", operand: { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "item-1" } },
+  { op: "and", left: { op: "ge", path: ["id"], kind: "caseInsensitiveString", value: "item-020" }, right: { op: "lt", path: ["id"], kind: "caseInsensitiveString", value: "item-030" } },
+  { op: "and", left: { op: "ge", path: ["id"], kind: "caseInsensitiveString", value: "item-050" }, right: { op: "eq", path: ["state"], kind: "enum", value: "completed" } },
+  { op: "and", left: { op: "eq", path: ["state"], kind: "enum", value: "active" }, right: { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "item-0" } },
+  { op: "or", left: { op: "lt", path: ["id"], kind: "caseInsensitiveString", value: "item-005" }, right: { op: "gt", path: ["id"], kind: "caseInsensitiveString", value: "item-115" } },
+  { op: "and", left: { op: "eq", path: ["id"], kind: "caseInsensitiveString", value: "item-040" }, right: { op: "ne", path: ["executionInfo", "result"], kind: "enum", value: "failure" } },
   { op: "eq", path: ["vmSize"], kind: "caseInsensitiveString", value: "standard_d2s_v3" },
   { op: "startswith", path: ["name"], kind: "string", value: "wd/" },
   { op: "startswith", path: ["name"], kind: "string", value: "stdout" },
@@ -149,6 +168,32 @@ export function describeQueryContract(backend: StoreBackend): void {
       assert.deepEqual(await ids({ op: "ne", path: ["name"], kind: "string", value: "a\uE0000" }), values.filter((value) => value !== "a\uE0000"));
       const groups = await store.read((tx) => tx.tally(collection, [{ path: ["state"], kind: "string" }]));
       assert.deepEqual(groups.map((group) => group.values[0]).sort(), [...values].sort());
+    });
+
+    it("finds ids by prefix and by equality exactly at the edges of the key order", async () => {
+      // Prefixes whose range ends at a raised last character: 'z' → '{', U+D7FF → U+E000 (skipping surrogates),
+      // U+FFFF → U+10000, and none after U+10FFFF.
+      const ids = ["a", "a-", "a_", "a0", "az", "a{", "b", "x\uD7FF", "x\uD7FFa", "x\uE000", "y\uFFFF", "y\uFFFFz", "y\u{10000}", "z\u{10FFFF}", "z\u{10FFFF}q", "\u{10FFFF}", "\u{10FFFF}\u{10FFFF}", "é", "éa", "Ab", "AB_"];
+      const collection = { account: "edges", kind: "task" as const, scope: "job" };
+      await store.write(async (tx) => {
+        for (const id of ids) await tx.insert({ ...collection, id }, { id, state: id.length % 2 === 0 ? "active" : "completed" }, at(1));
+      });
+      const byKey = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+      const prefixes = ["a", "a_", "az", "x\uD7FF", "x\uE000", "y\uFFFF", "z\u{10FFFF}", "\u{10FFFF}", "\u{10FFFF}\u{10FFFF}", "é", "ab", "AB", "", "q"];
+      for (const value of prefixes) {
+        for (const predicate of [
+          { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value },
+          { op: "eq", path: ["id"], kind: "caseInsensitiveString", value },
+          { op: "and", left: { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value }, right: { op: "eq", path: ["state"], kind: "enum", value: "active" } },
+        ] as Predicate[]) {
+          const expected = ids.filter((id) => matchesPredicate({ id, state: id.length % 2 === 0 ? "active" : "completed" }, predicate)).map((id) => id.toLowerCase()).sort(byKey);
+          const listed = await store.read((tx) => tx.list<{ id: string }>(collection, { limit: 100, filter: predicate }));
+          assert.deepEqual(listed.items.map((item) => item.id.toLowerCase()), expected, JSON.stringify(predicate));
+        }
+      }
+      const first = await store.read((tx) => tx.list<{ id: string }>(collection, { limit: 2, filter: { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "a" } }));
+      const rest = await store.read((tx) => tx.list<{ id: string }>(collection, { limit: 100, afterKey: first.nextKey, filter: { op: "startswith", path: ["id"], kind: "caseInsensitiveString", value: "a" } }));
+      assert.deepEqual([...first.items, ...rest.items].map((item) => item.id), ["a", "a-", "a0", "a_", "Ab", "AB_", "az", "a{"], "pages of a prefix, in key order");
     });
 
     it("orders ids byte by byte, as SQLite does, whatever the database's collation", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { isStoreError, type EntityRef, type Store } from "@openbatch/store";
+import { isStoreError, type EntityRef, type ReadTx, type Store } from "@openbatch/store";
 import type { OpenedStore, StoreBackend } from "./backends.js";
 
 const t0 = new Date("2024-03-05T10:00:00.000Z");
@@ -198,6 +198,41 @@ export function describeWriteContract(backend: StoreBackend): void {
       release();
       await writing;
       assert.ok(await store.read((tx) => tx.get(ref("pending"))));
+    });
+
+    it("gives a read one snapshot, whatever commits while it runs, and each read its own", async () => {
+      const job = { account: "snap", kind: "task" as const, scope: "Job" };
+      const pools = { account: "snap", kind: "pool" as const, scope: "" };
+      await store.write(async (tx) => {
+        await tx.insert({ ...pools, id: "snapshot" }, { v: 1 }, at(1));
+        await tx.insert({ ...job, id: "t1" }, { state: "active" }, at(1));
+      });
+      const completed = { op: "eq", path: ["state"], kind: "enum", value: "completed" } as const;
+      const view = async (tx: ReadTx) => ({
+        pool: (await tx.get<{ v: number }>({ ...pools, id: "snapshot" }))?.body.v,
+        pools: await tx.count(pools),
+        tasks: (await tx.list<{ state: string }>(job, { limit: 10 })).items.map((item) => `${item.id}:${item.body.state}`),
+        completed: await tx.count(job, completed),
+        counts: (await tx.taskCounts("snap", "job")).map((group) => `${group.state}:${group.count}`).sort(),
+      });
+      const before = { pool: 1, pools: 1, tasks: ["t1:active"], completed: 0, counts: ["active:1"] };
+      const after = { pool: 2, pools: 2, tasks: ["t1:completed", "t2:active"], completed: 1, counts: ["active:1", "completed:1"] };
+      let second: Awaited<ReturnType<typeof view>> | undefined;
+      const seen = await store.read(async (tx) => {
+        const first = await view(tx);
+        await store.write(async (w) => {
+          await w.replace({ ...pools, id: "snapshot" }, { v: 2 }, at(2));
+          await w.insert({ ...pools, id: "snapshot-new" }, {}, at(2));
+          await w.replace({ ...job, id: "t1" }, { state: "completed" }, at(2));
+          await w.insert({ ...job, id: "t2" }, { state: "active" }, at(2));
+        });
+        // A read started now, while the first is still open, sees the write; the first still does not.
+        second = await store.read(view);
+        return [first, await view(tx)];
+      });
+      assert.deepEqual(seen, [before, before]);
+      assert.deepEqual(second, after);
+      assert.deepEqual(await store.read(view), after);
     });
 
     it("loses no update when concurrent writers read, yield and write the same entity", async () => {

@@ -48,12 +48,14 @@ import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
 import { placeTaskCertificates } from "./certificateFiles.js";
-import { ApplicationPackageFailure, applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
+import { applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import type { RuntimeDetection } from "../containers/runtime.js";
+import { nodeContainers, prepareNodeContent, removeContainersOf } from "./nodeContent.js";
 
 export interface NodeContext {
   readonly dataDirectory: string;
@@ -73,6 +75,8 @@ export interface NodeContext {
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode. */
   readonly identities?: TaskIdentities;
+  /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
+  readonly containers: RuntimeDetection;
 }
 
 type Phase = "preparing" | "ready" | "removed";
@@ -187,6 +191,8 @@ export class HostedNode {
         signalGroup(orphan.process.pid, "SIGKILL");
       }
     }
+    // Containers outlive their runtime's client: those of runs the previous agent process did not finish go too.
+    if (orphans.length > 0) await this.removeContainers();
   }
 
   /** The latest desired state; undefined when the server no longer lists the node. */
@@ -325,22 +331,12 @@ export class HostedNode {
     return false;
   }
 
-  /**
-   * Installs the pool's application packages; false (and the node's `errors` set) when one cannot be installed.
-   * Other failures (the disk) are thrown and retried like any step.
-   */
+  /** Installs the pool's packages and pulls its images; false (and the node's `errors` set) when one cannot be had. */
   private async installPoolPackages(desired: DesiredNode): Promise<boolean> {
-    try {
-      await this.context.applicationPackages.install(this.layout.applications, desired.applicationPackages);
-      return true;
-    } catch (error) {
-      if (!(error instanceof ApplicationPackageFailure)) throw error;
-      const details = error.deployment === undefined ? [] : [{ name: "ApplicationId", value: error.deployment.applicationId }, { name: "Version", value: error.deployment.version }];
-      this.errors = [{ code: error.code, message: error.message, ...(details.length === 0 ? {} : { errorDetails: details }) }];
-      this.logger.log("error", "a pool application package could not be installed; the node is unusable", { error });
-      this.context.changed();
-      return false;
-    }
+    this.errors = await prepareNodeContent(this.context.applicationPackages, this.context.containers, this.layout.applications, desired, this.logger);
+    if (this.errors.length === 0) return true;
+    this.context.changed();
+    return false;
   }
 
   private async remove(): Promise<void> {
@@ -407,6 +403,11 @@ export class HostedNode {
       await terminateGroups(this.processGroups, this.context.killGracePeriodInMs);
       this.processGroups.clear();
     }
+    await this.removeContainers();
+  }
+
+  private removeContainers(): Promise<void> {
+    return removeContainersOf(this.context.containers, this.layout.root, this.logger);
   }
 
   private launchStartTask(desired: DesiredNode, attempt: number): void {
@@ -433,6 +434,7 @@ export class HostedNode {
           nodeEnvironment: this.nodeEnvironment(desired),
           certificates: desired.certificates,
           runAs: identity,
+          containers: nodeContainers(this.context.containers, desired),
           signal: controller.signal,
           clock: this.context.clock,
           killGracePeriodInMs: this.context.killGracePeriodInMs,
@@ -541,6 +543,7 @@ export class HostedNode {
           nodeEnvironment: { ...this.nodeEnvironment(desired, assignment), ...certificates },
           systemPath: this.context.systemPath,
           runAs: identity,
+          containers: nodeContainers(this.context.containers, desired),
           signal: controller.signal,
           clock: this.context.clock,
           killGracePeriodInMs: this.context.killGracePeriodInMs,

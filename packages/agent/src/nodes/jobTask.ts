@@ -34,9 +34,11 @@ import type { ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
 import { uploadOutputFiles } from "../files/outputFiles.js";
 import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFiles.js";
 import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
-import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
+import { ContainerRunError } from "../containers/containerRun.js";
+import { ProcessLaunchError } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { processEnvironment } from "./processEnvironment.js";
+import { containerFailure, launchRun, type NodeContainers } from "./processLaunch.js";
 import type { RunAs } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 
@@ -55,6 +57,8 @@ export interface JobTaskRun {
   readonly startTime: Date;
   /** Called once the process runs, before it ends. */
   readonly onProcess?: (pid: number) => void;
+  /** How this node runs containers (an assignment with `containerSettings` runs in one). */
+  readonly containers?: NodeContainers;
 }
 
 type Failure = NonNullable<ProcessOutcome["failure"]>;
@@ -143,6 +147,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
     return launchFailed(`The task directory '${assignment.taskDirectory}' could not be created: ${(error as Error).message}`);
   }
 
+  const pathVariables = nodePathVariables(layout.root, assignment.nodePathEnvironment);
   const environment = processEnvironment({
     systemPath: run.systemPath,
     userName: run.runAs.userName,
@@ -155,7 +160,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       AZ_BATCH_JOB_ID: assignment.jobId,
       AZ_BATCH_TASK_ID: assignment.taskId,
       ...assignment.environment,
-      ...nodePathVariables(layout.root, assignment.nodePathEnvironment),
+      ...pathVariables,
       AZ_BATCH_TASK_DIR: taskDirectory,
       AZ_BATCH_TASK_WORKING_DIR: workingDirectory,
     },
@@ -174,7 +179,8 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
   }
 
   try {
-    const started = await startProcess({
+    const preparation = pathVariables["AZ_BATCH_JOB_PREP_DIR"];
+    const started = await launchRun({
       argv,
       cwd: workingDirectory,
       env: environment,
@@ -184,7 +190,19 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       killGracePeriodInMs: run.killGracePeriodInMs,
       clock: run.clock,
       ...(assignment.maxWallClockTimeInMs === undefined ? {} : { timeoutInMs: assignment.maxWallClockTimeInMs }),
-      ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
+      runAs: run.runAs,
+      ...(assignment.containerSettings === undefined ? {} : { containerSettings: assignment.containerSettings }),
+      ...(run.containers === undefined ? {} : { containers: run.containers }),
+      nodeRoot: layout.root,
+      runName: assignment.assignmentId,
+      directories: {
+        Shared: layout.shared,
+        Startup: layout.startup,
+        VfsMounts: layout.mounts,
+        Applications: layout.applications,
+        Task: taskDirectory,
+        ...(preparation === undefined ? {} : { JobPrep: preparation }),
+      },
     });
     run.onProcess?.(started.pid);
     const result = await started.result;
@@ -214,12 +232,14 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       startTime,
       endTime: result.endTime.toISOString(),
       exitCode: result.exitCode,
+      ...(result.containerInfo === undefined ? {} : { containerInfo: result.containerInfo }),
       ...(failure === undefined ? {} : { failure }),
     };
   } catch (error) {
     if (error instanceof ProcessLaunchError) {
       return completed(signal.aborted ? { failure: abortFailure(signal) } : { failure: { code: error.code, message: error.message } });
     }
+    if (error instanceof ContainerRunError) return completed({ failure: signal.aborted ? abortFailure(signal) : containerFailure(error) });
     throw error;
   }
 }

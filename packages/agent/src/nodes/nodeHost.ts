@@ -25,6 +25,7 @@ import { isSafeId } from "./nodeLayout.js";
 import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import type { RuntimeDetection } from "../containers/runtime.js";
 
 export interface NodeHostOptions {
   readonly agentId: string;
@@ -45,6 +46,8 @@ export interface NodeHostOptions {
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode (nodes/taskIdentities.ts). */
   readonly identities?: TaskIdentities;
+  /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
+  readonly containers: RuntimeDetection;
 }
 
 export class NodeHost {
@@ -74,6 +77,7 @@ export class NodeHost {
       applicationPackages: options.applicationPackages,
       isolation: options.isolation,
       ...(options.identities === undefined ? {} : { identities: options.identities }),
+      containers: options.containers,
     };
   }
 

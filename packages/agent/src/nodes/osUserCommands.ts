@@ -173,8 +173,9 @@ async function setAuthorizedKey(account: OsAccount, key: string | undefined): Pr
   }
   await mustRun("mkdir", ["-p", "-m", "700", "--", directory], asUser);
   await mustRun("chmod", ["700", "--", directory], asUser);
+  // Made 0600 before the key is written, so it is never readable by others (nor seen so by a test) in between.
+  await mustRun("install", ["-m", "600", "/dev/null", file], asUser);
   await mustRun("tee", ["--", file], { ...asUser, input: `${key.trim()}\n` });
-  await mustRun("chmod", ["600", "--", file], asUser);
 }
 
 /**

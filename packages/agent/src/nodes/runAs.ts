@@ -45,6 +45,8 @@ export interface RunAs {
   readonly userName: string;
   /** `AZ_BATCH_TASK_USER_IDENTITY`. */
   readonly identityName: string;
+  /** The identity is an admin (root in a container, as on Azure). */
+  readonly elevated: boolean;
   readonly confinement?: Confinement;
   /** Gives the run's working directory and its certificate files to its account (accounts mode). */
   own(taskDirectory: string, workingDirectory: string): Promise<void>;
@@ -78,11 +80,12 @@ export async function runAs(context: NodeIsolation, node: RunNode, identity: Use
   const name = identityName(spec);
   const { isolation } = context;
   const tools = isolation.tools;
-  if (isolation.mode === "none" || tools === undefined) return { userName: context.agentUserName, identityName: name, own: noOwner, release: noOwner };
+  const elevated = spec.admin;
+  if (isolation.mode === "none" || tools === undefined) return { userName: context.agentUserName, identityName: name, elevated, own: noOwner, release: noOwner };
   const base = { tools, nodeRoot: node.layout.root, tmpDirectory: nodeTmpDirectory(node.layout) };
   const identities = context.identities;
   if (isolation.mode === "sandbox" || identities === undefined) {
-    return { userName: context.agentUserName, identityName: name, confinement: base, own: noOwner, release: noOwner };
+    return { userName: context.agentUserName, identityName: name, elevated, confinement: base, own: noOwner, release: noOwner };
   }
   const nodeKey = `${node.poolId}/${node.nodeId}`;
   const accountName = accountNameFor({ dataDirectory: context.dataDirectory, account: node.account, poolId: node.poolId }, spec, run);
@@ -91,6 +94,7 @@ export async function runAs(context: NodeIsolation, node: RunNode, identity: Use
   return {
     userName: account.name,
     identityName: name,
+    elevated,
     confinement: { ...base, account: { uid: account.uid, gid: account.gid } },
     own: (taskDirectory, workingDirectory) => giveRun(account, taskDirectory, workingDirectory),
     release: hold === nodeKey ? noOwner : () => identities.release(accountName, hold),

@@ -11,7 +11,8 @@
  * - the process ran: `exitCode` (128 + signal number when a signal ended it), no `failure` — the server turns a
  *   non-zero code into `FailureExitCode`;
  * - it could not be started: no `exitCode`, `failure` `CommandProgramNotFound` (ENOENT) or `CommandLaunchFailed`
- *   (unterminated quote, empty command line, EACCES, `containerSettings` — no containers here —, …);
+ *   (unterminated quote, empty command line, EACCES, …), or its container could not be made (a Container… code,
+ *   processLaunch.ts);
  * - a resource file failed: no `exitCode`, `failure` with the ResourceFileError code (resourceFiles.ts);
  * - the agent stopped during the attempt (abort reason AgentStopping): `failure` `AgentRestarted`, plus the
  *   `exitCode` of the killed process if it had started;
@@ -21,11 +22,13 @@
 import type { Clock } from "@openbatch/core";
 import type { NodeCertificateFile, ProcessOutcome, StartTask } from "@openbatch/protocol";
 import { CommandLineError, splitCommandLine } from "../process/commandLine.js";
-import { ProcessLaunchError, startProcess } from "../process/runProcess.js";
+import { ContainerRunError } from "../containers/containerRun.js";
+import { ProcessLaunchError } from "../process/runProcess.js";
 import type { NodeLayout } from "./nodeLayout.js";
 import { downloadResourceFiles, resourceFileFailure } from "../files/resourceFiles.js";
 import { placeCertificates } from "./certificateFiles.js";
 import { processEnvironment } from "./processEnvironment.js";
+import { containerFailure, launchRun, type NodeContainers } from "./processLaunch.js";
 import type { RunAs } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 
@@ -46,6 +49,8 @@ export interface StartTaskAttempt {
   readonly killGracePeriodInMs: number;
   /** Called once the process runs, before it ends. */
   readonly onProcess?: (pid: number) => void;
+  /** How this node runs containers (a start task with `containerSettings` runs in one). */
+  readonly containers?: NodeContainers;
 }
 
 type Failure = NonNullable<ProcessOutcome["failure"]>;
@@ -68,9 +73,6 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
   const { layout, signal } = run;
   if (signal.aborted) return completed({ failure: abortFailure(signal) });
 
-  if (run.startTask.containerSettings !== undefined) {
-    return completed({ failure: { code: "CommandLaunchFailed", message: "startTask.containerSettings is not supported by the OpenBatch agent: it runs no containers." } });
-  }
   let argv: string[];
   try {
     argv = splitCommandLine(run.startTask.commandLine);
@@ -104,7 +106,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
     ...(await placeCertificates(layout.startup, run.certificates, "starttask")),
   };
   try {
-    const started = await startProcess({
+    const started = await launchRun({
       argv,
       cwd: layout.startupWorkingDirectory,
       env: environment,
@@ -113,7 +115,12 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       signal,
       killGracePeriodInMs: run.killGracePeriodInMs,
       clock: run.clock,
-      ...(run.runAs.confinement === undefined ? {} : { confinement: run.runAs.confinement }),
+      runAs: run.runAs,
+      ...(run.startTask.containerSettings === undefined ? {} : { containerSettings: run.startTask.containerSettings }),
+      ...(run.containers === undefined ? {} : { containers: run.containers }),
+      nodeRoot: layout.root,
+      runName: `start-task-${run.attempt}`,
+      directories: { Shared: layout.shared, Startup: layout.startup, VfsMounts: layout.mounts, Applications: layout.applications, Task: layout.startup },
     });
     run.onProcess?.(started.pid);
     const result = await started.result;
@@ -123,6 +130,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       startTime: startTime.toISOString(),
       endTime: result.endTime.toISOString(),
       exitCode: result.exitCode,
+      ...(result.containerInfo === undefined ? {} : { containerInfo: result.containerInfo }),
       ...(result.killedBy === "abort" ? { failure: abortFailure(signal) } : {}),
       ...(result.killedBy === "lost" ? { failure: { code: "AgentRestarted", category: "servererror", message: "The agent's process spawner stopped while the start task ran; its process was ended." } } : {}),
     };
@@ -130,6 +138,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
     if (error instanceof ProcessLaunchError) {
       return completed(signal.aborted ? { failure: abortFailure(signal) } : { failure: { code: error.code, message: error.message } });
     }
+    if (error instanceof ContainerRunError) return completed({ failure: signal.aborted ? abortFailure(signal) : containerFailure(error) });
     throw error;
   }
 }

@@ -94,6 +94,13 @@ export type KnownComputeNodeState = (typeof ComputeNodeStateValues)[number];
 /** ComputeNodeState, open to values a newer service may send (any other string type-checks). */
 export type ComputeNodeState = KnownComputeNodeState | (string & {});
 
+/** The values of ContainerHostDataPath in this API version. */
+export const ContainerHostDataPathValues = ["Shared", "Startup", "VfsMounts", "Task", "JobPrep", "Applications"] as const;
+/** A value of ContainerHostDataPath that this API version defines. */
+export type KnownContainerHostDataPath = (typeof ContainerHostDataPathValues)[number];
+/** ContainerHostDataPath, open to values a newer service may send (any other string type-checks). */
+export type ContainerHostDataPath = KnownContainerHostDataPath | (string & {});
+
 /** The values of ContainerType in this API version. */
 export const ContainerTypeValues = ["dockerCompatible", "criCompatible"] as const;
 /** A value of ContainerType that this API version defines. */
@@ -403,6 +410,7 @@ export interface WireModelsByName {
   ComputeNodeInformation: ComputeNodeInformation;
   ComputeNodeUser: ComputeNodeUser;
   ContainerConfiguration: ContainerConfiguration;
+  ContainerHostBatchBindMountEntry: ContainerHostBatchBindMountEntry;
   ContainerRegistry: ContainerRegistry;
   DataDisk: DataDisk;
   DeleteCertificateError: DeleteCertificateError;
@@ -860,6 +868,11 @@ export interface ContainerConfiguration {
   type: ContainerType;
   containerImageNames?: string[];
   containerRegistries?: ContainerRegistry[];
+}
+
+export interface ContainerHostBatchBindMountEntry {
+  source?: ContainerHostDataPath;
+  isReadOnly?: boolean;
 }
 
 export interface ContainerRegistry {
@@ -1676,6 +1689,8 @@ export interface TaskContainerSettings {
   imageName: string;
   registry?: ContainerRegistry;
   workingDirectory?: ContainerWorkingDirectory;
+  /** The node directories mounted into the container (default: the whole node root). From api-version 2024-07-01.20.0. */
+  containerHostBatchBindMounts?: ContainerHostBatchBindMountEntry[];
 }
 
 export interface TaskCounts {

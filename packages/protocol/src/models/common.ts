@@ -8,6 +8,7 @@ import {
   AutoUserScope,
   CertificateStoreLocation,
   CertificateVisibility,
+  ContainerHostDataPath,
   ContainerWorkingDirectory,
   ElevationLevel,
   OutputFileUploadCondition,
@@ -122,11 +123,23 @@ export const ContainerRegistry = model("ContainerRegistry", {
 });
 export type ContainerRegistry = Static<typeof ContainerRegistry>;
 
+/** From api-version 2024-07-01.20.0, accepted ahead of it (docs/containers.md). */
+export const ContainerHostBatchBindMountEntry = model("ContainerHostBatchBindMountEntry", {
+  source: Type.Optional(ContainerHostDataPath),
+  isReadOnly: Type.Optional(Type.Boolean()),
+});
+export type ContainerHostBatchBindMountEntry = Static<typeof ContainerHostBatchBindMountEntry>;
+
 const taskContainerSettingsProperties = {
   containerRunOptions: Type.Optional(Type.String()),
   imageName: Type.String(),
   registry: Type.Optional(ContainerRegistry),
   workingDirectory: Type.Optional(ContainerWorkingDirectory),
+  containerHostBatchBindMounts: Type.Optional(
+    Type.Array(ContainerHostBatchBindMountEntry, {
+      description: "The node directories mounted into the container (default: the whole node root). From api-version 2024-07-01.20.0.",
+    }),
+  ),
 };
 export interface TaskContainerSettingsSchema extends TObject<typeof taskContainerSettingsProperties> {}
 export const TaskContainerSettings: TaskContainerSettingsSchema = model(

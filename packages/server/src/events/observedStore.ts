@@ -4,7 +4,7 @@
  * to its commit. Both travel through `tx.afterCommit`, so they are told in commit order, exactly once per committed
  * transaction, and never for a transaction that rolled back (a body the store retries starts a fresh record).
  */
-import type { CollectionRef, EntityRef, ListPage, ListQuery, JsonPage, ReadTx, Store, StoredEntity, TallyField, TallyGroup, TallyWeight, WriteOptions, WriteTx } from "@openbatch/store";
+import type { CollectionRef, EntityRef, ListPage, ListQuery, JsonPage, ReadTx, Store, StoredEntity, TallyField, TallyGroup, TallyWeight, TaskCountGroup, WriteOptions, WriteTx } from "@openbatch/store";
 import { changeOf, isPublicKind, type EntityChange } from "./entityChanges.js";
 
 export interface StoreObserver {
@@ -45,6 +45,9 @@ class ObservedWriteTx implements WriteTx {
   }
   tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]> {
     return this.inner.tally(collection, groupBy, weight);
+  }
+  taskCounts(account: string, jobId?: string): Promise<TaskCountGroup[]> {
+    return this.inner.taskCounts(account, jobId);
   }
   afterCommit(effect: () => void): void {
     this.inner.afterCommit(effect);

@@ -17,6 +17,7 @@
 import { parseTimestamp, propertyDetails, serviceError } from "@openbatch/core";
 import type { HandlerTable } from "../http/context.js";
 import { containerDisplayUrl, ServiceLogUploadError, type ServiceLogService } from "../services/serviceLogService.js";
+import { checkIdentityReferenceFormat } from "../services/armIds.js";
 
 function invalidProperty(name: string, reason: string, value?: string) {
   return serviceError("InvalidPropertyValue", {
@@ -58,6 +59,7 @@ export function serviceLogHandlers(serviceLogs: ServiceLogService) {
   return {
     ComputeNode_UploadBatchServiceLogs: async ({ ctx, params, body: request }) => {
       if (request.identityReference !== undefined) {
+        checkIdentityReferenceFormat(request.identityReference, "identityReference");
         throw invalidProperty("identityReference", "OpenBatch has no managed identities; give a containerUrl with a SAS granting write permission instead.");
       }
       const container = containerUrl(request.containerUrl);

@@ -28,7 +28,7 @@ function autoPoolId(spec: AutoPoolSpecification): string {
 export async function createAutoPool(tx: WriteTx, account: string, spec: AutoPoolSpecification, baseUrl: string, now: Date, checkCapabilities: PoolCapabilityCheck): Promise<AutoPoolOutcome> {
   const poolId = autoPoolId(spec);
   try {
-    const pool = newPool({ ...spec.pool, id: poolId } as PoolAddParameter, `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now, checkCapabilities);
+    const pool = newPool(account, { ...spec.pool, id: poolId } as PoolAddParameter, `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now, checkCapabilities);
     await insertPool(tx, account, pool, now);
     return { poolId };
   } catch (error) {

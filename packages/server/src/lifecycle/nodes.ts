@@ -14,6 +14,7 @@ import { formatTimestamp, nextNodeState, vmSizeInfo } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, CloudPool } from "@openbatch/protocol";
 import { isStoreError, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { recordEffect } from "../effects/transaction.js";
+import { endpointsAt, inboundEndpoints } from "../records/inboundEndpoints.js";
 import { heldSlots, isSchedulable, nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { usageRef, type UsageRecord } from "../records/usage.js";
 import { created, move, nodeLifecycle } from "./transitions.js";
@@ -51,8 +52,11 @@ export function withRun(tx: WriteTx, account: string, poolId: string, node: Node
   };
 }
 
-/** A node of `pool` as allocated: `creating`, not yet on an agent (the reconciler assigns it), generation 1. */
-export function newNode(pool: CloudPool, id: string, url: string, isDedicated: boolean, time: string): NodeRecord {
+/**
+ * A node of `pool` as allocated: `creating`, not yet on an agent (the reconciler assigns it), generation 1, in
+ * `slot` of the pool (its inbound endpoints' frontend ports).
+ */
+export function newNode(pool: CloudPool, id: string, url: string, isDedicated: boolean, time: string, slot: number): NodeRecord {
   return {
     id,
     url,
@@ -68,6 +72,7 @@ export function newNode(pool: CloudPool, id: string, url: string, isDedicated: b
     runningTaskSlotsCount: 0,
     totalTasksSucceeded: 0,
     isDedicated,
+    endpointConfiguration: inboundEndpoints(pool, slot, { ipAddress: "127.0.0.1", fqdn: "localhost" }),
     ...(pool.startTask === undefined ? {} : { startTask: pool.startTask }),
     ...(pool.certificateReferences === undefined || pool.certificateReferences.length === 0 ? {} : { certificateReferences: pool.certificateReferences }),
     ...(pool.virtualMachineConfiguration === undefined ? {} : { virtualMachineInfo: { imageReference: pool.virtualMachineConfiguration.imageReference } }),
@@ -78,6 +83,9 @@ export function newNode(pool: CloudPool, id: string, url: string, isDedicated: b
       reportedGeneration: 0,
       startTaskAttempt: 0,
       action: "run",
+      // Its images are pulled while it prepares (as on Azure, pool changes reach a node when it is made).
+      ...(pool.virtualMachineConfiguration?.containerConfiguration === undefined ? {} : { containerConfiguration: pool.virtualMachineConfiguration.containerConfiguration }),
+      slot,
       // The identities its processes may run as (userIdentity.username); passwords stay with the pool.
       ...(pool.userAccounts === undefined || pool.userAccounts.length === 0
         ? {}
@@ -140,9 +148,11 @@ export function reportedNode(tx: WriteTx, account: string, poolId: string, node:
     restartPending: runtime.pendingRestart !== undefined,
   });
   const time = formatTimestamp(now);
+  const endpoints = endpointsAt(node.endpointConfiguration, { ipAddress: request.host.ipAddress, fqdn: request.host.hostname });
   const updated: NodeRecord = {
     ...node,
     ipAddress: request.host.ipAddress,
+    ...(endpoints === undefined ? {} : { endpointConfiguration: endpoints }),
     nodeAgentInfo: { version: request.host.agentVersion, lastUpdateTime: node.nodeAgentInfo?.lastUpdateTime ?? time },
     _ob: { ...runtime, reportedGeneration: report.generation, startTaskAttempt: result.startTaskAttempt, rootDirectory: report.rootDirectory },
   };

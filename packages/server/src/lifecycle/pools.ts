@@ -14,15 +14,58 @@ import { checkPoolRules, type PoolCapabilityCheck } from "../records/poolRules.j
 import { poolRef, type StoredPool } from "../records/pools.js";
 import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
 
+/**
+ * The configuration blocks with the defaults the service fills in and reads back (its recordings): a marketplace
+ * image's `version` `latest`, data disks' `caching` `none` and `storageAccountType` `standard_lrs`, the network's
+ * `dynamicVNetAssignmentScope` `none`, security rules' `sourcePortRanges` `["*"]`.
+ */
+function configurationDefaults(pool: PoolAddParameter): Partial<CloudPool> {
+  const vm = pool.virtualMachineConfiguration;
+  const network = pool.networkConfiguration;
+  const endpoints = network?.endpointConfiguration;
+  return {
+    ...(vm === undefined
+      ? {}
+      : {
+          virtualMachineConfiguration: {
+            ...vm,
+            imageReference: vm.imageReference.virtualMachineImageId === undefined ? { ...vm.imageReference, version: vm.imageReference.version ?? "latest" } : vm.imageReference,
+            ...(vm.dataDisks === undefined ? {} : { dataDisks: vm.dataDisks.map((disk) => ({ ...disk, caching: disk.caching ?? "none", storageAccountType: disk.storageAccountType ?? "standard_lrs" })) }),
+          },
+        }),
+    ...(network === undefined
+      ? {}
+      : {
+          networkConfiguration: {
+            ...network,
+            dynamicVNetAssignmentScope: network.dynamicVNetAssignmentScope ?? "none",
+            ...(endpoints === undefined
+              ? {}
+              : {
+                  endpointConfiguration: {
+                    inboundNATPools: endpoints.inboundNATPools.map((natPool) => ({
+                      ...natPool,
+                      ...(natPool.networkSecurityGroupRules === undefined
+                        ? {}
+                        : { networkSecurityGroupRules: natPool.networkSecurityGroupRules.map((rule) => ({ ...rule, sourcePortRanges: rule.sourcePortRanges ?? ["*"] })) }),
+                    })),
+                  },
+                }),
+          },
+        }),
+  };
+}
+
 /** The pool as added, with its defaults filled in; throws a ServiceError for what the rules or the provider refuse. */
-export function newPool(pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
+export function newPool(account: string, pool: PoolAddParameter, url: string, now: Date, checkCapabilities: PoolCapabilityCheck): CloudPool {
   checkPoolRules(pool);
-  checkCapabilities(pool);
+  checkCapabilities(pool, account);
   const time = formatTimestamp(now);
   const targetDedicatedNodes = pool.enableAutoScale === true ? 0 : (pool.targetDedicatedNodes ?? 0);
   const targetLowPriorityNodes = pool.enableAutoScale === true ? 0 : (pool.targetLowPriorityNodes ?? 0);
   return {
     ...pool,
+    ...configurationDefaults(pool),
     url,
     creationTime: time,
     state: "active",

@@ -16,7 +16,7 @@ import { environmentOf } from "../records/environment.js";
 import { jobNodeRef, jobPoolId, jobRef, jobTaskDirectory, type JobNodeRecord, type JobTaskRole } from "../records/jobs.js";
 import { listAll } from "../records/listAll.js";
 import { nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
-import { taskRef, type TaskRecord } from "../records/tasks.js";
+import { containerInfoOf, taskRef, type TaskRecord } from "../records/tasks.js";
 import { writeNode } from "./nodes.js";
 import { runsInstance, stopRun } from "./runs.js";
 import { preparedTask, unpreparedTask } from "./tasks.js";
@@ -38,6 +38,7 @@ function roleAssignment(job: CloudJob, jobId: string, role: JobTaskRole, run: nu
     ...(wallClockInMs === undefined ? {} : { maxWallClockTimeInMs: Math.max(1, wallClockInMs) }),
     ...(spec?.resourceFiles === undefined ? {} : { resourceFiles: spec.resourceFiles }),
     ...(spec?.userIdentity === undefined ? {} : { userIdentity: spec.userIdentity }),
+    ...(spec?.containerSettings === undefined ? {} : { containerSettings: spec.containerSettings }),
     slots: 0,
     role,
   };
@@ -106,6 +107,7 @@ function finishedRun(outcome: ProcessOutcome, time: string) {
     state: "completed" as const,
     endTime: outcome.endTime ?? time,
     ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    ...containerInfoOf(outcome),
     result: failed ? ("failure" as const) : ("success" as const),
     ...(failed
       ? {
@@ -143,7 +145,7 @@ export async function roleRunFinished(tx: WriteTx, account: string, poolId: stri
     const run = record._ob.runs + 1;
     const retry = roleAssignment(job.body, assignment.jobId, "jobPreparation", run);
     if (!(await changeNode(tx, account, poolId, nodeId, now, (assignments) => [...assignments, retry]))) return false;
-    const retried = { ...info, retryCount: retryCount + 1, lastRetryTime: time, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }) };
+    const retried = { ...info, retryCount: retryCount + 1, lastRetryTime: time, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), ...containerInfoOf(outcome) };
     await tx.replace(ref, { ...record, jobPreparationTaskExecutionInfo: retried, _ob: { ...runtime, runs: run, assignmentId: retry.assignmentId } }, now);
     return false;
   }

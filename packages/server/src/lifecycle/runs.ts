@@ -10,7 +10,7 @@ import type { ProcessOutcome, TaskFailureInformation } from "@openbatch/protocol
 import type { WriteTx } from "@openbatch/store";
 import { nodeRef, type DeallocationOption, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recentTasks.js";
-import { taskRef, type InstanceRun, type TaskAssignmentRecord, type TaskRecord } from "../records/tasks.js";
+import { containerInfoOf, taskRef, type InstanceRun, type TaskAssignmentRecord, type TaskRecord } from "../records/tasks.js";
 import { writeNode } from "./nodes.js";
 import { endedTask, requeuedTask } from "./tasks.js";
 
@@ -51,6 +51,7 @@ export function endedInstance(instance: InstanceRun, outcome: ProcessOutcome, ti
     stateTransitionTime: time,
     endTime: outcome.endTime ?? time,
     ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    ...containerInfoOf(outcome),
     result: failureInfo === undefined ? "success" : "failure",
     ...(failureInfo === undefined ? {} : { failureInfo }),
   };

@@ -7,9 +7,9 @@
 import { formatTimestamp } from "@openbatch/core";
 import type { CloudJob, ProcessOutcome, TaskAddParameter } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
-import { resolveExitOptions, runEnding } from "../records/exitOptions.js";
+import { endedByRequest, resolveExitOptions, runEnding } from "../records/exitOptions.js";
 import type { NodeTaskAssignment } from "../records/nodes.js";
-import { filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
+import { containerInfoOf, filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
 import { created, move, taskLifecycle } from "./transitions.js";
 
 let sequenceSeed = 0;
@@ -21,17 +21,18 @@ export function newTaskRecord(job: CloudJob, task: TaskAddParameter, url: string
     retentionTime: "P7D",
     ...task.constraints,
   };
-  return {
-    ...task,
+  // Object.assign, not `{ ...task, url, … }` (same keys in the same order): in V8 a literal that spreads and then
+  // adds properties costs ~3.5 µs per task here against ~0.2, a tenth of ingesting a task (issue #16).
+  return Object.assign({}, task, {
     url,
     creationTime: time,
-    state: "active",
+    state: "active" as const,
     stateTransitionTime: time,
     constraints,
     requiredSlots: task.requiredSlots ?? 1,
     executionInfo: { retryCount: 0, requeueCount: 0 },
     _ob: { sequence: Date.parse(time) * 1000 + (sequenceSeed++ % 1000), attempts: 0, ...runtime },
-  };
+  });
 }
 
 /**
@@ -143,7 +144,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
   const maxRetries = task.constraints?.maxTaskRetryCount ?? 0;
   if (exitFailure && (maxRetries === -1 || info.retryCount < maxRetries)) {
     return backToActive(tx, account, jobId, task, "retry", time, () => ({
-      executionInfo: { ...info, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), retryCount: info.retryCount + 1, lastRetryTime: time },
+      executionInfo: { ...info, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), ...containerInfoOf(outcome), retryCount: info.retryCount + 1, lastRetryTime: time },
       _ob: runtime,
     }));
   }
@@ -155,6 +156,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
       ...rest,
       endTime: outcome.endTime ?? time,
       ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      ...containerInfoOf(outcome),
       result: failed ? "failure" : "success",
       ...(failed ? { failureInfo: failureInfoOf(outcome) } : {}),
     },
@@ -190,13 +192,13 @@ export function endedTask(tx: WriteTx, account: string, jobId: string, task: Tas
   return {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "end", "completed", time),
     executionInfo: { ...counted(task), endTime: time, result: "failure", failureInfo: { category: "usererror", code: "TaskEnded", message } },
-    _ob: { ...runtime, exitOptions: resolveExitOptions(task.exitConditions, { error: "other" }), ...expiry(task, time) },
+    _ob: { ...runtime, exitOptions: endedByRequest(task.exitConditions), ...expiry(task, time) },
   };
 }
 
 /** A completed, failed task active again, its retry count reset and its ending forgotten. */
 export function reactivatedTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, time: string): TaskRecord {
-  const { exitCode: _exit, failureInfo: _failure, result: _result, endTime: _end, ...info } = task.executionInfo ?? {};
+  const { exitCode: _exit, failureInfo: _failure, result: _result, endTime: _end, containerInfo: _container, ...info } = task.executionInfo ?? {};
   const { exitOptions: _chosen, filesExpireAt: _expiry, ...runtime } = task._ob;
   return {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "reactivate", "active", time),

@@ -1,8 +1,8 @@
 /**
  * The server's background work for a set of accounts, made, started and stopped as one: the heartbeat tracker
  * (silent agents, dead local agents started again, nodes unknown for too long), the pool reconciler, the scheduling
- * loop with its plan applier, the deadlines (wall-clock limits, retention), the job schedule runner and the
- * autoscale loop. One server process runs one for every account it serves; with replicas, each process runs one
+ * loop with its plan applier, the deadlines (wall-clock limits, retention), the job schedule runner, the
+ * autoscale loop and the simulated Spot evictions (when configured). One server process runs one for every account it serves; with replicas, each process runs one
  * per account whose election it won, on a fenced store, for as long as it holds it (cluster/election.ts).
  *
  * `handle` takes the effects that concern background work (server.ts routes the others).
@@ -24,6 +24,7 @@ import { JobScheduleRunner } from "./jobScheduleRunner.js";
 import { PlanApplier } from "./planApplier.js";
 import { PoolReconciler } from "./poolReconciler.js";
 import { SchedulingLoop } from "./schedulingLoop.js";
+import { SpotEvictions } from "./spotEvictions.js";
 
 /** Where background work logs (the server's pino logger). */
 export interface WorkLog {
@@ -58,6 +59,7 @@ export class BackgroundWork {
   private readonly deadlines: Deadlines;
   private readonly scheduleRunner: JobScheduleRunner;
   private readonly autoscale: AutoscaleLoop;
+  private readonly spotEvictions: SpotEvictions | undefined;
 
   constructor(private readonly options: BackgroundWorkOptions) {
     const { store, config, providers, tokens } = options;
@@ -116,6 +118,16 @@ export class BackgroundWork {
       tickInMs: config.autoscaleTickInMs,
       onError: (error, context) => failed("autoscale pass failed")(error, context),
     });
+    this.spotEvictions =
+      config.spotEvictionRatePerHour > 0
+        ? new SpotEvictions({
+            store,
+            clock: config.clock,
+            ratePerHour: config.spotEvictionRatePerHour,
+            recoveryInMs: config.spotRecoveryInSeconds * 1000,
+            onError: (error, account) => failed("spot eviction pass failed")(error, { account }),
+          })
+        : undefined;
   }
 
   /** Picks up where whoever ran the work before left off: every agent, pool, job, schedule and deadline is looked at. */
@@ -127,6 +139,7 @@ export class BackgroundWork {
     this.scheduleRunner.start(accounts);
     this.deadlines.start(accounts);
     this.autoscale.start();
+    this.spotEvictions?.start(accounts);
   }
 
   /** An effect for background work (the others are not this work's and are ignored). */
@@ -135,6 +148,8 @@ export class BackgroundWork {
       case "wakeScheduler":
         return this.scheduling.wake(effect.account);
       case "reconcilePool":
+        // A pool's nodes changed: Spot nodes that appeared or recovered get their eviction time too.
+        this.spotEvictions?.kick(effect.account);
         return void this.reconciler.kick(effect.account, effect.poolId);
       case "kickScheduleRunner":
         return this.scheduleRunner.kick(effect.account);
@@ -174,6 +189,7 @@ export class BackgroundWork {
     await this.autoscale.close();
     await this.scheduleRunner.close();
     await this.deadlines.close();
+    await this.spotEvictions?.close();
     await this.scheduling.close();
     await this.reconciler.idle();
   }

@@ -50,6 +50,7 @@ export function taskAssignment(job: CloudJob, task: TaskRecord, attempt: number,
     ...(task.resourceFiles === undefined ? {} : { resourceFiles: task.resourceFiles }),
     ...(task.outputFiles === undefined ? {} : { outputFiles: task.outputFiles }),
     ...(task.userIdentity === undefined ? {} : { userIdentity: task.userIdentity }),
+    ...(task.containerSettings === undefined ? {} : { containerSettings: task.containerSettings }),
     slots,
   };
 }

@@ -31,6 +31,7 @@ import type { AgentLaunch, NodePlacement } from "../providers/computeProvider.js
 import { poolNumber } from "../records/nodeIds.js";
 import type { ProviderSet } from "../providers/providerSet.js";
 import type { AgentRecord } from "../records/agents.js";
+import { freeSlot } from "../records/inboundEndpoints.js";
 import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord, StoredNode } from "../records/nodes.js";
@@ -174,7 +175,9 @@ export class PoolReconciler {
     } else if (resizeErrors !== undefined) {
       // The resize (or removal) timed out: nodes not yet reached are given up, nodes still draining stay, and the
       // pool settles with what it has.
-      leaving.push(...live.filter((node) => node.body.state === "creating"));
+      const unreached = live.filter((node) => node.body.state === "creating");
+      leaving.push(...unreached);
+      if (placement.kind === "joined") await this.giveUpAgents(tx, account, poolId, unreached, time, now);
     } else {
       leaving.push(...named);
     }
@@ -189,7 +192,8 @@ export class PoolReconciler {
         for (let i = current.length; i < target; i++) {
           const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
           const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
-          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time));
+          const slot = freeSlot(new Set([...nodes.map((node) => node.body._ob.slot), ...created.map((node) => node._ob.slot)].filter((taken) => taken !== undefined)));
+          created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time, slot));
         }
       }
     }
@@ -290,6 +294,15 @@ export class PoolReconciler {
     return next;
   }
 
+  /** Joined agents that never reached their nodes before the resize timed out (`AgentRecord.givenUpAt`). */
+  private async giveUpAgents(tx: WriteTx, account: string, poolId: string, unreached: readonly StoredNode[], time: string, now: Date): Promise<void> {
+    for (const agentId of new Set(unreached.map((node) => node.body._ob.agentId).filter((id) => id !== ""))) {
+      const ref = { account, kind: "agent" as const, scope: poolId, id: agentId };
+      const agent = await tx.get<AgentRecord>(ref);
+      if (agent !== undefined) await tx.replace(ref, { ...agent.body, givenUpAt: time }, now);
+    }
+  }
+
   /**
    * Puts each new node on an agent of the pool with room: registering new agents as needed when the provider
    * starts them, or only on agents that joined, up to the nodes each offered (a node without room keeps no agent).
@@ -303,6 +316,7 @@ export class PoolReconciler {
     for (const agent of await listAll<AgentRecord>(tx, { account, kind: "agent", scope: poolId })) {
       // Agents keep the provider that started them: a spawning provider fills only its own agents.
       if ((agent.body.provider ?? "local") !== provider) continue;
+      if (agent.body.givenUpAt !== undefined && !(agent.body.lastSeen !== undefined && agent.body.lastSeen > agent.body.givenUpAt)) continue;
       load.set(agent.id, 0);
       room.set(agent.id, placement.kind === "joined" ? (agent.body.capacity ?? 0) : placement.nodesPerAgent);
     }

@@ -43,6 +43,8 @@ export interface AgentSyncOptions {
    * (`nodeOsUsers`). Off, agents get none, so accounts they made earlier are deleted.
    */
   readonly nodeOsUsers: boolean;
+  /** Accounts whose nodes may use every containerRunOptions (ServerOptions.unrestrictedContainerAccounts). */
+  readonly unrestrictedContainerAccounts?: ReadonlySet<string>;
   /** Called on every sync: the heartbeat. */
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when an agent with no nodes left is told to shut down. */
@@ -117,6 +119,7 @@ export class AgentSync {
         ipAddress: request.host.ipAddress,
         agentVersion: request.host.agentVersion,
         ...(request.host.cpuPercent === undefined ? {} : { cpuPercent: request.host.cpuPercent }),
+        ...(request.host.containerRuntime === undefined ? {} : { containerRuntime: request.host.containerRuntime }),
         lastSeen: formatTimestamp(now),
       }, now);
     }
@@ -231,6 +234,8 @@ export class AgentSync {
       ...(runtime.applicationPackages === undefined ? {} : { applicationPackages: runtime.applicationPackages }),
       ...(this.options.nodeOsUsers && runtime.users !== undefined && runtime.users.length > 0 ? { users: runtime.users.map(desiredUser) } : {}),
       ...(runtime.userAccounts === undefined ? {} : { userAccounts: runtime.userAccounts }),
+      ...(runtime.containerConfiguration === undefined ? {} : { containerConfiguration: runtime.containerConfiguration }),
+      ...(this.options.unrestrictedContainerAccounts?.has(identity.account) === true ? { unrestrictedContainerOptions: true } : {}),
       environment: {
         AZ_BATCH_ACCOUNT_NAME: identity.account,
         AZ_BATCH_ACCOUNT_URL: this.options.accountUrl(identity.account),

@@ -117,7 +117,8 @@ export function parseFilter(filter: string, properties: Readonly<Record<string, 
 
   const property = (token: Token, operator: FilterOperator): { path: string[]; spec: FilterableProperty } => {
     if (token.type !== "name") throw filterError(filter, `expected a property name but found ${describe(token)}`);
-    const spec = properties[token.text];
+    // Own properties only: `__proto__` or `constructor` must not find Object.prototype's.
+    const spec = Object.hasOwn(properties, token.text) ? properties[token.text] : undefined;
     if (spec === undefined) {
       const known = Object.keys(properties);
       throw filterError(

@@ -12,6 +12,7 @@
  * over the agent protocol only, so a later provider (Kubernetes: a pod per node, docs/deployment.md) needs nothing
  * but this interface.
  */
+import type { ContainerRuntimeAvailability } from "./poolCapabilities.js";
 import type { CloudPool, PoolAddParameter } from "@openbatch/protocol";
 import type { ProviderKind } from "../records/agents.js";
 
@@ -41,8 +42,11 @@ export type NodePlacement = { readonly kind: "spawn"; readonly nodesPerAgent: nu
 export interface ComputeProvider {
   readonly kind: ProviderKind;
   readonly placement: NodePlacement;
-  /** Refuses (a 400 ServiceError naming the field) what this provider cannot honour of a pool. */
-  checkPool(pool: PoolAddParameter): void;
+  /**
+   * Refuses (a 400 ServiceError naming the field) what this provider cannot honour of a pool; `localContainers` is
+   * what the start-up probe found for agents on this machine.
+   */
+  checkPool(pool: PoolAddParameter, localContainers: ContainerRuntimeAvailability): void;
   /** Starts an agent process; it connects back to the server by itself. */
   startAgent(launch: AgentLaunch): Promise<void>;
   /**

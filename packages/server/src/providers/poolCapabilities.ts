@@ -4,13 +4,15 @@
  * field — never silently dropped.
  *
  * Every provider runs Linux nodes as directories and processes of an OpenBatch agent (on this machine, on a joined
- * host or in a Slurm pilot job), so they all refuse Windows images,
- * retired cloud-service pools, container pools (no container runtime is configured) and file-system mounts; VM
+ * host or in a Slurm pilot job), so they all refuse Windows images, retired cloud-service pools and file-system
+ * mounts; container pools are refused where the nodes will have no container runtime (local agents: the start-up
+ * probe, security/taskIsolation.ts; a remote agent reports its own and makes its nodes unusable without one); VM
  * details such as data disks, extensions, OS disk and security profiles are recorded and returned as given.
  */
 import { maxTaskSlots, propertyDetails, serviceError, vmSizeInfo } from "@openbatch/core";
 import type { PoolAddParameter } from "@openbatch/protocol";
 import { supportedImages } from "../catalogue/supportedImages.js";
+import { checkContainerConfiguration } from "../services/containerRules.js";
 
 function refuse(property: string, reason: string) {
   return serviceError("InvalidPropertyValue", {
@@ -19,7 +21,13 @@ function refuse(property: string, reason: string) {
   });
 }
 
-export function checkLocalPoolCapabilities(pool: PoolAddParameter): void {
+/** Whether the nodes will have a container runtime, and why not. */
+export interface ContainerRuntimeAvailability {
+  readonly available: boolean;
+  readonly reason?: string;
+}
+
+export function checkLocalPoolCapabilities(pool: PoolAddParameter, containers: ContainerRuntimeAvailability = { available: false, reason: "none was found" }): void {
   const size = vmSizeInfo(pool.vmSize);
   if (size === undefined) throw refuse("vmSize", `'${pool.vmSize}' is not a VM size this server knows (for example Standard_D2s_v3).`);
   const slots = pool.taskSlotsPerNode ?? 1;
@@ -39,9 +47,7 @@ export function checkLocalPoolCapabilities(pool: PoolAddParameter): void {
     if (image.item.osType === "windows" || vm.windowsConfiguration !== undefined) {
       throw refuse("virtualMachineConfiguration.nodeAgentSKUId", "OpenBatch nodes run Linux only.");
     }
-    if (vm.containerConfiguration !== undefined) {
-      throw refuse("virtualMachineConfiguration.containerConfiguration", "No container runtime is configured on this server.");
-    }
+    checkContainerConfiguration(vm.containerConfiguration, containers);
   }
   if (pool.mountConfiguration !== undefined && pool.mountConfiguration.length > 0) {
     throw refuse("mountConfiguration", "OpenBatch cannot mount file systems on its nodes.");

@@ -7,6 +7,7 @@
  */
 import { propertyDetails, serviceError } from "@openbatch/core";
 import { providerMetadataKey, type CloudPool, type PoolAddParameter } from "@openbatch/protocol";
+import type { ContainerRuntimeAvailability } from "./poolCapabilities.js";
 import { providerKinds, type AgentRef, type ComputeProvider, type ProviderKind } from "./computeProvider.js";
 
 type WithMetadata = Pick<CloudPool, "metadata">;
@@ -52,14 +53,14 @@ export class ProviderSet {
   }
 
   /** Refuses a pool whose provider is unknown or not configured here, or that its provider cannot honour. */
-  checkPool(pool: PoolAddParameter): void {
+  checkPool(pool: PoolAddParameter, localContainers: ContainerRuntimeAvailability): void {
     const kind = metadataProvider(pool) ?? this.defaultKind;
     const provider = this.byKind.get(kind);
     if (provider === undefined) {
       const reason = `The compute provider '${kind}' is not configured on this server (serve --provider ${kind} and its options).`;
       throw serviceError("InvalidPropertyValue", { message: `The value provided for the property 'metadata' is invalid. ${reason}`, values: propertyDetails("metadata", reason) });
     }
-    provider.checkPool(pool);
+    provider.checkPool(pool, localContainers);
   }
 
   /** Tells every provider an agent was retired (each ignores agents it did not start). */

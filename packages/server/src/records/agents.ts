@@ -23,6 +23,13 @@ export interface AgentRecord {
   capacity?: number;
   /** An agent that joined: the join token it used. */
   joinTokenId?: string;
+  /**
+   * An agent that joined: when a resize timed out with a node of it never reached. It gets no new node until it
+   * syncs after that (`lastSeen`), or a pool waiting on a silent host would make it a node forever.
+   */
+  givenUpAt?: string;
+  /** The container runtime the agent reported (absent: none), for its nodes' containers (docs/containers.md). */
+  containerRuntime?: { name: string; version: string; rootless: boolean };
 }
 
 /** The compute providers (providers/computeProvider.ts). */

@@ -6,7 +6,8 @@
  * 3. a file-upload error takes an explicit mapping of the exit code if one matched, else `fileUploadError`, else
  *    `default`.
  * Options left out take the defaults: `jobAction` none for success, terminate otherwise; `dependencyAction` satisfy
- * for success, block otherwise. Pure.
+ * for success, block otherwise. A task ended by a request rather than by its run (`endedByRequest`) met no exit
+ * condition: no job action (docs/compatibility.md). Pure.
  */
 import type { DependencyAction, ExitConditions, ExitOptions, JobAction } from "@openbatch/protocol";
 
@@ -19,6 +20,16 @@ export interface ResolvedExitOptions {
 export interface RunEnding {
   readonly exitCode?: number;
   readonly error?: "preProcessing" | "fileUpload" | "other";
+}
+
+/**
+ * The options of a task ended by a request — Terminate Task, its job ended or disabled with `terminate`, its node
+ * removed or restarted with `terminate` — rather than by how its run ended: none of the exit conditions (exit code,
+ * pre-processing error, file upload error) describes it, so `onTaskFailure` takes no job action, as the service
+ * keeps the job active (docs/compatibility.md); its dependants follow `default` (block unless it says satisfy).
+ */
+export function endedByRequest(conditions: ExitConditions | undefined): ResolvedExitOptions {
+  return { jobAction: "none", dependencyAction: conditions?.default?.dependencyAction ?? "block" };
 }
 
 const successDefaults: ResolvedExitOptions = { jobAction: "none", dependencyAction: "satisfy" };

@@ -4,7 +4,7 @@
  * it should be removed, its task runs). `_ob` never leaves the server: `nodeView` strips it. Types and pure helpers
  * only; every change of a node's state is made by lifecycle/nodes.ts.
  */
-import type { ApplicationPackageDeployment, ComputeNode, DesiredUserAccount, TaskAssignment } from "@openbatch/protocol";
+import type { ApplicationPackageDeployment, ComputeNode, ContainerConfiguration, DesiredUserAccount, TaskAssignment } from "@openbatch/protocol";
 import type { StoredEntity } from "@openbatch/store";
 
 /** What happens to the tasks of a node that leaves or restarts (semantics.md §6.1). */
@@ -45,6 +45,10 @@ export interface NodeRuntime {
   users?: NodeUserRecord[];
   /** The pool's `userAccounts` (name and elevation) when the node was made, for processes that run as one. */
   userAccounts?: DesiredUserAccount[];
+  /** The pool's container configuration when the node was made (images to pull, registries). */
+  containerConfiguration?: ContainerConfiguration;
+  /** The node's place in its pool (its inbound endpoints' frontend ports, records/inboundEndpoints.ts). */
+  slot?: number;
 }
 
 /** A task assignment as the node keeps it: the slots it holds, and whether it keeps the node to itself (a job manager with runExclusive). */

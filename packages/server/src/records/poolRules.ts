@@ -9,8 +9,11 @@ export function invalidProperty(property: string, reason: string) {
   });
 }
 
-/** What the compute provider cannot honour (providers/poolCapabilities.ts), refused like a broken rule. */
-export type PoolCapabilityCheck = (pool: PoolAddParameter) => void;
+/**
+ * What the compute provider cannot honour (providers/poolCapabilities.ts) or the account may not ask for (a start
+ * task's containerRunOptions), refused like a broken rule.
+ */
+export type PoolCapabilityCheck = (pool: PoolAddParameter, account: string) => void;
 
 /** Cross-field rules the schema cannot state. */
 export function checkPoolRules(pool: PoolAddParameter): void {
@@ -37,12 +40,8 @@ export function checkPoolRules(pool: PoolAddParameter): void {
     }
   } else if (pool.autoScaleFormula !== undefined || pool.autoScaleEvaluationInterval !== undefined) {
     throw invalidProperty("autoScaleFormula", "An autoscale formula can only be specified when 'enableAutoScale' is true.");
-  } else if (pool.targetDedicatedNodes === undefined && pool.targetLowPriorityNodes === undefined) {
-    throw serviceError("MissingRequiredProperty", {
-      message: "At least one of 'targetDedicatedNodes' and 'targetLowPriorityNodes' is required when autoscale is not enabled.",
-      values: propertyDetails("targetDedicatedNodes"),
-    });
   }
+  // Neither target given without autoscale: both are 0, as the service reads such a pool back (issue #14 item 1).
   for (const name of ["targetDedicatedNodes", "targetLowPriorityNodes"] as const) {
     const value = pool[name];
     if (value !== undefined && value < 0) throw invalidProperty(name, "Target node counts cannot be negative.");

@@ -5,7 +5,7 @@
  * lifecycle/tasks.ts.
  */
 import { formatTimestamp, parseDuration } from "@openbatch/core";
-import type { CloudTask, SubtaskInformation, TaskFailureInformation } from "@openbatch/protocol";
+import type { CloudTask, ProcessOutcome, SubtaskInformation, TaskContainerExecutionInformation, TaskFailureInformation } from "@openbatch/protocol";
 import type { StoredEntity } from "@openbatch/store";
 import type { ResolvedExitOptions } from "./exitOptions.js";
 
@@ -31,6 +31,7 @@ export interface InstanceRun {
   readonly stateTransitionTime: string;
   readonly endTime?: string;
   readonly exitCode?: number;
+  readonly containerInfo?: TaskContainerExecutionInformation;
   readonly result?: "success" | "failure";
   readonly failureInfo?: TaskFailureInformation;
 }
@@ -108,7 +109,15 @@ export function subtasksOf(task: TaskRecord): SubtaskInformation[] {
     ...(instance.state === "completed" ? { previousState: "running" as const, previousStateTransitionTime: instance.startTime } : {}),
     ...(instance.endTime === undefined ? {} : { endTime: instance.endTime }),
     ...(instance.exitCode === undefined ? {} : { exitCode: instance.exitCode }),
+    ...(instance.containerInfo === undefined ? {} : { containerInfo: instance.containerInfo }),
     ...(instance.result === undefined ? {} : { result: instance.result }),
     ...(instance.failureInfo === undefined ? {} : { failureInfo: instance.failureInfo }),
   }));
+}
+
+/** `containerInfo` of a run in a container (its id, state and the runtime's error, as the agent saw them). */
+export function containerInfoOf(outcome: ProcessOutcome): { containerInfo?: TaskContainerExecutionInformation } {
+  if (outcome.containerInfo === undefined) return {};
+  const { containerId, state, error } = outcome.containerInfo;
+  return { containerInfo: { ...(containerId === undefined ? {} : { containerId }), ...(state === undefined ? {} : { state }), ...(error === undefined ? {} : { error }) } };
 }

@@ -25,6 +25,7 @@ import type { ListOptions } from "../odata/listQuery.js";
 import { scheduleNotFound } from "../records/errors.js";
 import type { StoredJob } from "../records/jobs.js";
 import { jobsOfSchedule, scheduleRef, scheduleTiming, type JobScheduleRecord, type StoredJobSchedule } from "../records/jobSchedules.js";
+import { checkJobContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
 import { checkJobSpecification } from "./jobService.js";
 import { clientWrite } from "./storeErrors.js";
 
@@ -68,10 +69,11 @@ function checkMetadata(metadata: readonly MetadataItem[] | undefined): void {
   }
 }
 
-/** The job rules, with the properties they name placed under `jobSpecification.`. */
-function checkSpecification(spec: JobSpecification): void {
+/** The job rules (containers with the account's policy), with the properties they name placed under `jobSpecification.`. */
+function checkSpecification(spec: JobSpecification, account: string, containerPolicy: ContainerPolicy): void {
   try {
     checkJobSpecification(spec);
+    checkJobContainerSettings(spec, account, containerPolicy);
   } catch (error) {
     if (!isServiceError(error)) throw error;
     const named = error.values.find((detail) => detail.key === "PropertyName")?.value;
@@ -93,7 +95,11 @@ function rescheduled(record: JobScheduleRecord, schedule: Schedule, now: Date): 
 }
 
 export class JobScheduleService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
+    private readonly containerPolicy: ContainerPolicy = restrictedContainers,
+  ) {}
 
   async add(account: string, request: JobScheduleAddParameter, url: string, now: Date): Promise<StoredJobSchedule> {
     assertValidId(request.id, "id");
@@ -101,7 +107,7 @@ export class JobScheduleService {
       throw invalid("displayName", `The display name may be at most ${limits.displayNameMaxLength} characters long.`);
     }
     checkSchedule(request.schedule);
-    checkSpecification(request.jobSpecification);
+    checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
     const time = formatTimestamp(now);
     const next = firstRunTime(scheduleTiming(request.schedule), now);
@@ -180,7 +186,7 @@ export class JobScheduleService {
   /** PATCH: replaces the parts given; a new `schedule` starts its occurrences again from now. */
   patch(account: string, scheduleId: string, request: JobSchedulePatchParameter, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
     if (request.schedule !== undefined) checkSchedule(request.schedule);
-    if (request.jobSpecification !== undefined) checkSpecification(request.jobSpecification);
+    if (request.jobSpecification !== undefined) checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
     return this.mutate(account, scheduleId, ifMatch, now, (record) => {
       if (record.state === "completed" || record.state === "terminating" || record.state === "deleting") throw stateConflict(scheduleId, record.state);
@@ -195,7 +201,7 @@ export class JobScheduleService {
   /** PUT: replaces schedule and job specification; metadata left out is emptied. */
   update(account: string, scheduleId: string, request: JobScheduleUpdateParameter, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
     checkSchedule(request.schedule);
-    checkSpecification(request.jobSpecification);
+    checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
     return this.mutate(account, scheduleId, ifMatch, now, (record) => {
       if (record.state === "completed" || record.state === "terminating" || record.state === "deleting") throw stateConflict(scheduleId, record.state);

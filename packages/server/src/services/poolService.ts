@@ -36,7 +36,7 @@ export class PoolService {
 
   /** Adds the pool; its nodes follow (the reconciler, woken by the commit). */
   add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
-    const cloudPool = newPool(pool, url, now, this.checkCapabilities);
+    const cloudPool = newPool(account, pool, url, now, this.checkCapabilities);
     return this.store.write((tx) => insertPool(tx, account, cloudPool, now));
   }
 

@@ -7,8 +7,7 @@
  * - pool `userAccounts`: non-empty names of at most 20 characters (the service's limit), each once (names are
  *   compared case-insensitively, as on Windows and Azure's Linux nodes), a non-empty password, and on Linux `uid`
  *   and `gid` both or neither;
- * - `containerSettings` on the start, job manager, preparation and release tasks is refused as it is on tasks:
- *   no container runtime is configured (issue #14 item 10: nothing silently dropped);
+ * - containers are checked by containerRules.ts;
  * - `imageReference` must be a marketplace image (publisher, offer and sku) or a `virtualMachineImageId`, one of
  *   the two (rest-api.md: ImageReference).
  */
@@ -58,11 +57,6 @@ export function checkUserAccounts(accounts: readonly UserAccount[] | undefined):
   }
 }
 
-function refuseContainer(settings: unknown, property: string): void {
-  if (settings === undefined) return;
-  throw invalid(property, "No container runtime is configured on this server's nodes.");
-}
-
 export function checkImageReference(image: ImageReference | undefined, property: string): void {
   if (image === undefined) return;
   const marketplace = (["publisher", "offer", "sku"] as const).filter((field) => image[field] !== undefined);
@@ -86,15 +80,11 @@ export function checkPoolSpec(pool: PoolAddParameter): void {
   checkImageReference(pool.virtualMachineConfiguration?.imageReference, "virtualMachineConfiguration.imageReference");
   checkUserAccounts(pool.userAccounts);
   checkUserIdentity(pool.startTask?.userIdentity, "startTask.userIdentity");
-  refuseContainer(pool.startTask?.containerSettings, "startTask.containerSettings");
 }
 
 /** The rules of a job's manager, preparation and release tasks that concern what they run. */
 export function checkJobTaskSpecs(job: JobSpecification): void {
   checkUserIdentity(job.jobManagerTask?.userIdentity, "jobManagerTask.userIdentity");
-  refuseContainer(job.jobManagerTask?.containerSettings, "jobManagerTask.containerSettings");
   checkUserIdentity(job.jobPreparationTask?.userIdentity, "jobPreparationTask.userIdentity");
-  refuseContainer(job.jobPreparationTask?.containerSettings, "jobPreparationTask.containerSettings");
   checkUserIdentity(job.jobReleaseTask?.userIdentity, "jobReleaseTask.userIdentity");
-  refuseContainer(job.jobReleaseTask?.containerSettings, "jobReleaseTask.containerSettings");
 }

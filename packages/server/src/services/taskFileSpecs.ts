@@ -7,10 +7,11 @@
  * only with a container source; `fileMode` octal (`0644`, `755`); `autoStorageContainerName` only when the server
  * has an auto-storage account. Output files: a non-empty `filePattern`; `destination.container` with an absolute
  * http(s) `containerUrl`; `uploadHeaders` among those OpenBatch passes to blob storage. `identityReference`
- * (managed identities) is refused in both: OpenBatch nodes have none.
+ * (managed identities) is refused in both: OpenBatch nodes have none (a malformed `resourceId` first as malformed).
  */
 import { propertyDetails, serviceError } from "@openbatch/core";
 import { isSupportedUploadHeader, type JobAddParameter, type OutputFile, type ResourceFile } from "@openbatch/protocol";
+import { checkIdentityReferenceFormat } from "./armIds.js";
 
 export interface TaskFileRules {
   /** Whether `autoStorageContainerName` can be resolved (the server option `autoStorage`). */
@@ -25,7 +26,9 @@ function missing(property: string, reason: string) {
   return serviceError("MissingRequiredProperty", { message: `${property}: ${reason}`, values: propertyDetails(property, reason) });
 }
 
-function unsupportedIdentity(property: string) {
+/** A managed identity: a malformed resource id is refused as the service refuses it, any other as unsupported here. */
+function unsupportedIdentity(reference: { resourceId?: string | undefined }, property: string) {
+  checkIdentityReferenceFormat(reference, property);
   const reason = "Managed identities are not supported by OpenBatch nodes; use a URL with a SAS.";
   return serviceError("UnsupportedProperty", { message: `${property}: ${reason}`, values: propertyDetails(property, reason) });
 }
@@ -53,7 +56,7 @@ export function checkResourceFiles(files: readonly ResourceFile[] | undefined, p
     if (sources.length !== 1) {
       throw invalid(name, "Exactly one of httpUrl, storageContainerUrl and autoStorageContainerName must be specified.");
     }
-    if (file.identityReference !== undefined) throw unsupportedIdentity(`${name}.identityReference`);
+    if (file.identityReference !== undefined) throw unsupportedIdentity(file.identityReference, `${name}.identityReference`);
     if (file.httpUrl !== undefined) {
       checkUrl(file.httpUrl, `${name}.httpUrl`);
       if (file.filePath === undefined || file.filePath === "") throw missing(`${name}.filePath`, "filePath is required with httpUrl.");
@@ -80,7 +83,7 @@ export function checkOutputFiles(files: readonly OutputFile[] | undefined, prope
     if (file.filePattern.includes("\0")) throw invalid(`${name}.filePattern`, "The file pattern contains a NUL character.");
     const container = file.destination.container;
     if (container === undefined) throw missing(`${name}.destination.container`, "An output file needs a container destination.");
-    if (container.identityReference !== undefined) throw unsupportedIdentity(`${name}.destination.container.identityReference`);
+    if (container.identityReference !== undefined) throw unsupportedIdentity(container.identityReference, `${name}.destination.container.identityReference`);
     checkUrl(container.containerUrl, `${name}.destination.container.containerUrl`);
     for (const [headerIndex, header] of (container.uploadHeaders ?? []).entries()) {
       if (!isSupportedUploadHeader(header.name)) {

@@ -21,15 +21,16 @@ import { jobRef } from "../records/jobs.js";
 import { taskRef, type StoredTask, type TaskRecord } from "../records/tasks.js";
 import { clientWrite } from "./storeErrors.js";
 import { checkOutputFiles, checkResourceFiles, type TaskFileRules } from "./taskFileSpecs.js";
+import { checkContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
 import { checkUserIdentity } from "./specRules.js";
 
 export { subtasksOf, taskView, type StoredTask, type TaskRecord } from "../records/tasks.js";
 
-/** Why a job takes no new tasks, or undefined when it does (semantics.md §2.5). */
+/** Why a job takes no new or reactivated tasks, or undefined when it does (semantics.md §2.5). */
 function refuseAdd(job: CloudJob) {
   switch (job.state) {
     case "completed":
-      return serviceError("JobCompleted", { message: `The job '${job.id}' is completed; it takes no new tasks.` });
+      return serviceError("JobCompleted", { message: `The job '${job.id}' is completed: tasks can no longer be added to it or reactivated in it.` });
     case "terminating":
       return serviceError("JobBeingTerminated", { message: `The job '${job.id}' is being terminated.` });
     case "deleting":
@@ -61,9 +62,11 @@ export class TaskService {
   constructor(
     private readonly store: Store,
     private readonly fileRules: TaskFileRules = { autoStorageConfigured: false },
+    /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
+    private readonly containerPolicy: ContainerPolicy = restrictedContainers,
   ) {}
 
-  private checkTask(job: CloudJob, task: TaskAddParameter): void {
+  private checkTask(account: string, job: CloudJob, task: TaskAddParameter): void {
     assertValidId(task.id, "id");
     const prep = job.jobPreparationTask === undefined ? undefined : (job.jobPreparationTask.id ?? "jobpreparation");
     const release = job.jobReleaseTask === undefined ? undefined : (job.jobReleaseTask.id ?? "jobrelease");
@@ -88,12 +91,7 @@ export class TaskService {
     }
     checkExitConditions(job, task.exitConditions);
     checkUserIdentity(task.userIdentity, "userIdentity");
-    if (task.containerSettings !== undefined) {
-      throw serviceError("InvalidPropertyValue", {
-        message: "containerSettings needs a container runtime, and this server's nodes have none configured.",
-        values: propertyDetails("containerSettings", "No container runtime is configured on this server's nodes."),
-      });
-    }
+    checkContainerSettings(task.containerSettings, "containerSettings", account, this.containerPolicy);
     const instances = task.multiInstanceSettings?.numberOfInstances;
     if (instances !== undefined && instances < 1) {
       throw serviceError("InvalidPropertyValue", { message: "numberOfInstances must be at least 1.", values: propertyDetails("multiInstanceSettings.numberOfInstances") });
@@ -120,7 +118,7 @@ export class TaskService {
   async add(account: string, jobId: string, task: TaskAddParameter, url: string, now: Date): Promise<StoredTask> {
     return this.store.write(async (tx) => {
       const job = await this.activeJob(tx, account, jobId);
-      this.checkTask(job, task);
+      this.checkTask(account, job, task);
       try {
         return await insertTask(tx, account, jobId, newTaskRecord(job, task, url, formatTimestamp(now)), now);
       } catch (error) {
@@ -144,7 +142,7 @@ export class TaskService {
       const out: TaskAddResult[] = [];
       for (const task of tasks) {
         try {
-          this.checkTask(job, task);
+          this.checkTask(account, job, task);
           const stored = await insertTask(tx, account, jobId, newTaskRecord(job, task, url(task.id), time), now);
           out.push({ status: "success", taskId: task.id, eTag: stored.eTag, lastModified: time, location: url(task.id) });
         } catch (error) {
@@ -228,9 +226,15 @@ export class TaskControl {
     });
   }
 
-  /** Reactivate (204): only a completed, failed task; it becomes active with its retry count reset. */
+  /**
+   * Reactivate (204): only a completed, failed task of a job that still runs tasks; it becomes active with its
+   * retry count reset. In a completed, terminating or deleting job → 409 as adding a task is (semantics.md §2.5).
+   */
   reactivate(account: string, jobId: string, taskId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return this.change(account, jobId, taskId, ifMatch, async (tx, task) => {
+      const job = await tx.get<CloudJob>(jobRef(account, jobId));
+      const refusal = job === undefined ? jobNotFound(jobId) : refuseAdd(job.body);
+      if (refusal !== undefined) throw refusal;
       if (task.body.state !== "completed") throw serviceError("TaskNotCompleted", { values: [{ key: "TaskId", value: task.id }] });
       if (task.body.executionInfo?.result !== "failure") throw serviceError("TaskSucceeded", { values: [{ key: "TaskId", value: task.id }] });
       await tx.replace(taskRef(account, jobId, taskId), reactivatedTask(tx, account, jobId, task.body, formatTimestamp(now)), now);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ExitConditions } from "@openbatch/protocol";
-import { resolveExitOptions, runEnding, type ResolvedExitOptions, type RunEnding } from "../../src/records/exitOptions.js";
+import { endedByRequest, resolveExitOptions, runEnding, type ResolvedExitOptions, type RunEnding } from "../../src/records/exitOptions.js";
 
 const success: ResolvedExitOptions = { jobAction: "none", dependencyAction: "satisfy" };
 const failure: ResolvedExitOptions = { jobAction: "terminate", dependencyAction: "block" };
@@ -41,6 +41,11 @@ describe("exit options (semantics.md §3)", () => {
   for (const [name, given, ending, expected] of cases) {
     it(name, () => assert.deepEqual(resolveExitOptions(given, ending), expected));
   }
+
+  it("takes no job action for a task ended by a request, whatever default says; its dependants follow default", () => {
+    assert.deepEqual(endedByRequest(undefined), { jobAction: "none", dependencyAction: "block" });
+    assert.deepEqual(endedByRequest({ default: { jobAction: "terminate", dependencyAction: "satisfy" } }), { jobAction: "none", dependencyAction: "satisfy" });
+  });
 
   it("classifies a run's end by its failure code", () => {
     assert.deepEqual(runEnding(0, undefined), { exitCode: 0 });

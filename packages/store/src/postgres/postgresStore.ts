@@ -27,6 +27,7 @@ import { migrate } from "./migrations.js";
 import { PgReadTx, PgWriteTx, Session, SpeculationFailed } from "./postgresTx.js";
 import { PgCoordination, type CoordinationOptions } from "./coordination.js";
 import { PgSharedData } from "./sharedData.js";
+import { TaskCountFolder } from "./taskCountRows.js";
 import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
 
 /** How long a connection may sit idle inside a transaction before PostgreSQL ends its session. */
@@ -67,6 +68,8 @@ export class PostgresStore implements Store {
   retries = 0;
   /** Write transactions run again because a deferred insert met an existing entity (postgresTx.ts). */
   rerunsWithoutDeferring = 0;
+  /** Folds the task counts' delta rows (taskCountRows.ts). */
+  readonly folder: TaskCountFolder;
 
   private constructor(
     private readonly readers: Pool,
@@ -76,6 +79,10 @@ export class PostgresStore implements Store {
     this.onEffectError = options.onEffectError ?? ((error) => console.error("after-commit effect failed", error));
     this.maxAttempts = options.maxAttempts ?? 20;
     this.connectionString = options.connectionString;
+    // A fold that failed changes nothing; only a failure other than an unreachable database is worth a report.
+    this.folder = new TaskCountFolder(writers, (error) => {
+      if (!isUnavailable(error)) this.onEffectError(error);
+    });
   }
 
   private readonly connectionString: string;
@@ -131,7 +138,7 @@ export class PostgresStore implements Store {
 
   async read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R> {
     this.assertOpen();
-    const outcome = await this.attempt(this.readers, readBegin, (session) => work(new PgReadTx(session)));
+    const outcome = await this.attempt(this.readers, readBegin, (session) => work(new PgReadTx(session, this.folder)));
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
@@ -142,7 +149,7 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       let tx: PgWriteTx | undefined;
       const outcome = await this.attempt(this.writers, writeBegin, async (session) => {
-        tx = new PgWriteTx(session, deferInserts);
+        tx = new PgWriteTx(session, deferInserts, this.folder);
         let result: R;
         try {
           result = await work(tx);
@@ -157,6 +164,7 @@ export class PostgresStore implements Store {
         return result;
       });
       if (outcome.ok) {
+        this.folder.committed((tx as PgWriteTx).taskJobs);
         runEffects((tx as PgWriteTx).effects, this.onEffectError);
         return outcome.value;
       }
@@ -215,6 +223,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.folder.settle();
     await Promise.all([this.readers.end(), this.writers.end()]);
   }
 

@@ -22,11 +22,14 @@ import {
   type TallyField,
   type TallyGroup,
   type TallyWeight,
+  type TaskCountGroup,
   type WriteOptions,
   type WriteTx,
 } from "../store.js";
 import type { KindCount } from "../entityRows.js";
+import { countFromGroups, countsAnswer } from "../taskCounts.js";
 import { classify } from "./failures.js";
+import type { TaskCountFolder } from "./taskCountRows.js";
 import { pgFieldSql, pgPredicateSql } from "./predicateSql.js";
 import { escapeJsonText, unescapeJsonText, unescapeText } from "./textEscape.js";
 
@@ -106,6 +109,14 @@ const nextETag = "'0x' || upper(to_hex(nextval('entity_etag')))";
 /** ETags taken at once for deferred inserts (an add-collection has up to 100 tasks). */
 const eTagBlock = 100;
 
+interface CountRow {
+  state: string | null;
+  result: string | null;
+  count: number;
+  slots: number;
+  rows: number;
+}
+
 function toEntity<T>(row: Row): StoredEntity<T> {
   return { id: row.id, eTag: row.etag, creationTime: new Date(row.created_at), lastModified: new Date(row.modified_at), body: row.body as T };
 }
@@ -123,7 +134,10 @@ function groupValue(value: unknown): string | number | null {
 }
 
 export class PgReadTx implements ReadTx {
-  constructor(protected readonly session: Session) {}
+  constructor(
+    protected readonly session: Session,
+    private readonly folder?: TaskCountFolder,
+  ) {}
 
   async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
     const { rows } = await this.session.query<Row>(`SELECT ${columns} FROM entities WHERE ${keyCondition}`, keyValues(ref));
@@ -164,6 +178,7 @@ export class PgReadTx implements ReadTx {
   }
 
   async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
+    if (countsAnswer(collection, filter)) return countFromGroups(await this.taskCounts(collection.account, collection.scope), filter);
     const { where, params } = this.conditions(collection, { filter, limit: 0 });
     const { rows } = await this.session.query<{ n: number }>(`SELECT count(*)::int AS n FROM entities WHERE ${where}`, params, filter === undefined);
     return (rows[0] as { n: number }).n;
@@ -188,6 +203,24 @@ export class PgReadTx implements ReadTx {
       count: row["n"] as number,
       weight: row["w"] as number,
     }));
+  }
+
+  async taskCounts(account: string, jobId?: string): Promise<TaskCountGroup[]> {
+    // The sums over a job's delta rows (migrations/postgres/0002_task_counts.sql), and how many rows there were.
+    const { rows } =
+      jobId === undefined
+        ? await this.session.query<CountRow>(
+            "SELECT state, result, sum(tasks)::float8 AS count, sum(slots) AS slots, 0 AS rows FROM task_counts WHERE account = $1 GROUP BY state, result",
+            [account],
+          )
+        : await this.session.query<CountRow>(
+            "SELECT state, result, sum(tasks)::float8 AS count, sum(slots) AS slots, (sum(count(*)) OVER ())::int AS rows FROM task_counts WHERE account = $1 AND scope = $2 GROUP BY state, result",
+            [account, idKey(jobId)],
+          );
+    if (jobId !== undefined && rows[0] !== undefined) this.folder?.read(account, idKey(jobId), rows[0].rows);
+    return rows
+      .filter((row) => row.count !== 0)
+      .map((row) => ({ state: row.state === null ? null : unescapeText(row.state), result: row.result === null ? null : unescapeText(row.result), count: row.count, slots: row.slots }));
   }
 
   /** How many entities each account has of each kind (`store copy` verifies with it). */
@@ -241,11 +274,15 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
    * It is speculative (the entity may exist): if the batch hits an existing key the transaction fails with
    * SpeculationFailed and is run again without deferring. Bodies may be run again anyway (Store.write).
    */
+  /** The jobs (`account\0jobKey`) whose tasks this transaction changed: their count rows grew (taskCountRows.ts). */
+  readonly taskJobs = new Set<string>();
+
   constructor(
     session: Session,
     private readonly deferInserts: boolean,
+    folder?: TaskCountFolder,
   ) {
-    super(session);
+    super(session, folder);
   }
 
   afterCommit(effect: () => void): void {
@@ -267,7 +304,12 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
     await this.session.query("SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message", [notifyChannel, this.notifications]);
   }
 
+  private changesTasksOf(collection: CollectionRef): void {
+    if (collection.kind === "task") this.taskJobs.add(`${collection.account}\u0000${idKey(collection.scope)}`);
+  }
+
   async insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>> {
+    this.changesTasksOf(ref);
     const time = formatTimestamp(now);
     const json = escapeJsonText(JSON.stringify(body));
     if (!this.deferInserts) {
@@ -312,6 +354,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
   }
 
   async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
+    this.changesTasksOf(ref);
     const time = formatTimestamp(now);
     const { rows } = await this.session.query<{ id: string; etag: string; created_at: string }>(
       `UPDATE entities SET etag = ${nextETag}, modified_at = $5, body = $6::jsonb
@@ -323,6 +366,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
   }
 
   async delete(ref: EntityRef, options?: WriteOptions): Promise<void> {
+    this.changesTasksOf(ref);
     const { rowCount } = await this.session.query(`DELETE FROM entities WHERE ${keyCondition} AND ($5::text IS NULL OR etag = $5)`, [
       ...keyValues(ref),
       options?.ifMatch ?? null,
@@ -331,6 +375,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
   }
 
   async deleteAll(collection: CollectionRef): Promise<number> {
+    this.changesTasksOf(collection);
     const { rowCount } = await this.session.query("DELETE FROM entities WHERE account = $1 AND kind = $2 AND scope = $3", [
       collection.account,
       collection.kind,

@@ -13,6 +13,7 @@
  * expressions of migrations/postgres and the planner can use those. Values are always bound parameters.
  */
 import { assertNever, type Literal, type Predicate, type ValueKind } from "@openbatch/core";
+import { prefixEnd } from "../keyRange.js";
 import { escapeText } from "./textEscape.js";
 
 /** A SQL string literal (standard_conforming_strings: only the quote is special). */
@@ -70,8 +71,13 @@ export function pgPredicateSql(predicate: Predicate, params: unknown[]): string 
         return `(${visit(node.left)} ${node.op.toUpperCase()} ${visit(node.right)})`;
       case "not":
         return `(NOT ${visit(node.operand)})`;
-      case "startswith":
+      case "startswith": {
+        // On a column of the store's own ("C" collation, never NULL, unescaped text), a range of its index
+        // (../keyRange.ts); PostgreSQL text cannot hold U+0000, so such a prefix keeps the escaped comparison.
+        const end = isStoreColumn(node.path) && !node.value.includes("\u0000") ? prefixEnd(node.value) : undefined;
+        if (end !== undefined) return `(${pgFieldSql(node.path, node.kind)} >= ${bind(node.value, "::text")} AND ${pgFieldSql(node.path, node.kind)} < ${bind(end, "::text")})`;
         return `COALESCE(starts_with(${pgTextFieldSql(node.path, node.kind)}, ${bind(escapeText(node.value), "::text")}), false)`;
+      }
       case "eq":
       case "ne":
       case "gt":
@@ -83,7 +89,7 @@ export function pgPredicateSql(predicate: Predicate, params: unknown[]): string 
         const value =
           isJsonKind(node.kind) && !isStoreColumn(node.path)
             ? bind(JSON.stringify(node.value satisfies Literal), "::jsonb")
-            : bind(typeof node.value === "string" ? escapeText(node.value) : node.value, "::text");
+            : bind(typeof node.value === "string" ? textValue(node.path, node.value) : node.value, "::text");
         // `x op v AND x IS NOT NULL` is false, not NULL, on a missing field, and still lets the planner use an index.
         return node.op === "ne" ? `(${field} IS NULL OR ${field} <> ${value})` : `(${field} ${sqlOperators[node.op]} ${value} AND ${field} IS NOT NULL)`;
       }
@@ -92,6 +98,15 @@ export function pgPredicateSql(predicate: Predicate, params: unknown[]): string 
     }
   };
   return visit(predicate);
+}
+
+/**
+ * A string compared with a field: escaped as bodies are (textEscape.ts), except for the store's own columns, which
+ * hold ids and times as they are — but text cannot hold U+0000 at all, so such a value is still escaped (it then
+ * equals no stored id) rather than sent to fail.
+ */
+function textValue(path: readonly string[], value: string): string {
+  return isStoreColumn(path) && !value.includes("\u0000") ? value : escapeText(value);
 }
 
 function isStoreColumn(path: readonly string[]): boolean {

@@ -4,9 +4,13 @@
  * survives the process crashing, and the database is never corrupted, but the last commits before a power loss or
  * OS crash may be rolled back. An fsync per commit costs about 6 ms on the development machine; NORMAL about 0.05.
  *
- * Two connections: one writer, serialised by a promise queue so that an async transaction callback never shares
- * the connection with another transaction, and one reader that sees only committed data (WAL snapshots) and
- * never waits for the writer.
+ * One writer connection, serialised by a promise queue so that an async transaction callback never shares the
+ * connection with another transaction, and read-only connections, one per read running at the time (a few are kept
+ * open between reads): each read is one transaction, so it sees one snapshot of committed data (WAL) from its first
+ * statement to its end, and never waits for the writer.
+ *
+ * Task counts by job, state and result are maintained by triggers in the transaction of every write
+ * (migrations/0003_task_counts.sql).
  */
 import Database from "better-sqlite3";
 import { formatTimestamp, idKey } from "@openbatch/core";
@@ -23,10 +27,12 @@ import {
   type TallyField,
   type TallyGroup,
   type TallyWeight,
+  type TaskCountGroup,
   type WriteOptions,
   type WriteTx,
 } from "../store.js";
 import { runEffects } from "../effects.js";
+import { countFromGroups, countsAnswer } from "../taskCounts.js";
 import type { EntityRow, KindCount } from "../entityRows.js";
 import { dumpSchema as dumpSchemaOf, migrate } from "./migrations.js";
 import { fieldSql, jsonPath, predicateToSql, sqlString } from "./predicateSql.js";
@@ -43,6 +49,9 @@ export interface SqliteStoreOptions {
 }
 
 const exportColumns = "account, kind, scope, id_key AS idKey, id, etag AS eTag, created_at AS createdAt, modified_at AS modifiedAt, body";
+
+/** The columns of a Row (the generated ones — state, result, slots — are the body's, for indexes and counts). */
+const rowColumns = "id, id_key, etag, created_at, modified_at, body";
 
 interface Row {
   id: string;
@@ -95,13 +104,13 @@ class SqliteReadTx implements ReadTx {
   constructor(protected readonly db: Database.Database) {}
 
   async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
-    const row = statement(this.db, "SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    const row = statement(this.db, `SELECT ${rowColumns} FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?`)
       .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
     return row === undefined ? undefined : toEntity<T>(row);
   }
 
   async list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
-    const { rows, nextKey } = this.page<Row>("*", collection, query);
+    const { rows, nextKey } = this.page<Row>(rowColumns, collection, query);
     return { items: rows.map(toEntity<T>), ...(nextKey === undefined ? {} : { nextKey }) };
   }
 
@@ -148,6 +157,7 @@ class SqliteReadTx implements ReadTx {
   }
 
   async count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
+    if (countsAnswer(collection, filter)) return countFromGroups(await this.taskCounts(collection.account, collection.scope), filter);
     const fragment = filter === undefined ? { sql: "1", params: [] } : predicateToSql(filter);
     return statement(this.db, `SELECT count(*) FROM entities WHERE account = ? AND kind = ? AND scope = ? AND ${fragment.sql}`)
       .pluck()
@@ -162,6 +172,14 @@ class SqliteReadTx implements ReadTx {
       .raw()
       .all(...(weight === undefined ? [] : [weight.default]), collection.account, collection.kind, idKey(collection.scope)) as (string | number | null)[][];
     return rows.map((row) => ({ values: row.slice(0, groupBy.length), count: Number(row[groupBy.length]), weight: Number(row[groupBy.length + 1]) }));
+  }
+
+  async taskCounts(account: string, jobId?: string): Promise<TaskCountGroup[]> {
+    const rows =
+      jobId === undefined
+        ? statement(this.db, "SELECT state, result, sum(tasks) AS count, sum(slots) AS slots FROM task_counts WHERE account = ? GROUP BY 1, 2 HAVING sum(tasks) <> 0").all(account)
+        : statement(this.db, "SELECT state, result, tasks AS count, slots FROM task_counts WHERE account = ? AND scope = ? AND tasks <> 0").all(account, idKey(jobId));
+    return rows as TaskCountGroup[];
   }
 }
 
@@ -191,7 +209,7 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   }
 
   private current(ref: EntityRef, options: WriteOptions | undefined): Row {
-    const row = statement(this.db, "SELECT * FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+    const row = statement(this.db, `SELECT ${rowColumns} FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?`)
       .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
     if (row === undefined) throw new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`);
     if (options?.ifMatch !== undefined && options.ifMatch !== row.etag) {
@@ -209,7 +227,8 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ).run(ref.account, ref.kind, idKey(ref.scope), row.id_key, row.id, row.etag, row.created_at, row.modified_at, row.body);
     if (result.changes === 0) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
-    return written(row, body);
+    // Both times are `now` (stored to the millisecond): no need to parse them back.
+    return { id: row.id, eTag: row.etag, creationTime: new Date(now.getTime()), lastModified: new Date(now.getTime()), body };
   }
 
   async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
@@ -227,19 +246,25 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   }
 
   async deleteAll(collection: CollectionRef): Promise<number> {
+    // The counts first: the delete trigger then skips each task (migrations/0003_task_counts.sql).
+    if (collection.kind === "task") statement(this.db, "DELETE FROM task_counts WHERE account = ? AND scope = ?").run(collection.account, idKey(collection.scope));
     return statement(this.db, "DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ?")
       .run(collection.account, collection.kind, idKey(collection.scope)).changes;
   }
 }
 
+/** Reader connections kept open between reads; more are opened while more reads run at once. */
+const idleReadersKept = 4;
+
 export class SqliteStore implements Store {
   private readonly writer: Database.Database;
-  private readonly reader: Database.Database;
+  /** Read-only connections not in use (none for ":memory:", whose reads use the writer). */
+  private readonly idleReaders: Database.Database[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly onEffectError: (error: unknown) => void;
 
-  constructor(options: SqliteStoreOptions) {
+  constructor(private readonly options: SqliteStoreOptions) {
     this.onEffectError = options.onEffectError ?? ((error) => console.error("after-commit effect failed", error));
     this.writer = new Database(options.filename);
     this.writer.pragma("journal_mode = WAL");
@@ -250,28 +275,51 @@ export class SqliteStore implements Store {
     this.writer
       .prepare("INSERT INTO counters (name, value) VALUES ('etag', ?) ON CONFLICT DO NOTHING")
       .run(BigInt(options.now.getTime()) * 10_000n + 0x8d0000000000000n);
-    this.reader = options.filename === ":memory:" ? this.writer : new Database(options.filename, { readonly: true });
-    if (this.reader !== this.writer) this.reader.pragma("busy_timeout = 5000");
   }
 
+  /**
+   * Runs `work` in one read transaction on a connection of its own: every statement sees the snapshot the first
+   * one took (WAL), whatever commits while `work` awaits, as the scheduler's planning reads assume.
+   */
   async read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R> {
     this.assertOpen();
-    return work(new SqliteReadTx(this.reader));
+    if (this.options.filename === ":memory:") return work(new SqliteReadTx(this.writer));
+    const db = this.takeReader();
+    statement(db, "BEGIN").run();
+    try {
+      return await work(new SqliteReadTx(db));
+    } finally {
+      this.releaseReader(db);
+    }
+  }
+
+  private takeReader(): Database.Database {
+    const idle = this.idleReaders.pop();
+    if (idle !== undefined) return idle;
+    const db = new Database(this.options.filename, { readonly: true });
+    db.pragma("busy_timeout = 5000");
+    return db;
+  }
+
+  private releaseReader(db: Database.Database): void {
+    if (db.inTransaction) statement(db, "COMMIT").run();
+    if (this.closed || this.idleReaders.length >= idleReadersKept) db.close();
+    else this.idleReaders.push(db);
   }
 
   write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
     this.assertOpen();
     const run = async (): Promise<R> => {
-      this.writer.exec("BEGIN IMMEDIATE");
+      statement(this.writer, "BEGIN IMMEDIATE").run();
       try {
         const tx = new SqliteWriteTx(this.writer);
         const result = await work(tx);
         tx.finish();
-        this.writer.exec("COMMIT");
+        statement(this.writer, "COMMIT").run();
         runEffects(tx.effects, this.onEffectError);
         return result;
       } catch (error) {
-        if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
+        if (this.writer.inTransaction) statement(this.writer, "ROLLBACK").run();
         throw error;
       }
     };
@@ -284,8 +332,20 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    if (this.reader !== this.writer) this.reader.close();
+    for (const db of this.idleReaders.splice(0)) db.close();
     this.writer.close();
+  }
+
+  /** Runs a synchronous read on a reader connection (the writer for ":memory:"). */
+  private withReader<R>(work: (db: Database.Database) => R): R {
+    this.assertOpen();
+    if (this.options.filename === ":memory:") return work(this.writer);
+    const db = this.takeReader();
+    try {
+      return work(db);
+    } finally {
+      this.releaseReader(db);
+    }
   }
 
   /**
@@ -294,11 +354,12 @@ export class SqliteStore implements Store {
    */
   *exportEntities(batchSize = 1000): Generator<EntityRow[]> {
     this.assertOpen();
-    const snapshot = this.reader !== this.writer;
-    if (snapshot) this.reader.exec("BEGIN");
+    const memory = this.options.filename === ":memory:";
+    const db = memory ? this.writer : this.takeReader();
+    if (!memory) statement(db, "BEGIN").run();
     try {
-      const first = this.reader.prepare(`SELECT ${exportColumns} FROM entities ORDER BY account, kind, scope, id_key LIMIT ?`);
-      const next = this.reader.prepare(
+      const first = db.prepare(`SELECT ${exportColumns} FROM entities ORDER BY account, kind, scope, id_key LIMIT ?`);
+      const next = db.prepare(
         `SELECT ${exportColumns} FROM entities WHERE (account, kind, scope, id_key) > (?, ?, ?, ?) ORDER BY account, kind, scope, id_key LIMIT ?`,
       );
       let rows = first.all(batchSize) as EntityRow[];
@@ -308,20 +369,18 @@ export class SqliteStore implements Store {
         rows = next.all(last.account, last.kind, last.scope, last.idKey, batchSize) as EntityRow[];
       }
     } finally {
-      if (snapshot) this.reader.exec("COMMIT");
+      if (!memory) this.releaseReader(db);
     }
   }
 
   /** How many entities each account has of each kind, in account and kind order. */
   entityCounts(): KindCount[] {
-    this.assertOpen();
-    return this.reader.prepare("SELECT account, kind, count(*) AS count FROM entities GROUP BY account, kind ORDER BY account, kind").all() as KindCount[];
+    return this.withReader((db) => db.prepare("SELECT account, kind, count(*) AS count FROM entities GROUP BY account, kind ORDER BY account, kind").all() as KindCount[]);
   }
 
   /** The ETag counter: every ETag issued so far is at most this. */
   eTagVersion(): bigint {
-    this.assertOpen();
-    return this.reader.prepare("SELECT value FROM counters WHERE name = 'etag'").safeIntegers(true).pluck().get() as bigint;
+    return this.withReader((db) => db.prepare("SELECT value FROM counters WHERE name = 'etag'").safeIntegers(true).pluck().get() as bigint);
   }
 
   /** The live schema, for the committed dump. */

@@ -13,8 +13,9 @@ export function createExternalProvider(): ComputeProvider {
   return {
     kind: "external",
     placement: { kind: "joined" },
-    // Joined hosts run the same agent as local nodes: the same Linux-only, no-container rules apply.
-    checkPool: checkLocalPoolCapabilities,
+    // Joined hosts run the same agent as local nodes: the same Linux-only rules apply; a joined agent reports its
+    // own container runtime and makes its nodes unusable without one.
+    checkPool: (pool) => checkLocalPoolCapabilities(pool, { available: true }),
     async startAgent() {},
     async isAgentGone() {
       return undefined;

@@ -9,7 +9,8 @@
  * Whether it is gone is read from /proc (an agent's command line names its id), so a slow agent is never doubled.
  *
  * Agents get only what they need of the server's environment (`agentEnvironment`): their own token, the agent
- * settings (`OPENBATCH_AGENT_*`), the locale, the proxies and Node's own variables — never the accounts' keys or the
+ * settings (`OPENBATCH_AGENT_*`), the locale, the proxies, Node's own variables and the container runtime's
+ * configuration (`CONTAINERS_*`, `XDG_*`, `DOCKER_*`: docs/containers.md) — never the accounts' keys or the
  * auto-storage connection string the server may have been given there. With `taskIsolation` off, they are told
  * (`OPENBATCH_AGENT_ISOLATION=off`) to run tasks unconfined.
  *
@@ -42,14 +43,19 @@ export interface LocalProviderOptions {
   readonly taskIsolation?: boolean;
 }
 
-const passedVariables = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]);
+const passedVariables = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "REGISTRIES_CONFIG_PATH"]);
+
+/** The container runtime's own configuration (containers.conf, storage.conf, registries.conf; rootless podman's XDG directories; docker's client settings). */
+function isContainerRuntimeVariable(name: string): boolean {
+  return name.startsWith("CONTAINERS_") || name.startsWith("XDG_") || name.startsWith("DOCKER_");
+}
 
 /** What an agent process inherits of `environment`: nothing secret (module comment). */
 export function agentEnvironment(environment: NodeJS.ProcessEnv, token: string, taskIsolation: boolean): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) {
     if (value === undefined) continue;
-    if (passedVariables.has(name) || name.startsWith("LC_") || name.startsWith("NODE_") || (name.startsWith("OPENBATCH_AGENT_") && name !== "OPENBATCH_AGENT_TOKEN" && name !== "OPENBATCH_AGENT_TOKEN_FILE")) {
+    if (passedVariables.has(name) || name.startsWith("LC_") || name.startsWith("NODE_") || isContainerRuntimeVariable(name) || (name.startsWith("OPENBATCH_AGENT_") && name !== "OPENBATCH_AGENT_TOKEN" && name !== "OPENBATCH_AGENT_TOKEN_FILE")) {
       result[name] = value;
     }
   }
@@ -58,21 +64,29 @@ export function agentEnvironment(environment: NodeJS.ProcessEnv, token: string, 
   return result;
 }
 
-/** How the agents of this provider will isolate tasks: what `--probe-isolation` of the agent says here. */
-export async function probeLocalIsolation(agentEntry: string, taskIsolation: boolean): Promise<{ mode: string; reason?: string }> {
-  const probe = await new Promise<{ mode: string; reason?: string }>((resolve) => {
-    execFile(process.execPath, [agentEntry, "--probe-isolation"], { env: agentEnvironment(process.env, "probe", taskIsolation), timeout: 30_000 }, (error, stdout) => {
+/** The container runtime the agents of this provider will have (`name`, `version`), or why none. */
+export type ContainerRuntimeProbe = { readonly name: string; readonly version: string; readonly rootless: boolean } | { readonly reason: string };
+
+/** How the agents of this provider will isolate tasks and run containers: what `--probe-isolation` of the agent says here. */
+export async function probeLocalIsolation(agentEntry: string, taskIsolation: boolean): Promise<{ mode: string; reason?: string; containerRuntime: ContainerRuntimeProbe }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [agentEntry, "--probe-isolation"], { env: agentEnvironment(process.env, "probe", taskIsolation), timeout: 90_000 }, (error, stdout) => {
       try {
         if (error !== null) throw error;
-        const parsed = JSON.parse(stdout) as { mode?: unknown; reason?: unknown };
+        const parsed = JSON.parse(stdout) as { mode?: unknown; reason?: unknown; containerRuntime?: { name?: unknown; version?: unknown; rootless?: unknown; reason?: unknown } };
         if (typeof parsed.mode !== "string") throw new Error("no mode");
-        resolve({ mode: parsed.mode, ...(typeof parsed.reason === "string" ? { reason: parsed.reason } : {}) });
+        const runtime = parsed.containerRuntime;
+        const containerRuntime: ContainerRuntimeProbe =
+          typeof runtime?.name === "string" && typeof runtime.version === "string"
+            ? { name: runtime.name, version: runtime.version, rootless: runtime.rootless === true }
+            : { reason: typeof runtime?.reason === "string" ? runtime.reason : "the agent did not say" };
+        resolve({ mode: parsed.mode, ...(typeof parsed.reason === "string" ? { reason: parsed.reason } : {}), containerRuntime });
       } catch (failure) {
-        resolve({ mode: "none", reason: `the agent could not tell how it would isolate tasks (${(failure as Error).message.split("\n")[0] ?? ""})` });
+        const why = `the agent could not tell (${(failure as Error).message.split("\n")[0] ?? ""})`;
+        resolve({ mode: "none", reason: `${why} how it would isolate tasks`, containerRuntime: { reason: why } });
       }
     });
   });
-  return probe;
 }
 
 export function createLocalProvider(options: LocalProviderOptions): ComputeProvider {

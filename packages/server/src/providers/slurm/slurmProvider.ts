@@ -201,7 +201,8 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmProvide
     kind: "slurm",
     placement: { kind: "spawn", nodesPerAgent: 1 },
     checkPool(pool: PoolAddParameter) {
-      checkLocalPoolCapabilities(pool);
+      // A pilot's agent reports its host's container runtime and makes its node unusable without one.
+      checkLocalPoolCapabilities(pool, { available: true });
       poolSlurmSettings(pool.metadata);
     },
     async startAgent(launch) {
