@@ -213,7 +213,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     apply: (response) => nodes.apply(response.nodes),
   });
   const session = loop;
-  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, servers: servers.all });
+  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: new URL(servers.current).origin, servers: servers.all });
 
   const stopped = session.stopped.then(async (reason) => {
     // A shutdown answer lists no nodes: let the removal of any node still hosted finish first.

@@ -24,6 +24,7 @@ import {
 } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { deadline } from "./deadline.js";
 import type { ServerUrls } from "./serverUrls.js";
 
 export interface FileChannelClientOptions {
@@ -102,13 +103,16 @@ export class FileChannelClient {
     while (!this.closing.signal.aborted) {
       const poll = new AbortController();
       state.current = poll;
+      const answerBy = deadline(waitInMs + answerSlackInMs);
       try {
-        const response = await this.options.fetch(`${base}${agentFilePollPath}`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${this.options.token}`, "content-type": "application/json" },
-          body: JSON.stringify({ waitInMs }),
-          signal: AbortSignal.any([this.closing.signal, poll.signal, AbortSignal.timeout(waitInMs + answerSlackInMs)]),
-        });
+        const response = await this.options
+          .fetch(`${base}${agentFilePollPath}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${this.options.token}`, "content-type": "application/json" },
+            body: JSON.stringify({ waitInMs }),
+            signal: AbortSignal.any([this.closing.signal, poll.signal, answerBy.signal]),
+          })
+          .finally(() => answerBy.clear());
         if (response.status === 401 || response.status === 403) {
           await response.body?.cancel();
           // The sync loop stops the agent for the same reason; nothing to serve meanwhile.

@@ -22,6 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { agentProtocolVersion, type AgentNodeReport, type AgentSyncRequest, type AgentSyncResponse } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { deadline } from "./deadline.js";
 import { CpuUsage } from "./cpuUsage.js";
 import type { ServerUrls } from "./serverUrls.js";
 import { SyncRejected, exchange } from "./syncClient.js";
@@ -123,7 +124,8 @@ export class SyncLoop {
       const reports = this.options.reports();
       const reportsText = JSON.stringify(reports);
       this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
-      const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
+      const answerBy = deadline(this.waitInMs + answerSlackInMs);
+      const signal = AbortSignal.any([controller.signal, this.closing.signal, answerBy.signal]);
       const server = this.options.servers.current;
       try {
         const response = await exchange({
@@ -132,7 +134,7 @@ export class SyncLoop {
           token: this.options.token,
           request: this.request(reports),
           signal,
-        });
+        }).finally(() => answerBy.clear());
         this.inFlight = undefined;
         this.answeredReports = reportsText;
         if (this.backoff.count > 0) {

@@ -1,6 +1,6 @@
 /**
  * What the replicas of a deployment must hold alike besides the entities, kept in the database they all reach
- * (migration 0002_cluster.sql): secrets (the keys that sign agent and task tokens, so that a token one replica
+ * (migration 0003_cluster.sql): secrets (the keys that sign agent and task tokens, so that a token one replica
  * issued is good on every other) and files (application package zips, so that any replica serves a package an
  * upload through another stored). A file is split into 1 MiB chunks written in one transaction, so it is either
  * whole or absent; readers stream it a chunk at a time.
