@@ -141,17 +141,19 @@ try {
       const pages = await readLoad(urls, [`/jobs/job/tasks?api-version=${apiVersion}&maxresults=100`], readSeconds);
       if (n > 1) {
         // Alternated rounds on the same deployment and data: all replicas, then the first alone, three times each.
-        const spread = [];
-        const alone = [];
-        for (let round = 0; round < 3; round++) {
-          spread.push(await readLoad(urls, points, readSeconds));
-          alone.push(await readLoad(urls.slice(0, 1), points, readSeconds));
-        }
         const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-        console.log(
-          `  alternated task reads/s, ${n} replicas: ${spread.map((value) => value.toFixed(0)).join(", ")} (median ${median(spread).toFixed(0)}) — ` +
-            `1 of them alone: ${alone.map((value) => value.toFixed(0)).join(", ")} (median ${median(alone).toFixed(0)}); ratio ${(median(spread) / median(alone)).toFixed(2)}×`,
-        );
+        for (const [what, paths] of [["task reads/s", points], ["pages of 100 tasks/s", [`/jobs/job/tasks?api-version=${apiVersion}&maxresults=100`]]]) {
+          const spread = [];
+          const alone = [];
+          for (let round = 0; round < 3; round++) {
+            spread.push(await readLoad(urls, paths, readSeconds));
+            alone.push(await readLoad(urls.slice(0, 1), paths, readSeconds));
+          }
+          console.log(
+            `  alternated ${what}, ${n} replicas: ${spread.map((value) => value.toFixed(0)).join(", ")} (median ${median(spread).toFixed(0)}) — ` +
+              `1 of them alone: ${alone.map((value) => value.toFixed(0)).join(", ")} (median ${median(alone).toFixed(0)}); ratio ${(median(spread) / median(alone)).toFixed(2)}×`,
+          );
+        }
       }
       const result = { replicas: n, tasksPerSecond: total / taskSeconds, taskSeconds, readsPerSecond: reads, pagesPerSecond: pages, loadBefore: before, loadAfter: load() };
       results.push(result);
