@@ -21,6 +21,8 @@ const server = await startServer({
   accounts: [`${account.name}:${key}`],
   localAgentEntry: fileURLToPath(import.meta.resolve("@openbatch/agent/main")),
   taskIsolation: process.env.TASK_ISOLATION !== "off",
+  // Beyond the host's default core quota (docs/quotas.md): the pool's size is what is measured.
+  quotas: { dedicatedCores: 2 * total },
 });
 const api = "api-version=2024-02-01.19.0";
 const request = (options) => batchRequest(server.url, { account, ...options });

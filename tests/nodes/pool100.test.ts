@@ -66,7 +66,8 @@ describe(`a pool of ${size} local nodes`, () => {
   }
 
   before(async () => {
-    server = await startTestServer({ agentHeartbeatIntervalInSeconds: 2 });
+    // Beyond this host's default core quota (docs/quotas.md): this test is about a pool of this size.
+    server = await startTestServer({ agentHeartbeatIntervalInSeconds: 2, quotas: { dedicatedCores: 2 * size } });
     nodesDir = join(server.dataDir, "nodes");
   });
   after(() => server.dispose());

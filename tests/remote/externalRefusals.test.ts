@@ -119,6 +119,15 @@ describe("external pools: refusals", () => {
     await waitFor("the pool to be gone", async () => (await request("GET", "/pools/pa")).status === 404);
     await addExternalPool(server.url, account, "pa", 1);
     assert.equal((await join_(doomed.token)).status, 403, "a pool made again under the same id does not honour old tokens");
+    // Also a pool no agent joined yet, which goes at once.
+    await addExternalPool(server.url, account, "pe", 1);
+    const early = await createJoinToken(server.url, account, "pe");
+    assert.equal((await request("DELETE", "/pools/pe")).status, 202);
+    assert.equal((await request("GET", "/pools/pe")).status, 404, "a pool without nodes is gone at once");
+    await addExternalPool(server.url, account, "pe", 1);
+    const orphaned = await join_(early.token);
+    assert.equal(orphaned.status, 403, "the old pool's tokens went with it");
+    assert.equal(orphaned.json.code, "JoinTokenRevoked");
   });
 
   it("makes tokens only for existing external pools, for a holder of the account's key", async () => {

@@ -157,7 +157,9 @@ describe("task isolation as root: sandbox and an OS account per identity", () =>
 
   it("says so in /healthz, in the words of docs/security.md, and keeps the data directory private", async () => {
     const documented = /GET \/healthz`:\n\n```\n(.*)\n```/.exec(readFileSync(fileURLToPath(new URL("../../../docs/security.md", import.meta.url)), "utf8"))?.[1];
-    assert.equal(await (await fetch(`${server.url}/healthz`)).text(), documented);
+    // The container runtime's version is this machine's, not the documentation's.
+    const anyVersion = (text: string | undefined) => text?.replace(/"version":"[^"]*"/, '"version":"…"');
+    assert.equal(anyVersion(await (await fetch(`${server.url}/healthz`)).text()), anyVersion(documented));
     assert.equal(statSync(server.dataDir).mode & 0o777, 0o700);
     for (const file of ["openbatch.db", "agent-secret", "task-token-secret"]) assert.equal(statSync(join(server.dataDir, file)).mode & 0o777, 0o600, file);
   });

@@ -17,9 +17,19 @@
  * Replies on stdout, one line each:
  *   S <id> <pid>            started; the process leads a new session and process group (pgid = pid)
  *   F <id> <errno> <stage>  not started; stage is "open" (an output file), "cwd" or "exec"
- *   X <pid> <code> <signal> exited: exit status, or -1 and the signal number that ended it
+ *   X <pid> <code> <signal> <user-us> <kernel-us> <read-ops> <write-ops> <read-bytes> <write-bytes> <max-rss-kib>
+ *                           exited: exit status, or -1 and the signal number that ended it, then what the process
+ *                           group used (below)
  * The program is looked up on the PATH of the request's environment (execvpe's rule); a program naming a `/`
  * resolves against cwd. End of stdin ends the spawner; processes it started keep running (they are reparented).
+ *
+ * What a process group used (the task's statistics, docs/statistics.md): the spawner is a child subreaper, so the
+ * group's processes that outlive their parent become its children too (a sandbox's init once bwrap exits). Every
+ * process it reaps is looked at while still a zombie (waitid WNOWAIT): its process group (/proc/<pid>/stat) and I/O
+ * counters (/proc/<pid>/io: read/write system calls and bytes, its reaped descendants included), then its resource
+ * usage (wait4: user and kernel CPU time, its reaped descendants included; the largest resident set). A group's
+ * figures are the sum over its processes reaped here. The leader's exit is reported once the group has no process
+ * left, or GROUP_GRACE_MS after the leader's exit: a process the group leaves running longer is not counted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,15 +42,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FRAME (16 * 1024 * 1024)
+/* How long a leader's exit report waits for the rest of its group (a sandbox's init ends just after bwrap). */
+#define GROUP_GRACE_MS 200
+
+/* A process group the spawner started, and what its processes reaped so far used. */
+struct group {
+  pid_t leader;
+  int exited;           /* the leader was reaped: code/signal hold its status */
+  int code, signal;
+  long long deadline_ms; /* report by then even if the group still has processes */
+  unsigned long long user_us, kernel_us, read_ops, write_ops, read_bytes, write_bytes;
+  long max_rss_kib;
+};
+
+static struct group *groups;
+static size_t group_count, group_capacity;
 
 static char *input;
 static size_t input_length, input_capacity;
+
+static long long now_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void track_group(pid_t leader) {
+  if (group_count == group_capacity) {
+    size_t capacity = group_capacity == 0 ? 64 : group_capacity * 2;
+    struct group *grown = realloc(groups, capacity * sizeof *groups);
+    if (grown == NULL) return; /* untracked: its exit is reported without figures */
+    groups = grown;
+    group_capacity = capacity;
+  }
+  memset(&groups[group_count], 0, sizeof *groups);
+  groups[group_count++].leader = leader;
+}
+
+static struct group *group_of(pid_t pgid) {
+  for (size_t i = 0; i < group_count; i++) {
+    if (groups[i].leader == pgid) return &groups[i];
+  }
+  return NULL;
+}
 
 static void reply(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static void reply(const char *format, ...) {
@@ -189,6 +242,7 @@ static void handle_frame(char *frame, size_t length) {
   close(out);
   close(err);
   if (result == 0) {
+    track_group(pid);
     reply("S %s %d\n", id, (int)pid);
   } else {
     struct stat directory;
@@ -221,14 +275,101 @@ static int drain_input(void) {
   return 0;
 }
 
+/* The process group of a zombie (field 5 of /proc/<pid>/stat), or -1. */
+static pid_t zombie_group(pid_t pid) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *file = fopen(path, "re");
+  if (file == NULL) return -1;
+  size_t length = fread(text, 1, sizeof text - 1, file);
+  fclose(file);
+  text[length] = '\0';
+  /* The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'. */
+  char *after = strrchr(text, ')');
+  int parent, group;
+  char state;
+  if (after == NULL || sscanf(after + 1, " %c %d %d", &state, &parent, &group) != 3) return -1;
+  return (pid_t)group;
+}
+
+/* Adds a zombie's I/O counters (/proc/<pid>/io, its reaped descendants included) to the group. */
+static void add_io(pid_t pid, struct group *group) {
+  char path[64], name[32];
+  unsigned long long value;
+  snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+  FILE *file = fopen(path, "re");
+  if (file == NULL) return;
+  while (fscanf(file, "%31[^:]: %llu\n", name, &value) == 2) {
+    if (strcmp(name, "rchar") == 0) group->read_bytes += value;
+    else if (strcmp(name, "wchar") == 0) group->write_bytes += value;
+    else if (strcmp(name, "syscr") == 0) group->read_ops += value;
+    else if (strcmp(name, "syscw") == 0) group->write_ops += value;
+  }
+  fclose(file);
+}
+
+static void report_exit(struct group *group) {
+  reply("X %d %d %d %llu %llu %llu %llu %llu %llu %ld\n", (int)group->leader, group->code, group->signal, group->user_us, group->kernel_us,
+        group->read_ops, group->write_ops, group->read_bytes, group->write_bytes, group->max_rss_kib);
+  *group = groups[--group_count];
+}
+
+/* Reports the exited leaders whose group has no process left, or whose grace ran out. */
+static void report_finished(void) {
+  long long now = now_ms();
+  for (size_t i = 0; i < group_count;) {
+    struct group *group = &groups[i];
+    if (group->exited && ((kill(-group->leader, 0) != 0 && errno == ESRCH) || now >= group->deadline_ms)) {
+      report_exit(group); /* moves the last group into slot i */
+      continue;
+    }
+    i++;
+  }
+}
+
+/* Milliseconds until the nearest grace runs out (poll's timeout), or -1 when no exit report is waiting. */
+static int next_deadline(void) {
+  long long nearest = -1, now = now_ms();
+  for (size_t i = 0; i < group_count; i++) {
+    if (groups[i].exited && (nearest < 0 || groups[i].deadline_ms < nearest)) nearest = groups[i].deadline_ms;
+  }
+  if (nearest < 0) return -1;
+  return nearest <= now ? 0 : (int)(nearest - now);
+}
+
 static void reap(void) {
   for (;;) {
+    siginfo_t info;
+    info.si_pid = 0;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+    pid_t pid = info.si_pid;
+    struct group *group = group_of(zombie_group(pid));
+    if (group == NULL) group = group_of(pid);
+    if (group != NULL) add_io(pid, group);
     int status;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    if (WIFEXITED(status)) reply("X %d %d 0\n", (int)pid, WEXITSTATUS(status));
-    else if (WIFSIGNALED(status)) reply("X %d -1 %d\n", (int)pid, WTERMSIG(status));
+    struct rusage usage;
+    if (wait4(pid, &status, 0, &usage) != pid) continue;
+    if (group == NULL) {
+      /* An orphan of a group already reported (the agent ignores the line), or a leader left untracked. */
+      if (WIFEXITED(status)) reply("X %d %d 0\n", (int)pid, WEXITSTATUS(status));
+      else if (WIFSIGNALED(status)) reply("X %d -1 %d\n", (int)pid, WTERMSIG(status));
+      continue;
+    }
+    group->user_us += (unsigned long long)usage.ru_utime.tv_sec * 1000000 + (unsigned long long)usage.ru_utime.tv_usec;
+    group->kernel_us += (unsigned long long)usage.ru_stime.tv_sec * 1000000 + (unsigned long long)usage.ru_stime.tv_usec;
+    if (usage.ru_maxrss > group->max_rss_kib) group->max_rss_kib = usage.ru_maxrss;
+    if (pid != group->leader) continue;
+    group->exited = 1;
+    group->deadline_ms = now_ms() + GROUP_GRACE_MS;
+    if (WIFEXITED(status)) {
+      group->code = WEXITSTATUS(status);
+      group->signal = 0;
+    } else {
+      group->code = -1;
+      group->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    }
   }
+  report_finished();
 }
 
 int main(void) {
@@ -236,6 +377,8 @@ int main(void) {
   sigemptyset(&child);
   sigaddset(&child, SIGCHLD);
   if (sigprocmask(SIG_BLOCK, &child, NULL) != 0) return 2;
+  /* Processes of a group that outlive their parent become ours, so what they used is counted (see the top). */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   int children = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
   if (children < 0) return 2;
   fcntl(0, F_SETFD, FD_CLOEXEC);
@@ -248,9 +391,15 @@ int main(void) {
   fflush(stdout);
   struct pollfd watched[2] = {{.fd = 0, .events = POLLIN}, {.fd = children, .events = POLLIN}};
   for (;;) {
-    if (poll(watched, 2, -1) < 0) {
+    int ready = poll(watched, 2, next_deadline());
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return 2;
+    }
+    if (ready == 0) {
+      report_finished();
+      fflush(stdout);
+      continue;
     }
     if (watched[1].revents & POLLIN) {
       struct signalfd_siginfo info;

@@ -81,6 +81,8 @@ export interface AgentOptions {
    * a sandbox, and OS accounts per Batch identity when the agent runs as root.
    */
   readonly isolation?: Isolation;
+  /** Time between samples of the nodes' memory and disk (usage/nodeResources.ts). @default 30000 */
+  readonly resourceSampleIntervalInMs?: number;
   /** The container runtime (containers/runtime.ts). @default what `detectContainerRuntime` finds on this host */
   readonly containers?: RuntimeDetection;
 }
@@ -162,6 +164,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
     isolation,
+    resourceSampleIntervalInMs: options.resourceSampleIntervalInMs ?? 30_000,
     ...(isolation.mode === "accounts"
       ? { identities: new TaskIdentities({ agentId: options.agentId, registry: new OsUserRegistry(taskIdentityRegistryDirectory(dataDirectory)), logger }) }
       : {}),

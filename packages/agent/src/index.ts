@@ -14,7 +14,10 @@ export {
   type RunProcessOptions,
   type StartedProcess,
 } from "./process/runProcess.js";
-export { defaultLauncher, nodeLauncher, SpawnerLauncher, spawnerBinary, LaunchError, type Launcher, type LaunchRequest, type Launched, type ExitStatus } from "./process/launchers.js";
+export { defaultLauncher, exitUsage, nodeLauncher, SpawnerLauncher, spawnerBinary, LaunchError, type Launcher, type LaunchRequest, type Launched, type ExitStatus } from "./process/launchers.js";
+export { GroupSampler } from "./usage/groupSampler.js";
+export { directoryBytes, NodeResourceSampler, type NodeResourceSample, type SampledNode } from "./usage/nodeResources.js";
+export { parseIo, parseResidentBytes, parseStat, sampleGroups, type GroupSample } from "./usage/procfs.js";
 export {
   confine,
   detectIsolation,

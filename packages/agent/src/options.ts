@@ -15,6 +15,7 @@
  *                           OPENBATCH_AGENT_OS_USERS     `off`: node users stay records even as root (nodes/osUsers.ts)
  *                           OPENBATCH_AGENT_ISOLATION    `off`: tasks run unconfined as the agent's user (process/sandbox.ts)
  *                           OPENBATCH_AGENT_CONTAINER_RUNTIME  `off`, `podman`, `docker` or a binary's path (containers/runtime.ts)
+ *                           OPENBATCH_AGENT_SAMPLE_SECONDS  seconds between samples of the nodes' memory and disk (30)
  *
  * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
  * other users of the machine can read argv. Errors never quote the token (nor any other value given).
@@ -34,7 +35,8 @@ environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, 
              OPENBATCH_AGENT_PIN_CERTIFICATE=1 (trust exactly the certificate in the CA file),
              OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set),
              OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set),
-             OPENBATCH_AGENT_CONTAINER_RUNTIME=off|podman|docker|<path> (default: podman, else docker, if it works)
+             OPENBATCH_AGENT_CONTAINER_RUNTIME=off|podman|docker|<path> (default: podman, else docker, if it works),
+             OPENBATCH_AGENT_SAMPLE_SECONDS (seconds between samples of the nodes' memory and disk; 30)
        openbatch-agent --probe-isolation   prints how this host would isolate tasks and run containers, as JSON`;
 
 const flags = {
@@ -50,7 +52,7 @@ const flags = {
 type Flag = keyof typeof flags;
 
 export interface ParsedArguments {
-  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "caFile" | "pinCertificate">;
+  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "caFile" | "pinCertificate" | "resourceSampleIntervalInMs">;
   readonly verbose: boolean;
 }
 
@@ -106,6 +108,9 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
   const fileServerPort = port === undefined ? 0 : Number(port);
   if (!Number.isInteger(fileServerPort) || fileServerPort < 0 || fileServerPort > 65535) throw new UsageError("--file-server-port must be a port number.");
   const hostIp = read("--host-ip");
+  const sampleSeconds = env["OPENBATCH_AGENT_SAMPLE_SECONDS"];
+  const sampleInterval = sampleSeconds === undefined || sampleSeconds === "" ? undefined : Number(sampleSeconds) * 1000;
+  if (sampleInterval !== undefined && !(sampleInterval >= 100 && Number.isFinite(sampleInterval))) throw new UsageError("OPENBATCH_AGENT_SAMPLE_SECONDS must be a number of seconds, at least 0.1.");
   const caFile = read("--ca-file");
   return {
     options: {
@@ -117,6 +122,7 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
       dataDirectory: required("--data-dir"),
       ...(hostIp === undefined ? {} : { hostIp }),
       fileServerPort,
+      ...(sampleInterval === undefined ? {} : { resourceSampleIntervalInMs: sampleInterval }),
     },
     verbose,
   };

@@ -284,10 +284,10 @@ describe("openbatch-spawner", () => {
     child.stdin.write(frame("1", [`PATH=${basePath}`, "A=x\u0000X=injected"]));
     // Values with '=', newlines and multi-byte characters arrive as they were sent.
     child.stdin.write(frame("2", [`PATH=${basePath}`, "A=k=v\nline\u00e9"]));
-    // Until the second process was reaped (`X <pid> 0 0`): then its output is complete.
+    // Until the second process was reaped (`X <pid> 0 0 …`): then its output is complete.
     await until(async () => {
       const pid = /^S 2 (\d+)$/m.exec(replies)?.[1];
-      return pid !== undefined && new RegExp(`^X ${pid} 0 0$`, "m").test(replies);
+      return pid !== undefined && new RegExp(`^X ${pid} 0 0 `, "m").test(replies);
     }, "the second request's process to exit");
     child.stdin.end();
     await new Promise((resolve) => child.once("close", resolve));
@@ -301,7 +301,9 @@ describe("openbatch-spawner", () => {
     try {
       const launched = await spawner.launch(request("signalled", ["/bin/sleep", "30"]));
       process.kill(-launched.pid, "SIGTERM");
-      assert.deepEqual(await launched.exited, { code: null, signal: "SIGTERM" });
+      const { usage, ...status } = await launched.exited;
+      assert.deepEqual(status, { code: null, signal: "SIGTERM" });
+      assert.equal(usage?.method, "exit");
     } finally {
       spawner.close();
     }

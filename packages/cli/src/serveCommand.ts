@@ -130,6 +130,13 @@ export function serveCommand(): Command {
       positiveInteger,
     )
     .option(
+      "--quota <[account:]name=value>",
+      "an account quota, for every account or the one named: dedicatedCores, lowPriorityCores, pools or activeJobsAndSchedules; repeatable " +
+        "(env OPENBATCH_QUOTAS, comma-separated). Default: cores from this host's CPUs and memory (for local pools only), 100 pools, 300 active jobs and schedules",
+      collect,
+      (process.env["OPENBATCH_QUOTAS"] ?? "").split(",").filter((spec) => spec !== ""),
+    )
+    .option(
       "--unrestricted-container-account <name>",
       "an account whose container tasks may use every containerRunOptions (privileged, added capabilities, host namespaces, devices, host paths); repeatable (env OPENBATCH_UNRESTRICTED_CONTAINER_ACCOUNTS, comma-separated)",
       collect,
@@ -168,6 +175,13 @@ export function serveCommand(): Command {
       const publicKey = options["jwtPublicKeyFile"] as string | undefined;
       // From the environment only: a connection string carries an account key, which must not show in `ps`.
       const autoStorage = process.env["OPENBATCH_AUTO_STORAGE_CONNECTION_STRING"];
+      const { parseQuotaSpecs } = await import("@openbatch/server");
+      let quotaSettings;
+      try {
+        quotaSettings = parseQuotaSpecs(options["quota"] as string[]);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const provider = options["provider"] as string;
       if (provider !== "local" && provider !== "external" && provider !== "slurm") throw new Error(`--provider must be local, external or slurm, not '${provider}'`);
       const tlsCert = options["tlsCert"] as string | undefined;
@@ -207,6 +221,8 @@ export function serveCommand(): Command {
         taskIsolation: options["taskIsolation"] !== false && process.env["OPENBATCH_TASK_ISOLATION"] !== "off",
         logLevel: options["logLevel"] as ServerOptions["logLevel"],
         durableWrites: options["durableWrites"] === true,
+        quotas: quotaSettings.quotas,
+        accountQuotas: quotaSettings.accountQuotas,
         nodeOsUsers: options["nodeOsUsers"] !== false && process.env["OPENBATCH_NODE_OS_USERS"] !== "off",
         unrestrictedContainerAccounts: options["unrestrictedContainerAccount"] as string[],
         ...tuningOption("nodesPerAgent", options["nodesPerAgent"], "OPENBATCH_NODES_PER_AGENT"),

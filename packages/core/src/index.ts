@@ -20,7 +20,7 @@ export {
   type Predicate,
   type ValueKind,
 } from "./query.js";
-export { formatTimestamp, formatHttpDate, parseTimestamp, parseHttpDate, parseDuration } from "./time.js";
+export { formatTimestamp, formatHttpDate, parseTimestamp, parseHttpDate, parseDuration, formatDuration, firstLogLineTime } from "./time.js";
 export {
   nextNodeState,
   startTaskInfoOf,

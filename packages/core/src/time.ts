@@ -44,3 +44,39 @@ export function parseDuration(text: string): number | undefined {
   const [days, hours, minutes, seconds] = match.slice(1, 5).map((part) => Number(part ?? 0)) as [number, number, number, number];
   return Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
 }
+
+/**
+ * The `time` of the first line of a JSON-lines log (agents write their logs so), given the file's first bytes; for
+ * file systems without birth times. Undefined when the line is not such a record.
+ */
+export function firstLogLineTime(head: string): number | undefined {
+  try {
+    const time = (JSON.parse(head.split("\n", 1)[0] ?? "") as { time?: unknown }).time;
+    const parsed = typeof time === "string" ? Date.parse(time) : Number.NaN;
+    return Number.isNaN(parsed) ? undefined : parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An ISO-8601 duration as the service writes one (.NET's XmlConvert of a TimeSpan): days, hours, minutes and
+ * seconds with up to 7 fractional digits, zero parts left out (`PT0S`, `PT1.5S`, `PT1H2M3.25S`, `P1DT2H`).
+ */
+export function formatDuration(milliseconds: number): string {
+  const ticks = Math.max(0, Math.round(milliseconds * 10_000));
+  const ticksPerSecond = 10_000_000;
+  const totalSeconds = Math.floor(ticks / ticksPerSecond);
+  const fraction = ticks % ticksPerSecond;
+  const days = Math.floor(totalSeconds / 86_400);
+  const hours = Math.floor((totalSeconds % 86_400) / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  const secondsText = fraction === 0 ? String(seconds) : `${seconds}.${String(fraction).padStart(7, "0").replace(/0+$/, "")}`;
+  let time = "";
+  if (hours > 0) time += `${hours}H`;
+  if (minutes > 0) time += `${minutes}M`;
+  if (seconds > 0 || fraction > 0) time += `${secondsText}S`;
+  if (days === 0 && time === "") return "PT0S";
+  return `P${days > 0 ? `${days}D` : ""}${time === "" ? "" : `T${time}`}`;
+}

@@ -8,6 +8,7 @@ import {
   isServiceError,
   matchesPredicate,
   parseDuration,
+  formatDuration,
   parseHttpDate,
   parseTimestamp,
   serviceError,
@@ -71,6 +72,16 @@ describe("time formats", () => {
       ["P10675199DT2H48M5.4775807S", 922337203685478], ["00:15:00", undefined], ["P", undefined], ["PT", undefined],
     ];
     for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
+  });
+  it("writes durations as the service does, to a tenth of a microsecond, and reads them back", () => {
+    const cases: [number, string][] = [
+      [0, "PT0S"], [0.00001, "PT0S"], [1500, "PT1.5S"], [0.0123, "PT0.0000123S"], [62_250, "PT1M2.25S"], [3_600_000, "PT1H"],
+      [93_600_000, "P1DT2H"], [86_400_000, "P1D"], [90_061_001, "P1DT1H1M1.001S"], [-5, "PT0S"],
+    ];
+    for (const [ms, text] of cases) {
+      assert.equal(formatDuration(ms), text, String(ms));
+      assert.equal(parseDuration(text), Math.round(Math.max(0, ms)), text);
+    }
   });
 });
 

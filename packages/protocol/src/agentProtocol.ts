@@ -48,6 +48,32 @@ export const ApplicationPackageDeployment = model("ApplicationPackageDeployment"
 });
 export type ApplicationPackageDeployment = Static<typeof ApplicationPackageDeployment>;
 
+/**
+ * What one run's processes used, measured by the agent (docs/statistics.md): the process tree of the run's process
+ * group — its leader, what the leader's descendants used once reaped, and processes of the group reparented to the
+ * agent's process spawner.
+ */
+export const ProcessUsage = model("ProcessUsage", {
+  /** CPU time in user mode, in microseconds, summed over the processes and cores. */
+  userCpuMicroseconds: Type.Integer({ minimum: 0 }),
+  /** CPU time in kernel mode, in microseconds. */
+  kernelCpuMicroseconds: Type.Integer({ minimum: 0 }),
+  /** read(2)-family system calls, whatever they read from (files, pipes). */
+  readOperations: Type.Integer({ minimum: 0 }),
+  writeOperations: Type.Integer({ minimum: 0 }),
+  /** Bytes those calls read and wrote. */
+  readBytes: Type.Integer({ minimum: 0 }),
+  writeBytes: Type.Integer({ minimum: 0 }),
+  /** The largest resident set of one process of the tree. */
+  peakMemoryBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * `exit`: exact, taken when the processes ended (the agent's process spawner); `sampled`: the last of samples taken
+   * while they ran (Node's launcher), missing what the last interval used.
+   */
+  method: Type.Union([Type.Literal("exit"), Type.Literal("sampled")]),
+});
+export type ProcessUsage = Static<typeof ProcessUsage>;
+
 export const ProcessOutcome = model("ProcessOutcome", {
   /** Which attempt this is: 1 for the first run. */
   attempt: Int32({ minimum: 1 }),
@@ -77,6 +103,8 @@ export const ProcessOutcome = model("ProcessOutcome", {
       details: Type.Optional(Type.Array(model("ProcessFailureDetail", { name: Type.String(), value: Type.String() }))),
     }),
   ),
+  /** What the run's processes used; absent when no process ran or the agent could not measure it. */
+  usage: Type.Optional(ProcessUsage),
 });
 export type ProcessOutcome = Static<typeof ProcessOutcome>;
 
@@ -119,6 +147,15 @@ export const AgentNodeReport = model("AgentNodeReport", {
    * tasks) until its generation changes or it is removed. Absent or empty: no error.
    */
   errors: Type.Optional(Type.Array(NodeErrorReport)),
+  /** The node's latest resource sample (docs/statistics.md); absent until the agent took one. */
+  resources: Type.Optional(
+    model("NodeResourceSample", {
+      /** Resident memory of the node's processes (every process group it started that still runs). */
+      memoryBytes: Type.Integer({ minimum: 0 }),
+      /** Bytes of the files under the node's directory tree. */
+      diskBytes: Type.Integer({ minimum: 0 }),
+    }),
+  ),
 });
 export type AgentNodeReport = Static<typeof AgentNodeReport>;
 

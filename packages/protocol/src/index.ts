@@ -53,6 +53,7 @@ export {
   NodeCertificateFile,
   NodeErrorReport,
   ProcessOutcome,
+  ProcessUsage,
   TaskAssignment,
   TaskReport,
 } from "./agentProtocol.js";

@@ -11,6 +11,7 @@ import { parseStoreLocation, type StoreLocation } from "@openbatch/store";
 import { developmentAccount, parseAccountSpec, readAccountsFile } from "./accounts.js";
 import type { BearerTokenOptions } from "./auth/bearerToken.js";
 import type { AutoStorageOptions } from "./storage/autoStorage.js";
+import { checkQuotaSettings, hostDefaultQuotas, Quotas, type QuotaSettings } from "./quotas.js";
 import { providerKinds, type ProviderKind } from "./providers/computeProvider.js";
 import { checkServerSlurmSettings, type SlurmSettings } from "./providers/slurm/slurmOptions.js";
 
@@ -146,6 +147,13 @@ export interface ServerOptions {
   /** The built dashboard served at /ui/. @default packages/dashboard/dist of the installation, when built */
   dashboardDir?: string;
   /**
+   * Quotas of every account (docs/quotas.md): dedicated and Spot cores, pools, active jobs and job schedules.
+   * @default cores from this host's CPUs and memory (quotas.ts), 100 pools, 300 active jobs and schedules
+   */
+  quotas?: QuotaSettings;
+  /** Quotas of single accounts, by account name, over `quotas`. */
+  accountQuotas?: Readonly<Record<string, QuotaSettings>>;
+  /**
    * Accounts whose container tasks may use every `containerRunOptions`: privileged containers, added capabilities,
    * host namespaces, devices and host paths (docs/containers.md). Others get a 400 naming the option. @default none
    */
@@ -198,6 +206,7 @@ export interface ResolvedServerConfig {
   readonly metricsToken: string | undefined;
   readonly eventBufferSize: number;
   readonly dashboardDir: string | undefined;
+  readonly quotas: Quotas;
   readonly unrestrictedContainerAccounts: ReadonlySet<string>;
   readonly subscriptionId: string;
   readonly spotEvictionRatePerHour: number;
@@ -285,6 +294,11 @@ export function resolveServerConfig(options: ServerOptions = {}): ResolvedServer
     metricsToken: options.metricsToken === "" ? undefined : options.metricsToken,
     eventBufferSize: options.eventBufferSize ?? 20_000,
     dashboardDir: options.dashboardDir,
+    quotas: new Quotas(
+      hostDefaultQuotas(),
+      checkQuotaSettings(options.quotas ?? {}, "quotas"),
+      Object.fromEntries(Object.entries(options.accountQuotas ?? {}).map(([name, settings]) => [name, checkQuotaSettings(settings, `the quotas of account '${name}'`)])),
+    ),
     unrestrictedContainerAccounts: new Set(options.unrestrictedContainerAccounts ?? []),
     subscriptionId,
     spotEvictionRatePerHour: evictionRate,

@@ -3,6 +3,7 @@ export { implementedOperations } from "./handlers/notImplemented.js";
 export type { HandlerTable, OperationHandler, OperationRequest } from "./http/context.js";
 export { resolveServerConfig, isLoopback, developmentSubscriptionId, type ServerOptions, type ResolvedServerConfig } from "./config.js";
 export { developmentAccount, parseAccountSpec, AccountRegistry, type Account } from "./accounts.js";
+export { hostCoreQuota, hostDefaultQuotas, parseQuotaSpecs, Quotas, quotaNames, type AccountQuotas, type QuotaSettings } from "./quotas.js";
 export { stringsToSign, sign, verifySharedKey, type SignableRequest } from "./auth/sharedKey.js";
 export { batchAudience, type BearerTokenOptions } from "./auth/bearerToken.js";
 export { parseFilter } from "./odata/filter.js";

@@ -32,7 +32,7 @@ import { computeNodeExtensionHandlers } from "./handlers/computeNodeExtension.js
 import { fileHandlers } from "./handlers/file.js";
 import { jobHandlers } from "./handlers/job.js";
 import { jobScheduleHandlers } from "./handlers/jobSchedule.js";
-import { implementedOperations, lifetimeStatisticsHandlers } from "./handlers/notImplemented.js";
+import { implementedOperations } from "./handlers/notImplemented.js";
 import { poolHandlers } from "./handlers/pool.js";
 import { taskHandlers } from "./handlers/task.js";
 import { poolUsageMetricsHandlers } from "./handlers/poolUsageMetrics.js";
@@ -82,6 +82,7 @@ import { PoolService } from "./services/poolService.js";
 import { TaskControl, TaskService } from "./services/taskService.js";
 import { ServiceLogService } from "./services/serviceLogService.js";
 import { UsageMetricsService } from "./services/usageMetricsService.js";
+import { StatisticsService } from "./services/statisticsService.js";
 import { createAutoStorage } from "./storage/autoStorage.js";
 import { secureDataDirectory, secureSecretFiles } from "./security/dataDirectory.js";
 import { taskIsolationStatus, type TaskIsolationStatus } from "./security/taskIsolation.js";
@@ -101,6 +102,7 @@ export interface Services {
   readonly nodeUsers: NodeUsers;
   readonly usageMetrics: UsageMetricsService;
   readonly serviceLogs: ServiceLogService;
+  readonly statistics: StatisticsService;
 }
 
 export interface OpenBatchServer {
@@ -129,17 +131,16 @@ export function createHandlerTable(services: Services): HandlerTable {
     ...accountHandlers(services.accounts),
     ...applicationHandlers(services.applications),
     ...certificateHandlers(services.certificates),
-    ...poolHandlers(services.pools, services.autoscale),
+    ...poolHandlers(services.pools, services.autoscale, services.statistics),
     ...autoscaleHandlers(services.pools, services.autoscale),
-    ...jobHandlers(services.jobs),
-    ...jobScheduleHandlers(services.jobSchedules),
+    ...jobHandlers(services.jobs, services.statistics),
+    ...jobScheduleHandlers(services.jobSchedules, services.statistics),
     ...taskHandlers(services.tasks, services.taskControl),
     ...computeNodeHandlers(services.nodes, services.nodeUsers),
     ...computeNodeExtensionHandlers(services.pools, services.nodes),
     ...fileHandlers(services.nodeFiles, services.tasks),
     ...poolUsageMetricsHandlers(services.usageMetrics),
     ...serviceLogHandlers(services.serviceLogs),
-    ...lifetimeStatisticsHandlers(),
   };
 }
 
@@ -279,7 +280,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
-  const pools = new PoolService(store, poolCapabilities);
+  const pools = new PoolService(store, poolCapabilities, config.quotas);
   const nodes = new NodeService(store, pools);
   const agentFiles = new AgentFiles(channel);
   const services: Services = {
@@ -288,8 +289,8 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     certificates: new CertificateService(store),
     pools,
     autoscale: new AutoscaleService(store, pools),
-    jobs: new JobService(store, { fileRules, poolCapabilities, containerPolicy }),
-    jobSchedules: new JobScheduleService(store, containerPolicy),
+    jobs: new JobService(store, { fileRules, poolCapabilities, containerPolicy, quotas: config.quotas }),
+    jobSchedules: new JobScheduleService(store, containerPolicy, config.quotas),
     tasks: new TaskService(store, fileRules, containerPolicy),
     taskControl: new TaskControl(store),
     nodes,
@@ -297,6 +298,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     nodeUsers: new NodeUsers(nodes),
     usageMetrics: new UsageMetricsService(store),
     serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents"), agentFiles }),
+    statistics: new StatisticsService(store),
   };
   const makeWork = (accounts: readonly string[], workStore: Store) =>
     new BackgroundWork({

@@ -38,7 +38,12 @@ export type EntityKind =
   /** Which server process runs an account's background work, and its term (scope "", id "background"; replicas). */
   | "leadership"
   /** A join token of a pool (scope: the pool): lets agents started elsewhere join it (revocable, expiring). */
-  | "joinToken";
+  | "joinToken"
+  /**
+   * Usage statistics the server aggregates (server/src/records/statistics.ts): scope `job` (id: the job), `pool`
+   * (id: the pool) and `account` (ids `jobs`, `pools`: what deleted jobs and pools used).
+   */
+  | "statistics";
 
 /** Addresses one entity. `scope` is the parent's id (any case) or "" for top-level resources. */
 export interface EntityRef {

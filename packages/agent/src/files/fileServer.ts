@@ -32,6 +32,7 @@ import type { Logger } from "../log.js";
 import { parseByteRange } from "./byteRange.js";
 import { FileApiError } from "./fileApiError.js";
 import { deleteNodeFile, fileProperties, listNodeFiles, type NodeFileProperties } from "./nodeFiles.js";
+import { firstLogLineTime } from "@openbatch/core";
 
 export interface FileServerOptions {
   /** The address to listen on. @default "127.0.0.1" */
@@ -110,12 +111,8 @@ async function firstLineTime(path: string): Promise<number | undefined> {
   const handle = await open(path, "r").catch(() => undefined);
   if (handle === undefined) return undefined;
   try {
-    const buffer = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const line = buffer.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0] ?? "";
-    const time = (JSON.parse(line) as { time?: unknown }).time;
-    const parsed = typeof time === "string" ? Date.parse(time) : Number.NaN;
-    return Number.isNaN(parsed) ? undefined : parsed;
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    return firstLogLineTime(buffer.subarray(0, bytesRead).toString("utf8"));
   } catch {
     return undefined;
   } finally {

@@ -211,6 +211,11 @@ export class HostedNode {
     return this.phase === "removed" && !this.removing && this.desired === undefined;
   }
 
+  /** The process groups the node started whose processes may still run (their memory is the node's). */
+  get runningGroups(): ReadonlySet<number> {
+    return this.processGroups;
+  }
+
   /** The directory the file server may serve, or undefined while the node is being removed or is gone. */
   get servedRoot(): string | undefined {
     return this.phase === "removed" || this.removing ? undefined : this.layout.root;

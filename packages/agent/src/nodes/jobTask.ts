@@ -26,6 +26,7 @@
  * - killed because the server asked (`kill: true`) or the node rebooted, was reimaged or removed (any abort but
  *   AgentStopping): `failure` `TaskEnded` with the abort reason's message, plus the `exitCode` if it had started;
  * - the agent stopped during the run (abort reason AgentStopping): `failure` `AgentRestarted`.
+ * Whenever the process ran, `usage` says what its process group used (docs/statistics.md).
  */
 import { mkdir, realpath } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";
@@ -234,6 +235,7 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
       exitCode: result.exitCode,
       ...(result.containerInfo === undefined ? {} : { containerInfo: result.containerInfo }),
       ...(failure === undefined ? {} : { failure }),
+      ...(result.usage === undefined ? {} : { usage: result.usage }),
     };
   } catch (error) {
     if (error instanceof ProcessLaunchError) {

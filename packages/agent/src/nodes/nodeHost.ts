@@ -12,6 +12,9 @@
  * `[A-Za-z0-9_-]` ids.
  *
  * Node users: the users of every node that runs go to `osUsers` (nodes/osUsers.ts) with each desired state.
+ *
+ * Resources: every `resourceSampleIntervalInMs` the nodes' memory and disk are sampled (usage/nodeResources.ts); each
+ * report carries its node's latest sample.
  */
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,6 +28,7 @@ import { isSafeId } from "./nodeLayout.js";
 import type { NodeKey, OsUsers } from "./osUsers.js";
 import type { TaskIdentities } from "./taskIdentities.js";
 import type { Isolation } from "../process/sandbox.js";
+import { NodeResourceSampler } from "../usage/nodeResources.js";
 import type { RuntimeDetection } from "../containers/runtime.js";
 
 export interface NodeHostOptions {
@@ -46,6 +50,8 @@ export interface NodeHostOptions {
   readonly isolation: Isolation;
   /** Batch identities as OS accounts, in `accounts` mode (nodes/taskIdentities.ts). */
   readonly identities?: TaskIdentities;
+  /** Time between samples of the nodes' memory and disk. @default 30000 */
+  readonly resourceSampleIntervalInMs?: number;
   /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
   readonly containers: RuntimeDetection;
 }
@@ -60,8 +66,13 @@ export class NodeHost {
   /** The state file is gone for good: nothing is saved any more. */
   private retired = false;
   private toldUsersAreRecords = false;
+  private readonly resources: NodeResourceSampler;
 
   private constructor(private readonly options: NodeHostOptions) {
+    this.resources = new NodeResourceSampler(
+      () => [...this.nodes.values()].map((node) => ({ nodeId: node.nodeId, root: node.servedRoot, processGroups: node.runningGroups })),
+      options.resourceSampleIntervalInMs ?? 30_000,
+    );
     this.context = {
       dataDirectory: options.dataDirectory,
       clock: options.clock,
@@ -101,6 +112,7 @@ export class NodeHost {
     // Accounts held for nodes this agent no longer hosts, or for runs that died with the previous process, go.
     await options.identities?.recover(new Set([...host.nodes.values()].map((node) => node.key)));
     await host.persist();
+    host.resources.start();
     return host;
   }
 
@@ -157,7 +169,16 @@ export class NodeHost {
   }
 
   reports(): AgentNodeReport[] {
-    return [...this.nodes.values()].map((node) => node.report());
+    return [...this.nodes.values()].map((node) => {
+      const report = node.report();
+      const resources = report.phase === "removed" ? undefined : this.resources.sampleOf(node.nodeId);
+      return resources === undefined ? report : { ...report, resources };
+    });
+  }
+
+  /** Samples every node's memory and disk now (tests). */
+  sampleResources(): Promise<void> {
+    return this.resources.sample();
   }
 
   /** The root directory of a hosted node the file server may serve. */
@@ -175,6 +196,7 @@ export class NodeHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.resources.stop();
     await Promise.all([...this.nodes.values()].map((node) => node.close()));
     // Commands under way finish (none is cut half-way); nothing new starts, as no desired state is applied.
     await this.options.osUsers?.settled();

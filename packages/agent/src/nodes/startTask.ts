@@ -133,6 +133,7 @@ export async function runStartTaskAttempt(run: StartTaskAttempt): Promise<Proces
       ...(result.containerInfo === undefined ? {} : { containerInfo: result.containerInfo }),
       ...(result.killedBy === "abort" ? { failure: abortFailure(signal) } : {}),
       ...(result.killedBy === "lost" ? { failure: { code: "AgentRestarted", category: "servererror", message: "The agent's process spawner stopped while the start task ran; its process was ended." } } : {}),
+      ...(result.usage === undefined ? {} : { usage: result.usage }),
     };
   } catch (error) {
     if (error instanceof ProcessLaunchError) {

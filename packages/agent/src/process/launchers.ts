@@ -17,6 +17,8 @@ import { constants as fsConstants, existsSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
+import type { ProcessUsage } from "@openbatch/protocol";
+import { GroupSampler } from "../usage/groupSampler.js";
 import { signalGroup } from "./processGroup.js";
 
 export interface LaunchRequest {
@@ -34,6 +36,8 @@ export interface ExitStatus {
   readonly signal: NodeJS.Signals | null;
   /** The launcher lost track of the process (its spawner died) and killed its group. */
   readonly lost?: true;
+  /** What the process group used, when the launcher could tell. */
+  readonly usage?: ProcessUsage;
 }
 
 export interface Launched {
@@ -64,6 +68,9 @@ function outputFlags(mode: LaunchRequest["outputMode"]): number {
   return O_WRONLY | O_CREAT | O_NOFOLLOW | (mode === "append" ? O_APPEND : O_TRUNC);
 }
 
+/** Samples what the groups Node's launcher started use (Node reaps them and reports nothing of it). */
+const nodeSampler = new GroupSampler();
+
 export const nodeLauncher: Launcher = {
   async launch(request) {
     checkLaunchRequest(request);
@@ -85,7 +92,12 @@ export const nodeLauncher: Launcher = {
         windowsHide: true,
       });
       // Listen at once: a fast process may exit while the output handles are being closed.
-      const exited = new Promise<ExitStatus>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+      const exited = new Promise<ExitStatus>((resolve) =>
+        child.once("exit", (code, signal) => {
+          const usage = child.pid === undefined ? undefined : nodeSampler.stop(child.pid);
+          resolve({ code, signal, ...(usage === undefined ? {} : { usage }) });
+        }),
+      );
       try {
         await new Promise<void>((resolve, reject) => {
           child.once("spawn", resolve);
@@ -97,6 +109,7 @@ export const nodeLauncher: Launcher = {
       }
       // Errors after a successful spawn (a failed kill) must not crash the agent; kills report their own failures.
       child.on("error", () => undefined);
+      if (child.exitCode === null && child.signalCode === null) nodeSampler.track(child.pid as number);
       return { pid: child.pid as number, exited };
     } finally {
       await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
@@ -159,7 +172,7 @@ export function checkLaunchRequest(request: LaunchRequest): void {
 
 /**
  * One `openbatch-spawner` process, started on first use and again after it died. Requests are written as frames;
- * replies arrive as lines (`S id pid`, `F id errno stage`, `X pid code signal`). If the spawner dies, the processes
+ * replies arrive as lines (`S id pid`, `F id errno stage`, `X pid code signal` and what the group used). If the spawner dies, the processes
  * it started can no longer be reaped by anyone who knows their exit status: their groups are killed and their exits
  * reported `lost` (the task fails as after an agent restart).
  */
@@ -222,7 +235,7 @@ export class SpawnerLauncher implements Launcher {
       const [kind, first = "", second = "", third = ""] = line.split(" ");
       if (kind === "S") this.started(Number(first), Number(second));
       else if (kind === "F") this.failed(Number(first), Number(second), third);
-      else if (kind === "X") this.exited(Number(first), Number(second), Number(third));
+      else if (kind === "X") this.exited(Number(first), Number(second), Number(third), exitUsage(line));
     }
   }
 
@@ -244,12 +257,13 @@ export class SpawnerLauncher implements Launcher {
     waiting.reject(new LaunchError(code, stage === "open" || stage === "cwd" ? stage : "exec", `${code}: ${what} failed`));
   }
 
-  private exited(pid: number, code: number, signal: number): void {
+  private exited(pid: number, code: number, signal: number, usage: ProcessUsage | undefined): void {
     const resolve = this.running.get(pid);
     if (resolve === undefined) return;
     this.running.delete(pid);
     this.holdOpen();
-    resolve(code >= 0 ? { code, signal: null } : { code: null, signal: signalNames.get(signal) ?? "SIGKILL" });
+    const status: ExitStatus = code >= 0 ? { code, signal: null } : { code: null, signal: signalNames.get(signal) ?? "SIGKILL" };
+    resolve(usage === undefined ? status : { ...status, usage });
   }
 
   private lose(child: ChildProcess, error: Error): void {
@@ -266,6 +280,23 @@ export class SpawnerLauncher implements Launcher {
       resolve({ code: null, signal: "SIGKILL", lost: true });
     }
   }
+}
+
+/** The group's figures of an `X` line (fields 5–11, native/spawner.c), or undefined when it has none. */
+export function exitUsage(line: string): ProcessUsage | undefined {
+  const fields = line.split(" ").slice(4, 11).map(Number);
+  if (fields.length < 7 || !fields.every((value) => Number.isSafeInteger(value) && value >= 0)) return undefined;
+  const [user = 0, kernel = 0, readOperations = 0, writeOperations = 0, readBytes = 0, writeBytes = 0, maxResidentKiB = 0] = fields;
+  return {
+    userCpuMicroseconds: user,
+    kernelCpuMicroseconds: kernel,
+    readOperations,
+    writeOperations,
+    readBytes,
+    writeBytes,
+    peakMemoryBytes: maxResidentKiB * 1024,
+    method: "exit",
+  };
 }
 
 let shared: Launcher | undefined;

@@ -20,8 +20,10 @@
  *   SIGKILL at once. `killedBy` says which of the two happened (or `lost`: the launcher lost the process).
  * - Processes left behind by a leader that exited on its own are not touched here (the node's owner kills its
  *   process groups when the node reboots or leaves).
+ * - `usage` says what the process group used, as its launcher measured it (docs/statistics.md).
  */
 import { systemClock, type Clock } from "@openbatch/core";
+import type { ProcessUsage } from "@openbatch/protocol";
 import { defaultLauncher, LaunchError, type Launched, type Launcher, type LaunchRequest } from "./launchers.js";
 import { confine, ProgramNotVisible, resolveVisibleProgram, type Confinement } from "./sandbox.js";
 import { exitCodeForSignal, signalGroup } from "./processGroup.js";
@@ -72,6 +74,8 @@ export interface ProcessResult {
   readonly endTime: Date;
   /** Set when the agent killed the process; `lost` when its launcher lost track of it and killed it. */
   readonly killedBy?: "timeout" | "abort" | "lost";
+  /** What the process group used (launchers.ts), when the launcher could tell. */
+  readonly usage?: ProcessUsage;
 }
 
 export interface StartedProcess {
@@ -135,14 +139,14 @@ export async function startProcess(options: RunProcessOptions): Promise<StartedP
     // An abort that came while the process was being started (files opened, spawn awaited) fired before the
     // listener existed: honour it now.
     if (options.signal?.aborted === true) kill("abort");
-    void exited.then(([{ code, signal, lost }, endTime]) => {
+    void exited.then(([{ code, signal, lost, usage }, endTime]) => {
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
       options.signal?.removeEventListener("abort", onAbort);
       if (killedBy !== undefined) signalGroup(pid, "SIGKILL");
       const exitCode = code ?? (signal === null ? 0 : exitCodeForSignal(signal));
       const by = lost === true ? "lost" : killedBy;
-      resolve({ pid, exitCode, signal, startTime, endTime, ...(by === undefined ? {} : { killedBy: by }) });
+      resolve({ pid, exitCode, signal, startTime, endTime, ...(by === undefined ? {} : { killedBy: by }), ...(usage === undefined ? {} : { usage }) });
     });
   });
   return { pid, startTime, result };

@@ -28,6 +28,8 @@ export interface TransactionContext {
   readonly strictTransitions: boolean;
   /** Counts illegal transitions met, whether thrown or written. */
   readonly noteIllegalTransition: () => void;
+  /** Writes to make at the end of the body, before COMMIT, by key (`beforeCommit`). */
+  readonly beforeCommit: Map<string, () => Promise<void>>;
 }
 
 const contexts = new WeakMap<WriteTx, TransactionContext>();
@@ -56,22 +58,35 @@ export class EffectStore implements Store {
   }
 
   write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
-    return this.inner.write((tx) => {
+    return this.inner.write(async (tx) => {
       // Per attempt: a retried body records its effects again, into a set of its own.
-      contexts.set(tx, {
+      const context: TransactionContext = {
         handle: this.options.handle,
         onRecord: this.options.onRecord,
         recorded: new Set(),
         strictTransitions: this.options.strictTransitions ?? false,
         noteIllegalTransition: () => this.illegal++,
-      });
-      return work(tx);
+        beforeCommit: new Map(),
+      };
+      contexts.set(tx, context);
+      const result = await work(tx);
+      for (const write of context.beforeCommit.values()) await write();
+      return result;
     });
   }
 
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/**
+ * Runs `write` once at the end of `tx`'s body, before it commits (the first registration of `key` wins): for
+ * figures many changes of one transaction add to, written once (lifecycle/statistics.ts).
+ */
+export function beforeCommit(tx: WriteTx, key: string, write: () => Promise<void>): void {
+  const context = contextOf(tx);
+  if (!context.beforeCommit.has(key)) context.beforeCommit.set(key, write);
 }
 
 /** Records `effect` to run after `tx` commits (once per transaction, however often it is recorded). */

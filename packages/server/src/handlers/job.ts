@@ -1,47 +1,37 @@
 /** Handlers of the Job group: parse wire → service → wire. No business rules here. */
-import { formatTimestamp } from "@openbatch/core";
+import { idKey } from "@openbatch/core";
 import type { CloudJob, JobStatistics } from "@openbatch/protocol";
 import { checkConditions } from "../http/conditions.js";
 import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
-import { parseListOptions, project } from "../odata/listQuery.js";
+import { parseListOptions, project, type ListOptions } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
 import type { JobService, StoredJob } from "../services/jobService.js";
+import type { StatisticsService } from "../services/statisticsService.js";
 
-/** Statistics with every figure zero (no statistics are gathered yet), as jobs and job schedules show them. */
-export function zeroJobStatistics(url: string | undefined, startTime: string | undefined, now: Date): JobStatistics {
-  return {
-    url: `${url ?? ""}/stats`,
-    startTime,
-    lastUpdateTime: formatTimestamp(now),
-    userCPUTime: "PT0S",
-    kernelCPUTime: "PT0S",
-    wallClockTime: "PT0S",
-    readIOps: 0,
-    writeIOps: 0,
-    readIOGiB: 0,
-    writeIOGiB: 0,
-    numSucceededTasks: 0,
-    numFailedTasks: 0,
-    numTaskRetries: 0,
-    waitTime: "PT0S",
-  };
+/** Whether the request asks for statistics: `$expand=stats`, or `stats` among the `$select`ed properties. */
+export function wantsStats(options: ListOptions): boolean {
+  return options.expandStats || (options.select?.includes("stats") ?? false);
 }
 
-/** The job as the wire shows it, with `stats` only when `$expand=stats` asked for it (zeros until tasks run). */
-export function jobView(ctx: RequestContext, job: StoredJob, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJob> {
+/** The job as the wire shows it, with `stats` when the request asked for them. */
+export function jobView(job: StoredJob, stats: JobStatistics | undefined, select: readonly string[] | undefined): Partial<CloudJob> {
   const view: CloudJob = withVersion(job);
-  if (expandStats) {
-    view.stats = zeroJobStatistics(job.body.url, job.body.creationTime, ctx.now);
-  }
+  if (stats !== undefined) view.stats = stats;
   return project(view, select);
+}
+
+/** The jobs as the wire shows them, with their statistics when the request asked for them. */
+export async function jobViews(ctx: RequestContext, statistics: StatisticsService, jobs: readonly StoredJob[], options: ListOptions): Promise<Partial<CloudJob>[]> {
+  const stats = wantsStats(options) ? await statistics.jobs(ctx.account, jobs) : undefined;
+  return jobs.map((job) => jobView(job, stats?.get(idKey(job.id)), options.select));
 }
 
 function changed(job: StoredJob): OperationResult {
   return { version: job, dataServiceId: job.body.url ?? "" };
 }
 
-export function jobHandlers(jobs: JobService) {
+export function jobHandlers(jobs: JobService, statistics: StatisticsService) {
   /** The job, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, jobId: string): Promise<StoredJob> => {
     const job = await jobs.get(ctx.account, jobId);
@@ -58,18 +48,23 @@ export function jobHandlers(jobs: JobService) {
       const job = await jobs.get(ctx.account, params.jobId);
       checkConditions(ctx, job, true);
       const options = parseListOptions(query, {});
-      return entityResult(ctx, "jobs", jobView(ctx, job, options.expandStats, options.select), job);
+      const [view] = await jobViews(ctx, statistics, [job], options);
+      return entityResult(ctx, "jobs", view ?? {}, job);
     },
     Job_List: async ({ ctx, query }) => {
       const options = parseListOptions(query, { filterTarget: "jobs" });
       const page = await jobs.list(ctx.account, options);
-      return listResult(ctx, "jobs", page.items.map((job) => jobView(ctx, job, options.expandStats, options.select)), page.nextKey);
+      return listResult(ctx, "jobs", await jobViews(ctx, statistics, page.items, options), page.nextKey);
     },
     Job_ListPreparationAndReleaseTaskStatus: async ({ ctx, params, query }) => {
       const options = parseListOptions(query, { filterTarget: "preparationAndReleaseTaskStatus" });
       const page = await jobs.preparationAndReleaseStatus(ctx.account, params.jobId, options);
       const views = page.items.map(({ _ob: _runtime, ...view }) => project(view, options.select));
       return listResult(ctx, "jobpreparationandreleasetaskstatus", views, page.nextKey);
+    },
+    Job_GetAllLifetimeStatistics: async ({ ctx }) => {
+      const url = resourceUrl(ctx, "lifetimejobstats");
+      return entityResult(ctx, "jobstats", await statistics.lifetimeJobs(ctx.account, url, ctx.now));
     },
     Job_GetTaskCounts: async ({ ctx, params }) => ({ body: await jobs.taskCounts(ctx.account, params.jobId) }),
     Job_Patch: async ({ ctx, params, body }) => {

@@ -3,25 +3,24 @@ import type { CloudJobSchedule } from "@openbatch/protocol";
 import { checkConditions } from "../http/conditions.js";
 import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
-import { parseListOptions, project } from "../odata/listQuery.js";
+import { parseListOptions, project, type ListOptions } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
 import { scheduleView, type JobScheduleService, type StoredJobSchedule } from "../services/jobScheduleService.js";
-import { jobView, zeroJobStatistics } from "./job.js";
+import type { StatisticsService } from "../services/statisticsService.js";
+import { jobViews, wantsStats } from "./job.js";
 
-/** The schedule as the wire shows it, with `stats` only when `$expand=stats` asked for it (zeros: no statistics yet). */
-function jobScheduleView(ctx: RequestContext, schedule: StoredJobSchedule, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudJobSchedule> {
+/** The schedule as the wire shows it, with `stats` (the figures of its jobs) when the request asked for them. */
+async function jobScheduleView(ctx: RequestContext, statistics: StatisticsService, schedule: StoredJobSchedule, options: ListOptions): Promise<Partial<CloudJobSchedule>> {
   const view: CloudJobSchedule = scheduleView(withVersion(schedule));
-  if (expandStats) {
-    view.stats = zeroJobStatistics(schedule.body.url, schedule.body.creationTime, ctx.now);
-  }
-  return project(view, select);
+  if (wantsStats(options)) view.stats = await statistics.schedule(ctx.account, schedule.id, schedule.body.url ?? "", schedule.body.creationTime);
+  return project(view, options.select);
 }
 
 function changed(schedule: StoredJobSchedule): OperationResult {
   return { version: schedule, dataServiceId: schedule.body.url ?? "" };
 }
 
-export function jobScheduleHandlers(schedules: JobScheduleService) {
+export function jobScheduleHandlers(schedules: JobScheduleService, statistics: StatisticsService) {
   /** The schedule, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, scheduleId: string): Promise<StoredJobSchedule> => {
     const schedule = await schedules.get(ctx.account, scheduleId);
@@ -38,7 +37,7 @@ export function jobScheduleHandlers(schedules: JobScheduleService) {
       const schedule = await schedules.get(ctx.account, params.jobScheduleId);
       checkConditions(ctx, schedule, true);
       const options = parseListOptions(query, {});
-      return entityResult(ctx, "jobschedules", jobScheduleView(ctx, schedule, options.expandStats, options.select), schedule);
+      return entityResult(ctx, "jobschedules", await jobScheduleView(ctx, statistics, schedule, options), schedule);
     },
     JobSchedule_Exists: async ({ ctx, params }) => {
       const schedule = await schedules.get(ctx.account, params.jobScheduleId);
@@ -48,12 +47,13 @@ export function jobScheduleHandlers(schedules: JobScheduleService) {
     JobSchedule_List: async ({ ctx, query }) => {
       const options = parseListOptions(query, { filterTarget: "jobSchedules" });
       const page = await schedules.list(ctx.account, options);
-      return listResult(ctx, "jobschedules", page.items.map((schedule) => jobScheduleView(ctx, schedule, options.expandStats, options.select)), page.nextKey);
+      const views = await Promise.all(page.items.map((schedule) => jobScheduleView(ctx, statistics, schedule, options)));
+      return listResult(ctx, "jobschedules", views, page.nextKey);
     },
     Job_ListFromJobSchedule: async ({ ctx, params, query }) => {
       const options = parseListOptions(query, { filterTarget: "jobsFromSchedule" });
       const page = await schedules.listJobs(ctx.account, params.jobScheduleId, options);
-      return listResult(ctx, "jobs", page.items.map((job) => jobView(ctx, job, options.expandStats, options.select)), page.nextKey);
+      return listResult(ctx, "jobs", await jobViews(ctx, statistics, page.items, options), page.nextKey);
     },
     JobSchedule_Patch: async ({ ctx, params, body }) => {
       const schedule = await checked(ctx, params.jobScheduleId);

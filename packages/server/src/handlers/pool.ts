@@ -1,24 +1,28 @@
 /** Handlers of the Pool group: parse wire → service → wire. No business rules here. */
-import { formatTimestamp } from "@openbatch/core";
+import { idKey } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import { checkConditions } from "../http/conditions.js";
 import type { HandlerTable, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
-import { parseListOptions, project } from "../odata/listQuery.js";
+import { parseListOptions, project, type ListOptions } from "../odata/listQuery.js";
 import { withVersion } from "../services/entityViews.js";
 import type { PoolService, StoredPool } from "../services/poolService.js";
+import type { StatisticsService } from "../services/statisticsService.js";
+import { wantsStats } from "./job.js";
 import { checkEvaluationInterval, checkFormula, type AutoscaleService } from "../autoscale/autoscaleService.js";
 
-/** The pool as the wire shows it, with `stats` only when `$expand=stats` asked for it. */
-function poolView(ctx: RequestContext, pool: StoredPool, expandStats: boolean, select: readonly string[] | undefined): Partial<CloudPool> {
-  const view: CloudPool = withVersion(pool);
-  if (expandStats) {
-    view.stats = { url: `${pool.body.url ?? ""}/stats`, startTime: pool.body.creationTime, lastUpdateTime: formatTimestamp(ctx.now) };
-  }
-  return project(view, select);
+/** The pools as the wire shows them, with their statistics when the request asked for them. */
+async function poolViews(ctx: RequestContext, statistics: StatisticsService, pools: readonly StoredPool[], options: ListOptions): Promise<Partial<CloudPool>[]> {
+  const stats = wantsStats(options) ? await statistics.pools(ctx.account, pools, ctx.now) : undefined;
+  return pools.map((pool) => {
+    const view: CloudPool = withVersion(pool);
+    const poolStats = stats?.get(idKey(pool.id));
+    if (poolStats !== undefined) view.stats = poolStats;
+    return project(view, options.select);
+  });
 }
 
-export function poolHandlers(pools: PoolService, autoscale: AutoscaleService) {
+export function poolHandlers(pools: PoolService, autoscale: AutoscaleService, statistics: StatisticsService) {
   /** The pool, after the request's conditions (a write: unmet → 412). */
   const checked = async (ctx: RequestContext, poolId: string): Promise<StoredPool> => {
     const pool = await pools.get(ctx.account, poolId);
@@ -39,7 +43,8 @@ export function poolHandlers(pools: PoolService, autoscale: AutoscaleService) {
       const pool = await pools.get(ctx.account, params.poolId);
       checkConditions(ctx, pool, true);
       const options = parseListOptions(query, {});
-      return entityResult(ctx, "pools", poolView(ctx, pool, options.expandStats, options.select), pool);
+      const [view] = await poolViews(ctx, statistics, [pool], options);
+      return entityResult(ctx, "pools", view ?? {}, pool);
     },
     Pool_Exists: async ({ ctx, params }) => {
       const pool = await pools.get(ctx.account, params.poolId);
@@ -49,7 +54,11 @@ export function poolHandlers(pools: PoolService, autoscale: AutoscaleService) {
     Pool_List: async ({ ctx, query }) => {
       const options = parseListOptions(query, { filterTarget: "pools" });
       const page = await pools.list(ctx.account, options);
-      return listResult(ctx, "pools", page.items.map((pool) => poolView(ctx, pool, options.expandStats, options.select)), page.nextKey);
+      return listResult(ctx, "pools", await poolViews(ctx, statistics, page.items, options), page.nextKey);
+    },
+    Pool_GetAllLifetimeStatistics: async ({ ctx }) => {
+      const url = resourceUrl(ctx, "lifetimepoolstats");
+      return entityResult(ctx, "poolstats", await statistics.lifetimePools(ctx.account, url, ctx.now));
     },
     Pool_Resize: async ({ ctx, params, body }) => {
       const pool = await checked(ctx, params.poolId);

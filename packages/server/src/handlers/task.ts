@@ -3,8 +3,20 @@ import { checkConditions } from "../http/conditions.js";
 import type { HandlerTable, RequestContext } from "../http/context.js";
 import { entityResult, listResult, listResultFromJson, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
+import { taskStatistics } from "../records/statistics.js";
+import type { TaskRecord } from "../records/tasks.js";
+import { wantsStats } from "./job.js";
 import { subtasksOf } from "../services/taskService.js";
 import { taskView, type TaskControl, type TaskService } from "../services/taskService.js";
+
+/** The task as the wire shows it, with `stats` when the request asked for them (its runs' figures at `now`). */
+function taskWithStats(task: TaskRecord, stats: boolean, now: Date) {
+  const view = taskView(task);
+  if (stats) {
+    view.stats = taskStatistics({ url: task.url, creationTime: task.creationTime, state: task.state, startTime: task.executionInfo?.startTime, totals: task._ob.stats }, now);
+  }
+  return view;
+}
 
 export function taskHandlers(tasks: TaskService, control: TaskControl) {
   /** The task's ETag after the request's conditions held (a write: unmet → 412). */
@@ -49,7 +61,7 @@ export function taskHandlers(tasks: TaskService, control: TaskControl) {
       const task = await tasks.get(ctx.account, params.jobId, params.taskId);
       checkConditions(ctx, task, true);
       const options = parseListOptions(query, {});
-      return entityResult(ctx, "tasks", project(taskView(task.body), options.select), task);
+      return entityResult(ctx, "tasks", project(taskWithStats(task.body, wantsStats(options), ctx.now), options.select), task);
     },
     Task_ListSubtasks: async ({ ctx, params, query }) => {
       const task = await tasks.get(ctx.account, params.jobId, params.taskId);
@@ -58,13 +70,14 @@ export function taskHandlers(tasks: TaskService, control: TaskControl) {
     },
     Task_List: async ({ ctx, params, query }) => {
       const options = parseListOptions(query, { filterTarget: "tasks" });
-      if (options.select === undefined) {
+      const stats = wantsStats(options);
+      if (options.select === undefined && !stats) {
         // Pages of a thousand tasks are this handler's whole cost: the store writes their JSON, nothing is parsed.
         const page = await tasks.listJson(ctx.account, params.jobId, options);
         return listResultFromJson(ctx, "tasks", page.items, page.nextKey);
       }
       const page = await tasks.list(ctx.account, params.jobId, options);
-      const views = page.items.map((task) => project(Object.assign(taskView(task.body), { eTag: task.eTag }), options.select));
+      const views = page.items.map((task) => project(Object.assign(taskWithStats(task.body, stats, ctx.now), { eTag: task.eTag }), options.select));
       return listResult(ctx, "tasks", views, page.nextKey);
     },
   } satisfies Partial<HandlerTable>;

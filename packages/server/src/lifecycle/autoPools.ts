@@ -24,15 +24,28 @@ function autoPoolId(spec: AutoPoolSpecification): string {
   return spec.autoPoolIdPrefix === undefined || spec.autoPoolIdPrefix === "" ? guid : `${spec.autoPoolIdPrefix}_${guid}`;
 }
 
-/** Makes a pool from an auto pool specification; a refused specification is the job's scheduling error. */
-export async function createAutoPool(tx: WriteTx, account: string, spec: AutoPoolSpecification, baseUrl: string, now: Date, checkCapabilities: PoolCapabilityCheck): Promise<AutoPoolOutcome> {
+/**
+ * Makes a pool from an auto pool specification; a refused specification is the job's scheduling error, as is the
+ * account's pool quota reached (`AutoPoolCreationFailedWithQuotaReached`, the service's code).
+ */
+export async function createAutoPool(tx: WriteTx, account: string, spec: AutoPoolSpecification, baseUrl: string, now: Date, checkCapabilities: PoolCapabilityCheck, poolQuota: number): Promise<AutoPoolOutcome> {
   const poolId = autoPoolId(spec);
   try {
     const pool = newPool(account, { ...spec.pool, id: poolId } as PoolAddParameter, `${baseUrl}/pools/${encodeURIComponent(poolId)}`, now, checkCapabilities);
-    await insertPool(tx, account, pool, now);
+    await insertPool(tx, account, pool, now, poolQuota);
     return { poolId };
   } catch (error) {
     if (!isServiceError(error)) throw error;
+    if (error.code === "PoolQuotaReached") {
+      return {
+        schedulingError: {
+          category: "usererror",
+          code: "AutoPoolCreationFailedWithQuotaReached",
+          message: "The pool quota for the account is reached.",
+          details: (error.values ?? []).map((detail) => ({ name: detail.key, value: detail.value })),
+        },
+      };
+    }
     return {
       schedulingError: {
         category: "usererror",

@@ -21,6 +21,7 @@ import { busyTaskFilter, taskRef, unfinishedTaskFilter, type TaskRecord } from "
 import { releaseJobAutoPool, type AutoPoolOutcome } from "./autoPools.js";
 import { releasesRunning, startReleases } from "./preparation.js";
 import { stopRun } from "./runs.js";
+import { retiredJobFigures } from "./statistics.js";
 import { endedTask, insertTask, jobManagerTaskRecord, requeuedTask } from "./tasks.js";
 import { created, jobLifecycle, move } from "./transitions.js";
 
@@ -213,8 +214,9 @@ export async function reactToTask(tx: WriteTx, account: string, jobId: string, t
   }
 }
 
-/** Removes the job with its tasks and per-node records; its own auto pool goes too. */
+/** Removes the job with its tasks and per-node records (its statistics to the account's); its own auto pool goes too. */
 export async function removeJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, now: Date, ifMatch?: string): Promise<void> {
+  await retiredJobFigures(tx, account, jobId, now);
   await tx.deleteAll({ account, kind: "task", scope: jobId });
   await tx.deleteAll({ account, kind: "jobNode", scope: jobId });
   await tx.delete(jobRef(account, jobId), { ifMatch });

@@ -14,6 +14,7 @@ import { taskRef, type InstanceRun, type MultiInstanceRuntime, type TaskRecord }
 import { reactToTask } from "./jobs.js";
 import { writeNode } from "./nodes.js";
 import { cutShort, endedInstance, instanceFailure, killAssignment } from "./runs.js";
+import { measuredJobRun, measuredRun } from "./statistics.js";
 import { taskAfterRun } from "./tasks.js";
 
 /** The MI variables of instance `index` (§2.9); the master port is nominal, nothing listens on it. */
@@ -69,17 +70,21 @@ export async function instanceRunFinished(tx: WriteTx, account: string, assignme
   const task = await tx.get<TaskRecord>(ref);
   const runtime = task?.body._ob.multiInstance;
   const instance = runtime?.instances.find((entry) => entry.assignmentId === assignment.assignmentId);
-  // A run that was requeued or ended as a whole (its assignment dropped) or has been replaced is no longer followed.
-  if (task?.body._ob.assignment?.attempt !== assignment.attempt) return;
-  if (runtime === undefined || instance === undefined || instance.state !== "running") return;
   const time = formatTimestamp(now);
+  // A run that was requeued or ended as a whole (its assignment dropped) or has been replaced is no longer followed;
+  // what it used counts for its job.
+  if (task === undefined || task.body._ob.assignment?.attempt !== assignment.attempt || runtime === undefined || instance === undefined || instance.state !== "running") {
+    measuredJobRun(tx, account, assignment.jobId, outcome, time);
+    return;
+  }
+  const measured = measuredRun(tx, account, assignment.jobId, task.body, outcome, time);
   const recorded: MultiInstanceRuntime = { ...runtime, instances: runtime.instances.map((entry) => (entry === instance ? endedInstance(entry, outcome, time) : entry)) };
   const primary = recorded.instances[0] as InstanceRun;
   const applicationId = `${primary.assignmentId}.app`;
   if (instanceFailure(outcome) !== undefined) {
     const killed = await killInstances(tx, account, recorded, assignment.assignmentId, time, now);
     await killAssignment(tx, account, { assignmentId: applicationId, nodeId: primary.nodeId, poolId: primary.poolId, attempt: 0 }, now);
-    const after = taskAfterRun(tx, account, assignment.jobId, { ...task.body, _ob: { ...task.body._ob, multiInstance: killed } }, outcome, time);
+    const after = taskAfterRun(tx, account, assignment.jobId, { ...measured, _ob: { ...measured._ob, multiInstance: killed } }, outcome, time);
     await tx.replace(ref, after, now);
     await reactToTask(tx, account, assignment.jobId, after, now);
     return;
@@ -88,15 +93,15 @@ export async function instanceRunFinished(tx: WriteTx, account: string, assignme
   const node = await tx.get<NodeRecord>(nodeRef(account, primary.poolId, primary.nodeId));
   if (node === undefined) return;
   let assignments = node.body._ob.assignments ?? [];
-  let taskRuntime = task.body._ob;
+  let taskRuntime = measured._ob;
   if (instance.id === 0) {
     const { subtaskId: _coordination, commonResourceFiles: _downloaded, ...base } = assignment;
     const application: NodeTaskAssignment = {
       ...base,
       assignmentId: applicationId,
-      commandLine: task.body.commandLine ?? "",
-      ...(task.body.resourceFiles === undefined ? {} : { resourceFiles: task.body.resourceFiles }),
-      ...(task.body.outputFiles === undefined ? {} : { outputFiles: task.body.outputFiles }),
+      commandLine: measured.commandLine ?? "",
+      ...(measured.resourceFiles === undefined ? {} : { resourceFiles: measured.resourceFiles }),
+      ...(measured.outputFiles === undefined ? {} : { outputFiles: measured.outputFiles }),
       ...(allDone ? {} : { held: true }),
     };
     assignments = [...assignments, application];
@@ -109,5 +114,5 @@ export async function instanceRunFinished(tx: WriteTx, account: string, assignme
     });
   }
   await writeNode(tx, account, primary.poolId, node.body, { ...node.body, _ob: { ...node.body._ob, assignments } }, now);
-  await tx.replace(ref, { ...task.body, _ob: { ...taskRuntime, multiInstance: { ...recorded, phase: allDone ? "application" : "coordination" } } }, now);
+  await tx.replace(ref, { ...measured, _ob: { ...taskRuntime, multiInstance: { ...recorded, phase: allDone ? "application" : "coordination" } } }, now);
 }

@@ -17,6 +17,7 @@ import { recordEffect } from "../effects/transaction.js";
 import { endpointsAt, inboundEndpoints } from "../records/inboundEndpoints.js";
 import { heldSlots, isSchedulable, nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
 import { usageRef, type UsageRecord } from "../records/usage.js";
+import { measuredNodeRuns, retiredNodeFigures, sampledNode } from "./statistics.js";
 import { created, move, nodeLifecycle } from "./transitions.js";
 
 export interface NodeWriteOptions {
@@ -117,9 +118,10 @@ export async function insertNodes(tx: WriteTx, account: string, pool: CloudPool,
   }
 }
 
-/** Removes a node that left (or was never reached) and closes its usage record; its pool may settle. */
+/** Removes a node that left (or was never reached), its statistics to its pool's, and closes its usage record; its pool may settle. */
 export async function removeNode(tx: WriteTx, account: string, poolId: string, node: NodeRecord, now: Date): Promise<void> {
   await tx.delete(nodeRef(account, poolId, node.id));
+  await retiredNodeFigures(tx, account, poolId, node, now);
   recordEffect(tx, { kind: "reconcilePool", account, poolId });
   if (node.allocationTime === undefined) return;
   const ref = usageRef(account, poolId, node.id, node.allocationTime);
@@ -149,13 +151,17 @@ export function reportedNode(tx: WriteTx, account: string, poolId: string, node:
   });
   const time = formatTimestamp(now);
   const endpoints = endpointsAt(node.endpointConfiguration, { ipAddress: request.host.ipAddress, fqdn: request.host.hostname });
-  const updated: NodeRecord = {
+  const reported: NodeRecord = {
     ...node,
     ipAddress: request.host.ipAddress,
     ...(endpoints === undefined ? {} : { endpointConfiguration: endpoints }),
     nodeAgentInfo: { version: request.host.agentVersion, lastUpdateTime: node.nodeAgentInfo?.lastUpdateTime ?? time },
     _ob: { ...runtime, reportedGeneration: report.generation, startTaskAttempt: result.startTaskAttempt, rootDirectory: report.rootDirectory },
   };
+  // A start task attempt that just ended adds what it used; the agent's memory and disk sample is folded in.
+  const startTaskEnded = result.startTaskInfo?.state === "completed" && (node.startTaskInfo?.state !== "completed" || node.startTaskInfo.endTime !== result.startTaskInfo.endTime);
+  const measured = startTaskEnded && current && report.startTask !== undefined ? measuredNodeRuns(reported, [report.startTask]) : reported;
+  const updated = sampledNode(measured, report.resources, now);
   if (result.startTaskInfo !== undefined) updated.startTaskInfo = result.startTaskInfo;
   // The node's errors are what its agent reports for its current generation (ComputeNodeError has the same shape).
   if (errors.length > 0) updated.errors = errors;

@@ -12,6 +12,8 @@ import { assertPackageReferencesResolve } from "../records/applications.js";
 import { poolNotFound } from "../records/errors.js";
 import { checkPoolRules, type PoolCapabilityCheck } from "../records/poolRules.js";
 import { poolRef, type StoredPool } from "../records/pools.js";
+import { assertPoolQuota } from "../records/quotas.js";
+import { retiredPoolFigures } from "./statistics.js";
 import { allocationLifecycle, created, move, poolLifecycle } from "./transitions.js";
 
 /**
@@ -87,10 +89,14 @@ export function newPool(account: string, pool: PoolAddParameter, url: string, no
   };
 }
 
-/** Stores a pool made by `newPool`; its nodes follow after the commit. 409 PoolExists for a taken id. */
-export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, now: Date): Promise<StoredPool> {
+/**
+ * Stores a pool made by `newPool`; its nodes follow after the commit. 409 PoolExists for a taken id, 409
+ * PoolQuotaReached when the account has `poolQuota` pools already.
+ */
+export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, now: Date, poolQuota: number): Promise<StoredPool> {
   const id = pool.id ?? "";
   await assertPackageReferencesResolve(tx, account, pool.applicationPackageReferences);
+  if ((await tx.get(poolRef(account, id))) === undefined) await assertPoolQuota(tx, account, poolQuota);
   const ref = poolRef(account, id);
   created(tx, ref, poolLifecycle, pool.state ?? "active");
   created(tx, ref, allocationLifecycle, pool.allocationState ?? "steady");
@@ -111,7 +117,11 @@ export async function insertPool(tx: WriteTx, account: string, pool: CloudPool, 
 export async function deletePool(tx: WriteTx, account: string, poolId: string, now: Date, ifMatch?: string): Promise<void> {
   const ref = poolRef(account, poolId);
   const nodes = await tx.count({ account, kind: "node", scope: poolId });
-  if (nodes === 0) return tx.delete(ref, { ifMatch });
+  if (nodes === 0) {
+    await tx.delete(ref, { ifMatch });
+    await deleteJoinTokens(tx, account, poolId);
+    return retiredPoolFigures(tx, account, poolId, now);
+  }
   const pool = await tx.get<CloudPool>(ref);
   if (pool === undefined) throw poolNotFound(poolId);
   await tx.replace(ref, move(tx, ref, poolLifecycle, pool.body, "delete", "deleting", formatTimestamp(now)), now, { ifMatch });
@@ -136,9 +146,14 @@ export function reconciledPool(tx: WriteTx, account: string, pool: CloudPool, ch
   return move(tx, poolRef(account, pool.id ?? ""), allocationLifecycle, { ...pool, ...changes }, "reconcile", allocationState, time);
 }
 
-/** Removes a deleting pool whose last node has gone (the reconciler), and its join tokens. */
-export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string): Promise<void> {
+/** Removes a deleting pool whose last node has gone (the reconciler), and its join tokens; its statistics go to the account's. */
+export async function removeDeletedPool(tx: WriteTx, account: string, poolId: string, now: Date): Promise<void> {
   await tx.delete(poolRef(account, poolId));
-  // A pool made again under the same id must not honour the old pool's join tokens (nodes/joinTokens.ts).
+  await deleteJoinTokens(tx, account, poolId);
+  await retiredPoolFigures(tx, account, poolId, now);
+}
+
+/** A pool made again under the same id must not honour the removed pool's join tokens (nodes/joinTokens.ts). */
+async function deleteJoinTokens(tx: WriteTx, account: string, poolId: string): Promise<void> {
   for (const token of (await tx.list({ account, kind: "joinToken", scope: poolId }, { limit: 10_000 })).items) await tx.delete({ account, kind: "joinToken", scope: poolId, id: token.id });
 }

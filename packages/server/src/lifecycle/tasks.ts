@@ -10,6 +10,7 @@ import type { WriteTx } from "@openbatch/store";
 import { endedByRequest, resolveExitOptions, runEnding } from "../records/exitOptions.js";
 import type { NodeTaskAssignment } from "../records/nodes.js";
 import { containerInfoOf, filesExpireAt, taskRef, type TaskRecord, type TaskRuntime } from "../records/tasks.js";
+import { countedCompletion, countedRetry, uncountedCompletion } from "./statistics.js";
 import { created, move, taskLifecycle } from "./transitions.js";
 
 let sequenceSeed = 0;
@@ -143,6 +144,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
   const exitFailure = outcome.failure === undefined && outcome.exitCode !== 0;
   const maxRetries = task.constraints?.maxTaskRetryCount ?? 0;
   if (exitFailure && (maxRetries === -1 || info.retryCount < maxRetries)) {
+    countedRetry(tx, account, jobId, time);
     return backToActive(tx, account, jobId, task, "retry", time, () => ({
       executionInfo: { ...info, ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }), ...containerInfoOf(outcome), retryCount: info.retryCount + 1, lastRetryTime: time },
       _ob: runtime,
@@ -150,7 +152,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
   }
   const failed = outcome.failure !== undefined || outcome.exitCode !== 0;
   const { failureInfo: _old, ...rest } = info;
-  return {
+  return countedCompletion(tx, account, jobId, {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "complete", "completed", time),
     executionInfo: {
       ...rest,
@@ -165,7 +167,7 @@ export function taskAfterRun(tx: WriteTx, account: string, jobId: string, task: 
       exitOptions: resolveExitOptions(task.exitConditions, runEnding(outcome.exitCode, outcome.failure?.code)),
       ...expiry(task, outcome.endTime ?? time),
     },
-  };
+  }, time);
 }
 
 /**
@@ -189,15 +191,16 @@ export function failureInfoOf(outcome: ProcessOutcome) {
 /** The task, completed now as failed with `TaskEnded` and `message`, its assignment dropped (terminate, job end, node left). */
 export function endedTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, message: string, time: string): TaskRecord {
   const { assignment: _ended, ...runtime } = task._ob;
-  return {
+  return countedCompletion(tx, account, jobId, {
     ...move(tx, taskRef(account, jobId, task.id), taskLifecycle, task, "end", "completed", time),
     executionInfo: { ...counted(task), endTime: time, result: "failure", failureInfo: { category: "usererror", code: "TaskEnded", message } },
     _ob: { ...runtime, exitOptions: endedByRequest(task.exitConditions), ...expiry(task, time) },
-  };
+  }, time);
 }
 
 /** A completed, failed task active again, its retry count reset and its ending forgotten. */
-export function reactivatedTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, time: string): TaskRecord {
+export function reactivatedTask(tx: WriteTx, account: string, jobId: string, completed: TaskRecord, time: string): TaskRecord {
+  const task = uncountedCompletion(tx, account, jobId, completed, time);
   const { exitCode: _exit, failureInfo: _failure, result: _result, endTime: _end, containerInfo: _container, ...info } = task.executionInfo ?? {};
   const { exitOptions: _chosen, filesExpireAt: _expiry, ...runtime } = task._ob;
   return {

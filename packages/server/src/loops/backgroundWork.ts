@@ -84,6 +84,7 @@ export class BackgroundWork {
       providers,
       tokens,
       clock: config.clock,
+      quotas: config.quotas,
       nodeUrl: options.nodeUrl,
       onError: (error, context) => failed("pool reconcile failed")(error, context),
       onAgentRegistered: (launch) => this.heartbeats.seen(launch, config.clock.now()),
@@ -109,6 +110,7 @@ export class BackgroundWork {
       store,
       clock: config.clock,
       poolCapabilities: options.poolCapabilities,
+      quotas: config.quotas,
       onError: (error, account) => failed("job schedule pass failed")(error, { account }),
     });
     this.autoscale = new AutoscaleLoop({

@@ -13,6 +13,7 @@ import type { Clock } from "@openbatch/core";
 import type { Store } from "@openbatch/store";
 import { listAll } from "../records/listAll.js";
 import type { PoolCapabilityCheck } from "../records/poolRules.js";
+import type { Quotas } from "../quotas.js";
 import { advanceIsDue, advanceSchedule } from "./scheduleAdvance.js";
 import { TimedPasses } from "./timedPasses.js";
 
@@ -24,6 +25,8 @@ export interface JobScheduleRunnerOptions {
   readonly maxWaitInMs?: number;
   /** The compute provider's refusals, for the auto pools job specifications ask for. @default none */
   readonly poolCapabilities?: PoolCapabilityCheck;
+  /** The accounts' quotas, for the pools of auto pool specifications (quotas.ts). @default none */
+  readonly quotas?: Quotas;
 }
 
 export class JobScheduleRunner {
@@ -59,7 +62,7 @@ export class JobScheduleRunner {
     for (const id of ids) {
       const now = this.options.clock.now();
       const check = await this.options.store.read((tx) => advanceIsDue(tx, account, id, now));
-      const advanced = check.due ? await this.options.store.write((tx) => advanceSchedule(tx, account, id, this.options.clock.now(), this.options.poolCapabilities ?? (() => {}))) : undefined;
+      const advanced = check.due ? await this.options.store.write((tx) => advanceSchedule(tx, account, id, this.options.clock.now(), this.options.poolCapabilities ?? (() => {}), this.options.quotas?.of(account).pools)) : undefined;
       const wakeAt = advanced === undefined ? check.wakeAt : advanced.wakeAt;
       if (wakeAt !== undefined && (earliest === undefined || wakeAt < earliest)) earliest = wakeAt;
     }

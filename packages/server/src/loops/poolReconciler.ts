@@ -7,6 +7,12 @@
  *   with room, registering new agents as needed — their processes are started by the compute provider after the
  *   commit; marks surplus nodes `leavingpool` (action remove; idle and newest first), the agent then deletes them;
  *   a steady pool is left as it is, even below its targets (after a timed-out resize, as Azure leaves it);
+ * - allocates no more cores than the account's quotas allow (quotas.ts; a node has the cores of its VM size, counted
+ *   against the dedicated or the Spot quota; a quota left at the host's default covers only the local provider's
+ *   pools): a pool asking for more gets what fits and the resize error `AccountCoreQuotaReached` /
+ *   `AccountLowPriorityCoreQuotaReached`, and settles with it, as Azure stops allocating;
+ * - creates at most `maxNodesPerPass` nodes per transaction and runs again for the rest, so that a large resize does
+ *   not hold the store for long while requests wait;
  * - once a resize runs past `resizeTimeout`, gives up the nodes not yet reached, records `resizeErrors`
  *   (`AllocationTimedOut`) and lets the pool settle (`stopping` → `steady`), as stop resize does;
  * - for a `deleting` pool, marks every node leaving and removes the pool once no node is left;
@@ -16,9 +22,9 @@
  * themselves — nodes allocated, leaving, kept, recovered, removed, the pool's allocation state — are
  * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { formatTimestamp, parseDuration, type Clock } from "@openbatch/core";
+import { formatTimestamp, idKey, parseDuration, vmSizeInfo, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
@@ -36,6 +42,7 @@ import { resolvePackageReferences } from "../records/applications.js";
 import { listAll } from "../records/listAll.js";
 import type { NodeRecord, StoredNode } from "../records/nodes.js";
 import { poolRef } from "../records/pools.js";
+import type { AccountCoreQuotas, CoreQuota, Quotas } from "../quotas.js";
 
 export type { AgentRecord } from "../records/agents.js";
 
@@ -47,6 +54,10 @@ export interface PoolReconcilerOptions {
   readonly clock: Clock;
   /** The absolute URL of a node, for its `url`. */
   readonly nodeUrl: (account: string, poolId: string, nodeId: string) => string;
+  /** The accounts' core quotas (quotas.ts). @default none */
+  readonly quotas?: Quotas;
+  /** The most nodes one transaction creates; a pool needing more gets them over several. @default 200 */
+  readonly maxNodesPerPass?: number;
   readonly onError: (error: unknown, context: { account: string; poolId: string }) => void;
   /** Called for each agent registered, before its process starts. */
   readonly onAgentRegistered?: (launch: AgentLaunch) => void;
@@ -66,6 +77,20 @@ function nodeIndex(nodeId: string): number {
 function removalOrder(a: StoredNode, b: StoredNode): number {
   const cost = (node: StoredNode) => (node.body.state === "running" ? 2 : node.body.state === "idle" ? 1 : 0);
   return cost(a) - cost(b) || nodeIndex(b.id) - nodeIndex(a.id);
+}
+
+/** The resize error of a pool stopped short by the account's dedicated or Spot core quota. */
+function coreQuotaError(dedicated: boolean, quota: number, pool: CloudPool): NonNullable<CloudPool["resizeErrors"]>[number] {
+  return {
+    code: dedicated ? "AccountCoreQuotaReached" : "AccountLowPriorityCoreQuotaReached",
+    message: dedicated
+      ? "Desired number of dedicated nodes could not be allocated as the account has reached its dedicated core quota."
+      : "Desired number of low priority nodes could not be allocated as the account has reached its low priority core quota.",
+    values: [
+      { name: "CoreQuota", value: String(quota) },
+      { name: "VmSize", value: pool.vmSize ?? "" },
+    ],
+  };
 }
 
 export class PoolReconciler {
@@ -126,9 +151,9 @@ export class PoolReconciler {
 
   private async reconcile(account: string, poolId: string): Promise<void> {
     const now = this.options.clock.now();
-    const { launches, wakeAt } = await this.options.store.write(async (tx) => {
+    const { launches, wakeAt, more } = await this.options.store.write(async (tx) => {
       const recovery = await this.recoverPreempted(tx, account, poolId, now);
-      const { launches: launched, draining } = await this.reconcileIn(tx, account, poolId, now);
+      const { launches: launched, draining, more: unfinished } = await this.reconcileIn(tx, account, poolId, now);
       // The pool's agents learn their new desired state without polling.
       recordEffect(tx, { kind: "notifyPool", account, poolId });
       const pool = await tx.get<CloudPool>(poolRef(account, poolId));
@@ -139,9 +164,11 @@ export class PoolReconciler {
       // Draining nodes are looked at again shortly: their tasks' end is reported to the agent sync, not to us.
       const drainCheck = draining ? now.getTime() + 1000 : undefined;
       const wake = [recovery, deadline, drainCheck].filter((at): at is number => at !== undefined);
-      return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake) };
+      return { launches: launched, wakeAt: wake.length === 0 ? undefined : Math.min(...wake), more: unfinished };
     });
     const key = `${account}\u0000${poolId.toLowerCase()}`;
+    // More nodes to create: another pass, after whatever waits for the store.
+    if (more) this.again.add(key);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     if (wakeAt !== undefined) {
@@ -155,10 +182,10 @@ export class PoolReconciler {
     }
   }
 
-  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<{ launches: AgentLaunch[]; draining: boolean }> {
+  private async reconcileIn(tx: WriteTx, account: string, poolId: string, now: Date): Promise<{ launches: AgentLaunch[]; draining: boolean; more: boolean }> {
     const ref = poolRef(account, poolId);
     const pool = await tx.get<CloudPool>(ref);
-    if (pool === undefined) return { launches: [], draining: false };
+    if (pool === undefined) return { launches: [], draining: false, more: false };
     const time = formatTimestamp(now);
     const nodes = await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId });
     const live = nodes.filter((node) => node.body._ob.action === "run");
@@ -169,7 +196,9 @@ export class PoolReconciler {
 
     // Nodes named by remove nodes leave whatever the targets say (those already exclude them).
     const named = live.filter((node) => node.body._ob.removalRequested !== undefined);
-    const resizeErrors = this.resizeTimeoutErrors(pool.body, now);
+    let resizeErrors = this.resizeTimeoutErrors(pool.body, now);
+    const quotaErrors: NonNullable<CloudPool["resizeErrors"]> = [];
+    let more = false;
     if (deleting) {
       leaving.push(...live);
     } else if (resizeErrors !== undefined) {
@@ -185,17 +214,32 @@ export class PoolReconciler {
     // them: a host started late is still welcome.
     const growing = pool.body.allocationState === "resizing" || (placement.kind === "joined" && pool.body.allocationState === "steady");
     if (!deleting && resizeErrors === undefined && growing) {
+      const quotas = this.options.quotas?.coreQuotas(account);
+      const room = quotas === undefined ? undefined : await this.coresLeft(tx, account, pool.body, quotas);
+      const cores = vmSizeInfo(pool.body.vmSize ?? "")?.cores ?? 0;
+      let nextIndex = Math.max(0, ...nodes.map((node) => nodeIndex(node.id))) + 1;
+      const slots = new Set(nodes.map((node) => node.body._ob.slot).filter((taken) => taken !== undefined));
       for (const isDedicated of [true, false]) {
         const target = (isDedicated ? pool.body.targetDedicatedNodes : pool.body.targetLowPriorityNodes) ?? 0;
         const current = live.filter((node) => !named.includes(node) && (node.body.isDedicated ?? true) === isDedicated);
         if (current.length > target) leaving.push(...[...current].sort(removalOrder).slice(0, current.length - target));
-        for (let i = current.length; i < target; i++) {
-          const index = Math.max(0, ...nodes.map((node) => nodeIndex(node.id)), ...created.map((node) => nodeIndex(node.id))) + 1;
-          const id = `tvm-${poolNumber(account, pool.id)}_${index}-${nodeIdTime(now)}`;
-          const slot = freeSlot(new Set([...nodes.map((node) => node.body._ob.slot), ...created.map((node) => node._ob.slot)].filter((taken) => taken !== undefined)));
+        // Nodes the quota allows the pool (never fewer than it has: a lowered quota does not remove nodes).
+        const coresLeft = room === undefined ? Infinity : isDedicated ? room.dedicated : room.lowPriority;
+        const allowed = cores === 0 ? Infinity : Math.max(current.length, Math.floor(coresLeft / cores));
+        if (target > allowed && quotas !== undefined) quotaErrors.push(coreQuotaError(isDedicated, (isDedicated ? quotas.dedicated : quotas.lowPriority).cores, pool.body));
+        for (let i = current.length; i < Math.min(target, allowed); i++) {
+          if (created.length >= (this.options.maxNodesPerPass ?? 200)) {
+            more = true;
+            break;
+          }
+          const id = `tvm-${poolNumber(account, pool.id)}_${nextIndex++}-${nodeIdTime(now)}`;
+          const slot = freeSlot(slots);
+          slots.add(slot);
           created.push(newNode(pool.body, id, this.options.nodeUrl(account, pool.body.id ?? poolId, id), isDedicated, time, slot));
         }
       }
+      // The resize ends short of its targets with the reason, as Azure's does; unchanged errors are not written again.
+      if (quotaErrors.length > 0 && JSON.stringify(quotaErrors) !== JSON.stringify(pool.body.resizeErrors)) resizeErrors = quotaErrors;
     }
 
     // Nodes leave the way remove nodes asked for them, else the way the last resize asked (`nodeDeallocationOption`)
@@ -224,7 +268,12 @@ export class PoolReconciler {
     // replaced) must not take the node that replaces its own.
     const launches = await this.assignAgents(tx, account, pool.body, placement, nodes, created);
     // Joined agents without room for them: those nodes are not made (yet).
-    if (placement.kind === "joined") created.splice(0, created.length, ...created.filter((node) => node._ob.agentId !== ""));
+    if (placement.kind === "joined") {
+      const placed = created.filter((node) => node._ob.agentId !== "");
+      // No room for the rest until another agent joins (which kicks the pool): no further pass now.
+      if (placed.length < created.length) more = false;
+      created.splice(0, created.length, ...placed);
+    }
     if (created.length > 0) {
       // Pinned until the node is rebooted or reimaged (NodeService.restart), as pool changes reach nodes (semantics.md §6.1).
       const { deployments } = await resolvePackageReferences(tx, account, pool.body.applicationPackageReferences);
@@ -233,17 +282,20 @@ export class PoolReconciler {
     await insertNodes(tx, account, pool.body, created, now);
 
     if (deleting && nodes.length === gone) {
-      await removeDeletedPool(tx, account, poolId);
-      return { launches, draining: false };
+      await removeDeletedPool(tx, account, poolId, now);
+      return { launches, draining: false, more: false };
     }
     const staying = [...live.filter((node) => !leaving.includes(node)).map((node) => node.body), ...created];
     const leavingCount = nodes.length - live.length + leaving.length - gone;
     const dedicated = staying.filter((node) => node.isDedicated !== false).length;
     const lowPriority = staying.length - dedicated;
-    // A resize settles once its targets are met (joined pools fall short while they wait for agents) or it timed out.
+    // A resize settles once its targets are met (joined pools fall short while they wait for agents), it timed out,
+    // or the account's core quota stopped it short.
     const targetsMet = dedicated >= (pool.body.targetDedicatedNodes ?? 0) && lowPriority >= (pool.body.targetLowPriorityNodes ?? 0);
-    const settled = !deleting && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || targetsMet);
-    const unsettled = resizeErrors !== undefined || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
+    const settled =
+      !deleting && !more && leavingCount === 0 && staying.every((node) => node.state !== "creating") && (pool.body.allocationState !== "resizing" || resizeErrors !== undefined || quotaErrors.length > 0 || targetsMet);
+    const timedOut = resizeErrors !== undefined && quotaErrors.length === 0;
+    const unsettled = timedOut || pool.body.allocationState === "stopping" ? "stopping" : "resizing";
     const allocationState = deleting ? pool.body.allocationState : settled ? "steady" : unsettled;
     const changes: Partial<CloudPool> = {};
     if (resizeErrors !== undefined) changes.resizeErrors = resizeErrors;
@@ -252,7 +304,28 @@ export class PoolReconciler {
     if (Object.keys(changes).length > 0 || pool.body.allocationState !== allocationState) {
       await tx.replace(ref, reconciledPool(tx, account, pool.body, changes, allocationState ?? "steady", time), now);
     }
-    return { launches, draining: draining > 0 };
+    return { launches, draining: draining > 0, more };
+  }
+
+  /**
+   * The cores the account has left for this pool, dedicated and Spot: each quota less what the account's other pools
+   * it covers hold (their current nodes, those still being created included, times their VM size's cores). A quota
+   * that is the host's default covers only pools of the local provider (docs/quotas.md): other providers' pools get
+   * Infinity from it.
+   */
+  private async coresLeft(tx: WriteTx, account: string, pool: CloudPool, quotas: AccountCoreQuotas): Promise<{ dedicated: number; lowPriority: number }> {
+    const local = (candidate: CloudPool) => this.options.providers.kindOf(candidate) === "local";
+    const covers = (quota: CoreQuota, candidate: CloudPool) => !quota.hostDefault || local(candidate);
+    let dedicated = covers(quotas.dedicated, pool) ? quotas.dedicated.cores : Infinity;
+    let lowPriority = covers(quotas.lowPriority, pool) ? quotas.lowPriority.cores : Infinity;
+    if (dedicated === Infinity && lowPriority === Infinity) return { dedicated, lowPriority };
+    for (const other of await listAll<CloudPool>(tx, { account, kind: "pool", scope: "" })) {
+      if (idKey(other.id) === idKey(pool.id ?? "")) continue;
+      const cores = vmSizeInfo(other.body.vmSize ?? "")?.cores ?? 0;
+      if (covers(quotas.dedicated, other.body)) dedicated -= (other.body.currentDedicatedNodes ?? 0) * cores;
+      if (covers(quotas.lowPriority, other.body)) lowPriority -= (other.body.currentLowPriorityNodes ?? 0) * cores;
+    }
+    return { dedicated: Math.max(0, dedicated), lowPriority: Math.max(0, lowPriority) };
   }
 
   /**

@@ -40,13 +40,13 @@ async function hasActiveJob(tx: ReadTx, account: string, record: JobScheduleReco
  * The auto pool of the schedule's next job: with lifetime `job` a new pool each time; with `jobSchedule` the
  * schedule's pool, made with its first job (`keep`: remember it on the schedule).
  */
-async function scheduleJobPool(tx: WriteTx, account: string, record: JobScheduleRecord, jobUrlText: string, now: Date, poolCapabilities: PoolCapabilityCheck) {
+async function scheduleJobPool(tx: WriteTx, account: string, record: JobScheduleRecord, jobUrlText: string, now: Date, poolCapabilities: PoolCapabilityCheck, poolQuota: number) {
   const spec = record.jobSpecification?.poolInfo?.autoPoolSpecification;
   if (spec === undefined) return undefined;
   if (spec.poolLifetimeOption === "jobschedule" && record._ob.autoPoolId !== undefined) {
     return { outcome: { poolId: record._ob.autoPoolId } as AutoPoolOutcome, keep: true };
   }
-  const outcome = await createAutoPool(tx, account, spec, jobUrlText.slice(0, jobUrlText.lastIndexOf("/jobs/")), now, poolCapabilities);
+  const outcome = await createAutoPool(tx, account, spec, jobUrlText.slice(0, jobUrlText.lastIndexOf("/jobs/")), now, poolCapabilities, poolQuota);
   return { outcome, keep: spec.poolLifetimeOption === "jobschedule" };
 }
 
@@ -71,7 +71,7 @@ export async function advanceIsDue(tx: ReadTx, account: string, scheduleId: stri
 }
 
 /** Advances the stored schedule `scheduleId` to `now`; writes only when something changed. */
-export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: string, now: Date, poolCapabilities: PoolCapabilityCheck): Promise<AdvanceResult> {
+export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: string, now: Date, poolCapabilities: PoolCapabilityCheck, poolQuota = Infinity): Promise<AdvanceResult> {
   const ref = scheduleRef(account, scheduleId);
   const stored = await tx.get<JobScheduleRecord>(ref);
   if (stored === undefined || stored.body.state !== "active") return { wakeAt: undefined, jobsCreated: [] };
@@ -97,7 +97,7 @@ export async function advanceSchedule(tx: WriteTx, account: string, scheduleId: 
     const jobCount = record._ob.jobCount + 1;
     const jobId = scheduleJobId(record.id ?? scheduleId, jobCount);
     const url = jobUrl(record.url, jobId);
-    const autoPool = await scheduleJobPool(tx, account, record, url, now, poolCapabilities);
+    const autoPool = await scheduleJobPool(tx, account, record, url, now, poolCapabilities, poolQuota);
     await insertJob(tx, account, { ...record.jobSpecification, id: jobId } as JobAddParameter, url, now, autoPool?.outcome);
     jobsCreated.push(jobId);
     const schedulePool = autoPool?.keep === true && "poolId" in autoPool.outcome ? autoPool.outcome.poolId : record._ob.autoPoolId;

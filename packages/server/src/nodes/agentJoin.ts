@@ -7,7 +7,8 @@
  * 3. the agent is registered with room for min(offered, wanted) nodes, and the reconciler runs, which puts new
  *    nodes on it (the one place nodes are made);
  * 4. it gets its own agent id and credential, and syncs from then on like any agent. An agent the reconciler gave
- *    no node after all (another joiner was faster) is removed again and refused.
+ *    no node after all is removed again and refused: 409 with the pool's core quota error when the account's core
+ *    quota stopped the pool (docs/quotas.md), else `PoolFull` (another joiner was faster).
  */
 import { randomBytes } from "node:crypto";
 import type { Clock } from "@openbatch/core";
@@ -79,10 +80,17 @@ export class AgentJoin {
         await tx.delete({ account, kind: "agent", scope: poolId, id: agentId });
         return (await tx.get<CloudPool>({ account, kind: "pool", scope: "", id: poolId }))?.body;
       });
-      throw poolFull(pool ?? { id: poolId }, undefined);
+      throw quotaReached(pool) ?? poolFull(pool ?? { id: poolId }, undefined);
     }
     return { account, poolId, agentId, token: this.options.tokens.issue(identity), nodes: hosted };
   }
+}
+
+/** The refusal of a joiner the account's core quota left without a node: the pool's resize error, as it says it. */
+function quotaReached(pool: CloudPool | undefined): AgentRefused | undefined {
+  const error = pool?.resizeErrors?.find((candidate) => candidate.code === "AccountCoreQuotaReached" || candidate.code === "AccountLowPriorityCoreQuotaReached");
+  if (error?.code === undefined) return undefined;
+  return new AgentRefused(409, error.code, `The pool '${pool?.id}' has the nodes the account's core quota allows: ${error.message ?? ""} No more agents can join until the quota grows or other pools shrink.`);
 }
 
 function poolFull(pool: Pick<CloudPool, "id" | "targetDedicatedNodes" | "targetLowPriorityNodes">, live: number | undefined): AgentRefused {

@@ -16,6 +16,7 @@ import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
 import { restartIfDrained } from "../lifecycle/nodeOperations.js";
 import { removeNode, reportedNode, writeNode } from "../lifecycle/nodes.js";
 import { runFinished } from "../lifecycle/runReports.js";
+import { measuredNodeRuns } from "../lifecycle/statistics.js";
 import type { AgentRecord } from "../records/agents.js";
 import { listAll } from "../records/listAll.js";
 import { nodeRef, type NodeRecord, type NodeTaskAssignment, type NodeUserRecord, type StoredNode } from "../records/nodes.js";
@@ -182,7 +183,7 @@ export class AgentSync {
       await runFinished(tx, identity.account, identity.poolId, node.id, assignment, taskReport.outcome, time, now);
     }
     // A job that ended above may have marked this node's other assignments `kill`: start from the stored record.
-    let fresh = (await tx.get<NodeRecord>(nodeRef(identity.account, identity.poolId, node.id)))?.body ?? node;
+    let fresh = measuredNodeRuns((await tx.get<NodeRecord>(nodeRef(identity.account, identity.poolId, node.id)))?.body ?? node, [...finished.values()].map((taskReport) => taskReport.outcome));
     for (const assignment of assignments) {
       if (finished.has(assignment.assignmentId) && assignment.role === undefined) fresh = await this.noteRecentTask(tx, identity.account, fresh, assignment);
     }

@@ -6,6 +6,7 @@
  */
 import type { ApplicationPackageDeployment, ComputeNode, ContainerConfiguration, DesiredUserAccount, TaskAssignment } from "@openbatch/protocol";
 import type { StoredEntity } from "@openbatch/store";
+import type { NodeUsage } from "./statistics.js";
 
 /** What happens to the tasks of a node that leaves or restarts (semantics.md §6.1). */
 export type DeallocationOption = "requeue" | "terminate" | "taskcompletion" | "retaineddata";
@@ -45,6 +46,8 @@ export interface NodeRuntime {
   users?: NodeUserRecord[];
   /** The pool's `userAccounts` (name and elevation) when the node was made, for processes that run as one. */
   userAccounts?: DesiredUserAccount[];
+  /** What its processes used and its memory and disk samples (lifecycle/statistics.ts). */
+  usage?: NodeUsage;
   /** The pool's container configuration when the node was made (images to pull, registries). */
   containerConfiguration?: ContainerConfiguration;
   /** The node's place in its pool (its inbound endpoints' frontend ports, records/inboundEndpoints.ts). */

@@ -8,6 +8,7 @@ import { formatTimestamp, parseDuration } from "@openbatch/core";
 import type { CloudTask, ProcessOutcome, SubtaskInformation, TaskContainerExecutionInformation, TaskFailureInformation } from "@openbatch/protocol";
 import type { StoredEntity } from "@openbatch/store";
 import type { ResolvedExitOptions } from "./exitOptions.js";
+import type { TaskTotals } from "./statistics.js";
 
 export interface TaskAssignmentRecord {
   assignmentId: string;
@@ -59,6 +60,8 @@ export interface TaskRuntime {
   exitOptions?: ResolvedExitOptions;
   /** Runs lost to an agent restart and run again (recovery retries, semantics.md §2.2); never shown. */
   recoveries?: number;
+  /** What its runs used (lifecycle/statistics.ts), once one ended. */
+  stats?: TaskTotals;
 }
 
 export type TaskRecord = CloudTask & { id: string; _ob: TaskRuntime };

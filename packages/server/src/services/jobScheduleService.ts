@@ -25,6 +25,8 @@ import type { ListOptions } from "../odata/listQuery.js";
 import { scheduleNotFound } from "../records/errors.js";
 import type { StoredJob } from "../records/jobs.js";
 import { jobsOfSchedule, scheduleRef, scheduleTiming, type JobScheduleRecord, type StoredJobSchedule } from "../records/jobSchedules.js";
+import { assertActiveJobQuota } from "../records/quotas.js";
+import type { Quotas } from "../quotas.js";
 import { checkJobContainerSettings, restrictedContainers, type ContainerPolicy } from "./containerRules.js";
 import { checkJobSpecification } from "./jobService.js";
 import { clientWrite } from "./storeErrors.js";
@@ -99,6 +101,8 @@ export class JobScheduleService {
     private readonly store: Store,
     /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
     private readonly containerPolicy: ContainerPolicy = restrictedContainers,
+    /** The accounts' quotas of active jobs and schedules (quotas.ts); without them, none. */
+    private readonly quotas?: Quotas,
   ) {}
 
   async add(account: string, request: JobScheduleAddParameter, url: string, now: Date): Promise<StoredJobSchedule> {
@@ -126,6 +130,7 @@ export class JobScheduleService {
             values: [{ key: "JobScheduleId", value: request.id }],
           });
         }
+        if ((await tx.get(scheduleRef(account, request.id))) === undefined) await assertActiveJobQuota(tx, account, this.quotas?.of(account).activeJobsAndSchedules ?? Infinity);
         return insertSchedule(tx, account, record, now);
       });
     } catch (error) {

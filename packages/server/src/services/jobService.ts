@@ -22,6 +22,8 @@ import type { ListOptions } from "../odata/listQuery.js";
 import { jobNotFound } from "../records/errors.js";
 import { defaultTerminateReason, jobRef, type JobNodeRecord, type StoredJob } from "../records/jobs.js";
 import type { PoolCapabilityCheck } from "../records/poolRules.js";
+import { assertActiveJobQuota } from "../records/quotas.js";
+import type { Quotas } from "../quotas.js";
 import { clientWrite } from "./storeErrors.js";
 import { checkJobFiles, type TaskFileRules } from "./taskFileSpecs.js";
 import { checkJobTaskSpecs } from "./specRules.js";
@@ -146,6 +148,8 @@ export interface JobServiceOptions {
   readonly fileRules?: TaskFileRules;
   /** The compute provider's refusals, for the pools of auto pool specifications. @default none */
   readonly poolCapabilities?: PoolCapabilityCheck;
+  /** The accounts' quotas of active jobs and schedules and of pools (quotas.ts). @default none */
+  readonly quotas?: Quotas;
   /** Which accounts may use every containerRunOptions (containerRules.ts). @default none */
   readonly containerPolicy?: ContainerPolicy;
 }
@@ -153,6 +157,7 @@ export interface JobServiceOptions {
 export class JobService {
   private readonly fileRules: TaskFileRules;
   private readonly poolCapabilities: PoolCapabilityCheck;
+  private readonly quotas: Quotas | undefined;
   private readonly containerPolicy: ContainerPolicy;
 
   constructor(
@@ -161,6 +166,7 @@ export class JobService {
   ) {
     this.fileRules = options.fileRules ?? { autoStorageConfigured: false };
     this.poolCapabilities = options.poolCapabilities ?? (() => {});
+    this.quotas = options.quotas;
     this.containerPolicy = options.containerPolicy ?? restrictedContainers;
   }
 
@@ -180,8 +186,10 @@ export class JobService {
         }
         // A job id already taken makes no pool (the insert below would refuse it, rolling the pool back anyway).
         if ((await tx.get(jobRef(account, job.id))) !== undefined) throw jobExists(job.id);
+        const quotas = this.quotas?.of(account);
+        await assertActiveJobQuota(tx, account, quotas?.activeJobsAndSchedules ?? Infinity);
         const spec = job.poolInfo.autoPoolSpecification;
-        const autoPool = spec === undefined ? undefined : await createAutoPool(tx, account, spec, url.slice(0, url.lastIndexOf("/jobs/")), now, this.poolCapabilities);
+        const autoPool = spec === undefined ? undefined : await createAutoPool(tx, account, spec, url.slice(0, url.lastIndexOf("/jobs/")), now, this.poolCapabilities, quotas?.pools ?? Infinity);
         return insertJob(tx, account, job, url, now, autoPool);
       });
     } catch (error) {

@@ -24,6 +24,7 @@ import { nodeRef, type NodeRecord } from "../records/nodes.js";
 import { checkResizeTimeout, invalidProperty as invalid, type PoolCapabilityCheck } from "../records/poolRules.js";
 import { poolRef, type StoredPool } from "../records/pools.js";
 import { clientWrite } from "./storeErrors.js";
+import type { Quotas } from "../quotas.js";
 
 export type { StoredPool } from "../records/pools.js";
 
@@ -32,12 +33,14 @@ export class PoolService {
     private readonly store: Store,
     /** The compute provider's refusals of what it cannot honour (providers/poolCapabilities.ts). */
     private readonly checkCapabilities: PoolCapabilityCheck = () => {},
+    /** The accounts' quotas (quotas.ts); without them, none. */
+    private readonly quotas?: Quotas,
   ) {}
 
-  /** Adds the pool; its nodes follow (the reconciler, woken by the commit). */
+  /** Adds the pool (409 PoolQuotaReached when the account has its quota of pools); its nodes follow (the reconciler, woken by the commit). */
   add(account: string, pool: PoolAddParameter, url: string, now: Date): Promise<StoredPool> {
     const cloudPool = newPool(account, pool, url, now, this.checkCapabilities);
-    return this.store.write((tx) => insertPool(tx, account, cloudPool, now));
+    return this.store.write((tx) => insertPool(tx, account, cloudPool, now, this.quotas?.of(account).pools ?? Infinity));
   }
 
   /** The pool, or 404 PoolNotFound. */

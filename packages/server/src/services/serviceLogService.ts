@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { AnonymousCredential, ContainerClient } from "@azure/storage-blob";
+import { firstLogLineTime } from "@openbatch/core";
 import type { UploadBatchServiceLogsResult } from "@openbatch/protocol";
 import type { Readable } from "node:stream";
 import type { AgentFiles } from "../nodes/agentFiles.js";
@@ -133,12 +134,8 @@ async function firstLogTime(path: string): Promise<number | undefined> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, "r");
-    const buffer = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const line = buffer.subarray(0, bytesRead).toString("utf8").split("\n", 1)[0] ?? "";
-    const time = (JSON.parse(line) as { time?: unknown }).time;
-    const parsed = typeof time === "string" ? Date.parse(time) : Number.NaN;
-    return Number.isNaN(parsed) ? undefined : parsed;
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    return firstLogLineTime(buffer.subarray(0, bytesRead).toString("utf8"));
   } catch {
     return undefined;
   } finally {
