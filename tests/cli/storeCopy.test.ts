@@ -126,7 +126,8 @@ describe("openbatch store copy", () => {
     assert.match(wrongWay.stderr, /moves a SQLite store to PostgreSQL/);
     const store = await PostgresStore.open({ connectionString: target, now: new Date() });
     try {
-      const total = (await store.entityCounts()).reduce((sum, count) => sum + count.count, 0);
+      // The server that served the copy was a replica: it recorded its term for each account (kind `leadership`).
+      const total = (await store.entityCounts()).filter((count) => count.kind !== "leadership").reduce((sum, count) => sum + count.count, 0);
       assert.equal(total, rows.length + 1, "the failed copies changed nothing");
     } finally {
       await store.close();

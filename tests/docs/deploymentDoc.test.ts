@@ -4,10 +4,12 @@
  * /etc/hosts of their own makes `batch.example.org` this machine). "On one machine" runs alone; "HTTPS" runs before
  * "On several machines" and before "On a Slurm cluster", which also gets a throwaway Slurm cluster started in the
  * namespace (support/slurmCluster.ts) — as on a login node, Slurm's commands find it through SLURM_CONF.
+ * "Several replicas on PostgreSQL" gets a throwaway PostgreSQL cluster started in the namespace
+ * (support/postgresCluster.ts), its database's URL in ~/store-url as the section says.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +19,7 @@ import { removeTaskAccounts } from "../support/taskAccounts.js";
 
 const repository = fileURLToPath(new URL("../../../", import.meta.url));
 const harness = fileURLToPath(new URL("../support/slurmCluster.js", import.meta.url));
+const postgresHarness = fileURLToPath(new URL("../support/postgresCluster.js", import.meta.url));
 const doc = readFileSync(join(repository, "docs/deployment.md"), "utf8");
 
 /** The fenced blocks of each `## ` section, by title. */
@@ -53,7 +56,24 @@ until [ -f ~/.slurm-env ]; do sleep 0.5; done
 . ~/.slurm-env
 `;
 
+// The cluster's directory goes to a directory of the run's own that the `postgres` OS user can reach (the
+// harness there removes only clusters of its own: in the PID namespace every other owner looks dead); the
+// namespace ends the postmaster with the run, and the test removes the directory.
+const postgresPrelude = `
+TMPDIR="$POSTGRES_TMPDIR" node --input-type=module -e '
+const { startPostgresCluster } = await import(process.env.POSTGRES_HARNESS);
+const cluster = await startPostgresCluster();
+const url = await cluster.createDatabase();
+const fs = await import("node:fs");
+fs.writeFileSync(process.env.HOME + "/store-url.tmp", url + "\\n", { mode: 0o600 });
+fs.renameSync(process.env.HOME + "/store-url.tmp", process.env.HOME + "/store-url");
+setInterval(() => {}, 1 << 30);' > "$TMPDIR/postgres.log" 2>&1 &
+until [ -f ~/store-url ]; do kill -0 $! || { cat "$TMPDIR/postgres.log" >&2; exit 1; }; sleep 0.5; done
+`;
+
 const work = mkdtempSync(join(tmpdir(), "openbatch-deployment-doc-"));
+// Traversable (not readable) by others: the PostgreSQL cluster of a section runs as the `postgres` user below it.
+chmodSync(work, 0o711);
 const homes: string[] = [];
 
 /** Runs the sections' shell blocks in one bash, in a namespace of their own; resolves with what they printed. */
@@ -62,6 +82,8 @@ async function runSections(name: string, titles: readonly string[], prelude = ""
   const temporary = join(work, name, "tmp");
   mkdirSync(home, { recursive: true });
   mkdirSync(temporary, { recursive: true });
+  const postgresTemporary = join(work, name, "postgres");
+  mkdirSync(postgresTemporary, { mode: 0o755 });
   homes.push(home);
   const hosts = join(work, name, "hosts");
   writeFileSync(hosts, `127.0.0.1 localhost batch.example.org ${hostname()} ${hostname().split(".")[0]}\n::1 localhost\n`);
@@ -89,13 +111,13 @@ async function runSections(name: string, titles: readonly string[], prelude = ""
     ].join("\n"),
   );
   const { stdout } = await promisify(execFile)("unshare", ["--net", "--mount", "--pid", "--fork", "--mount-proc", "bash", script], {
-    env: { ...process.env, HOME: home, TMPDIR: temporary, SLURM_HARNESS: harness, AZURE_CORE_COLLECT_TELEMETRY: "no", AZURE_CONFIG_DIR: join(home, ".azure") },
+    env: { ...process.env, HOME: home, TMPDIR: temporary, SLURM_HARNESS: harness, POSTGRES_HARNESS: postgresHarness, POSTGRES_TMPDIR: postgresTemporary, AZURE_CORE_COLLECT_TELEMETRY: "no", AZURE_CONFIG_DIR: join(home, ".azure") },
     timeout: 600_000,
     maxBuffer: 16 * 1024 * 1024,
   }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-    const logs = ["serve.log", "agent.log"].map((file) => {
+    const logs = ["serve.log", "agent.log", "serve-8091.log", "serve-8092.log", "serve-8093.log", "tmp/postgres.log"].map((file) => {
       try {
-        return `${file}:\n${readFileSync(join(home, file), "utf8").slice(-3000)}`;
+        return `${file}:\n${readFileSync(join(file.startsWith("tmp/") ? join(home, "..") : home, file), "utf8").slice(-3000)}`;
       } catch {
         return "";
       }
@@ -126,7 +148,7 @@ describe("docs/deployment.md", () => {
     const runnable = new Set(["sh", "bash", "python", "ts", "js", "json"]);
     for (const [title, blocks] of sections()) {
       const executable = blocks.filter((block) => runnable.has(block.language));
-      if (["On one machine", "HTTPS", "On several machines", "On a Slurm cluster"].includes(title)) continue;
+      if (["On one machine", "HTTPS", "On several machines", "On a Slurm cluster", "Several replicas on PostgreSQL"].includes(title)) continue;
       assert.deepEqual(executable, [], `"${title}" has blocks no test runs`);
     }
   });
@@ -152,5 +174,19 @@ describe("docs/deployment.md", () => {
     const lines = output.trim().split("\n");
     assert.deepEqual(lines.slice(-4, -2), ["idle", "idle"], output);
     for (const line of lines.slice(-2)) assert.match(line, /^ob[0-9a-f]{6}-agent-[0-9a-f]{12} RUNNING$/);
+  });
+
+  it("runs 'Several replicas on PostgreSQL': three replicas on one database serve one pool, one of them leads the account", async () => {
+    const output = await runSections("replicas", ["Several replicas on PostgreSQL"], postgresPrelude);
+    const lines = output.trim().split("\n");
+    const health = lines.filter((line) => line.startsWith('{"status"')).map((line) => JSON.parse(line) as { status: string; details: { replica?: { replicas: number; leading: { account: string }[] } } });
+    assert.equal(health.length, 3, output);
+    assert.deepEqual(lines.slice(-5, -3), ["idle", "idle"], output);
+    for (const answer of health) {
+      assert.equal(answer.status, "ok");
+      assert.equal(answer.details.replica?.replicas, 3, output);
+    }
+    const leaders = health.filter((answer) => answer.details.replica?.leading.some((entry) => entry.account === "myaccount") === true);
+    assert.equal(leaders.length, 1, output);
   });
 });

@@ -19,6 +19,7 @@ import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { systemClock, type Clock } from "@openbatch/core";
 import { createFileServer } from "./files/fileServer.js";
+import { ServerUrls, parseServerUrls } from "./session/serverUrls.js";
 import { FileChannelClient } from "./session/fileChannelClient.js";
 import { detectHostAddress } from "./session/hostAddress.js";
 import { openServerConnection } from "./session/serverConnection.js";
@@ -39,7 +40,10 @@ import type { BackoffOptions } from "./session/backoff.js";
 import { SyncLoop, type SyncStopReason } from "./session/syncLoop.js";
 
 export interface AgentOptions {
-  /** The server's base URL (`http://127.0.0.1:7200`). */
+  /**
+   * The server's base URL (`http://127.0.0.1:7200`), or the URLs of several replicas, comma-separated: the agent
+   * talks to one at a time and fails over to the next (session/serverUrls.ts).
+   */
   readonly serverUrl: string;
   /** Given by the server with the token; `[A-Za-z0-9_-]`. */
   readonly agentId: string;
@@ -114,21 +118,21 @@ export const agentVersion = readAgentVersion();
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   if (!isSafeId(options.agentId)) throw new Error("The agent id must consist of letters, digits, '_' and '-'.");
   if (options.token === "") throw new Error("The agent token must not be empty.");
-  let serverUrl: URL;
+  let servers: ServerUrls;
   try {
-    serverUrl = new URL(options.serverUrl);
+    servers = new ServerUrls(parseServerUrls(options.serverUrl));
   } catch {
-    throw new Error("The server URL is not a valid URL.");
+    throw new Error("The server URL is not a valid URL (or comma-separated list of URLs).");
   }
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? createLogger({ redact: [options.token] })).child({ agentId: options.agentId });
   const dataDirectory = resolve(options.dataDirectory);
   const connection = openServerConnection({
-    serverUrl: serverUrl.href,
+    serverUrl: servers.current,
     ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
     ...(options.pinCertificate === true ? { pinCertificate: true } : {}),
   });
-  const hostIp = options.hostIp ?? (await detectHostAddress(serverUrl));
+  const hostIp = options.hostIp ?? (await detectHostAddress(new URL(servers.current)));
   const killGracePeriodInMs = options.killGracePeriodInMs ?? 5000;
   // Node trees, the agent's state and the OS-account registries: nobody else's business (tasks see their node only).
   await mkdir(dataDirectory, { recursive: true, mode: 0o700 });
@@ -154,7 +158,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     systemPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     userName: userInfo().username,
     onChange: () => loop?.wake(),
-    applicationPackages: new ApplicationPackageInstaller({ serverUrl: serverUrl.href, token: options.token, fetch: connection.fetch }),
+    applicationPackages: new ApplicationPackageInstaller({
+      get serverUrl() {
+        return servers.current;
+      },
+      token: options.token,
+      fetch: connection.fetch,
+    }),
     ...(osUsers.enabled
       ? { osUsers: new OsUsers({ agentId: options.agentId, registry: new OsUserRegistry(osUserRegistryDirectory(dataDirectory)), logger }) }
       : { osUsersDisabled: osUsers.reason }),
@@ -183,7 +193,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const files = fileServer;
   const channel = new FileChannelClient({
-    serverUrl: serverUrl.href,
+    servers,
     fetch: connection.fetch,
     token: options.token,
     fileServerUrl: files.url,
@@ -191,7 +201,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
   });
   loop = new SyncLoop({
-    serverUrl: serverUrl.href,
+    servers,
     fetch: connection.fetch,
     token: options.token,
     agentId: options.agentId,
@@ -208,10 +218,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     logger,
     reports: () => nodes.reports(),
     onReconnected: () => channel.reconnect(),
+    onServersLearned: () => channel.addServers(),
     apply: (response, sentAt) => nodes.apply(response.nodes, response.dispatchLeaseInMs === undefined ? undefined : sentAt + response.dispatchLeaseInMs),
   });
   const session = loop;
-  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: serverUrl.origin });
+  logger.log("info", "agent started", { bootId: session.bootId, fileServerUrl: files.url, dataDirectory, server: new URL(servers.current).origin, servers: servers.all });
 
   const stopped = session.stopped.then(async (reason) => {
     // A shutdown answer lists no nodes: let the removal of any node still hosted finish first.

@@ -48,5 +48,6 @@ export {
   extractZip,
   type ApplicationPackageSource,
 } from "./nodes/applicationPackages.js";
+export { parseServerUrls } from "./session/serverUrls.js";
 export { runRemoteAgent, type RemoteAgentOptions, type RemoteAgentExit } from "./remote/runRemoteAgent.js";
 export { readIdentity, identityPath, type AgentIdentityFile } from "./remote/identityFile.js";

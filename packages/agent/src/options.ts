@@ -1,7 +1,7 @@
 /**
  * The agent process's command line and environment:
  *
- *   --server <url>            OPENBATCH_AGENT_SERVER       the server's base URL (required)
+ *   --server <url>[,<url>…]   OPENBATCH_AGENT_SERVER       the server's base URL, or several replicas' (required)
  *   --agent-id <id>           OPENBATCH_AGENT_ID           the agent's id (required)
  *   --token <token>           OPENBATCH_AGENT_TOKEN        the agent's bearer token (required, one of the three)
  *   --token-file <path>       OPENBATCH_AGENT_TOKEN_FILE   …or a file holding it (whitespace trimmed)
@@ -22,12 +22,13 @@
  */
 import { readFileSync } from "node:fs";
 import type { AgentOptions } from "./agent.js";
+import { parseServerUrls } from "./session/serverUrls.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-export const usage = `usage: openbatch-agent --server <url> --agent-id <id> --data-dir <dir> [--token <token> | --token-file <path>]
+export const usage = `usage: openbatch-agent --server <url>[,<url>...] --agent-id <id> --data-dir <dir> [--token <token> | --token-file <path>]
                        [--host-ip <ip>] [--file-server-port <port>] [--ca-file <pem>] [--verbose]
 environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, OPENBATCH_AGENT_TOKEN_FILE,
              OPENBATCH_AGENT_DATA_DIR, OPENBATCH_AGENT_HOST_IP, OPENBATCH_AGENT_FILE_PORT, OPENBATCH_AGENT_CA_FILE,
@@ -89,9 +90,9 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
 
   const serverUrl = required("--server");
   try {
-    new URL(serverUrl);
+    parseServerUrls(serverUrl);
   } catch {
-    throw new UsageError("--server is not a valid URL.");
+    throw new UsageError("--server is not a valid URL (or comma-separated list of URLs).");
   }
   let token = read("--token");
   const tokenFile = read("--token-file");

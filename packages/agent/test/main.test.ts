@@ -77,6 +77,12 @@ describe("parseAgentArguments", () => {
     assert.equal(parsed.verbose, true);
   });
 
+  it("takes several servers, comma-separated, and refuses a list with something that is not a URL", () => {
+    const env = { OPENBATCH_AGENT_TOKEN: "t", OPENBATCH_AGENT_DATA_DIR: "/data", OPENBATCH_AGENT_ID: "a1" };
+    assert.equal(parseAgentArguments(["--server", "http://s:1,http://s:2"], env).options.serverUrl, "http://s:1,http://s:2");
+    assert.throws(() => parseAgentArguments(["--server", "http://s:1,s2"], env), /--server is not a valid URL \(or comma-separated list of URLs\)/);
+  });
+
   it("reads the token from a file", async () => {
     const directory = await mkdtemp(join(tmpdir(), "ob-agent-token-"));
     try {

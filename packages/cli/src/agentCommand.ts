@@ -3,13 +3,14 @@
  *
  *   openbatch agent --server https://host:8090 --join-token T [--nodes N] [--work-dir D] [--ca-file F]
  *
- * The join token may come from OPENBATCH_JOIN_TOKEN or a file instead (other users of a machine can read command
+ * `--server` may list several URLs, comma-separated: the replicas of one deployment (docs/deployment.md), which
+ * the agent joins through and fails over between. The join token may come from OPENBATCH_JOIN_TOKEN or a file instead (other users of a machine can read command
  * lines). SIGTERM or SIGINT stops it cleanly; started again on the same work directory it carries on as the same
  * agent. Exit codes: 0 stopped or retired by the server, 1 could not start, 2 usage error, 3 refused by the server.
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import { runRemoteAgent } from "@openbatch/agent";
+import { parseServerUrls, runRemoteAgent } from "@openbatch/agent";
 import { session } from "./framework/session.js";
 
 function positiveInteger(value: string): number {
@@ -20,10 +21,9 @@ function positiveInteger(value: string): number {
 
 function serverUrl(value: string): string {
   try {
-    const url = new URL(value);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
+    parseServerUrls(value);
   } catch {
-    throw new InvalidArgumentError("must be the server's http:// or https:// URL");
+    throw new InvalidArgumentError("must be the server's http:// or https:// URL, or several replicas' separated by commas");
   }
   return value;
 }
@@ -43,7 +43,7 @@ interface AgentCommandOptions {
 export function agentCommand(): Command {
   return new Command("agent")
     .description("Host compute nodes of a pool on this machine: join it with a join token (openbatch pool join-token) and run its tasks")
-    .option("--server <url>", "the OpenBatch server's URL (env OPENBATCH_SERVER)", serverUrl, process.env["OPENBATCH_SERVER"])
+    .option("--server <url>", "the OpenBatch server's URL, or several replicas' separated by commas (env OPENBATCH_SERVER)", serverUrl, process.env["OPENBATCH_SERVER"])
     .option("--join-token <token>", "the pool's join token (env OPENBATCH_JOIN_TOKEN; prefer it or --join-token-file: command lines are visible to other users)")
     .option("--join-token-file <path>", "a file holding the join token")
     .option("--nodes <n>", "how many compute nodes this machine offers to host", positiveInteger, 1)

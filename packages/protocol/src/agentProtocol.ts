@@ -366,5 +366,10 @@ export const AgentSyncResponse = model("AgentSyncResponse", {
    */
   dispatchLeaseInMs: Type.Optional(Type.Integer({ minimum: 1 })),
   nodes: Type.Array(DesiredNode),
+  /**
+   * The server URLs the agent may fail over to, best first (with replicas: the live ones); the agent adds them to
+   * those it was started with. Absent from a single server.
+   */
+  serverUrls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
 });
 export type AgentSyncResponse = Static<typeof AgentSyncResponse>;

@@ -7,8 +7,14 @@
  * and, once it listens, URL. A lock whose process is gone (a crash, kill -9) is stale and taken over at once, so a
  * crashed server never blocks its restart. The check is by pid on this host; a directory shared over the network
  * with another host is refused while the other host's lock is there (remove it by hand if that host is gone).
+ *
+ * Replicas (a PostgreSQL store) may share a data directory — on one host, that is how their local agents' node
+ * directories and logs are found by whichever replica leads (docs/architecture.md, "Replicas"). Each takes a lock
+ * of its own, `<dataDir>/replicas/<host>-<pid>-<random>.lock`, naming its deployment (the database's id); a replica of
+ * another deployment, or a server on its own SQLite store, is refused while one is held, and the other way round.
  */
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
@@ -17,6 +23,8 @@ export interface LockOwner {
   readonly host: string;
   readonly startedAt: string;
   readonly url?: string;
+  /** A replica's deployment (replica locks only). */
+  readonly deployment?: string;
 }
 
 export interface DataDirLock {
@@ -68,6 +76,76 @@ export function readDataDirLock(dataDir: string): LockOwner | undefined {
   return isRunning(owner.pid) ? owner : undefined;
 }
 
+/** A replica lock's owner, if its process is alive (a stale one is removed). */
+function liveReplicaOwner(path: string): LockOwner | undefined {
+  let owner: LockOwner;
+  try {
+    owner = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+  } catch {
+    return undefined;
+  }
+  // Another host's cannot be checked: it counts as live.
+  if (owner.host !== hostname()) return owner;
+  if (owner.pid === process.pid) return heldHere.has(path) ? owner : undefined;
+  if (isRunning(owner.pid)) return owner;
+  rmSync(path, { force: true });
+  return undefined;
+}
+
+/** The live replicas holding locks in the directory. */
+function replicaOwners(dataDir: string): { path: string; owner: LockOwner }[] {
+  const directory = join(dataDir, replicaLockDirectory);
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const owners: { path: string; owner: LockOwner }[] = [];
+  for (const name of names) {
+    if (!name.endsWith(".lock")) continue;
+    const owner = liveReplicaOwner(join(directory, name));
+    if (owner !== undefined) owners.push({ path: join(directory, name), owner });
+  }
+  return owners;
+}
+
+export const replicaLockDirectory = "replicas";
+
+/** Takes this replica's lock on a data directory that the replicas of `deployment` may share. */
+export function acquireReplicaLock(dataDir: string, deployment: string): DataDirLock {
+  const single = readDataDirLock(dataDir);
+  if (single !== undefined) throw new DataDirLockedError(dataDir, single);
+  mkdirSync(join(dataDir, replicaLockDirectory), { recursive: true, mode: 0o700 });
+  // Several replicas may live in one process (tests): the name is the host, the pid and a random part.
+  const path = join(dataDir, replicaLockDirectory, `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}.lock`);
+  let owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), deployment };
+  writeFileSync(path, JSON.stringify(owner));
+  heldHere.add(path);
+  let released = false;
+  const lock: DataDirLock = {
+    path,
+    setUrl(url) {
+      if (released) return;
+      owner = { ...owner, url };
+      writeFileSync(path, JSON.stringify(owner));
+    },
+    release() {
+      if (released) return;
+      released = true;
+      heldHere.delete(path);
+      rmSync(path, { force: true });
+    },
+  };
+  // Checked after taking ours: of a server and a replica starting together, at least one sees the other.
+  const other = replicaOwners(dataDir).find((entry) => entry.path !== path && entry.owner.deployment !== deployment)?.owner ?? readDataDirLock(dataDir);
+  if (other !== undefined) {
+    lock.release();
+    throw new DataDirLockedError(dataDir, other);
+  }
+  return lock;
+}
+
 export function acquireDataDirLock(dataDir: string): DataDirLock {
   const path = join(dataDir, lockFileName);
   let owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
@@ -95,7 +173,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
   }
   heldHere.add(path);
   let released = false;
-  return {
+  const lock: DataDirLock = {
     path,
     setUrl(url) {
       if (released) return;
@@ -109,4 +187,10 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       rmSync(path, { force: true });
     },
   };
+  const replica = replicaOwners(dataDir)[0];
+  if (replica !== undefined) {
+    lock.release();
+    throw new DataDirLockedError(dataDir, replica.owner);
+  }
+  return lock;
 }

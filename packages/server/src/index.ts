@@ -13,3 +13,5 @@ export { createAutoStorage, type AutoStorage, type AutoStorageOptions } from "./
 export { acquireDataDirLock, readDataDirLock, DataDirLockedError, lockFileName, type DataDirLock, type LockOwner } from "./dataDirLock.js";
 export { listLocalAgents, stopLocalAgents, type LocalAgentProcess } from "./providers/local/localAgents.js";
 export { openBatchVersion } from "./http/statusPage.js";
+export { beginTerm, fencedStore, isLeadershipLost, leadershipRef, type LeadershipRecord, type Term } from "./cluster/leadership.js";
+export { acquireReplicaLock } from "./dataDirLock.js";

@@ -6,11 +6,12 @@
  * 200) and the pool reconciler has caught up with every pool; `close()` releases long-polling agents, stops
  * accepting requests, lets in-flight ones finish, then closes the store. Local agents are detached and outlive it.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { assertNever } from "@openbatch/core";
-import type { CloudPool } from "@openbatch/protocol";
-import { openStore } from "@openbatch/store";
+import { openStore, PostgresStore, type Store } from "@openbatch/store";
 import { AccountRegistry } from "./accounts.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { createBearerTokenVerifier } from "./auth/bearerToken.js";
@@ -39,22 +40,16 @@ import { serviceLogHandlers } from "./handlers/serviceLogs.js";
 import { createApp } from "./http/app.js";
 import type { HandlerTable } from "./http/context.js";
 import { registerStatusPage } from "./http/statusPage.js";
-import { acquireDataDirLock } from "./dataDirLock.js";
+import { acquireDataDirLock, acquireReplicaLock } from "./dataDirLock.js";
+import { Replica } from "./cluster/replica.js";
+import { sharedSecrets, type SharedSecrets } from "./cluster/sharedState.js";
+import { BackgroundWork } from "./loops/backgroundWork.js";
 import { registerDashboardRoute } from "./http/dashboardRoute.js";
 import { EventHub } from "./events/eventHub.js";
 import { registerEventsRoute } from "./events/eventsRoute.js";
 import { observeStore } from "./events/observedStore.js";
 import { registerMetricsRoute } from "./metrics/metricsRoute.js";
 import { ServerMetrics } from "./metrics/serverMetrics.js";
-import { releaseUnresponsiveNodes } from "./lifecycle/unresponsiveNodes.js";
-import { AutoscaleLoop } from "./loops/autoscaleLoop.js";
-import { Deadlines } from "./loops/deadlines.js";
-import { HeartbeatTracker } from "./loops/heartbeatTracker.js";
-import { JobScheduleRunner } from "./loops/jobScheduleRunner.js";
-import { PlanApplier } from "./loops/planApplier.js";
-import { PoolReconciler } from "./loops/poolReconciler.js";
-import { SchedulingLoop } from "./loops/schedulingLoop.js";
-import { SpotEvictions } from "./loops/spotEvictions.js";
 import { registerAgentRoutes } from "./nodes/agentEndpoint.js";
 import { AgentFiles } from "./nodes/agentFiles.js";
 import { AgentSync } from "./nodes/agentSync.js";
@@ -152,25 +147,28 @@ export function createHandlerTable(services: Services): HandlerTable {
 export async function startServer(options: ServerOptions = {}): Promise<OpenBatchServer> {
   const config = resolveServerConfig(options);
   secureDataDirectory(config.dataDir);
-  const dataDirLock = acquireDataDirLock(config.dataDir);
+  // A SQLite store is this process's alone: one server per data directory, checked before the database opens.
+  // Replicas on a PostgreSQL store take their lock once they know their deployment (below).
+  let dataDirLock = config.store.backend === "postgres" ? undefined : acquireDataDirLock(config.dataDir);
   const events = new EventHub({ bufferSize: config.eventBufferSize });
+  const notifier = new PoolNotifier();
   let app: ReturnType<typeof createApp> | undefined;
+  /** With a PostgreSQL store: this process as a replica of the deployment (cluster/replica.ts). */
+  let replica: Replica | undefined;
+  /** Without: the background work of every account, run here. */
+  let work: BackgroundWork | undefined;
+  const workFor = (account: string) => (replica === undefined ? work : replica.workOf(account));
   // What each committed effect does, in one place (effects/effects.ts); the parts it names are made below, before
-  // anything is written.
+  // anything is written. Background work is the single server's, or with replicas the account's leader's.
   const handleEffect = (effect: Effect): void => {
     switch (effect.kind) {
-      case "wakeScheduler":
-        return scheduling.wake(effect.account);
       case "notifyPool":
         return notifier.notify(effect.account, effect.poolId);
+      case "wakeScheduler":
       case "reconcilePool":
-        // A pool's nodes changed: Spot nodes that appeared or recovered get their eviction time too.
-        spotEvictions?.kick(effect.account);
-        return void reconciler.kick(effect.account, effect.poolId);
       case "kickScheduleRunner":
-        return scheduleRunner.kick(effect.account);
       case "kickDeadlines":
-        return deadlines.kick(effect.account);
+        return workFor(effect.account)?.handle(effect);
       case "illegalTransition":
         app?.log.error({ account: effect.account, entity: effect.entity, id: effect.id, problem: effect.problem }, "illegal state transition written");
         return;
@@ -186,28 +184,45 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       onEffectError: (error) => app?.log.error({ err: error }, "after-commit effect failed"),
     });
   } catch (error) {
-    dataDirLock.release();
+    dataDirLock?.release();
     throw error;
   }
+  let secrets: SharedSecrets | undefined;
+  if (opened instanceof PostgresStore) {
+    try {
+      replica = await Replica.start({ store: opened, id: randomBytes(6).toString("hex"), host: hostname(), events, notifier, publicUrl: config.publicUrl, log: () => app?.log });
+      secrets = await sharedSecrets(opened.sharedData(), config.dataDir);
+      dataDirLock = acquireReplicaLock(config.dataDir, secrets.deployment);
+    } catch (error) {
+      await replica?.close();
+      await opened.close();
+      throw error;
+    }
+  }
+  const lock = dataDirLock as NonNullable<typeof dataDirLock>;
   // Every committed write reaches the event stream and the commit-time histogram (events/observedStore.ts) first,
-  // then its effects (effects/transaction.ts: outermost, so bodies see the transaction it gives them).
+  // then its effects (effects/transaction.ts: outermost, so bodies see the transaction it gives them). Replicas
+  // send both to every replica inside the transaction, and feed their event stream from what arrives.
   const observed = observeStore(opened, {
-    committed: (changes) => events.publish(changes),
+    ...(replica === undefined ? { committed: (changes) => events.publish(changes) } : { inTransaction: replica.inTransaction }),
     committedIn: (seconds) => metrics.observeCommit(seconds),
   });
-  const store = new EffectStore(observed, { handle: handleEffect, strictTransitions: config.strictTransitions });
+  const store = new EffectStore(observed, {
+    handle: handleEffect,
+    strictTransitions: config.strictTransitions,
+    ...(replica === undefined ? {} : { onRecord: replica.onRecord }),
+  });
   const metrics = new ServerMetrics({
     store,
     accounts: config.accounts.map((account) => account.name),
-    connectedAgents: () => heartbeats.connectedAgents(),
+    connectedAgents: () => (replica === undefined ? (work?.connectedAgents() ?? 0) : replica.connectedAgents()),
     eventSubscribers: () => events.subscriberCount,
   });
   let url = "";
   const accountUrl = () => config.publicUrl ?? url;
-  const notifier = new PoolNotifier();
   const autoStorage = config.autoStorage === undefined ? undefined : createAutoStorage(config.autoStorage);
-  const tokens = AgentTokens.load(config.dataDir);
-  const taskTokens = TaskTokens.load(config.dataDir);
+  const tokens = secrets?.agentTokens ?? AgentTokens.load(config.dataDir);
+  const taskTokens = secrets?.taskTokens ?? TaskTokens.load(config.dataDir);
   secureSecretFiles(config.dataDir);
   const channel = new FileChannel();
   const accountNames = config.accounts.map((account) => account.name);
@@ -216,13 +231,20 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     createLocalProvider({
       agentEntry: config.localAgentEntry,
       dataDir: config.dataDir,
-      serverUrl: () => url,
+      // Replicas start agents with every live replica's URL, to fail over between.
+      serverUrl: () => (replica === undefined ? url : replica.agentUrls().join(",")),
       nodesPerAgent: config.nodesPerAgent,
       taskIsolation: config.taskIsolation,
       ...(config.tls === undefined ? {} : { serverCertificateFile: config.tls.certFile }),
     }),
     createExternalProvider(),
   ];
+  /** Runs the pool reconciler of a pool now: here if this process runs the account's work, else where it runs. */
+  const reconcile = async (account: string, poolId: string): Promise<void> => {
+    const work = workFor(account);
+    if (work !== undefined) return work.reconcile(account, poolId);
+    await replica?.send({ kind: "reconcilePool", account, poolId });
+  };
   const slurmAgentCommand = config.slurm.agentCommand;
   const slurm =
     slurmAgentCommand === undefined
@@ -240,84 +262,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
           ...(config.slurm.pilotEnvironment === undefined ? {} : { pilotEnvironment: config.slurm.pilotEnvironment }),
           serverTag: slurmServerTag(config.dataDir),
           ...(config.slurm.pollIntervalInMs === undefined ? {} : { pollIntervalInMs: config.slurm.pollIntervalInMs }),
-          onPoolChanged: (account, poolId) => void reconciler.kick(account, poolId),
+          onPoolChanged: (account, poolId) => void reconcile(account, poolId).catch((error: unknown) => app?.log.error({ err: error, account, poolId }, "pool reconcile failed")),
           log: (level, message, fields) => app?.log[level](fields, message),
         });
   if (slurm !== undefined) providerList.push(slurm);
   const providers = new ProviderSet(providerList, config.provider);
   const isolation = await taskIsolationStatus(config);
   const { containerRuntime: _runtime, ...isolationDetails } = isolation;
-  const heartbeats = new HeartbeatTracker({
-    store,
-    clock: config.clock,
-    timeoutInMs: config.nodeHeartbeatTimeoutInSeconds * 1000,
-    onAgentLost: (identity) =>
-      void (async () => {
-        const found = await store.read(async (tx) => {
-          const agent = await tx.get<AgentRecord>({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId });
-          const pool = await tx.get<CloudPool>({ account: identity.account, kind: "pool", scope: "", id: identity.poolId });
-          return agent === undefined || pool === undefined ? undefined : { agent: agent.body, pool: pool.body };
-        });
-        if (found === undefined) return;
-        const provider = providers.of(found.agent.provider ?? "local");
-        if ((await provider.isAgentGone(identity)) !== true) return;
-        app?.log.warn({ ...identity }, "agent process gone; starting it again");
-        heartbeats.seen(identity, config.clock.now());
-        await provider.startAgent({ ...identity, token: tokens.issue(identity), pool: found.pool });
-      })().catch((error: unknown) => app?.log.error({ err: error, ...identity }, "restarting a lost agent failed")),
-    abandonAfterInMs: config.unknownNodeTimeoutInSeconds * 1000,
-    onAgentAbandoned: async (identity) => {
-      const released = await store.write((tx) => releaseUnresponsiveNodes(tx, identity, config.clock.now()));
-      if (released > 0) app?.log.warn({ ...identity, nodes: released }, "nodes unknown for too long: their runs were given up as lost");
-    },
-    onError: (error) => app?.log.error({ err: error }, "heartbeat check failed"),
-  });
-  const reconciler = new PoolReconciler({
-    store,
-    providers,
-    tokens,
-    clock: config.clock,
-    quotas: config.quotas,
-    nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
-    onError: (error, context) => app?.log.error({ err: error, ...context }, "pool reconcile failed"),
-    onAgentRegistered: (launch) => heartbeats.seen(launch, config.clock.now()),
-  });
-  const scheduling: SchedulingLoop = new SchedulingLoop({
-    store,
-    clock: config.clock,
-    safetyNetInMs: config.schedulingSafetyNetInSeconds * 1000,
-    lookAheadPerSlot: config.dispatchLookAhead,
-    applier: new PlanApplier({
-      store,
-      now: () => config.clock.now(),
-      issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
-      lookAheadPerSlot: config.dispatchLookAhead,
-    }),
-    onError: (error, account) => app?.log.error({ err: error, account }, "scheduling round failed"),
-    onMissedWakeUp: (account, placed) => app?.log.warn({ account, placed }, "the scheduling safety net placed work no wake-up announced"),
-    onRound: metrics.observeSchedulingRound,
-  });
-  const deadlines: Deadlines = new Deadlines({
-    store,
-    clock: config.clock,
-    sweepInMs: config.retentionSweepInMs,
-    removeNodeDirectory: (account, poolId, nodeId, directory) =>
-      services.nodeFiles.delete({ account, poolId, nodeId }, directory, true).catch((error: unknown) => {
-        // A node that left took the files with it; anything else is worth a line in the log.
-        if ((error as { code?: string }).code !== "NodeNotFound") app?.log.warn({ err: error, account, poolId, nodeId }, "task directory removal failed");
-      }),
-    onError: (error, account) => app?.log.error({ err: error, account }, "deadline pass failed"),
-  });
-  const spotEvictions =
-    config.spotEvictionRatePerHour > 0
-      ? new SpotEvictions({
-          store,
-          clock: config.clock,
-          ratePerHour: config.spotEvictionRatePerHour,
-          recoveryInMs: config.spotRecoveryInSeconds * 1000,
-          onError: (error, account) => app?.log.error({ err: error, account }, "spot eviction pass failed"),
-        })
-      : undefined;
   const fileRules = { autoStorageConfigured: autoStorage !== undefined };
   const containerPolicy: ContainerPolicy = { unrestrictedAccounts: config.unrestrictedContainerAccounts };
   const runtime = isolation.containerRuntime;
@@ -329,13 +280,6 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     checkContainerSettings(pool.startTask?.containerSettings, "startTask.containerSettings", account, containerPolicy);
     checkResourceFiles(pool.startTask?.resourceFiles, "startTask.resourceFiles", fileRules);
   };
-  const scheduleRunner = new JobScheduleRunner({
-    store,
-    clock: config.clock,
-    poolCapabilities,
-    quotas: config.quotas,
-    onError: (error, account) => app?.log.error({ err: error, account }, "job schedule pass failed"),
-  });
   const pools = new PoolService(store, poolCapabilities, config.quotas);
   const nodes = new NodeService(store, pools);
   const agentFiles = new AgentFiles(channel);
@@ -356,9 +300,29 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     serviceLogs: new ServiceLogService(pools, nodes, { agentLogDirectory: join(config.dataDir, "agents"), agentFiles }),
     statistics: new StatisticsService(store),
   };
+  const makeWork = (accounts: readonly string[], workStore: Store) =>
+    new BackgroundWork({
+      accounts,
+      store: workStore,
+      config,
+      providers,
+      tokens,
+      issueTaskToken: (account, jobId, now) => taskTokens.issue(account, jobId, now),
+      nodeUrl: (_account, poolId, nodeId) => `${accountUrl()}/pools/${encodeURIComponent(poolId)}/nodes/${encodeURIComponent(nodeId)}`,
+      removeNodeDirectory: (account, poolId, nodeId, directory) =>
+        services.nodeFiles.delete({ account, poolId, nodeId }, directory, true).catch((error: unknown) => {
+          // A node that left took the files with it; anything else is worth a line in the log.
+          if ((error as { code?: string }).code !== "NodeNotFound") app?.log.warn({ err: error, account, poolId, nodeId }, "task directory removal failed");
+        }),
+      poolCapabilities,
+      log: () => app?.log,
+      isExpected: Replica.isExpected,
+      onSchedulingRound: metrics.observeSchedulingRound,
+      ...(replica === undefined ? {} : { settleWakeUps: () => (replica as Replica).barrier() }),
+    });
   const handlers = createHandlerTable(services);
   let ready = false;
-  const health = (): ServerHealth => ({ missedWakeUps: scheduling.missedWakeUps, illegalTransitions: store.illegalTransitions });
+  const health = (): ServerHealth => ({ missedWakeUps: replica === undefined ? (work?.missedWakeUps ?? 0) : replica.missedWakeUps(), illegalTransitions: store.illegalTransitions });
   const accountRegistry = new AccountRegistry(config.accounts);
   const authenticator = createAuthenticator({
     accounts: accountRegistry,
@@ -366,7 +330,18 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     taskTokens,
     clockSkewInSeconds: config.clockSkewInSeconds,
   });
-  app = createApp({ config, handlers, isReady: () => ready, authenticator, healthDetails: () => ({ taskIsolation: isolationDetails, containerRuntime: isolation.containerRuntime, ...health() }) });
+  app = createApp({
+    config,
+    handlers,
+    isReady: () => ready,
+    authenticator,
+    healthDetails: () => ({
+      taskIsolation: isolationDetails,
+      containerRuntime: isolation.containerRuntime,
+      ...health(),
+      ...(replica === undefined ? {} : { replica: replica.health() }),
+    }),
+  });
   if (isolation.warning !== undefined) app.log.warn({ taskIsolation: isolation.mode }, isolation.warning);
   registerEventsRoute(app, { config, authenticator, hub: events });
   registerMetricsRoute(app, metrics, config.metricsToken);
@@ -376,6 +351,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     maxPackageBytes: config.maxApplicationPackageBytes,
     maxUncompressedBytes: config.maxApplicationPackageExpandedBytes,
     maxEntries: 100_000,
+    ...(opened instanceof PostgresStore ? { shared: opened.sharedData() } : {}),
   });
   registerStatusPage(app, { config, isReady: () => ready, links: [{ href: "/ui/", label: "dashboard" }, { href: "/metrics", label: "metrics (Prometheus)" }] });
   registerAdminRoutes(app, { config, authenticator, applications: services.applications, packageFiles });
@@ -391,12 +367,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     dispatchLeaseInMs: Math.max(1, Math.floor(config.nodeHeartbeatTimeoutInSeconds * 750)),
     nodeOsUsers: config.nodeOsUsers,
     unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
-    onHeartbeat: (identity, now) => heartbeats.seen(identity, now),
+    onHeartbeat: (identity, now) => workFor(identity.account)?.seen(identity, now),
     onRetired: (identity) => {
-      heartbeats.forget(identity);
+      workFor(identity.account)?.forget(identity);
       channel.forgetAgent(identity);
       providers.agentRetired(identity);
     },
+    ...(replica === undefined ? {} : { serverUrls: () => (replica as Replica).serverUrls() }),
   });
   registerAgentRoutes(app, tokens, agentSync);
   const joinTokens = new JoinTokens(store, accountRegistry, (pool) => checkJoinable(providers, pool));
@@ -406,34 +383,30 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     tokens,
     joinTokens,
     channel,
-    join: new AgentJoin({ store, tokens, joinTokens, providers, reconcile: (account, poolId) => reconciler.kick(account, poolId), clock: config.clock, onJoined: (identity) => heartbeats.seen(identity, config.clock.now()) }),
+    join: new AgentJoin({ store, tokens, joinTokens, providers, reconcile, clock: config.clock, onJoined: (identity) => workFor(identity.account)?.seen(identity, config.clock.now()) }),
   });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await replica?.close();
     await store.close();
-    dataDirLock.release();
+    lock.release();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   url = `${config.tls === undefined ? "http" : "https"}://${host}:${address.port}`;
-  dataDirLock.setUrl(url);
-  await heartbeats.start(accountNames);
-  await reconciler.reconcileAll(accountNames);
-  scheduling.start(accountNames);
-  scheduleRunner.start(accountNames);
-  deadlines.start(accountNames);
+  lock.setUrl(url);
+  if (replica === undefined) {
+    work = makeWork(accountNames, store);
+    await work.start();
+  } else {
+    replica.setUrl(url);
+    // Package zips uploaded before this deployment had replicas, for the others to serve too.
+    for (const account of accountNames) await packageFiles.publishLocal(account);
+    await replica.elect({ store, accounts: accountNames, clock: config.clock, makeWork: (account, workStore) => makeWork([account], workStore) });
+  }
   slurm?.start();
-  spotEvictions?.start(accountNames);
-  const autoscaleLoop = new AutoscaleLoop({
-    store,
-    clock: config.clock,
-    accounts: accountNames,
-    tickInMs: config.autoscaleTickInMs,
-    onError: (error, context) => app?.log.error({ err: error, ...context }, "autoscale pass failed"),
-  });
-  autoscaleLoop.start();
   ready = true;
   let closing: Promise<void> | undefined;
   const server = app;
@@ -449,18 +422,13 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
         ready = false;
         notifier.close();
         channel.close();
-        heartbeats.close();
-        reconciler.close();
-        await autoscaleLoop.close();
         await server.close();
-        await scheduleRunner.close();
-        await deadlines.close();
-        await spotEvictions?.close();
-        await scheduling.close();
-        await reconciler.idle();
+        // Then background work (a replica hands its accounts to the others at once), once no request can wake it.
+        await work?.close();
+        await replica?.close();
         await providers.close();
         await store.close();
-        dataDirLock.release();
+        lock.release();
       })();
       return closing;
     },

@@ -1,4 +1,5 @@
 export {
+  maxNotifyBytes,
   StoreError,
   isStoreError,
   type CollectionRef,
@@ -23,4 +24,7 @@ export { predicateToSql, type SqlFragment } from "./sqlite/predicateSql.js";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres/postgresStore.js";
 export { openStore, parseStoreLocation, describeStoreLocation, type OpenStoreOptions, type StoreLocation } from "./open.js";
 export { pgPredicateSql } from "./postgres/predicateSql.js";
+export { PgCoordination, type CoordinationOptions, type LiveReplica, type ReplicaInfo } from "./postgres/coordination.js";
+export { PgSharedData } from "./postgres/sharedData.js";
+export { notifyChannel } from "./postgres/postgresTx.js";
 export type { EntityRow, KindCount } from "./entityRows.js";

@@ -35,6 +35,8 @@ export type EntityKind =
   /** An autoscale pool's bookkeeping (scope "", id: the pool) and its metric samples (scope: the pool). */
   | "autoscale"
   | "autoscaleSample"
+  /** Which server process runs an account's background work, and its term (scope "", id "background"; replicas). */
+  | "leadership"
   /** A join token of a pool (scope: the pool): lets agents started elsewhere join it (revocable, expiring). */
   | "joinToken"
   /**
@@ -164,7 +166,17 @@ export interface WriteTx extends ReadTx {
    * is reported to the store's `onEffectError` and does not stop the others.
    */
   afterCommit(effect: () => void): void;
+  /**
+   * Tells every process listening on this store's database `message` when this transaction commits — in commit
+   * order, never if it rolls back or is retried (PostgreSQL: NOTIFY on `notifyChannel`, sent inside the
+   * transaction; see PgCoordination). At most `maxNotifyBytes` of UTF-8. The SQLite store has no other process to
+   * tell (one server per data directory) and drops messages.
+   */
+  notify(message: string): void;
 }
+
+/** The largest message `WriteTx.notify` takes (PostgreSQL refuses NOTIFY payloads of 8000 bytes or more). */
+export const maxNotifyBytes = 7999;
 
 export interface Store {
   read<R>(work: (tx: ReadTx) => Promise<R>): Promise<R>;

@@ -1,7 +1,8 @@
 /**
  * Joining a pool with a join token (`POST /_agent/v1/join`, protocol agentRemote.ts): the server answers with the
  * agent's own id and credential. A server that cannot be reached or answers 5xx is tried again with back-off (the
- * agent may start before the server); a refusal (401, 403, 404, 409) is final and its message says why.
+ * agent may start before the server); a refusal (401, 403, 404, 409) is final and its message says why. Given
+ * several servers (replicas of one deployment), each failure moves on to the next one.
  */
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,7 +25,8 @@ export class JoinRefused extends Error {
 }
 
 export interface JoinOptions {
-  readonly serverUrl: string;
+  /** One server's URL or several (replicas), tried in turn. */
+  readonly serverUrls: readonly string[];
   readonly fetch: typeof globalThis.fetch;
   readonly joinToken: string;
   readonly nodes: number;
@@ -36,8 +38,9 @@ export interface JoinOptions {
 
 export async function joinPool(options: JoinOptions): Promise<AgentJoinResponse> {
   const backoff = new Backoff(options.backoff ?? { initialInMs: 500, maxInMs: 10_000 });
-  const url = `${options.serverUrl.replace(/\/+$/, "")}${agentJoinPath}`;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
+    const server = options.serverUrls[attempt % options.serverUrls.length] as string;
+    const url = `${server.replace(/\/+$/, "")}${agentJoinPath}`;
     let failure: string;
     try {
       const response = await options.fetch(url, {
@@ -69,7 +72,7 @@ export async function joinPool(options: JoinOptions): Promise<AgentJoinResponse>
       failure = `the server cannot be reached: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
     }
     const delay = backoff.next();
-    if (backoff.count <= 3 || backoff.count % 20 === 0) options.logger.log("warn", "joining the pool failed; retrying", { failures: backoff.count, retryInMs: delay, error: failure });
+    if (backoff.count <= 3 || backoff.count % 20 === 0) options.logger.log("warn", "joining the pool failed; retrying", { failures: backoff.count, retryInMs: delay, server, error: failure });
     await sleep(delay, undefined, { signal: options.signal });
   }
 }

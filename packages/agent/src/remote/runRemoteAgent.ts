@@ -4,6 +4,9 @@
  *   openbatch agent --server https://host:8090 --join-token T [--nodes N] [--work-dir D] [--ca-file F]
  *   openbatch agent --server URL --agent-id ID --work-dir D      (token in OPENBATCH_AGENT_TOKEN: pilot jobs)
  *
+ * `--server` may list several URLs, comma-separated (the replicas of one deployment, docs/deployment.md): the
+ * agent joins through any of them and fails over between them (session/serverUrls.ts).
+ *
  * With a join token it joins the token's pool (joinPool.ts) and remembers the identity it gets in its work
  * directory, so that a restart carries on as the same agent with the same nodes and reports what finished while
  * it was down; with an agent id it is an agent the server registered itself (a Slurm pilot). Its nodes live in
@@ -21,10 +24,12 @@ import { join, resolve } from "node:path";
 import { agentVersion, startAgent } from "../agent.js";
 import { createLogger, type Logger } from "../log.js";
 import { openServerConnection } from "../session/serverConnection.js";
+import { parseServerUrls } from "../session/serverUrls.js";
 import { readIdentity, removeIdentity, writeIdentity, type AgentIdentityFile } from "./identityFile.js";
 import { JoinRefused, joinPool } from "./joinPool.js";
 
 export interface RemoteAgentOptions {
+  /** The server's URL, or several replicas' separated by commas. */
   readonly serverUrl: string;
   /** Join the token's pool (unless an identity is saved in the work directory). */
   readonly joinToken?: string;
@@ -69,6 +74,13 @@ export async function runRemoteAgent(options: RemoteAgentOptions): Promise<Remot
 }
 
 async function run(options: RemoteAgentOptions, work: string, logDirectory: string, logger: Logger): Promise<RemoteAgentExit> {
+  let servers: string[];
+  try {
+    servers = parseServerUrls(options.serverUrl);
+  } catch (error) {
+    logger.log("error", `--server: ${(error as Error).message}`);
+    return 1;
+  }
   let identity: AgentIdentityFile | undefined;
   let joinedNow = false;
   if (options.agentId !== undefined) {
@@ -79,7 +91,8 @@ async function run(options: RemoteAgentOptions, work: string, logDirectory: stri
     identity = { serverUrl: options.serverUrl, account: "", poolId: "", agentId: options.agentId, token: options.token };
   } else {
     const saved = await readIdentity(work);
-    if (saved !== undefined && saved.serverUrl === options.serverUrl) {
+    // The same deployment: the saved servers and these share one (replicas may come and go from the list).
+    if (saved !== undefined && parseServerUrls(saved.serverUrl).some((url) => servers.includes(url))) {
       identity = saved;
       logger.log("info", "carrying on as the agent this work directory joined as", { poolId: saved.poolId, agentId: saved.agentId });
     }
@@ -90,7 +103,7 @@ async function run(options: RemoteAgentOptions, work: string, logDirectory: stri
         logger.log("error", "no join token (--join-token or OPENBATCH_JOIN_TOKEN) and no saved identity in the work directory");
         return 1;
       }
-      const joined = await joinWithToken(options, logger);
+      const joined = await joinWithToken(options, servers, logger);
       if (typeof joined === "number") return joined;
       identity = joined;
       joinedNow = true;
@@ -128,17 +141,17 @@ async function run(options: RemoteAgentOptions, work: string, logDirectory: stri
   }
 }
 
-async function joinWithToken(options: RemoteAgentOptions, logger: Logger): Promise<AgentIdentityFile | RemoteAgentExit> {
+async function joinWithToken(options: RemoteAgentOptions, servers: readonly string[], logger: Logger): Promise<AgentIdentityFile | RemoteAgentExit> {
   let connection;
   try {
-    connection = openServerConnection({ serverUrl: options.serverUrl, ...(options.caFile === undefined ? {} : { caFile: options.caFile }) });
+    connection = openServerConnection({ serverUrl: servers[0] as string, ...(options.caFile === undefined ? {} : { caFile: options.caFile }) });
   } catch (error) {
     logger.log("error", (error as Error).message);
     return 1;
   }
   try {
     const joined = await joinPool({
-      serverUrl: options.serverUrl,
+      serverUrls: servers,
       fetch: connection.fetch,
       joinToken: options.joinToken as string,
       nodes: options.nodes ?? 1,

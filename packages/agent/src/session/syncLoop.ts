@@ -13,8 +13,8 @@
  * becoming ready) therefore costs a few round trips, not one aborted request per change.
  *
  * Failures: no connection, timeouts (`waitInMs` + 30 s without an answer), 5xx and other statuses are retried
- * forever with capped exponential back-off (backoff.ts); processes keep running meanwhile and their outcomes go out
- * with the first exchange that succeeds. 401/403 stops the loop with `unauthorized`; `shutdown: true` in an answer
+ * forever with capped exponential back-off (backoff.ts), each time with the next of the agent's servers (several
+ * replicas); processes keep running meanwhile and their outcomes go out with the first exchange that succeeds. 401/403 stops the loop with `unauthorized`; `shutdown: true` in an answer
  * stops it with `shutdown` (after applying that answer's nodes, normally none); `close()` with `closed`.
  */
 import { randomUUID } from "node:crypto";
@@ -22,15 +22,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { agentProtocolVersion, type AgentNodeReport, type AgentSyncRequest, type AgentSyncResponse } from "@openbatch/protocol";
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { deadline } from "./deadline.js";
 import { CpuUsage } from "./cpuUsage.js";
+import type { ServerUrls } from "./serverUrls.js";
 import { SyncRejected, exchange } from "./syncClient.js";
 
 export type SyncStopReason = "shutdown" | "unauthorized" | "closed";
 
 export interface SyncLoopOptions {
-  readonly serverUrl: string;
-  /** How to reach the server (its TLS settings). @default the global fetch */
+  /** The servers to sync with, one at a time: a failed exchange moves on to the next (serverUrls.ts). */
+  readonly servers: ServerUrls;
+  /** How to reach the servers (their TLS settings). @default the global fetch */
   readonly fetch?: typeof globalThis.fetch;
+  /** The servers named more servers to fail over to (the file channel polls them too). */
+  readonly onServersLearned?: () => void;
   readonly token: string;
   readonly agentId: string;
   /** @default a random UUID */
@@ -122,24 +127,31 @@ export class SyncLoop {
       const reports = this.options.reports();
       const reportsText = JSON.stringify(reports);
       this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
-      const signal = AbortSignal.any([controller.signal, this.closing.signal, AbortSignal.timeout(this.waitInMs + answerSlackInMs)]);
+      const answerBy = deadline(this.waitInMs + answerSlackInMs);
+      const signal = AbortSignal.any([controller.signal, this.closing.signal, answerBy.signal]);
+      const server = this.options.servers.current;
       // The dispatch lease runs from before the server could have seen the request (agentProtocol.ts).
       const sentAt = performance.now();
       try {
         const response = await exchange({
-          serverUrl: this.options.serverUrl,
+          serverUrl: server,
           ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
           token: this.options.token,
           request: this.request(reports),
           signal,
-        });
+        }).finally(() => answerBy.clear());
         this.inFlight = undefined;
         this.answeredReports = reportsText;
         if (this.backoff.count > 0) {
-          logger.log("info", "connected to the server again", { failures: this.backoff.count });
+          logger.log("info", "connected to the server again", { failures: this.backoff.count, server });
           this.options.onReconnected?.();
         }
         this.backoff.reset();
+        const learned = this.options.servers.learn(response.serverUrls);
+        if (learned.length > 0) {
+          logger.log("info", "learned more servers to fail over to", { servers: learned });
+          this.options.onServersLearned?.();
+        }
         this.exchanges++;
         this.knownVersion = response.version;
         this.waitInMs = Math.max(0, Math.min(this.configuredWaitInMs, response.heartbeatIntervalInMs));
@@ -158,9 +170,10 @@ export class SyncLoop {
         }
         const delay = this.backoff.next();
         const failures = this.backoff.count;
+        this.options.servers.failed(server);
         // Log the first failures, then every 20th: a server down for an hour must not fill the disk.
         if (failures <= 3 || failures % 20 === 0) {
-          logger.log("warn", "sync failed; retrying", { failures, retryInMs: delay, error: (error as Error).message });
+          logger.log("warn", "sync failed; retrying", { failures, retryInMs: delay, server, next: this.options.servers.current, error: (error as Error).message });
         }
         try {
           await sleep(delay, undefined, { signal: this.closing.signal });

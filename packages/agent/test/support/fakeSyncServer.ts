@@ -25,6 +25,8 @@ export class FakeSyncServer {
   readonly requests: AgentSyncRequest[] = [];
   /** Status to answer every sync with instead of a desired state (e.g. 401, 503). */
   failWith: number | undefined;
+  /** Other servers to name in answers (replicas), from the next answer on. */
+  serverUrls: string[] | undefined;
   private desired: DesiredNode[] = [];
   private version = 1;
   private shutdown = false;
@@ -136,7 +138,13 @@ export class FakeSyncServer {
         });
       });
     }
-    const answer: AgentSyncResponse = { version: this.version, heartbeatIntervalInMs: 30_000, shutdown: this.shutdown, nodes: this.desired };
+    const answer: AgentSyncResponse = {
+      version: this.version,
+      heartbeatIntervalInMs: 30_000,
+      shutdown: this.shutdown,
+      nodes: this.desired,
+      ...(this.serverUrls === undefined ? {} : { serverUrls: this.serverUrls }),
+    };
     send(200, answer);
   }
 }

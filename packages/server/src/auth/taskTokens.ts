@@ -26,7 +26,12 @@ export class TaskTokens {
   static load(dataDir: string): TaskTokens {
     const path = join(dataDir, "task-token-secret");
     if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
-    return new TaskTokens(new Uint8Array(Buffer.from(readFileSync(path, "utf8").trim(), "base64")));
+    return TaskTokens.withSecret(readFileSync(path, "utf8"));
+  }
+
+  /** Tokens signed with a given secret (base64; with replicas, the one every replica shares: cluster/sharedState.ts). */
+  static withSecret(secret: string): TaskTokens {
+    return new TaskTokens(new Uint8Array(Buffer.from(secret.trim(), "base64")));
   }
 
   issue(account: string, jobId: string, now: Date): Promise<string> {

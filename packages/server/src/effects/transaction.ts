@@ -14,10 +14,16 @@ export interface EffectStoreOptions {
    * `illegalTransition` effect (production: logged loudly). @default false
    */
   readonly strictTransitions?: boolean;
+  /**
+   * Told of each effect as it is recorded, inside the transaction (which may still fail or run again): replicas
+   * send the ones other processes must hear with `tx.notify` (cluster/replica.ts).
+   */
+  readonly onRecord?: (tx: WriteTx, effect: Effect) => void;
 }
 
 export interface TransactionContext {
   readonly handle: EffectHandler;
+  readonly onRecord: ((tx: WriteTx, effect: Effect) => void) | undefined;
   readonly recorded: Set<string>;
   readonly strictTransitions: boolean;
   /** Counts illegal transitions met, whether thrown or written. */
@@ -56,6 +62,7 @@ export class EffectStore implements Store {
       // Per attempt: a retried body records its effects again, into a set of its own.
       const context: TransactionContext = {
         handle: this.options.handle,
+        onRecord: this.options.onRecord,
         recorded: new Set(),
         strictTransitions: this.options.strictTransitions ?? false,
         noteIllegalTransition: () => this.illegal++,
@@ -88,5 +95,6 @@ export function recordEffect(tx: WriteTx, effect: Effect): void {
   const key = effectKey(effect);
   if (context.recorded.has(key)) return;
   context.recorded.add(key);
+  context.onRecord?.(tx, effect);
   tx.afterCommit(() => context.handle(effect));
 }

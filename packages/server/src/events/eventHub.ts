@@ -119,6 +119,18 @@ export class Subscription {
     if (chunk !== "") this.send(chunk);
   }
 
+  /** Skips to the present with a `reset` event (EventHub.resetAll). */
+  reset(reason: string): void {
+    if (this.closed) return;
+    if (this.waiting) {
+      // Behind the ring's start: the pump after the drain sends the reset.
+      this.cursor = this.stream.first - 1;
+      return;
+    }
+    this.cursor = this.stream.next;
+    this.send(`id: ${this.hub.idOf(this.stream.next - 1)}\nevent: reset\ndata: ${JSON.stringify({ reason })}\n\n`);
+  }
+
   /** A keep-alive that also moves the client's resume id past events its filter skipped. */
   heartbeat(): void {
     if (this.waiting || this.closed) return;
@@ -145,6 +157,29 @@ export class Subscription {
 }
 
 export class TooManySubscribers extends Error {}
+
+/** An event's JSON as subscribers get it: kind, change, parent id, id, summary, ETag and time. */
+export interface EventData {
+  readonly kind: EntityChange["kind"];
+  readonly change: EntityChange["change"];
+  readonly poolId?: string;
+  readonly jobId?: string;
+  readonly id?: string;
+  readonly [summary: string]: unknown;
+}
+
+/** The data of one change's event (summarised from its body). */
+export function eventData(change: EntityChange): EventData {
+  const parent = parentName(change.kind);
+  return {
+    kind: change.kind,
+    change: change.change,
+    ...(parent === undefined ? {} : { [parent]: change.scope }),
+    ...(change.id === undefined ? {} : { id: change.id }),
+    ...(change.body === undefined ? {} : summarize(change.kind, change.body)),
+    ...(change.eTag === undefined ? {} : { eTag: change.eTag, lastModified: change.lastModified?.toISOString() }),
+  };
+}
 
 export class EventHub {
   /** Names this server process in event ids. */
@@ -186,21 +221,32 @@ export class EventHub {
    */
   publish(changes: ReadonlyMap<string, readonly EntityChange[]>): void {
     for (const [account, list] of changes) {
-      const stream = this.streams.get(account);
-      if (stream === undefined) continue;
-      for (const change of list) {
-        const parent = parentName(change.kind);
-        const data = {
-          kind: change.kind,
-          change: change.change,
-          ...(parent === undefined ? {} : { [parent]: change.scope }),
-          ...(change.id === undefined ? {} : { id: change.id }),
-          ...(change.body === undefined ? {} : summarize(change.kind, change.body)),
-          ...(change.eTag === undefined ? {} : { eTag: change.eTag, lastModified: change.lastModified?.toISOString() }),
-        };
-        stream.push({ kind: change.kind, idKey: change.id === undefined ? "" : idKey(change.id), scopeKey: idKey(change.scope), json: JSON.stringify(data) });
-      }
-      for (const subscription of stream.subscribers) subscription.pump();
+      if (this.streams.has(account)) this.publishEvents(account, list.map(eventData));
+    }
+  }
+
+  /**
+   * Appends events already made into data (`eventData`): those of this server's commits, or with replicas those of
+   * every replica's, as they arrive from the database in commit order (cluster/replica.ts).
+   */
+  publishEvents(account: string, events: readonly EventData[]): void {
+    const stream = this.streams.get(account);
+    if (stream === undefined) return;
+    for (const data of events) {
+      const scope = data.poolId ?? data.jobId ?? "";
+      stream.push({ kind: data.kind, idKey: data.id === undefined ? "" : idKey(data.id), scopeKey: idKey(scope), json: JSON.stringify(data) });
+    }
+    for (const subscription of stream.subscribers) subscription.pump();
+  }
+
+  /**
+   * Tells every subscriber to re-read (a `reset` event) and continue from the present: changes may have been
+   * missed (with replicas, while the connection that brings them was down).
+   */
+  resetAll(reason: string): void {
+    for (const stream of this.streams.values()) {
+      stream.first = stream.next;
+      for (const subscription of stream.subscribers) subscription.reset(reason);
     }
   }
 

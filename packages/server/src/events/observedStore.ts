@@ -9,7 +9,12 @@ import { changeOf, isPublicKind, type EntityChange } from "./entityChanges.js";
 
 export interface StoreObserver {
   /** A transaction committed with these public entity changes (account → changes in the order they were made). */
-  committed(changes: ReadonlyMap<string, readonly EntityChange[]>): void;
+  committed?(changes: ReadonlyMap<string, readonly EntityChange[]>): void;
+  /**
+   * The same changes, at the end of the transaction body, before COMMIT (the transaction may still fail or run
+   * again): replicas send them to every process with `tx.notify` (cluster/replica.ts).
+   */
+  inTransaction?(tx: WriteTx, changes: ReadonlyMap<string, readonly EntityChange[]>): void;
   /** A write transaction took this long, body and commit (queueing behind other transactions excluded). */
   committedIn?(seconds: number): void;
 }
@@ -47,6 +52,9 @@ class ObservedWriteTx implements WriteTx {
   afterCommit(effect: () => void): void {
     this.inner.afterCommit(effect);
   }
+  notify(message: string): void {
+    this.inner.notify(message);
+  }
 
   async insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>> {
     const stored = await this.inner.insert(ref, body, now);
@@ -79,9 +87,11 @@ export function observeStore(inner: Store, observer: StoreObserver): Store {
         // Registered before the body's own effects: watchers hear of the change before anything reacts to it.
         tx.afterCommit(() => {
           observer.committedIn?.((performance.now() - started) / 1000);
-          if (observed.changes.size > 0) observer.committed(observed.changes);
+          if (observed.changes.size > 0) observer.committed?.(observed.changes);
         });
-        return work(observed);
+        const result = await work(observed);
+        if (observed.changes.size > 0) observer.inTransaction?.(tx, observed.changes);
+        return result;
       }),
     close: () => inner.close(),
   };

@@ -5,6 +5,10 @@
  * A lost agent is also reported (`onAgentLost`), so that the provider can start a dead one again; one still silent
  * `abandonAfterInMs` after its nodes turned `unknown` is reported once more (`onAgentAbandoned`), for its nodes to
  * give up their work (unresponsiveNodes.ts).
+ *
+ * With replicas an agent may sync with another server process than the one tracking it: before an agent counts as
+ * silent, the `lastSeen` its agent row records (written by whichever process answered it) is read, and a newer one
+ * counts as a heartbeat. An agent whose row is gone has been retired and is forgotten.
  */
 import { formatTimestamp, type Clock } from "@openbatch/core";
 import type { Store } from "@openbatch/store";
@@ -71,7 +75,19 @@ export class HeartbeatTracker {
   async check(): Promise<void> {
     const now = this.options.clock.now();
     const { abandonAfterInMs, onAgentAbandoned } = this.options;
-    for (const entry of this.lastSeen.values()) {
+    for (const [key, entry] of this.lastSeen) {
+      if (now.getTime() - entry.at > this.options.timeoutInMs) {
+        const heard = await this.heardOf(entry.identity);
+        if (heard === undefined) {
+          this.lastSeen.delete(key);
+          continue;
+        }
+        if (heard > entry.at) {
+          entry.at = heard;
+          entry.lost = false;
+          entry.abandoned = false;
+        }
+      }
       if (entry.lost && entry.abandoned !== true && abandonAfterInMs !== undefined && onAgentAbandoned !== undefined && now.getTime() - entry.at > this.options.timeoutInMs + abandonAfterInMs) {
         entry.abandoned = true;
         await onAgentAbandoned(entry.identity);
@@ -88,6 +104,14 @@ export class HeartbeatTracker {
       });
       this.options.onAgentLost?.(entry.identity);
     }
+  }
+
+  /** When the agent's row says it was last heard of (0 if never), or undefined when it has no row any more. */
+  private async heardOf(identity: AgentIdentity): Promise<number | undefined> {
+    const agent = await this.options.store.read((tx) => tx.get<AgentRecord>({ account: identity.account, kind: "agent", scope: identity.poolId, id: identity.agentId }));
+    if (agent === undefined) return undefined;
+    const time = Date.parse(agent.body.lastSeen ?? "");
+    return Number.isNaN(time) ? 0 : time;
   }
 
   close(): void {

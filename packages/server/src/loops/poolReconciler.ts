@@ -26,6 +26,7 @@
  * lifecycle/nodes.ts's, lifecycle/nodeOperations.ts's and lifecycle/pools.ts's; this loop decides which.
  */
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { formatTimestamp, idKey, parseDuration, vmSizeInfo, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
@@ -495,7 +496,7 @@ export class PoolReconciler {
       if (agentId === undefined && placement.kind === "joined") continue;
       if (agentId === undefined) {
         agentId = `agent-${randomBytes(6).toString("hex")}`;
-        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, provider }, this.options.clock.now());
+        await tx.insert<AgentRecord>({ account, kind: "agent", scope: poolId, id: agentId }, { id: agentId, poolId, provider, launchedOn: hostname() }, this.options.clock.now());
         launches.push({ account, poolId, agentId, token: this.options.tokens.issue({ account, poolId, agentId }), pool });
         load.set(agentId, 0);
         room.set(agentId, placement.kind === "spawn" ? placement.nodesPerAgent : 0);

@@ -43,6 +43,12 @@ export interface SchedulingLoopOptions {
   readonly onRound?: (seconds: number) => void;
   /** The look-ahead: runs each node may be given per task slot beyond its slots (pipelined dispatch). @default 0 */
   readonly lookAheadPerSlot?: number;
+  /**
+   * Resolves once every wake-up committed before the call has reached the loop. With replicas a wake-up from
+   * another process travels through the database and may still be on its way when a round places the work it
+   * announced; the round waits for it before counting the placement as missed. @default none (wake-ups are local)
+   */
+  readonly settleWakeUps?: () => Promise<void>;
 }
 
 /** A task run its node's agent has not begun, whose task is still `active` (waiting, or being withdrawn). */
@@ -136,8 +142,11 @@ export class SchedulingLoop {
     // Counted only when no wake-up came at all from the previous round's snapshot until now: a commit that made
     // this work placeable after that snapshot, and said so, would have woken the loop within that window.
     if (placed > 0 && previous !== undefined && (this.wakeUps.get(account) ?? 0) === previous) {
-      this.missed += placed;
-      this.options.onMissedWakeUp?.(account, placed);
+      await this.options.settleWakeUps?.();
+      if ((this.wakeUps.get(account) ?? 0) === previous) {
+        this.missed += placed;
+        this.options.onMissedWakeUp?.(account, placed);
+      }
     }
     // A truncated plan goes on at once: that next round belongs to this wake-up.
     if (plan.truncated) this.wakeUps.set(account, (this.wakeUps.get(account) ?? 0) + 1);

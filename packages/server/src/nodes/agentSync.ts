@@ -55,6 +55,8 @@ export interface AgentSyncOptions {
   readonly onHeartbeat: (identity: AgentIdentity, now: Date) => void;
   /** Called when an agent with no nodes left is told to shut down. */
   readonly onRetired?: (identity: AgentIdentity) => void;
+  /** The server URLs agents may fail over to (replicas: cluster/replica.ts); absent from a single server. */
+  readonly serverUrls?: () => string[];
 }
 
 interface Applied {
@@ -124,7 +126,9 @@ export class AgentSync {
       });
     }
     const shutdown = desired.length === 0 && (await this.retireIfEmpty(identity));
-    return `{"version":${versionOf(desired)},"heartbeatIntervalInMs":${this.options.heartbeatIntervalInMs},"shutdown":${shutdown},"dispatchLeaseInMs":${this.options.dispatchLeaseInMs},"nodes":[${desired.map((node) => node.json).join(",")}]}`;
+    // Replicas tell their agents every server they may fail over to (at most 64).
+    const serverUrls = this.options.serverUrls === undefined ? "" : `"serverUrls":${JSON.stringify(this.options.serverUrls().slice(0, 64))},`;
+    return `{"version":${versionOf(desired)},"heartbeatIntervalInMs":${this.options.heartbeatIntervalInMs},"shutdown":${shutdown},"dispatchLeaseInMs":${this.options.dispatchLeaseInMs},${serverUrls}"nodes":[${desired.map((node) => node.json).join(",")}]}`;
   }
 
   private agentKey(identity: AgentIdentity): string {

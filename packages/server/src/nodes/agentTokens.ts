@@ -20,7 +20,12 @@ export class AgentTokens {
   static load(dataDir: string): AgentTokens {
     const path = join(dataDir, "agent-secret");
     if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
-    return new AgentTokens(Buffer.from(readFileSync(path, "utf8").trim(), "base64"));
+    return AgentTokens.withSecret(readFileSync(path, "utf8"));
+  }
+
+  /** Tokens signed with a given secret (base64; with replicas, the one every replica shares: cluster/sharedState.ts). */
+  static withSecret(secret: string): AgentTokens {
+    return new AgentTokens(Buffer.from(secret.trim(), "base64"));
   }
 
   private mac(payload: string): string {

@@ -33,6 +33,11 @@ export class PoolNotifier {
     for (const wake of [...(this.waiters.get(this.key(account, poolId)) ?? [])]) wake();
   }
 
+  /** Answers every waiting agent (their pools may have changed unseen: with replicas, while notifications were lost). */
+  notifyAll(): void {
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+  }
+
   close(): void {
     this.closed = true;
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();

@@ -11,6 +11,12 @@ export interface AgentRecord {
   lastSeen?: string;
   /** The host's CPU use reported with the last sync (autoscale `$CPUPercent`). */
   cpuPercent?: number;
+  /**
+   * The host name of the server process that registered the agent, whose compute provider started it: only a
+   * server process on that host may start it again (with replicas on several hosts, another cannot tell whether it
+   * still runs there).
+   */
+  launchedOn?: string;
   /** The provider that started the agent (absent: `local`, for agents registered before providers were chosen per pool). */
   provider?: ProviderKind;
   /** An agent that joined (external provider): how many nodes it hosts at most. */

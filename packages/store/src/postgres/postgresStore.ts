@@ -25,8 +25,13 @@ import type { EntityRow, KindCount } from "../entityRows.js";
 import { classify, isUnavailable, RetryableConflict, unavailable } from "./failures.js";
 import { migrate } from "./migrations.js";
 import { PgReadTx, PgWriteTx, Session, SpeculationFailed } from "./postgresTx.js";
+import { PgCoordination, type CoordinationOptions } from "./coordination.js";
+import { PgSharedData } from "./sharedData.js";
 import { TaskCountFolder } from "./taskCountRows.js";
 import { escapeJsonText, unescapeJsonText } from "./textEscape.js";
+
+/** How long a connection may sit idle inside a transaction before PostgreSQL ends its session. */
+const idleInTransactionTimeoutInMs = 10_000;
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database?…`, as libpq and the `pg` driver read it. */
@@ -73,10 +78,27 @@ export class PostgresStore implements Store {
   ) {
     this.onEffectError = options.onEffectError ?? ((error) => console.error("after-commit effect failed", error));
     this.maxAttempts = options.maxAttempts ?? 20;
+    this.connectionString = options.connectionString;
     // A fold that failed changes nothing; only a failure other than an unreachable database is worth a report.
     this.folder = new TaskCountFolder(writers, (error) => {
       if (!isUnavailable(error)) this.onEffectError(error);
     });
+  }
+
+  private readonly connectionString: string;
+
+  /**
+   * Opens this process's coordination connection to the database: LISTEN on what transactions `notify`, advisory
+   * locks for the election of background work, the replica registry (coordination.ts).
+   */
+  coordinate(options: Omit<CoordinationOptions, "connectionString">): Promise<PgCoordination> {
+    this.assertOpen();
+    return PgCoordination.open({ ...options, connectionString: this.connectionString });
+  }
+
+  /** Secrets and files every replica holds alike (sharedData.ts). */
+  sharedData(): PgSharedData {
+    return new PgSharedData(this.writers);
   }
 
   /** Connects, applies the migrations this database lacks, and returns the store. */
@@ -88,6 +110,10 @@ export class PostgresStore implements Store {
         connectionTimeoutMillis: options.connectTimeoutInMs ?? 5000,
         idleTimeoutMillis: 30_000,
         application_name: `openbatch-${name}`,
+        // A process frozen or cut off in the middle of a transaction would hold its row locks until TCP gives up
+        // (hours): with replicas, the one taking over its work would wait on them. Transactions here never pause
+        // between statements for long, so a session that does is ended, and its locks with it.
+        idle_in_transaction_session_timeout: idleInTransactionTimeoutInMs,
         types: { getTypeParser: typeParser },
       });
       // An idle connection that the server closes (a restart) emits this; the pool drops it, and the next
@@ -134,6 +160,7 @@ export class PostgresStore implements Store {
           throw error;
         }
         await tx.flush();
+        await tx.sendNotifications();
         return result;
       });
       if (outcome.ok) {

@@ -10,6 +10,7 @@
 import type { PoolClient, QueryResult, QueryResultRow } from "pg";
 import { formatTimestamp, idKey } from "@openbatch/core";
 import {
+  maxNotifyBytes,
   StoreError,
   type CollectionRef,
   type EntityRef,
@@ -255,8 +256,13 @@ interface PendingInsert {
 
 const insertColumns = "account, kind, scope, id_key, id, etag, created_at, modified_at, body";
 
+/** The channel `WriteTx.notify` sends on and PgCoordination listens to. */
+export const notifyChannel = "openbatch";
+
 export class PgWriteTx extends PgReadTx implements WriteTx {
   readonly effects: (() => void)[] = [];
+  /** Messages for NOTIFY, sent just before COMMIT (`sendNotifications`). */
+  private readonly notifications: string[] = [];
   /** Inserts not yet sent (when deferring), by entity key. */
   private readonly pending = new Map<string, PendingInsert>();
   /** ETags taken from the sequence ahead of deferred inserts. */
@@ -281,6 +287,21 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
 
   afterCommit(effect: () => void): void {
     this.effects.push(effect);
+  }
+
+  notify(message: string): void {
+    const bytes = Buffer.byteLength(message, "utf8");
+    if (bytes > maxNotifyBytes) throw new RangeError(`A store notification is ${bytes} bytes; at most ${maxNotifyBytes} are allowed`);
+    this.notifications.push(message);
+  }
+
+  /**
+   * Sends the messages of `notify` in one statement, as the transaction's last before COMMIT: PostgreSQL queues
+   * them with the transaction and delivers them when (and only if) it commits.
+   */
+  async sendNotifications(): Promise<void> {
+    if (this.notifications.length === 0) return;
+    await this.session.query("SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message", [notifyChannel, this.notifications]);
   }
 
   private changesTasksOf(collection: CollectionRef): void {

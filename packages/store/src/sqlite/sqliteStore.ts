@@ -192,6 +192,9 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     this.effects.push(effect);
   }
 
+  /** No other process opens this database (the data directory lock): nobody to tell. */
+  notify(): void {}
+
   private nextETag(): string {
     // Its own SQL text, so the statement's pluck and BigInt modes never leak into another query.
     this.version ??= statement(this.db, "SELECT value AS etag FROM counters WHERE name = 'etag'").safeIntegers(true).pluck().get() as bigint;
