@@ -194,6 +194,8 @@ function reportedFields(node: NodeRecord): string {
   return JSON.stringify([
     node.state, node.stateTransitionTime, node.lastBootTime, node.ipAddress, node.nodeAgentInfo?.version, node.startTaskInfo, node.errors,
     runtime.reportedGeneration, runtime.startTaskAttempt, runtime.rootDirectory,
+    // A new memory and disk sample (folded at most once a minute when unchanged) is the pool's statistics.
+    runtime.usage?.lastSample,
   ]);
 }
 
