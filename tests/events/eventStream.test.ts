@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { BatchServiceClient, BatchSharedKeyCredential, NodeHttpTransport, type HttpTransport, type TransportRequest, type WatchEvent } from "@openbatch/client";
 import { apiVersion, batchRequest } from "../support/batchRequest.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
@@ -181,6 +182,30 @@ describe("the event stream", () => {
     } finally {
       controller.abort();
       await client.close();
+    }
+  });
+
+  it("waits between reconnection attempts while the server answers 503, not retrying at once", async () => {
+    // A server that is always busy: the watch must back off (1 s and more) between attempts.
+    let attempts = 0;
+    const busy = createServer((_request, response) => {
+      attempts++;
+      response.writeHead(503, { "content-type": "application/json;odata=minimalmetadata" });
+      response.end(JSON.stringify({ "odata.metadata": "x", code: "ServerBusy", message: { lang: "en-US", value: "The server is busy." } }));
+    });
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const client = new BatchServiceClient(`http://127.0.0.1:${(busy.address() as AddressInfo).port}`, new BatchSharedKeyCredential(testAccounts.alpha.name, testAccounts.alpha.key));
+    const controller = new AbortController();
+    try {
+      const watching = record(client.watch({ abortSignal: controller.signal }));
+      await waitFor("a second attempt", async () => attempts >= 2);
+      assert.equal(attempts, 2, "one attempt, a wait, then the next: no burst of retries");
+      controller.abort();
+      await watching.done;
+    } finally {
+      controller.abort();
+      await client.close();
+      busy.close();
     }
   });
 });

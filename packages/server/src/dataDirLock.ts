@@ -112,23 +112,17 @@ function replicaOwners(dataDir: string): { path: string; owner: LockOwner }[] {
 
 export const replicaLockDirectory = "replicas";
 
-/** Takes this replica's lock on a data directory that the replicas of `deployment` may share. */
-export function acquireReplicaLock(dataDir: string, deployment: string): DataDirLock {
-  const single = readDataDirLock(dataDir);
-  if (single !== undefined) throw new DataDirLockedError(dataDir, single);
-  mkdirSync(join(dataDir, replicaLockDirectory), { recursive: true, mode: 0o700 });
-  // Several replicas may live in one process (tests): the name is the host, the pid and a random part.
-  const path = join(dataDir, replicaLockDirectory, `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}.lock`);
-  let owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), deployment };
-  writeFileSync(path, JSON.stringify(owner));
+/** The lock file at `path`, written with `owner`, as held by this process until released. */
+function heldLock(path: string, owner: LockOwner): DataDirLock {
   heldHere.add(path);
+  let current = owner;
   let released = false;
-  const lock: DataDirLock = {
+  return {
     path,
     setUrl(url) {
       if (released) return;
-      owner = { ...owner, url };
-      writeFileSync(path, JSON.stringify(owner));
+      current = { ...current, url };
+      writeFileSync(path, JSON.stringify(current));
     },
     release() {
       if (released) return;
@@ -137,6 +131,18 @@ export function acquireReplicaLock(dataDir: string, deployment: string): DataDir
       rmSync(path, { force: true });
     },
   };
+}
+
+/** Takes this replica's lock on a data directory that the replicas of `deployment` may share. */
+export function acquireReplicaLock(dataDir: string, deployment: string): DataDirLock {
+  const single = readDataDirLock(dataDir);
+  if (single !== undefined) throw new DataDirLockedError(dataDir, single);
+  mkdirSync(join(dataDir, replicaLockDirectory), { recursive: true, mode: 0o700 });
+  // Several replicas may live in one process (tests): the name is the host, the pid and a random part.
+  const path = join(dataDir, replicaLockDirectory, `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}.lock`);
+  const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), deployment };
+  writeFileSync(path, JSON.stringify(owner));
+  const lock = heldLock(path, owner);
   // Checked after taking ours: of a server and a replica starting together, at least one sees the other.
   const other = replicaOwners(dataDir).find((entry) => entry.path !== path && entry.owner.deployment !== deployment)?.owner ?? readDataDirLock(dataDir);
   if (other !== undefined) {
@@ -148,7 +154,7 @@ export function acquireReplicaLock(dataDir: string, deployment: string): DataDir
 
 export function acquireDataDirLock(dataDir: string): DataDirLock {
   const path = join(dataDir, lockFileName);
-  let owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o644);
@@ -171,22 +177,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       }
     }
   }
-  heldHere.add(path);
-  let released = false;
-  const lock: DataDirLock = {
-    path,
-    setUrl(url) {
-      if (released) return;
-      owner = { ...owner, url };
-      writeFileSync(path, JSON.stringify(owner));
-    },
-    release() {
-      if (released) return;
-      released = true;
-      heldHere.delete(path);
-      rmSync(path, { force: true });
-    },
-  };
+  const lock = heldLock(path, owner);
   const replica = replicaOwners(dataDir)[0];
   if (replica !== undefined) {
     lock.release();

@@ -88,6 +88,34 @@ export async function* watchEvents(context: OperationContext, options: WatchOpti
   let retryInMs = 1000;
   const outer = options.abortSignal;
   const stopped = (): boolean => outer?.aborted === true;
+  /** One connection attempt: the open stream, or undefined after a failure worth retrying (counted). */
+  const connect = async (signal: AbortSignal) => {
+    let response;
+    try {
+      response = await context.pipeline.send({
+        method: "GET",
+        url,
+        headers: { accept: "text/event-stream", ...(lastEventId === "" ? {} : { "last-event-id": lastEventId }) },
+        safety: "idempotent",
+        streamResponse: true,
+        abortSignal: signal,
+        requestTimeoutInMs: 0,
+        retryOptions: { maxRetries: 0 },
+      });
+    } catch (error) {
+      if (stopped()) return undefined;
+      if (error instanceof BatchError && error.statusCode !== undefined && permanent(error.statusCode)) throw error;
+      if (!(error instanceof BatchError) && !(error instanceof AbortError)) throw error;
+      failures++;
+      return undefined;
+    }
+    if (response.status === 200) return response;
+    discardBody(response.stream);
+    const error = errorFromResponse(response);
+    if (permanent(response.status)) throw error;
+    failures++;
+    return undefined;
+  };
   while (!stopped()) {
     const connection = new AbortController();
     const onAbort = () => connection.abort();
@@ -99,53 +127,31 @@ export async function* watchEvents(context: OperationContext, options: WatchOpti
     };
     try {
       armIdle();
-      let response;
-      try {
-        response = await context.pipeline.send({
-          method: "GET",
-          url,
-          headers: { accept: "text/event-stream", ...(lastEventId === "" ? {} : { "last-event-id": lastEventId }) },
-          safety: "idempotent",
-          streamResponse: true,
-          abortSignal: connection.signal,
-          requestTimeoutInMs: 0,
-          retryOptions: { maxRetries: 0 },
-        });
-      } catch (error) {
-        if (stopped()) return;
-        if (error instanceof BatchError && error.statusCode !== undefined && permanent(error.statusCode)) throw error;
-        if (!(error instanceof BatchError) && !(error instanceof AbortError)) throw error;
-        failures++;
-        continue;
-      }
-      if (response.status !== 200) {
-        discardBody(response.stream);
-        const error = errorFromResponse(response);
-        if (permanent(response.status)) throw error;
-        failures++;
-        continue;
-      }
-      const parser = new SseParser();
-      parser.lastEventId = lastEventId;
-      const decoder = new TextDecoder("utf-8");
-      try {
-        for await (const chunk of chunksOf(response.stream ?? new ReadableStream())) {
-          armIdle();
-          for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
+      // A failed attempt falls through to the wait below: a `continue` here would skip it and retry at once.
+      const response = await connect(connection.signal);
+      if (response !== undefined) {
+        const parser = new SseParser();
+        parser.lastEventId = lastEventId;
+        const decoder = new TextDecoder("utf-8");
+        try {
+          for await (const chunk of chunksOf(response.stream ?? new ReadableStream())) {
+            armIdle();
+            for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
+              lastEventId = parser.lastEventId;
+              const event = toWatchEvent(message.type, message.data, message.lastEventId);
+              if (event === undefined) continue;
+              failures = 0;
+              yield event;
+            }
             lastEventId = parser.lastEventId;
-            const event = toWatchEvent(message.type, message.data, message.lastEventId);
-            if (event === undefined) continue;
-            failures = 0;
-            yield event;
           }
-          lastEventId = parser.lastEventId;
+        } catch (error) {
+          if (stopped()) return;
+          // A dropped or silent connection: reconnect below.
+          void error;
         }
-      } catch (error) {
-        if (stopped()) return;
-        // A dropped or silent connection: reconnect below.
-        void error;
+        retryInMs = parser.retryInMs ?? retryInMs;
       }
-      retryInMs = parser.retryInMs ?? retryInMs;
     } finally {
       clearTimeout(idle);
       connection.abort();
