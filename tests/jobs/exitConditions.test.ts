@@ -135,4 +135,26 @@ describe("exit conditions and job disable", () => {
     const again = await call("POST", "/jobs/stopper/disable", { disableTasks: "requeue" });
     assert.equal(again.status, 202, "disabling a disabled job is accepted");
   });
+
+  it("a disabling job is disabled once its last running task leaves its run for a retry or a requeue", async () => {
+    await addJob("retried");
+    await addTask("retried", { id: "flaky", commandLine: "/bin/sh -c 'sleep 1; exit 1'", constraints: { maxTaskRetryCount: 1 } });
+    await taskIn("retried", "flaky", "running");
+    assert.equal((await call("POST", "/jobs/retried/disable", { disableTasks: "wait" })).status, 202);
+    assert.equal((await get("/jobs/retried")).state, "disabling");
+    await jobIn("retried", "disabled");
+    const retry = await get("/jobs/retried/tasks/flaky");
+    assert.equal(retry.state, "active", "a disabled job starts no retry");
+    assert.equal(retry.executionInfo.retryCount, 1);
+
+    await addJob("requeued");
+    await addTask("requeued", { id: "long", commandLine: "/bin/sleep 60" });
+    const running = await taskIn("requeued", "long", "running");
+    assert.equal((await call("POST", "/jobs/requeued/disable", { disableTasks: "wait" })).status, 202);
+    assert.equal((await call("POST", `/pools/exitpool/nodes/${running.nodeInfo.nodeId}/reboot`, { nodeRebootOption: "requeue" })).status, 202);
+    assert.equal((await get("/jobs/requeued")).state, "disabled", "the reboot's requeue left the job no running task");
+    const requeued = await get("/jobs/requeued/tasks/long");
+    assert.equal(requeued.state, "active");
+    assert.equal(requeued.executionInfo.requeueCount, 1);
+  });
 });

@@ -79,11 +79,16 @@ describe("multi-instance tasks", () => {
         return pids.length === 3 ? pids : undefined;
       });
       const [, subtaskNode] = await nodesOf("requeued");
+      // A local node reboots in milliseconds, and the requeued task could be placed again before its cut run is
+      // read: the job, disabled with its running task left alone, places nothing until it is enabled again.
+      assert.equal((await call("POST", "/jobs/mpi/disable", { disableTasks: "wait" })).status, 202);
       assert.equal((await call("POST", `/pools/mpipool/nodes/${subtaskNode}/reboot`, { nodeRebootOption: "requeue" })).status, 202);
       const requeued = await get("/jobs/mpi/tasks/requeued");
       assert.equal(requeued.executionInfo.requeueCount, 1);
+      assert.equal(requeued.state, "active");
       const cut = (await get("/jobs/mpi/tasks/requeued/subtasksinfo")).value as { state: string; failureInfo?: { code: string } }[];
       assert.ok(cut.every((subtask) => subtask.state === "completed" && subtask.failureInfo?.code === "TaskEnded"), JSON.stringify(cut));
+      assert.equal((await call("POST", "/jobs/mpi/enable")).status, 202);
       // The requeued task may be placed again at once (a run being killed holds no slot); the gate opens only once
       // the agents have killed every process of the first run.
       const alive = (pid: number) => {
@@ -103,6 +108,9 @@ describe("multi-instance tasks", () => {
       assert.equal(new Set(await nodesOf("requeued")).size, 3);
       assert.equal(readFileSync(join(gates, "passed"), "utf8"), "passed\n".repeat(3), "only the second run's 3 instances passed the gate");
     } finally {
+      // A failure above must not leave instances waiting at a gate that will never open, holding every node.
+      await call("POST", "/jobs/mpi/enable");
+      await call("POST", "/jobs/mpi/tasks/requeued/terminate");
       rmSync(gates, { recursive: true, force: true });
     }
   });

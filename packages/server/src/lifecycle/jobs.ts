@@ -185,7 +185,8 @@ export async function scheduleTerminatedJob(tx: WriteTx, account: string, jobId:
 
 /**
  * Applies the job's reaction to a task that just reached `task`'s state (semantics.md §3, §5.1, §5.2):
- * - in a `disabling` job (disabled with `wait`), the last running task's end makes it `disabled`;
+ * - in a `disabling` job (disabled with `wait`), the last running task's end — or its requeue, when its node
+ *   restarts or leaves — makes it `disabled`;
  * - with `onTaskFailure: performexitoptionsjobaction`, the job action of the task's exit options applies:
  *   `terminate` ends the job with `TaskFailed`, `disable` disables it with `requeue`;
  * - a job manager task with `killJobOnCompletion` ends its job with `JMComplete`;
@@ -193,7 +194,7 @@ export async function scheduleTerminatedJob(tx: WriteTx, account: string, jobId:
  *   included) is unfinished.
  */
 export async function reactToTask(tx: WriteTx, account: string, jobId: string, task: TaskRecord, now: Date): Promise<void> {
-  if (task.state !== "completed") return;
+  if (task.state !== "completed" && task.state !== "active") return;
   const ref = jobRef(account, jobId);
   const job = await tx.get<CloudJob>(ref);
   if (job === undefined) return;
@@ -202,7 +203,7 @@ export async function reactToTask(tx: WriteTx, account: string, jobId: string, t
     if (stillRunning === 0) await tx.replace(ref, move(tx, ref, jobLifecycle, job.body, "disabled", "disabled", formatTimestamp(now)), now);
     return;
   }
-  if (job.body.state !== "active") return;
+  if (task.state !== "completed" || job.body.state !== "active") return;
   if (job.body.onTaskFailure === "performexitoptionsjobaction") {
     const failed = task.executionInfo?.result === "failure";
     const jobAction = task._ob.exitOptions?.jobAction ?? (failed ? "terminate" : "none");

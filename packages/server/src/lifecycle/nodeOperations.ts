@@ -1,7 +1,7 @@
 /**
  * Changes of a node's state that act on its task runs (semantics.md §6.1, §6.2; core's `nodeMachine`): reboot and
  * reimage, preemption, leaving the pool, disabling scheduling. The node's runs are requeued or terminated per the
- * caller's option (lifecycle/runs.ts `releaseNodeTasks`), or — with `taskcompletion`/`retaineddata` — waited for.
+ * caller's option (`releaseNodeTasks`), or — with `taskcompletion`/`retaineddata` — waited for.
  *
  * Restart: with `requeue` (the default) or `terminate` the node's running tasks are released at once and its
  * generation moves on: the agent kills what is left and restarts the node. With `taskcompletion` or `retaineddata`
@@ -13,10 +13,13 @@ import { formatTimestamp } from "@openbatch/core";
 import type { WriteTx } from "@openbatch/store";
 import { poolPackageDeployments } from "../records/applications.js";
 import { nodeRef, type DeallocationOption, type NodeRecord } from "../records/nodes.js";
-import { finishJobIfReleased } from "./jobs.js";
+import { withRecentTask } from "../records/recentTasks.js";
+import { taskRef, type TaskRecord } from "../records/tasks.js";
+import { finishJobIfReleased, reactToTask } from "./jobs.js";
 import { offlineNode, removeNode } from "./nodes.js";
 import { forgetPreparations } from "./preparation.js";
-import { releaseNodeTasks } from "./runs.js";
+import { recentOf, runsInstance, stopRun, takeBackWaiting, unstartedTaskRun } from "./runs.js";
+import { endedTask, requeuedTask } from "./tasks.js";
 import { move, nodeLifecycle } from "./transitions.js";
 
 export type RestartKind = "reboot" | "reimage";
@@ -119,4 +122,47 @@ export async function leavingNode(tx: WriteTx, account: string, poolId: string, 
 export async function schedulingDisabled(tx: WriteTx, account: string, poolId: string, current: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
   const node = { ...(await releaseNodeTasks(tx, account, current, option, now)), schedulingState: "disabled" as const };
   return node.state === "idle" ? offlineNode(tx, account, poolId, node, formatTimestamp(now)) : node;
+}
+
+/**
+ * Applies a deallocation option to the runs of a node that restarts, leaves or stops taking tasks (semantics.md
+ * §6.1, §2.2): `requeue` (the default) kills them and puts their tasks back to `active` (requeueCount + 1, no
+ * retry used); `terminate` kills them and completes their tasks as failed (`TaskEnded`); `taskcompletion` and
+ * `retaineddata` let them finish. A multi-instance task one of whose instances runs there is requeued or ended as a
+ * whole, its instances on the other nodes killed too (semantics.md §11). Runs not begun are taken back with every
+ * option. Each task's job then reacts as to any task leaving its run (lifecycle/jobs.ts `reactToTask`): a
+ * `disabling` job whose last running task this was is `disabled`, a job whose last unfinished task ended may end.
+ * Returns the node with its assignments marked, for the caller to change further and write.
+ */
+export async function releaseNodeTasks(tx: WriteTx, account: string, current: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
+  // Whatever the option, runs that have not begun do not begin there now: their tasks get them back.
+  const waiting = current._ob.assignments ?? [];
+  const node = waiting.some((assignment) => unstartedTaskRun(assignment) && assignment.kill !== true)
+    ? { ...current, _ob: { ...current._ob, assignments: await takeBackWaiting(tx, account, waiting, () => true, now) } }
+    : current;
+  const assignments = node._ob.assignments ?? [];
+  if (assignments.length === 0 || option === "taskcompletion" || option === "retaineddata") return node;
+  const time = formatTimestamp(now);
+  let released = node;
+  const left: { jobId: string; task: TaskRecord }[] = [];
+  for (const assignment of assignments) {
+    if (assignment.kill === true && unstartedTaskRun(assignment)) continue;
+    const ref = taskRef(account, assignment.jobId, assignment.taskId);
+    const task = await tx.get<TaskRecord>(ref);
+    if (task === undefined) continue;
+    const own = task.body._ob.assignment?.assignmentId === assignment.assignmentId;
+    if (!own && !runsInstance(task.body, assignment.assignmentId)) continue;
+    const whole = task.body._ob.multiInstance === undefined ? task.body : await stopRun(tx, account, task.body, "The node of an instance of the multi-instance task left or restarted.", now);
+    const after =
+      option === "requeue"
+        ? requeuedTask(tx, account, assignment.jobId, whole, time)
+        : endedTask(tx, account, assignment.jobId, whole, "The task was terminated because its node left or restarted.", time);
+    await tx.replace(ref, after, now);
+    if (assignment.role === undefined) released = withRecentTask(released, recentOf(after, assignment));
+    left.push({ jobId: assignment.jobId, task: after });
+  }
+  // Once every run of the node is settled: a job's reaction may kill other runs, this node's included.
+  for (const { jobId, task } of left) await reactToTask(tx, account, jobId, task, now);
+  const killed = assignments.flatMap((assignment) => (assignment.held === true ? [] : [{ ...assignment, kill: true }]));
+  return { ...released, _ob: { ...released._ob, assignments: killed } };
 }

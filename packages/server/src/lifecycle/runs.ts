@@ -14,14 +14,14 @@ import { formatTimestamp } from "@openbatch/core";
 import type { ProcessOutcome, TaskFailureInformation } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import { listAll } from "../records/listAll.js";
-import { nodeRef, type DeallocationOption, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
-import { recentSubtaskOf, recentTaskOf, withRecentTask } from "../records/recentTasks.js";
+import { nodeRef, type NodeRecord, type NodeTaskAssignment } from "../records/nodes.js";
+import { recentSubtaskOf, recentTaskOf } from "../records/recentTasks.js";
 import { containerInfoOf, taskRef, type InstanceRun, type TaskAssignmentRecord, type TaskRecord } from "../records/tasks.js";
 import { writeNode } from "./nodes.js";
-import { endedTask, requeuedTask, unassignedTask } from "./tasks.js";
+import { unassignedTask } from "./tasks.js";
 
 /** Whether the assignment is a task's run its agent has not begun (as far as the server knows). */
-function unstartedTaskRun(assignment: NodeTaskAssignment): boolean {
+export function unstartedTaskRun(assignment: NodeTaskAssignment): boolean {
   return assignment.started !== true && assignment.role === undefined && assignment.subtaskId === undefined && assignment.gated !== true && assignment.held !== true;
 }
 
@@ -29,7 +29,7 @@ function unstartedTaskRun(assignment: NodeTaskAssignment): boolean {
  * Takes back the runs in `assignments` that wait on their node (see the module comment): each is marked `kill`, and
  * its task — `active`, holding that run — gets it back. Returns the assignments as they must be written.
  */
-async function takeBackWaiting(tx: WriteTx, account: string, assignments: readonly NodeTaskAssignment[], taken: (assignment: NodeTaskAssignment) => boolean, now: Date): Promise<NodeTaskAssignment[]> {
+export async function takeBackWaiting(tx: WriteTx, account: string, assignments: readonly NodeTaskAssignment[], taken: (assignment: NodeTaskAssignment) => boolean, now: Date): Promise<NodeTaskAssignment[]> {
   const result: NodeTaskAssignment[] = [];
   for (const assignment of assignments) {
     if (!unstartedTaskRun(assignment) || assignment.kill === true || !taken(assignment)) {
@@ -142,44 +142,7 @@ export async function stopRun(tx: WriteTx, account: string, task: TaskRecord, me
 }
 
 /** The node's recent-task entry for the run `assignment` was: the task, or the subtask an instance ran. Pure. */
-function recentOf(task: TaskRecord, assignment: NodeTaskAssignment) {
+export function recentOf(task: TaskRecord, assignment: NodeTaskAssignment) {
   const instance = assignment.subtaskId === undefined || assignment.subtaskId === 0 ? undefined : task._ob.multiInstance?.instances.find((entry) => entry.id === assignment.subtaskId);
   return instance === undefined ? recentTaskOf(task, assignment.jobId) : recentSubtaskOf(task, assignment.jobId, instance);
-}
-
-/**
- * Applies a deallocation option to the runs of a node that restarts, leaves or stops taking tasks (semantics.md
- * §6.1, §2.2): `requeue` (the default) kills them and puts their tasks back to `active` (requeueCount + 1, no
- * retry used); `terminate` kills them and completes their tasks as failed (`TaskEnded`); `taskcompletion` and
- * `retaineddata` let them finish. A multi-instance task one of whose instances runs there is requeued or ended as a
- * whole, its instances on the other nodes killed too (semantics.md §11). Runs not begun are taken back with every
- * option. Returns the node with its assignments marked, for the caller to change further and write.
- */
-export async function releaseNodeTasks(tx: WriteTx, account: string, current: NodeRecord, option: DeallocationOption, now: Date): Promise<NodeRecord> {
-  // Whatever the option, runs that have not begun do not begin there now: their tasks get them back.
-  const waiting = current._ob.assignments ?? [];
-  const node = waiting.some((assignment) => unstartedTaskRun(assignment) && assignment.kill !== true)
-    ? { ...current, _ob: { ...current._ob, assignments: await takeBackWaiting(tx, account, waiting, () => true, now) } }
-    : current;
-  const assignments = node._ob.assignments ?? [];
-  if (assignments.length === 0 || option === "taskcompletion" || option === "retaineddata") return node;
-  const time = formatTimestamp(now);
-  let released = node;
-  for (const assignment of assignments) {
-    if (assignment.kill === true && unstartedTaskRun(assignment)) continue;
-    const ref = taskRef(account, assignment.jobId, assignment.taskId);
-    const task = await tx.get<TaskRecord>(ref);
-    if (task === undefined) continue;
-    const own = task.body._ob.assignment?.assignmentId === assignment.assignmentId;
-    if (!own && !runsInstance(task.body, assignment.assignmentId)) continue;
-    const whole = task.body._ob.multiInstance === undefined ? task.body : await stopRun(tx, account, task.body, "The node of an instance of the multi-instance task left or restarted.", now);
-    const after =
-      option === "requeue"
-        ? requeuedTask(tx, account, assignment.jobId, whole, time)
-        : endedTask(tx, account, assignment.jobId, whole, "The task was terminated because its node left or restarted.", time);
-    await tx.replace(ref, after, now);
-    if (assignment.role === undefined) released = withRecentTask(released, recentOf(after, assignment));
-  }
-  const killed = assignments.flatMap((assignment) => (assignment.held === true ? [] : [{ ...assignment, kill: true }]));
-  return { ...released, _ob: { ...released._ob, assignments: killed } };
 }

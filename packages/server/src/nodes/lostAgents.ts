@@ -11,7 +11,7 @@ import type { CloudPool } from "@openbatch/protocol";
 import type { WriteTx } from "@openbatch/store";
 import { removeNode, writeNode } from "../lifecycle/nodes.js";
 import { resizingPool } from "../lifecycle/pools.js";
-import { releaseNodeTasks } from "../lifecycle/runs.js";
+import { releaseNodeTasks } from "../lifecycle/nodeOperations.js";
 import type { AgentRef } from "../providers/computeProvider.js";
 import { listAll } from "../records/listAll.js";
 import { nodeRef, type NodeRecord } from "../records/nodes.js";
