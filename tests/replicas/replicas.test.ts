@@ -347,6 +347,8 @@ describe("three replicas on one PostgreSQL database", () => {
         if (added.status === 201) acknowledged.push({ id, by: replica });
       }
     };
+    // The replica woken from SIGSTOP may still be reconnecting: a connection not yet back cannot be cut by the restart.
+    for (const replica of replicas) await waitFor(`${replica.name}'s coordination connection`, async () => (await replica.health())?.connected === true);
     const workers = replicas.map(worker);
     await waitFor("requests before the restart", async () => acknowledged.length >= 20);
     const before = acknowledged.length;
