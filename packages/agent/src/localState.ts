@@ -6,16 +6,20 @@
  *
  * File: `<dataDir>/agent-state.<agentId>.json` — one file per agent because the local provider gives all its agents
  * the same data directory (pool ids contain no `.`, so the name cannot collide with a pool's directory). An agent
- * the server retires (shutdown, every node removed) deletes it. Writes go
- * to a temporary file renamed over the old one (atomic on POSIX), one at a time; `save` calls made while a write is
- * in flight coalesce into one more write of the newest state. An unreadable file is moved aside to `….corrupt`
+ * the server retires (shutdown, every node removed) deletes it. The file is a journal of whole states, one JSON
+ * line each, the newest last: a save appends a line (the agent saves before every task start, so a write must be
+ * cheap), and now and then the file is rewritten with the newest state alone, through a temporary file renamed
+ * over it (atomic on POSIX). Writes happen one at a time, at the end of the event-loop turn of the first `save`:
+ * the saves of one turn coalesce into one write of the newest state. A crash may cut the last line short; the
+ * state is then the line before it. An unreadable file is moved aside to `….corrupt`
  * and the agent starts without memory (the server then re-creates what it wants).
  *
  * Recovery rule (applied by the node host): a start task or job task recorded as `running` cannot be re-attached
  * after a restart; it is reported `completed` with failure `AgentRestarted`, and its process group is killed when
  * its leader can be proven to be the same process (processGroup.ts).
  */
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { NodeErrorReport, ProcessOutcome } from "@openbatch/protocol";
 
@@ -94,13 +98,37 @@ function isPersistedNode(value: unknown): value is PersistedNode {
 /** The state to save, or how to make it: made only when it is written, so a burst of changes builds it once. */
 export type StateSource = PersistedState | (() => PersistedState);
 
+/** The newest whole state in a state file's text (its last line that is one), or why there is none. Pure. */
+export function latestSavedState(text: string): { state: PersistedState } | { problem: string } {
+  let problem = "the file is empty";
+  for (const line of text.split("\n").reverse()) {
+    if (line.trim() === "") continue;
+    try {
+      const parsed = JSON.parse(line) as Partial<PersistedState>;
+      if (parsed.version !== localStateVersion || typeof parsed.agentId !== "string" || !Array.isArray(parsed.nodes) || !parsed.nodes.every(isPersistedNode)) {
+        throw new Error("unexpected content");
+      }
+      return { state: parsed as PersistedState };
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+  }
+  return { problem };
+}
+
+/** Appended states a file may hold before it is rewritten with the newest alone (and at least this many bytes). */
+const appendsPerRewrite = 32;
+const minimumRewriteBytes = 1 << 20;
+
 export class LocalStateFile {
   private writing: Promise<void> | undefined;
   private pending: { state: StateSource; waiters: { resolve: () => void; reject: (error: unknown) => void }[] } | undefined;
+  /** The file open for appending, once this process rewrote it; bytes appended since. */
+  private appending: { fd: number; bytes: number } | undefined;
 
   constructor(readonly path: string) {}
 
-  /** The saved state, or undefined when there is none (or it was unreadable and moved aside). */
+  /** The saved state (`latestSavedState`), or undefined when there is none (or it was unreadable and moved aside). */
   async load(): Promise<{ state: PersistedState | undefined; problem?: string }> {
     let text: string;
     try {
@@ -109,38 +137,33 @@ export class LocalStateFile {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: undefined };
       throw error;
     }
-    try {
-      const parsed = JSON.parse(text) as Partial<PersistedState>;
-      if (parsed.version !== localStateVersion || typeof parsed.agentId !== "string" || !Array.isArray(parsed.nodes) || !parsed.nodes.every(isPersistedNode)) {
-        throw new Error("unexpected content");
-      }
-      return { state: parsed as PersistedState };
-    } catch (error) {
-      await rename(this.path, `${this.path}.corrupt`).catch(() => undefined);
-      return { state: undefined, problem: `The state file was unreadable (${(error as Error).message}) and was moved to ${this.path}.corrupt.` };
-    }
+    const latest = latestSavedState(text);
+    if ("state" in latest) return latest;
+    await rename(this.path, `${this.path}.corrupt`).catch(() => undefined);
+    return { state: undefined, problem: `The state file was unreadable (${latest.problem}) and was moved to ${this.path}.corrupt.` };
   }
 
   /**
-   * Writes the state; resolves once it (or a newer state) is on disk. A function is called when the write begins
-   * (an agent of a thousand nodes changes state thousands of times while one write is in flight).
+   * Writes the state; resolves once it (or a newer state) is in the file. A function is called when the write
+   * begins (an agent of a thousand nodes changes state thousands of times while one write is in flight).
    */
   save(state: StateSource): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.pending === undefined) this.pending = { state, waiters: [] };
       this.pending.state = state;
       this.pending.waiters.push({ resolve, reject });
-      if (this.writing === undefined) this.writing = this.drain();
+      // The write waits for the end of this turn of the event loop: every save of the turn is one write.
+      this.writing ??= new Promise<void>((turnEnded) => setImmediate(turnEnded)).then(() => this.drain());
     });
   }
 
-  private async drain(): Promise<void> {
+  private drain(): void {
     try {
       while (this.pending !== undefined) {
         const { state, waiters } = this.pending;
         this.pending = undefined;
         try {
-          await this.write(typeof state === "function" ? state() : state);
+          this.write(typeof state === "function" ? state() : state);
           for (const waiter of waiters) waiter.resolve();
         } catch (error) {
           for (const waiter of waiters) waiter.reject(error);
@@ -151,11 +174,37 @@ export class LocalStateFile {
     }
   }
 
-  private async write(state: PersistedState): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+  /**
+   * One line appended to the open file (one write call; the agent saves before every task start), or — the first
+   * time, and once the appended lines outgrow the newest state many times over — the file rewritten with the
+   * newest state alone: to a temporary file renamed over it (atomic on POSIX), then opened for appending.
+   * Synchronous: a few kilobytes to a local file block less than thread-pool round trips cost.
+   */
+  private write(state: PersistedState): void {
+    const line = `${JSON.stringify(state)}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (this.appending !== undefined && this.appending.bytes + bytes <= Math.max(minimumRewriteBytes, bytes * appendsPerRewrite)) {
+      writeSync(this.appending.fd, line);
+      this.appending.bytes += bytes;
+      return;
+    }
+    this.closeFile();
     const temporary = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-    await rename(temporary, this.path);
+    try {
+      writeFileSync(temporary, line, { mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      mkdirSync(dirname(this.path), { recursive: true });
+      writeFileSync(temporary, line, { mode: 0o600 });
+    }
+    renameSync(temporary, this.path);
+    this.appending = { fd: openSync(this.path, "a"), bytes };
+  }
+
+  private closeFile(): void {
+    if (this.appending === undefined) return;
+    closeSync(this.appending.fd);
+    this.appending = undefined;
   }
 
   /** Resolves when no write is in flight. */
@@ -166,6 +215,7 @@ export class LocalStateFile {
   /** Deletes the file once no write is in flight (an agent with nothing left to remember). */
   async remove(): Promise<void> {
     await this.flush();
+    this.closeFile();
     await rm(this.path, { force: true });
   }
 }

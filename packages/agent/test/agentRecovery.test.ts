@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentSyncRequest } from "@openbatch/protocol";
-import { localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
+import { latestSavedState, localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "recovery-test-token";
@@ -26,7 +26,9 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 
 async function readState(directory: string, agentId: string): Promise<PersistedState | undefined> {
   const text = await readFile(localStatePath(directory, agentId), "utf8").catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as PersistedState);
+  if (text === undefined) return undefined;
+  const latest = latestSavedState(text);
+  return "state" in latest ? latest.state : undefined;
 }
 
 describe("agent recovery", () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentSyncRequest, DesiredNode, TaskAssignment, TaskReport } from "@openbatch/protocol";
-import { localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
+import { latestSavedState, localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "job-task-test-token";
@@ -46,7 +46,9 @@ async function until(probe: () => Promise<boolean> | boolean, what: string, time
 
 async function readState(directory: string, agentId: string): Promise<PersistedState | undefined> {
   const text = await readFile(localStatePath(directory, agentId), "utf8").catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as PersistedState);
+  if (text === undefined) return undefined;
+  const latest = latestSavedState(text);
+  return "state" in latest ? latest.state : undefined;
 }
 
 describe("agent job tasks", () => {

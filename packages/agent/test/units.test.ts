@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, symlink, mkdir } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, readFile, rm, symlink, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Backoff } from "../src/session/backoff.js";
-import { LocalStateFile } from "../src/localState.js";
+import { LocalStateFile, type PersistedState } from "../src/localState.js";
 import { parseByteRange } from "../src/files/byteRange.js";
 import { parseRelativePath, resolveForCreation } from "../src/files/nodePaths.js";
 import { accountNameFor, identityName, identitySpec, IdentityError } from "../src/nodes/taskIdentities.js";
@@ -23,17 +23,44 @@ describe("Backoff", () => {
 });
 
 describe("LocalStateFile", () => {
-  it("coalesces saves made while a write is in flight and keeps the newest", async () => {
+  const state = (generation: number, padding = ""): PersistedState => ({
+    version: 1,
+    agentId: "a",
+    nodes: [{ nodeId: `n${padding}`, poolId: "p", generation, phase: "ready", removing: false, wipePending: false, startTaskAttemptRun: 0 }],
+  });
+  const generationsIn = (text: string) => text.trim().split("\n").map((line) => (JSON.parse(line) as PersistedState).nodes[0]?.generation);
+
+  it("coalesces the saves of one turn into one write of the newest", async () => {
     const directory = await mkdtemp(join(tmpdir(), "ob-agent-state-"));
     try {
-      const file = new LocalStateFile(join(directory, "state.json"));
-      const saves = [1, 2, 3, 4].map((generation) =>
-        file.save({ version: 1, agentId: "a", nodes: [{ nodeId: "n", poolId: "p", generation, phase: "ready", removing: false, wipePending: false, startTaskAttemptRun: 0 }] }),
-      );
-      await Promise.all(saves);
-      const saved = JSON.parse(await readFile(join(directory, "state.json"), "utf8")) as { nodes: { generation: number }[] };
-      assert.equal(saved.nodes[0]?.generation, 4);
+      const path = join(directory, "state.json");
+      const file = new LocalStateFile(path);
+      await Promise.all([1, 2, 3, 4].map((generation) => file.save(state(generation))));
+      assert.deepEqual(generationsIn(await readFile(path, "utf8")), [4]);
       assert.deepEqual((await file.load()).state?.nodes[0]?.generation, 4);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("appends each later state as a line, rewrites the file with the newest alone once it grew, and survives a cut last line", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "ob-agent-state-"));
+    try {
+      const path = join(directory, "state.json");
+      const file = new LocalStateFile(path);
+      for (const generation of [1, 2, 3]) await file.save(state(generation));
+      assert.deepEqual(generationsIn(await readFile(path, "utf8")), [1, 2, 3]);
+      // A crash in the middle of an append: the state is the last whole line.
+      await appendFile(path, JSON.stringify(state(4)).slice(0, 40));
+      assert.equal((await new LocalStateFile(path).load()).state?.nodes[0]?.generation, 3);
+      // States of 40 kB: 32 of them outgrow the 1 MiB a file may reach before it is rewritten.
+      const big = "x".repeat(40_000);
+      for (let generation = 5; generation < 40; generation++) await file.save(state(generation, big));
+      const rewritten = generationsIn(await readFile(path, "utf8"));
+      assert.ok(rewritten.length < 30 && rewritten.at(-1) === 39, `rewritten: generations ${rewritten.join(", ")}`);
+      assert.equal((await file.load()).state?.nodes[0]?.generation, 39);
+      await file.remove();
+      assert.deepEqual(await readdir(directory), [], "no temporary file is left");
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

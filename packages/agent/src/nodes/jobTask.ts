@@ -28,7 +28,8 @@
  * - the agent stopped during the run (abort reason AgentStopping): `failure` `AgentRestarted`.
  * Whenever the process ran, `usage` says what its process group used (docs/statistics.md).
  */
-import { mkdir, realpath } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, sep } from "node:path";
 import type { Clock } from "@openbatch/core";
 import type { ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
@@ -137,9 +138,9 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
 
   const workingDirectory = join(taskDirectory, "wd");
   try {
+    // Creating directories may wait on the file system's journal: in the thread pool, not on the agent's thread.
     await mkdir(workingDirectory, { recursive: true, mode: 0o755 });
-    const [realRoot, realWorkingDirectory] = await Promise.all([realpath(layout.root), realpath(workingDirectory)]);
-    const inside = relative(realRoot, realWorkingDirectory);
+    const inside = relative(realpathSync(layout.root), realpathSync(workingDirectory));
     if (inside === "" || inside.startsWith(`..${sep}`) || inside === ".." || isAbsolute(inside)) {
       return launchFailed(`The task directory '${assignment.taskDirectory}' leads outside the node root.`);
     }
