@@ -318,7 +318,15 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       log: () => app?.log,
       isExpected: Replica.isExpected,
       onSchedulingRound: metrics.observeSchedulingRound,
-      ...(replica === undefined ? {} : { settleWakeUps: () => (replica as Replica).barrier() }),
+      // Wake-ups of other replicas' commits arrive through the database, those of this one's after its commits.
+      ...(replica === undefined
+        ? {}
+        : {
+            settleWakeUps: async () => {
+              await (replica as Replica).barrier();
+              await opened.writesSettled?.();
+            },
+          }),
     });
   const handlers = createHandlerTable(services);
   let ready = false;
