@@ -3,9 +3,11 @@ import { appendFile, mkdtemp, readdir, readFile, rm, symlink, mkdir } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { TaskAssignment } from "@openbatch/protocol";
 import { Backoff } from "../src/session/backoff.js";
 import { LocalStateFile, type PersistedState } from "../src/localState.js";
 import { parseByteRange } from "../src/files/byteRange.js";
+import { persistedTask, restoredTask, runsToStart } from "../src/nodes/taskQueue.js";
 import { parseRelativePath, resolveForCreation } from "../src/files/nodePaths.js";
 import { accountNameFor, identityName, identitySpec, IdentityError } from "../src/nodes/taskIdentities.js";
 import { FileApiError, nodeLayout } from "../src/index.js";
@@ -64,6 +66,28 @@ describe("LocalStateFile", () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a node's task runs", () => {
+  const run = (assignmentId: string, order: number[], slots = 1): TaskAssignment => ({ assignmentId, jobId: "j", taskId: assignmentId, attempt: 1, commandLine: "/bin/true", taskDirectory: `t/${assignmentId}`, environment: {}, order, slots });
+
+  it("starts waiting runs in their order while their slots fit, never one past an earlier that waits, slotless ones at once", () => {
+    const waiting = [run("c", [0, 3]), run("a", [0, 1]), run("big", [0, 2], 3), run("prep", [0, 9], 0), run("b", [-1, 5])];
+    assert.deepEqual(runsToStart(waiting, 0, 4).map((entry) => entry.assignmentId), ["b", "a", "prep"], "big needs 3 slots of the 2 left: c waits behind it");
+    assert.deepEqual(runsToStart(waiting, 0, 5).map((entry) => entry.assignmentId), ["b", "a", "big", "prep"]);
+    assert.deepEqual(runsToStart(waiting, 4, 4).map((entry) => entry.assignmentId), ["prep"]);
+  });
+
+  it("restores a run saved as running as ended by the restart, and saves what it restored as it was", () => {
+    const saved = { assignmentId: "j.t.1", outcome: { attempt: 1, state: "running" as const, startTime: "2026-12-07T00:00:00.000Z" }, process: { pid: 42, startTicks: "7" } };
+    const restored = restoredTask(saved, "2026-12-07T00:01:00.000Z");
+    assert.equal(restored.outcome?.state, "completed");
+    assert.equal(restored.outcome?.failure?.code, "AgentRestarted");
+    assert.equal(restored.outcome?.endTime, "2026-12-07T00:01:00.000Z");
+    assert.deepEqual(persistedTask(restored).process, { pid: 42, startTicks: "7" });
+    const withdrawn = restoredTask({ assignmentId: "j.u.1", withdrawn: true }, "2026-12-07T00:01:00.000Z");
+    assert.deepEqual(persistedTask(withdrawn), { assignmentId: "j.u.1", withdrawn: true });
   });
 });
 

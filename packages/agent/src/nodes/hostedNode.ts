@@ -21,18 +21,8 @@
  * starts over; the server asks for attempt 1 again. A different `poolId` for the same node id is treated as a
  * new node (the old root is deleted).
  *
- * Job tasks (TaskAssignment, run by jobTask.ts): in phase `ready`, assignments of the desired state the node does
- * not know yet start independently of the start task, as the node has room for them (pipelined dispatch,
- * docs/agent-protocol.md "Task slots and the look-ahead"): one without slots (job preparation, release) at once,
- * the others in their `order` while the slots of the runs in progress (not being killed) and theirs fit in the
- * node's `taskSlots` — never one while an earlier one waits for room. Whenever a run ends, the next ones start at
- * once, without asking the server. A run's outcome is `running` from the moment it begins and `completed` when it
- * ends; both wake the sync loop. `kill: true` on a running assignment ends its process group (`TaskEnded`); on one
- * not yet started it is recorded as completed with `TaskEnded` without running; `withdraw: true` on one not yet
- * started records it as withdrawn (reported so) and it never starts, while one begun runs on. An assignment the
- * desired state no longer lists is killed if it runs and is then forgotten (no longer reported). A reboot, reimage
- * or removal ends running assignments (`TaskEnded`); their outcomes stay reported until the server drops them.
- * Assignment ids are never reused, so one the node knows is never started again, whatever generation it ran in.
+ * Job tasks (TaskAssignment, run by jobTask.ts) start in phase `ready` as the node has room, independently of the
+ * start task, and are reported, killed, withdrawn and forgotten as taskQueue.ts describes.
  *
  * Killing: the running start task's group gets SIGTERM, then SIGKILL after the grace period; groups of earlier
  * processes whose leader exited but which left processes behind are ended the same way.
@@ -45,73 +35,21 @@
  * (disk full, permissions) is logged and retried on the next desired state the server sends.
  */
 import type { AgentNodeReport, DesiredNode, NodeErrorReport, ProcessOutcome, TaskAssignment } from "@openbatch/protocol";
-import type { Clock } from "@openbatch/core";
-import type { PersistedNode, PersistedProcess, PersistedTask } from "../localState.js";
+import type { PersistedNode, PersistedProcess } from "../localState.js";
 import type { Logger } from "../log.js";
 import { groupExists, readProcessStartTicks, signalGroup, terminateGroups } from "../process/processGroup.js";
 import { createNodeDirectories, deleteNodeDirectories, nodeLayout, type NodeLayout } from "./nodeLayout.js";
 import { runJobTask } from "./jobTask.js";
 import { placeTaskCertificates } from "./certificateFiles.js";
-import { applicationPackageEnvironment, taskPackageFailure, type ApplicationPackageInstaller } from "./applicationPackages.js";
+import { applicationPackageEnvironment, taskPackageFailure } from "./applicationPackages.js";
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
-import { compareStartOrder, taskReport } from "./taskQueue.js";
-import type { TaskIdentities } from "./taskIdentities.js";
-import type { Isolation } from "../process/sandbox.js";
-import type { NodeSandboxes } from "../process/nodeSandboxes.js";
-import type { RuntimeDetection } from "../containers/runtime.js";
+import { failedRun, persistedTask, restoredTask, runsToStart, taskReport, type TaskRun } from "./taskQueue.js";
+import type { NodeContext } from "./nodeContext.js";
 import { nodeContainers, prepareNodeContent, removeContainersOf } from "./nodeContent.js";
 
-export interface NodeContext {
-  readonly dataDirectory: string;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly killGracePeriodInMs: number;
-  /** The agent's PATH, the base of every process's PATH. */
-  readonly systemPath: string;
-  readonly userName: string;
-  /** Reportable facts or persisted state changed: wake the sync loop, save the state. */
-  changed(): void;
-  /** Saves the host's state; resolves once written. */
-  persist(): Promise<void>;
-  /**
-   * Whether the dispatch lease of the current desired state holds (agentProtocol.ts `dispatchLeaseInMs`): new runs
-   * start only while it does; the next answer from the server renews it and kicks every node.
-   */
-  mayStartRuns(): boolean;
-  /** Installs application packages under a node's `applications/` (pool packages while preparing, task ones per run). */
-  readonly applicationPackages: ApplicationPackageInstaller;
-  /** How processes are isolated (process/sandbox.ts). */
-  readonly isolation: Isolation;
-  /** Batch identities as OS accounts, in `accounts` mode. */
-  readonly identities?: TaskIdentities;
-  /** Long-lived sandboxes per node and account (process/nodeSandboxes.ts), where they work. */
-  readonly sandboxes?: NodeSandboxes;
-  /** The container runtime this agent found, or why it has none (containers/runtime.ts). */
-  readonly containers: RuntimeDetection;
-}
-
 type Phase = "preparing" | "ready" | "removed";
-
-/** A task assignment the node knows: its latest outcome (or its withdrawal) and, while its process runs, how to end it. */
-interface TaskRun {
-  readonly assignmentId: string;
-  /** Absent for a run withdrawn before it began. */
-  outcome?: ProcessOutcome;
-  withdrawn?: boolean;
-  /** Task slots it holds while it runs. */
-  slots: number;
-  /** The process, once it runs (for a restarted agent to end it). */
-  process?: PersistedProcess;
-  /** Set while the run is in progress. */
-  controller?: AbortController;
-  done?: Promise<void>;
-  /** The server no longer lists it: it is being killed, is not reported, and is forgotten once it ended. */
-  dropped: boolean;
-}
-
-const agentRestartedTask = "The agent restarted while the task ran; its process could not be re-attached and was ended.";
 
 interface RunningStartTask {
   readonly controller: AbortController;
@@ -185,20 +123,7 @@ export class HostedNode {
     node.startTask = saved.startTask;
     node.startTaskProcess = saved.startTaskProcess;
     node.errors = [...(saved.errors ?? [])];
-    for (const task of saved.tasks ?? []) {
-      const outcome: ProcessOutcome | undefined =
-        task.outcome?.state === "running"
-          ? { ...task.outcome, state: "completed", endTime: context.clock.now().toISOString(), failure: { code: "AgentRestarted", category: "servererror", message: agentRestartedTask } }
-          : task.outcome;
-      node.tasks.set(task.assignmentId, {
-        assignmentId: task.assignmentId,
-        ...(outcome === undefined ? {} : { outcome }),
-        ...(task.withdrawn === true ? { withdrawn: true } : {}),
-        slots: 0,
-        ...(task.process === undefined ? {} : { process: task.process }),
-        dropped: false,
-      });
-    }
+    for (const task of saved.tasks ?? []) node.tasks.set(task.assignmentId, restoredTask(task, context.clock.now().toISOString()));
     if (saved.startTask?.state === "running") {
       node.startTask = {
         ...saved.startTask,
@@ -280,18 +205,7 @@ export class HostedNode {
       ...(this.startTask === undefined ? {} : { startTask: this.startTask }),
       ...(this.startTaskProcess === undefined ? {} : { startTaskProcess: this.startTaskProcess }),
       ...(this.errors.length === 0 ? {} : { errors: this.errors }),
-      ...(this.tasks.size === 0
-        ? {}
-        : {
-            tasks: [...this.tasks.values()].map(
-              (run): PersistedTask => ({
-                assignmentId: run.assignmentId,
-                ...(run.outcome === undefined ? {} : { outcome: run.outcome }),
-                ...(run.withdrawn === true ? { withdrawn: true } : {}),
-                ...(run.process === undefined ? {} : { process: run.process }),
-              }),
-            ),
-          }),
+      ...(this.tasks.size === 0 ? {} : { tasks: [...this.tasks.values()].map(persistedTask) }),
     };
   }
 
@@ -472,7 +386,7 @@ export class HostedNode {
       // On disk before anything runs: a crash from here on is reported as AgentRestarted, never run twice silently.
       await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
       const identity = await this.identityFor(desired, startTask.userIdentity, `start.${this.generation}.${attempt}`);
-      if (!("userName" in identity)) return { attempt, state: "completed", startTime: this.startTask?.startTime ?? this.context.clock.now().toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
+      if (!("userName" in identity)) return failedRun(attempt, this.startTask?.startTime ?? this.context.clock.now().toISOString(), this.context.clock.now().toISOString(), identity.failure);
       try {
         if (startTask.containerSettings !== undefined) this.mayHaveContainers = true;
         return await runStartTaskAttempt({
@@ -500,13 +414,8 @@ export class HostedNode {
       (outcome) => this.finishStartTask(controller, outcome),
       (error: unknown) => {
         this.logger.log("error", "start task attempt failed unexpectedly", { attempt, error });
-        this.finishStartTask(controller, {
-          attempt,
-          state: "completed",
-          startTime: this.startTask?.startTime ?? this.context.clock.now().toISOString(),
-          endTime: this.context.clock.now().toISOString(),
-          failure: { code: "CommandLaunchFailed", message: `The agent could not run the start task: ${(error as Error).message}` },
-        });
+        const now = this.context.clock.now().toISOString();
+        this.finishStartTask(controller, failedRun(attempt, this.startTask?.startTime ?? now, now, { code: "CommandLaunchFailed", message: `The agent could not run the start task: ${(error as Error).message}` }));
       },
     );
     this.running = { controller, done };
@@ -581,22 +490,7 @@ export class HostedNode {
     this.leaseLapsed = false;
     let used = 0;
     for (const run of this.tasks.values()) if (run.controller !== undefined && !run.controller.signal.aborted) used += run.slots;
-    waiting.sort(compareStartOrder);
-    let blocked = false;
-    for (const assignment of waiting) {
-      const slots = assignment.slots ?? 1;
-      if (slots === 0) {
-        this.launchTask(desired, assignment);
-        continue;
-      }
-      // Strictly in order: a run that does not fit yet keeps those after it waiting.
-      if (blocked || used + slots > desired.taskSlots) {
-        blocked = true;
-        continue;
-      }
-      used += slots;
-      this.launchTask(desired, assignment);
-    }
+    for (const assignment of runsToStart(waiting, used, desired.taskSlots)) this.launchTask(desired, assignment);
   }
 
   private launchTask(desired: DesiredNode, assignment: TaskAssignment): void {
@@ -613,10 +507,10 @@ export class HostedNode {
       await this.context.persist().catch((error: unknown) => this.logger.log("error", "saving the agent state failed", { error }));
       const packageFailure = await taskPackageFailure(this.context.applicationPackages, layout.applications, assignment);
       if (packageFailure !== undefined) {
-        return { attempt, state: "completed", startTime: startTime.toISOString(), endTime: this.context.clock.now().toISOString(), failure: packageFailure };
+        return failedRun(attempt, startTime.toISOString(), this.context.clock.now().toISOString(), packageFailure);
       }
       const identity = await this.identityFor(desired, assignment.userIdentity, assignmentId);
-      if (!("userName" in identity)) return { attempt, state: "completed", startTime: startTime.toISOString(), endTime: this.context.clock.now().toISOString(), failure: identity.failure };
+      if (!("userName" in identity)) return failedRun(attempt, startTime.toISOString(), this.context.clock.now().toISOString(), identity.failure);
       try {
         const certificates = await placeTaskCertificates(layout.root, assignment.taskDirectory, desired.certificates);
         if (assignment.containerSettings !== undefined) this.mayHaveContainers = true;
@@ -644,13 +538,8 @@ export class HostedNode {
       (outcome) => this.finishTask(run, controller, outcome),
       (error: unknown) => {
         this.logger.log("error", "task assignment failed unexpectedly", { assignmentId, error });
-        this.finishTask(run, controller, {
-          attempt,
-          state: "completed",
-          startTime: startTime.toISOString(),
-          endTime: this.context.clock.now().toISOString(),
-          failure: { code: "CommandLaunchFailed", message: `The agent could not run the task: ${(error as Error).message}` },
-        });
+        const failure = { code: "CommandLaunchFailed", message: `The agent could not run the task: ${(error as Error).message}` };
+        this.finishTask(run, controller, failedRun(attempt, startTime.toISOString(), this.context.clock.now().toISOString(), failure));
       },
     );
   }
