@@ -318,15 +318,7 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
       log: () => app?.log,
       isExpected: Replica.isExpected,
       onSchedulingRound: metrics.observeSchedulingRound,
-      // Wake-ups of other replicas' commits arrive through the database, those of this one's after its commits.
-      ...(replica === undefined
-        ? {}
-        : {
-            settleWakeUps: async () => {
-              await (replica as Replica).barrier();
-              await opened.writesSettled?.();
-            },
-          }),
+      ...(replica === undefined ? {} : { settleWakeUps: () => (replica as Replica).barrier() }),
     });
   const handlers = createHandlerTable(services);
   let ready = false;

@@ -186,11 +186,6 @@ export interface Store {
    * free of side effects outside `tx`).
    */
   write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R>;
-  /**
-   * Resolves once every write in flight at the call has finished, effects included: where other work may see a
-   * commit before its effects ran (a store whose commits wait on a database server), how to be sure it heard them.
-   */
-  writesSettled?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -64,8 +64,6 @@ export class PostgresStore implements Store {
   private closed = false;
   private readonly onEffectError: (error: unknown) => void;
   private readonly maxAttempts: number;
-  /** Each write under way, settled (resolved whatever its outcome) once its effects ran. */
-  private readonly writesInFlight = new Set<Promise<void>>();
   /** Write attempts rolled back and run again because of a conflict, since the store opened (for benchmarks). */
   retries = 0;
   /** Write transactions run again because a deferred insert met an existing entity (postgresTx.ts). */
@@ -145,27 +143,8 @@ export class PostgresStore implements Store {
     return outcome.value;
   }
 
-  write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
+  async write<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
     this.assertOpen();
-    const written = this.runWrite(work);
-    const settled = written.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.writesInFlight.add(settled);
-    void settled.then(() => this.writesInFlight.delete(settled));
-    return written;
-  }
-
-  /**
-   * Other work of this process may read a commit before its effects ran (the COMMIT's answer and theirs arrive on
-   * different connections): the scheduling loop's missed-wake-up check waits for those writes.
-   */
-  async writesSettled(): Promise<void> {
-    await Promise.all([...this.writesInFlight]);
-  }
-
-  private async runWrite<R>(work: (tx: WriteTx) => Promise<R>): Promise<R> {
     let deferInserts = true;
     for (let attempt = 1; ; attempt++) {
       let tx: PgWriteTx | undefined;

@@ -328,9 +328,6 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  /** Effects run in the same turn as their COMMIT: no other work can see a commit whose effects have not run. */
-  async writesSettled(): Promise<void> {}
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
