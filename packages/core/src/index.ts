@@ -9,6 +9,7 @@ export {
   type ServiceErrorOptions,
 } from "./serviceError.js";
 export { idKey, idProblem, assertValidId } from "./ids.js";
+export { canonicalJson } from "./canonicalJson.js";
 export { limits } from "./limits.js";
 export { systemClock, type Clock } from "./clock.js";
 export {

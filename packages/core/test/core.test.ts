@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  canonicalJson,
   errorCatalogue,
   formatTimestamp,
   idKey,
@@ -14,6 +15,18 @@ import {
   serviceError,
   type Predicate,
 } from "../src/index.js";
+
+describe("canonical JSON", () => {
+  it("writes every object's keys in sorted order, at any depth, and leaves out undefined properties as JSON does", () => {
+    const made = { state: "completed", startTime: "t0", retryCount: 0, endTime: "t1", exitCode: 0, result: "success", nested: { b: 1, a: [{ d: 2, c: undefined }] } };
+    // As PostgreSQL's JSONB gives it back: shorter keys first.
+    const readBack = { state: "completed", result: "success", endTime: "t1", exitCode: 0, nested: { a: [{ d: 2 }], b: 1 }, startTime: "t0", retryCount: 0 };
+    assert.notEqual(JSON.stringify(made), JSON.stringify(readBack));
+    assert.equal(canonicalJson(made), canonicalJson(readBack));
+    assert.equal(canonicalJson({ b: [2, 1], a: null }), '{"a":null,"b":[2,1]}');
+    assert.notEqual(canonicalJson({ a: 1 }), canonicalJson({ a: 2 }));
+  });
+});
 
 describe("ids", () => {
   const cases: [unknown, boolean][] = [

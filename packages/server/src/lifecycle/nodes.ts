@@ -10,7 +10,7 @@
  * the scheduler. Allocation and removal also open and close the node's usage record (pool usage metrics), so usage
  * is exactly as durable as the nodes.
  */
-import { formatTimestamp, nextNodeState, vmSizeInfo } from "@openbatch/core";
+import { canonicalJson, formatTimestamp, nextNodeState, vmSizeInfo } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, CloudPool } from "@openbatch/protocol";
 import { isStoreError, type StoredEntity, type WriteTx } from "@openbatch/store";
 import { recordEffect } from "../effects/transaction.js";
@@ -28,7 +28,7 @@ export interface NodeWriteOptions {
 /** What the agent's desired state of the node is made of (nodes/agentSync.ts `desiredNode`). */
 function desiredOf(node: NodeRecord): string {
   const runtime = node._ob;
-  return JSON.stringify([
+  return canonicalJson([
     runtime.generation, runtime.generationChange, runtime.action, runtime.startTaskAttempt, runtime.suspended,
     (runtime.assignments ?? []).filter((assignment) => assignment.held !== true).map((assignment) => [assignment.assignmentId, assignment.kill, assignment.withdraw, assignment.order]),
     runtime.applicationPackages, runtime.users, node.startTask, node.certificateReferences,
@@ -188,10 +188,14 @@ export function reportedNode(tx: WriteTx, account: string, poolId: string, node:
   return node.state === "creating" || node.state === "rebooting" || node.state === "reimaging" ? { ...moved, lastBootTime: time } : moved;
 }
 
-/** What `reportedNode` may change, to tell whether a node must be written after its agent's report. */
+/**
+ * What `reportedNode` may change, to tell whether a node must be written after its agent's report. In canonical
+ * form: a node read back from PostgreSQL has its objects' keys in another order, and a write on every exchange
+ * answers the agent at once — a sync loop as fast as the database goes.
+ */
 function reportedFields(node: NodeRecord): string {
   const runtime = node._ob;
-  return JSON.stringify([
+  return canonicalJson([
     node.state, node.stateTransitionTime, node.lastBootTime, node.ipAddress, node.nodeAgentInfo?.version, node.startTaskInfo, node.errors,
     runtime.reportedGeneration, runtime.startTaskAttempt, runtime.rootDirectory,
     // A new memory and disk sample (folded at most once a minute when unchanged) is the pool's statistics.

@@ -27,7 +27,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { formatTimestamp, idKey, parseDuration, vmSizeInfo, type Clock } from "@openbatch/core";
+import { canonicalJson, formatTimestamp, idKey, parseDuration, vmSizeInfo, type Clock } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
 import type { Store, WriteTx } from "@openbatch/store";
 import { readAutoscaleState } from "../autoscale/autoscaleRecords.js";
@@ -302,7 +302,7 @@ export class PoolReconciler {
         }
       }
       // The resize ends short of its targets with the reason, as Azure's does; unchanged errors are not written again.
-      if (quotaErrors.length > 0 && JSON.stringify(quotaErrors) !== JSON.stringify(pool.body.resizeErrors)) resizeErrors = quotaErrors;
+      if (quotaErrors.length > 0 && canonicalJson(quotaErrors) !== canonicalJson(pool.body.resizeErrors)) resizeErrors = quotaErrors;
     }
 
     // Nodes leave the way remove nodes asked for them, else the way the last resize asked (`nodeDeallocationOption`)

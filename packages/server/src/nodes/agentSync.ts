@@ -9,7 +9,7 @@
  * notified or `waitInMs` passes.
  */
 import { createHash } from "node:crypto";
-import { formatTimestamp, type Clock } from "@openbatch/core";
+import { canonicalJson, formatTimestamp, type Clock } from "@openbatch/core";
 import type { AgentNodeReport, AgentSyncRequest, CloudPool, DesiredNode, DesiredNodeUser, NodeCertificateFile, ProcessOutcome, ResourceFile, TaskInformation } from "@openbatch/protocol";
 import type { ReadTx, Store, WriteTx } from "@openbatch/store";
 import { nodeCertificateFiles } from "../certificates/nodeCertificates.js";
@@ -154,7 +154,7 @@ export class AgentSync {
       // not rewrite the row each time for its last-seen time.
       const stale = now.getTime() - (Date.parse(agent.body.lastSeen ?? "") || 0) >= agentRowRefreshInMs;
       const moved = agent.body.fileServerUrl !== record.fileServerUrl || agent.body.bootId !== record.bootId || agent.body.hostname !== record.hostname || agent.body.ipAddress !== record.ipAddress || agent.body.agentVersion !== record.agentVersion ||
-        JSON.stringify(agent.body.containerRuntime) !== JSON.stringify(record.containerRuntime);
+        canonicalJson(agent.body.containerRuntime) !== canonicalJson(record.containerRuntime);
       if (stale || moved) await tx.replace<AgentRecord>(agentRef, record, now);
     }
     const reports = new Map(request.nodes.map((report) => [report.nodeId.toLowerCase(), inServiceTime(report)]));
