@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest, type BatchResponse } from "../support/batchRequest.js";
-import { savedState } from "../support/agentState.js";
+import { readSavedState } from "@openbatch/agent";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { ubuntuVm } from "../support/pools.js";
 import { waitFor } from "../support/waitFor.js";
@@ -89,7 +89,7 @@ describe("losing an agent process", () => {
     const hosts = new Map<string, string[]>();
     for (const file of readdirSync(nodesDir).filter((name) => /^agent-state\..+\.json$/.test(name))) {
       const agentId = file.slice("agent-state.".length, -".json".length);
-      hosts.set(agentId, savedState(join(nodesDir, file))?.nodes.map((node) => node.nodeId) ?? []);
+      hosts.set(agentId, readSavedState(join(nodesDir, file))?.nodes.map((node) => node.nodeId) ?? []);
     }
     assert.equal(hosts.size, 2, "two agents of two nodes each");
     const [agentId, hosted] = [...hosts].find(([, ids]) => ids.includes(taskNode)) as [string, string[]];
@@ -99,7 +99,7 @@ describe("losing an agent process", () => {
     assert.ok(killedPid > 0, `agent ${agentId} runs`);
     // `running` is reported as the run begins; kill only once the process really runs and the agent has it on disk.
     await waitFor("the task's process to run and be recorded", async () => {
-      const state = savedState(join(nodesDir, `agent-state.${agentId}.json`));
+      const state = readSavedState(join(nodesDir, `agent-state.${agentId}.json`));
       const recorded = state?.nodes.some((node) => node.tasks?.some((run) => run.process !== undefined)) === true;
       return recorded && taskProcesses().length > 0 ? true : undefined;
     });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { apiVersion, batchRequest, type BatchResponse } from "../support/batchRequest.js";
-import { savedState } from "../support/agentState.js";
+import { readSavedState } from "@openbatch/agent";
 import { ubuntuVm } from "../support/pools.js";
 import { startTestServer, testAccounts, type TestServer } from "../support/testServer.js";
 import { waitFor } from "../support/waitFor.js";
@@ -76,7 +76,7 @@ describe("a node that stays unknown (frozen agent)", () => {
       return current.state === "running" && taskGroups().size === 1 ? (current.nodeInfo.nodeId as string) : undefined;
     });
     const nodesDir = join(server.dataDir, "nodes");
-    const hosts = (file: string) => savedState(join(nodesDir, file))?.nodes.some((entry) => entry.nodeId === firstNode) === true;
+    const hosts = (file: string) => readSavedState(join(nodesDir, file))?.nodes.some((entry) => entry.nodeId === firstNode) === true;
     const stateFile = readdirSync(nodesDir).find((file) => /^agent-state\..+\.json$/.test(file) && hosts(file));
     assert.ok(stateFile !== undefined, "the agent hosting the task's node has a state file");
     frozenPid = agentPid(stateFile.slice("agent-state.".length, -".json".length)) as number;

@@ -37,7 +37,7 @@ export { FileApiError, type FileApiErrorCode } from "./files/fileApiError.js";
 export type { NodeFileProperties } from "./files/nodeFiles.js";
 export { nodeLayout, type NodeLayout } from "./nodes/nodeLayout.js";
 export { processEnvironment, type ProcessEnvironmentInput } from "./nodes/processEnvironment.js";
-export { latestSavedState, localStatePath, type PersistedState, type PersistedNode } from "./localState.js";
+export { localStatePath, readSavedState, type PersistedState, type PersistedNode } from "./localState.js";
 export { downloadResourceFiles, resourceFileFailure, ResourceFileError, type ResourceFileFailureCode } from "./files/resourceFiles.js";
 export { uploadOutputFiles, uploadConditionHolds, type OutputUpload } from "./files/outputFiles.js";
 export { blobNameFor, expandVariables, splitPattern } from "./files/filePattern.js";

@@ -18,7 +18,7 @@
  * after a restart; it is reported `completed` with failure `AgentRestarted`, and its process group is killed when
  * its leader can be proven to be the same process (processGroup.ts).
  */
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { NodeErrorReport, ProcessOutcome } from "@openbatch/protocol";
@@ -99,7 +99,7 @@ function isPersistedNode(value: unknown): value is PersistedNode {
 export type StateSource = PersistedState | (() => PersistedState);
 
 /** The newest whole state in a state file's text (its last line that is one), or why there is none. Pure. */
-export function latestSavedState(text: string): { state: PersistedState } | { problem: string } {
+function latestSavedState(text: string): { state: PersistedState } | { problem: string } {
   let problem = "the file is empty";
   for (const line of text.split("\n").reverse()) {
     if (line.trim() === "") continue;
@@ -114,6 +114,18 @@ export function latestSavedState(text: string): { state: PersistedState } | { pr
     }
   }
   return { problem };
+}
+
+/** The newest whole state in the file at `path`, read without touching it (tests, diagnostics); undefined when none. */
+export function readSavedState(path: string): PersistedState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  const latest = latestSavedState(text);
+  return "state" in latest ? latest.state : undefined;
 }
 
 /** Appended states a file may hold before it is rewritten with the newest alone (and at least this many bytes). */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentSyncRequest } from "@openbatch/protocol";
-import { latestSavedState, localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
+import { localStatePath, readSavedState, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "recovery-test-token";
@@ -24,11 +24,8 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
-async function readState(directory: string, agentId: string): Promise<PersistedState | undefined> {
-  const text = await readFile(localStatePath(directory, agentId), "utf8").catch(() => undefined);
-  if (text === undefined) return undefined;
-  const latest = latestSavedState(text);
-  return "state" in latest ? latest.state : undefined;
+function readState(directory: string, agentId: string): PersistedState | undefined {
+  return readSavedState(localStatePath(directory, agentId));
 }
 
 describe("agent recovery", () => {

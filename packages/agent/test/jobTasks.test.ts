@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentSyncRequest, DesiredNode, TaskAssignment, TaskReport } from "@openbatch/protocol";
-import { latestSavedState, localStatePath, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
+import { localStatePath, readSavedState, noIsolation, silentLogger, startAgent, type Agent, type AgentOptions, type PersistedState } from "../src/index.js";
 import { FakeSyncServer, desiredNode } from "./support/fakeSyncServer.js";
 
 const token = "job-task-test-token";
@@ -44,11 +44,8 @@ async function until(probe: () => Promise<boolean> | boolean, what: string, time
   }
 }
 
-async function readState(directory: string, agentId: string): Promise<PersistedState | undefined> {
-  const text = await readFile(localStatePath(directory, agentId), "utf8").catch(() => undefined);
-  if (text === undefined) return undefined;
-  const latest = latestSavedState(text);
-  return "state" in latest ? latest.state : undefined;
+function readState(directory: string, agentId: string): PersistedState | undefined {
+  return readSavedState(localStatePath(directory, agentId));
 }
 
 describe("agent job tasks", () => {

@@ -45,7 +45,7 @@ import { applicationPackageEnvironment, taskPackageFailure } from "./application
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
-import { failedRun, persistedTask, restoredTask, runsToStart, taskReport, type TaskRun } from "./taskQueue.js";
+import { failedRun, persistedTask, restoredOutcome, restoredTask, runsToStart, taskReport, type TaskRun } from "./taskQueue.js";
 import type { NodeContext } from "./nodeContext.js";
 import { nodeContainers, prepareNodeContent, removeContainersOf } from "./nodeContent.js";
 
@@ -120,18 +120,10 @@ export class HostedNode {
     node.removing = saved.removing;
     node.wipePending = saved.wipePending;
     node.startTaskAttemptRun = saved.startTaskAttemptRun;
-    node.startTask = saved.startTask;
+    node.startTask = saved.startTask === undefined ? undefined : restoredOutcome(saved.startTask, context.clock.now().toISOString(), "start task");
     node.startTaskProcess = saved.startTaskProcess;
     node.errors = [...(saved.errors ?? [])];
     for (const task of saved.tasks ?? []) node.tasks.set(task.assignmentId, restoredTask(task, context.clock.now().toISOString()));
-    if (saved.startTask?.state === "running") {
-      node.startTask = {
-        ...saved.startTask,
-        state: "completed",
-        endTime: context.clock.now().toISOString(),
-        failure: { code: "AgentRestarted", category: "servererror", message: "The agent restarted while the start task ran; its process could not be re-attached and was ended." },
-      };
-    }
     return node;
   }
 

@@ -36,7 +36,6 @@ export interface TaskRun {
   dropped: boolean;
 }
 
-const agentRestartedTask = "The agent restarted while the task ran; its process could not be re-attached and was ended.";
 
 /** Waiting runs start in ascending `order` (element by element, a shorter prefix first), then by assignment id. */
 export function compareStartOrder(a: TaskAssignment, b: TaskAssignment): number {
@@ -94,10 +93,7 @@ export function persistedTask(run: TaskRun): PersistedTask {
  * is reported completed with `AgentRestarted` at `now` (its process is ended by the node's `recover`).
  */
 export function restoredTask(saved: PersistedTask, now: string): TaskRun {
-  const outcome: ProcessOutcome | undefined =
-    saved.outcome?.state === "running"
-      ? { ...saved.outcome, state: "completed", endTime: now, failure: { code: "AgentRestarted", category: "servererror", message: agentRestartedTask } }
-      : saved.outcome;
+  const outcome = saved.outcome === undefined ? undefined : restoredOutcome(saved.outcome, now, "task");
   return {
     assignmentId: saved.assignmentId,
     ...(outcome === undefined ? {} : { outcome }),
@@ -111,4 +107,14 @@ export function restoredTask(saved: PersistedTask, now: string): TaskRun {
 /** A run (a task's or the start task's) that ended with `failure` before or instead of its process. */
 export function failedRun(attempt: number, startTime: string, endTime: string, failure: NonNullable<ProcessOutcome["failure"]>): ProcessOutcome {
   return { attempt, state: "completed", startTime, endTime, failure };
+}
+
+/**
+ * A run's outcome as an earlier agent process saved it: one it recorded `running` (the task's or the start task's)
+ * cannot be re-attached, and is `completed` with `AgentRestarted` at `now`.
+ */
+export function restoredOutcome(saved: ProcessOutcome, now: string, what: "task" | "start task"): ProcessOutcome {
+  if (saved.state !== "running") return saved;
+  const message = `The agent restarted while the ${what} ran; its process could not be re-attached and was ended.`;
+  return { ...saved, state: "completed", endTime: now, failure: { code: "AgentRestarted", category: "servererror", message } };
 }
