@@ -52,6 +52,16 @@ const server = await startServer({
   ...(process.env.DISPATCH_LOOKAHEAD === undefined ? {} : { dispatchLookAhead: Number(process.env.DISPATCH_LOOKAHEAD) }),
 });
 const request = (options) => batchRequest(server.url, { account, ...options });
+/** Agent exchanges, store commits and scheduling rounds so far, from the server's /metrics. */
+const hotPathCounts = async () => {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const value = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, "m"))?.[1] ?? Number.NaN);
+  return {
+    exchanges: value("openbatch_agent_exchanges_total"),
+    commits: value("openbatch_store_commit_duration_seconds_count"),
+    rounds: value("openbatch_scheduling_round_duration_seconds_count"),
+  };
+};
 const until = async (probe, intervalInMs = 20) => {
   for (;;) {
     if (await probe()) return;
@@ -73,6 +83,7 @@ try {
   await request({ method: "POST", path: `/jobs?${api}`, body: { id: "job", poolInfo: { poolId: "bench" } } });
   const agentPids = (spawnSync("pgrep", ["-f", "--", `--data-dir ${join(dataDir, "nodes")}`], { encoding: "utf8" }).stdout ?? "").split("\n").filter(Boolean).map(Number);
   const agentCpuBefore = agentPids.map(processCpuSeconds);
+  const countsBefore = await hotPathCounts();
   const serverCpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (let i = 0; i < total; i += 100) {
@@ -89,6 +100,9 @@ try {
   const serverCpu = process.cpuUsage(serverCpuBefore);
   const serverMs = (serverCpu.user + serverCpu.system) / 1000;
   const agentMs = agentPids.reduce((sum, pid, index) => sum + ((processCpuSeconds(pid) ?? 0) - (agentCpuBefore[index] ?? 0)) * 1000, 0);
+  const counts = await hotPathCounts();
+  const perTask = (name) => ((counts[name] - countsBefore[name]) / total).toFixed(2);
+  console.log(`per task: ${perTask("exchanges")} agent exchanges, ${perTask("commits")} store commits, ${perTask("rounds")} scheduling rounds`);
   console.log(`baseline: xargs -P ${slots} /bin/true × ${total}   ${baseline.toFixed(2)} s  (${(total / baseline).toFixed(0)} tasks/s)`);
   console.log(`OpenBatch: ${total} tasks on ${nodes} nodes × ${slotsPerNode} slots, task isolation ${server.taskIsolation.mode}  ${seconds.toFixed(2)} s  (${(total / seconds).toFixed(0)} tasks/s)`);
   console.log(`ratio to the raw spawn rate: ${(baseline / seconds).toFixed(3)}× (target ≥ 0.8×)`);

@@ -65,6 +65,8 @@ export interface AgentOptions {
   readonly serviceLogDirectory?: string;
   /** The longest the server may hold a sync request. @default 20000 */
   readonly waitInMs?: number;
+  /** How long reports of busy nodes' task runs may be held to go out together (SyncLoop). @default 10 */
+  readonly reportBatchingInMs?: number;
   /** Time between SIGTERM and SIGKILL when ending processes. @default 5000 */
   readonly killGracePeriodInMs?: number;
   /** Reconnection back-off. @default 100 ms doubling to 5 s */
@@ -217,6 +219,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger,
     reports: () => nodes.reports(),
+    hasWorkQueued: (nodeId) => nodes.hasWorkQueued(nodeId),
+    ...(options.reportBatchingInMs === undefined ? {} : { reportBatchingInMs: options.reportBatchingInMs }),
     onReconnected: () => channel.reconnect(),
     onServersLearned: () => channel.addServers(),
     apply: (response, sentAt) => nodes.apply(response.nodes, response.dispatchLeaseInMs === undefined ? undefined : sentAt + response.dispatchLeaseInMs),

@@ -16,6 +16,7 @@
  *                           OPENBATCH_AGENT_ISOLATION    `off`: tasks run unconfined as the agent's user (process/sandbox.ts)
  *                           OPENBATCH_AGENT_CONTAINER_RUNTIME  `off`, `podman`, `docker` or a binary's path (containers/runtime.ts)
  *                           OPENBATCH_AGENT_SAMPLE_SECONDS  seconds between samples of the nodes' memory and disk (30)
+ *                           OPENBATCH_AGENT_REPORT_BATCHING_MS  how long reports of busy nodes' task runs may wait to go out together (10; 0: never)
  *
  * Flags win over the environment; `--flag=value` works too. Prefer the environment or a file for the token:
  * other users of the machine can read argv. Errors never quote the token (nor any other value given).
@@ -36,7 +37,8 @@ environment: OPENBATCH_AGENT_SERVER, OPENBATCH_AGENT_ID, OPENBATCH_AGENT_TOKEN, 
              OPENBATCH_AGENT_OS_USERS=off (as root on Linux, node users are OS accounts unless this is set),
              OPENBATCH_AGENT_ISOLATION=off (tasks are sandboxed, and as root run as their identities' accounts, unless this is set),
              OPENBATCH_AGENT_CONTAINER_RUNTIME=off|podman|docker|<path> (default: podman, else docker, if it works),
-             OPENBATCH_AGENT_SAMPLE_SECONDS (seconds between samples of the nodes' memory and disk; 30)
+             OPENBATCH_AGENT_SAMPLE_SECONDS (seconds between samples of the nodes' memory and disk; 30),
+             OPENBATCH_AGENT_REPORT_BATCHING_MS (how long reports of busy nodes' task runs may wait to go out together; 10, 0: never)
        openbatch-agent --probe-isolation   prints how this host would isolate tasks and run containers, as JSON`;
 
 const flags = {
@@ -52,7 +54,7 @@ const flags = {
 type Flag = keyof typeof flags;
 
 export interface ParsedArguments {
-  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "caFile" | "pinCertificate" | "resourceSampleIntervalInMs">;
+  readonly options: Pick<AgentOptions, "serverUrl" | "agentId" | "token" | "dataDirectory" | "hostIp" | "fileServerPort" | "caFile" | "pinCertificate" | "resourceSampleIntervalInMs" | "reportBatchingInMs">;
   readonly verbose: boolean;
 }
 
@@ -111,6 +113,11 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
   const sampleSeconds = env["OPENBATCH_AGENT_SAMPLE_SECONDS"];
   const sampleInterval = sampleSeconds === undefined || sampleSeconds === "" ? undefined : Number(sampleSeconds) * 1000;
   if (sampleInterval !== undefined && !(sampleInterval >= 100 && Number.isFinite(sampleInterval))) throw new UsageError("OPENBATCH_AGENT_SAMPLE_SECONDS must be a number of seconds, at least 0.1.");
+  const batching = env["OPENBATCH_AGENT_REPORT_BATCHING_MS"];
+  const reportBatchingInMs = batching === undefined || batching === "" ? undefined : Number(batching);
+  if (reportBatchingInMs !== undefined && !(Number.isInteger(reportBatchingInMs) && reportBatchingInMs >= 0 && reportBatchingInMs <= 1000)) {
+    throw new UsageError("OPENBATCH_AGENT_REPORT_BATCHING_MS must be a whole number of milliseconds from 0 to 1000.");
+  }
   const caFile = read("--ca-file");
   return {
     options: {
@@ -123,6 +130,7 @@ export function parseAgentArguments(argv: readonly string[], env: Readonly<Recor
       ...(hostIp === undefined ? {} : { hostIp }),
       fileServerPort,
       ...(sampleInterval === undefined ? {} : { resourceSampleIntervalInMs: sampleInterval }),
+      ...(reportBatchingInMs === undefined ? {} : { reportBatchingInMs }),
     },
     verbose,
   };

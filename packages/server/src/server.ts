@@ -367,7 +367,10 @@ export async function startServer(options: ServerOptions = {}): Promise<OpenBatc
     dispatchLeaseInMs: Math.max(1, Math.floor(config.nodeHeartbeatTimeoutInSeconds * 750)),
     nodeOsUsers: config.nodeOsUsers,
     unrestrictedContainerAccounts: config.unrestrictedContainerAccounts,
-    onHeartbeat: (identity, now) => workFor(identity.account)?.seen(identity, now),
+    onHeartbeat: (identity, now) => {
+      metrics.agentExchanges.inc();
+      workFor(identity.account)?.seen(identity, now);
+    },
     onRetired: (identity) => {
       workFor(identity.account)?.forget(identity);
       channel.forgetAgent(identity);

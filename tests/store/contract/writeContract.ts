@@ -200,6 +200,32 @@ export function describeWriteContract(backend: StoreBackend): void {
       assert.ok(await store.read((tx) => tx.get(ref("pending"))));
     });
 
+    it("sees a row replaced several times in one transaction as last written, in reads, queries, preconditions and after the commit", async () => {
+      const pools = { account: "a1", kind: "pool" as const, scope: "" };
+      await store.write((tx) => tx.insert(ref("Busy"), { id: "Busy", n: 0, state: "active" }, at(9)));
+      const result = await store.write(async (tx) => {
+        const first = await tx.replace(ref("busy"), { id: "Busy", n: 1, state: "active" }, at(10));
+        const second = await tx.replace(ref("BUSY"), { id: "Busy", n: 2, state: "deleting" }, at(11), { ifMatch: first.eTag });
+        await assert.rejects(tx.replace(ref("busy"), { id: "Busy", n: 9 }, at(11), { ifMatch: first.eTag }), (error: unknown) => isStoreError(error, "preconditionFailed"));
+        assert.equal(second.id, "Busy", "the stored spelling of the id stays");
+        assert.deepEqual(second.creationTime, at(9));
+        assert.deepEqual((await tx.get<{ n: number }>(ref("busy")))?.body.n, 2);
+        const listed = await tx.list<{ id: string; n: number }>(pools, { limit: 1000, filter: { op: "eq", path: ["state"], kind: "string", value: "deleting" } });
+        assert.deepEqual(listed.items.map((item) => [item.id, item.body.n, item.eTag]), [["Busy", 2, second.eTag]]);
+        assert.match((await tx.listJson(pools, { limit: 1000 }, [])).items.toString(), /"n":2/);
+        return second;
+      });
+      const stored = await store.read((tx) => tx.get<{ n: number }>(ref("busy")));
+      assert.equal(stored?.eTag, result.eTag);
+      assert.deepEqual(stored?.lastModified, at(11));
+      assert.equal(stored?.body.n, 2);
+      await store.write(async (tx) => {
+        await tx.replace(ref("busy"), { id: "Busy", n: 3 }, at(12));
+        await tx.delete(ref("busy"));
+      });
+      assert.equal(await store.read((tx) => tx.get(ref("busy"))), undefined, "a row replaced, then deleted, stays deleted");
+    });
+
     it("gives a read one snapshot, whatever commits while it runs, and each read its own", async () => {
       const job = { account: "snap", kind: "task" as const, scope: "Job" };
       const pools = { account: "snap", kind: "pool" as const, scope: "" };

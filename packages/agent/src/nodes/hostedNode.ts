@@ -185,6 +185,21 @@ export class HostedNode {
     };
   }
 
+  /**
+   * Whether runs wait for at least all of the node's slots again (in phase `ready`): its slots stay busy for one
+   * more turn of its runs without a word from the server, so reports of its runs beginning and ending may wait a
+   * little and go out together (session/syncLoop.ts, "Batched reports").
+   */
+  hasWorkQueued(): boolean {
+    const desired = this.desired;
+    if (desired === undefined || this.phase !== "ready" || this.removing) return false;
+    let waitingSlots = 0;
+    for (const assignment of desired.tasks ?? []) {
+      if (assignment.kill !== true && assignment.withdraw !== true && !this.tasks.has(assignment.assignmentId)) waitingSlots += assignment.slots ?? 1;
+    }
+    return waitingSlots >= desired.taskSlots;
+  }
+
   persisted(): PersistedNode {
     return {
       nodeId: this.nodeId,

@@ -198,6 +198,11 @@ export class NodeHost {
     });
   }
 
+  /** Whether reports of the node's task runs may wait a little (HostedNode.hasWorkQueued); false for a node not hosted. */
+  hasWorkQueued(nodeId: string): boolean {
+    return this.nodes.get(nodeId)?.hasWorkQueued() === true;
+  }
+
   /** Samples every node's memory and disk now (tests). */
   sampleResources(): Promise<void> {
     return this.resources.sample();

@@ -12,6 +12,13 @@
  * answered at once anyway, and the next request carries what changed meanwhile. A burst of changes (many nodes
  * becoming ready) therefore costs a few round trips, not one aborted request per change.
  *
+ * Batched reports: while every node has work queued for all its slots (NodeHost.hasWorkQueued: runs waiting for at
+ * least its slots again) and nothing but its task runs changed, the server need not hear of runs beginning and
+ * ending at once — the nodes keep busy without it. The next request then leaves `reportBatchingInMs` after the
+ * previous one, carrying every run that began or ended meanwhile: one exchange, one store transaction and one
+ * scheduling round for several runs instead of one each. Any other change, or a node running short of work, ends the
+ * pause at once. What the server decides meanwhile (more runs, kills) reaches the agent at most that much later.
+ *
  * Failures: no connection, timeouts (`waitInMs` + 30 s without an answer), 5xx and other statuses are retried
  * forever with capped exponential back-off (backoff.ts), each time with the next of the agent's servers (several
  * replicas); processes keep running meanwhile and their outcomes go out with the first exchange that succeeds. 401/403 stops the loop with `unauthorized`; `shutdown: true` in an answer
@@ -48,6 +55,10 @@ export interface SyncLoopOptions {
   readonly logger: Logger;
   /** The current reports of every hosted node. */
   readonly reports: () => AgentNodeReport[];
+  /** Whether the node has work queued for all its slots (NodeHost.hasWorkQueued). Absent: every report goes out at once. */
+  readonly hasWorkQueued?: (nodeId: string) => boolean;
+  /** The longest reports that may wait are held to go out together ("Batched reports"). @default 10 */
+  readonly reportBatchingInMs?: number;
   /**
    * Applies an answer's desired nodes (must not throw, must not wait for the work it causes); `sentAt`
    * (performance.now()) is when its request left, where the dispatch lease starts.
@@ -59,6 +70,20 @@ export interface SyncLoopOptions {
 
 /** How long past `waitInMs` an answer may take before the request counts as failed. */
 const answerSlackInMs = 30_000;
+
+const defaultReportBatchingInMs = 10;
+
+/** Whether two reports of a node differ in nothing but its task runs. */
+function sameApartFromTaskRuns(a: AgentNodeReport, b: AgentNodeReport): boolean {
+  return (
+    a.generation === b.generation &&
+    a.phase === b.phase &&
+    a.rootDirectory === b.rootDirectory &&
+    JSON.stringify(a.startTask) === JSON.stringify(b.startTask) &&
+    JSON.stringify(a.errors) === JSON.stringify(b.errors) &&
+    JSON.stringify(a.resources) === JSON.stringify(b.resources)
+  );
+}
 
 class Woken extends Error {
   override readonly name = "Woken";
@@ -76,8 +101,13 @@ export class SyncLoop {
   private knownVersion: number | undefined;
   private inFlight: { controller: AbortController; reports: string; mayBeHeld: boolean } | undefined;
   /** The reports of the last answered request: the server holds a request only when its facts are these. */
-  private answeredReports: string | undefined;
+  private answered: { reports: AgentNodeReport[]; text: string } | undefined;
   private exchanges = 0;
+  /** When the last request left (performance.now()). */
+  private sentAt = Number.NEGATIVE_INFINITY;
+  /** Ends the pause of "Batched reports" early, while one lasts. */
+  private endPause: (() => void) | undefined;
+  private wakeScheduled = false;
 
   constructor(private readonly options: SyncLoopOptions) {
     this.bootId = options.bootId ?? randomUUID();
@@ -87,12 +117,64 @@ export class SyncLoop {
     this.stopped = this.run();
   }
 
-  /** Local facts changed: report them now. */
+  /**
+   * Local facts changed: report them now — unless they may wait ("Batched reports"). The changes of one event-loop
+   * turn (several processes ending together) are looked at once.
+   */
   wake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.onWake();
+    });
+  }
+
+  private onWake(): void {
+    const endPause = this.endPause;
+    if (endPause !== undefined) {
+      if (!this.mayWait(this.options.reports())) endPause();
+      return;
+    }
     const inFlight = this.inFlight;
     // A request with new facts is answered at once anyway; the next one carries whatever changed meanwhile.
     if (inFlight === undefined || !inFlight.mayBeHeld || inFlight.controller.signal.aborted) return;
     if (JSON.stringify(this.options.reports()) !== inFlight.reports) inFlight.controller.abort(new Woken());
+  }
+
+  /**
+   * Whether the next request may wait ("Batched reports"): every node has work queued for all its slots and none
+   * changed but in its task runs since the last answered request.
+   */
+  private mayWait(current: readonly AgentNodeReport[]): boolean {
+    const hasWorkQueued = this.options.hasWorkQueued;
+    const answered = this.answered?.reports;
+    if (hasWorkQueued === undefined || answered === undefined || current.length === 0 || current.length !== answered.length) return false;
+    const before = new Map(answered.map((report) => [report.nodeId, report]));
+    return current.every((report) => {
+      const previous = before.get(report.nodeId);
+      return previous !== undefined && hasWorkQueued(report.nodeId) && sameApartFromTaskRuns(previous, report);
+    });
+  }
+
+  /** Waits until `reportBatchingInMs` after the last request left, while the reports may wait. */
+  private async pauseForBatching(): Promise<void> {
+    const remaining = this.sentAt + (this.options.reportBatchingInMs ?? defaultReportBatchingInMs) - performance.now();
+    if (remaining <= 0 || !this.mayWait(this.options.reports())) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(end, remaining);
+      const onClose = (): void => end();
+      this.closing.signal.addEventListener("abort", onClose, { once: true });
+      function end(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.endPause = () => {
+        this.closing.signal.removeEventListener("abort", onClose);
+        end();
+      };
+    });
+    this.endPause = undefined;
   }
 
   /** Completed exchanges so far (tests, diagnostics). */
@@ -123,15 +205,18 @@ export class SyncLoop {
     await Promise.resolve();
     const logger = this.options.logger;
     while (!this.closing.signal.aborted) {
+      await this.pauseForBatching();
+      if (this.closing.signal.aborted) break;
       const controller = new AbortController();
       const reports = this.options.reports();
       const reportsText = JSON.stringify(reports);
-      this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answeredReports };
+      this.inFlight = { controller, reports: reportsText, mayBeHeld: reportsText === this.answered?.text };
       const answerBy = deadline(this.waitInMs + answerSlackInMs);
       const signal = AbortSignal.any([controller.signal, this.closing.signal, answerBy.signal]);
       const server = this.options.servers.current;
       // The dispatch lease runs from before the server could have seen the request (agentProtocol.ts).
       const sentAt = performance.now();
+      this.sentAt = sentAt;
       try {
         const response = await exchange({
           serverUrl: server,
@@ -141,7 +226,7 @@ export class SyncLoop {
           signal,
         }).finally(() => answerBy.clear());
         this.inFlight = undefined;
-        this.answeredReports = reportsText;
+        this.answered = { reports, text: reportsText };
         if (this.backoff.count > 0) {
           logger.log("info", "connected to the server again", { failures: this.backoff.count, server });
           this.options.onReconnected?.();

@@ -32,6 +32,7 @@ export class ServerMetrics {
   readonly requestDuration: Histogram<"operation" | "status">;
   readonly storeCommitDuration: Histogram;
   readonly schedulingRoundDuration: Histogram;
+  readonly agentExchanges: Counter;
 
   constructor(sources: ServerMetricsSources) {
     const registers = [this.registry];
@@ -59,6 +60,11 @@ export class ServerMetrics {
       name: "openbatch_scheduling_round_duration_seconds",
       help: "Time of one scheduling round (snapshot, plan, apply) of one account.",
       buckets: latencyBuckets,
+      registers,
+    });
+    this.agentExchanges = new Counter({
+      name: "openbatch_agent_exchanges_total",
+      help: "Sync exchanges with node agents (each carries an agent's reports and answers with its nodes' desired state).",
       registers,
     });
     new Gauge({

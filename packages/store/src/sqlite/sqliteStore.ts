@@ -91,11 +91,6 @@ function statement(db: Database.Database, sql: string): Database.Statement {
   return prepared;
 }
 
-/** The entity of a row just written: its body is the caller's object, not parsed back from the JSON. */
-function written<T>(row: Row, body: T): StoredEntity<T> {
-  return { id: row.id, eTag: row.etag, creationTime: new Date(row.created_at), lastModified: new Date(row.modified_at), body };
-}
-
 function formatETag(version: bigint): string {
   return `0x${version.toString(16).toUpperCase()}`;
 }
@@ -183,9 +178,34 @@ class SqliteReadTx implements ReadTx {
   }
 }
 
+/** What a write needs of a stored row it did not read. */
+interface StoredKey {
+  readonly id: string;
+  readonly idKey: string;
+  readonly eTag: string;
+  readonly createdAt: string;
+}
+
+/** A row this transaction read or wrote, parsed; `written` ones are stored by `flush`. */
+interface KeptRow {
+  readonly ref: EntityRef;
+  readonly idKey: string;
+  entity: StoredEntity<unknown>;
+  /** The `modified_at` to store with a body not stored yet. */
+  written?: string;
+}
+
+/**
+ * The writer's transaction. It keeps every row it read or wrote, parsed: a row read again is not parsed again, and
+ * a row replaced several times (a node given one run after another by one plan, a task begun and ended in one agent
+ * report) is serialised and stored once — before the commit, or before any query that could see it (`flush`).
+ * Bodies are never mutated once handed to or by a transaction, so handing the same object out again is safe.
+ */
 class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   /** The ETag counter's value as this transaction moved it; written back once, before the commit (`finish`). */
   private version: bigint | undefined;
+  private readonly kept = new Map<string, KeptRow>();
+  private pending = 0;
   readonly effects: (() => void)[] = [];
 
   afterCommit(effect: () => void): void {
@@ -202,17 +222,48 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     return formatETag(this.version);
   }
 
-  /** Stores the ETag counter if this transaction used it: one write per transaction, not one per entity. */
+  /** Stores the rows written and the ETag counter if this transaction used it: before the commit. */
   finish(): void {
+    this.flush();
     if (this.version === undefined) return;
     statement(this.db, "UPDATE counters SET value = ? WHERE name = 'etag'").run(this.version);
   }
 
-  private current(ref: EntityRef, options: WriteOptions | undefined): Row {
-    const row = statement(this.db, `SELECT ${rowColumns} FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?`)
-      .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as Row | undefined;
+  /** Stores every body replaced and not stored yet. */
+  private flush(): void {
+    if (this.pending === 0) return;
+    const update = statement(this.db, "UPDATE entities SET etag = ?, modified_at = ?, body = ? WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?");
+    for (const row of this.kept.values()) {
+      if (row.written === undefined) continue;
+      update.run(row.entity.eTag, row.written, JSON.stringify(row.entity.body), row.ref.account, row.ref.kind, idKey(row.ref.scope), row.idKey);
+      delete row.written;
+    }
+    this.pending = 0;
+  }
+
+  private keyOf(ref: EntityRef): string {
+    return `${ref.account}\u0000${ref.kind}\u0000${idKey(ref.scope)}\u0000${idKey(ref.id)}`;
+  }
+
+  override async get<T>(ref: EntityRef): Promise<StoredEntity<T> | undefined> {
+    const key = this.keyOf(ref);
+    const kept = this.kept.get(key);
+    if (kept !== undefined) return kept.entity as StoredEntity<T>;
+    const entity = await super.get<T>(ref);
+    if (entity !== undefined) this.kept.set(key, { ref, idKey: idKey(ref.id), entity });
+    return entity;
+  }
+
+  /** The row's ETag, or `notFound` / `preconditionFailed`. */
+  private current(ref: EntityRef, options: WriteOptions | undefined): KeptRow | StoredKey {
+    const kept = this.kept.get(this.keyOf(ref));
+    const row =
+      kept ??
+      (statement(this.db, "SELECT id, id_key AS idKey, etag AS eTag, created_at AS createdAt FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
+        .get(ref.account, ref.kind, idKey(ref.scope), idKey(ref.id)) as StoredKey | undefined);
     if (row === undefined) throw new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`);
-    if (options?.ifMatch !== undefined && options.ifMatch !== row.etag) {
+    const eTag = "entity" in row ? row.entity.eTag : row.eTag;
+    if (options?.ifMatch !== undefined && options.ifMatch !== eTag) {
       throw new StoreError("preconditionFailed", `${ref.kind} '${ref.id}' has changed`);
     }
     return row;
@@ -220,36 +271,79 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
 
   async insert<T>(ref: EntityRef, body: T, now: Date): Promise<StoredEntity<T>> {
     const time = formatTimestamp(now);
-    const row: Row = { id: ref.id, id_key: idKey(ref.id), etag: this.nextETag(), created_at: time, modified_at: time, body: JSON.stringify(body) };
+    const key = idKey(ref.id);
+    const eTag = this.nextETag();
     const result = statement(
       this.db,
       `INSERT INTO entities (account, kind, scope, id_key, id, etag, created_at, modified_at, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(ref.account, ref.kind, idKey(ref.scope), row.id_key, row.id, row.etag, row.created_at, row.modified_at, row.body);
+    ).run(ref.account, ref.kind, idKey(ref.scope), key, ref.id, eTag, time, time, JSON.stringify(body));
     if (result.changes === 0) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
     // Both times are `now` (stored to the millisecond): no need to parse them back.
-    return { id: row.id, eTag: row.etag, creationTime: new Date(now.getTime()), lastModified: new Date(now.getTime()), body };
+    const entity = { id: ref.id, eTag, creationTime: new Date(now.getTime()), lastModified: new Date(now.getTime()), body };
+    this.kept.set(this.keyOf(ref), { ref, idKey: key, entity });
+    return entity;
   }
 
   async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
     const existing = this.current(ref, options);
-    const row: Row = { ...existing, etag: this.nextETag(), modified_at: formatTimestamp(now), body: JSON.stringify(body) };
-    statement(this.db, "UPDATE entities SET etag = ?, modified_at = ?, body = ? WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
-      .run(row.etag, row.modified_at, row.body, ref.account, ref.kind, idKey(ref.scope), row.id_key);
-    return written(row, body);
+    const written = formatTimestamp(now);
+    // The stored id (its case as created) stays; the caller's ref may spell it otherwise.
+    const entity: StoredEntity<T> =
+      "entity" in existing
+        ? { id: existing.entity.id, eTag: this.nextETag(), creationTime: existing.entity.creationTime, lastModified: new Date(written), body }
+        : { id: existing.id, eTag: this.nextETag(), creationTime: new Date(existing.createdAt), lastModified: new Date(written), body };
+    const kept: KeptRow = "entity" in existing ? existing : { ref, idKey: existing.idKey, entity };
+    kept.entity = entity;
+    if (kept.written === undefined) this.pending++;
+    kept.written = written;
+    this.kept.set(this.keyOf(ref), kept);
+    return kept.entity as StoredEntity<T>;
   }
 
   async delete(ref: EntityRef, options?: WriteOptions): Promise<void> {
     const existing = this.current(ref, options);
+    const key = this.keyOf(ref);
+    const kept = this.kept.get(key);
+    if (kept?.written !== undefined) this.pending--;
+    this.kept.delete(key);
     statement(this.db, "DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
-      .run(ref.account, ref.kind, idKey(ref.scope), existing.id_key);
+      .run(ref.account, ref.kind, idKey(ref.scope), existing.idKey);
   }
 
   async deleteAll(collection: CollectionRef): Promise<number> {
+    this.flush();
+    this.kept.clear();
     // The counts first: the delete trigger then skips each task (migrations/0003_task_counts.sql).
     if (collection.kind === "task") statement(this.db, "DELETE FROM task_counts WHERE account = ? AND scope = ?").run(collection.account, idKey(collection.scope));
     return statement(this.db, "DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ?")
       .run(collection.account, collection.kind, idKey(collection.scope)).changes;
+  }
+
+  // Queries see every write of the transaction so far.
+  override list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
+    this.flush();
+    return super.list<T>(collection, query);
+  }
+
+  override listJson(collection: CollectionRef, query: ListQuery, omit: readonly string[]): Promise<JsonPage> {
+    this.flush();
+    return super.listJson(collection, query, omit);
+  }
+
+  override count(collection: CollectionRef, filter?: ListQuery["filter"]): Promise<number> {
+    this.flush();
+    return super.count(collection, filter);
+  }
+
+  override tally(collection: CollectionRef, groupBy: readonly TallyField[], weight?: TallyWeight): Promise<TallyGroup[]> {
+    this.flush();
+    return super.tally(collection, groupBy, weight);
+  }
+
+  override taskCounts(account: string, jobId?: string): Promise<TaskCountGroup[]> {
+    this.flush();
+    return super.taskCounts(account, jobId);
   }
 }
 
