@@ -139,8 +139,11 @@ export async function runJobTask(run: JobTaskRun): Promise<ProcessOutcome> {
   const workingDirectory = join(taskDirectory, "wd");
   try {
     // Creating directories may wait on the file system's journal: in the thread pool, not on the agent's thread.
+    // Parent first: a recursive mkdir of `wd` alone tries it, fails, and walks back up (three calls, not two).
+    await mkdir(taskDirectory, { recursive: true, mode: 0o755 });
     await mkdir(workingDirectory, { recursive: true, mode: 0o755 });
-    const inside = relative(realpathSync(layout.root), realpathSync(workingDirectory));
+    // One realpath(3) each, rather than Node's walk with an lstat per path component.
+    const inside = relative(realpathSync.native(layout.root), realpathSync.native(workingDirectory));
     if (inside === "" || inside.startsWith(`..${sep}`) || inside === ".." || isAbsolute(inside)) {
       return launchFailed(`The task directory '${assignment.taskDirectory}' leads outside the node root.`);
     }

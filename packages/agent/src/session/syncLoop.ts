@@ -162,19 +162,13 @@ export class SyncLoop {
     const remaining = this.sentAt + (this.options.reportBatchingInMs ?? defaultReportBatchingInMs) - performance.now();
     if (remaining <= 0 || !this.mayWait(this.options.reports())) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(end, remaining);
-      const onClose = (): void => end();
-      this.closing.signal.addEventListener("abort", onClose, { once: true });
-      function end(): void {
-        clearTimeout(timer);
-        resolve();
-      }
+      const timer = setTimeout(() => this.endPause?.(), remaining);
       this.endPause = () => {
-        this.closing.signal.removeEventListener("abort", onClose);
-        end();
+        clearTimeout(timer);
+        this.endPause = undefined;
+        resolve();
       };
     });
-    this.endPause = undefined;
   }
 
   /** Completed exchanges so far (tests, diagnostics). */
@@ -184,6 +178,7 @@ export class SyncLoop {
 
   async close(): Promise<void> {
     this.closing.abort(new Error("The agent is closing."));
+    this.endPause?.();
     await this.stopped;
   }
 

@@ -25,19 +25,33 @@ export interface NodeWriteOptions {
   readonly answered?: boolean;
 }
 
-/** What the agent's desired state of the node is made of (nodes/agentSync.ts `desiredNode`). */
-function desiredOf(node: NodeRecord): string {
-  const runtime = node._ob;
-  return canonicalJson([
-    runtime.generation, runtime.generationChange, runtime.action, runtime.startTaskAttempt, runtime.suspended,
-    (runtime.assignments ?? []).filter((assignment) => assignment.held !== true).map((assignment) => [assignment.assignmentId, assignment.kill, assignment.withdraw, assignment.order]),
-    runtime.applicationPackages, runtime.users, node.startTask, node.certificateReferences,
-  ]);
+/**
+ * Whether the agent's desired state of the node (nodes/agentSync.ts `desiredNode`) differs between the two. Parts
+ * that are the same object are the same; only others are compared as canonical JSON — most writes (a run placed,
+ * begun or ended) keep every part but the runs, which are compared by id and the fields an agent acts on.
+ */
+function desiredChanged(before: NodeRecord, after: NodeRecord): boolean {
+  const a = before._ob;
+  const b = after._ob;
+  if (a.generation !== b.generation || a.generationChange !== b.generationChange || a.action !== b.action || a.startTaskAttempt !== b.startTaskAttempt || a.suspended !== b.suspended) return true;
+  const differ = (x: unknown, y: unknown): boolean => x !== y && canonicalJson(x) !== canonicalJson(y);
+  if (differ(a.applicationPackages, b.applicationPackages) || differ(a.users, b.users) || differ(before.startTask, after.startTask) || differ(before.certificateReferences, after.certificateReferences)) return true;
+  if (a.assignments === b.assignments) return false;
+  const sent = (node: NodeRecord["_ob"]) => (node.assignments ?? []).filter((assignment) => assignment.held !== true);
+  const left = sent(a);
+  const right = sent(b);
+  return (
+    left.length !== right.length ||
+    left.some((x, index) => {
+      const y = right[index] as NodeTaskAssignment;
+      return x.assignmentId !== y.assignmentId || x.kill !== y.kill || x.withdraw !== y.withdraw || (x.order ?? []).join() !== (y.order ?? []).join();
+    })
+  );
 }
 
 /** Writes a changed node (see the module comment for the effects it records). */
 export function writeNode(tx: WriteTx, account: string, poolId: string, before: NodeRecord, after: NodeRecord, now: Date, options: NodeWriteOptions = {}): Promise<StoredEntity<NodeRecord>> {
-  if (options.answered !== true && desiredOf(before) !== desiredOf(after)) recordEffect(tx, { kind: "notifyPool", account, poolId });
+  if (options.answered !== true && desiredChanged(before, after)) recordEffect(tx, { kind: "notifyPool", account, poolId });
   if (isSchedulable(after) && (!isSchedulable(before) || heldSlots(after) < heldSlots(before))) recordEffect(tx, { kind: "wakeScheduler", account });
   return tx.replace(nodeRef(account, poolId, after.id), after, now);
 }
