@@ -178,6 +178,9 @@ class SqliteReadTx implements ReadTx {
   }
 }
 
+/** How many rows a write transaction keeps parsed at most (SqliteWriteTx). */
+const keptRowsLimit = 2000;
+
 /** What a write needs of a stored row it did not read. */
 interface StoredKey {
   readonly id: string;
@@ -241,6 +244,18 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     this.pending = 0;
   }
 
+  /**
+   * Keeps a row; past `keptRowsLimit` rows every kept row is stored and let go first, so a transaction that goes
+   * through a whole job's tasks holds a bounded number of parsed bodies.
+   */
+  private keep(key: string, row: KeptRow): void {
+    if (this.kept.size >= keptRowsLimit && !this.kept.has(key)) {
+      this.flush();
+      this.kept.clear();
+    }
+    this.kept.set(key, row);
+  }
+
   private keyOf(ref: EntityRef): string {
     return `${ref.account}\u0000${ref.kind}\u0000${idKey(ref.scope)}\u0000${idKey(ref.id)}`;
   }
@@ -250,7 +265,7 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     const kept = this.kept.get(key);
     if (kept !== undefined) return kept.entity as StoredEntity<T>;
     const entity = await super.get<T>(ref);
-    if (entity !== undefined) this.kept.set(key, { ref, idKey: idKey(ref.id), entity });
+    if (entity !== undefined) this.keep(key, { ref, idKey: idKey(ref.id), entity });
     return entity;
   }
 
@@ -280,9 +295,8 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     ).run(ref.account, ref.kind, idKey(ref.scope), key, ref.id, eTag, time, time, JSON.stringify(body));
     if (result.changes === 0) throw new StoreError("conflict", `${ref.kind} '${ref.id}' already exists`);
     // Both times are `now` (stored to the millisecond): no need to parse them back.
-    const entity = { id: ref.id, eTag, creationTime: new Date(now.getTime()), lastModified: new Date(now.getTime()), body };
-    this.kept.set(this.keyOf(ref), { ref, idKey: key, entity });
-    return entity;
+    // Not kept: a row is rarely read back in the transaction that added it, and ingest adds thousands.
+    return { id: ref.id, eTag, creationTime: new Date(now.getTime()), lastModified: new Date(now.getTime()), body };
   }
 
   async replace<T>(ref: EntityRef, body: T, now: Date, options?: WriteOptions): Promise<StoredEntity<T>> {
@@ -295,9 +309,9 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
         : { id: existing.id, eTag: this.nextETag(), creationTime: new Date(existing.createdAt), lastModified: new Date(written), body };
     const kept: KeptRow = "entity" in existing ? existing : { ref, idKey: existing.idKey, entity };
     kept.entity = entity;
+    this.keep(this.keyOf(ref), kept);
     if (kept.written === undefined) this.pending++;
     kept.written = written;
-    this.kept.set(this.keyOf(ref), kept);
     return kept.entity as StoredEntity<T>;
   }
 
@@ -321,9 +335,19 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   }
 
   // Queries see every write of the transaction so far.
-  override list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
+  override async list<T>(collection: CollectionRef, query: ListQuery): Promise<ListPage<T>> {
     this.flush();
-    return super.list<T>(collection, query);
+    const page = await super.list<T>(collection, query);
+    // Listed rows are kept too (an agent's nodes, listed and then written): the same object for every read of a row.
+    const items = page.items.map((entity) => {
+      const ref = { ...collection, id: entity.id };
+      const key = this.keyOf(ref);
+      const kept = this.kept.get(key);
+      if (kept !== undefined) return kept.entity as StoredEntity<T>;
+      this.keep(key, { ref, idKey: idKey(entity.id), entity });
+      return entity;
+    });
+    return { ...page, items };
   }
 
   override listJson(collection: CollectionRef, query: ListQuery, omit: readonly string[]): Promise<JsonPage> {
