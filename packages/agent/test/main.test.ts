@@ -101,5 +101,13 @@ describe("parseAgentArguments", () => {
     assert.throws(() => parseAgentArguments(["--server"], env), UsageError);
     assert.throws(() => parseAgentArguments(["--server", "http://s", "--file-server-port", "70000"], env), UsageError);
     assert.throws(() => parseAgentArguments(["--server", "http://s"], { ...env, OPENBATCH_AGENT_TOKEN: "" }), UsageError);
+    assert.throws(() => parseAgentArguments(["--server", "http://s"], { ...env, OPENBATCH_AGENT_REPORT_BATCHING_MS: "soon" }), /OPENBATCH_AGENT_REPORT_BATCHING_MS must be/);
+  });
+
+  it("reads how long reports may wait to go out together", async () => {
+    const env = { OPENBATCH_AGENT_TOKEN: "t", OPENBATCH_AGENT_ID: "a", OPENBATCH_AGENT_DATA_DIR: "/d" };
+    assert.equal(parseAgentArguments(["--server", "http://s"], { ...env, OPENBATCH_AGENT_REPORT_BATCHING_MS: "0" }).options.reportBatchingInMs, 0);
+    assert.equal(parseAgentArguments(["--server", "http://s"], { ...env, OPENBATCH_AGENT_REPORT_BATCHING_MS: "25" }).options.reportBatchingInMs, 25);
+    assert.equal(parseAgentArguments(["--server", "http://s"], env).options.reportBatchingInMs, undefined);
   });
 });
