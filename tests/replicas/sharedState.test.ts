@@ -70,7 +70,16 @@ describe("replicas on separate data directories", () => {
       },
       120_000,
     );
-    const stdout = await call(other, "GET", `/pools/pkgpool/nodes/${node.id}/files/startup%2Fstdout.txt`);
+    // Through the replica that did not start the agent: its file channel there opens once the agent has learned of
+    // that replica from a sync answer, which on a loaded machine may be after the node is idle.
+    const stdout = await waitFor(
+      "the start task's output through the other replica",
+      async () => {
+        const read = await call(other, "GET", `/pools/pkgpool/nodes/${node.id}/files/startup%2Fstdout.txt`);
+        return read.status === 200 ? read : undefined;
+      },
+      60_000,
+    );
     assert.equal(stdout.text, "hello from the package");
     assert.equal(zipIn(leader), true, "the leader fetched the zip from the database for its agent");
   });

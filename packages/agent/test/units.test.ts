@@ -3,11 +3,11 @@ import { appendFile, mkdtemp, readdir, readFile, rm, symlink, mkdir } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { TaskAssignment } from "@openbatch/protocol";
+import type { DesiredNode, TaskAssignment } from "@openbatch/protocol";
 import { Backoff } from "../src/session/backoff.js";
 import { LocalStateFile, type PersistedState } from "../src/localState.js";
 import { parseByteRange } from "../src/files/byteRange.js";
-import { persistedTask, restoredTask, runsToStart } from "../src/nodes/taskQueue.js";
+import { hasWorkQueued, persistedTask, restoredTask, runsToStart } from "../src/nodes/taskQueue.js";
 import { parseRelativePath, resolveForCreation } from "../src/files/nodePaths.js";
 import { accountNameFor, identityName, identitySpec, IdentityError } from "../src/nodes/taskIdentities.js";
 import { FileApiError, nodeLayout } from "../src/index.js";
@@ -77,6 +77,17 @@ describe("a node's task runs", () => {
     assert.deepEqual(runsToStart(waiting, 0, 4).map((entry) => entry.assignmentId), ["b", "a", "prep"], "big needs 3 slots of the 2 left: c waits behind it");
     assert.deepEqual(runsToStart(waiting, 0, 5).map((entry) => entry.assignmentId), ["b", "a", "big", "prep"]);
     assert.deepEqual(runsToStart(waiting, 4, 4).map((entry) => entry.assignmentId), ["prep"]);
+  });
+
+  it("has work queued while runs it has not begun, nor been told to kill or withdraw, wait for all its slots", () => {
+    const node = (tasks: TaskAssignment[]): DesiredNode => ({ nodeId: "n", poolId: "p", generation: 0, generationChange: "reboot", action: "run", isDedicated: true, taskSlots: 2, startTaskAttempt: 0, environment: {}, tasks });
+    const tasks = [run("begun", [0, 1]), run("a", [0, 2]), run("b", [0, 3]), run("killed", [0, 4]), run("dropped", [0, 5])];
+    const known = new Map([["begun", {}]]);
+    assert.equal(hasWorkQueued(node(tasks), known), true, "a and b wait for the 2 slots");
+    assert.equal(hasWorkQueued(node([tasks[0] as TaskAssignment, tasks[1] as TaskAssignment, { ...(tasks[2] as TaskAssignment), kill: true }]), known), false, "a killed run never starts");
+    assert.equal(hasWorkQueued(node([tasks[1] as TaskAssignment, { ...(tasks[2] as TaskAssignment), withdraw: true }]), new Map()), false);
+    assert.equal(hasWorkQueued(node([run("wide", [0, 1], 2)]), new Map()), true, "one run of two slots fills both");
+    assert.equal(hasWorkQueued(node([]), new Map()), false);
   });
 
   it("restores a run saved as running as ended by the restart, and saves what it restored as it was", () => {

@@ -45,7 +45,7 @@ import { applicationPackageEnvironment, taskPackageFailure } from "./application
 import { prepareNodeTree, runAsOrFailure } from "./runAs.js";
 import { AgentStopping } from "./agentStopping.js";
 import { runStartTaskAttempt } from "./startTask.js";
-import { failedRun, persistedTask, restoredOutcome, restoredTask, runsToStart, taskReport, type TaskRun } from "./taskQueue.js";
+import { failedRun, hasWorkQueued, persistedTask, restoredOutcome, restoredTask, runsToStart, taskReport, type TaskRun } from "./taskQueue.js";
 import type { NodeContext } from "./nodeContext.js";
 import { nodeContainers, prepareNodeContent, removeContainersOf } from "./nodeContent.js";
 
@@ -185,19 +185,9 @@ export class HostedNode {
     };
   }
 
-  /**
-   * Whether runs wait for at least all of the node's slots again (in phase `ready`): its slots stay busy for one
-   * more turn of its runs without a word from the server, so reports of its runs beginning and ending may wait a
-   * little and go out together (session/syncLoop.ts, "Batched reports").
-   */
+  /** Whether runs wait for all of the node's slots again (taskQueue.ts `hasWorkQueued`), in phase `ready`. */
   hasWorkQueued(): boolean {
-    const desired = this.desired;
-    if (desired === undefined || this.phase !== "ready" || this.removing) return false;
-    let waitingSlots = 0;
-    for (const assignment of desired.tasks ?? []) {
-      if (assignment.kill !== true && assignment.withdraw !== true && !this.tasks.has(assignment.assignmentId)) waitingSlots += assignment.slots ?? 1;
-    }
-    return waitingSlots >= desired.taskSlots;
+    return this.desired !== undefined && this.phase === "ready" && !this.removing && hasWorkQueued(this.desired, this.tasks);
   }
 
   persisted(): PersistedNode {

@@ -16,7 +16,7 @@
  * or removal ends running assignments (`TaskEnded`); their outcomes stay reported until the server drops them.
  * Assignment ids are never reused, so one the node knows is never started again, whatever generation it ran in.
  */
-import type { ProcessOutcome, TaskAssignment, TaskReport } from "@openbatch/protocol";
+import type { DesiredNode, ProcessOutcome, TaskAssignment, TaskReport } from "@openbatch/protocol";
 import type { PersistedProcess, PersistedTask } from "../localState.js";
 
 /** A task assignment the node knows: its latest outcome (or its withdrawal) and, while its process runs, how to end it. */
@@ -76,6 +76,19 @@ export function runsToStart(waiting: readonly TaskAssignment[], used: number, ta
     starting.push(assignment);
   }
   return starting;
+}
+
+/**
+ * Whether runs the node has not begun (nor been told to kill or withdraw) wait for at least all of its slots: its
+ * slots stay busy for one more turn of its runs without a word from the server, so reports of its runs beginning
+ * and ending may wait a little and go out together (session/syncLoop.ts, "Batched reports").
+ */
+export function hasWorkQueued(desired: DesiredNode, known: ReadonlyMap<string, unknown>): boolean {
+  let waitingSlots = 0;
+  for (const assignment of desired.tasks ?? []) {
+    if (assignment.kill !== true && assignment.withdraw !== true && !known.has(assignment.assignmentId)) waitingSlots += assignment.slots ?? 1;
+  }
+  return waitingSlots >= desired.taskSlots;
 }
 
 /** A run as saved for a restarted agent. */

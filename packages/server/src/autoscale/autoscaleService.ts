@@ -51,7 +51,7 @@ export class AutoscaleService {
   ) {}
 
   /** POST /pools/{id}/enableautoscale. */
-  enable(account: string, poolId: string, request: PoolEnableAutoScaleParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+  enable(account: string, poolId: string, request: PoolEnableAutoScaleParameter, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     if (request.autoScaleFormula !== undefined) checkFormula(request.autoScaleFormula);
     if (request.autoScaleEvaluationInterval !== undefined) checkEvaluationInterval(request.autoScaleEvaluationInterval);
     return this.pools.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
@@ -84,7 +84,7 @@ export class AutoscaleService {
   }
 
   /** POST /pools/{id}/disableautoscale: the pool keeps its current targets. */
-  disable(account: string, poolId: string, ifMatch: string, now: Date): Promise<StoredPool> {
+  disable(account: string, poolId: string, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     return this.pools.mutate(account, poolId, ifMatch, now, (pool) => {
       const { autoScaleFormula: _formula, autoScaleEvaluationInterval: _interval, ...rest } = pool;
       return { ...rest, enableAutoScale: false };

@@ -1,6 +1,6 @@
 /** Handlers of the pool autoscale operations and OpenBatch's history export: parse wire → service → wire. */
 import type { AutoscaleService } from "../autoscale/autoscaleService.js";
-import { checkConditions } from "../http/conditions.js";
+import { checkConditions, conditionedETag } from "../http/conditions.js";
 import type { HandlerTable } from "../http/context.js";
 import type { PoolService } from "../services/poolService.js";
 
@@ -9,12 +9,12 @@ export function autoscaleHandlers(pools: PoolService, autoscale: AutoscaleServic
     Pool_EnableAutoScale: async ({ ctx, params, body }) => {
       const pool = await pools.get(ctx.account, params.poolId);
       checkConditions(ctx, pool, false);
-      const updated = await autoscale.enable(ctx.account, pool.id, body, pool.eTag, ctx.now);
+      const updated = await autoscale.enable(ctx.account, pool.id, body, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_DisableAutoScale: async ({ ctx, params }) => {
       const pool = await pools.get(ctx.account, params.poolId);
-      const updated = await autoscale.disable(ctx.account, pool.id, pool.eTag, ctx.now);
+      const updated = await autoscale.disable(ctx.account, pool.id, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_EvaluateAutoScale: async ({ ctx, params, body }) => {

@@ -1,7 +1,7 @@
 /** Handlers of the Job group: parse wire → service → wire. No business rules here. */
 import { idKey } from "@openbatch/core";
 import type { CloudJob, JobStatistics } from "@openbatch/protocol";
-import { checkConditions } from "../http/conditions.js";
+import { checkConditions, conditionedETag } from "../http/conditions.js";
 import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project, type ListOptions } from "../odata/listQuery.js";
@@ -69,28 +69,28 @@ export function jobHandlers(jobs: JobService, statistics: StatisticsService) {
     Job_GetTaskCounts: async ({ ctx, params }) => ({ body: await jobs.taskCounts(ctx.account, params.jobId) }),
     Job_Patch: async ({ ctx, params, body }) => {
       const job = await checked(ctx, params.jobId);
-      return changed(await jobs.patch(ctx.account, job.id, body, job.eTag, ctx.now));
+      return changed(await jobs.patch(ctx.account, job.id, body, conditionedETag(ctx, job), ctx.now));
     },
     Job_Update: async ({ ctx, params, body }) => {
       const job = await checked(ctx, params.jobId);
-      return changed(await jobs.update(ctx.account, job.id, body, job.eTag, ctx.now));
+      return changed(await jobs.update(ctx.account, job.id, body, conditionedETag(ctx, job), ctx.now));
     },
     Job_Disable: async ({ ctx, params, body }) => {
       const job = await checked(ctx, params.jobId);
-      return changed(await jobs.disable(ctx.account, job.id, body, job.eTag, ctx.now));
+      return changed(await jobs.disable(ctx.account, job.id, body, conditionedETag(ctx, job), ctx.now));
     },
     Job_Enable: async ({ ctx, params }) => {
       const job = await checked(ctx, params.jobId);
-      return changed(await jobs.enable(ctx.account, job.id, job.eTag, ctx.now));
+      return changed(await jobs.enable(ctx.account, job.id, conditionedETag(ctx, job), ctx.now));
     },
     Job_Terminate: async ({ ctx, params, body }) => {
       const job = await checked(ctx, params.jobId);
       const reason = body?.terminateReason;
-      return changed(await jobs.terminate(ctx.account, job.id, reason, job.eTag, ctx.now));
+      return changed(await jobs.terminate(ctx.account, job.id, reason, conditionedETag(ctx, job), ctx.now));
     },
     Job_Delete: async ({ ctx, params }) => {
       const job = await checked(ctx, params.jobId);
-      await jobs.delete(ctx.account, job.body.id ?? job.id, job.eTag, ctx.now);
+      await jobs.delete(ctx.account, job.body.id ?? job.id, conditionedETag(ctx, job), ctx.now);
       return {};
     },
   } satisfies Partial<HandlerTable>;

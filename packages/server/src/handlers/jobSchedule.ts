@@ -1,6 +1,6 @@
 /** Handlers of the JobSchedule group and Job_ListFromJobSchedule: parse wire → service → wire. No business rules here. */
 import type { CloudJobSchedule } from "@openbatch/protocol";
-import { checkConditions } from "../http/conditions.js";
+import { checkConditions, conditionedETag } from "../http/conditions.js";
 import type { HandlerTable, OperationResult, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project, type ListOptions } from "../odata/listQuery.js";
@@ -57,27 +57,27 @@ export function jobScheduleHandlers(schedules: JobScheduleService, statistics: S
     },
     JobSchedule_Patch: async ({ ctx, params, body }) => {
       const schedule = await checked(ctx, params.jobScheduleId);
-      return changed(await schedules.patch(ctx.account, schedule.id, body, schedule.eTag, ctx.now));
+      return changed(await schedules.patch(ctx.account, schedule.id, body, conditionedETag(ctx, schedule), ctx.now));
     },
     JobSchedule_Update: async ({ ctx, params, body }) => {
       const schedule = await checked(ctx, params.jobScheduleId);
-      return changed(await schedules.update(ctx.account, schedule.id, body, schedule.eTag, ctx.now));
+      return changed(await schedules.update(ctx.account, schedule.id, body, conditionedETag(ctx, schedule), ctx.now));
     },
     JobSchedule_Disable: async ({ ctx, params }) => {
       const schedule = await checked(ctx, params.jobScheduleId);
-      return changed(await schedules.disable(ctx.account, schedule.id, schedule.eTag, ctx.now));
+      return changed(await schedules.disable(ctx.account, schedule.id, conditionedETag(ctx, schedule), ctx.now));
     },
     JobSchedule_Enable: async ({ ctx, params }) => {
       const schedule = await checked(ctx, params.jobScheduleId);
-      return changed(await schedules.enable(ctx.account, schedule.id, schedule.eTag, ctx.now));
+      return changed(await schedules.enable(ctx.account, schedule.id, conditionedETag(ctx, schedule), ctx.now));
     },
     JobSchedule_Terminate: async ({ ctx, params }) => {
       const schedule = await checked(ctx, params.jobScheduleId);
-      return changed(await schedules.terminate(ctx.account, schedule.id, schedule.eTag, ctx.now));
+      return changed(await schedules.terminate(ctx.account, schedule.id, conditionedETag(ctx, schedule), ctx.now));
     },
     JobSchedule_Delete: async ({ ctx, params }) => {
       const schedule = await checked(ctx, params.jobScheduleId);
-      await schedules.delete(ctx.account, schedule.id, schedule.eTag, ctx.now);
+      await schedules.delete(ctx.account, schedule.id, conditionedETag(ctx, schedule), ctx.now);
       return {};
     },
   } satisfies Partial<HandlerTable>;

@@ -1,7 +1,7 @@
 /** Handlers of the Pool group: parse wire → service → wire. No business rules here. */
 import { idKey } from "@openbatch/core";
 import type { CloudPool } from "@openbatch/protocol";
-import { checkConditions } from "../http/conditions.js";
+import { checkConditions, conditionedETag } from "../http/conditions.js";
 import type { HandlerTable, RequestContext } from "../http/context.js";
 import { entityResult, listResult, resourceUrl } from "../http/results.js";
 import { parseListOptions, project, type ListOptions } from "../odata/listQuery.js";
@@ -62,33 +62,33 @@ export function poolHandlers(pools: PoolService, autoscale: AutoscaleService, st
     },
     Pool_Resize: async ({ ctx, params, body }) => {
       const pool = await checked(ctx, params.poolId);
-      const updated = await pools.resize(ctx.account, pool.id, body, pool.eTag, ctx.now);
+      const updated = await pools.resize(ctx.account, pool.id, body, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_StopResize: async ({ ctx, params }) => {
       const pool = await checked(ctx, params.poolId);
-      const updated = await pools.stopResize(ctx.account, pool.id, pool.eTag, ctx.now);
+      const updated = await pools.stopResize(ctx.account, pool.id, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_RemoveNodes: async ({ ctx, params, body }) => {
       const pool = await checked(ctx, params.poolId);
-      const updated = await pools.removeNodes(ctx.account, pool.id, body, pool.eTag, ctx.now);
+      const updated = await pools.removeNodes(ctx.account, pool.id, body, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_Patch: async ({ ctx, params, body }) => {
       const pool = await checked(ctx, params.poolId);
-      const updated = await pools.patch(ctx.account, pool.id, body, pool.eTag, ctx.now);
+      const updated = await pools.patch(ctx.account, pool.id, body, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_UpdateProperties: async ({ ctx, params, body }) => {
       const pool = await checked(ctx, params.poolId);
-      const updated = await pools.updateProperties(ctx.account, pool.id, body, pool.eTag, ctx.now);
+      const updated = await pools.updateProperties(ctx.account, pool.id, body, conditionedETag(ctx, pool), ctx.now);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },
     Pool_Delete: async ({ ctx, params }) => {
       const pool = await pools.get(ctx.account, params.poolId);
       checkConditions(ctx, pool, false);
-      await pools.delete(ctx.account, pool.body.id ?? pool.id, pool.eTag, ctx.now);
+      await pools.delete(ctx.account, pool.body.id ?? pool.id, conditionedETag(ctx, pool), ctx.now);
       return {};
     },
   } satisfies Partial<HandlerTable>;

@@ -1,5 +1,5 @@
 /** Handlers of the Task group (add, add collection, get, list; the rest arrives with task execution). */
-import { checkConditions } from "../http/conditions.js";
+import { checkConditions, conditionedETag } from "../http/conditions.js";
 import type { HandlerTable, RequestContext } from "../http/context.js";
 import { entityResult, listResult, listResultFromJson, resourceUrl } from "../http/results.js";
 import { parseListOptions, project } from "../odata/listQuery.js";
@@ -28,22 +28,22 @@ export function taskHandlers(tasks: TaskService, control: TaskControl) {
   return {
     Task_Terminate: async ({ ctx, params }) => {
       const task = await checked(ctx, params);
-      await control.terminate(ctx.account, params.jobId, task.id, task.eTag, ctx.now);
+      await control.terminate(ctx.account, params.jobId, task.id, conditionedETag(ctx, task), ctx.now);
       return { dataServiceId: task.body.url ?? "" };
     },
     Task_Delete: async ({ ctx, params }) => {
       const task = await checked(ctx, params);
-      await control.delete(ctx.account, params.jobId, task.id, task.eTag, ctx.now);
+      await control.delete(ctx.account, params.jobId, task.id, conditionedETag(ctx, task), ctx.now);
       return {};
     },
     Task_Reactivate: async ({ ctx, params }) => {
       const task = await checked(ctx, params);
-      await control.reactivate(ctx.account, params.jobId, task.id, task.eTag, ctx.now);
+      await control.reactivate(ctx.account, params.jobId, task.id, conditionedETag(ctx, task), ctx.now);
       return { dataServiceId: task.body.url ?? "" };
     },
     Task_Update: async ({ ctx, params, body }) => {
       const task = await checked(ctx, params);
-      await control.update(ctx.account, params.jobId, task.id, body.constraints, task.eTag, ctx.now);
+      await control.update(ctx.account, params.jobId, task.id, body.constraints, conditionedETag(ctx, task), ctx.now);
       const updated = await tasks.get(ctx.account, params.jobId, task.id);
       return { version: updated, dataServiceId: updated.body.url ?? "" };
     },

@@ -43,6 +43,15 @@ export function hasConditions(ctx: RequestContext): boolean {
 }
 
 /**
+ * The ETag a write must still find for the request's conditions to hold — the version `checkConditions` checked
+ * them against — or undefined when the request has none: without conditions the write applies to whatever version
+ * it finds (a pool the reconciler is writing can still be deleted or resized).
+ */
+export function conditionedETag(ctx: RequestContext, checked: EntityVersion): string | undefined {
+  return hasConditions(ctx) ? checked.eTag : undefined;
+}
+
+/**
  * Throws ConditionNotMet unless the request's conditions hold for `current` (undefined = the entity does not exist).
  * `isRead` decides between 304 and 412 for the "not modified" conditions.
  */

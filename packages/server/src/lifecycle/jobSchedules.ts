@@ -55,7 +55,7 @@ export async function terminatedSchedule(tx: WriteTx, account: string, record: J
 }
 
 /** Delete: the schedule, its jobs and their tasks go at once (running tasks killed), with their auto pools. */
-export async function deleteSchedule(tx: WriteTx, account: string, record: JobScheduleRecord, now: Date, ifMatch: string): Promise<void> {
+export async function deleteSchedule(tx: WriteTx, account: string, record: JobScheduleRecord, now: Date, ifMatch: string | undefined): Promise<void> {
   const scheduleId = record.id ?? "";
   for (const job of await listAll<CloudJob>(tx, { account, kind: "job", scope: "" }, jobsOfSchedule(scheduleId))) {
     await takeBackJobRuns(tx, account, job.id, jobPoolId(job.body), now);

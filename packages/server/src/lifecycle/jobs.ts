@@ -235,7 +235,7 @@ export async function removeJob(tx: WriteTx, account: string, jobId: string, job
  * Deletes the job: running tasks are killed; a job still active with a release task to run is `deleting`, its
  * tasks gone, until the releases end (`finishJobIfReleased` removes it then); otherwise it goes at once.
  */
-export async function deleteJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, now: Date, ifMatch: string): Promise<void> {
+export async function deleteJob(tx: WriteTx, account: string, jobId: string, job: CloudJob, now: Date, ifMatch: string | undefined): Promise<void> {
   await takeBackJobRuns(tx, account, jobId, jobPoolId(job), now);
   await endRunningTasks(tx, account, jobId, now, "The task was deleted with its job.");
   // Release tasks run when a job still active is deleted, not again after it ended (semantics.md §5.1).

@@ -169,7 +169,7 @@ export class JobScheduleService {
   private mutate(
     account: string,
     scheduleId: string,
-    ifMatch: string,
+    ifMatch: string | undefined,
     now: Date,
     change: (record: JobScheduleRecord, tx: WriteTx) => Promise<JobScheduleRecord> | JobScheduleRecord,
   ): Promise<StoredJobSchedule> {
@@ -178,7 +178,7 @@ export class JobScheduleService {
         const ref = scheduleRef(account, scheduleId);
         const current = await tx.get<JobScheduleRecord>(ref);
         if (current === undefined) throw scheduleNotFound(scheduleId);
-        if (current.eTag !== ifMatch) throw serviceError("ConditionNotMet");
+        if (ifMatch !== undefined && current.eTag !== ifMatch) throw serviceError("ConditionNotMet");
         const changed = await change(current.body, tx);
         if (changed === current.body) return current;
         // Its next job may be due at another time now.
@@ -189,7 +189,7 @@ export class JobScheduleService {
   }
 
   /** PATCH: replaces the parts given; a new `schedule` starts its occurrences again from now. */
-  patch(account: string, scheduleId: string, request: JobSchedulePatchParameter, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
+  patch(account: string, scheduleId: string, request: JobSchedulePatchParameter, ifMatch: string | undefined, now: Date): Promise<StoredJobSchedule> {
     if (request.schedule !== undefined) checkSchedule(request.schedule);
     if (request.jobSpecification !== undefined) checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
@@ -204,7 +204,7 @@ export class JobScheduleService {
   }
 
   /** PUT: replaces schedule and job specification; metadata left out is emptied. */
-  update(account: string, scheduleId: string, request: JobScheduleUpdateParameter, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
+  update(account: string, scheduleId: string, request: JobScheduleUpdateParameter, ifMatch: string | undefined, now: Date): Promise<StoredJobSchedule> {
     checkSchedule(request.schedule);
     checkSpecification(request.jobSpecification, account, this.containerPolicy);
     checkMetadata(request.metadata);
@@ -215,7 +215,7 @@ export class JobScheduleService {
   }
 
   /** Disable (204): no new jobs until enabled; the active job goes on. Disabling a disabled schedule changes nothing. */
-  disable(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
+  disable(account: string, scheduleId: string, ifMatch: string | undefined, now: Date): Promise<StoredJobSchedule> {
     return this.mutate(account, scheduleId, ifMatch, now, (record, tx) => {
       if (record.state === "disabled") return record;
       if (record.state !== "active") throw stateConflict(scheduleId, record.state);
@@ -224,7 +224,7 @@ export class JobScheduleService {
   }
 
   /** Enable (204): a disabled schedule is active again. Enabling an active schedule changes nothing. */
-  enable(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
+  enable(account: string, scheduleId: string, ifMatch: string | undefined, now: Date): Promise<StoredJobSchedule> {
     return this.mutate(account, scheduleId, ifMatch, now, (record, tx) => {
       if (record.state === "active") return record;
       if (record.state !== "disabled") throw stateConflict(scheduleId, record.state);
@@ -233,7 +233,7 @@ export class JobScheduleService {
   }
 
   /** Terminate (202): the active job ends with `TerminateJobSchedule`, the schedule completes and makes no more jobs. */
-  terminate(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<StoredJobSchedule> {
+  terminate(account: string, scheduleId: string, ifMatch: string | undefined, now: Date): Promise<StoredJobSchedule> {
     return this.mutate(account, scheduleId, ifMatch, now, (record, tx) => {
       if (record.state === "completed" || record.state === "terminating" || record.state === "deleting") throw stateConflict(scheduleId, record.state);
       return terminatedSchedule(tx, account, record, now);
@@ -241,7 +241,7 @@ export class JobScheduleService {
   }
 
   /** Delete (202): the schedule, its jobs and their tasks go at once; running tasks are killed. */
-  delete(account: string, scheduleId: string, ifMatch: string, now: Date): Promise<void> {
+  delete(account: string, scheduleId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return clientWrite(
       () =>
         this.store.write(async (tx) => {

@@ -247,7 +247,7 @@ export class JobService {
    * Deletes the job and its tasks at once, killing running ones; a job still active with a release task to run is
    * `deleting` until the releases end (lifecycle/jobs.ts).
    */
-  delete(account: string, jobId: string, ifMatch: string, now: Date): Promise<void> {
+  delete(account: string, jobId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return clientWrite(
       () =>
         this.store.write(async (tx) => {
@@ -262,12 +262,13 @@ export class JobService {
 
   /**
    * Changes a job in one transaction: `ifMatch` is the ETag the caller's conditions were checked against, so the
-   * change applies only to that version. Returning the job unchanged writes nothing.
+   * change applies only to that version (undefined when the request had no conditions: http/conditions.ts
+   * `conditionedETag`). Returning the job unchanged writes nothing.
    */
   private mutate(
     account: string,
     jobId: string,
-    ifMatch: string,
+    ifMatch: string | undefined,
     now: Date,
     change: (job: CloudJob, tx: WriteTx) => Promise<CloudJob> | CloudJob,
   ): Promise<StoredJob> {
@@ -279,7 +280,7 @@ export class JobService {
         if (job.body.state === "deleting") throw stateConflict(jobId, "deleting");
         const changed = await change(job.body, tx);
         if (changed === job.body) {
-          if (job.eTag !== ifMatch) throw serviceError("ConditionNotMet");
+          if (ifMatch !== undefined && job.eTag !== ifMatch) throw serviceError("ConditionNotMet");
           return job;
         }
         return tx.replace(ref, await settledJob(tx, account, jobId, changed, now), now, { ifMatch });
@@ -298,7 +299,7 @@ export class JobService {
   }
 
   /** PATCH /jobs/{id}: replaces only the properties given. */
-  patch(account: string, jobId: string, request: JobPatchParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+  patch(account: string, jobId: string, request: JobPatchParameter, ifMatch: string | undefined, now: Date): Promise<StoredJob> {
     checkPriority(request.priority);
     checkMaxParallelTasks(request.maxParallelTasks);
     checkConstraints(request.constraints);
@@ -316,7 +317,7 @@ export class JobService {
   }
 
   /** PUT /jobs/{id}: replaces every updatable property; absent ones reset to their defaults. */
-  update(account: string, jobId: string, request: JobUpdateParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+  update(account: string, jobId: string, request: JobUpdateParameter, ifMatch: string | undefined, now: Date): Promise<StoredJob> {
     checkPriority(request.priority);
     checkMaxParallelTasks(request.maxParallelTasks);
     checkConstraints(request.constraints);
@@ -341,7 +342,7 @@ export class JobService {
   }
 
   /** POST /jobs/{id}/disable: running tasks are requeued, terminated or waited for (lifecycle/jobs.ts `disabledJob`). */
-  disable(account: string, jobId: string, request: JobDisableParameter, ifMatch: string, now: Date): Promise<StoredJob> {
+  disable(account: string, jobId: string, request: JobDisableParameter, ifMatch: string | undefined, now: Date): Promise<StoredJob> {
     return this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "disabled" || job.state === "disabling") return job;
       if (job.state !== "active") throw stateConflict(jobId, job.state);
@@ -350,7 +351,7 @@ export class JobService {
   }
 
   /** POST /jobs/{id}/enable: a disabled job is `active` again and its tasks can be scheduled. */
-  enable(account: string, jobId: string, ifMatch: string, now: Date): Promise<StoredJob> {
+  enable(account: string, jobId: string, ifMatch: string | undefined, now: Date): Promise<StoredJob> {
     return this.mutate(account, jobId, ifMatch, now, (job, tx) => {
       if (job.state === "active" || job.state === "enabling") return job;
       if (job.state !== "disabled") throw stateConflict(jobId, job.state);
@@ -362,7 +363,7 @@ export class JobService {
    * POST /jobs/{id}/terminate: the job's running tasks are killed (they complete as failed), active ones stay
    * active, and — with no job release task to run yet — the job is `completed` at once.
    */
-  terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string, now: Date): Promise<StoredJob> {
+  terminate(account: string, jobId: string, reason: string | undefined, ifMatch: string | undefined, now: Date): Promise<StoredJob> {
     return this.mutate(account, jobId, ifMatch, now, async (job, tx) => {
       if (job.state === "completed" || job.state === "terminating") throw stateConflict(jobId, job.state);
       return endedJob(tx, account, job.id ?? jobId, job, reason ?? defaultTerminateReason, now);

@@ -62,16 +62,16 @@ export class PoolService {
 
   /**
    * Deletes the pool. `ifMatch` is the ETag the caller's conditions were checked against, so the delete applies
-   * only to that version.
+   * only to that version (undefined when the request had none: a pool the reconciler is writing can be deleted).
    */
-  delete(account: string, poolId: string, ifMatch: string, now: Date): Promise<void> {
+  delete(account: string, poolId: string, ifMatch: string | undefined, now: Date): Promise<void> {
     return clientWrite(() => this.store.write((tx) => deletePool(tx, account, poolId, now, ifMatch)), () => poolNotFound(poolId));
   }
 
   /**
    * Changes a pool in one transaction: `ifMatch` is the ETag the caller's conditions were checked against, so the
-   * change applies only to that version (undefined: whatever version the transaction reads, for the server's own
-   * changes such as autoscale evaluations). Pools being deleted refuse every change (409 PoolBeingDeleted).
+   * change applies only to that version (undefined: whatever version the transaction reads, for requests without
+   * conditions and the server's own changes such as autoscale evaluations). Pools being deleted refuse every change (409 PoolBeingDeleted).
    */
   mutate(
     account: string,
@@ -96,7 +96,7 @@ export class PoolService {
   }
 
   /** POST /pools/{id}/resize: new targets; only a steady pool without autoscale. */
-  resize(account: string, poolId: string, request: PoolResizeParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+  resize(account: string, poolId: string, request: PoolResizeParameter, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     for (const name of ["targetDedicatedNodes", "targetLowPriorityNodes"] as const) {
       const value = request[name];
       if (value !== undefined && value < 0) throw invalid(name, "Target node counts cannot be negative.");
@@ -122,7 +122,7 @@ export class PoolService {
   }
 
   /** POST /pools/{id}/stopresize: keep the nodes the pool has now. */
-  stopResize(account: string, poolId: string, ifMatch: string, now: Date): Promise<StoredPool> {
+  stopResize(account: string, poolId: string, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
       if (pool.allocationState === "steady") return pool;
       const live = (await listAll<NodeRecord>(tx, { account, kind: "node", scope: poolId })).filter((node) => node.body._ob.action === "run");
@@ -143,7 +143,7 @@ export class PoolService {
    * first while the node is `leavingpool`; `resizeTimeout` bounds the removal as it bounds a resize (the pool then
    * settles with `AllocationTimedOut`, keeping nodes still draining).
    */
-  removeNodes(account: string, poolId: string, request: NodeRemoveParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+  removeNodes(account: string, poolId: string, request: NodeRemoveParameter, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     if (request.nodeList.length === 0 || request.nodeList.length > limits.removeNodesPerCall) {
       throw invalid("nodeList", `nodeList must name between 1 and ${limits.removeNodesPerCall} nodes.`);
     }
@@ -178,7 +178,7 @@ export class PoolService {
   }
 
   /** PATCH /pools/{id}: replaces only the elements given (an empty list clears). */
-  patch(account: string, poolId: string, request: PoolPatchParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+  patch(account: string, poolId: string, request: PoolPatchParameter, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
       await assertPackageReferencesResolve(tx, account, request.applicationPackageReferences);
       const updated: CloudPool = { ...pool };
@@ -190,7 +190,7 @@ export class PoolService {
   }
 
   /** POST /pools/{id}/updateproperties: replaces all updatable elements; absent ones are cleared or defaulted. */
-  updateProperties(account: string, poolId: string, request: PoolUpdatePropertiesParameter, ifMatch: string, now: Date): Promise<StoredPool> {
+  updateProperties(account: string, poolId: string, request: PoolUpdatePropertiesParameter, ifMatch: string | undefined, now: Date): Promise<StoredPool> {
     return this.mutate(account, poolId, ifMatch, now, async (pool, tx) => {
       await assertPackageReferencesResolve(tx, account, request.applicationPackageReferences);
       const { startTask: _startTask, ...rest } = pool;

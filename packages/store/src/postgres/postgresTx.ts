@@ -28,7 +28,7 @@ import {
 } from "../store.js";
 import type { KindCount } from "../entityRows.js";
 import { countFromGroups, countsAnswer } from "../taskCounts.js";
-import { classify, RetryableConflict } from "./failures.js";
+import { classify } from "./failures.js";
 import type { TaskCountFolder } from "./taskCountRows.js";
 import { pgFieldSql, pgPredicateSql } from "./predicateSql.js";
 import { escapeJsonText, unescapeJsonText, unescapeText } from "./textEscape.js";
@@ -361,7 +361,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
        WHERE ${keyCondition} AND ($7::text IS NULL OR etag = $7) RETURNING id, etag, created_at`,
       [...keyValues(ref), time, escapeJsonText(JSON.stringify(body)), options?.ifMatch ?? null],
     );
-    if (rows[0] === undefined) throw await this.missed(ref, options?.ifMatch);
+    if (rows[0] === undefined) throw await this.missed(ref);
     return { id: rows[0].id, eTag: rows[0].etag, creationTime: new Date(rows[0].created_at), lastModified: new Date(time), body };
   }
 
@@ -371,7 +371,7 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
       ...keyValues(ref),
       options?.ifMatch ?? null,
     ]);
-    if (rowCount === 0) throw await this.missed(ref, options?.ifMatch);
+    if (rowCount === 0) throw await this.missed(ref);
   }
 
   async deleteAll(collection: CollectionRef): Promise<number> {
@@ -385,16 +385,10 @@ export class PgWriteTx extends PgReadTx implements WriteTx {
   }
 
   /** Why a conditional UPDATE or DELETE touched no row: the entity is missing, or its ETag is not `ifMatch`. */
-  /**
-   * Why an UPDATE or DELETE of `ref` changed no row: the row is gone, or `ifMatch` is stale. A row that is there
-   * when no `ifMatch` was given was changed by a concurrent transaction the database did not report as a
-   * conflict (seen once, a pool delete racing the reconciler on a loaded machine): the transaction runs again.
-   */
-  private async missed(ref: EntityRef, ifMatch: string | undefined): Promise<StoreError> {
+  private async missed(ref: EntityRef): Promise<StoreError> {
     const { rows } = await this.session.query("SELECT 1 FROM entities WHERE " + keyCondition, keyValues(ref));
-    if (rows.length === 0) return new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`);
-    if (ifMatch === undefined) this.session.fail(new RetryableConflict(new Error(`${ref.kind} '${ref.id}' changed under the transaction`)));
-    return new StoreError("preconditionFailed", `${ref.kind} '${ref.id}' has changed`);
+    return rows.length === 0
+      ? new StoreError("notFound", `${ref.kind} '${ref.id}' does not exist`)
+      : new StoreError("preconditionFailed", `${ref.kind} '${ref.id}' has changed`);
   }
-
 }
