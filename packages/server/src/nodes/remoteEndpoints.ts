@@ -90,9 +90,17 @@ export function registerRemoteEndpoints(app: FastifyInstance, deps: RemoteEndpoi
       const body = validateBody<AgentFilePollRequest>(AgentFilePollRequest, bodyOf(request));
       // The poll ends early when the agent goes away, so a dead connection holds nothing.
       const gone = new AbortController();
-      request.raw.socket.once("close", () => gone.abort());
-      const answer: AgentFilePollResponse = { requests: await channel.poll(agent, body.waitInMs, gone.signal) };
-      return reply.code(200).send(answer);
+      const onClose = (): void => gone.abort();
+      // Removed after each poll: an agent's kept-alive connection carries poll after poll.
+      const socket = request.raw.socket;
+      socket.once("close", onClose);
+      let requests: AgentFilePollResponse["requests"];
+      try {
+        requests = await channel.poll(agent, body.waitInMs, gone.signal);
+      } finally {
+        socket.off("close", onClose);
+      }
+      return reply.code(200).send({ requests } satisfies AgentFilePollResponse);
     } catch (error) {
       return agentFailure(reply, error);
     }
