@@ -4,11 +4,22 @@
  * nothing on the machine leaks in. Resolves with the exit code and both outputs; never throws for a non-zero exit.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const cliMain = new URL("../../../packages/cli/dist/src/main.js", import.meta.url).pathname;
+
+/** Every profile directory of this test process, removed as it exits (a CLI test makes dozens). */
+let profiles: string | undefined;
+function profileDirectory(): string {
+  if (profiles === undefined) {
+    const root = mkdtempSync(join(tmpdir(), "openbatch-cli-config-"));
+    process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+    profiles = root;
+  }
+  return mkdtempSync(join(profiles, "profile-"));
+}
 
 export interface CliResult {
   readonly code: number;
@@ -30,7 +41,7 @@ export function cliEnvironment(connection: CliConnection | undefined, extra: Rec
     if (value === undefined || /^(OPENBATCH_|AZURE_BATCH_)/.test(name)) continue;
     environment[name] = value;
   }
-  environment["OPENBATCH_CONFIG_DIR"] = mkdtempSync(join(tmpdir(), "openbatch-cli-config-"));
+  environment["OPENBATCH_CONFIG_DIR"] = profileDirectory();
   if (connection !== undefined) {
     environment["OPENBATCH_ENDPOINT"] = connection.url;
     environment["OPENBATCH_ACCOUNT"] = connection.account.name;
