@@ -400,7 +400,9 @@ export class HostedNode {
           killGracePeriodInMs: this.context.killGracePeriodInMs,
           onProcess: (pid) =>
             this.track(pid, (process) => {
-              if (this.running?.controller === controller) this.startTaskProcess = process;
+              if (this.running?.controller !== controller) return false;
+              this.startTaskProcess = process;
+              return true;
             }),
         });
       } finally {
@@ -524,7 +526,9 @@ export class HostedNode {
           startTime,
           onProcess: (pid) =>
             this.track(pid, (process) => {
-              if (run.controller === controller) run.process = process;
+              if (run.controller !== controller) return false;
+              run.process = process;
+              return true;
             }),
         });
       } finally {
@@ -555,11 +559,11 @@ export class HostedNode {
   }
 
   /** Keeps a started process's group to kill, and its identity (pid and start time) for a restarted agent. */
-  private track(pid: number, record: (process: PersistedProcess) => void): void {
+  private track(pid: number, record: (process: PersistedProcess) => boolean): void {
     this.processGroups.add(pid);
     void readProcessStartTicks(pid).then((startTicks) => {
-      record({ pid, ...(startTicks === undefined ? {} : { startTicks }) });
-      this.context.changed();
+      // A run that ended meanwhile (most short ones) has nothing left to save.
+      if (record({ pid, ...(startTicks === undefined ? {} : { startTicks }) })) this.context.changed();
     });
   }
 
