@@ -208,7 +208,8 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
   /** The ETag counter's value as this transaction moved it; written back once, before the commit (`finish`). */
   private version: bigint | undefined;
   private readonly kept = new Map<string, KeptRow>();
-  private pending = 0;
+  /** Kept rows replaced and not stored yet. */
+  private readonly unstored = new Set<KeptRow>();
   readonly effects: (() => void)[] = [];
 
   afterCommit(effect: () => void): void {
@@ -234,14 +235,13 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
 
   /** Stores every body replaced and not stored yet. */
   private flush(): void {
-    if (this.pending === 0) return;
+    if (this.unstored.size === 0) return;
     const update = statement(this.db, "UPDATE entities SET etag = ?, modified_at = ?, body = ? WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?");
-    for (const row of this.kept.values()) {
-      if (row.written === undefined) continue;
+    for (const row of this.unstored) {
       update.run(row.entity.eTag, row.written, JSON.stringify(row.entity.body), row.ref.account, row.ref.kind, idKey(row.ref.scope), row.idKey);
       delete row.written;
     }
-    this.pending = 0;
+    this.unstored.clear();
   }
 
   /**
@@ -310,8 +310,8 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     const kept: KeptRow = "entity" in existing ? existing : { ref, idKey: existing.idKey, entity };
     kept.entity = entity;
     this.keep(this.keyOf(ref), kept);
-    if (kept.written === undefined) this.pending++;
     kept.written = written;
+    this.unstored.add(kept);
     return kept.entity as StoredEntity<T>;
   }
 
@@ -319,7 +319,7 @@ class SqliteWriteTx extends SqliteReadTx implements WriteTx {
     const existing = this.current(ref, options);
     const key = this.keyOf(ref);
     const kept = this.kept.get(key);
-    if (kept?.written !== undefined) this.pending--;
+    if (kept !== undefined) this.unstored.delete(kept);
     this.kept.delete(key);
     statement(this.db, "DELETE FROM entities WHERE account = ? AND kind = ? AND scope = ? AND id_key = ?")
       .run(ref.account, ref.kind, idKey(ref.scope), existing.idKey);
